@@ -1,0 +1,109 @@
+// ESLint flat config. Besides the usual TypeScript and Svelte rules it enforces the
+// layering of DESIGN.md: each folder may import only what its environment has.
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/** A relative import that climbs into another top-level folder. */
+const into = (folder) => ({
+  group: [`**/${folder}`, `**/${folder}/**`],
+  message: `This layer may not import from ${folder}/ (see DESIGN.md, Layout).`,
+});
+
+/** core/: environment-neutral. Only yjs, lib0, y-protocols and its own files. */
+const coreRule = {
+  paths: [
+    ...nodeBuiltins.map((name) => ({ name, message: 'core/ is environment-neutral: no Node.' })),
+    { name: 'electron', message: 'core/ is environment-neutral: no Electron.' },
+  ],
+  patterns: [
+    {
+      regex: '^(?!(yjs|lib0|y-protocols)(/|$)|\\.{1,2}/)',
+      message: 'core/ may import only yjs, lib0, y-protocols and core/ itself.',
+    },
+    into('renderer'),
+    into('sync-server'),
+    into('electron'),
+    into('e2e'),
+    into('bench'),
+  ],
+};
+
+/** renderer/: browser only. */
+const rendererRule = {
+  paths: [
+    ...nodeBuiltins.map((name) => ({ name, message: 'renderer/ runs in a browser: no Node.' })),
+    { name: 'electron', message: 'renderer/ reaches Electron only through window.ferry (preload).' },
+  ],
+  patterns: [into('sync-server'), into('electron'), into('e2e'), into('bench')],
+};
+
+/** sync-server/: Node only (DOM is kept out by its tsconfig lib). */
+const relayRule = {
+  paths: [{ name: 'electron', message: 'The relay does not run in Electron.' }],
+  patterns: [into('renderer'), into('electron'), into('e2e'), into('bench')],
+};
+
+/** electron/: main and preload; they share types with core, never renderer internals. */
+const electronRule = {
+  patterns: [into('renderer'), into('sync-server'), into('e2e'), into('bench')],
+};
+
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'release/',
+      'data/',
+      'test-results/',
+      'playwright-report/',
+      'e2e/.artifacts/',
+      'bench/.results/',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  ...svelte.configs['flat/recommended'],
+  {
+    languageOptions: { globals: { ...globals.es2022 } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] },
+    },
+  },
+  { files: ['core/**'], rules: { 'no-restricted-imports': ['error', coreRule] } },
+  {
+    files: ['renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: { 'no-restricted-imports': ['error', rendererRule] },
+  },
+  {
+    files: ['sync-server/**'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: { 'no-restricted-imports': ['error', relayRule] },
+  },
+  {
+    files: ['electron/**'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: { 'no-restricted-imports': ['error', electronRule] },
+  },
+  {
+    files: ['e2e/**', 'bench/**', 'scripts/**', 'build/**', '*.config.*', 'eslint.config.js'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+);
