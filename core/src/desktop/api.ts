@@ -49,7 +49,8 @@ export interface DesktopSettings {
   minimizeToTray: boolean;
   /** Check the on-prem feed for updates. */
   updates: boolean;
-  /** Spell-check languages, e.g. ['en-US', 'de']. Empty turns spell-check off. */
+  spellcheck: boolean;
+  /** Spell-check languages, e.g. ['en-US', 'de']; empty means the OS languages. Ignored on macOS (the OS picks). */
   spellcheckLanguages: string[];
 }
 
@@ -86,6 +87,7 @@ export const DEFAULT_DESKTOP_SETTINGS: Readonly<DesktopSettings> = Object.freeze
   startHidden: false,
   minimizeToTray: true,
   updates: true,
+  spellcheck: true,
   spellcheckLanguages: [],
 });
 
