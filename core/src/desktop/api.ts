@@ -49,7 +49,8 @@ export interface DesktopSettings {
   minimizeToTray: boolean;
   /** Check the on-prem feed for updates. */
   updates: boolean;
-  spellcheck: boolean;
+  /** Spell-check on or off; absent means on. */
+  spellcheck?: boolean;
   /** Spell-check languages, e.g. ['en-US', 'de']; empty means the OS languages. Ignored on macOS (the OS picks). */
   spellcheckLanguages: string[];
 }
