@@ -1,0 +1,10 @@
+// core/: the environment-neutral part of Ferry, shared by the renderer and the relay.
+export * from './version';
+export * from './ids';
+export * from './hlc';
+export * from './model/errors';
+export * from './model/checks';
+export * from './model/rooms';
+export * from './model/page';
+export * from './model/meta';
+// export * from './protocol'; (core/src/protocol/ is owned by the protocol engineer)

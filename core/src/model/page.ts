@@ -1,0 +1,301 @@
+// A history page: the messages written in one period and their reactions.
+//
+// Roots of a page document:
+// - `messages`: Y.Map<messageId, Y.Map>. The inner map is the author's message (see Message).
+// - `reactions`: Y.Map<`<messageId>|<emoji>|<userId>`, number>: the time the user reacted.
+// Every inner map and every reaction key is created, changed and removed only by its owner.
+import * as Y from 'yjs';
+import { isId } from '../ids';
+import { isHlc } from '../hlc';
+import { SCHEMA_VERSION } from '../version';
+import { ModelError, check } from './errors';
+import { checkEmoji, checkMessageId, checkText, checkTime, checkUser } from './checks';
+
+export interface NewMessage {
+  /** A clock id from `tick()`; it decides where the message sorts and which page it is on. */
+  id: string;
+  author: string;
+  text: string;
+  createdAt: number;
+  /** The message this one replies to in a thread. */
+  parent?: string;
+  /** Written while the author's device had no connection. */
+  offline?: boolean;
+}
+
+/** A message as readers see it, whatever schema version wrote it. */
+export interface Message {
+  /** Schema version it was written with. */
+  v: number;
+  id: string;
+  author: string;
+  /** Empty once deleted. */
+  text: string;
+  createdAt: number;
+  parent: string | null;
+  offline: boolean;
+  editedAt: number | null;
+  deleted: boolean;
+  deletedAt: number | null;
+  /** Written by a newer Ferry: show it, but do not edit it (ask the user to update). */
+  readOnly: boolean;
+}
+
+export interface Reaction {
+  emoji: string;
+  /** Who reacted, earliest first. */
+  users: string[];
+  /** When the first of them reacted. */
+  at: number;
+}
+
+/** A Yjs item id: the writing client and its clock. */
+export interface ItemId {
+  client: number;
+  clock: number;
+}
+
+type MessageMap = Y.Map<unknown>;
+
+export function messagesOf(doc: Y.Doc): Y.Map<MessageMap> {
+  return doc.getMap<MessageMap>('messages');
+}
+
+export function reactionsOf(doc: Y.Doc): Y.Map<number> {
+  return doc.getMap<number>('reactions');
+}
+
+/** Reads one stored message, upgrading older shapes. Null if the entry is not a message at all. */
+export function readMessage(key: string, value: unknown): Message | null {
+  if (!(value instanceof Y.Map)) return null;
+  const m = value as MessageMap;
+  const author = m.get('author');
+  if (typeof author !== 'string') return null;
+  const rawV = m.get('v');
+  // Entries without a version predate versioning: they are version 1's shape.
+  const v = typeof rawV === 'number' && Number.isInteger(rawV) && rawV >= 1 ? rawV : 1;
+  const num = (k: string): number | null => {
+    const x = m.get(k);
+    return typeof x === 'number' && Number.isFinite(x) ? x : null;
+  };
+  const deleted = m.get('deleted') === true;
+  const text = m.get('text');
+  const parent = m.get('parent');
+  return {
+    v,
+    id: key,
+    author,
+    // An edit concurrent with the deletion may leave text behind: deleted always wins.
+    text: deleted || typeof text !== 'string' ? '' : text,
+    createdAt: num('createdAt') ?? 0,
+    parent: typeof parent === 'string' ? parent : null,
+    offline: m.get('offline') === true,
+    editedAt: num('editedAt'),
+    deleted,
+    deletedAt: deleted ? num('deletedAt') : null,
+    readOnly: v > SCHEMA_VERSION,
+  };
+}
+
+/** Writes a new message. Throws `ModelError` (`invalid`, `exists`) and writes nothing on bad input. */
+export function addMessage(doc: Y.Doc, input: NewMessage): Message {
+  const fn = 'addMessage';
+  check(typeof input === 'object' && input !== null, `${fn}: expected a message`);
+  const { id, author, text, createdAt, parent, offline } = input;
+  checkMessageId(id, 'id', fn);
+  checkUser(author, 'author', fn);
+  checkText(text, fn);
+  checkTime(createdAt, 'createdAt', fn);
+  if (parent !== undefined) {
+    checkMessageId(parent, 'parent', fn);
+    check(parent !== id, `${fn}: a message cannot reply to itself`);
+  }
+  check(offline === undefined || typeof offline === 'boolean', `${fn}: offline must be a boolean`);
+  const messages = messagesOf(doc);
+  if (messages.has(id)) throw new ModelError('exists', `${fn}: message ${id} already exists`);
+  const entries: [string, unknown][] = [
+    ['v', SCHEMA_VERSION],
+    ['id', id],
+    ['author', author],
+    ['text', text],
+    ['createdAt', createdAt],
+  ];
+  if (parent !== undefined) entries.push(['parent', parent]);
+  if (offline) entries.push(['offline', true]);
+  doc.transact(() => {
+    messages.set(id, new Y.Map<unknown>(entries));
+  });
+  return getMessage(doc, id) as Message;
+}
+
+export function getMessage(doc: Y.Doc, id: string): Message | undefined {
+  return readMessage(id, messagesOf(doc).get(id)) ?? undefined;
+}
+
+/** Every message on the page, ascending by id: the same order on every replica. */
+export function listMessages(doc: Y.Doc): Message[] {
+  const out: Message[] = [];
+  messagesOf(doc).forEach((value, key) => {
+    const m = readMessage(key, value);
+    if (m) out.push(m);
+  });
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The message `by` may change: it exists, is theirs, and this build knows its schema. */
+function ownMessage(doc: Y.Doc, id: string, by: string, fn: string): [Message, MessageMap] {
+  checkMessageId(id, 'id', fn);
+  checkUser(by, 'user', fn);
+  const map = messagesOf(doc).get(id);
+  const m = readMessage(id, map);
+  if (!m || !map) throw new ModelError('not-found', `${fn}: no message ${id} on this page`);
+  if (m.author !== by) {
+    throw new ModelError('forbidden', `${fn}: only its author may change message ${id}`);
+  }
+  if (m.readOnly) {
+    throw new ModelError(
+      'read-only',
+      `${fn}: message ${id} was written by a newer Ferry (schema ${m.v}); update to change it`,
+    );
+  }
+  return [m, map];
+}
+
+/** Replaces the text of the author's own message. */
+export function editMessage(doc: Y.Doc, id: string, by: string, text: string, at: number): Message {
+  const fn = 'editMessage';
+  checkText(text, fn);
+  checkTime(at, 'at', fn);
+  const [m, map] = ownMessage(doc, id, by, fn);
+  check(!m.deleted, `${fn}: message ${id} was deleted`);
+  doc.transact(() => {
+    map.set('text', text);
+    map.set('editedAt', at);
+  });
+  return getMessage(doc, id) as Message;
+}
+
+/**
+ * Deletes the author's own message: a tombstone keeps the row (so replies and order stay)
+ * and clears the text. Deleting twice is a no-op.
+ */
+export function deleteMessage(doc: Y.Doc, id: string, by: string, at: number): Message {
+  const fn = 'deleteMessage';
+  checkTime(at, 'at', fn);
+  const [m, map] = ownMessage(doc, id, by, fn);
+  if (m.deleted) return m;
+  doc.transact(() => {
+    map.set('deleted', true);
+    map.set('deletedAt', at);
+    map.set('text', '');
+  });
+  return getMessage(doc, id) as Message;
+}
+
+export function reactionKey(messageId: string, emoji: string, user: string): string {
+  return `${messageId}|${emoji}|${user}`;
+}
+
+/** Splits a reaction key; null if it is not one. */
+export function parseReactionKey(
+  key: string,
+): { messageId: string; emoji: string; user: string } | null {
+  const first = key.indexOf('|');
+  const lastBar = key.lastIndexOf('|');
+  if (first < 0 || lastBar <= first) return null;
+  const messageId = key.slice(0, first);
+  const emoji = key.slice(first + 1, lastBar);
+  const user = key.slice(lastBar + 1);
+  if (!isHlc(messageId) || !isId(user) || emoji.length === 0 || emoji.includes('|')) return null;
+  return { messageId, emoji, user };
+}
+
+/**
+ * Adds (`on`) or removes the user's reaction. Idempotent: reacting twice keeps the first time.
+ * Adding needs a live message on this page; removing works even after the message was deleted.
+ */
+export function react(
+  doc: Y.Doc,
+  messageId: string,
+  emoji: string,
+  user: string,
+  on: boolean,
+  at: number,
+): void {
+  const fn = 'react';
+  checkMessageId(messageId, 'messageId', fn);
+  checkEmoji(emoji, fn);
+  checkUser(user, 'user', fn);
+  check(typeof on === 'boolean', `${fn}: on must be a boolean`);
+  checkTime(at, 'at', fn);
+  const reactions = reactionsOf(doc);
+  const key = reactionKey(messageId, emoji, user);
+  if (on) {
+    const m = getMessage(doc, messageId);
+    if (!m) throw new ModelError('not-found', `${fn}: no message ${messageId} on this page`);
+    check(!m.deleted, `${fn}: message ${messageId} was deleted`);
+    if (!reactions.has(key)) doc.transact(() => reactions.set(key, at));
+  } else if (reactions.has(key)) {
+    doc.transact(() => reactions.delete(key));
+  }
+}
+
+function byTime(a: [string, number], b: [string, number]): number {
+  return a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+/** Reactions to one message, grouped by emoji, in the order they were first used. */
+export function listReactions(doc: Y.Doc, messageId: string): Reaction[] {
+  return listAllReactions(doc).get(messageId) ?? [];
+}
+
+/** Reactions to every message on the page (one pass over the page's reactions). */
+export function listAllReactions(doc: Y.Doc): Map<string, Reaction[]> {
+  const grouped = new Map<string, Map<string, [string, number][]>>();
+  reactionsOf(doc).forEach((at, key) => {
+    const k = parseReactionKey(key);
+    if (!k || typeof at !== 'number' || !Number.isFinite(at)) return;
+    let perMessage = grouped.get(k.messageId);
+    if (!perMessage) grouped.set(k.messageId, (perMessage = new Map()));
+    let users = perMessage.get(k.emoji);
+    if (!users) perMessage.set(k.emoji, (users = []));
+    users.push([k.user, at]);
+  });
+  const out = new Map<string, Reaction[]>();
+  for (const [messageId, perMessage] of grouped) {
+    const list: [Reaction, string][] = [];
+    for (const [emoji, users] of perMessage) {
+      users.sort(byTime);
+      list.push([
+        { emoji, users: users.map((u) => u[0]), at: (users[0] as [string, number])[1] },
+        emoji,
+      ]);
+    }
+    list.sort((a, b) => a[0].at - b[0].at || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    out.set(
+      messageId,
+      list.map((x) => x[0]),
+    );
+  }
+  return out;
+}
+
+/**
+ * The Yjs item id of the message's map: `isStored(relayStateVector, itemId)` tells whether
+ * the relay has the message. Throws `ModelError('not-found')`.
+ */
+export function messageItemId(doc: Y.Doc, id: string): ItemId {
+  const map = messagesOf(doc).get(id);
+  const item = map instanceof Y.Map ? map._item : null;
+  if (!item) throw new ModelError('not-found', `messageItemId: no message ${id} on this page`);
+  return { client: item.id.client, clock: item.id.clock };
+}
+
+/**
+ * True when a state vector (decoded `Map<client, clock>` or encoded, as in sync step 1)
+ * covers the item: the peer that sent it has stored the item.
+ */
+export function isStored(stateVector: Map<number, number> | Uint8Array, itemId: ItemId): boolean {
+  const sv = stateVector instanceof Uint8Array ? Y.decodeStateVector(stateVector) : stateVector;
+  return (sv.get(itemId.client) ?? 0) > itemId.clock;
+}
