@@ -1,0 +1,73 @@
+// Encoding of the frames on the multiplexed endpoint (sync-server/PROTOCOL.md).
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { MuxFrameKind } from './messages';
+
+export type MuxFrame =
+  | { kind: 'data'; room: string; message: Uint8Array }
+  | { kind: 'open'; room: string }
+  | { kind: 'close'; room: string; code: number; reason: string };
+
+/** A DATA frame: the room, then one ordinary y-websocket message as the rest of the frame. */
+export function encodeData(room: string, message: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MuxFrameKind.data);
+  encoding.writeVarString(encoder, room);
+  encoding.writeUint8Array(encoder, message);
+  return encoding.toUint8Array(encoder);
+}
+
+export function encodeOpen(room: string): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MuxFrameKind.open);
+  encoding.writeVarString(encoder, room);
+  return encoding.toUint8Array(encoder);
+}
+
+export function encodeClose(room: string, code: number, reason: string): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MuxFrameKind.close);
+  encoding.writeVarString(encoder, room);
+  encoding.writeVarUint(encoder, code);
+  encoding.writeVarString(encoder, reason);
+  return encoding.toUint8Array(encoder);
+}
+
+/** Thrown for a frame that cannot be decoded; `unknown` tells an unknown kind from garbage. */
+export class MuxFrameError extends Error {
+  constructor(
+    message: string,
+    readonly unknown: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Decodes one frame. DATA's message is a view into `frame` (no copy). */
+export function decodeFrame(frame: Uint8Array): MuxFrame {
+  const decoder = decoding.createDecoder(frame);
+  let kind: number;
+  let room: string;
+  try {
+    kind = decoding.readVarUint(decoder);
+    room = decoding.readVarString(decoder);
+  } catch {
+    throw new MuxFrameError('truncated mux frame header', false);
+  }
+  switch (kind) {
+    case MuxFrameKind.data:
+      return { kind: 'data', room, message: decoding.readTailAsUint8Array(decoder) };
+    case MuxFrameKind.open:
+      return { kind: 'open', room };
+    case MuxFrameKind.close:
+      try {
+        const code = decoding.readVarUint(decoder);
+        const reason = decoding.readVarString(decoder);
+        return { kind: 'close', room, code, reason };
+      } catch {
+        throw new MuxFrameError('truncated mux CLOSE frame', false);
+      }
+    default:
+      throw new MuxFrameError(`unknown mux frame kind ${kind}`, true);
+  }
+}

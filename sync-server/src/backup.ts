@@ -1,0 +1,100 @@
+// Backup and restore. Backup uses SQLite's online backup API from a separate connection, so it
+// is consistent while the relay keeps writing (WAL). Restore needs the relay stopped, and keeps
+// the database it replaces next to it, so a wrong restore loses nothing either.
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { PID_FILE } from './server';
+import { DB_FILE } from './store';
+
+export interface BackupSummary {
+  file: string;
+  rooms: number;
+  updates: number;
+  bytes: number;
+}
+
+function summarize(file: string): BackupSummary {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const check = db.pragma('integrity_check', { simple: true });
+    if (check !== 'ok') throw new Error(`${file} failed the integrity check: ${String(check)}`);
+    const hasSchema = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+      .get();
+    if (!hasSchema) throw new Error(`${file} is not a Ferry relay database (no schema_migrations)`);
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    return {
+      file,
+      rooms: count(
+        'SELECT COUNT(*) AS n FROM (SELECT name FROM rooms UNION SELECT room FROM updates)',
+      ),
+      updates: count('SELECT COUNT(*) AS n FROM updates'),
+      bytes: count(
+        'SELECT COALESCE((SELECT SUM(LENGTH(snapshot)) FROM rooms), 0) + COALESCE((SELECT SUM(LENGTH(data)) FROM updates), 0) AS n',
+      ),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+export async function backup(dataDir: string, target: string): Promise<BackupSummary> {
+  const source = path.join(dataDir, DB_FILE);
+  if (!existsSync(source)) throw new Error(`no database at ${source} (check --data)`);
+  if (existsSync(target)) throw new Error(`${target} exists; refusing to overwrite it`);
+  const db = new Database(source, { fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    await db.backup(target);
+  } finally {
+    db.close();
+  }
+  return summarize(target);
+}
+
+function relayRunning(dataDir: string): number | null {
+  const pidFile = path.join(dataDir, PID_FILE);
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+export async function restore(
+  dataDir: string,
+  source: string,
+): Promise<BackupSummary & { previous: string | null }> {
+  const pid = relayRunning(dataDir);
+  if (pid !== null) {
+    throw new Error(`a relay (pid ${pid}) is running on ${dataDir}; stop it before restoring`);
+  }
+  const summary = summarize(source);
+  const target = path.join(dataDir, DB_FILE);
+  const staging = target + '.restoring';
+  rmSync(staging, { force: true });
+  const from = new Database(source, { readonly: true, fileMustExist: true });
+  try {
+    await from.backup(staging);
+  } finally {
+    from.close();
+  }
+  let previous: string | null = null;
+  if (existsSync(target)) {
+    // Fold the old WAL into the old file so the kept copy is complete on its own.
+    const old = new Database(target);
+    old.pragma('wal_checkpoint(TRUNCATE)');
+    old.close();
+    previous = `${target}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(target, previous);
+  }
+  rmSync(target + '-wal', { force: true });
+  rmSync(target + '-shm', { force: true });
+  renameSync(staging, target);
+  return { ...summary, file: target, previous };
+}

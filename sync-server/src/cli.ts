@@ -1,0 +1,73 @@
+// Entry point: `npm run relay -- [serve|backup <file>|restore <file>] [options]`.
+import { ConfigError, helpText, parseArgs } from './config';
+import { createLogger } from './log';
+import { startRelay } from './server';
+import { backup, restore } from './backup';
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`ferry-relay: ${error.message}\n(see ferry-relay --help)`);
+      return 2;
+    }
+    throw error;
+  }
+  const { command, file, config } = parsed;
+  if (command === 'help') {
+    console.log(helpText());
+    return 0;
+  }
+  if (command === 'backup' && file) {
+    const summary = await backup(config.data, file);
+    console.log(JSON.stringify({ msg: 'backup written', ...summary }));
+    return 0;
+  }
+  if (command === 'restore' && file) {
+    const summary = await restore(config.data, file);
+    console.log(JSON.stringify({ msg: 'restored', ...summary }));
+    return 0;
+  }
+
+  const log = createLogger(config.logLevel);
+  if (config.debugLoadDelayMs > 0 || config.debugDbMaxPages > 0) {
+    log.warn(
+      { debugLoadDelayMs: config.debugLoadDelayMs, debugDbMaxPages: config.debugDbMaxPages },
+      'TEST-ONLY debug options are on; never use them in production',
+    );
+  }
+  const running = await startRelay(config, log);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    running.drain().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.fatal({ err: error }, 'drain failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('uncaughtException', (error) => {
+    // Never lose stored data to a bug: log, then drain like a SIGTERM.
+    log.fatal({ err: error }, 'uncaught exception');
+    stop('uncaughtException');
+  });
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    console.error(`ferry-relay: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

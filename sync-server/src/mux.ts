@@ -1,0 +1,124 @@
+// The multiplexed endpoint (/_mux): many rooms over one WebSocket. See PROTOCOL.md.
+import type { WebSocket } from 'ws';
+import { roomNameError } from '../../core/src/protocol/rooms';
+import { CloseCode } from '../../core/src/protocol/messages';
+import {
+  MuxFrameError,
+  decodeFrame,
+  encodeClose,
+  encodeData,
+} from '../../core/src/protocol/mux-frames';
+import type { Principal } from './hooks';
+import type { Logger } from './log';
+import { FrameError, type Relay, type RoomConn } from './relay';
+
+export interface SocketIO {
+  /** Sends with the slow-consumer guard; false if the socket is gone. */
+  send(data: Uint8Array): boolean;
+}
+
+export function handleMux(
+  relay: Relay,
+  ws: WebSocket,
+  io: SocketIO,
+  principal: Principal,
+  log: Logger,
+  cid: string,
+): void {
+  const open = new Map<string, RoomConn>();
+
+  const leave = (room: string) => {
+    const conn = open.get(room);
+    if (!conn) return;
+    open.delete(room);
+    relay.leave(conn, room);
+  };
+
+  const openRoom = async (room: string) => {
+    const error = roomNameError(room);
+    if (error) {
+      relay.metrics.refusedFrames.inc({ reason: 'bad_room' });
+      log.warn({ room: room.slice(0, 220), reason: error }, 'mux OPEN refused');
+      io.send(encodeClose(room, CloseCode.badRoomName, error));
+      return;
+    }
+    leave(room);
+    const authorize = relay.hooks.authorizeRoom;
+    if (authorize && !(await authorize(principal, room))) {
+      log.warn({ room }, 'mux OPEN forbidden');
+      io.send(encodeClose(room, CloseCode.forbidden, 'not allowed'));
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) return;
+    const conn: RoomConn = {
+      cid,
+      principal,
+      log,
+      send: (message) => void io.send(encodeData(room, message)),
+      close: (code, reason) => {
+        if (code >= 1002 && code < 4000) {
+          // A protocol violation inside a room's message breaks the whole socket.
+          ws.close(code, reason);
+          return;
+        }
+        if (open.get(room) === conn) {
+          open.delete(room);
+          relay.leave(conn, room);
+        }
+        io.send(encodeClose(room, code, reason));
+      },
+    };
+    open.set(room, conn);
+    relay.join(conn, room);
+  };
+
+  // OPENs wait on an async hook; keep frames of one socket in order by chaining them.
+  let chain: Promise<void> = Promise.resolve();
+  const fail = (error: FrameError) => {
+    relay.metrics.refusedFrames.inc({ reason: error.metric });
+    log.warn({ code: error.code, reason: error.reason }, 'refused mux frame; closing socket');
+    ws.close(error.code, error.reason);
+  };
+
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) {
+      fail(new FrameError(CloseCode.unsupportedData, 'text frames are not supported', 'text'));
+      return;
+    }
+    const bytes = data as Buffer;
+    let frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (error) {
+      const unknown = error instanceof MuxFrameError && error.unknown;
+      fail(
+        new FrameError(
+          unknown ? CloseCode.unsupportedData : CloseCode.protocolError,
+          (error as Error).message,
+          unknown ? 'unknown' : 'malformed',
+        ),
+      );
+      return;
+    }
+    const handle = () => {
+      if (frame.kind === 'open') return openRoom(frame.room);
+      if (frame.kind === 'close') return leave(frame.room);
+      const conn = open.get(frame.room);
+      if (!conn) return; // the room was just closed; a late frame is not an error
+      try {
+        relay.receive(conn, frame.room, frame.message);
+      } catch (error) {
+        if (error instanceof FrameError) fail(error);
+        else throw error;
+      }
+    };
+    chain = chain.then(handle).catch((error: unknown) => {
+      log.error({ err: error }, 'mux frame handler failed; closing socket');
+      ws.close(CloseCode.internalError, 'internal error');
+    });
+  });
+
+  ws.on('close', () => {
+    for (const room of [...open.keys()]) leave(room);
+  });
+}

@@ -1,0 +1,452 @@
+// The relay's heart: loaded rooms, the y-websocket protocol, durable group commit.
+//
+// An incoming update is applied to the room's in-memory Y.Doc (which tells us whether it changed
+// anything), queued, and committed with every other update that arrived in the same event-loop
+// turn in ONE SQLite transaction. Only after the commit is it forwarded to the room's other
+// clients, and the writer gets the relay's state vector (sync step 1) as its durable ack.
+// Anything that would reveal uncommitted state to a client (a sync step 2 answer, the initial
+// state vector) waits for that commit too.
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as authProtocol from 'y-protocols/auth';
+import * as Y from 'yjs';
+import { CloseCode, MessageType, SyncMessageType } from '../../core/src/protocol/messages';
+import type { RelayConfig } from './config';
+import type { Principal, RelayHooks } from './hooks';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+import type { Store } from './store';
+
+/** One client's subscription to one room (a plain socket, or one room on a mux socket). */
+export interface RoomConn {
+  readonly cid: string;
+  readonly principal: Principal;
+  readonly log: Logger;
+  /** Sends one y-websocket message. Must never throw. */
+  send(message: Uint8Array): void;
+  /** Closes this subscription (for a plain socket: the socket) with a close code. */
+  close(code: number, reason: string): void;
+}
+
+/** A frame that breaks the protocol: the transport closes the connection with `code`. */
+export class FrameError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    readonly metric: string,
+  ) {
+    super(reason);
+  }
+}
+
+const LOAD = Symbol('load');
+
+interface PendingWrite {
+  update: Uint8Array;
+  origin: RoomConn | null;
+}
+
+export class Room {
+  readonly doc = new Y.Doc();
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly conns = new Map<RoomConn, Set<number>>();
+  loaded = false;
+  /** Messages that arrived before the stored state was loaded, in order. */
+  readonly queue: Array<() => void> = [];
+  pending: PendingWrite[] = [];
+  afterFlush: Array<() => void> = [];
+  logCount = 0;
+  idleTimer: NodeJS.Timeout | null = null;
+  awarenessTimer: NodeJS.Timeout | null = null;
+  readonly dirtyAwareness = new Set<number>();
+  destroyed = false;
+
+  constructor(readonly name: string) {
+    this.awareness = new awarenessProtocol.Awareness(this.doc);
+    this.awareness.setLocalState(null);
+  }
+
+  /** Runs fn now if nothing is waiting to be committed, else right after the commit. */
+  whenDurable(fn: () => void): void {
+    if (this.pending.length === 0) fn();
+    else this.afterFlush.push(fn);
+  }
+}
+
+function syncStep1(doc: Y.Doc): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, MessageType.sync);
+  encoding.writeVarUint(e, SyncMessageType.step1);
+  encoding.writeVarUint8Array(e, Y.encodeStateVector(doc));
+  return encoding.toUint8Array(e);
+}
+
+function syncMessage(kind: number, update: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, MessageType.sync);
+  encoding.writeVarUint(e, kind);
+  encoding.writeVarUint8Array(e, update);
+  return encoding.toUint8Array(e);
+}
+
+function awarenessMessage(awareness: awarenessProtocol.Awareness, clients: number[]): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, MessageType.awareness);
+  encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
+  return encoding.toUint8Array(e);
+}
+
+function permissionDenied(reason: string): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, MessageType.auth);
+  authProtocol.writePermissionDenied(e, reason);
+  return encoding.toUint8Array(e);
+}
+
+export class Relay {
+  readonly rooms = new Map<string, Room>();
+  private readonly dirtyRooms = new Set<Room>();
+  private flushScheduled = false;
+  /** False after a failed write until a write succeeds again. */
+  storeHealthy = true;
+  storeError: string | null = null;
+
+  constructor(
+    readonly config: RelayConfig,
+    readonly store: Store,
+    readonly log: Logger,
+    readonly metrics: Metrics,
+    readonly hooks: RelayHooks,
+  ) {}
+
+  /** Adds a subscription; the room is loaded first if needed, then the client gets step 1. */
+  join(conn: RoomConn, name: string): void {
+    const room = this.room(name);
+    if (room.idleTimer) {
+      clearTimeout(room.idleTimer);
+      room.idleTimer = null;
+    }
+    room.conns.set(conn, new Set());
+    this.metrics.roomConnections.inc();
+    const greet = () => {
+      room.whenDurable(() => {
+        if (!room.conns.has(conn)) return;
+        conn.send(syncStep1(room.doc));
+        const states = [...room.awareness.getStates().keys()];
+        if (states.length > 0) conn.send(awarenessMessage(room.awareness, states));
+      });
+    };
+    if (room.loaded) greet();
+    else room.queue.push(greet);
+  }
+
+  leave(conn: RoomConn, name: string): void {
+    const room = this.rooms.get(name);
+    if (!room) return;
+    const ids = room.conns.get(conn);
+    if (!ids) return;
+    room.conns.delete(conn);
+    this.metrics.roomConnections.dec();
+    if (ids.size > 0 && room.loaded) {
+      awarenessProtocol.removeAwarenessStates(room.awareness, [...ids], null);
+    }
+    if (room.conns.size === 0) this.scheduleUnload(room);
+  }
+
+  /** Handles one y-websocket message. Throws FrameError for a protocol violation. */
+  receive(conn: RoomConn, name: string, message: Uint8Array): void {
+    this.metrics.messagesIn.inc();
+    const room = this.rooms.get(name);
+    if (!room || !room.conns.has(conn)) return;
+    if (!room.loaded) {
+      // Decode errors must still close the connection, so the message is checked when handled.
+      room.queue.push(() => {
+        try {
+          this.handle(room, conn, message);
+        } catch (error) {
+          if (error instanceof FrameError) this.refuse(conn, error);
+          else throw error;
+        }
+      });
+      return;
+    }
+    this.handle(room, conn, message);
+  }
+
+  /** Logs and counts a refused frame and closes the connection. */
+  refuse(conn: RoomConn, error: FrameError): void {
+    this.metrics.refusedFrames.inc({ reason: error.metric });
+    conn.log.warn({ code: error.code, reason: error.reason }, 'refused frame; closing');
+    conn.close(error.code, error.reason);
+  }
+
+  private handle(room: Room, conn: RoomConn, message: Uint8Array): void {
+    if (room.destroyed || !room.conns.has(conn)) return;
+    const decoder = decoding.createDecoder(message);
+    const read = <T>(f: () => T, what: string): T => {
+      try {
+        return f();
+      } catch {
+        throw new FrameError(CloseCode.protocolError, `malformed ${what}`, 'malformed');
+      }
+    };
+    const type = read(() => decoding.readVarUint(decoder), 'message type');
+    switch (type) {
+      case MessageType.sync: {
+        const kind = read(() => decoding.readVarUint(decoder), 'sync message');
+        const payload = read(() => decoding.readVarUint8Array(decoder), 'sync message');
+        if (kind === SyncMessageType.step1) {
+          read(() => Y.decodeStateVector(payload), 'state vector');
+          room.whenDurable(() => {
+            if (room.conns.has(conn)) {
+              conn.send(
+                syncMessage(SyncMessageType.step2, Y.encodeStateAsUpdate(room.doc, payload)),
+              );
+            }
+          });
+        } else if (kind === SyncMessageType.step2 || kind === SyncMessageType.update) {
+          this.applyUpdate(room, conn, payload);
+        } else {
+          throw new FrameError(
+            CloseCode.unsupportedData,
+            `unknown sync message ${kind}`,
+            'unknown',
+          );
+        }
+        break;
+      }
+      case MessageType.awareness: {
+        const payload = read(() => decoding.readVarUint8Array(decoder), 'awareness message');
+        const ids = room.conns.get(conn);
+        // Validate fully before applying, so a bad update changes nothing.
+        const clients = read(() => {
+          const d = decoding.createDecoder(payload);
+          const n = decoding.readVarUint(d);
+          const out: number[] = [];
+          for (let i = 0; i < n; i++) {
+            out.push(decoding.readVarUint(d));
+            decoding.readVarUint(d);
+            JSON.parse(decoding.readVarString(d));
+          }
+          return out;
+        }, 'awareness update');
+        awarenessProtocol.applyAwarenessUpdate(room.awareness, payload, conn);
+        for (const id of clients) ids?.add(id);
+        break;
+      }
+      case MessageType.auth:
+        // Clients have nothing to say in the auth sub-protocol (yet); accepted and ignored.
+        break;
+      case MessageType.queryAwareness:
+        conn.send(awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]));
+        break;
+      default:
+        throw new FrameError(CloseCode.unsupportedData, `unknown message type ${type}`, 'unknown');
+    }
+  }
+
+  private applyUpdate(room: Room, conn: RoomConn, update: Uint8Array): void {
+    const check = this.hooks.checkUpdate;
+    if (check) {
+      const verdict = check({ principal: conn.principal, room: room.name, update, doc: room.doc });
+      if (!verdict.ok) {
+        this.metrics.refusedUpdates.inc();
+        conn.log.warn({ room: room.name, reason: verdict.reason }, 'update refused');
+        conn.send(permissionDenied(verdict.reason));
+        return;
+      }
+    }
+    try {
+      Y.applyUpdate(room.doc, update, conn);
+    } catch {
+      throw new FrameError(CloseCode.protocolError, 'malformed update', 'malformed');
+    }
+  }
+
+  private room(name: string): Room {
+    const existing = this.rooms.get(name);
+    if (existing) return existing;
+    const created = new Room(name);
+    this.rooms.set(name, created);
+    this.metrics.roomsLoaded.set(this.rooms.size);
+    created.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === LOAD) return;
+      created.pending.push({
+        update,
+        origin: created.conns.has(origin as RoomConn) ? (origin as RoomConn) : null,
+      });
+      this.dirtyRooms.add(created);
+      this.scheduleFlush();
+    });
+    created.awareness.on(
+      'update',
+      ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
+        for (const id of [...added, ...updated, ...removed]) created.dirtyAwareness.add(id);
+        this.scheduleAwareness(created);
+      },
+    );
+    const load = () => this.load(created);
+    if (this.config.debugLoadDelayMs > 0) setTimeout(load, this.config.debugLoadDelayMs);
+    else load();
+    return created;
+  }
+
+  private load(room: Room): void {
+    if (room.destroyed) return;
+    const started = performance.now();
+    try {
+      const stored = this.store.load(room.name);
+      Y.transact(
+        room.doc,
+        () => {
+          for (const u of stored.updates) Y.applyUpdate(room.doc, u, LOAD);
+        },
+        LOAD,
+      );
+      room.logCount = stored.logCount;
+    } catch (error) {
+      this.log.error({ room: room.name, err: error }, 'room failed to load; closing its clients');
+      this.drop(room, CloseCode.unavailable, 'room failed to load');
+      return;
+    }
+    this.metrics.storeLatency.observe({ op: 'load' }, (performance.now() - started) / 1000);
+    room.loaded = true;
+    for (const fn of room.queue.splice(0)) fn();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Commits every pending update in one transaction, then forwards and acknowledges them. */
+  flush(): void {
+    this.flushScheduled = false;
+    const rooms = [...this.dirtyRooms];
+    this.dirtyRooms.clear();
+    const entries = rooms.flatMap((r) =>
+      r.pending.map((p) => ({ room: r.name, update: p.update })),
+    );
+    if (entries.length === 0) return;
+    const started = performance.now();
+    try {
+      this.store.append(entries);
+    } catch (error) {
+      this.storeFailed(rooms, error as Error);
+      return;
+    }
+    this.metrics.storeLatency.observe({ op: 'append' }, (performance.now() - started) / 1000);
+    this.metrics.updates.inc(entries.length);
+    this.metrics.updateBytes.inc(entries.reduce((n, e) => n + e.update.byteLength, 0));
+    if (!this.storeHealthy) {
+      this.log.warn('database writes succeed again; readiness restored');
+      this.storeHealthy = true;
+      this.storeError = null;
+    }
+    for (const room of rooms) {
+      const writes = room.pending;
+      room.pending = [];
+      room.logCount += writes.length;
+      const writers = new Set<RoomConn>();
+      for (const w of writes) {
+        const message = syncMessage(SyncMessageType.update, w.update);
+        for (const c of room.conns.keys()) if (c !== w.origin) c.send(message);
+        if (w.origin && room.conns.has(w.origin)) writers.add(w.origin);
+      }
+      if (writers.size > 0) {
+        const ack = syncStep1(room.doc);
+        for (const c of writers) c.send(ack);
+      }
+      for (const fn of room.afterFlush.splice(0)) fn();
+      if (room.logCount >= this.config.compactAfter) this.compact(room);
+    }
+  }
+
+  private storeFailed(rooms: Room[], error: Error): void {
+    this.metrics.storeErrors.inc();
+    this.storeHealthy = false;
+    this.storeError = error.message;
+    this.log.error(
+      { err: error, rooms: rooms.map((r) => r.name) },
+      'DATABASE WRITE FAILED: writes refused, readiness false; closing the rooms whose updates were not stored',
+    );
+    // Memory is now ahead of the database: drop those rooms, clients reconnect and re-send.
+    for (const room of rooms) this.drop(room, CloseCode.storageFailed, 'relay storage failed');
+  }
+
+  compact(room: Room): void {
+    const started = performance.now();
+    try {
+      const result = this.store.compact(room.name);
+      room.logCount = 0;
+      this.metrics.compactions.inc();
+      this.metrics.storeLatency.observe({ op: 'compact' }, (performance.now() - started) / 1000);
+      this.log.debug({ room: room.name, ...result }, 'room compacted');
+    } catch (error) {
+      // Nothing is lost: the log stays as it was (the transaction rolled back).
+      this.metrics.storeErrors.inc();
+      this.log.error({ room: room.name, err: error }, 'compaction failed; log kept');
+    }
+  }
+
+  private scheduleAwareness(room: Room): void {
+    if (room.awarenessTimer || room.destroyed) return;
+    room.awarenessTimer = setTimeout(() => {
+      room.awarenessTimer = null;
+      if (room.destroyed || room.dirtyAwareness.size === 0) return;
+      const message = awarenessMessage(room.awareness, [...room.dirtyAwareness]);
+      room.dirtyAwareness.clear();
+      for (const c of room.conns.keys()) c.send(message);
+    }, this.config.awarenessBatchMs);
+  }
+
+  private scheduleUnload(room: Room): void {
+    if (room.idleTimer) clearTimeout(room.idleTimer);
+    room.idleTimer = setTimeout(() => {
+      room.idleTimer = null;
+      if (room.conns.size === 0) this.unload(room);
+    }, this.config.roomIdleMs);
+  }
+
+  /** Removes an idle room from memory, after committing and compacting what it holds. */
+  unload(room: Room): void {
+    if (room.pending.length > 0) this.flush();
+    if (room.destroyed) return;
+    if (room.logCount > 1) this.compact(room);
+    this.destroy(room);
+    this.log.debug({ room: room.name }, 'room unloaded');
+  }
+
+  /** Closes every client of the room and forgets it without writing anything. */
+  private drop(room: Room, code: number, reason: string): void {
+    this.destroy(room);
+    for (const c of [...room.conns.keys()]) {
+      room.conns.delete(c);
+      this.metrics.roomConnections.dec();
+      c.close(code, reason);
+    }
+  }
+
+  private destroy(room: Room): void {
+    if (room.destroyed) return;
+    room.destroyed = true;
+    if (room.idleTimer) clearTimeout(room.idleTimer);
+    if (room.awarenessTimer) clearTimeout(room.awarenessTimer);
+    this.dirtyRooms.delete(room);
+    room.pending = [];
+    room.afterFlush = [];
+    room.queue.length = 0;
+    room.awareness.destroy();
+    room.doc.destroy();
+    if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
+    this.metrics.roomsLoaded.set(this.rooms.size);
+  }
+
+  /** Commits what is pending and unloads every room (shutdown). */
+  close(): void {
+    this.flush();
+    for (const room of [...this.rooms.values()]) this.unload(room);
+  }
+}

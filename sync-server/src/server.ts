@@ -1,0 +1,258 @@
+// HTTP(S) server: WebSocket upgrades (plain `/<room>` and multiplexed `/_mux`), health,
+// readiness, metrics and the static web client. Owns the socket lifecycle and draining.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode, MUX_PATH } from '../../core/src/protocol/messages';
+import { roomNameError } from '../../core/src/protocol/rooms';
+import type { RelayConfig } from './config';
+import { ANONYMOUS, type Principal, type RelayHooks } from './hooks';
+import { correlationId, type Logger } from './log';
+import { createMetrics, type Metrics } from './metrics';
+import { handleMux, type SocketIO } from './mux';
+import { FrameError, Relay, type RoomConn } from './relay';
+import { securityHeaders, serveStatic } from './static';
+import { Store } from './store';
+
+export const PID_FILE = 'relay.pid';
+
+export interface RunningRelay {
+  url: string;
+  port: number;
+  relay: Relay;
+  metrics: Metrics;
+  /** Stops accepting, commits, closes sockets with 1001 "going away", closes the database. */
+  drain(): Promise<void>;
+}
+
+export async function startRelay(
+  config: RelayConfig,
+  log: Logger,
+  hooks: RelayHooks = {},
+): Promise<RunningRelay> {
+  const store = new Store(config.data, { maxPages: config.debugDbMaxPages });
+  const metrics = createMetrics();
+  const relay = new Relay(config, store, log, metrics, hooks);
+  const pidFile = path.join(config.data, PID_FILE);
+  writeFileSync(pidFile, String(process.pid));
+  let draining = false;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxFrameBytes,
+    perMessageDeflate: false,
+  });
+
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end('method not allowed\n');
+      return;
+    }
+    if (pathname === '/healthz') {
+      json(res, 200, { status: 'ok' });
+    } else if (pathname === '/readyz') {
+      const reasons: string[] = [];
+      if (draining) reasons.push('draining');
+      if (!relay.storeHealthy) reasons.push(`database writes failing: ${relay.storeError}`);
+      json(res, reasons.length ? 503 : 200, { ready: reasons.length === 0, reasons });
+    } else if (pathname === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
+    } else if (config.web) {
+      serveStatic(config.web, req, res);
+    } else {
+      securityHeaders(res);
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('Ferry relay: no web client here (build it, or pass --web DIR)\n');
+    }
+  };
+
+  const server = config.tlsCert
+    ? https.createServer(
+        { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey ?? '') },
+        onRequest,
+      )
+    : http.createServer(onRequest);
+
+  /** Sends with a bounded buffer: a consumer that falls too far behind is dropped. */
+  const guard = (ws: WebSocket, log: Logger): SocketIO => ({
+    send(data) {
+      if (ws.readyState !== ws.OPEN) return false;
+      if (ws.bufferedAmount + data.byteLength > config.maxBufferedBytes) {
+        metrics.slowConsumers.inc();
+        log.warn(
+          { buffered: ws.bufferedAmount },
+          'slow consumer: send buffer full; dropping socket',
+        );
+        ws.terminate();
+        return false;
+      }
+      metrics.bytesOut.inc(data.byteLength);
+      ws.send(data);
+      return true;
+    },
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    if (draining) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://relay');
+    const cid = correlationId('c');
+    const clog = log.child({ cid });
+    void (async () => {
+      let principal: Principal | null = ANONYMOUS;
+      if (hooks.authenticate) {
+        try {
+          principal = await hooks.authenticate(req);
+        } catch (error) {
+          clog.error({ err: error }, 'authenticate hook failed');
+          principal = null;
+        }
+      }
+      if (!principal) {
+        clog.warn({ path: url.pathname }, 'upgrade refused: not authenticated');
+        socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      const who = principal;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const endpoint = url.pathname === MUX_PATH ? 'mux' : 'plain';
+        metrics.connections.inc({ endpoint });
+        clog.info({ endpoint, path: url.pathname, remote: req.socket.remoteAddress }, 'connected');
+        ws.on('error', (error: Error & { code?: string }) => {
+          const tooLarge = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+          metrics.refusedFrames.inc({ reason: tooLarge ? 'too_large' : 'ws_error' });
+          clog.warn({ code: error.code, reason: error.message }, 'refused frame; closing');
+        });
+        ws.on('close', (code, reason) => {
+          metrics.connections.dec({ endpoint });
+          clog.info({ code, reason: reason.toString() }, 'disconnected');
+        });
+        const io = guard(ws, clog);
+        if (endpoint === 'mux') handleMux(relay, ws, io, who, clog, cid);
+        else void handlePlain(ws, io, who, clog, cid, decodeURIComponent(url.pathname.slice(1)));
+      });
+    })();
+  });
+
+  const handlePlain = async (
+    ws: WebSocket,
+    io: SocketIO,
+    principal: Principal,
+    log: Logger,
+    cid: string,
+    room: string,
+  ) => {
+    const error = roomNameError(room);
+    if (error) {
+      metrics.refusedFrames.inc({ reason: 'bad_room' });
+      log.warn({ room: room.slice(0, 220), reason: error }, 'room refused');
+      ws.close(CloseCode.badRoomName, error);
+      return;
+    }
+    // Frames that arrive while the authorize hook runs are kept, in order.
+    const early: Buffer[] = [];
+    const hold = (data: Buffer) => early.push(data);
+    ws.on('message', hold);
+    if (hooks.authorizeRoom && !(await hooks.authorizeRoom(principal, room))) {
+      log.warn({ room }, 'room forbidden');
+      ws.close(CloseCode.forbidden, 'not allowed');
+      return;
+    }
+    ws.off('message', hold);
+    if (ws.readyState !== ws.OPEN) return;
+    const conn: RoomConn = {
+      cid,
+      principal,
+      log,
+      send: (message) => void io.send(message),
+      close: (code, reason) => ws.close(code, reason),
+    };
+    const onMessage = (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        relay.refuse(
+          conn,
+          new FrameError(CloseCode.unsupportedData, 'text frames are not supported', 'text'),
+        );
+        return;
+      }
+      try {
+        relay.receive(conn, room, data);
+      } catch (err) {
+        if (err instanceof FrameError) relay.refuse(conn, err);
+        else {
+          log.error({ err }, 'message handler failed; closing socket');
+          ws.close(CloseCode.internalError, 'internal error');
+        }
+      }
+    };
+    ws.on('message', onMessage);
+    ws.on('close', () => relay.leave(conn, room));
+    relay.join(conn, room);
+    for (const data of early) onMessage(data, true);
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${config.tlsCert ? 'wss' : 'ws'}://${host}:${address.port}`;
+  log.info(
+    { address: address.address, port: address.port, url, data: config.data, web: config.web },
+    'listening',
+  );
+
+  let drained: Promise<void> | null = null;
+  const drain = () => {
+    drained ??= (async () => {
+      draining = true;
+      log.info({ sockets: wss.clients.size }, 'draining: refusing new connections');
+      server.close();
+      relay.flush();
+      const closed = [...wss.clients].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            ws.close(CloseCode.goingAway, 'going away');
+          }),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(closed),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, config.drainTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      for (const ws of wss.clients) ws.terminate();
+      relay.close();
+      store.close();
+      server.closeAllConnections();
+      if (existsSync(pidFile)) rmSync(pidFile, { force: true });
+      log.info('drained: every update committed, database closed');
+    })();
+    return drained;
+  };
+
+  return { url, port: address.port, relay, metrics, drain };
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(body) + '\n');
+}

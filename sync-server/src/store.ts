@@ -1,0 +1,152 @@
+// Durable storage: one SQLite file (better-sqlite3, WAL, synchronous=FULL), an append-only
+// update log per room and one snapshot per room that compaction folds the log into.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import * as Y from 'yjs';
+
+export const DB_FILE = 'ferry.db';
+
+/** Ordered, append-only. Never edit a shipped migration; add a new one. */
+const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'rooms, snapshots and the update log',
+    sql: `
+      CREATE TABLE rooms (
+        name TEXT PRIMARY KEY,
+        snapshot BLOB,
+        compacted_at INTEGER
+      ) STRICT;
+      CREATE TABLE updates (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        room TEXT NOT NULL,
+        data BLOB NOT NULL,
+        at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX updates_by_room ON updates (room, seq);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface StoredRoom {
+  /** Snapshot first (if any), then the log in order. Apply all to get the room's state. */
+  updates: Uint8Array[];
+  /** Number of log entries after the snapshot. */
+  logCount: number;
+}
+
+export interface AppendEntry {
+  room: string;
+  update: Uint8Array;
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly file: string;
+  private readonly insert: Database.Statement<[string, Uint8Array, number]>;
+  private readonly selectSnapshot: Database.Statement<[string], { snapshot: Uint8Array | null }>;
+  private readonly selectLog: Database.Statement<[string], { seq: number; data: Uint8Array }>;
+  private readonly appendMany: (entries: AppendEntry[]) => void;
+  private readonly compactTx: (room: string) => {
+    entries: number;
+    bytesBefore: number;
+    bytesAfter: number;
+  };
+
+  constructor(dataDir: string, options: { maxPages?: number } = {}) {
+    mkdirSync(dataDir, { recursive: true });
+    this.file = path.join(dataDir, DB_FILE);
+    this.db = new Database(this.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    if (options.maxPages) this.db.pragma(`max_page_count = ${Math.floor(options.maxPages)}`);
+
+    this.insert = this.db.prepare('INSERT INTO updates (room, data, at) VALUES (?, ?, ?)');
+    this.selectSnapshot = this.db.prepare('SELECT snapshot FROM rooms WHERE name = ?');
+    this.selectLog = this.db.prepare('SELECT seq, data FROM updates WHERE room = ? ORDER BY seq');
+    const upsertSnapshot = this.db.prepare<[string, Uint8Array, number]>(
+      `INSERT INTO rooms (name, snapshot, compacted_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET snapshot = excluded.snapshot, compacted_at = excluded.compacted_at`,
+    );
+    const deleteLog = this.db.prepare<[string, number]>(
+      'DELETE FROM updates WHERE room = ? AND seq <= ?',
+    );
+    this.appendMany = this.db.transaction((entries: AppendEntry[]) => {
+      const now = Date.now();
+      for (const e of entries) this.insert.run(e.room, e.update, now);
+    });
+    this.compactTx = this.db.transaction((room: string) => {
+      const snapshot = this.selectSnapshot.get(room)?.snapshot ?? null;
+      const log = this.selectLog.all(room);
+      const last = log[log.length - 1];
+      if (!last) return { entries: 0, bytesBefore: 0, bytesAfter: 0 };
+      const parts = snapshot ? [snapshot, ...log.map((r) => r.data)] : log.map((r) => r.data);
+      const merged = Y.mergeUpdates(parts);
+      upsertSnapshot.run(room, merged, Date.now());
+      deleteLog.run(room, last.seq);
+      const bytesBefore = parts.reduce((n, p) => n + p.byteLength, 0);
+      return { entries: log.length, bytesBefore, bytesAfter: merged.byteLength };
+    });
+  }
+
+  private migrate(): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
+      v: number | null;
+    };
+    const current = row.v ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `database ${this.file} has schema version ${current}, newer than this relay knows ` +
+          `(${SCHEMA_VERSION}); run a newer ferry-relay or restore an older backup`,
+      );
+    }
+    const record = this.db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)');
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        record.run(m.version, m.name, new Date().toISOString());
+      })();
+    }
+  }
+
+  schemaVersion(): number {
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
+      v: number | null;
+    };
+    return row.v ?? 0;
+  }
+
+  load(room: string): StoredRoom {
+    const snapshot = this.selectSnapshot.get(room)?.snapshot ?? null;
+    const log = this.selectLog.all(room).map((r) => r.data);
+    return { updates: snapshot ? [snapshot, ...log] : log, logCount: log.length };
+  }
+
+  /** Commits all entries in one transaction (one fsync) or none of them; throws on failure. */
+  append(entries: AppendEntry[]): void {
+    this.appendMany(entries);
+  }
+
+  /** Folds the room's log into its snapshot (Y.mergeUpdates) in one transaction. */
+  compact(room: string): { entries: number; bytesBefore: number; bytesAfter: number } {
+    return this.compactTx(room);
+  }
+
+  /** Online backup (SQLite backup API) to `file`; safe while the relay writes. */
+  async backup(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
