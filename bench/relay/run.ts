@@ -1,0 +1,205 @@
+// Relay benchmark: Ferry's relay against the reference y-websocket server, same machine, same
+// run, same client load. Prints a comparison table and writes the raw figures as JSON to
+// bench/.results/. Loopback only; every wait is bounded; stops by itself.
+//
+//   npx tsx bench/relay/run.ts [--quick] [--only=ferry|reference] [--scenario=fanout,idle,join]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, table } from '../lib/stats';
+import {
+  fanout,
+  idleRooms,
+  joinOneRoom,
+  type FanoutOptions,
+  type FanoutResult,
+  type IdleResult,
+  type JoinResult,
+} from './scenarios';
+import { ferry, reference, type RunningServer, type ServerKind } from './servers';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Args {
+  quick: boolean;
+  only: string | null;
+  scenarios: Set<string>;
+}
+
+const SCENARIOS = ['fanout', 'idle', 'join'];
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { quick: false, only: null, scenarios: new Set(SCENARIOS) };
+  for (const arg of argv) {
+    if (arg === '--quick') args.quick = true;
+    else if (arg.startsWith('--only=')) args.only = arg.slice('--only='.length);
+    else if (arg.startsWith('--scenario=')) {
+      args.scenarios = new Set(arg.slice('--scenario='.length).split(','));
+      for (const s of args.scenarios) {
+        if (!SCENARIOS.includes(s))
+          throw new Error(`unknown scenario "${s}" (${SCENARIOS.join(', ')})`);
+      }
+    } else if (arg === '--help' || arg === '-h') {
+      console.log(
+        'usage: npx tsx bench/relay/run.ts [--quick] [--only=ferry|reference] [--scenario=fanout,idle,join]',
+      );
+      process.exit(0);
+    } else throw new Error(`unknown argument "${arg}" (try --help)`);
+  }
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const q = args.quick;
+const sizes = {
+  fanoutSmall: {
+    rooms: 10,
+    clientsPerRoom: 5,
+    pacedRate: 20,
+    pacedMessages: q ? 20 : 100,
+    burstMessages: q ? 40 : 200,
+    warmupMessages: 5,
+  } satisfies FanoutOptions,
+  fanoutWide: {
+    rooms: 1,
+    clientsPerRoom: 50,
+    pacedRate: 50,
+    pacedMessages: q ? 50 : 250,
+    burstMessages: q ? 40 : 200,
+    warmupMessages: 5,
+  } satisfies FanoutOptions,
+  idle: { rooms: q ? 200 : 1000, window: 100 },
+  join: { clients: q ? 200 : 1000, window: 250, seedMessages: 100 },
+};
+
+const kinds = [reference, ferry].filter((k) => args.only === null || k.name === args.only);
+if (kinds.length === 0) throw new Error(`--only=${args.only}: no such server (ferry, reference)`);
+
+interface Results {
+  fanoutSmall?: FanoutResult;
+  fanoutWide?: FanoutResult;
+  idle?: IdleResult;
+  join?: JoinResult;
+  error?: string;
+}
+const results = new Map<string, Results>();
+const skipped = new Map<string, string>();
+
+/** Each scenario gets a fresh server, so memory and CPU figures start from the same point. */
+async function withServer<T>(kind: ServerKind, run: (s: RunningServer) => Promise<T>): Promise<T> {
+  const server = await kind.start();
+  try {
+    return await run(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+for (const kind of kinds) {
+  const why = kind.unavailable();
+  if (why !== null) {
+    skipped.set(kind.name, why);
+    console.log(`-- ${kind.name}: skipped (${why})`);
+    continue;
+  }
+  const r: Results = {};
+  results.set(kind.name, r);
+  // Wait out the server's room unload timer before reading memory after the closes.
+  const afterCloseWaitMs = kind.roomIdleMs > 0 ? kind.roomIdleMs + 2_000 : 0;
+  try {
+    if (args.scenarios.has('fanout')) {
+      console.log(`-- ${kind.name}: fan-out 10 rooms x 5 clients`);
+      r.fanoutSmall = await withServer(kind, (s) => fanout(s, sizes.fanoutSmall));
+      console.log(`-- ${kind.name}: fan-out 1 room x 50 clients`);
+      r.fanoutWide = await withServer(kind, (s) => fanout(s, sizes.fanoutWide));
+    }
+    if (args.scenarios.has('idle')) {
+      console.log(`-- ${kind.name}: idle memory, ${sizes.idle.rooms} rooms`);
+      r.idle = await withServer(kind, (s) => idleRooms(s, { ...sizes.idle, afterCloseWaitMs }));
+    }
+    if (args.scenarios.has('join')) {
+      console.log(`-- ${kind.name}: ${sizes.join.clients} clients join one room`);
+      r.join = await withServer(kind, (s) => joinOneRoom(s, sizes.join));
+    }
+  } catch (e) {
+    r.error = e instanceof Error ? e.message : String(e);
+    console.log(`-- ${kind.name}: failed: ${r.error}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+const names = [...results.keys()];
+const rows: string[][] = [];
+const row = (label: string, value: (r: Results) => number | undefined, digits = 1): void => {
+  const values = names.map((n) => value(results.get(n) ?? {}) ?? Number.NaN);
+  if (values.every((v) => Number.isNaN(v))) return; // scenario not run
+  rows.push([label, ...values.map((v) => fmt(v, digits))]);
+};
+const KB = 1024;
+const MB = 1024 * 1024;
+const fanoutRows = (label: string, pick: (r: Results) => FanoutResult | undefined): void => {
+  row(`${label}: paced p50 ms`, (r) => pick(r)?.paced.latencyMs.p50, 2);
+  row(`${label}: paced p99 ms`, (r) => pick(r)?.paced.latencyMs.p99, 2);
+  row(`${label}: paced delivered %`, (r) => {
+    const p = pick(r)?.paced;
+    return p && (100 * p.delivered) / p.expected;
+  });
+  row(`${label}: burst deliveries/s`, (r) => pick(r)?.burst.deliveriesPerSecond, 0);
+  row(`${label}: burst p99 ms`, (r) => pick(r)?.burst.latencyMs.p99, 1);
+  row(`${label}: burst delivered %`, (r) => {
+    const b = pick(r)?.burst;
+    return b && (100 * b.delivered) / b.expected;
+  });
+  row(
+    `${label}: server CPU s (paced+burst)`,
+    (r) => {
+      const f = pick(r);
+      return f && f.paced.serverCpuSeconds + f.burst.serverCpuSeconds;
+    },
+    2,
+  );
+};
+fanoutRows('fan-out 10x5', (r) => r.fanoutSmall);
+fanoutRows('fan-out 1x50', (r) => r.fanoutWide);
+const idleN = sizes.idle.rooms;
+row(`idle ${idleN} rooms: RSS KB/connection`, (r) => r.idle && r.idle.rssPerConnection / KB);
+row(`idle ${idleN} rooms: heap KB/connection`, (r) => r.idle && r.idle.heapPerConnection / KB);
+row('idle: RSS MB base', (r) => r.idle && r.idle.baseRss / MB);
+row('idle: RSS MB loaded', (r) => r.idle && r.idle.loadedRss / MB);
+row('idle: RSS MB after all closed', (r) => r.idle && r.idle.closedRss / MB);
+row('idle: heap MB base', (r) => r.idle && r.idle.baseHeap / MB);
+row('idle: heap MB loaded', (r) => r.idle && r.idle.loadedHeap / MB);
+row('idle: heap MB after all closed', (r) => r.idle && r.idle.closedHeap / MB);
+const joinN = sizes.join.clients;
+row(`join ${joinN} into 1 room: s to all synced`, (r) => r.join?.secondsToAllSynced, 2);
+row(`join: synced clients`, (r) => r.join?.synced, 0);
+row('join: server CPU s to all synced', (r) => r.join?.cpuSecondsToAllSynced, 2);
+row('join: server CPU s until quiet', (r) => r.join?.cpuSecondsUntilQuiet, 2);
+row('join: awareness frames received', (r) => r.join?.awarenessFramesReceived, 0);
+
+console.log('');
+console.log(`Relay benchmark${q ? ' (--quick: smaller sizes)' : ''}, ${new Date().toISOString()}`);
+console.log(
+  `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
+);
+for (const kind of kinds) console.log(`  ${kind.name}: ${kind.description}`);
+for (const [name, why] of skipped) console.log(`  ${name}: skipped, ${why}`);
+console.log('');
+console.log(table(['figure', ...names], rows));
+for (const [name, r] of results) if (r.error) console.log(`\n${name} failed: ${r.error}`);
+
+const outDir = path.join(repoRoot, 'bench/.results');
+mkdirSync(outDir, { recursive: true });
+const outFile = path.join(outDir, `relay-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(
+  outFile,
+  JSON.stringify(
+    { quick: q, sizes, skipped: Object.fromEntries(skipped), results: Object.fromEntries(results) },
+    null,
+    2,
+  ),
+);
+console.log(`\nraw figures: ${path.relative(repoRoot, outFile)}`);
+const failed = [...results.values()].some((r) => r.error !== undefined);
+process.exit(failed ? 1 : 0);

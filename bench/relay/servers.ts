@@ -1,0 +1,191 @@
+// The two servers the relay benchmark compares, each started as a child process on an
+// ephemeral loopback port, with a way to stop it, to read its pid for /proc figures and to
+// ask it (through probe.ts) for its memory after a full GC.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const probeUrl = pathToFileURL(path.join(repoRoot, 'bench/relay/probe.ts')).href;
+
+export interface MemoryProbe {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  gc: boolean;
+}
+
+export interface RunningServer {
+  readonly name: string;
+  /** ws://127.0.0.1:<port> (rooms are appended as /<room>). */
+  readonly url: string;
+  /** The pid of the Node process that serves (the one whose CPU and memory we read). */
+  readonly pid: number;
+  /** Full GC in the server, then its process.memoryUsage(). */
+  probe(): Promise<MemoryProbe>;
+  /** SIGTERM, then SIGKILL after 10 s; removes the server's temp data dir. */
+  stop(): Promise<void>;
+}
+
+export interface ServerKind {
+  readonly name: string;
+  /** One line for the report: what exactly runs. */
+  readonly description: string;
+  /** How long after its last client left the server may keep a room in memory. */
+  readonly roomIdleMs: number;
+  /** Why this server cannot run here, or null when it can. */
+  unavailable(): string | null;
+  start(): Promise<RunningServer>;
+}
+
+/**
+ * Finds the bound port in a server's output: a JSON log line with a numeric `port`, or
+ * a loopback URL such as http://127.0.0.1:PORT.
+ */
+export function findPort(line: string): number | null {
+  const trimmed = line.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (typeof parsed === 'object' && parsed !== null) {
+        const record = parsed as Record<string, unknown>;
+        const address = record.address as Record<string, unknown> | undefined;
+        const port = record.port ?? address?.port;
+        if (typeof port === 'number' && port > 0) return port;
+      }
+    } catch {
+      // not JSON after all; try the URL form below
+    }
+  }
+  const url = /(?:127\.0\.0\.1|localhost|\[::1\]):(\d{2,5})\b/.exec(trimmed);
+  return url?.[1] ? Number(url[1]) : null;
+}
+
+interface SpawnSpec {
+  name: string;
+  /** Script and its arguments (run with tsx, the probe and --expose-gc). */
+  args: string[];
+  env?: Record<string, string>;
+  cleanup?: () => void;
+}
+
+/** Starts the server and resolves once its output names the port it listens on. */
+function startNode(spec: SpawnSpec): Promise<RunningServer> {
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', '--import', probeUrl, ...spec.args],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const tail: string[] = [];
+  const probeWaiters: ((probe: MemoryProbe) => void)[] = [];
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise<RunningServer>((resolve, reject) => {
+    let port: number | null = null;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${spec.name} did not report a port within 30 s:\n${tail.join('\n')}`));
+    }, 30_000);
+    const onLine = (line: string): void => {
+      if (line.startsWith('{"benchProbe":')) {
+        const probe = (JSON.parse(line) as { benchProbe: MemoryProbe }).benchProbe;
+        probeWaiters.shift()?.(probe);
+        return;
+      }
+      if (tail.length >= 20) tail.shift();
+      tail.push(line);
+      if (port !== null) return;
+      port = findPort(line);
+      if (port === null) return;
+      clearTimeout(timer);
+      const pid = child.pid ?? -1;
+      resolve({
+        name: spec.name,
+        url: `ws://127.0.0.1:${port}`,
+        pid,
+        probe: () =>
+          new Promise<MemoryProbe>((resolveProbe) => {
+            probeWaiters.push(resolveProbe);
+            child.kill('SIGUSR2');
+          }),
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGTERM');
+            const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            await exited;
+            clearTimeout(killer);
+          }
+          spec.cleanup?.();
+        },
+      });
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
+      stream.setEncoding('utf8').on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line.trim()) onLine(line.trim());
+      });
+    }
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      spec.cleanup?.();
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      if (port !== null) return;
+      clearTimeout(timer);
+      spec.cleanup?.();
+      reject(
+        new Error(`${spec.name} exited (${code ?? signal}) before listening:\n${tail.join('\n')}`),
+      );
+    });
+  });
+}
+
+export const reference: ServerKind = {
+  name: 'reference',
+  description: '@y/websocket-server 0.1.1, in memory (bench/relay/reference-server.ts)',
+  // It keeps every room in memory for ever when it runs without persistence.
+  roomIdleMs: 0,
+  unavailable: () => null,
+  start: () =>
+    startNode({
+      name: 'reference',
+      args: ['bench/relay/reference-server.ts'],
+      env: { HOST: '127.0.0.1' },
+    }),
+};
+
+const ferryEntry = 'sync-server/src/cli.ts';
+/** The relay's default (--room-idle-ms), passed explicitly so the benchmark knows what to wait. */
+const FERRY_ROOM_IDLE_MS = 30_000;
+
+export const ferry: ServerKind = {
+  name: 'ferry',
+  description: `Ferry relay (${ferryEntry}), durable SQLite storage in a fresh temp dir, default settings`,
+  roomIdleMs: FERRY_ROOM_IDLE_MS,
+  unavailable: () =>
+    existsSync(path.join(repoRoot, ferryEntry)) ? null : `${ferryEntry} does not exist yet`,
+  start: () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'ferry-bench-relay-'));
+    // `node --import tsx` is what `npx tsx` runs, minus its wrapper processes, so the pid we
+    // measure is the relay itself.
+    return startNode({
+      name: 'ferry',
+      args: [
+        ferryEntry,
+        ...['--host', '127.0.0.1', '--port', '0', '--data', data],
+        ...['--room-idle-ms', String(FERRY_ROOM_IDLE_MS)],
+      ],
+      cleanup: () => rmSync(data, { recursive: true, force: true }),
+    });
+  },
+};
