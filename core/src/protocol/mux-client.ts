@@ -1,0 +1,370 @@
+// Client side of the multiplexed endpoint (sync-server/PROTOCOL.md): one real WebSocket carries
+// many rooms. `MuxConnection.WebSocketPolyfill` is a virtual WebSocket class to hand to the stock
+// y-websocket `WebsocketProvider`, so hundreds of providers share one socket:
+//
+//   const mux = new MuxConnection('wss://relay.example/_mux', { WebSocket });
+//   new WebsocketProvider(mux.url, 'conv/<id>', doc, { WebSocketPolyfill: mux.WebSocketPolyfill });
+//
+// core has no DOM: the real WebSocket constructor is injected (the browser's, or `ws` in Node).
+import { CloseCode } from './messages';
+import { decodeFrame, encodeClose, encodeData, encodeOpen } from './mux-frames';
+import { roomNameError } from './rooms';
+
+/** The part of the WebSocket interface (browser or `ws`) this module uses. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** connecting: trying to (re)connect; connected; disconnected: lost, retrying; offline: told to. */
+export type MuxStatus = 'connecting' | 'connected' | 'disconnected' | 'offline';
+
+export interface MuxOptions {
+  WebSocket: WebSocketConstructor;
+  /** First reconnect delay; doubles per failed attempt up to maxBackoffMs. Default 250. */
+  minBackoffMs?: number;
+  /** Default 10000. */
+  maxBackoffMs?: number;
+  /** For tests; default Math.random. */
+  random?: () => number;
+  /** Start connecting at once (default true); else call goOnline(). */
+  connect?: boolean;
+}
+
+interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+// ES2022 has no timer types and core sees no DOM or Node lib; every host has these two.
+const timers = globalThis as unknown as Timers;
+const later = (fn: () => void) => void Promise.resolve().then(fn);
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+type CloseInit = { code: number; reason: string };
+
+/** What the mux needs from a virtual socket. */
+interface Virtual {
+  readonly room: string;
+  readyState: number;
+  fireOpen(): void;
+  fireMessage(message: Uint8Array): void;
+  fireClose(event: CloseInit): void;
+}
+
+/** The virtual WebSocket class's constructor, as the provider's WebSocketPolyfill. */
+export type VirtualWebSocketClass = new (
+  url: string,
+  protocols?: string | string[],
+) => WebSocketLike;
+
+export class MuxConnection {
+  /** The mux URL without query; give it to WebsocketProvider as its serverUrl. */
+  readonly url: string;
+  /** Pass as `WebSocketPolyfill` to the stock WebsocketProvider. */
+  readonly WebSocketPolyfill: VirtualWebSocketClass;
+  private readonly fullUrl: string;
+  private readonly options: Required<Omit<MuxOptions, 'connect'>>;
+  private socket: WebSocketLike | null = null;
+  private readonly rooms = new Map<string, Virtual>();
+  private listeners = new Set<(status: MuxStatus) => void>();
+  private attempts = 0;
+  private timer: unknown = null;
+  private offline = false;
+  private destroyed = false;
+  private _status: MuxStatus = 'disconnected';
+
+  constructor(url: string, options: MuxOptions) {
+    this.fullUrl = url;
+    this.url = url.split('?')[0] ?? url;
+    this.options = {
+      WebSocket: options.WebSocket,
+      minBackoffMs: options.minBackoffMs ?? 250,
+      maxBackoffMs: options.maxBackoffMs ?? 10_000,
+      random: options.random ?? Math.random,
+    };
+    this.WebSocketPolyfill = makeVirtualClass(this);
+    if (options.connect === false) {
+      this.offline = true;
+      this.setStatus('offline');
+    } else this.connect();
+  }
+
+  get status(): MuxStatus {
+    return this._status;
+  }
+
+  /** Rooms currently attached (open or waiting for the socket). */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** Calls listener with the current status now and on every change; returns an unsubscribe. */
+  onStatus(listener: (status: MuxStatus) => void): () => void {
+    this.listeners.add(listener);
+    listener(this._status);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Closes the socket now and stays offline until goOnline() (e.g. the browser's `offline`). */
+  goOffline(): void {
+    if (this.destroyed) return;
+    this.offline = true;
+    this.cancelTimer();
+    const socket = this.socket;
+    this.setStatus('offline');
+    if (socket) this.lose(socket, { code: CloseCode.normal, reason: 'offline' });
+  }
+
+  /** Connects now, skipping any back-off wait (e.g. the browser's `online`). */
+  goOnline(): void {
+    if (this.destroyed) return;
+    this.offline = false;
+    this.attempts = 0;
+    this.cancelTimer();
+    if (!this.socket) this.connect();
+  }
+
+  /** Closes the socket and every virtual socket for good. */
+  destroy(): void {
+    this.goOffline();
+    this.destroyed = true;
+    for (const v of [...this.rooms.values()]) {
+      this.rooms.delete(v.room);
+      v.fireClose({ code: CloseCode.goingAway, reason: 'mux connection destroyed' });
+    }
+    this.listeners.clear();
+  }
+
+  // --- used by virtual sockets ---
+
+  /** @internal */
+  attach(v: Virtual): void {
+    const error = roomNameError(v.room);
+    if (error || this.destroyed) {
+      later(() =>
+        v.fireClose(
+          error
+            ? { code: CloseCode.badRoomName, reason: error }
+            : { code: CloseCode.goingAway, reason: 'mux connection destroyed' },
+        ),
+      );
+      return;
+    }
+    const previous = this.rooms.get(v.room);
+    if (previous) {
+      // One subscription per room per socket: the newer one wins, the older one stops for good.
+      this.detach(previous, true);
+      previous.fireClose({ code: CloseCode.replaced, reason: 'replaced by a newer socket' });
+    }
+    this.rooms.set(v.room, v);
+    // Open after the caller (the provider) has attached its handlers.
+    later(() => {
+      if (
+        this.rooms.get(v.room) === v &&
+        this.socket?.readyState === OPEN &&
+        v.readyState === CONNECTING
+      ) {
+        this.openRoom(v);
+      }
+    });
+  }
+
+  /** @internal */
+  detach(v: Virtual, sendClose: boolean): void {
+    if (this.rooms.get(v.room) !== v) return;
+    this.rooms.delete(v.room);
+    if (sendClose && v.readyState === OPEN && this.socket?.readyState === OPEN) {
+      this.socket.send(encodeClose(v.room, CloseCode.normal, ''));
+    }
+  }
+
+  /** @internal */
+  sendData(v: Virtual, message: Uint8Array): void {
+    if (this.rooms.get(v.room) !== v || this.socket?.readyState !== OPEN) return;
+    this.socket.send(encodeData(v.room, message));
+  }
+
+  // --- the real socket ---
+
+  private openRoom(v: Virtual): void {
+    this.socket?.send(encodeOpen(v.room));
+    v.fireOpen();
+  }
+
+  private connect(): void {
+    if (this.destroyed || this.offline || this.socket) return;
+    this.timer = null;
+    this.setStatus('connecting');
+    let socket: WebSocketLike;
+    try {
+      socket = new this.options.WebSocket(this.fullUrl);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    socket.binaryType = 'arraybuffer';
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.setStatus('connected');
+      for (const v of this.rooms.values()) if (v.readyState === CONNECTING) this.openRoom(v);
+    };
+    socket.onmessage = (event) => {
+      if (this.socket !== socket) return;
+      this.attempts = 0;
+      this.onFrame(event.data);
+    };
+    socket.onerror = () => {};
+    socket.onclose = (event) => {
+      if (this.socket === socket) this.lose(socket, event);
+    };
+  }
+
+  private onFrame(data: unknown): void {
+    let bytes: Uint8Array;
+    if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+    else if (ArrayBuffer.isView(data))
+      bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    else return; // the relay sends no text frames
+    let frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch {
+      return; // a newer relay's frame kind: ignore rather than break every room
+    }
+    const v = this.rooms.get(frame.room);
+    if (!v || v.readyState !== OPEN) return;
+    if (frame.kind === 'data') v.fireMessage(frame.message);
+    else if (frame.kind === 'close') {
+      this.rooms.delete(frame.room);
+      v.fireClose({ code: frame.code, reason: frame.reason });
+    }
+  }
+
+  /** The real socket is gone: open rooms close (their providers retry), waiting ones keep waiting. */
+  private lose(socket: WebSocketLike, event: CloseInit): void {
+    this.socket = null;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    socket.onerror = () => {};
+    if (socket.readyState === CONNECTING || socket.readyState === OPEN) socket.close();
+    const code = event.code >= 4400 && event.code < 4500 ? event.code : 1006;
+    for (const v of [...this.rooms.values()]) {
+      if (v.readyState !== OPEN) continue;
+      this.rooms.delete(v.room);
+      v.fireClose({ code, reason: event.reason || 'connection lost' });
+    }
+    if (this.offline || this.destroyed) this.setStatus('offline');
+    else this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    this.setStatus('disconnected');
+    const { minBackoffMs, maxBackoffMs, random } = this.options;
+    const cap = Math.min(maxBackoffMs, minBackoffMs * 2 ** this.attempts);
+    this.attempts++;
+    // "Equal jitter": half fixed, half random, so a relay restart does not get a thundering herd.
+    const delay = cap / 2 + random() * (cap / 2);
+    this.timer = timers.setTimeout(() => this.connect(), delay);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private setStatus(status: MuxStatus): void {
+    if (this._status === status) return;
+    this._status = status;
+    for (const l of this.listeners) l(status);
+  }
+}
+
+/** The room a provider means by `url`: `<mux url>/<room>[?params]`. */
+export function roomFromUrl(url: string, muxUrl: string): string {
+  const path = url.split('?')[0] ?? url;
+  let room: string;
+  if (path.startsWith(muxUrl + '/')) room = path.slice(muxUrl.length + 1);
+  else {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/[^/]*\/(.*)$/i.exec(path);
+    room = (match ? match[1] : path) ?? '';
+    if (room.startsWith('_mux/')) room = room.slice('_mux/'.length);
+  }
+  try {
+    return decodeURIComponent(room);
+  } catch {
+    return room;
+  }
+}
+
+function makeVirtualClass(mux: MuxConnection): VirtualWebSocketClass {
+  return class VirtualWebSocket implements WebSocketLike, Virtual {
+    static readonly CONNECTING = CONNECTING;
+    static readonly OPEN = OPEN;
+    static readonly CLOSING = CLOSING;
+    static readonly CLOSED = CLOSED;
+    readonly CONNECTING = CONNECTING;
+    readonly OPEN = OPEN;
+    readonly CLOSING = CLOSING;
+    readonly CLOSED = CLOSED;
+    readonly url: string;
+    readonly room: string;
+    readonly protocol = '';
+    binaryType = 'arraybuffer';
+    readyState: number = CONNECTING;
+    onopen: ((event: unknown) => void) | null = null;
+    onmessage: ((event: { data: unknown }) => void) | null = null;
+    onclose: ((event: { code: number; reason: string }) => void) | null = null;
+    onerror: ((event: unknown) => void) | null = null;
+
+    constructor(url: string, _protocols?: string | string[]) {
+      this.url = url;
+      this.room = roomFromUrl(url, mux.url);
+      mux.attach(this);
+    }
+
+    get bufferedAmount(): number {
+      return 0;
+    }
+
+    send(data: Uint8Array | ArrayBuffer): void {
+      if (this.readyState !== OPEN) return;
+      mux.sendData(this, data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+    }
+
+    close(code: number = CloseCode.normal, reason = ''): void {
+      if (this.readyState === CLOSED || this.readyState === CLOSING) return;
+      mux.detach(this, true);
+      later(() => this.fireClose({ code, reason }));
+      this.readyState = CLOSING;
+    }
+
+    fireOpen(): void {
+      this.readyState = OPEN;
+      this.onopen?.({ type: 'open', target: this });
+    }
+
+    fireMessage(message: Uint8Array): void {
+      // A fresh ArrayBuffer, as a browser WebSocket with binaryType 'arraybuffer' gives.
+      const data = message.slice().buffer;
+      this.onmessage?.({ data, type: 'message', target: this } as { data: unknown });
+    }
+
+    fireClose(event: CloseInit): void {
+      if (this.readyState === CLOSED) return;
+      this.readyState = CLOSED;
+      this.onclose?.({ ...event, wasClean: true, type: 'close', target: this } as CloseInit);
+    }
+  };
+}

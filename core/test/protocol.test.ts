@@ -1,0 +1,211 @@
+// Room names, mux frames and the MuxConnection state machine against a scripted fake socket.
+import { describe, expect, it } from './harness';
+import {
+  CloseCode,
+  MuxConnection,
+  MuxFrameError,
+  ROOM_NAME_MAX,
+  decodeFrame,
+  encodeClose,
+  encodeData,
+  encodeOpen,
+  isValidRoomName,
+  roomFromUrl,
+  roomNameError,
+  type MuxStatus,
+  type WebSocketLike,
+} from '../src/protocol';
+
+describe('room names', () => {
+  it('accepts the model rooms and the documented charset', () => {
+    for (const name of [
+      'workspace',
+      'conv/0123456789ABCDEF',
+      'conv/0123456789ABCDEF/p2920',
+      'a.b~c-d_e',
+    ]) {
+      expect(roomNameError(name)).toBeNull();
+    }
+    expect(isValidRoomName('x'.repeat(ROOM_NAME_MAX))).toBe(true);
+  });
+
+  it('refuses each broken rule with its own reason', () => {
+    expect(roomNameError('')).toMatch(/empty/);
+    expect(roomNameError('x'.repeat(ROOM_NAME_MAX + 1))).toMatch(/longer/);
+    expect(roomNameError('_mux')).toMatch(/reserved/);
+    expect(roomNameError('conv//x')).toMatch(/empty segment/);
+    expect(roomNameError('conv/')).toMatch(/empty segment/);
+    expect(roomNameError('conv/../x')).toMatch(/"\."/);
+    expect(roomNameError('conv/a b')).toMatch(/character/);
+    expect(roomNameError('conv/é')).toMatch(/character/);
+  });
+});
+
+describe('mux frames', () => {
+  it('round-trips DATA, OPEN and CLOSE', () => {
+    const message = new Uint8Array([0, 0, 1, 42]);
+    expect(decodeFrame(encodeData('conv/a', message))).toEqual({
+      kind: 'data',
+      room: 'conv/a',
+      message,
+    });
+    expect(decodeFrame(encodeOpen('conv/a'))).toEqual({ kind: 'open', room: 'conv/a' });
+    expect(decodeFrame(encodeClose('conv/a', 4403, 'no'))).toEqual({
+      kind: 'close',
+      room: 'conv/a',
+      code: 4403,
+      reason: 'no',
+    });
+  });
+
+  it('tells an unknown kind from a truncated frame', () => {
+    const unknown = encodeOpen('r');
+    unknown[0] = 9;
+    expect(() => decodeFrame(unknown)).toThrow(MuxFrameError);
+    try {
+      decodeFrame(unknown);
+    } catch (error) {
+      expect((error as MuxFrameError).unknown).toBe(true);
+    }
+    try {
+      decodeFrame(new Uint8Array([0, 50, 1]));
+      expect.unreachable();
+    } catch (error) {
+      expect((error as MuxFrameError).unknown).toBe(false);
+    }
+  });
+
+  it('derives the room from the URL a WebsocketProvider builds', () => {
+    const mux = 'wss://relay.example/_mux';
+    expect(roomFromUrl(`${mux}/conv/abc/p1`, mux)).toBe('conv/abc/p1');
+    expect(roomFromUrl(`${mux}/workspace?token=x`, mux)).toBe('workspace');
+    expect(roomFromUrl('ws://other:1/_mux/conv/x', mux)).toBe('conv/x');
+  });
+});
+
+/** A scripted WebSocket: the test opens, closes and feeds it. */
+class FakeSocket implements WebSocketLike {
+  static all: FakeSocket[] = [];
+  binaryType = 'blob';
+  readyState = 0;
+  sent: Uint8Array[] = [];
+  onopen: ((e: unknown) => void) | null = null;
+  onmessage: ((e: { data: unknown }) => void) | null = null;
+  onclose: ((e: { code: number; reason: string }) => void) | null = null;
+  onerror: ((e: unknown) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: Uint8Array) {
+    this.sent.push(data);
+  }
+  close() {
+    this.readyState = 3;
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  drop(code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: '' });
+  }
+  receive(frame: Uint8Array) {
+    this.onmessage?.({ data: frame.slice().buffer });
+  }
+}
+
+// core has no timer types; the test runner's host has setTimeout.
+const host = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown };
+const wait = (ms: number) => new Promise<void>((r) => host.setTimeout(r, ms));
+const tick = () => wait(0);
+
+describe('MuxConnection', () => {
+  it('opens virtual sockets over one socket, routes frames and relays CLOSE', async () => {
+    FakeSocket.all = [];
+    const mux = new MuxConnection('ws://r/_mux?token=t', {
+      WebSocket: FakeSocket,
+      random: () => 0,
+    });
+    const statuses: MuxStatus[] = [];
+    mux.onStatus((s) => statuses.push(s));
+    const V = mux.WebSocketPolyfill;
+    const a = new V(`${mux.url}/conv/a`);
+    const b = new V(`${mux.url}/conv/b`);
+    const got: unknown[] = [];
+    a.onmessage = (e) => got.push(new Uint8Array(e.data as ArrayBuffer));
+    const closes: number[] = [];
+    b.onclose = (e) => closes.push(e.code);
+    await tick();
+    expect(FakeSocket.all).toHaveLength(1);
+    const socket = FakeSocket.all[0]!;
+    expect(socket.url).toBe('ws://r/_mux?token=t');
+    expect(a.readyState).toBe(0);
+    socket.open();
+    expect(statuses).toEqual(['connecting', 'connected']);
+    expect(a.readyState).toBe(1);
+    expect(socket.sent.map(decodeFrame)).toEqual([
+      { kind: 'open', room: 'conv/a' },
+      { kind: 'open', room: 'conv/b' },
+    ]);
+    a.send(new Uint8Array([1, 2]));
+    expect(decodeFrame(socket.sent[2]!)).toEqual({
+      kind: 'data',
+      room: 'conv/a',
+      message: new Uint8Array([1, 2]),
+    });
+    socket.receive(encodeData('conv/a', new Uint8Array([7])));
+    expect(got).toEqual([new Uint8Array([7])]);
+    socket.receive(encodeClose('conv/b', CloseCode.forbidden, 'no'));
+    expect(closes).toEqual([4403]);
+    mux.destroy();
+  });
+
+  it('closes open rooms when the socket drops, reconnects with back-off, and obeys offline', async () => {
+    FakeSocket.all = [];
+    const mux = new MuxConnection('ws://r/_mux', {
+      WebSocket: FakeSocket,
+      random: () => 0,
+      minBackoffMs: 1,
+    });
+    const V = mux.WebSocketPolyfill;
+    const a = new V(`${mux.url}/conv/a`);
+    const codes: number[] = [];
+    a.onclose = (e) => codes.push(e.code);
+    await tick();
+    FakeSocket.all[0]!.open();
+    FakeSocket.all[0]!.drop();
+    expect(codes).toEqual([1006]);
+    expect(mux.status).toBe('disconnected');
+    const waiting = new V(`${mux.url}/conv/w`);
+    await wait(5);
+    expect(FakeSocket.all).toHaveLength(2);
+    FakeSocket.all[1]!.open();
+    await tick();
+    expect(waiting.readyState).toBe(1);
+    mux.goOffline();
+    expect(mux.status).toBe('offline');
+    await wait(5);
+    expect(FakeSocket.all).toHaveLength(2);
+    mux.goOnline();
+    expect(FakeSocket.all).toHaveLength(3);
+    mux.destroy();
+  });
+
+  it('refuses a bad room name locally with 4400 and replaces a duplicate room with 4409', async () => {
+    const mux = new MuxConnection('ws://r/_mux', { WebSocket: FakeSocket, connect: false });
+    const V = mux.WebSocketPolyfill;
+    const bad = new V(`${mux.url}/_secret`);
+    const first = new V(`${mux.url}/conv/x`);
+    const codes: Array<[string, number]> = [];
+    bad.onclose = (e) => codes.push(['bad', e.code]);
+    first.onclose = (e) => codes.push(['first', e.code]);
+    new V(`${mux.url}/conv/x`);
+    await tick();
+    expect(codes).toEqual([
+      ['first', 4409],
+      ['bad', 4400],
+    ]);
+    mux.destroy();
+  });
+});
