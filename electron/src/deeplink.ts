@@ -1,0 +1,111 @@
+// ferry:// links. Anything that reaches this parser came from outside the app (a web
+// page, a mail, another program's command line), so it is refused unless it is exactly
+// one of the two shapes below.
+//
+//   ferry://conversation/<convId>[?server=<http(s) url>]
+//   ferry://invite/<code>[?server=<http(s) url>]
+import type { DeepLink } from '../../core/src/desktop/api';
+import { DEEP_LINK_SCHEME, DESKTOP_LIMITS } from '../../core/src/desktop/api';
+import { isId } from '../../core/src/ids';
+
+export type DeepLinkResult = { ok: true; link: DeepLink } | { ok: false; error: string };
+
+const INVITE_CODE = /^[A-Za-z0-9_-]{6,128}$/;
+// Printable ASCII only: no spaces, controls, quotes or angle brackets.
+const SAFE_CHARS = /^[\x21\x23-\x3b\x3d\x3f-\x7e]+$/;
+
+function refuse(error: string): DeepLinkResult {
+  return { ok: false, error: `deep link refused: ${error}` };
+}
+
+/** A relay URL carried in a link: http(s), no credentials, no fragment. */
+export function parseServerUrl(raw: string): string | null {
+  if (raw.length > DESKTOP_LIMITS.urlMax) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (url.username || url.password || !url.hostname || url.hash) return null;
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+export function parseDeepLink(raw: unknown): DeepLinkResult {
+  if (typeof raw !== 'string') return refuse('not a string');
+  if (raw.length > DESKTOP_LIMITS.urlMax) return refuse('too long');
+  if (!SAFE_CHARS.test(raw)) return refuse('unexpected characters');
+  const prefix = `${DEEP_LINK_SCHEME}://`;
+  if (raw.slice(0, prefix.length).toLowerCase() !== prefix) return refuse(`not a ${prefix} link`);
+  // URL parsing would silently fold dot segments; a link that has them is not one we made.
+  if (/(^|\/)\.{1,2}(\/|\?|$)/.test(raw.slice(prefix.length))) return refuse('dot segments');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return refuse('malformed');
+  }
+  if (url.username || url.password || url.port) return refuse('credentials or port not allowed');
+  if (url.hash) return refuse('fragment not allowed');
+  const segments = url.pathname.replace(/\/$/, '').split('/').slice(1);
+  if (segments.length !== 1 || !segments[0]) return refuse('expected exactly one path segment');
+  const value = segments[0];
+
+  let serverUrl: string | null = null;
+  for (const key of new Set(url.searchParams.keys())) {
+    if (key !== 'server') return refuse(`unknown parameter "${key.slice(0, 32)}"`);
+  }
+  const servers = url.searchParams.getAll('server');
+  if (servers.length > 1) return refuse('server given twice');
+  if (servers.length === 1) {
+    serverUrl = parseServerUrl(servers[0] ?? '');
+    if (!serverUrl) return refuse('server must be an http(s) URL without credentials');
+  }
+
+  switch (url.hostname.toLowerCase()) {
+    case 'conversation':
+      if (!isId(value)) return refuse('not a conversation id');
+      return { ok: true, link: { kind: 'conversation', conversationId: value, serverUrl } };
+    case 'invite':
+      if (!INVITE_CODE.test(value)) return refuse('not an invite code');
+      return { ok: true, link: { kind: 'invite', code: value, serverUrl } };
+    default:
+      return refuse('unknown link type');
+  }
+}
+
+/**
+ * The deep link in a command line (Windows/Linux pass it as an argument, at first start
+ * and to the running instance through `second-instance`). macOS uses `open-url` instead.
+ */
+export function deepLinkFromArgv(argv: readonly string[]): string | null {
+  const prefix = `${DEEP_LINK_SCHEME}:`;
+  for (const arg of argv) {
+    if (arg.slice(0, prefix.length).toLowerCase() === prefix) return arg;
+  }
+  return null;
+}
+
+/**
+ * Holds links until the renderer is ready (a link may arrive before the window exists),
+ * then delivers them one by one.
+ */
+export class DeepLinkQueue {
+  #pending: DeepLink[] = [];
+  #deliver: ((link: DeepLink) => void) | null = null;
+
+  push(link: DeepLink): void {
+    if (this.#deliver) this.#deliver(link);
+    else if (this.#pending.length < 16) this.#pending.push(link);
+  }
+
+  /** Sets the delivery target and flushes what was waiting. Pass null when the window goes away. */
+  attach(deliver: ((link: DeepLink) => void) | null): void {
+    this.#deliver = deliver;
+    if (!deliver) return;
+    const waiting = this.#pending;
+    this.#pending = [];
+    for (const link of waiting) deliver(link);
+  }
+}
