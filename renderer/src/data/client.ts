@@ -1,0 +1,490 @@
+// createFerryClient: the implementation of api.ts's FerryClient over the local store (store.ts),
+// open documents (docs.ts) and the core model. See README.md.
+import { newId, type RandomBytes } from '../../../core/src/ids';
+import { createClock, last as lastClockId, type Clock } from '../../../core/src/hlc';
+import { metaRoom, pageRoom, parseRoom, workspaceRoom } from '../../../core/src/model/rooms';
+import * as meta from '../../../core/src/model/meta';
+import type {
+  Connection,
+  ConversationStore,
+  ConversationSummary,
+  FerryClient,
+  Observe,
+  Session,
+  SyncStatus,
+} from './api';
+import { ConversationImpl } from './conversation';
+import { DocHost, type OpenDoc, type Transport } from './docs';
+import * as ws from './model';
+import { DB_NAME, LocalStore, type DocRecord, type SummaryRecord } from './store';
+
+export interface FerryClientOptions {
+  session: Session;
+  /** The browser's `indexedDB` (or fake-indexeddb's IDBFactory in tests). */
+  indexedDB: IDBFactory;
+  /** A WebSocket constructor (the browser's, or `ws` in Node). Without one, no sync at all. */
+  WebSocket?: unknown;
+  /** A ready transport (e.g. the mux's virtual socket); takes precedence over `WebSocket`. */
+  transport?: Transport;
+  /** Where `online`/`offline`/`pagehide`/`visibilitychange` arrive (the window). */
+  events?: EventTarget;
+  /** Initial connectivity (navigator.onLine); default true. */
+  online?: boolean;
+  dbName?: string;
+  now?: () => number;
+  random?: RandomBytes;
+  /** Conversations whose meta documents sync at the same time during catch-up. */
+  catchUpConcurrency?: number;
+}
+
+const defaultRandom: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
+
+/** ws(s):// URL of the relay from its http(s):// URL (path kept, no trailing slash). */
+export function relaySocketUrl(serverUrl: string): string {
+  const u = new URL(serverUrl);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
+    throw new Error(`The server URL must start with http(s)://, got ${serverUrl}`);
+  }
+  u.search = '';
+  u.hash = '';
+  return u.toString().replace(/\/+$/, '');
+}
+
+function observable<T>(get: () => T): { observe: Observe<T>; notify: () => void } {
+  const listeners = new Set<(v: T) => void>();
+  let scheduled = false;
+  return {
+    observe(listener) {
+      listeners.add(listener);
+      listener(get());
+      return () => listeners.delete(listener);
+    },
+    notify() {
+      if (scheduled || listeners.size === 0) return;
+      scheduled = true;
+      queueMicrotask(() => {
+        scheduled = false;
+        const v = get();
+        for (const l of [...listeners]) l(v);
+      });
+    },
+  };
+}
+
+/** Reads the saved session (null on first run). */
+export async function loadSession(indexedDB: IDBFactory, dbName = DB_NAME): Promise<Session | null> {
+  const store = await LocalStore.open(indexedDB, dbName);
+  try {
+    const s = (await store.getMeta('session')) as Partial<Session> | undefined;
+    if (s && typeof s.userId === 'string' && typeof s.serverUrl === 'string' && typeof s.displayName === 'string') {
+      return { userId: s.userId, serverUrl: s.serverUrl, displayName: s.displayName };
+    }
+    return null;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Saves the first-run answers (or changes them). The user id is minted locally once and kept
+ * (accounts come later); the server URL is checked here so a typo is refused with a clear error.
+ */
+export async function saveSession(
+  indexedDB: IDBFactory,
+  input: { serverUrl: string; displayName: string; userId?: string },
+  dbName = DB_NAME,
+  random: RandomBytes = defaultRandom,
+): Promise<Session> {
+  const displayName = input.displayName.trim();
+  if (displayName.length === 0 || displayName.length > 100) {
+    throw new Error('The display name must be 1 to 100 characters.');
+  }
+  relaySocketUrl(input.serverUrl);
+  const store = await LocalStore.open(indexedDB, dbName);
+  try {
+    const prev = (await store.getMeta('session')) as Partial<Session> | undefined;
+    const session: Session = {
+      userId: input.userId ?? prev?.userId ?? newId(random),
+      serverUrl: input.serverUrl.trim().replace(/\/+$/, ''),
+      displayName,
+    };
+    await store.putMeta('session', session);
+    return session;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function createFerryClient(opts: FerryClientOptions): Promise<FerryClient & ClientExtras> {
+  const store = await LocalStore.open(opts.indexedDB, opts.dbName ?? DB_NAME);
+  const [summaries, records, lastId] = await Promise.all([
+    store.getSummaries(),
+    store.docRecords(),
+    store.getMeta('clock'),
+  ]);
+  let transport: Transport | null = opts.transport ?? null;
+  if (!transport && opts.WebSocket) {
+    transport = { url: relaySocketUrl(opts.session.serverUrl), WebSocket: opts.WebSocket };
+  }
+  const random = opts.random ?? defaultRandom;
+  // One node per running client (two windows never share one); `last` keeps ids monotonic.
+  const clock = createClock(newId(random), typeof lastId === 'string' ? lastId : undefined);
+  return new Client(opts, store, transport, summaries, records, clock, random);
+}
+
+/** Beyond api.ts: what tests, benchmarks and diagnostics use. */
+export interface ClientExtras {
+  /** Bytes and rows held in the local store. */
+  storedBytes(): Promise<{ updates: number; rows: number; other: number }>;
+  /** Resolves when sync status says everything is confirmed (or rejects after `timeoutMs`). */
+  whenSettled(timeoutMs?: number): Promise<void>;
+  /** Goes offline/online now, as the window's events do. */
+  setOnline(online: boolean): void;
+  /** Errors of documents whose local copy has unreadable records. */
+  readonly errors: ReadonlyMap<string, Error>;
+}
+
+export class Client implements FerryClient, ClientExtras {
+  readonly host: DocHost;
+  readonly me: string;
+  readonly now: () => number;
+  readonly errors = new Map<string, Error>();
+  private readonly summaries = new Map<string, SummaryRecord>();
+  private readonly dirtySummaries = new Set<string>();
+  private readonly records: Map<string, DocRecord>;
+  private readonly workspace: OpenDoc;
+  private readonly watchedMetas = new WeakSet<OpenDoc>();
+  /** Meta documents held open between catch-up and close (only over a shared socket). */
+  private readonly liveMetas = new Map<string, OpenDoc>();
+  private readonly syncObs: { observe: Observe<SyncStatus>; notify: () => void };
+  private readonly listObs: { observe: Observe<ConversationSummary[]>; notify: () => void };
+  private catchUp: { done: number; total: number } | null = null;
+  private catchUpGen = 0;
+  private lastSyncedAt: number | null = null;
+  private lastConnection: Connection = 'offline';
+  private readonly removeEvents: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    readonly opts: FerryClientOptions,
+    readonly store: LocalStore,
+    transport: Transport | null,
+    summaries: SummaryRecord[],
+    records: Map<string, DocRecord>,
+    readonly clock: Clock,
+    readonly random: RandomBytes,
+  ) {
+    this.me = opts.session.userId;
+    this.now = opts.now ?? (() => Date.now());
+    for (const s of summaries) this.summaries.set(s.id, s);
+    this.records = records;
+    this.host = new DocHost(store, transport, opts.online ?? true);
+    for (const [room, rec] of records) if (rec.pending.length > 0) this.host.pendingByRoom.set(room, rec.pending.length);
+    this.syncObs = observable(() => this.syncStatus());
+    this.listObs = observable(() => this.list());
+    this.sync = this.syncObs.observe;
+    this.conversations = this.listObs.observe;
+    this.host.onChange(() => this.onHostChange());
+    this.workspace = this.host.acquire(workspaceRoom);
+    this.workspace.loaded.then(
+      () => this.onWorkspaceLoaded(),
+      (e: unknown) => this.errors.set(workspaceRoom, e instanceof Error ? e : new Error(String(e))),
+    );
+    const ev = opts.events;
+    if (ev) {
+      const on = (name: string, fn: () => void) => {
+        ev.addEventListener(name, fn);
+        this.removeEvents.push(() => ev.removeEventListener(name, fn));
+      };
+      on('online', () => this.setOnline(true));
+      on('offline', () => this.setOnline(false));
+      // Every write is already a started transaction; these only wait for them to complete.
+      on('pagehide', () => void this.store.flush());
+      on('visibilitychange', () => void this.store.flush());
+    }
+  }
+
+  readonly sync: Observe<SyncStatus>;
+  readonly conversations: Observe<ConversationSummary[]>;
+
+  get session(): Session {
+    return this.opts.session;
+  }
+
+  private syncStatus(): SyncStatus {
+    return {
+      connection: this.host.connection,
+      pending: this.host.pending,
+      catchUp: this.catchUp ? { ...this.catchUp } : null,
+      lastSyncedAt: this.lastSyncedAt,
+    };
+  }
+
+  private list(): ConversationSummary[] {
+    return [...this.summaries.values()]
+      .sort((a, b) => b.activity - a.activity || (a.id < b.id ? -1 : 1))
+      .map(({ id, title, createdAt, lastMessage, unread }) => ({ id, title, createdAt, lastMessage, unread }));
+  }
+
+  private onHostChange(): void {
+    const c = this.host.connection;
+    if (c === 'online' && this.lastConnection !== 'online') void this.runCatchUp();
+    if (c !== 'online') this.catchUpGen++;
+    if (c !== 'online' && this.catchUp) this.catchUp = null;
+    this.lastConnection = c;
+    if (c === 'online' && this.host.pending === 0 && this.catchUp === null) this.lastSyncedAt = this.now();
+    this.syncObs.notify();
+  }
+
+  setOnline(online: boolean): void {
+    this.host.setOnline(online);
+  }
+
+  nameOf(user: string): string {
+    if (user === this.me) return this.session.displayName;
+    return (this.workspace.refs > 0 && ws.personName(this.workspace.doc, user)) || 'Someone';
+  }
+
+  private onWorkspaceLoaded(): void {
+    if (this.closed) return;
+    const doc = this.workspace.doc;
+    ws.setPerson(doc, this.me, this.session.displayName, this.now());
+    const refresh = () => {
+      let changed = false;
+      for (const [id, info] of ws.conversations(doc)) {
+        const s = this.summaries.get(id);
+        if (!s) {
+          this.summaries.set(id, {
+            id,
+            title: info.title,
+            createdAt: info.createdAt,
+            lastMessage: null,
+            unread: 0,
+            activity: info.createdAt,
+          });
+          this.dirtySummaries.add(id);
+          changed = true;
+        }
+      }
+      if (changed) this.flushSummaries();
+    };
+    refresh();
+    doc.on('update', refresh);
+  }
+
+  /** Acquires a conversation's meta document and keeps its summary in step with it. */
+  holdMeta(convId: string): OpenDoc {
+    const od = this.host.acquire(metaRoom(convId));
+    if (!this.watchedMetas.has(od)) {
+      this.watchedMetas.add(od);
+      od.loaded.then(
+        () => {
+          if (od.error) this.errors.set(od.room, od.error);
+          this.updateSummary(convId, od);
+          od.doc.on('update', () => this.updateSummary(convId, od));
+        },
+        (e: unknown) => this.errors.set(od.room, e instanceof Error ? e : new Error(String(e))),
+      );
+    }
+    return od;
+  }
+
+  private updateSummary(convId: string, od: OpenDoc): void {
+    const info = meta.readInfo(od.doc);
+    const prev = this.summaries.get(convId);
+    const lm = meta.lastMessage(od.doc);
+    const title = info?.title ?? prev?.title ?? ws.conversations(this.workspace.doc).get(convId)?.title;
+    if (title === undefined) return;
+    const createdAt = info?.createdAt ?? prev?.createdAt ?? 0;
+    const next: SummaryRecord = {
+      id: convId,
+      title,
+      createdAt,
+      lastMessage: lm ? { text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at } : null,
+      unread: meta.unreadCount(od.doc, this.me),
+      activity: Math.max(createdAt, lm?.at ?? 0),
+    };
+    if (prev && JSON.stringify(prev) === JSON.stringify(next)) return;
+    this.summaries.set(convId, next);
+    this.dirtySummaries.add(convId);
+    this.flushSummaries();
+  }
+
+  private flushScheduled = false;
+  private flushSummaries(): void {
+    this.listObs.notify();
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      if (this.closed) return;
+      const list = [...this.dirtySummaries].flatMap((id) => this.summaries.get(id) ?? []);
+      this.dirtySummaries.clear();
+      if (list.length > 0) this.store.putSummaries(list).catch(() => undefined);
+    });
+  }
+
+  /** Records the meta document's counts for a page once the page has synced (catch-up uses it). */
+  notePageSynced(convId: string, period: number, page: OpenDoc, metaDoc: OpenDoc): void {
+    const counts = ws.pageCounts(metaDoc.doc, period);
+    if (ws.sameCounts(page.record.counts, counts)) return;
+    page.record.counts = counts;
+    this.records.set(page.room, page.record);
+    this.store.putDocRecord(page.room, page.record).catch(() => undefined);
+    void convId;
+  }
+
+  /**
+   * After (re)connecting: the workspace, every conversation's meta document, pages with
+   * unconfirmed local changes, and pages we hold whose counts changed. Never pages we never had.
+   */
+  private async runCatchUp(): Promise<void> {
+    const gen = ++this.catchUpGen;
+    const live = () => gen === this.catchUpGen && !this.closed;
+    await this.workspace.loaded.catch(() => undefined);
+    const convIds = new Set<string>([...this.summaries.keys(), ...ws.conversations(this.workspace.doc).keys()]);
+    const pendingRooms = [...this.host.pendingByRoom].filter(([, n]) => n > 0).map(([r]) => r);
+    for (const room of pendingRooms) {
+      const ref = parseRoom(room);
+      if (ref && ref.kind !== 'workspace') convIds.add(ref.convId);
+    }
+    const state = { done: 0, total: 1 + convIds.size };
+    this.catchUp = state;
+    this.syncObs.notify();
+    const step = () => {
+      if (!live()) return;
+      state.done++;
+      this.syncObs.notify();
+    };
+    await this.workspace.whenSynced();
+    step();
+    const queue = [...convIds];
+    const worker = async () => {
+      while (live() && queue.length > 0) {
+        const convId = queue.shift() as string;
+        await this.catchUpConversation(convId, pendingRooms, live, state);
+        step();
+      }
+    };
+    const n = Math.max(1, this.opts.catchUpConcurrency ?? 8);
+    await Promise.all(Array.from({ length: n }, worker));
+    if (!live()) return;
+    this.catchUp = null;
+    if (this.host.pending === 0) this.lastSyncedAt = this.now();
+    this.syncObs.notify();
+  }
+
+  private async catchUpConversation(
+    convId: string,
+    pendingRooms: string[],
+    live: () => boolean,
+    state: { done: number; total: number },
+  ): Promise<void> {
+    const m = this.holdMeta(convId);
+    try {
+      await m.loaded;
+      await m.whenSynced();
+      if (!live()) return;
+      const pages: number[] = [];
+      for (const [room, rec] of this.records) {
+        const ref = parseRoom(room);
+        if (ref?.kind !== 'page' || ref.convId !== convId) continue;
+        const changed = !ws.sameCounts(rec.counts, ws.pageCounts(m.doc, ref.period));
+        if (changed || pendingRooms.includes(room)) pages.push(ref.period);
+      }
+      for (const room of pendingRooms) {
+        const ref = parseRoom(room);
+        if (ref?.kind === 'page' && ref.convId === convId && !pages.includes(ref.period)) pages.push(ref.period);
+      }
+      state.total += pages.length;
+      for (const period of pages) {
+        if (!live()) return;
+        const p = this.host.acquire(pageRoom(convId, period));
+        try {
+          await p.loaded;
+          await p.whenSynced();
+          this.notePageSynced(convId, period, p, m);
+        } finally {
+          this.host.release(p);
+        }
+        state.done++;
+        this.syncObs.notify();
+      }
+    } finally {
+      // Over a shared socket, meta documents stay live so the list follows every conversation.
+      if (this.opts.transport && live() && !this.liveMetas.has(convId)) this.liveMetas.set(convId, m);
+      else this.host.release(m);
+    }
+  }
+
+  async createConversation(title: string): Promise<string> {
+    const t = title.trim();
+    if (t.length === 0 || t.length > 200) throw new Error('A conversation title must be 1 to 200 characters.');
+    await this.workspace.loaded;
+    const id = newId(this.random);
+    const at = this.now();
+    const m = this.holdMeta(id);
+    try {
+      await m.loaded;
+      meta.initConversation(m.doc, { title: t, createdBy: this.me, createdAt: at });
+      const w1 = m.lastWrite;
+      ws.addConversation(this.workspace.doc, id, { title: t, createdBy: this.me, createdAt: at });
+      const w2 = this.workspace.lastWrite;
+      await Promise.all([w1, w2]);
+      this.updateSummary(id, m);
+      await this.store.flush();
+    } finally {
+      this.host.release(m);
+    }
+    return id;
+  }
+
+  open(conversationId: string): ConversationStore {
+    return new ConversationImpl(this, conversationId);
+  }
+
+  /** Persists the clock's newest id so a restart never issues a smaller one. */
+  saveClock(): void {
+    this.store.putMeta('clock', lastClockId(this.clock)).catch(() => undefined);
+  }
+
+  getDraft(conversationId: string): Promise<string> {
+    return this.store.getDraft(conversationId);
+  }
+
+  setDraft(conversationId: string, text: string): Promise<void> {
+    return this.store.putDraft(conversationId, text);
+  }
+
+  storedBytes(): Promise<{ updates: number; rows: number; other: number }> {
+    return this.store.storedBytes();
+  }
+
+  whenSettled(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let off = () => {};
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`not settled after ${timeoutMs} ms: ${JSON.stringify(this.syncStatus())}`));
+      }, timeoutMs);
+      off = this.sync((s) => {
+        if (s.connection === 'online' && s.pending === 0 && s.catchUp === null) {
+          clearTimeout(timer);
+          queueMicrotask(() => off());
+          resolve();
+        }
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.catchUpGen++;
+    for (const r of this.removeEvents) r();
+    await this.host.close();
+    await this.store.close();
+  }
+}

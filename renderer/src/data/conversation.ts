@@ -1,0 +1,269 @@
+// One open conversation: its meta document and the pages loaded so far (newest first, older on
+// demand). Implements api.ts's ConversationStore.
+import { tick } from '../../../core/src/hlc';
+import { pageRoom, periodOfMessage } from '../../../core/src/model/rooms';
+import * as page from '../../../core/src/model/page';
+import * as meta from '../../../core/src/model/meta';
+import type { ConversationStore, ConversationView, MessageView, Observe } from './api';
+import type { Client } from './client';
+import type { OpenDoc } from './docs';
+
+/** Pages are opened, newest first, until at least this many messages are loaded. */
+export const SCREENFUL = 50;
+
+/** api.ts's view, plus the error of a document whose local copy has unreadable records. */
+export interface ConversationViewExt extends ConversationView {
+  error?: string;
+}
+
+export class ConversationImpl implements ConversationStore {
+  private meta: OpenDoc | null = null;
+  private readonly pages = new Map<number, OpenDoc>();
+  private readonly offs: Array<() => void> = [];
+  private readonly listeners = new Set<(v: ConversationViewExt) => void>();
+  private recent: Promise<void> | null = null;
+  private loadingOlder = false;
+  private scheduled = false;
+  private closed = false;
+  private cache = new Map<number, MessageView[]>();
+
+  constructor(
+    private readonly client: Client,
+    readonly id: string,
+  ) {}
+
+  loadRecent(): Promise<void> {
+    this.recent ??= this.doLoadRecent();
+    return this.recent;
+  }
+
+  private async doLoadRecent(): Promise<void> {
+    const m = this.client.holdMeta(this.id);
+    this.meta = m;
+    await m.loaded;
+    if (this.closed) return;
+    const onMeta = () => {
+      void this.followNewPages();
+      this.schedule();
+    };
+    m.doc.on('update', onMeta);
+    this.offs.push(() => m.doc.off('update', onMeta));
+    await this.followNewPages();
+    this.schedule();
+  }
+
+  private following: Promise<void> = Promise.resolve();
+
+  /**
+   * Loads pages newer than the oldest loaded one that appeared in the index (someone wrote),
+   * then older ones while fewer than a screenful of messages is loaded. Serialized.
+   */
+  private followNewPages(): Promise<void> {
+    this.following = this.following.then(async () => {
+      if (!this.meta || this.closed) return;
+      const periods = meta.listPeriods(this.meta.doc);
+      const oldest = this.oldestLoaded();
+      for (const period of periods) {
+        if (period > oldest && !this.pages.has(period)) await this.openPage(period);
+      }
+      let count = 0;
+      for (const p of this.pages.values()) count += page.messagesOf(p.doc).size;
+      for (const period of periods) {
+        if (count >= SCREENFUL || this.closed) break;
+        if (this.pages.has(period)) continue;
+        const p = await this.openPage(period);
+        count += page.messagesOf(p.doc).size;
+      }
+    }).catch((e: unknown) => {
+      this.client.errors.set(this.id, e instanceof Error ? e : new Error(String(e)));
+    });
+    return this.following;
+  }
+
+  private oldestLoaded(): number {
+    let oldest = Infinity;
+    for (const p of this.pages.keys()) oldest = Math.min(oldest, p);
+    return oldest;
+  }
+
+  private async openPage(period: number): Promise<OpenDoc> {
+    const have = this.pages.get(period);
+    if (have) {
+      await have.loaded;
+      return have;
+    }
+    const od = this.client.host.acquire(pageRoom(this.id, period));
+    this.pages.set(period, od);
+    const onUpdate = () => {
+      this.cache.delete(period);
+      this.schedule();
+    };
+    od.doc.on('update', onUpdate);
+    const offState = od.onState(() => {
+      this.cache.delete(period);
+      this.schedule();
+      if (od.synced && this.meta) this.client.notePageSynced(this.id, period, od, this.meta);
+    });
+    this.offs.push(() => {
+      od.doc.off('update', onUpdate);
+      offState();
+    });
+    await od.loaded;
+    if (od.error) this.client.errors.set(od.room, od.error);
+    this.cache.delete(period);
+    this.schedule();
+    return od;
+  }
+
+  async loadBefore(): Promise<boolean> {
+    await this.loadRecent();
+    if (!this.meta || this.closed) return false;
+    const oldest = this.oldestLoaded();
+    const older = meta.listPeriods(this.meta.doc).find((p) => p < oldest);
+    if (older === undefined) return false;
+    this.loadingOlder = true;
+    this.schedule();
+    try {
+      await this.openPage(older);
+    } finally {
+      this.loadingOlder = false;
+      this.schedule();
+    }
+    return true;
+  }
+
+  private async writable(): Promise<OpenDoc> {
+    await this.loadRecent();
+    if (this.closed || !this.meta) throw new Error('This conversation was closed.');
+    return this.meta;
+  }
+
+  async send(text: string): Promise<MessageView> {
+    const m = await this.writable();
+    const now = this.client.now();
+    const id = tick(this.client.clock, now);
+    const period = periodOfMessage(id);
+    const p = await this.openPage(period);
+    const offline = this.client.host.connection !== 'online';
+    page.addMessage(p.doc, { id, author: this.client.me, text, createdAt: now, ...(offline ? { offline } : {}) });
+    const pageWrite = p.lastWrite;
+    meta.recordMessage(m.doc, { period, author: this.client.me, id, text, at: now });
+    meta.markRead(m.doc, this.client.me, now);
+    const metaWrite = m.lastWrite;
+    this.client.saveClock();
+    await Promise.all([pageWrite, metaWrite]);
+    const view = this.messageView(p, page.getMessage(p.doc, id) as page.Message);
+    return view;
+  }
+
+  private async ownPage(messageId: string): Promise<[OpenDoc, OpenDoc]> {
+    const m = await this.writable();
+    const p = await this.openPage(periodOfMessage(messageId));
+    return [m, p];
+  }
+
+  async edit(messageId: string, text: string): Promise<void> {
+    const [m, p] = await this.ownPage(messageId);
+    page.editMessage(p.doc, messageId, this.client.me, text, this.client.now());
+    const w1 = p.lastWrite;
+    meta.updatePreview(m.doc, { author: this.client.me, id: messageId, text });
+    await Promise.all([w1, m.lastWrite]);
+  }
+
+  async remove(messageId: string): Promise<void> {
+    const [m, p] = await this.ownPage(messageId);
+    page.deleteMessage(p.doc, messageId, this.client.me, this.client.now());
+    const w1 = p.lastWrite;
+    meta.updatePreview(m.doc, { author: this.client.me, id: messageId, text: '', deleted: true });
+    await Promise.all([w1, m.lastWrite]);
+  }
+
+  markRead(): void {
+    if (!this.meta || this.closed) return;
+    meta.markRead(this.meta.doc, this.client.me, this.client.now());
+  }
+
+  private messageView(p: OpenDoc, msg: page.Message): MessageView {
+    let stored = false;
+    if (p.relaySV) {
+      try {
+        stored = page.isStored(p.relaySV, page.messageItemId(p.doc, msg.id));
+      } catch {
+        stored = false;
+      }
+    }
+    return {
+      id: msg.id,
+      authorId: msg.author,
+      authorName: this.client.nameOf(msg.author),
+      text: msg.text,
+      createdAt: msg.createdAt,
+      editedAt: msg.editedAt,
+      deleted: msg.deleted,
+      writtenOffline: msg.offline,
+      mine: msg.author === this.client.me,
+      delivery: stored ? 'stored' : 'pending',
+    };
+  }
+
+  private pageViews(period: number, p: OpenDoc): MessageView[] {
+    let list = this.cache.get(period);
+    if (!list) {
+      list = page.listMessages(p.doc).map((msg) => this.messageView(p, msg));
+      this.cache.set(period, list);
+    }
+    return list;
+  }
+
+  view(): ConversationViewExt {
+    const periods = [...this.pages.keys()].sort((a, b) => a - b);
+    const messages: MessageView[] = [];
+    const errors: string[] = [];
+    for (const period of periods) {
+      const p = this.pages.get(period) as OpenDoc;
+      if (p.error) errors.push(p.error.message);
+      for (const v of this.pageViews(period, p)) messages.push(v);
+    }
+    const m = this.meta;
+    if (m?.error) errors.unshift(m.error.message);
+    const info = m ? meta.readInfo(m.doc) : null;
+    const oldest = this.oldestLoaded();
+    const view: ConversationViewExt = {
+      id: this.id,
+      title: info?.title ?? '',
+      messages,
+      hasOlder: m ? meta.listPeriods(m.doc).some((p) => p < oldest) : false,
+      loadingOlder: this.loadingOlder,
+    };
+    if (errors.length > 0) view.error = errors.join(' ');
+    return view;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed || this.listeners.size === 0) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (this.closed) return;
+      const v = this.view();
+      for (const l of [...this.listeners]) l(v);
+    });
+  }
+
+  observe: Observe<ConversationViewExt> = (listener) => {
+    this.listeners.add(listener);
+    listener(this.view());
+    return () => this.listeners.delete(listener);
+  };
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const off of this.offs.splice(0)) off();
+    this.listeners.clear();
+    for (const p of this.pages.values()) this.client.host.release(p);
+    this.pages.clear();
+    if (this.meta) this.client.host.release(this.meta);
+    this.meta = null;
+  }
+}

@@ -1,0 +1,265 @@
+// Open documents: each is loaded from the local store, appends every update to it, and (when a
+// relay is configured) is synced by a stock WebsocketProvider. Reference-counted: a document
+// nobody uses is destroyed. See README.md (Persistence, Sync).
+import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import { WebsocketProvider } from 'y-websocket';
+import type { Connection } from './api';
+import { COMPACT_ROWS, CorruptRecordError, type DocRecord, type LocalStore } from './store';
+
+/** Origin of the updates applied while loading from disk: those are not written again. */
+const LOAD = Symbol('ferry-load');
+
+/** What a provider needs to reach the relay: a base URL and a WebSocket class (real or virtual). */
+export interface Transport {
+  /** The `serverUrl` given to WebsocketProvider; it appends `/<room>`. */
+  url: string;
+  /** A WebSocket constructor: the browser's, `ws`, or the mux's virtual socket class. */
+  WebSocket: unknown;
+  /** Connection of the shared socket, when there is one (the mux); else derived from providers. */
+  status?: (listener: (c: Connection) => void) => () => void;
+  goOffline?: () => void;
+  goOnline?: () => void;
+  close?: () => void;
+}
+
+export class OpenDoc {
+  readonly doc = new Y.Doc();
+  refs = 0;
+  rows = 0;
+  error: CorruptRecordError | null = null;
+  record: DocRecord = { remoteSV: null, pending: [] };
+  relaySV: Map<number, number> | null = null;
+  provider: WebsocketProvider | null = null;
+  providerStatus: Connection = 'offline';
+  synced = false;
+  lastWrite: Promise<void> = Promise.resolve();
+  loaded!: Promise<void>;
+  private readonly listeners = new Set<() => void>();
+  private readonly syncWaiters: Array<() => void> = [];
+
+  constructor(readonly room: string) {}
+
+  /** Called on relay confirmations and sync state changes (not on content: use doc events). */
+  onState(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emitState(): void {
+    for (const l of [...this.listeners]) l();
+    if (this.synced) this.syncWaiters.splice(0).forEach((w) => w());
+  }
+
+  /** Resolves once the relay answered our first sync after connecting. */
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Number of local updates the relay has not confirmed. */
+  get pending(): number {
+    return this.record.pending.length;
+  }
+}
+
+export class DocHost {
+  private readonly open = new Map<string, OpenDoc>();
+  /** Unconfirmed local updates per room, including rooms not open now (from `doc:` records). */
+  readonly pendingByRoom = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
+  private online: boolean;
+  private transportStatus: Connection = 'offline';
+
+  constructor(
+    readonly store: LocalStore,
+    private readonly transport: Transport | null,
+    online: boolean,
+  ) {
+    this.online = online;
+    transport?.status?.((c) => {
+      this.transportStatus = c;
+      this.emit();
+    });
+  }
+
+  /** Called when the connection, pending counts or any open document's sync state changed. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  get connection(): Connection {
+    if (!this.transport || !this.online) return 'offline';
+    if (this.transport.status) return this.transportStatus;
+    let any = false;
+    for (const od of this.open.values()) {
+      if (od.providerStatus === 'online') return 'online';
+      if (od.provider) any = true;
+    }
+    return any ? 'connecting' : 'offline';
+  }
+
+  get pending(): number {
+    let n = 0;
+    for (const v of this.pendingByRoom.values()) n += v;
+    return n;
+  }
+
+  isOpen(room: string): boolean {
+    return this.open.has(room);
+  }
+
+  get(room: string): OpenDoc | undefined {
+    return this.open.get(room);
+  }
+
+  /** Opens (or shares) a document; await `od.loaded` before reading it. */
+  acquire(room: string): OpenDoc {
+    let od = this.open.get(room);
+    if (!od) {
+      od = new OpenDoc(room);
+      this.open.set(room, od);
+      od.loaded = this.load(od);
+    }
+    od.refs++;
+    return od;
+  }
+
+  release(od: OpenDoc): void {
+    od.refs--;
+    if (od.refs > 0 || this.open.get(od.room) !== od) return;
+    this.open.delete(od.room);
+    od.loaded.then(
+      () => this.destroy(od),
+      () => this.destroy(od),
+    );
+  }
+
+  private destroy(od: OpenDoc): void {
+    if (od.refs > 0) return;
+    od.provider?.destroy();
+    od.provider = null;
+    od.doc.destroy();
+    this.emit();
+  }
+
+  private async load(od: OpenDoc): Promise<void> {
+    const { rows, bad, record } = await this.store.readDoc(od.room);
+    if (record) od.record = record;
+    if (od.record.remoteSV) od.relaySV = Y.decodeStateVector(od.record.remoteSV);
+    const refused: Array<{ seq: number; reason: string }> = [...bad];
+    od.doc.transact(() => {
+      for (const row of rows) {
+        try {
+          Y.applyUpdate(od.doc, row.data, LOAD);
+        } catch (e) {
+          refused.push({ seq: row.seq, reason: e instanceof Error ? e.message : String(e) });
+        }
+      }
+    }, LOAD);
+    od.rows = rows.length + bad.length;
+    if (refused.length > 0) {
+      od.error = new CorruptRecordError(
+        od.room,
+        refused.map((r) => r.seq),
+        refused.map((r) => r.reason).join('; ').slice(0, 200),
+      );
+    } else if (rows.length > 1) {
+      // Many rows from the last session: one snapshot now. One row: nothing is written.
+      this.store.compact(od.room, Y.encodeStateAsUpdate(od.doc)).catch(() => undefined);
+      od.rows = 1;
+    }
+    this.pendingByRoom.set(od.room, od.pending);
+    od.doc.on('update', (update: Uint8Array, origin: unknown) => this.onUpdate(od, update, origin));
+    if (this.transport && od.refs > 0) this.connect(od, this.transport);
+  }
+
+  private onUpdate(od: OpenDoc, update: Uint8Array, origin: unknown): void {
+    if (origin === LOAD) return;
+    let record: DocRecord | undefined;
+    if (origin !== od.provider || od.provider === null) {
+      const client = od.doc.clientID;
+      od.record.pending.push([client, Y.getState(od.doc.store, client)]);
+      record = od.record;
+      this.pendingByRoom.set(od.room, od.pending);
+    }
+    od.lastWrite = this.store.append(od.room, update, record);
+    od.rows++;
+    if (od.rows > COMPACT_ROWS && !od.error) {
+      this.store.compact(od.room, Y.encodeStateAsUpdate(od.doc)).catch(() => undefined);
+      od.rows = 1;
+    }
+    if (record) this.emit();
+  }
+
+  private connect(od: OpenDoc, transport: Transport): void {
+    const provider = new WebsocketProvider(transport.url, od.room, od.doc, {
+      connect: this.online,
+      disableBc: true,
+      WebSocketPolyfill: transport.WebSocket as typeof WebSocket,
+      maxBackoffTime: 10_000,
+    });
+    const sync = provider.messageHandlers[0];
+    if (sync) {
+      provider.messageHandlers[0] = (encoder, decoder, p, emitSynced, type) => {
+        // Peek: a sync step 1 from the relay is its state vector, sent after each durable write.
+        const peek = decoding.createDecoder(decoder.arr);
+        peek.pos = decoder.pos;
+        if (decoding.readVarUint(peek) === 0) {
+          this.onRelayState(od, Y.decodeStateVector(decoding.readVarUint8Array(peek)));
+        }
+        sync(encoder, decoder, p, emitSynced, type);
+      };
+    }
+    provider.on('status', ({ status }) => {
+      od.providerStatus =
+        status === 'connected' ? 'online' : status === 'connecting' ? 'connecting' : 'offline';
+      this.emit();
+    });
+    provider.on('sync', (synced: boolean) => {
+      od.synced = synced;
+      od.emitState();
+      this.emit();
+    });
+    od.provider = provider;
+  }
+
+  private onRelayState(od: OpenDoc, sv: Map<number, number>): void {
+    od.relaySV = sv;
+    const before = od.record.pending.length;
+    od.record.pending = od.record.pending.filter(([c, clock]) => (sv.get(c) ?? 0) < clock);
+    od.record.remoteSV = Y.encodeStateVector(sv);
+    this.store.putDocRecord(od.room, od.record).catch(() => undefined);
+    this.pendingByRoom.set(od.room, od.pending);
+    od.emitState();
+    if (before !== od.pending) this.emit();
+  }
+
+  setOnline(online: boolean): void {
+    if (this.online === online) return;
+    this.online = online;
+    if (online) this.transport?.goOnline?.();
+    else this.transport?.goOffline?.();
+    for (const od of this.open.values()) {
+      if (!od.provider) continue;
+      if (online) od.provider.connect();
+      else od.provider.disconnect();
+    }
+    this.emit();
+  }
+
+  /** Waits for every write started so far, then closes providers (documents stay readable). */
+  async close(): Promise<void> {
+    for (const od of this.open.values()) {
+      od.provider?.destroy();
+      od.provider = null;
+    }
+    this.transport?.close?.();
+    await this.store.flush();
+  }
+}

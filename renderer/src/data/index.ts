@@ -1,0 +1,13 @@
+// The data layer's entry point for the UI: the API types and the factories.
+export type * from './api';
+export {
+  createFerryClient,
+  loadSession,
+  saveSession,
+  relaySocketUrl,
+  type ClientExtras,
+  type FerryClientOptions,
+} from './client';
+export type { ConversationViewExt } from './conversation';
+export type { Transport } from './docs';
+export { CorruptRecordError, StoreError } from './store';

@@ -1,0 +1,318 @@
+// The local store: ONE IndexedDB database for every document, summary, draft and setting.
+// See README.md (Persistence) for the design: append-only update rows, compaction into one
+// snapshot in one transaction, durability signalled by the transaction's `oncomplete`.
+
+export const DB_NAME = 'ferry';
+/** IndexedDB version: bumped when object stores or indexes change (see `upgrade`). */
+export const DB_VERSION = 1;
+/** Version of the records' shapes, kept in the `meta` record `schema`. */
+export const STORE_SCHEMA = 1;
+/** A document with more rows than this is compacted into one snapshot on its next write. */
+export const COMPACT_ROWS = 64;
+
+export interface UpdateRow {
+  doc: string;
+  seq: number;
+  data: Uint8Array;
+}
+
+/** What the store knows about one document beside its updates (meta key `doc:<room>`). */
+export interface DocRecord {
+  /** The relay's last state vector for this document (encoded), null if never heard. */
+  remoteSV: Uint8Array | null;
+  /** Ends `[clientID, clock]` of local updates the relay has not confirmed yet. */
+  pending: Array<[number, number]>;
+  /** For page documents: the meta document's author counts for this page when last synced. */
+  counts?: Record<string, number>;
+}
+
+export interface SummaryRecord {
+  id: string;
+  title: string;
+  createdAt: number;
+  lastMessage: { text: string; authorName: string; at: number } | null;
+  unread: number;
+  /** Last activity (ms), for ordering the list. */
+  activity: number;
+}
+
+/** A record of a document that cannot be read. The row is kept; the document reports it. */
+export class CorruptRecordError extends Error {
+  constructor(
+    readonly doc: string,
+    readonly seqs: number[],
+    detail: string,
+  ) {
+    super(`Local copy of "${doc}" has ${seqs.length} unreadable record(s) (${detail}); they are kept and skipped.`);
+    this.name = 'CorruptRecordError';
+  }
+}
+
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export interface LoadedRows {
+  rows: UpdateRow[];
+  bad: Array<{ seq: number; reason: string }>;
+  record: DocRecord | null;
+}
+
+const UPDATES = 'updates';
+const SUMMARIES = 'summaries';
+const DRAFTS = 'drafts';
+const META = 'meta';
+
+function req<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new StoreError('IndexedDB request failed'));
+  });
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new StoreError('IndexedDB transaction failed'));
+    tx.onabort = () => reject(tx.error ?? new StoreError('IndexedDB transaction aborted'));
+  });
+}
+
+/** Creates and migrates object stores, one step per IndexedDB version. */
+function upgrade(db: IDBDatabase, oldVersion: number): void {
+  if (oldVersion < 1) {
+    db.createObjectStore(UPDATES, { keyPath: ['doc', 'seq'] });
+    db.createObjectStore(SUMMARIES, { keyPath: 'id' });
+    db.createObjectStore(DRAFTS, { keyPath: 'id' });
+    db.createObjectStore(META);
+  }
+  // Later versions: `if (oldVersion < 2) { ... }`, never editing an earlier step.
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+function asDocRecord(v: unknown): DocRecord | null {
+  if (!isRecord(v)) return null;
+  const sv = v.remoteSV;
+  const pending = Array.isArray(v.pending)
+    ? (v.pending as unknown[]).filter(
+        (p): p is [number, number] =>
+          Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number',
+      )
+    : [];
+  const rec: DocRecord = { remoteSV: sv instanceof Uint8Array ? sv : null, pending };
+  if (isRecord(v.counts)) rec.counts = v.counts as Record<string, number>;
+  return rec;
+}
+
+export class LocalStore {
+  private readonly nextSeq = new Map<string, number>();
+  private readonly inflight = new Set<Promise<void>>();
+  private closed = false;
+
+  private constructor(readonly db: IDBDatabase) {
+    // Another tab or a newer version wants to upgrade: let it, we are the older one.
+    db.onversionchange = () => db.close();
+  }
+
+  static async open(idb: IDBFactory, name = DB_NAME): Promise<LocalStore> {
+    const open = idb.open(name, DB_VERSION);
+    open.onupgradeneeded = (e) => upgrade(open.result, e.oldVersion);
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () =>
+        reject(
+          new StoreError(
+            `Cannot open the local store "${name}": ${open.error?.message ?? 'unknown error'}` +
+              (open.error?.name === 'VersionError' ? ' (it was written by a newer Ferry)' : ''),
+          ),
+        );
+      open.onblocked = () =>
+        reject(new StoreError(`The local store "${name}" is held open by an older Ferry window.`));
+    });
+    const store = new LocalStore(db);
+    const schema = await store.getMeta('schema');
+    const version = isRecord(schema) && typeof schema.version === 'number' ? schema.version : null;
+    if (version === null) {
+      await store.putMeta('schema', { version: STORE_SCHEMA, createdAt: Date.now() });
+    } else if (version > STORE_SCHEMA) {
+      db.close();
+      throw new StoreError(
+        `The local store has schema ${version}, newer than this Ferry's ${STORE_SCHEMA}: update Ferry.`,
+      );
+    }
+    // version < STORE_SCHEMA: record migrations go here, then the schema record is rewritten.
+    return store;
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inflight.add(p);
+    const drop = () => this.inflight.delete(p);
+    p.then(drop, drop);
+    return p;
+  }
+
+  /** Reads every row of a document and its record, in one read-only transaction. */
+  async readDoc(doc: string): Promise<LoadedRows> {
+    const tx = this.db.transaction([UPDATES, META], 'readonly');
+    const range = IDBKeyRange.bound([doc, 0], [doc, Infinity]);
+    const [raw, rec] = await Promise.all([
+      req(tx.objectStore(UPDATES).getAll(range)),
+      req(tx.objectStore(META).get(`doc:${doc}`)),
+    ]);
+    const rows: UpdateRow[] = [];
+    const bad: Array<{ seq: number; reason: string }> = [];
+    let maxSeq = -1;
+    for (const r of raw as unknown[]) {
+      const seq = isRecord(r) && typeof r.seq === 'number' ? r.seq : NaN;
+      if (seq > maxSeq) maxSeq = seq;
+      if (isRecord(r) && r.data instanceof Uint8Array && r.data.byteLength > 0) {
+        rows.push({ doc, seq, data: r.data });
+      } else {
+        bad.push({ seq, reason: 'not an update' });
+      }
+    }
+    const known = this.nextSeq.get(doc) ?? 0;
+    this.nextSeq.set(doc, Math.max(known, maxSeq + 1));
+    return { rows, bad, record: asDocRecord(rec) };
+  }
+
+  /**
+   * Appends one update of a document; the transaction is started synchronously, so the caller's
+   * order is the order on disk. Resolves when the transaction completed (the update is on disk).
+   * `record`, when given, is written in the same transaction.
+   */
+  append(doc: string, data: Uint8Array, record?: DocRecord): Promise<void> {
+    const seq = this.takeSeq(doc);
+    const tx = this.db.transaction([UPDATES, META], 'readwrite');
+    tx.objectStore(UPDATES).put({ doc, seq, data } satisfies UpdateRow);
+    if (record) tx.objectStore(META).put(record, `doc:${doc}`);
+    return this.track(done(tx));
+  }
+
+  /**
+   * Replaces every row of `doc` below the snapshot's own seq by `snapshot`, in one transaction:
+   * afterwards the document is one row. The caller guarantees that `snapshot` contains every row
+   * written so far (it is the in-memory document's state).
+   */
+  compact(doc: string, snapshot: Uint8Array): Promise<void> {
+    const seq = this.takeSeq(doc);
+    const tx = this.db.transaction([UPDATES], 'readwrite');
+    const updates = tx.objectStore(UPDATES);
+    updates.delete(IDBKeyRange.bound([doc, -Infinity], [doc, seq], false, true));
+    updates.put({ doc, seq, data: snapshot } satisfies UpdateRow);
+    return this.track(done(tx));
+  }
+
+  private takeSeq(doc: string): number {
+    if (this.closed) throw new StoreError('The local store is closed.');
+    const seq = this.nextSeq.get(doc);
+    if (seq === undefined) throw new StoreError(`Document "${doc}" was written before it was read.`);
+    this.nextSeq.set(doc, seq + 1);
+    return seq;
+  }
+
+  putDocRecord(doc: string, record: DocRecord): Promise<void> {
+    return this.putMeta(`doc:${doc}`, record);
+  }
+
+  /** All document records, keyed by room (only the `doc:` keys of `meta`). */
+  async docRecords(): Promise<Map<string, DocRecord>> {
+    const tx = this.db.transaction([META], 'readonly');
+    const range = IDBKeyRange.bound('doc:', 'doc:\uffff');
+    const [keys, values] = await Promise.all([
+      req(tx.objectStore(META).getAllKeys(range)),
+      req(tx.objectStore(META).getAll(range)),
+    ]);
+    const out = new Map<string, DocRecord>();
+    keys.forEach((k, i) => {
+      const rec = asDocRecord(values[i]);
+      if (rec && typeof k === 'string') out.set(k.slice(4), rec);
+    });
+    return out;
+  }
+
+  async getMeta(key: string): Promise<unknown> {
+    const tx = this.db.transaction([META], 'readonly');
+    return req(tx.objectStore(META).get(key));
+  }
+
+  putMeta(key: string, value: unknown): Promise<void> {
+    const tx = this.db.transaction([META], 'readwrite');
+    tx.objectStore(META).put(value, key);
+    return this.track(done(tx));
+  }
+
+  async getSummaries(): Promise<SummaryRecord[]> {
+    const tx = this.db.transaction([SUMMARIES], 'readonly');
+    const all = (await req(tx.objectStore(SUMMARIES).getAll())) as unknown[];
+    return all.filter(
+      (s): s is SummaryRecord => isRecord(s) && typeof s.id === 'string' && typeof s.title === 'string',
+    );
+  }
+
+  putSummaries(list: SummaryRecord[]): Promise<void> {
+    const tx = this.db.transaction([SUMMARIES], 'readwrite');
+    const store = tx.objectStore(SUMMARIES);
+    for (const s of list) store.put(s);
+    return this.track(done(tx));
+  }
+
+  async getDraft(id: string): Promise<string> {
+    const tx = this.db.transaction([DRAFTS], 'readonly');
+    const r = (await req(tx.objectStore(DRAFTS).get(id))) as unknown;
+    return isRecord(r) && typeof r.text === 'string' ? r.text : '';
+  }
+
+  putDraft(id: string, text: string): Promise<void> {
+    const tx = this.db.transaction([DRAFTS], 'readwrite');
+    if (text === '') tx.objectStore(DRAFTS).delete(id);
+    else tx.objectStore(DRAFTS).put({ id, text, at: Date.now() });
+    return this.track(done(tx));
+  }
+
+  /** Bytes held by the stores (update payloads, records as JSON): for tests and benchmarks. */
+  async storedBytes(): Promise<{ updates: number; rows: number; other: number }> {
+    const tx = this.db.transaction([UPDATES, SUMMARIES, DRAFTS, META], 'readonly');
+    let updates = 0;
+    let rows = 0;
+    await new Promise<void>((resolve, reject) => {
+      const cursor = tx.objectStore(UPDATES).openCursor();
+      cursor.onerror = () => reject(cursor.error);
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c) return resolve();
+        const v = c.value as unknown;
+        rows++;
+        if (isRecord(v) && v.data instanceof Uint8Array) updates += v.data.byteLength;
+        c.continue();
+      };
+    });
+    let other = 0;
+    for (const name of [SUMMARIES, DRAFTS, META]) {
+      const values = (await req(tx.objectStore(name).getAll())) as unknown[];
+      for (const v of values) {
+        other += JSON.stringify(v, (_k, x: unknown) =>
+          x instanceof Uint8Array ? 'x'.repeat(x.byteLength) : x,
+        ).length;
+      }
+    }
+    return { updates, rows, other };
+  }
+
+  /** Resolves when every transaction started so far has completed. */
+  async flush(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}

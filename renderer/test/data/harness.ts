@@ -1,0 +1,127 @@
+// Test harness: a REAL relay process (sync-server/src/cli.ts) on an ephemeral port with a temp
+// data dir, and Ferry clients over fake-indexeddb and `ws`. Tests run under Node, so this file
+// (and only this one) uses Node's child_process/fs, which the renderer itself never may.
+/* eslint-disable no-restricted-imports -- test harness under Node: starts and stops a relay process */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+/* eslint-enable no-restricted-imports */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import WebSocket from 'ws';
+import { createFerryClient, saveSession } from '../../src/data/client';
+import type { Client } from '../../src/data/client';
+import type { ConversationStore, ConversationView } from '../../src/data/api';
+
+export interface Relay {
+  url: string;
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+  /** Starts the relay again on the same port and data dir. */
+  restart(): Promise<void>;
+}
+
+const root = new URL('../../../', import.meta.url).pathname;
+
+function launch(dataDir: string, port: number): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'sync-server/src/cli.ts', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let err = '';
+    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (const line of buf.split('\n')) {
+        if (!line.includes('"listening"')) continue;
+        const m = /"port":(\d+)/.exec(line);
+        if (m) resolve({ proc, port: Number(m[1]) });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`relay exited with ${code}: ${err.slice(0, 500)}`)));
+  });
+}
+
+export async function startRelay(): Promise<Relay> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ferry-data-test-'));
+  const first = await launch(dataDir, 0);
+  const port = first.port;
+  let proc = first.proc;
+  const stopProc = (p: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (p.exitCode !== null) return resolve();
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM');
+    });
+  const relay: Relay = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    stop: () => stopProc(proc),
+    async restart() {
+      await stopProc(proc);
+      proc = (await launch(dataDir, port)).proc;
+    },
+  };
+  return relay;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** One device: its own IndexedDB, its own session; `start()` is opening the app. */
+export class Device {
+  readonly idb = new IDBFactory();
+  userId = '';
+
+  constructor(
+    readonly name: string,
+    public serverUrl: string,
+  ) {}
+
+  async start(opts: { relay?: boolean; now?: () => number } = {}): Promise<Client> {
+    const session = await saveSession(this.idb, { serverUrl: this.serverUrl, displayName: this.name });
+    this.userId = session.userId;
+    const client = await createFerryClient({
+      session,
+      indexedDB: this.idb,
+      ...(opts.relay === false ? {} : { WebSocket }),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    return client as Client;
+  }
+}
+
+/** Resolves with the first view that satisfies `pred` (each change is an event; no sleeps). */
+export function viewWhere(
+  conv: ConversationStore,
+  pred: (v: ConversationView) => boolean,
+  timeoutMs = 15_000,
+): Promise<ConversationView> {
+  return new Promise((resolve, reject) => {
+    let off: () => void = () => {};
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`view never matched; last: ${JSON.stringify(last?.messages.map((m) => [m.text, m.delivery]))}`));
+    }, timeoutMs);
+    let last: ConversationView | null = null;
+    off = conv.observe((v) => {
+      last = v;
+      if (pred(v)) {
+        clearTimeout(timer);
+        queueMicrotask(() => off());
+        resolve(v);
+      }
+    });
+  });
+}
+
+export function texts(v: ConversationView): string[] {
+  return v.messages.map((m) => (m.deleted ? '<deleted>' : m.text));
+}
