@@ -1,0 +1,91 @@
+// Screenshots of the UI harness (the real App on a fake client) in light and dark, with a
+// check that the page runs under its CSP without violations. Not part of `npm test`:
+//   npx vite build --config renderer/test/ui/harness/vite.config.mjs
+//   node renderer/test/ui/shots.mjs      (reads /tmp/ferry-ui-harness, writes /tmp/ui-shots)
+import { chromium } from '@playwright/test';
+
+// Served through Playwright's router from the harness build, so this script needs no Node
+// modules (renderer/ is browser code for the layering lint).
+const dir = '/tmp/ferry-ui-harness';
+const out = '/tmp/ui-shots';
+const base = 'http://ferry.test/';
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+const problems = [];
+try {
+  for (const scheme of ['light', 'dark']) {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      colorScheme: scheme,
+    });
+    await context.route(`${base}**`, (route) => {
+      const path = new URL(route.request().url()).pathname;
+      return route.fulfill({ path: `${dir}${path === '/' ? '/index.html' : path}` });
+    });
+    const page = await context.newPage();
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+      );
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`[${scheme}] ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`[${scheme}] pageerror ${e.message}`));
+
+    await page.goto(`${base}?fresh`);
+    await page.getByTestId('first-run-name').fill('Ada Park');
+    await page.screenshot({ path: `${out}/first-run-${scheme}.png` });
+
+    await page.goto(base);
+    await page.getByTestId('message').first().waitFor();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${out}/conversation-${scheme}.png` });
+
+    await page.getByTestId('composer').fill('Draft about the sensor swap');
+    await page.keyboard.press('Control+k');
+    await page.getByTestId('quick-switcher-input').fill('re');
+    await page.screenshot({ path: `${out}/switcher-${scheme}.png` });
+    await page.keyboard.press('Escape');
+
+    await page.evaluate(() => window.__ferryFake.setConnection('offline'));
+    await page.getByTestId('composer').fill('Written on the ferry, no signal here.');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('composer').press('ArrowUp');
+    await page.getByTestId('edit-input').waitFor();
+    await page.screenshot({ path: `${out}/offline-editing-${scheme}.png` });
+    await page.keyboard.press('Escape');
+
+    await page.evaluate(() => {
+      window.__ferryFake.setConnection('online');
+      window.__ferryFake.setCatchUp(7, 12);
+    });
+    await page.getByTestId('new-conversation').click();
+    await page.getByTestId('new-conversation-title').fill('Harbour logistics');
+    await page.screenshot({ path: `${out}/new-conversation-${scheme}.png` });
+    await page.getByTestId('new-conversation-create').click();
+    await page.getByTestId('conversation-start').waitFor();
+    await page.screenshot({ path: `${out}/empty-conversation-${scheme}.png` });
+    await context.close();
+  }
+} finally {
+  await browser.close();
+}
+console.log(`screenshots in ${out}`);
+// A meta CSP cannot carry frame-ancestors (Chromium says so once per load): the relay and the
+// app:// protocol handler send it as a header.
+const real = problems.filter((p) => !p.includes("'frame-ancestors' is ignored"));
+if (real.length) throw new Error(`console errors or CSP violations:\n${real.join('\n')}`);
+console.log('no console errors, no CSP violations');
