@@ -7,4 +7,6 @@ export * from './model/checks';
 export * from './model/rooms';
 export * from './model/page';
 export * from './model/meta';
-// export * from './protocol'; (core/src/protocol/ is owned by the protocol engineer)
+export * from './protocol'; // core/src/protocol/ is owned by the protocol engineer
+export * from './model/workspace';
+export * from './model/schema';

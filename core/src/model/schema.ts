@@ -1,0 +1,476 @@
+// The schema of every room kind, as data and checks that the client runs before it writes
+// and the relay runs before it applies an update (DESIGN.md, "Authorization of CRDT
+// updates"). For each root it says what keys and values look like, who owns an entry, and
+// whether an entry may be removed. Every entry has exactly one owner.
+import * as Y from 'yjs';
+import { isId } from '../ids';
+import { isHlc, isNodeId, parseHlc } from '../hlc';
+import { SCHEMA_VERSION } from '../version';
+import { MAX_MESSAGE_CHARS, checkEmoji, checkLabel, isWellFormed } from './checks';
+import { ModelError } from './errors';
+import { parseReactionKey } from './page';
+import { PREVIEW_CHARS } from './meta';
+import { periodOfMessage, type RoomKind, type RoomRef } from './rooms';
+
+/** Which rule an entry breaks. `owner` and `removal` are what a moderator may override. */
+export type ProblemRule =
+  | 'unknown-root'
+  | 'not-a-map'
+  | 'bad-key'
+  | 'bad-value'
+  | 'immutable'
+  | 'owner'
+  | 'removal'
+  | 'pending';
+
+export interface Problem {
+  rule: ProblemRule;
+  /** `root`, `root/key` or `root/key/field`. */
+  path: string;
+  /** Who owns the entry, when known: the one user allowed to change it. */
+  owner: string | null;
+  message: string;
+}
+
+/** Largest JSON size of one plain entry value (read markers with many authors stay well under). */
+export const MAX_ENTRY_JSON = 64 * 1024;
+
+interface RootRule {
+  /** What keys look like, for people reading errors and docs. */
+  keyShape: string;
+  valueShape: string;
+  /** Entries the owner may delete outright (others are kept, e.g. tombstoned). */
+  removable: boolean;
+  checkKey(key: string, room: RoomRef): string | null;
+  checkValue(key: string, value: unknown, root: Y.Map<unknown>): string | null;
+  /** The owner, from the entry before the change if it existed, else after. */
+  owner(
+    key: string,
+    before: unknown,
+    after: unknown,
+    beforeRoot: Y.Map<unknown> | null,
+    afterRoot: Y.Map<unknown>,
+  ): string | null;
+}
+
+function plain(value: unknown): Record<string, unknown> | null {
+  if (typeof value !== 'object' || value === null || value instanceof Y.AbstractType) return null;
+  if (Array.isArray(value) || value instanceof Uint8Array) return null;
+  return value as Record<string, unknown>;
+}
+
+function tooBig(value: unknown): boolean {
+  try {
+    return JSON.stringify(value).length > MAX_ENTRY_JSON;
+  } catch {
+    return true;
+  }
+}
+
+const isTime = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+const isCount = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+const isVersion = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 1;
+
+function labelProblem(label: unknown, what: string): string | null {
+  try {
+    checkLabel(label, what, 'schema');
+    return null;
+  } catch (e) {
+    return e instanceof ModelError ? e.message : String(e);
+  }
+}
+
+const MESSAGE_FIELDS = new Set([
+  'v',
+  'id',
+  'author',
+  'text',
+  'createdAt',
+  'parent',
+  'offline',
+  'editedAt',
+  'deleted',
+  'deletedAt',
+]);
+/** Fields of a message that never change once written. */
+export const IMMUTABLE_MESSAGE_FIELDS = ['id', 'author', 'createdAt'];
+
+/** Checks a stored message map: null if it is well-formed, else what is wrong. */
+export function messageProblem(key: string, value: unknown): string | null {
+  if (!(value instanceof Y.Map)) return 'a message must be a Y.Map';
+  const m = value as Y.Map<unknown>;
+  if (m._start !== null) return 'a message map holds list content';
+  const v = m.get('v') ?? 1;
+  if (!isVersion(v)) return 'v must be an integer >= 1';
+  if (!isId(m.get('author'))) return 'author must be a 16-character user id';
+  if (m.has('id') && m.get('id') !== key) return 'id must equal the key';
+  // A newer Ferry wrote it: keep it, judge only what every version shares.
+  if ((v as number) > SCHEMA_VERSION) return null;
+  for (const field of m.keys()) {
+    if (!MESSAGE_FIELDS.has(field)) return `unknown field ${field} for schema ${String(v)}`;
+  }
+  const text = m.get('text');
+  const deleted = m.get('deleted');
+  if (typeof text !== 'string') return 'text must be a string';
+  if (text.length > MAX_MESSAGE_CHARS) return `text is longer than ${MAX_MESSAGE_CHARS}`;
+  if (!isWellFormed(text)) return 'text holds a lone UTF-16 surrogate';
+  if (deleted === undefined && text.trim() === '') return 'text is empty';
+  if (deleted !== undefined && deleted !== true) return 'deleted must be true when present';
+  if (!isTime(m.get('createdAt'))) return 'createdAt must be a time';
+  if (m.has('parent') && !isHlc(m.get('parent'))) return 'parent must be a clock id';
+  if (m.has('offline') && typeof m.get('offline') !== 'boolean') return 'offline must be a boolean';
+  if (m.has('editedAt') && !isTime(m.get('editedAt'))) return 'editedAt must be a time';
+  if (m.has('deletedAt') && !isTime(m.get('deletedAt'))) return 'deletedAt must be a time';
+  return null;
+}
+
+function authorOf(value: unknown): string | null {
+  if (!(value instanceof Y.Map)) return null;
+  const a = (value as Y.Map<unknown>).get('author');
+  return typeof a === 'string' ? a : null;
+}
+
+function fieldOf(value: unknown, field: string): string | null {
+  const p = plain(value);
+  const x = p?.[field];
+  return typeof x === 'string' ? x : null;
+}
+
+const INFO_FIELDS = ['v', 'title', 'createdBy', 'createdAt'];
+const PAGE_KEY = /^p(0|[1-9][0-9]{0,14})\|([^|]+)\|([^|]+)$/;
+
+function ownerBeforeKey(key: string): string | null {
+  const bar = key.indexOf('|');
+  return bar < 0 ? null : key.slice(0, bar);
+}
+
+/** The rules, room kind by room kind, root by root. */
+export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
+  page: {
+    messages: {
+      keyShape: 'message id (clock id) on this page’s period',
+      valueShape:
+        'Y.Map: v, id, author, text, createdAt, parent?, offline?, editedAt?, deleted?, deletedAt?',
+      removable: false,
+      checkKey(key, room) {
+        if (!isHlc(key)) return 'key must be a clock id';
+        if (room.kind === 'page' && periodOfMessage(key) !== room.period) {
+          return `message belongs on page p${periodOfMessage(key)}, not p${room.period}`;
+        }
+        return null;
+      },
+      checkValue: (key, value) => messageProblem(key, value),
+      owner: (_key, before, after) => authorOf(before) ?? authorOf(after),
+    },
+    reactions: {
+      keyShape: '<messageId>|<emoji>|<userId>',
+      valueShape: 'time reacted (ms)',
+      removable: true,
+      checkKey(key) {
+        const k = parseReactionKey(key);
+        if (!k) return 'key must be <messageId>|<emoji>|<userId>';
+        try {
+          checkEmoji(k.emoji, 'schema');
+        } catch (e) {
+          return e instanceof ModelError ? e.message : String(e);
+        }
+        return null;
+      },
+      checkValue: (_key, value) => (isTime(value) ? null : 'a reaction holds the time it was made'),
+      owner: (key) => parseReactionKey(key)?.user ?? null,
+    },
+  },
+  meta: {
+    info: {
+      keyShape: 'v | title | createdBy | createdAt',
+      valueShape: 'per key: version, title, user id, time',
+      removable: false,
+      checkKey: (key) => (INFO_FIELDS.includes(key) ? null : `info has no field ${key}`),
+      checkValue(key, value, root) {
+        if (key === 'v') return isVersion(value) ? null : 'v must be an integer >= 1';
+        if (key === 'title') return labelProblem(value, 'title');
+        if (key === 'createdBy') return isId(value) ? null : 'createdBy must be a user id';
+        if (key === 'createdAt') return isTime(value) ? null : 'createdAt must be a time';
+        const v = root.get('v');
+        return isVersion(v) && (v as number) > SCHEMA_VERSION ? null : `info has no field ${key}`;
+      },
+      owner(_key, _before, _after, beforeRoot, afterRoot) {
+        const b = beforeRoot?.get('createdBy');
+        if (typeof b === 'string') return b;
+        const a = afterRoot.get('createdBy');
+        return typeof a === 'string' ? a : null;
+      },
+    },
+    pages: {
+      keyShape: 'p<period>|<userId>|<node>',
+      valueShape: 'message count (integer >= 0)',
+      removable: false,
+      checkKey(key) {
+        const m = PAGE_KEY.exec(key);
+        return m && isId(m[2]) && isNodeId(m[3]) ? null : 'key must be p<period>|<userId>|<node>';
+      },
+      checkValue: (_key, value) => (isCount(value) ? null : 'a page count is an integer >= 0'),
+      owner: (key) => ownerBeforeKey(key.slice(key.indexOf('|') + 1)),
+    },
+    last: {
+      keyShape: '<userId>|<node>',
+      valueShape: '{ id, text (preview), at, count, deleted? }',
+      removable: false,
+      checkKey(key) {
+        const bar = key.indexOf('|');
+        return bar > 0 && isId(key.slice(0, bar)) && isNodeId(key.slice(bar + 1))
+          ? null
+          : 'key must be <userId>|<node>';
+      },
+      checkValue(key, value) {
+        const e = plain(value);
+        if (!e) return 'last must be an object';
+        if (!isHlc(e.id)) return 'last.id must be a clock id';
+        if (parseHlc(e.id).node !== key.slice(key.indexOf('|') + 1)) {
+          return 'last.id must come from the node in the key';
+        }
+        if (typeof e.text !== 'string' || e.text.length > PREVIEW_CHARS || !isWellFormed(e.text)) {
+          return `last.text must be a preview of at most ${PREVIEW_CHARS} characters`;
+        }
+        if (!isTime(e.at)) return 'last.at must be a time';
+        if (!isCount(e.count) || (e.count as number) < 1) return 'last.count must be >= 1';
+        if (e.deleted !== undefined && e.deleted !== true) return 'last.deleted must be true';
+        return tooBig(value) ? 'entry too large' : null;
+      },
+      owner: (key) => ownerBeforeKey(key),
+    },
+    reads: {
+      keyShape: '<userId>',
+      valueShape: '{ id, at, counts: { [author]: n } }',
+      removable: false,
+      checkKey: (key) => (isId(key) ? null : 'key must be a user id'),
+      checkValue(_key, value) {
+        const e = plain(value);
+        if (!e) return 'a read marker must be an object';
+        if (e.id !== null && !isHlc(e.id)) return 'reads.id must be a clock id or null';
+        if (!isTime(e.at)) return 'reads.at must be a time';
+        const counts = plain(e.counts);
+        if (!counts) return 'reads.counts must be an object';
+        for (const [a, n] of Object.entries(counts)) {
+          if (!isId(a) || !isCount(n)) return 'reads.counts maps user ids to counts';
+        }
+        return tooBig(value) ? 'entry too large' : null;
+      },
+      owner: (key) => key,
+    },
+  },
+  workspace: {
+    conversations: {
+      keyShape: '<convId>',
+      valueShape: '{ v, title, createdBy, createdAt }',
+      removable: false,
+      checkKey: (key) => (isId(key) ? null : 'key must be a conversation id'),
+      checkValue(_key, value) {
+        const e = plain(value);
+        if (!e) return 'a conversation entry must be an object';
+        if (!isVersion(e.v)) return 'v must be an integer >= 1';
+        if (!isId(e.createdBy)) return 'createdBy must be a user id';
+        if (!isTime(e.createdAt)) return 'createdAt must be a time';
+        return labelProblem(e.title, 'title') ?? (tooBig(value) ? 'entry too large' : null);
+      },
+      owner: (_key, before, after) => fieldOf(before, 'createdBy') ?? fieldOf(after, 'createdBy'),
+    },
+    people: {
+      keyShape: '<userId>',
+      valueShape: '{ name, updatedAt }',
+      removable: true,
+      checkKey: (key) => (isId(key) ? null : 'key must be a user id'),
+      checkValue(_key, value) {
+        const e = plain(value);
+        if (!e) return 'a profile must be an object';
+        if (!isTime(e.updatedAt)) return 'updatedAt must be a time';
+        return labelProblem(e.name, 'name') ?? (tooBig(value) ? 'entry too large' : null);
+      },
+      owner: (key) => key,
+    },
+  },
+};
+
+/** Root names allowed in a room kind. */
+export function rootsOf(kind: RoomKind): string[] {
+  return Object.keys(SCHEMA[kind]);
+}
+
+/** Checks one entry's key and value. */
+export function validateEntry(
+  room: RoomRef,
+  root: string,
+  key: string,
+  value: unknown,
+  rootMap: Y.Map<unknown>,
+): Problem | null {
+  const rule = SCHEMA[room.kind][root];
+  const path = `${root}/${key}`;
+  if (!rule)
+    return { rule: 'unknown-root', path: root, owner: null, message: `unknown root ${root}` };
+  const badKey = rule.checkKey(key, room);
+  if (badKey) return { rule: 'bad-key', path, owner: null, message: badKey };
+  const badValue = rule.checkValue(key, value, rootMap);
+  const owner = rule.owner(key, undefined, value, null, rootMap);
+  if (badValue) return { rule: 'bad-value', path, owner, message: badValue };
+  return null;
+}
+
+function rootProblems(doc: Y.Doc, room: RoomRef, names: Iterable<string>): Problem[] {
+  const out: Problem[] = [];
+  for (const name of names) {
+    if (!SCHEMA[room.kind][name]) {
+      out.push({
+        rule: 'unknown-root',
+        path: name,
+        owner: null,
+        message: `${room.kind} documents have no root ${name}`,
+      });
+      continue;
+    }
+    const type = doc.share.get(name);
+    if (type && type._start !== null) {
+      out.push({
+        rule: 'not-a-map',
+        path: name,
+        owner: null,
+        message: `${name} must be a map, it holds list content`,
+      });
+    }
+  }
+  return out;
+}
+
+/** Every problem in a whole document (e.g. one loaded from disk or received from a peer). */
+export function validateDoc(room: RoomRef, doc: Y.Doc): Problem[] {
+  const out = rootProblems(doc, room, doc.share.keys());
+  for (const root of rootsOf(room.kind)) {
+    if (!doc.share.has(root)) continue;
+    const map = doc.getMap<unknown>(root);
+    map.forEach((value, key) => {
+      const p = validateEntry(room, root, key, value, map);
+      if (p) out.push(p);
+    });
+  }
+  return out;
+}
+
+/**
+ * What would be wrong with applying `update` from `sender` to `before` (which is left
+ * untouched: the update is tried on a copy). Returns no problems for an update an honest
+ * client made through this model. The relay refuses the update if anything comes back
+ * (a moderator may pass `owner` and `removal` problems). Binding Yjs clientIDs to users is
+ * the relay's part: this checks ownership by the author fields the schema defines.
+ * Cost: a copy of the document per call, which pages keep small.
+ */
+export function checkUpdate(
+  room: RoomRef,
+  before: Y.Doc,
+  update: Uint8Array,
+  sender: string,
+): Problem[] {
+  const probe = new Y.Doc({ gc: false });
+  Y.applyUpdate(probe, Y.encodeStateAsUpdate(before));
+  const rootsBefore = new Set(probe.share.keys());
+  const schemaRoots = rootsOf(room.kind);
+  const out: Problem[] = [];
+  const touched = new Map<string, Set<string>>(); // root -> keys whose value must be re-checked
+  const touch = (root: string, key: string) => {
+    let keys = touched.get(root);
+    if (!keys) touched.set(root, (keys = new Set()));
+    keys.add(key);
+  };
+  const beforeRoot = (root: string): Y.Map<unknown> | null =>
+    before.share.has(root) ? before.getMap<unknown>(root) : null;
+  const ownerProblem = (path: string, owner: string | null, what: string) => {
+    if (owner !== sender) {
+      out.push({
+        rule: 'owner',
+        path,
+        owner,
+        message: `${what} belongs to ${owner ?? 'nobody known'}, not ${sender}`,
+      });
+    }
+  };
+
+  for (const root of schemaRoots) {
+    const rule = SCHEMA[room.kind][root] as RootRule;
+    const map = probe.getMap<unknown>(root);
+    map.observeDeep((events) => {
+      for (const event of events) {
+        const changes = event.changes;
+        if (changes.delta.length > 0 && event.target === map) {
+          out.push({
+            rule: 'not-a-map',
+            path: root,
+            owner: null,
+            message: `${root} must be a map`,
+          });
+        }
+        if (event.target === map) {
+          for (const [key, change] of changes.keys) {
+            const path = `${root}/${key}`;
+            const pre = beforeRoot(root)?.get(key);
+            const owner = rule.owner(key, pre, map.get(key), beforeRoot(root), map);
+            ownerProblem(path, owner, path);
+            if (change.action === 'delete' && !rule.removable) {
+              out.push({ rule: 'removal', path, owner, message: `${path} may not be removed` });
+            } else if (change.action === 'update' && root === 'messages') {
+              out.push({ rule: 'removal', path, owner, message: `${path} may not be replaced` });
+            }
+            if (change.action !== 'delete') touch(root, key);
+          }
+        } else {
+          // A change inside an entry (a message's fields): owned by the entry's owner.
+          const key = String(event.path[0]);
+          const path = `${root}/${key}`;
+          const pre = beforeRoot(root)?.get(key);
+          ownerProblem(path, rule.owner(key, pre, map.get(key), beforeRoot(root), map), path);
+          if (event.path.length === 1) {
+            for (const field of changes.keys.keys()) {
+              if (IMMUTABLE_MESSAGE_FIELDS.includes(field) && pre instanceof Y.Map) {
+                out.push({
+                  rule: 'immutable',
+                  path: `${path}/${field}`,
+                  owner: authorOf(pre),
+                  message: `${field} never changes`,
+                });
+              }
+            }
+          }
+          touch(root, key);
+        }
+      }
+    });
+  }
+
+  try {
+    Y.applyUpdate(probe, update);
+  } catch (e) {
+    return [
+      { rule: 'bad-value', path: '', owner: null, message: `malformed update: ${String(e)}` },
+    ];
+  }
+  if (probe.store.pendingStructs !== null || probe.store.pendingDs !== null) {
+    out.push({
+      rule: 'pending',
+      path: '',
+      owner: null,
+      message: 'the update depends on changes this document does not have',
+    });
+  }
+  const newRoots = [...probe.share.keys()].filter(
+    (r) => !rootsBefore.has(r) && !schemaRoots.includes(r),
+  );
+  out.push(...rootProblems(probe, room, newRoots));
+  for (const [root, keys] of touched) {
+    const map = probe.getMap<unknown>(root);
+    for (const key of keys) {
+      if (!map.has(key)) continue;
+      const p = validateEntry(room, root, key, map.get(key), map);
+      if (p) out.push(p);
+    }
+  }
+  probe.destroy();
+  return out;
+}
