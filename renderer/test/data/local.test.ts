@@ -1,0 +1,173 @@
+// The data layer on one device with no relay: durability, restarts, paging, drafts, bad records.
+import { describe, expect, it } from 'vitest';
+import { PAGE_SPAN_MS, pageRoom, periodOf } from '../../../core/src/model/rooms';
+import { loadSession, saveSession } from '../../src/data/client';
+import type { ConversationViewExt } from '../../src/data/conversation';
+import { LocalStore } from '../../src/data/store';
+import { Device, texts, viewWhere } from './harness';
+
+const NOWHERE = 'http://127.0.0.1:9';
+
+describe('local store', () => {
+  it('send resolves once the message is on disk; a crash right after loses nothing', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    const a = await dev.start({ relay: false });
+    const id = await a.createConversation('Notes');
+    const c = a.open(id);
+    await c.loadRecent();
+    const sent = await c.send('written just before the window closed');
+    expect(sent.delivery).toBe('pending');
+    // A second connection (another reader of the same database) already sees the row...
+    const raw = await LocalStore.open(dev.idb);
+    const rows = await raw.readDoc(pageRoom(id, periodOf(sent.createdAt)));
+    expect(rows.rows.length).toBeGreaterThan(0);
+    await raw.close();
+    // ...and a new client started without closing the old one (the window was killed) shows it.
+    const again = await dev.start({ relay: false });
+    const c2 = again.open(id);
+    await c2.loadRecent();
+    const v = await viewWhere(c2, (x) => x.messages.length === 1);
+    expect(texts(v)).toEqual(['written just before the window closed']);
+    expect(v.messages[0]?.delivery).toBe('pending');
+    let pending = 0;
+    again.sync((s) => (pending = s.pending))();
+    expect(pending).toBeGreaterThan(0); // the unconfirmed changes survive the restart too
+  });
+
+  it('reload with no relay shows all history; stored size is unchanged across 20 restarts', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    let client = await dev.start({ relay: false });
+    const id = await client.createConversation('Log');
+    const c = client.open(id);
+    await c.loadRecent();
+    for (let i = 0; i < 30; i++) await c.send(`line ${i}`);
+    c.close();
+    await client.close();
+    const sizes: number[] = [];
+    for (let r = 0; r < 21; r++) {
+      client = await dev.start({ relay: false });
+      const list = await new Promise<string[]>((res) => client.conversations((l) => res(l.map((s) => s.title)))());
+      expect(list).toEqual(['Log']); // from the summaries store, no document opened
+      const conv = client.open(id);
+      await conv.loadRecent();
+      const v = await viewWhere(conv, (x) => x.messages.length === 30);
+      expect(texts(v)[29]).toBe('line 29');
+      conv.close();
+      await client.close();
+      const s = await LocalStore.open(dev.idb).then(async (st) => {
+        const b = await st.storedBytes();
+        await st.close();
+        return b.updates + b.other;
+      });
+      sizes.push(s);
+    }
+    // The first start compacts the 30 appended rows; after that nothing is written at start.
+    expect(new Set(sizes.slice(1)).size).toBe(1);
+    expect(sizes[1]).toBeLessThanOrEqual(sizes[0] as number);
+  });
+
+  it('pages: loadRecent opens the newest pages up to a screenful, loadBefore the older ones', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    const base = 2_000 * PAGE_SPAN_MS;
+    let t = base;
+    const client = await dev.start({ relay: false, now: () => t });
+    const id = await client.createConversation('Long');
+    const c = client.open(id);
+    await c.loadRecent();
+    for (let week = 0; week < 4; week++) {
+      t = base + week * PAGE_SPAN_MS + 1000;
+      for (let i = 0; i < 30; i++) {
+        t += 1000;
+        await c.send(`w${week} m${i}`);
+      }
+    }
+    c.close();
+    const fresh = client.open(id);
+    await fresh.loadRecent();
+    let v = await viewWhere(fresh, (x) => x.messages.length > 0);
+    expect(v.messages.length).toBe(60); // two newest pages: 30 < 50 ≤ 60
+    expect(v.messages[0]?.text).toBe('w2 m0');
+    expect(v.hasOlder).toBe(true);
+    expect(await fresh.loadBefore()).toBe(true);
+    expect(await fresh.loadBefore()).toBe(true);
+    v = await viewWhere(fresh, (x) => x.messages.length === 120);
+    expect(v.hasOlder).toBe(false);
+    expect(v.messages.map((m) => m.id)).toEqual([...v.messages.map((m) => m.id)].sort());
+    expect(await fresh.loadBefore()).toBe(false);
+    fresh.close();
+    await client.close();
+  });
+
+  it('drafts survive a restart; an empty draft is removed', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    let client = await dev.start({ relay: false });
+    await client.setDraft('C1', 'half a thought');
+    await client.setDraft('C2', 'other');
+    await client.setDraft('C2', '');
+    await client.close();
+    client = await dev.start({ relay: false });
+    expect(await client.getDraft('C1')).toBe('half a thought');
+    expect(await client.getDraft('C2')).toBe('');
+    await client.close();
+  });
+
+  it('an unreadable record is reported for its document only, kept, and nothing else is lost', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    let client = await dev.start({ relay: false });
+    const bad = await client.createConversation('Damaged');
+    const good = await client.createConversation('Fine');
+    const cb = client.open(bad);
+    await cb.loadRecent();
+    const m = await cb.send('still readable');
+    const cg = client.open(good);
+    await cg.loadRecent();
+    await cg.send('untouched');
+    await client.close();
+    // Damage the page: a record that is not an update, and bytes Yjs cannot decode.
+    const room = pageRoom(bad, periodOf(m.createdAt));
+    const raw = await LocalStore.open(dev.idb);
+    const tx = raw.db.transaction(['updates'], 'readwrite');
+    tx.objectStore('updates').put({ doc: room, seq: 1e6, data: 'not bytes' });
+    tx.objectStore('updates').put({ doc: room, seq: 1e6 + 1, data: new Uint8Array([9, 9, 9, 9, 9]) });
+    await new Promise((r) => (tx.oncomplete = r));
+    await raw.close();
+
+    client = await dev.start({ relay: false });
+    const c1 = client.open(bad);
+    await c1.loadRecent();
+    const v: ConversationViewExt = await viewWhere(c1, (x) => x.messages.length === 1);
+    expect(texts(v)).toEqual(['still readable']);
+    expect(v.error).toMatch(/unreadable record/);
+    expect(client.errors.get(room)?.name).toBe('CorruptRecordError');
+    // Writing still works, and the damaged rows are kept (never compacted away).
+    await c1.send('after the damage');
+    const c2 = client.open(good);
+    await c2.loadRecent();
+    const v2 = (await viewWhere(c2, (x) => x.messages.length === 1)) as { error?: string };
+    expect(v2.error).toBeUndefined();
+    await client.close();
+    const check = await LocalStore.open(dev.idb);
+    const rows = await check.readDoc(room);
+    expect(rows.bad.length).toBe(1);
+    expect(rows.rows.some((r) => r.seq === 1e6 + 1)).toBe(true);
+    await check.close();
+  });
+
+  it('session: first run has none; saving mints a user id once; a bad URL is refused', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    expect(await loadSession(dev.idb)).toBeNull();
+    await expect(saveSession(dev.idb, { serverUrl: 'ftp://x', displayName: 'Ada' })).rejects.toThrow(
+      /http/,
+    );
+    await expect(saveSession(dev.idb, { serverUrl: 'not a url', displayName: 'Ada' })).rejects.toThrow();
+    expect(await loadSession(dev.idb)).toBeNull(); // nothing half-saved
+    const s1 = await saveSession(dev.idb, { serverUrl: 'https://relay.example/', displayName: ' Ada ' });
+    const s2 = await saveSession(dev.idb, { serverUrl: 'https://relay.example', displayName: 'Ada L.' });
+    expect(s2.userId).toBe(s1.userId);
+    expect(await loadSession(dev.idb)).toEqual({
+      userId: s1.userId,
+      serverUrl: 'https://relay.example',
+      displayName: 'Ada L.',
+    });
+  });
+});
