@@ -1,0 +1,50 @@
+// End-to-end tests: the real renderer (built once by the global setup) in Debian's Chromium,
+// against real relay processes (e2e/fixtures/relay.ts). `npm run e2e`.
+import { defineConfig } from '@playwright/test';
+
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export default defineConfig({
+  testDir: '.',
+  globalSetup: './fixtures/global-setup.ts',
+  outputDir: './.artifacts/test-results',
+  // Two cores shared with everything else: one worker, files in order.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  reporter: [['list']],
+  projects: [
+    {
+      name: 'chromium',
+      testMatch: '*.spec.ts',
+      // The Electron suite launches the desktop app itself (project below).
+      testIgnore: 'electron/**',
+      use: {
+        browserName: 'chromium',
+        launchOptions: {
+          executablePath: process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium',
+          args: chromiumArgs,
+        },
+        screenshot: 'only-on-failure',
+        trace: 'off',
+      },
+    },
+    {
+      // Needs the Electron binary; its specs skip themselves, with the reason, where it is missing.
+      name: 'electron',
+      testMatch: 'electron/**/*.spec.ts',
+    },
+  ],
+});
