@@ -1,0 +1,131 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IPC, VERSION_ARG_PREFIX } from '../../core/src/desktop/api';
+import type { IpcRendererLike } from '../src/preload-api';
+import { createPreloadApi } from '../src/preload-api';
+import type { SafeStorageLike } from '../src/secrets';
+import { SecretError, SecretStore } from '../src/secrets';
+
+describe('window.ferry (preload)', () => {
+  const fakeIpc = () => {
+    const listeners = new Map<string, Set<(e: unknown, ...a: unknown[]) => void>>();
+    const ipc = {
+      invoke: vi.fn(async (..._args: unknown[]) => 'answer' as unknown),
+      send: vi.fn(),
+      on: (c: string, l: (e: unknown, ...a: unknown[]) => void) => {
+        if (!listeners.has(c)) listeners.set(c, new Set());
+        listeners.get(c)?.add(l);
+      },
+      removeListener: (c: string, l: (e: unknown, ...a: unknown[]) => void) =>
+        listeners.get(c)?.delete(l),
+      emit: (c: string, ...a: unknown[]) =>
+        listeners.get(c)?.forEach((l) => l({ sender: 'SECRET' }, ...a)),
+      count: (c: string) => listeners.get(c)?.size ?? 0,
+    };
+    return ipc as typeof ipc & IpcRendererLike;
+  };
+
+  it('exposes exactly the FerryDesktopApi members', () => {
+    const api = createPreloadApi(fakeIpc(), {
+      platform: 'linux',
+      argv: ['x', `${VERSION_ARG_PREFIX}1.4.0`],
+    });
+    expect(Object.keys(api).sort()).toEqual(
+      [
+        'getPolicy',
+        'getSecret',
+        'getSettings',
+        'kind',
+        'notify',
+        'onDeepLink',
+        'onNotificationClick',
+        'openExternal',
+        'platform',
+        'setBadgeCount',
+        'setSecret',
+        'setSettings',
+        'version',
+      ].sort(),
+    );
+    expect(api).toMatchObject({ kind: 'electron', platform: 'linux', version: '1.4.0' });
+  });
+
+  it('maps calls to the IPC channels', async () => {
+    const ipc = fakeIpc();
+    const api = createPreloadApi(ipc, { platform: 'win32', argv: [] });
+    await api.openExternal('https://x');
+    await api.getSecret('k');
+    await api.setSecret('k', null);
+    await api.getPolicy();
+    await api.setSettings({ startHidden: true });
+    api.setBadgeCount(3);
+    api.notify({ title: 't', body: 'b', conversationId: 'c', extra: 'dropped' } as never);
+    expect(ipc.invoke.mock.calls.map((c) => c[0])).toEqual([
+      IPC.openExternal,
+      IPC.getSecret,
+      IPC.setSecret,
+      IPC.getPolicy,
+      IPC.setSettings,
+    ]);
+    expect(ipc.send.mock.calls).toEqual([
+      [IPC.setBadgeCount, 3],
+      [IPC.notify, { title: 't', body: 'b', conversationId: 'c' }],
+    ]);
+  });
+
+  it('listeners get the data only, never the IPC event; unsubscribe removes them', () => {
+    const ipc = fakeIpc();
+    const api = createPreloadApi(ipc, { platform: 'darwin', argv: [] });
+    const got: unknown[][] = [];
+    const off = api.onNotificationClick((...args) => got.push(args));
+    ipc.emit(IPC.notificationClick, 'CONV');
+    expect(got).toEqual([['CONV']]);
+    off();
+    expect(ipc.count(IPC.notificationClick)).toBe(0);
+  });
+});
+
+describe('SecretStore (safeStorage)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ferry-secrets-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  // A reversible stand-in for the OS key store: enough to see that nothing is stored in clear.
+  const safe = (backend = 'gnome_libsecret', available = true): SafeStorageLike => ({
+    isEncryptionAvailable: () => available,
+    encryptString: (s) => Buffer.from([...Buffer.from(s)].map((b) => b ^ 0x5a)),
+    decryptString: (b) => Buffer.from([...b].map((x) => x ^ 0x5a)).toString(),
+    getSelectedStorageBackend: () => backend,
+  });
+
+  it('stores sealed values, reads them back, deletes with null', async () => {
+    const file = path.join(dir, 'secrets.json');
+    const store = new SecretStore(file, safe(), 'linux');
+    await Promise.all([store.set('refresh', 'tok-123'), store.set('other', 'x')]);
+    expect(await readFile(file, 'utf8')).not.toContain('tok-123');
+    expect(await new SecretStore(file, safe(), 'linux').get('refresh')).toBe('tok-123');
+    await store.set('refresh', null);
+    expect(await store.get('refresh')).toBeNull();
+    expect(await store.get('other')).toBe('x');
+  });
+
+  it('refuses to store without a real key store (Linux basic_text) and says why', async () => {
+    const store = new SecretStore(path.join(dir, 's.json'), safe('basic_text'), 'linux');
+    await expect(store.set('refresh', 'tok')).rejects.toThrow(/no keyring/);
+    expect(await store.get('refresh')).toBeNull();
+    const none = new SecretStore(path.join(dir, 's.json'), safe('x', false), 'win32');
+    await expect(none.set('refresh', 'tok')).rejects.toThrow(/no secure storage/);
+  });
+
+  it('refuses bad keys and values', async () => {
+    const store = new SecretStore(path.join(dir, 's.json'), safe(), 'darwin');
+    await expect(store.get('../x')).rejects.toThrow(SecretError);
+    await expect(store.set('k', 'v'.repeat(70_000))).rejects.toThrow(/64 KiB/);
+    await expect(store.set('k', 5)).rejects.toThrow(SecretError);
+  });
+});
