@@ -4,6 +4,7 @@
 /* eslint-disable no-restricted-imports -- tests run under Node with Vitest; never shipped */
 export { describe, it, expect, beforeEach } from 'vitest';
 export { default as fc } from 'fast-check';
+export { ESLint } from 'eslint';
 /* eslint-enable no-restricted-imports */
 
 let seed = 1;
