@@ -6,6 +6,8 @@ import {
   SCHEMA_VERSION,
   addMessage,
   checkUpdate,
+  createUpdateChecker,
+  getMessage,
   deleteMessage,
   editMessage,
   encodeHlc,
@@ -353,5 +355,37 @@ describe('checkUpdate: forged updates are refused, and the document is untouched
     expect(rules(checkUpdate(WS, ws, hijack, BOB))).toEqual([`owner conversations/${CONV}`]);
     const rename = change(ws, (d) => setProfile(d, { user: ANN, name: 'Fake Ann', at: T }));
     expect(rules(checkUpdate(WS, ws, rename, BOB))).toEqual([`owner people/${ANN}`]);
+  });
+});
+
+describe('createUpdateChecker: a kept checker for a live document', () => {
+  it('accepts honest updates, refuses forged ones, and follows the live document', () => {
+    const live = page();
+    const checker = createUpdateChecker(PAGE, live);
+    const honest = change(live, (d) =>
+      addMessage(d, { id: id(T + 1), author: BOB, text: 'one', createdAt: T }),
+    );
+    expect(checker.check(honest, BOB)).toEqual([]);
+    Y.applyUpdate(live, honest);
+    // refused: the live document stays as it was and the next check starts from it
+    const forged = change(live, (d) =>
+      messagesOf(d)
+        .get(id(T + 1))
+        ?.set('text', 'forged'),
+    );
+    expect(checker.check(forged, ANN).map((p) => p.rule)).toEqual(['owner']);
+    expect(getMessage(live, id(T + 1))?.text).toBe('one');
+    const edit = change(live, (d) => editMessage(d, id(T + 1), BOB, 'one!', T));
+    expect(checker.check(edit, BOB)).toEqual([]);
+    Y.applyUpdate(live, edit);
+    // a change made to the live document by other means (e.g. loaded from disk) is seen
+    const other = change(live, (d) =>
+      addMessage(d, { id: id(T + 2), author: ANN, text: 'two', createdAt: T }),
+    );
+    Y.applyUpdate(live, other);
+    const ownEdit = change(live, (d) => editMessage(d, id(T + 2), ANN, 'two!', T));
+    expect(checker.check(ownEdit, ANN)).toEqual([]);
+    expect(checker.check(ownEdit, BOB).map((p) => p.rule)).toEqual(['owner']);
+    checker.destroy();
   });
 });

@@ -355,80 +355,86 @@ export function validateDoc(room: RoomRef, doc: Y.Doc): Problem[] {
   return out;
 }
 
-/**
- * What would be wrong with applying `update` from `sender` to `before` (which is left
- * untouched: the update is tried on a copy). Returns no problems for an update an honest
- * client made through this model. The relay refuses the update if anything comes back
- * (a moderator may pass `owner` and `removal` problems). Binding Yjs clientIDs to users is
- * the relay's part: this checks ownership by the author fields the schema defines.
- * Cost: a copy of the document per call, which pages keep small.
- */
-export function checkUpdate(
-  room: RoomRef,
-  before: Y.Doc,
-  update: Uint8Array,
-  sender: string,
-): Problem[] {
-  const probe = new Y.Doc({ gc: false });
-  Y.applyUpdate(probe, Y.encodeStateAsUpdate(before));
-  const rootsBefore = new Set(probe.share.keys());
-  const schemaRoots = rootsOf(room.kind);
-  const out: Problem[] = [];
-  const touched = new Map<string, Set<string>>(); // root -> keys whose value must be re-checked
-  const touch = (root: string, key: string) => {
-    let keys = touched.get(root);
-    if (!keys) touched.set(root, (keys = new Set()));
-    keys.add(key);
-  };
-  const beforeRoot = (root: string): Y.Map<unknown> | null =>
-    before.share.has(root) ? before.getMap<unknown>(root) : null;
-  const ownerProblem = (path: string, owner: string | null, what: string) => {
-    if (owner !== sender) {
-      out.push({
-        rule: 'owner',
-        path,
-        owner,
-        message: `${what} belongs to ${owner ?? 'nobody known'}, not ${sender}`,
-      });
-    }
-  };
+/** Checks updates against one live document (see `createUpdateChecker`). */
+export interface UpdateChecker {
+  /** The problems `update` from `sender` would bring; none means: apply it to the live doc. */
+  check(update: Uint8Array, sender: string): Problem[];
+  /** Frees the shadow copy. */
+  destroy(): void;
+}
 
-  for (const root of schemaRoots) {
-    const rule = SCHEMA[room.kind][root] as RootRule;
-    const map = probe.getMap<unknown>(root);
+/**
+ * An update checker for a document the relay keeps live. It keeps a shadow copy of the
+ * document and tries each update on it, so a check costs about the size of the update, not
+ * of the document. The live document is never touched: apply an accepted update to it
+ * yourself (the shadow already has it). Other changes to the live document are picked up
+ * at the next check; after a refused update the shadow is rebuilt from the live document.
+ * Binding Yjs clientIDs to users is the relay's part: this checks ownership by the
+ * author fields the schema defines.
+ */
+export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
+  const rules = SCHEMA[room.kind];
+  const schemaRoots = rootsOf(room.kind);
+  let shadow: Y.Doc | null = null;
+  let dirty = true;
+  /** Set while a checked update is applied to the shadow: where its problems go. */
+  let current: { sender: string; out: Problem[]; touched: Map<string, Set<string>> } | null = null;
+
+  const liveRoot = (root: string): Y.Map<unknown> | null =>
+    live.share.has(root) ? live.getMap<unknown>(root) : null;
+
+  function observe(doc: Y.Doc, root: string, rule: RootRule): void {
+    const map = doc.getMap<unknown>(root);
     map.observeDeep((events) => {
-      for (const event of events) {
-        const changes = event.changes;
-        if (changes.delta.length > 0 && event.target === map) {
+      if (!current) return;
+      const { sender, out, touched } = current;
+      const touch = (key: string) => {
+        let keys = touched.get(root);
+        if (!keys) touched.set(root, (keys = new Set()));
+        keys.add(key);
+      };
+      const ownerCheck = (path: string, owner: string | null) => {
+        if (owner !== sender) {
           out.push({
-            rule: 'not-a-map',
-            path: root,
-            owner: null,
-            message: `${root} must be a map`,
+            rule: 'owner',
+            path,
+            owner,
+            message: `${path} belongs to ${owner ?? 'nobody known'}, not ${sender}`,
           });
         }
+      };
+      for (const event of events) {
+        const changes = event.changes;
         if (event.target === map) {
+          if (changes.delta.length > 0) {
+            out.push({
+              rule: 'not-a-map',
+              path: root,
+              owner: null,
+              message: `${root} must be a map`,
+            });
+          }
           for (const [key, change] of changes.keys) {
             const path = `${root}/${key}`;
-            const pre = beforeRoot(root)?.get(key);
-            const owner = rule.owner(key, pre, map.get(key), beforeRoot(root), map);
-            ownerProblem(path, owner, path);
+            const pre = liveRoot(root)?.get(key);
+            const owner = rule.owner(key, pre, map.get(key), liveRoot(root), map);
+            ownerCheck(path, owner);
             if (change.action === 'delete' && !rule.removable) {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be removed` });
             } else if (change.action === 'update' && root === 'messages') {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be replaced` });
             }
-            if (change.action !== 'delete') touch(root, key);
+            if (change.action !== 'delete') touch(key);
           }
         } else {
           // A change inside an entry (a message's fields): owned by the entry's owner.
           const key = String(event.path[0]);
           const path = `${root}/${key}`;
-          const pre = beforeRoot(root)?.get(key);
-          ownerProblem(path, rule.owner(key, pre, map.get(key), beforeRoot(root), map), path);
-          if (event.path.length === 1) {
+          const pre = liveRoot(root)?.get(key);
+          ownerCheck(path, rule.owner(key, pre, map.get(key), liveRoot(root), map));
+          if (event.path.length === 1 && pre instanceof Y.Map) {
             for (const field of changes.keys.keys()) {
-              if (IMMUTABLE_MESSAGE_FIELDS.includes(field) && pre instanceof Y.Map) {
+              if (IMMUTABLE_MESSAGE_FIELDS.includes(field)) {
                 out.push({
                   rule: 'immutable',
                   path: `${path}/${field}`,
@@ -438,39 +444,102 @@ export function checkUpdate(
               }
             }
           }
-          touch(root, key);
+          touch(key);
         }
       }
     });
   }
 
-  try {
-    Y.applyUpdate(probe, update);
-  } catch (e) {
-    return [
-      { rule: 'bad-value', path: '', owner: null, message: `malformed update: ${String(e)}` },
-    ];
+  function freshShadow(): Y.Doc {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(live));
+    for (const root of schemaRoots) observe(doc, root, rules[root] as RootRule);
+    return doc;
   }
-  if (probe.store.pendingStructs !== null || probe.store.pendingDs !== null) {
-    out.push({
-      rule: 'pending',
-      path: '',
-      owner: null,
-      message: 'the update depends on changes this document does not have',
-    });
-  }
-  const newRoots = [...probe.share.keys()].filter(
-    (r) => !rootsBefore.has(r) && !schemaRoots.includes(r),
-  );
-  out.push(...rootProblems(probe, room, newRoots));
-  for (const [root, keys] of touched) {
-    const map = probe.getMap<unknown>(root);
-    for (const key of keys) {
-      if (!map.has(key)) continue;
-      const p = validateEntry(room, root, key, map.get(key), map);
-      if (p) out.push(p);
+
+  /** Brings the shadow level with the live document, or rebuilds it. */
+  function shadowDoc(): Y.Doc {
+    if (shadow && !dirty) {
+      const liveSv = Y.decodeStateVector(Y.encodeStateVector(live));
+      const ahead = [...Y.decodeStateVector(Y.encodeStateVector(shadow))].some(
+        ([client, clock]) => clock > (liveSv.get(client) ?? 0),
+      );
+      if (!ahead) {
+        Y.applyUpdate(shadow, Y.encodeStateAsUpdate(live, Y.encodeStateVector(shadow)));
+        return shadow;
+      }
     }
+    shadow?.destroy();
+    shadow = freshShadow();
+    dirty = false;
+    return shadow;
   }
-  probe.destroy();
-  return out;
+
+  return {
+    check(update, sender) {
+      const doc = shadowDoc();
+      const rootsBefore = new Set(doc.share.keys());
+      const out: Problem[] = [];
+      const touched = new Map<string, Set<string>>();
+      current = { sender, out, touched };
+      try {
+        Y.applyUpdate(doc, update);
+      } catch (e) {
+        dirty = true;
+        return [
+          { rule: 'bad-value', path: '', owner: null, message: `malformed update: ${String(e)}` },
+        ];
+      } finally {
+        current = null;
+      }
+      for (const [root, keys] of touched) {
+        const map = doc.getMap<unknown>(root);
+        for (const key of keys) {
+          if (!map.has(key)) continue;
+          const p = validateEntry(room, root, key, map.get(key), map);
+          if (p) out.push(p);
+        }
+      }
+      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
+        out.push({
+          rule: 'pending',
+          path: '',
+          owner: null,
+          message: 'the update depends on changes this document does not have',
+        });
+      }
+      const newRoots = [...doc.share.keys()].filter(
+        (r) => !rootsBefore.has(r) && !schemaRoots.includes(r),
+      );
+      out.push(...rootProblems(doc, room, newRoots));
+      if (out.length > 0) dirty = true;
+      return out;
+    },
+    destroy() {
+      shadow?.destroy();
+      shadow = null;
+    },
+  };
+}
+
+/**
+ * What would be wrong with applying `update` from `sender` to `before` (which is left
+ * untouched). Returns no problems for an update an honest client made through this model.
+ * The relay refuses the update if anything comes back (a moderator may pass `owner` and
+ * `removal` problems; `pending` means the update builds on changes the document does not
+ * have: refuse it, so it cannot later be attributed to someone else). One-off form of
+ * `createUpdateChecker`, copying the document per call; a relay should keep a checker.
+ */
+export function checkUpdate(
+  room: RoomRef,
+  before: Y.Doc,
+  update: Uint8Array,
+  sender: string,
+): Problem[] {
+  const checker = createUpdateChecker(room, before);
+  try {
+    return checker.check(update, sender);
+  } finally {
+    checker.destroy();
+  }
 }
