@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// `npm start`: the relay (embedded SQLite in ./data) and the desktop app, one command.
+//
+// 1. builds the renderer if dist/renderer is missing or older than its sources;
+// 2. starts the relay: 127.0.0.1:7880, data in ./data, serving dist/renderer at /;
+// 3. starts Electron pointed at the relay if its binary is installed; otherwise prints one
+//    line saying so and the URL to open in a browser;
+// 4. runs until Ctrl+C (or SIGTERM, or the Electron window is closed) and stops the relay
+//    cleanly (it drains and flushes before exiting).
+//
+// Options: --port N (0 = any free port), --data DIR, --no-electron (browser only).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildElectron, electronBinary } from './build-electron.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const host = '127.0.0.1';
+const port = option('--port', process.env.FERRY_PORT ?? '7880');
+const dataDir = path.resolve(root, option('--data', process.env.FERRY_DATA ?? './data'));
+const wantElectron = !args.includes('--no-electron') && process.env.FERRY_NO_ELECTRON !== '1';
+const webDir = path.join(root, 'dist', 'renderer');
+
+/** Newest modification time of the files under `dir` (skips node_modules). */
+function newest(dir) {
+  if (!existsSync(dir)) return 0;
+  const s = statSync(dir);
+  if (!s.isDirectory()) return s.mtimeMs;
+  let max = 0;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'test') continue;
+    max = Math.max(max, newest(path.join(dir, name)));
+  }
+  return max;
+}
+
+function rendererOutdated() {
+  const index = path.join(webDir, 'index.html');
+  if (!existsSync(index)) return 'missing';
+  const built = statSync(index).mtimeMs;
+  const sources = Math.max(
+    newest(path.join(root, 'renderer')),
+    newest(path.join(root, 'core', 'src')),
+    newest(path.join(root, 'package.json')),
+  );
+  return sources > built ? 'outdated' : null;
+}
+
+const why = process.env.FERRY_SKIP_RENDERER_BUILD === '1' ? null : rendererOutdated();
+if (why) {
+  console.log(`ferry: renderer build ${why}, building (vite)…`);
+  const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  const built = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (built.status !== 0) {
+    console.error(`ferry: renderer build failed (exit ${built.status ?? built.signal})`);
+    process.exit(1);
+  }
+}
+
+// The relay runs as a direct child (node --import tsx), so signals reach it, not an npx shim.
+const relayArgs = ['--import', 'tsx', 'sync-server/src/cli.ts', '--host', host, '--port', port];
+relayArgs.push('--data', dataDir);
+if (existsSync(path.join(webDir, 'index.html'))) relayArgs.push('--web', webDir);
+const relay = spawn(process.execPath, relayArgs, {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let relayExited = false;
+const relayExit = new Promise((resolve) => {
+  relay.once('exit', (code, signal) => {
+    relayExited = true;
+    resolve(code ?? (signal ? 1 : 0));
+  });
+});
+
+/** @type {import('node:child_process').ChildProcess | null} */
+let app = null;
+let stopping = false;
+
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  if (app && app.exitCode === null) app.kill('SIGTERM');
+  if (!relayExited) relay.kill('SIGTERM');
+  const relayCode = await relayExit;
+  process.exit(code ?? relayCode);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+const url = await new Promise((resolve) => {
+  let buffer = '';
+  relay.stdout.setEncoding('utf8');
+  relay.stdout.on('data', (chunk) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (process.env.FERRY_VERBOSE === '1') process.stdout.write(`relay │ ${line}\n`);
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'listening' && typeof entry.port === 'number') {
+          resolve(`http://${host}:${entry.port}/`);
+        }
+      } catch {
+        // not a JSON log line
+      }
+    }
+  });
+  relay.stderr.pipe(process.stderr);
+  void relayExit.then((code) => {
+    if (!stopping) {
+      console.error(`ferry: the relay exited (code ${code}) before it was ready`);
+      process.exit(typeof code === 'number' && code !== 0 ? code : 1);
+    }
+  });
+});
+void relayExit.then((code) => {
+  if (!stopping) {
+    console.error(`ferry: the relay stopped (code ${code})`);
+    void stop(typeof code === 'number' && code !== 0 ? code : 1);
+  }
+});
+console.log(`ferry: relay ready at ${url} (data in ${path.relative(root, dataDir) || '.'})`);
+
+const binary = wantElectron
+  ? electronBinary()
+  : { path: null, reason: 'Electron disabled (--no-electron)' };
+if (binary.path) {
+  await buildElectron();
+  const serverUrl = url.replace(/\/$/, '');
+  app = spawn(binary.path, ['.', `--server-url=${serverUrl}`], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, FERRY_SERVER_URL: serverUrl, ELECTRON_RUN_AS_NODE: undefined },
+  });
+  app.once('exit', (code) => {
+    console.log(`ferry: desktop app closed (code ${code ?? 0}), stopping the relay`);
+    void stop(0);
+  });
+} else {
+  console.log(`${binary.reason} — open Ferry in a browser: ${url}`);
+  console.log('ferry: Ctrl+C stops the relay.');
+}
