@@ -15,6 +15,7 @@ export interface RelayConfig {
   maxBufferedBytes: number;
   roomIdleMs: number;
   awarenessBatchMs: number;
+  ackIntervalMs: number;
   compactAfter: number;
   drainTimeoutMs: number;
   logLevel: string;
@@ -78,6 +79,13 @@ export const OPTIONS: Option[] = [
     help: 'collect awareness changes this long before fanning them out (default 50)',
   },
   {
+    key: 'ackIntervalMs',
+    flag: 'ack-interval-ms',
+    kind: 'int',
+    min: 0,
+    help: 'at most one durable acknowledgement per client and room this often (default 20)',
+  },
+  {
     key: 'compactAfter',
     flag: 'compact-after',
     kind: 'int',
@@ -127,6 +135,7 @@ export function defaults(): RelayConfig {
     maxBufferedBytes: 16 * 1024 * 1024,
     roomIdleMs: 30_000,
     awarenessBatchMs: 50,
+    ackIntervalMs: 20,
     compactAfter: 500,
     drainTimeoutMs: 5000,
     logLevel: 'info',

@@ -42,6 +42,13 @@ export class FrameError extends Error {
 
 const LOAD = Symbol('load');
 
+/** Per subscription: its awareness client ids and its acknowledgement pacing. */
+interface ConnState {
+  awareness: Set<number>;
+  lastAckAt: number;
+  ackTimer: NodeJS.Timeout | null;
+}
+
 interface PendingWrite {
   update: Uint8Array;
   origin: RoomConn | null;
@@ -50,7 +57,7 @@ interface PendingWrite {
 export class Room {
   readonly doc = new Y.Doc();
   readonly awareness: awarenessProtocol.Awareness;
-  readonly conns = new Map<RoomConn, Set<number>>();
+  readonly conns = new Map<RoomConn, ConnState>();
   loaded = false;
   /** Messages that arrived before the stored state was loaded, in order. */
   readonly queue: Array<() => void> = [];
@@ -127,7 +134,7 @@ export class Relay {
       clearTimeout(room.idleTimer);
       room.idleTimer = null;
     }
-    room.conns.set(conn, new Set());
+    room.conns.set(conn, { awareness: new Set(), lastAckAt: 0, ackTimer: null });
     this.metrics.roomConnections.inc();
     const greet = () => {
       room.whenDurable(() => {
@@ -144,9 +151,11 @@ export class Relay {
   leave(conn: RoomConn, name: string): void {
     const room = this.rooms.get(name);
     if (!room) return;
-    const ids = room.conns.get(conn);
-    if (!ids) return;
+    const state = room.conns.get(conn);
+    if (!state) return;
     room.conns.delete(conn);
+    if (state.ackTimer) clearTimeout(state.ackTimer);
+    const ids = state.awareness;
     this.metrics.roomConnections.dec();
     if (ids.size > 0 && room.loaded) {
       awarenessProtocol.removeAwarenessStates(room.awareness, [...ids], null);
@@ -218,7 +227,7 @@ export class Relay {
       }
       case MessageType.awareness: {
         const payload = read(() => decoding.readVarUint8Array(decoder), 'awareness message');
-        const ids = room.conns.get(conn);
+        const ids = room.conns.get(conn)?.awareness;
         // Validate fully before applying, so a bad update changes nothing.
         const clients = read(() => {
           const d = decoding.createDecoder(payload);
@@ -349,19 +358,57 @@ export class Relay {
       const writes = room.pending;
       room.pending = [];
       room.logCount += writes.length;
+      this.forward(room, writes);
       const writers = new Set<RoomConn>();
-      for (const w of writes) {
-        const message = syncMessage(SyncMessageType.update, w.update);
-        for (const c of room.conns.keys()) if (c !== w.origin) c.send(message);
-        if (w.origin && room.conns.has(w.origin)) writers.add(w.origin);
-      }
-      if (writers.size > 0) {
-        const ack = syncStep1(room.doc);
-        for (const c of writers) c.send(ack);
-      }
+      for (const w of writes) if (w.origin && room.conns.has(w.origin)) writers.add(w.origin);
+      for (const c of writers) this.ack(room, c);
       for (const fn of room.afterFlush.splice(0)) fn();
       if (room.logCount >= this.config.compactAfter) this.compact(room);
     }
+  }
+
+  /**
+   * Sends committed updates to everyone in the room but their writer. Several updates of one
+   * writer in one commit go out merged, so its burst costs each reader one message per commit.
+   */
+  private forward(room: Room, writes: PendingWrite[]): void {
+    const origin = writes[0]?.origin;
+    if (writes.length > 1 && writes.every((w) => w.origin === origin)) {
+      // One writer's burst: one merged message per reader.
+      const message = syncMessage(
+        SyncMessageType.update,
+        Y.mergeUpdates(writes.map((w) => w.update)),
+      );
+      for (const c of room.conns.keys()) if (c !== origin) c.send(message);
+      return;
+    }
+    for (const w of writes) {
+      const message = syncMessage(SyncMessageType.update, w.update);
+      for (const c of room.conns.keys()) if (c !== w.origin) c.send(message);
+    }
+  }
+
+  /**
+   * The durable acknowledgement: the relay's state vector as a sync step 1. Paced to one per
+   * --ack-interval-ms per subscription (the last one trailing), because the stock client answers
+   * each with a step 2 of everything the vector lacks, which in a burst is what is in flight.
+   */
+  private ack(room: Room, conn: RoomConn): void {
+    const state = room.conns.get(conn);
+    if (!state || state.ackTimer) return;
+    const now = performance.now();
+    const wait = state.lastAckAt + this.config.ackIntervalMs - now;
+    const send = () => {
+      state.ackTimer = null;
+      if (room.destroyed || !room.conns.has(conn)) return;
+      room.whenDurable(() => {
+        if (room.destroyed || !room.conns.has(conn)) return;
+        state.lastAckAt = performance.now();
+        conn.send(syncStep1(room.doc));
+      });
+    };
+    if (wait <= 0) send();
+    else state.ackTimer = setTimeout(send, wait);
   }
 
   private storeFailed(rooms: Room[], error: Error): void {
@@ -422,7 +469,8 @@ export class Relay {
   /** Closes every client of the room and forgets it without writing anything. */
   private drop(room: Room, code: number, reason: string): void {
     this.destroy(room);
-    for (const c of [...room.conns.keys()]) {
+    for (const [c, state] of [...room.conns]) {
+      if (state.ackTimer) clearTimeout(state.ackTimer);
       room.conns.delete(c);
       this.metrics.roomConnections.dec();
       c.close(code, reason);
