@@ -4,6 +4,8 @@ import { newId, type RandomBytes } from '../../../core/src/ids';
 import { createClock, last as lastClockId, type Clock } from '../../../core/src/hlc';
 import { metaRoom, pageRoom, parseRoom, workspaceRoom } from '../../../core/src/model/rooms';
 import * as meta from '../../../core/src/model/meta';
+import * as workspace from '../../../core/src/model/workspace';
+import { MuxConnection, type WebSocketConstructor } from '../../../core/src/protocol/mux-client';
 import type {
   Connection,
   ConversationStore,
@@ -24,8 +26,10 @@ export interface FerryClientOptions {
   indexedDB: IDBFactory;
   /** A WebSocket constructor (the browser's, or `ws` in Node). Without one, no sync at all. */
   WebSocket?: unknown;
-  /** A ready transport (e.g. the mux's virtual socket); takes precedence over `WebSocket`. */
+  /** A ready transport; takes precedence over `WebSocket`. */
   transport?: Transport;
+  /** Sync every document over one `/_mux` socket (default true); false: one socket per document. */
+  mux?: boolean;
   /** Where `online`/`offline`/`pagehide`/`visibilitychange` arrive (the window). */
   events?: EventTarget;
   /** Initial connectivity (navigator.onLine); default true. */
@@ -70,6 +74,22 @@ function observable<T>(get: () => T): { observe: Observe<T>; notify: () => void 
         for (const l of [...listeners]) l(v);
       });
     },
+  };
+}
+
+/** One MuxConnection to the relay: every document's provider gets a virtual socket on it. */
+export function muxTransport(url: string, WebSocket: WebSocketConstructor, online: boolean): Transport {
+  const mux = new MuxConnection(url, { WebSocket, connect: online });
+  const toConnection = (s: string): Connection =>
+    s === 'connected' ? 'online' : s === 'offline' ? 'offline' : 'connecting';
+  return {
+    url: mux.url,
+    WebSocket: mux.WebSocketPolyfill,
+    shared: true,
+    status: (listener) => mux.onStatus((s) => listener(toConnection(s))),
+    goOffline: () => mux.goOffline(),
+    goOnline: () => mux.goOnline(),
+    close: () => mux.destroy(),
   };
 }
 
@@ -126,7 +146,11 @@ export async function createFerryClient(opts: FerryClientOptions): Promise<Ferry
   ]);
   let transport: Transport | null = opts.transport ?? null;
   if (!transport && opts.WebSocket) {
-    transport = { url: relaySocketUrl(opts.session.serverUrl), WebSocket: opts.WebSocket };
+    const base = relaySocketUrl(opts.session.serverUrl);
+    transport =
+      opts.mux === false
+        ? { url: base, WebSocket: opts.WebSocket }
+        : muxTransport(`${base}/_mux`, opts.WebSocket as WebSocketConstructor, opts.online ?? true);
   }
   const random = opts.random ?? defaultRandom;
   // One node per running client (two windows never share one); `last` keeps ids monotonic.
@@ -244,16 +268,18 @@ export class Client implements FerryClient, ClientExtras {
 
   nameOf(user: string): string {
     if (user === this.me) return this.session.displayName;
-    return (this.workspace.refs > 0 && ws.personName(this.workspace.doc, user)) || 'Someone';
+    return (this.workspace.refs > 0 && workspace.profileName(this.workspace.doc, user)) || 'Someone';
   }
 
   private onWorkspaceLoaded(): void {
     if (this.closed) return;
     const doc = this.workspace.doc;
-    ws.setPerson(doc, this.me, this.session.displayName, this.now());
+    workspace.setProfile(doc, { user: this.me, name: this.session.displayName, at: this.now() });
     const refresh = () => {
       let changed = false;
-      for (const [id, info] of ws.conversations(doc)) {
+      const added: string[] = [];
+      for (const info of workspace.listConversations(doc)) {
+        const id = info.id;
         const s = this.summaries.get(id);
         if (!s) {
           this.summaries.set(id, {
@@ -265,13 +291,25 @@ export class Client implements FerryClient, ClientExtras {
             activity: info.createdAt,
           });
           this.dirtySummaries.add(id);
+          added.push(id);
           changed = true;
         }
       }
       if (changed) this.flushSummaries();
+      for (const id of added) this.followConversation(id);
     };
     refresh();
     doc.on('update', refresh);
+  }
+
+  /** A conversation that appeared while online and outside catch-up: sync its meta document. */
+  private followConversation(convId: string): void {
+    if (this.catchUp !== null || this.host.connection !== 'online' || this.closed) return;
+    const gen = this.catchUpGen;
+    void this.catchUpConversation(convId, [], () => gen === this.catchUpGen && !this.closed, {
+      done: 0,
+      total: 0,
+    });
   }
 
   /** Acquires a conversation's meta document and keeps its summary in step with it. */
@@ -295,7 +333,7 @@ export class Client implements FerryClient, ClientExtras {
     const info = meta.readInfo(od.doc);
     const prev = this.summaries.get(convId);
     const lm = meta.lastMessage(od.doc);
-    const title = info?.title ?? prev?.title ?? ws.conversations(this.workspace.doc).get(convId)?.title;
+    const title = info?.title ?? prev?.title ?? workspace.readCatalogueEntry(convId, workspace.conversationsOf(this.workspace.doc).get(convId))?.title;
     if (title === undefined) return;
     const createdAt = info?.createdAt ?? prev?.createdAt ?? 0;
     const next: SummaryRecord = {
@@ -344,13 +382,18 @@ export class Client implements FerryClient, ClientExtras {
     const gen = ++this.catchUpGen;
     const live = () => gen === this.catchUpGen && !this.closed;
     await this.workspace.loaded.catch(() => undefined);
-    const convIds = new Set<string>([...this.summaries.keys(), ...ws.conversations(this.workspace.doc).keys()]);
+    this.catchUp = { done: 0, total: 1 };
+    this.syncObs.notify();
+    // The workspace first: it names the conversations (some may be new to this device).
+    await this.workspace.whenSynced();
+    if (!live()) return;
+    const convIds = new Set<string>([...this.summaries.keys(), ...workspace.conversationsOf(this.workspace.doc).keys()]);
     const pendingRooms = [...this.host.pendingByRoom].filter(([, n]) => n > 0).map(([r]) => r);
     for (const room of pendingRooms) {
       const ref = parseRoom(room);
       if (ref && ref.kind !== 'workspace') convIds.add(ref.convId);
     }
-    const state = { done: 0, total: 1 + convIds.size };
+    const state = { done: 1, total: 1 + convIds.size };
     this.catchUp = state;
     this.syncObs.notify();
     const step = () => {
@@ -358,8 +401,6 @@ export class Client implements FerryClient, ClientExtras {
       state.done++;
       this.syncObs.notify();
     };
-    await this.workspace.whenSynced();
-    step();
     const queue = [...convIds];
     const worker = async () => {
       while (live() && queue.length > 0) {
@@ -414,7 +455,7 @@ export class Client implements FerryClient, ClientExtras {
       }
     } finally {
       // Over a shared socket, meta documents stay live so the list follows every conversation.
-      if (this.opts.transport && live() && !this.liveMetas.has(convId)) this.liveMetas.set(convId, m);
+      if (this.host.shared && live() && !this.liveMetas.has(convId)) this.liveMetas.set(convId, m);
       else this.host.release(m);
     }
   }
@@ -430,7 +471,7 @@ export class Client implements FerryClient, ClientExtras {
       await m.loaded;
       meta.initConversation(m.doc, { title: t, createdBy: this.me, createdAt: at });
       const w1 = m.lastWrite;
-      ws.addConversation(this.workspace.doc, id, { title: t, createdBy: this.me, createdAt: at });
+      workspace.registerConversation(this.workspace.doc, { id, title: t, createdBy: this.me, createdAt: at });
       const w2 = this.workspace.lastWrite;
       await Promise.all([w1, w2]);
       this.updateSummary(id, m);

@@ -16,6 +16,8 @@ export interface Transport {
   url: string;
   /** A WebSocket constructor: the browser's, `ws`, or the mux's virtual socket class. */
   WebSocket: unknown;
+  /** Many documents share one socket (the mux): keeping documents live is cheap. */
+  shared?: boolean;
   /** Connection of the shared socket, when there is one (the mux); else derived from providers. */
   status?: (listener: (c: Connection) => void) => () => void;
   goOffline?: () => void;
@@ -104,6 +106,10 @@ export class DocHost {
     return any ? 'connecting' : 'offline';
   }
 
+  get shared(): boolean {
+    return this.transport?.shared === true;
+  }
+
   get pending(): number {
     let n = 0;
     for (const v of this.pendingByRoom.values()) n += v;
@@ -133,6 +139,12 @@ export class DocHost {
   release(od: OpenDoc): void {
     od.refs--;
     if (od.refs > 0 || this.open.get(od.room) !== od) return;
+    // Unconfirmed local changes: stay connected until the relay confirms them (see onRelayState).
+    if (this.transport && od.pending > 0) return;
+    this.drop(od);
+  }
+
+  private drop(od: OpenDoc): void {
     this.open.delete(od.room);
     od.loaded.then(
       () => this.destroy(od),
@@ -238,6 +250,7 @@ export class DocHost {
     this.pendingByRoom.set(od.room, od.pending);
     od.emitState();
     if (before !== od.pending) this.emit();
+    if (od.refs === 0 && od.pending === 0 && this.open.get(od.room) === od) this.drop(od);
   }
 
   setOnline(online: boolean): void {

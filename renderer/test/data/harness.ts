@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 /* eslint-enable no-restricted-imports */
 import 'fake-indexeddb/auto';
+
+// Every stock WebsocketProvider adds a process 'exit' listener under Node; many docs are normal here.
+process.setMaxListeners(0);
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
 import { createFerryClient, saveSession } from '../../src/data/client';
@@ -85,13 +88,28 @@ export class Device {
     public serverUrl: string,
   ) {}
 
-  async start(opts: { relay?: boolean; now?: () => number } = {}): Promise<Client> {
+  /** Real sockets this device opened. */
+  sockets = 0;
+
+  async start(
+    opts: { relay?: boolean; now?: () => number; events?: EventTarget; mux?: boolean } = {},
+  ): Promise<Client> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- counted from the socket class
+    const device = this;
+    class CountingWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        device.sockets++;
+      }
+    }
     const session = await saveSession(this.idb, { serverUrl: this.serverUrl, displayName: this.name });
     this.userId = session.userId;
     const client = await createFerryClient({
       session,
       indexedDB: this.idb,
-      ...(opts.relay === false ? {} : { WebSocket }),
+      ...(opts.relay === false ? {} : { WebSocket: CountingWebSocket }),
+      ...(opts.events ? { events: opts.events } : {}),
+      ...(opts.mux === undefined ? {} : { mux: opts.mux }),
       ...(opts.now ? { now: opts.now } : {}),
     });
     return client as Client;

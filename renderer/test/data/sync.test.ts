@@ -104,3 +104,52 @@ describe('sync through the relay', () => {
     await b.close();
   });
 });
+
+describe('bounded connections and catch-up', () => {
+  it('30 conversations over one socket; catch-up fetches meta documents, not unopened pages', async () => {
+    const a = await new Device('Ada', relay.url).start();
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const id = await a.createConversation(`Room ${i}`);
+      const c = a.open(id);
+      await c.loadRecent();
+      await c.send(`first words in room ${i}`);
+      c.close();
+      ids.push(id);
+    }
+    await a.whenSettled(20_000);
+
+    const devB = new Device('Bo', relay.url);
+    const b = await devB.start();
+    let maxTotal = 0;
+    b.sync((s) => (maxTotal = Math.max(maxTotal, s.catchUp?.total ?? 0)));
+    const list = await listWhere(
+      b,
+      (l) => ids.every((id) => l.find((c) => c.id === id)?.lastMessage !== null && l.some((c) => c.id === id)),
+    );
+    await b.whenSettled(20_000);
+    expect(list.find((c) => c.id === ids[7])?.lastMessage?.text).toBe('first words in room 7');
+    expect(list.find((c) => c.id === ids[7])?.unread).toBe(1);
+    expect(maxTotal).toBeGreaterThanOrEqual(31); // workspace + every meta document
+    expect(devB.sockets).toBe(1); // one real socket for all of them
+    const records = await b.store.docRecords();
+    expect([...records.keys()].filter((r) => /\/p\d+$/.test(r))).toEqual([]); // no page fetched
+    await a.close();
+    await b.close();
+  });
+
+  it("reacts to the window's offline/online events at once", async () => {
+    const events = new EventTarget();
+    const a = await new Device('Ada', relay.url).start({ events });
+    await a.whenSettled();
+    const seen: string[] = [];
+    const off = a.sync((s) => seen.push(s.connection));
+    events.dispatchEvent(new Event('offline'));
+    await new Promise<void>((r) => a.sync((s) => s.connection === 'offline' && r()));
+    events.dispatchEvent(new Event('online'));
+    await a.whenSettled();
+    off();
+    expect(seen).toContain('offline');
+    await a.close();
+  });
+});
