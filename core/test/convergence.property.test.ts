@@ -87,7 +87,11 @@ function honestWrite(rep: Replica, room: string, write: (doc: Y.Doc) => void): v
     doc.off('update', collect);
   }
   if (before && updates.length > 0) {
-    expect(checkUpdate(ref, before, Y.mergeUpdates(updates), rep.user)).toEqual([]);
+    const update = Y.mergeUpdates(updates);
+    expect(checkUpdate(ref, before, update, rep.user)).toEqual([]);
+    // The same bytes sent by anyone else are refused: every write is attributable.
+    const other = USERS.find((u) => u !== rep.user) as string;
+    expect(checkUpdate(ref, before, update, other).map((p) => p.rule)).toContain('owner');
   }
 }
 

@@ -389,3 +389,31 @@ describe('createUpdateChecker: a kept checker for a live document', () => {
     checker.destroy();
   });
 });
+
+describe('size bounds hold for every schema version', () => {
+  it('refuses an oversized entry even when it claims a newer schema', () => {
+    const base = page();
+    const huge = change(base, (d) =>
+      messagesOf(d).set(
+        id(T + 1),
+        new Y.Map<unknown>([
+          ['v', SCHEMA_VERSION + 1],
+          ['author', BOB],
+          ['blob', 'x'.repeat(70_000)],
+        ]),
+      ),
+    );
+    expect(checkUpdate(PAGE, base, huge, BOB).map((p) => p.message)).toEqual([
+      'larger than 65536 characters of JSON',
+    ]);
+    const worst = change(base, (d) =>
+      addMessage(d, {
+        id: id(T + 2),
+        author: BOB,
+        text: '\u0001'.repeat(MAX_MESSAGE_CHARS),
+        createdAt: T,
+      }),
+    );
+    expect(checkUpdate(PAGE, base, worst, BOB)).toEqual([]);
+  });
+});

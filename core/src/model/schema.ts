@@ -32,7 +32,10 @@ export interface Problem {
   message: string;
 }
 
-/** Largest JSON size of one plain entry value (read markers with many authors stay well under). */
+/**
+ * Largest JSON size of one entry, whatever schema version wrote it (a message at the text
+ * limit stays under it; so do read markers with hundreds of authors).
+ */
 export const MAX_ENTRY_JSON = 64 * 1024;
 
 interface RootRule {
@@ -310,7 +313,11 @@ export function validateEntry(
     return { rule: 'unknown-root', path: root, owner: null, message: `unknown root ${root}` };
   const badKey = rule.checkKey(key, room);
   if (badKey) return { rule: 'bad-key', path, owner: null, message: badKey };
-  const badValue = rule.checkValue(key, value, rootMap);
+  const badValue =
+    rule.checkValue(key, value, rootMap) ??
+    (tooBig(value instanceof Y.AbstractType ? value.toJSON() : value)
+      ? `larger than ${MAX_ENTRY_JSON} characters of JSON`
+      : null);
   const owner = rule.owner(key, undefined, value, null, rootMap);
   if (badValue) return { rule: 'bad-value', path, owner, message: badValue };
   return null;
