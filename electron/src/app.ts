@@ -41,6 +41,8 @@ export interface StartOptions {
   devServerUrl: string | null;
   /** Server URL preset for development runs (`npm start`), below any IT preset. */
   defaultServerUrl: string | null;
+  /** Development/test runs only: a separate profile (and so a separate single-instance lock). */
+  userDataDir: string | null;
   argv: readonly string[];
   log: { info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void };
   logFile: string;
@@ -67,6 +69,7 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): void {
   const devServerUrl = app.isPackaged ? null : opts.devServerUrl;
   const origins = trustedOrigins(devServerUrl);
 
+  if (!app.isPackaged && opts.userDataDir) app.setPath('userData', opts.userDataDir);
   protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
   if (
     !claimSingleInstance(app, (argv) => {

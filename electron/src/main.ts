@@ -18,6 +18,7 @@ startFerry(electron, {
   assetsDir: path.join(__dirname, 'assets'),
   devServerUrl: process.env['FERRY_DEV_URL'] ?? null,
   defaultServerUrl: serverArg ?? process.env['FERRY_SERVER_URL'] ?? null,
+  userDataDir: process.env['FERRY_USER_DATA_DIR'] ?? null,
   argv: process.argv,
   log,
   logFile: log.transports.file.getFile().path,
