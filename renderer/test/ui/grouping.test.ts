@@ -83,6 +83,12 @@ describe('buildRows', () => {
     expect(shape(rows)).toEqual(['day Today', 'ann start end', 'day Yesterday', 'bo start end']);
   });
 
+  it('keys a day separator by its day, so older messages of that day keep it', () => {
+    const later = [msg('ann', at(27, 9)), msg('bo', at(27, 10))];
+    const withOlder = [msg('bo', at(27, 8)), ...later];
+    expect(buildRows(later, NOW)[0]?.key).toBe(buildRows(withOlder, NOW)[0]?.key);
+  });
+
   it('gives every row a unique key', () => {
     const list = [msg('ann', at(26, 9)), msg('ann', at(27, 9)), msg('ann', at(26, 10))];
     const keys = buildRows(list, NOW).map((r) => r.key);

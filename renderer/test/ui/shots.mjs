@@ -54,6 +54,36 @@ try {
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${out}/conversation-${scheme}.png` });
 
+    // Older pages: scroll to the top; the message that was first on screen must stay put.
+    const list = page.getByTestId('message-list');
+    const before = await list.evaluate(async (el) => {
+      el.scrollTop = 0;
+      const frame = () => new Promise((r) => requestAnimationFrame(r));
+      await frame();
+      await frame();
+      const rows = [...el.querySelectorAll('[data-testid=message]')];
+      const top = el.getBoundingClientRect().top;
+      const first = rows.find((r) => r.getBoundingClientRect().top >= top);
+      return { id: first.dataset.messageId, y: first.getBoundingClientRect().top };
+    });
+    // The fake takes 250 ms per page; wait until the placeholder is idle again.
+    await page.getByTestId('loading-older').getByText('Loading').waitFor({ state: 'detached' });
+    await page.waitForTimeout(300);
+    const after = await page
+      .locator(`[data-message-id="${before.id}"]`)
+      .evaluate((el) => el.getBoundingClientRect().top);
+    if (Math.abs(after - before.y) > 2) {
+      problems.push(`[${scheme}] older page moved the view: ${before.y} -> ${after}`);
+    }
+    await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+
+    // Alt+Down / Alt+Up move through the list.
+    await page.keyboard.press('Alt+ArrowDown');
+    await page.getByTestId('conversation-title').getByText('Release 0.2 planning').waitFor();
+    await page.keyboard.press('Alt+ArrowUp');
+    await page.getByTestId('conversation-title').getByText('Field team Norway').waitFor();
+    await page.waitForTimeout(300);
+
     await page.getByTestId('composer').fill('Draft about the sensor swap');
     await page.keyboard.press('Control+k');
     await page.getByTestId('quick-switcher-input').fill('re');

@@ -43,4 +43,13 @@ describe('virtual list layout', () => {
     expect(scrollTopFor(after, anchor!)).toBe(30 * 40 + 1_010);
     expect(scrollTopFor(after, { key: 'gone', delta: 0 })).toBeNull();
   });
+
+  it('does not anchor on a placeholder row that a load replaces', () => {
+    const before = computeLayout(['older', ...keys(10)], () => 40);
+    const anchor = anchorFor(before, 0, (k) => k === 'older');
+    expect(anchor).toEqual({ key: 'k0', delta: 40 });
+    // The placeholder gives way to 20 older rows: k0 stays 40px below the viewport top.
+    const after = computeLayout(['intro', ...keys(20, 'old'), ...keys(10)], () => 40);
+    expect(scrollTopFor(after, anchor!)).toBe(21 * 40 - 40);
+  });
 });

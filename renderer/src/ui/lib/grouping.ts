@@ -41,15 +41,18 @@ export function buildRows(messages: readonly MessageView[], now: number, locale?
   const rows: Row[] = [];
   let prev: MessageView | undefined;
   let lastRow: MessageRow | undefined;
+  // A day's separator is keyed by the day (and how often that day has started a run, for
+  // out-of-order clocks), not by its first message: loading older messages of the same day
+  // then keeps the separator's identity.
+  const seen = new Map<string, number>();
   for (const m of messages) {
     const day = dayKey(m.createdAt);
     if (!prev || dayKey(prev.createdAt) !== day) {
       if (lastRow) lastRow.groupEnd = true;
-      rows.push({
-        kind: 'day',
-        key: `day:${day}:${m.id}`,
-        label: dayLabel(m.createdAt, now, locale),
-      });
+      const n = (seen.get(day) ?? 0) + 1;
+      seen.set(day, n);
+      const key = n === 1 ? `day:${day}` : `day:${day}#${n}`;
+      rows.push({ kind: 'day', key, label: dayLabel(m.createdAt, now, locale) });
     }
     const groupStart = startsGroup(prev, m);
     if (groupStart && lastRow) lastRow.groupEnd = true;

@@ -59,13 +59,22 @@ export interface Anchor {
   delta: number;
 }
 
-/** The first row visible at `scrollTop`, and where it sits in the viewport. */
-export function anchorFor(layout: Layout, scrollTop: number): Anchor | null {
-  if (layout.keys.length === 0) return null;
-  const i = indexAt(layout, scrollTop);
-  const key = layout.keys[i];
-  if (key === undefined) return null;
-  return { key, delta: (layout.offsets[i] ?? 0) - scrollTop };
+/**
+ * The first row visible at `scrollTop`, and where it sits in the viewport. Rows for which
+ * `skip` is true (a "loading older" placeholder that is replaced when the load finishes)
+ * are passed over: the anchor must be a row that survives the change.
+ */
+export function anchorFor(
+  layout: Layout,
+  scrollTop: number,
+  skip: (key: string) => boolean = () => false,
+): Anchor | null {
+  for (let i = indexAt(layout, scrollTop); i < layout.keys.length; i++) {
+    const key = layout.keys[i];
+    if (key === undefined) return null;
+    if (!skip(key)) return { key, delta: (layout.offsets[i] ?? 0) - scrollTop };
+  }
+  return null;
 }
 
 /** The scrollTop that puts the anchor row back where it was, or null if it is gone. */

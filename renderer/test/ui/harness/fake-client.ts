@@ -83,6 +83,8 @@ export class FakeClient implements FerryClient {
       hidden: Math.max(0, c.messages.length - PAGE),
       loadingOlder: false,
     }));
+    const pending = convs.flatMap((c) => c.messages).filter((m) => m.delivery === 'pending');
+    this.status = { ...this.status, pending: pending.length };
     this.listSubject.notify();
   }
 
@@ -305,17 +307,24 @@ export function seeded(session: Session, now = Date.now()): FakeClient {
     today.getTime() - daysAgo * 86_400_000 + h * 3_600_000 + m * MIN;
   const clamp = (at: number) => Math.min(at, now - MIN);
 
+  const lines = [
+    'Tide tables for the week are in the shared folder.',
+    'Station 2 battery at 78%, swapping it on the next visit.',
+    'Logged the afternoon readings, nothing unusual.',
+    'The spare anemometer arrived, leaving it in the boat shed.',
+    'Fog rolled in around noon, we stayed on the north transect.',
+    'Uploaded the photos of the mooring, the chain looks fine.',
+    'Can someone double-check the GPS offsets on line 7?',
+    'Done, offsets match the survey from March.',
+    'Heading back early tomorrow, weather window closes at 15:00.',
+    'Great work today everyone.',
+  ];
   const history: MessageView[] = [];
   const names: Who[] = ['ingrid', 'marcus', 'priya', 'me'];
   for (let i = 0; i < 240; i++) {
-    const who = names[i % 4] as Who;
-    history.push(
-      mk(
-        who,
-        t(9 - Math.floor(i / 30), 8, (i % 30) * 17),
-        `Earlier note ${i + 1}: checking in from the survey line, all readings nominal.`,
-      ),
-    );
+    const who = names[(i * 7) % 4] as Who;
+    const day = 9 - Math.floor(i / 30);
+    history.push(mk(who, t(day, 8, (i % 30) * 17), lines[i % lines.length] ?? ''));
   }
 
   const field: MessageView[] = [
