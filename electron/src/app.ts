@@ -49,7 +49,8 @@ export interface StartOptions {
   loadUpdater(): Promise<Updater>;
 }
 
-export function startFerry(electron: ElectronMain, opts: StartOptions): void {
+/** Starts the app. The promise settles once startup after `ready` is done (for tests). */
+export function startFerry(electron: ElectronMain, opts: StartOptions): Promise<void> {
   const {
     app,
     BrowserWindow,
@@ -78,13 +79,11 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): void {
       showWindow();
     })
   ) {
-    return;
+    return Promise.resolve();
   }
+  // Installed builds register ferry:// (the installers also declare it). Development runs do
+  // not, so a dev checkout never takes the scheme over from an installed Ferry.
   if (app.isPackaged) app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
-  else if (process.argv[1])
-    app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME, process.execPath, [
-      path.resolve(process.argv[1]),
-    ]);
 
   const links = new DeepLinkQueue();
   let win: BrowserWindowType | null = null;
@@ -129,7 +128,7 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): void {
   });
   app.on('activate', () => showWindow());
 
-  void app
+  return app
     .whenReady()
     .then(async () => {
       registerAppProtocol(protocol, opts.rendererDir);

@@ -12,7 +12,7 @@ log.errorHandler.startCatching({ showDialog: false });
 const SERVER_ARG = '--server-url=';
 const serverArg = process.argv.find((a) => a.startsWith(SERVER_ARG))?.slice(SERVER_ARG.length);
 
-startFerry(electron, {
+void startFerry(electron, {
   rendererDir: path.join(electron.app.getAppPath(), 'dist', 'renderer'),
   preloadPath: path.join(__dirname, 'preload.cjs'),
   assetsDir: path.join(__dirname, 'assets'),
