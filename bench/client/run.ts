@@ -1,0 +1,221 @@
+// Client benchmark (issue 3 §7): Ferry's data layer against the plain design (one Y.Doc per
+// conversation with y-indexeddb, every doc opened at start), in the same run, in Debian's
+// Chromium driven by Playwright. Prints a table; writes bench/.results/client.json.
+//
+//   npx tsx bench/client/run.ts            # 500 conversations, 200k messages (one with 100k)
+//   MESSAGES=20000 BIG=10000 CONVS=100 RESTARTS=10 npx tsx bench/client/run.ts   # quick
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { chromium, type BrowserContext } from '@playwright/test';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const resultsDir = fileURLToPath(new URL('../.results/', import.meta.url));
+const outDir = join(resultsDir, 'client-page');
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const MESSAGES = env('MESSAGES', 200_000);
+const BIG = env('BIG', 100_000);
+const CONVS = env('CONVS', 500);
+const RESTARTS = env('RESTARTS', 100);
+const PLAIN_RESTARTS = env('PLAIN_RESTARTS', RESTARTS);
+const TIMEOUT = 20 * 60_000;
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--js-flags=--expose-gc',
+  '--enable-precise-memory-info',
+];
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+};
+
+function serve(root: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(new URL(req.url ?? '/', 'http://x').pathname).replace(
+      /^(\.\.[/\\])+/,
+      '',
+    );
+    const file = join(root, path === '/' ? 'index.html' : path);
+    if (!file.startsWith(root) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      resolve({ server, url: `http://127.0.0.1:${port}/` });
+    }),
+  );
+}
+
+type Result = Record<string, number> & { error?: string };
+
+async function run(ctx: BrowserContext, url: string): Promise<Result> {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  await page.goto(url);
+  await page.waitForFunction(() => window.__bench !== undefined, null, { timeout: TIMEOUT });
+  const r = (await page.evaluate(() => window.__bench)) as Result;
+  if (r.error) throw new Error(`${url}: ${r.error}`);
+  return r;
+}
+
+const launch = (dir: string) =>
+  chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+  });
+
+interface DesignResult {
+  raw: number;
+  seedMs: number;
+  list: number;
+  firstScreen: number;
+  heap: number;
+  longest: number;
+  records: number;
+  usage: number;
+  recordsAfter: number;
+  usageAfter: number;
+  restarts: number;
+  restartMs: number;
+}
+
+async function bench(
+  design: 'ferry' | 'plain',
+  base: string,
+  restarts: number,
+): Promise<DesignResult> {
+  const profile = mkdtempSync(join(tmpdir(), `ferry-bench-${design}-`));
+  const q = `design=${design}&messages=${MESSAGES}&big=${BIG}&convs=${CONVS}`;
+  try {
+    let ctx = await launch(profile);
+    const seed = await run(ctx, `${base}?${q}&mode=seed`);
+    await ctx.close();
+    console.error(`${design}: seeded in ${((seed.seedMs ?? 0) / 1000).toFixed(1)} s`);
+    // Browser restart (same profile): the cold start.
+    ctx = await launch(profile);
+    const m = await run(ctx, `${base}?${q}&mode=measure`);
+    await ctx.close();
+    ctx = await launch(profile);
+    const size = await run(ctx, `${base}?${q}&mode=size`);
+    const t0 = Date.now();
+    for (let i = 0; i < restarts; i++) await run(ctx, `${base}?${q}&mode=restart&open=1&i=${i}`);
+    const restartMs = restarts > 0 ? (Date.now() - t0) / restarts : 0;
+    await ctx.close();
+    ctx = await launch(profile);
+    const after = await run(ctx, `${base}?${q}&mode=size`);
+    await ctx.close();
+    console.error(`${design}: measured`);
+    return {
+      raw: seed.raw,
+      seedMs: seed.seedMs,
+      list: m.list,
+      firstScreen: m.firstScreen,
+      heap: m.heap,
+      longest: m.longest,
+      records: size.records,
+      usage: size.usage,
+      recordsAfter: after.records,
+      usageAfter: after.usage,
+      restarts,
+      restartMs,
+    } as DesignResult;
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+const ms = (n: number) => `${Math.round(n)} ms`;
+
+async function main(): Promise<void> {
+  mkdirSync(resultsDir, { recursive: true });
+  await build({
+    root: join(here, 'page'),
+    base: './',
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, target: 'es2022', minify: true },
+  });
+  const { server, url } = await serve(outDir);
+  try {
+    const ferry = await bench('ferry', url, RESTARTS);
+    const plain = await bench('plain', url, PLAIN_RESTARTS);
+    const rows: Array<[string, string, string, string]> = [
+      ['cold start to conversation list', ms(ferry.list), ms(plain.list), '< 300 ms'],
+      [
+        'open the big conversation (first screen)',
+        ms(ferry.firstScreen),
+        ms(plain.firstScreen),
+        '< 100 ms',
+      ],
+      ['JS heap after GC, big conversation open', mb(ferry.heap), mb(plain.heap), '< 60 MB'],
+      ['longest main-thread task (start + open)', ms(ferry.longest), ms(plain.longest), '<= 50 ms'],
+      ['raw message text', mb(ferry.raw), mb(plain.raw), ''],
+      ['stored: record bytes', mb(ferry.records), mb(plain.records), '<= 2x raw'],
+      [
+        'stored: record bytes / raw text',
+        (ferry.records / ferry.raw).toFixed(2),
+        (plain.records / plain.raw).toFixed(2),
+        '<= 2',
+      ],
+      ['stored: storage.estimate() usage', mb(ferry.usage), mb(plain.usage), ''],
+      [
+        'restarts with no edits (each: start, open big)',
+        String(ferry.restarts),
+        String(plain.restarts),
+        '',
+      ],
+      [
+        'record bytes growth over those restarts',
+        `${ferry.recordsAfter - ferry.records} B`,
+        `${plain.recordsAfter - plain.records} B`,
+        '0',
+      ],
+      [
+        'estimate() growth over those restarts',
+        mb(ferry.usageAfter - ferry.usage),
+        mb(plain.usageAfter - plain.usage),
+        '',
+      ],
+      ['mean time per restart (driver side)', ms(ferry.restartMs), ms(plain.restartMs), ''],
+    ];
+    const w = [46, 14, 14, 11];
+    const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i] ?? 10)).join(' | ');
+    console.log(
+      `Client benchmark: ${CONVS} conversations, ${MESSAGES} messages (one with ${BIG}); Chromium ${chromium.name()} at /usr/bin/chromium`,
+    );
+    console.log(line(['metric', 'ferry', 'plain (y-idb)', 'target']));
+    console.log(line(w.map((n) => '-'.repeat(n))));
+    for (const r of rows) console.log(line(r));
+    writeFileSync(
+      join(resultsDir, 'client.json'),
+      JSON.stringify({ at: new Date().toISOString(), MESSAGES, BIG, CONVS, ferry, plain }, null, 2),
+    );
+  } finally {
+    server.close();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
