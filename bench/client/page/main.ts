@@ -145,11 +145,11 @@ async function seedFerry(p: Plan): Promise<number> {
     for (const [period, d] of pages) {
       const room = pageRoom(conv.id, period);
       await store.readDoc(room);
-      void store.append(room, Y.encodeStateAsUpdate(d));
+      void store.compact(room, Y.encodeStateAsUpdate(d));
       d.destroy();
     }
     await store.readDoc(metaRoom(conv.id));
-    void store.append(metaRoom(conv.id), Y.encodeStateAsUpdate(m));
+    void store.compact(metaRoom(conv.id), Y.encodeStateAsUpdate(m));
     const lm = meta.lastMessage(m);
     summaries.push({
       id: conv.id,
@@ -164,7 +164,7 @@ async function seedFerry(p: Plan): Promise<number> {
   }
   workspace.setProfile(ws, { user: p.me, name: session.displayName, at: p.now });
   await store.readDoc(workspaceRoom);
-  await store.append(workspaceRoom, Y.encodeStateAsUpdate(ws));
+  await store.compact(workspaceRoom, Y.encodeStateAsUpdate(ws));
   await store.putSummaries(summaries);
   await store.close();
   return raw;

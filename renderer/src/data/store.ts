@@ -14,7 +14,22 @@ export interface UpdateRow {
   doc: string;
   seq: number;
   data: Uint8Array;
+  /** Set on compacted snapshots: `data` is deflate-raw compressed. */
+  z?: 1;
 }
+
+type Codec = 'deflate-raw';
+const hasCodec = (): boolean =>
+  typeof CompressionStream === 'function' && typeof DecompressionStream === 'function';
+
+async function pipe(data: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
+  const body = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream);
+  return new Uint8Array(await new Response(body).arrayBuffer());
+}
+
+const CODEC: Codec = 'deflate-raw';
+const deflate = (data: Uint8Array) => pipe(data, new CompressionStream(CODEC));
+const inflate = (data: Uint8Array) => pipe(data, new DecompressionStream(CODEC));
 
 /** What the store knows about one document beside its updates (meta key `doc:<room>`). */
 export interface DocRecord {
@@ -172,7 +187,15 @@ export class LocalStore {
       const seq = isRecord(r) && typeof r.seq === 'number' ? r.seq : NaN;
       if (seq > maxSeq) maxSeq = seq;
       if (isRecord(r) && r.data instanceof Uint8Array && r.data.byteLength > 0) {
-        rows.push({ doc, seq, data: r.data });
+        if (r.z !== 1) {
+          rows.push({ doc, seq, data: r.data });
+          continue;
+        }
+        try {
+          rows.push({ doc, seq, data: await inflate(r.data) });
+        } catch (e) {
+          bad.push({ seq, reason: `cannot decompress (${e instanceof Error ? e.message : String(e)})` });
+        }
       } else {
         bad.push({ seq, reason: 'not an update' });
       }
@@ -201,12 +224,19 @@ export class LocalStore {
    * written so far (it is the in-memory document's state).
    */
   compact(doc: string, snapshot: Uint8Array): Promise<void> {
+    // The seq is taken now, when the snapshot holds exactly the rows below it; rows appended
+    // while it is being compressed get higher seqs and stay.
     const seq = this.takeSeq(doc);
-    const tx = this.db.transaction([UPDATES], 'readwrite');
-    const updates = tx.objectStore(UPDATES);
-    updates.delete(IDBKeyRange.bound([doc, -Infinity], [doc, seq], false, true));
-    updates.put({ doc, seq, data: snapshot } satisfies UpdateRow);
-    return this.track(done(tx));
+    const write = (data: Uint8Array, z: boolean): Promise<void> => {
+      if (this.closed) return Promise.resolve();
+      const tx = this.db.transaction([UPDATES], 'readwrite');
+      const updates = tx.objectStore(UPDATES);
+      updates.delete(IDBKeyRange.bound([doc, -Infinity], [doc, seq], false, true));
+      updates.put(z ? { doc, seq, data, z: 1 } : { doc, seq, data });
+      return done(tx);
+    };
+    if (!hasCodec()) return this.track(write(snapshot, false));
+    return this.track(deflate(snapshot).then((z) => write(z, true)));
   }
 
   private takeSeq(doc: string): number {
