@@ -30,27 +30,33 @@ const options = (production) => ({
   define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
 });
 
-/** Builds dist/electron. Returns the output folder. */
-export async function buildElectron({ production = process.env.NODE_ENV !== 'development' } = {}) {
+/**
+ * Builds main, preload and assets into `outDir` (default dist/electron). Returns the folder.
+ * @param {{ production?: boolean, outDir?: string }} [opts]
+ */
+export async function buildElectron({
+  production = process.env.NODE_ENV !== 'development',
+  outDir = out,
+} = {}) {
   const started = Date.now();
   const common = options(production);
-  await rm(out, { recursive: true, force: true });
+  await rm(outDir, { recursive: true, force: true });
   await Promise.all([
     build({
       ...common,
       entryPoints: [path.join(root, 'electron/src/main.ts')],
-      outfile: path.join(out, 'main.cjs'),
+      outfile: path.join(outDir, 'main.cjs'),
       target: 'node22',
     }),
     build({
       ...common,
       entryPoints: [path.join(root, 'electron/src/preload.ts')],
-      outfile: path.join(out, 'preload.cjs'),
+      outfile: path.join(outDir, 'preload.cjs'),
       target: 'chrome140',
     }),
   ]);
   const icons = path.join(root, 'build', 'icons');
-  const assets = path.join(out, 'assets');
+  const assets = path.join(outDir, 'assets');
   await mkdir(assets, { recursive: true });
   for (const [from, to] of [
     ['256x256.png', 'icon.png'],
@@ -62,9 +68,9 @@ export async function buildElectron({ production = process.env.NODE_ENV !== 'dev
     await copyFile(path.join(icons, from), path.join(assets, to));
   }
   console.log(
-    `electron: main.cjs and preload.cjs built in ${Date.now() - started} ms -> ${path.relative(root, out)}`,
+    `electron: main.cjs and preload.cjs built in ${Date.now() - started} ms -> ${path.relative(root, outDir)}`,
   );
-  return out;
+  return outDir;
 }
 
 /**
