@@ -49,7 +49,8 @@ export function createBrowserApi(win: Window = window): FerryDesktopApi {
   return {
     kind: 'browser',
     platform: 'web',
-    version: __FERRY_VERSION__,
+    // Defined by vite.config.ts; absent when the module runs under Vitest.
+    version: typeof __FERRY_VERSION__ === 'string' ? __FERRY_VERSION__ : 'dev',
 
     async openExternal(url: string): Promise<boolean> {
       if (url.length > DESKTOP_LIMITS.urlMax || !isSafeExternalUrl(url)) return false;
