@@ -90,7 +90,9 @@ interface DesignResult {
   list: number;
   firstScreen: number;
   heap: number;
-  longest: number;
+  longestStart: number;
+  longestOpen: number;
+  longestAfter: number;
   records: number;
   usage: number;
   recordsAfter: number;
@@ -131,7 +133,9 @@ async function bench(
       list: m.list,
       firstScreen: m.firstScreen,
       heap: m.heap,
-      longest: m.longest,
+      longestStart: m.longestStart,
+      longestOpen: m.longestOpen,
+      longestAfter: m.longestAfter,
       records: size.records,
       usage: size.usage,
       recordsAfter: after.records,
@@ -168,7 +172,19 @@ async function main(): Promise<void> {
         '< 100 ms',
       ],
       ['JS heap after GC, big conversation open', mb(ferry.heap), mb(plain.heap), '< 60 MB'],
-      ['longest main-thread task (start + open)', ms(ferry.longest), ms(plain.longest), '<= 50 ms'],
+      [
+        'longest task: start, until the list',
+        ms(ferry.longestStart),
+        ms(plain.longestStart),
+        '<= 50 ms',
+      ],
+      [
+        'longest task: opening, until first screen',
+        ms(ferry.longestOpen),
+        ms(plain.longestOpen),
+        '<= 50 ms',
+      ],
+      ['longest task: 1 s after first screen', ms(ferry.longestAfter), ms(plain.longestAfter), ''],
       ['raw message text', mb(ferry.raw), mb(plain.raw), ''],
       ['stored: record bytes', mb(ferry.records), mb(plain.records), '<= 2x raw'],
       [

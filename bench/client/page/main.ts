@@ -28,14 +28,15 @@ const design = params.get('design') === 'plain' ? 'plain' : 'ferry';
 const mode = params.get('mode') ?? 'measure';
 
 // Long tasks from the start of the page on.
-let longest = 0;
-let longCount = 0;
+const longTasks: Array<{ start: number; duration: number }> = [];
+/** Longest task that started in [from, to) (0 if none was over 50 ms, the longtask threshold). */
+const longest = (from: number, to: number) =>
+  longTasks
+    .filter((t) => t.start >= from && t.start < to)
+    .reduce((m, t) => Math.max(m, t.duration), 0);
 try {
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      longest = Math.max(longest, e.duration);
-      longCount++;
-    }
+    for (const e of list.getEntries()) longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
 } catch {
   // no longtask support: reported as 0
@@ -158,6 +159,7 @@ async function seedFerry(p: Plan): Promise<number> {
       lastMessage: lm ? { text: lm.text, authorName: 'Someone', at: lm.at } : null,
       unread: meta.unreadCount(m, p.me),
       activity: lm?.at ?? start,
+      periods: [...pages.keys()].sort((a, b) => b - a),
     });
     m.destroy();
     await store.flush();
@@ -256,10 +258,13 @@ async function measureFerry(bigId: string, open: boolean): Promise<Record<string
     await painted();
     out.firstScreen = performance.now() - t1;
     performance.mark('ferry:first-screen');
-    await new Promise((r) => setTimeout(r, 200)); // let the workspace load in the background
+    const t2 = performance.now();
+    // Let what loads behind the first screen (meta document, workspace) finish.
+    await new Promise((r) => setTimeout(r, 1000));
     out.heap = heap();
-    out.longest = longest;
-    out.longCount = longCount;
+    out.longestStart = longest(0, list);
+    out.longestOpen = longest(t1, t2);
+    out.longestAfter = longest(t2, performance.now());
   }
   await client.close();
   return out;
@@ -313,10 +318,12 @@ async function measurePlain(
     await painted();
     out.firstScreen = performance.now() - t1;
     performance.mark('plain:first-screen');
-    await new Promise((r) => setTimeout(r, 200));
+    const t2 = performance.now();
+    await new Promise((r) => setTimeout(r, 1000));
     out.heap = heap();
-    out.longest = longest;
-    out.longCount = longCount;
+    out.longestStart = longest(0, out.list as number);
+    out.longestOpen = longest(t1, t2);
+    out.longestAfter = longest(t2, performance.now());
   }
   // Keep the docs referenced until measured (they are what the plain design holds).
   if (docs.size < 0) console.log(docs);

@@ -343,6 +343,7 @@ export class Client implements FerryClient, ClientExtras {
       lastMessage: lm ? { text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at } : null,
       unread: meta.unreadCount(od.doc, this.me),
       activity: Math.max(createdAt, lm?.at ?? 0),
+      periods: meta.listPeriods(od.doc),
     };
     if (prev && JSON.stringify(prev) === JSON.stringify(next)) return;
     this.summaries.set(convId, next);
@@ -362,6 +363,11 @@ export class Client implements FerryClient, ClientExtras {
       this.dirtySummaries.clear();
       if (list.length > 0) this.store.putSummaries(list).catch(() => undefined);
     });
+  }
+
+  /** The cached summary of a conversation (title, page index) before its meta document loads. */
+  summaryOf(convId: string): SummaryRecord | undefined {
+    return this.summaries.get(convId);
   }
 
   /** Records the meta document's counts for a page once the page has synced (catch-up uses it). */

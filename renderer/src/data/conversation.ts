@@ -40,16 +40,43 @@ export class ConversationImpl implements ConversationStore {
   private async doLoadRecent(): Promise<void> {
     const m = this.client.holdMeta(this.id);
     this.meta = m;
-    await m.loaded;
-    if (this.closed) return;
-    const onMeta = () => {
-      void this.followNewPages();
-      this.schedule();
-    };
-    m.doc.on('update', onMeta);
-    this.offs.push(() => m.doc.off('update', onMeta));
-    await this.followNewPages();
+    const ready = m.loaded.then(() => {
+      if (this.closed) return;
+      const onMeta = () => {
+        void this.followNewPages();
+        this.schedule();
+      };
+      m.doc.on('update', onMeta);
+      this.offs.push(() => m.doc.off('update', onMeta));
+      return this.followNewPages();
+    });
+    // The meta document grows with history (every message rewrites an author's `last` entry);
+    // the summary's cached page index lets the newest pages load first, meta alongside.
+    const cached = this.client.summaryOf(this.id)?.periods;
+    if (cached && cached.length > 0) {
+      ready.catch(() => undefined);
+      await this.serial(() => this.fillScreen(cached));
+    } else {
+      await ready;
+    }
     this.schedule();
+  }
+
+  /** The page index: the meta document's once loaded, else the summary's cached copy. */
+  private periods(): number[] {
+    if (this.meta?.isLoaded) return meta.listPeriods(this.meta.doc);
+    return this.client.summaryOf(this.id)?.periods ?? [];
+  }
+
+  private async fillScreen(periods: number[]): Promise<void> {
+    let count = 0;
+    for (const p of this.pages.values()) count += page.messagesOf(p.doc).size;
+    for (const period of periods) {
+      if (count >= SCREENFUL || this.closed) break;
+      if (this.pages.has(period)) continue;
+      const p = await this.openPage(period);
+      count += page.messagesOf(p.doc).size;
+    }
   }
 
   private following: Promise<void> = Promise.resolve();
@@ -58,26 +85,23 @@ export class ConversationImpl implements ConversationStore {
    * Loads pages newer than the oldest loaded one that appeared in the index (someone wrote),
    * then older ones while fewer than a screenful of messages is loaded. Serialized.
    */
+  private serial(fn: () => Promise<void>): Promise<void> {
+    this.following = this.following.then(fn).catch((e: unknown) => {
+      this.client.errors.set(this.id, e instanceof Error ? e : new Error(String(e)));
+    });
+    return this.following;
+  }
+
   private followNewPages(): Promise<void> {
-    this.following = this.following.then(async () => {
+    return this.serial(async () => {
       if (!this.meta || this.closed) return;
       const periods = meta.listPeriods(this.meta.doc);
       const oldest = this.oldestLoaded();
       for (const period of periods) {
         if (period > oldest && !this.pages.has(period)) await this.openPage(period);
       }
-      let count = 0;
-      for (const p of this.pages.values()) count += page.messagesOf(p.doc).size;
-      for (const period of periods) {
-        if (count >= SCREENFUL || this.closed) break;
-        if (this.pages.has(period)) continue;
-        const p = await this.openPage(period);
-        count += page.messagesOf(p.doc).size;
-      }
-    }).catch((e: unknown) => {
-      this.client.errors.set(this.id, e instanceof Error ? e : new Error(String(e)));
+      await this.fillScreen(periods);
     });
-    return this.following;
   }
 
   private oldestLoaded(): number {
@@ -119,7 +143,7 @@ export class ConversationImpl implements ConversationStore {
     await this.loadRecent();
     if (!this.meta || this.closed) return false;
     const oldest = this.oldestLoaded();
-    const older = meta.listPeriods(this.meta.doc).find((p) => p < oldest);
+    const older = this.periods().find((p) => p < oldest);
     if (older === undefined) return false;
     this.loadingOlder = true;
     this.schedule();
@@ -134,8 +158,10 @@ export class ConversationImpl implements ConversationStore {
 
   private async writable(): Promise<OpenDoc> {
     await this.loadRecent();
-    if (this.closed || !this.meta) throw new Error('This conversation was closed.');
-    return this.meta;
+    const m = this.meta;
+    if (this.closed || !m) throw new Error('This conversation was closed.');
+    await m.loaded;
+    return m;
   }
 
   async send(text: string): Promise<MessageView> {
@@ -179,8 +205,11 @@ export class ConversationImpl implements ConversationStore {
   }
 
   markRead(): void {
-    if (!this.meta || this.closed) return;
-    meta.markRead(this.meta.doc, this.client.me, this.client.now());
+    const m = this.meta;
+    if (!m || this.closed) return;
+    void m.loaded.then(() => {
+      if (!this.closed) meta.markRead(m.doc, this.client.me, this.client.now());
+    });
   }
 
   private messageView(p: OpenDoc, msg: page.Message): MessageView {
@@ -226,13 +255,13 @@ export class ConversationImpl implements ConversationStore {
     }
     const m = this.meta;
     if (m?.error) errors.unshift(m.error.message);
-    const info = m ? meta.readInfo(m.doc) : null;
+    const info = m?.isLoaded ? meta.readInfo(m.doc) : null;
     const oldest = this.oldestLoaded();
     const view: ConversationViewExt = {
       id: this.id,
-      title: info?.title ?? '',
+      title: info?.title ?? this.client.summaryOf(this.id)?.title ?? '',
       messages,
-      hasOlder: m ? meta.listPeriods(m.doc).some((p) => p < oldest) : false,
+      hasOlder: this.periods().some((p) => p < oldest),
       loadingOlder: this.loadingOlder,
     };
     if (errors.length > 0) view.error = errors.join(' ');

@@ -37,6 +37,8 @@ export class OpenDoc {
   synced = false;
   lastWrite: Promise<void> = Promise.resolve();
   loaded!: Promise<void>;
+  /** True once `loaded` has resolved: the document holds what the disk had. */
+  isLoaded = false;
   private readonly listeners = new Set<() => void>();
   private readonly syncWaiters: Array<() => void> = [];
 
@@ -187,6 +189,7 @@ export class DocHost {
       od.rows = 1;
     }
     this.pendingByRoom.set(od.room, od.pending);
+    od.isLoaded = true;
     od.doc.on('update', (update: Uint8Array, origin: unknown) => this.onUpdate(od, update, origin));
     if (this.transport && od.refs > 0) this.connect(od, this.transport);
   }

@@ -49,6 +49,11 @@ export interface SummaryRecord {
   unread: number;
   /** Last activity (ms), for ordering the list. */
   activity: number;
+  /**
+   * The meta document's page index (periods, newest first) when last seen: opening the
+   * conversation loads the newest pages at once, before the (larger) meta document.
+   */
+  periods?: number[];
 }
 
 /** A record of a document that cannot be read. The row is kept; the document reports it. */
