@@ -84,6 +84,22 @@ try {
     await page.getByTestId('conversation-title').getByText('Field team Norway').waitFor();
     await page.waitForTimeout(300);
 
+    // Arrows in the message list move between messages; E edits an own one; Esc returns.
+    await page.getByTestId('message-list').focus();
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowDown');
+    const focused = await page.evaluate(() => document.activeElement?.dataset.messageId);
+    const last = await page.getByTestId('message').last().getAttribute('data-message-id');
+    if (focused !== last) problems.push(`[${scheme}] arrow navigation: ${focused} != ${last}`);
+    if (scheme === 'light') await page.screenshot({ path: `${out}/keyboard-focus-${scheme}.png` });
+    await page.keyboard.press('e');
+    await page.getByTestId('edit-input').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('edit-input').waitFor({ state: 'detached' });
+    const inComposer = await page.evaluate(() => document.activeElement?.dataset.testid);
+    if (inComposer !== 'composer') problems.push(`[${scheme}] Escape left focus on ${inComposer}`);
+
     await page.getByTestId('composer').fill('Draft about the sensor swap');
     await page.keyboard.press('Control+k');
     await page.getByTestId('quick-switcher-input').fill('re');
