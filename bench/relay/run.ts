@@ -177,6 +177,8 @@ row(`join: synced clients`, (r) => r.join?.synced, 0);
 row('join: server CPU s to all synced', (r) => r.join?.cpuSecondsToAllSynced, 2);
 row('join: server CPU s until quiet', (r) => r.join?.cpuSecondsUntilQuiet, 2);
 row('join: awareness frames received', (r) => r.join?.awarenessFramesReceived, 0);
+row('join: RSS KB/connection (one room)', (r) => r.join && r.join.rssPerConnection / KB);
+row('join: heap KB/connection (one room)', (r) => r.join && r.join.heapPerConnection / KB);
 
 console.log('');
 console.log(`Relay benchmark${q ? ' (--quick: smaller sizes)' : ''}, ${new Date().toISOString()}`);

@@ -233,8 +233,8 @@ export async function idleRooms(server: RunningServer, o: IdleOptions): Promise<
 
 // ---------------------------------------------------------------------------------------------
 // Join: N clients (announcing awareness like stock clients) join one room that already holds
-// `seedMessages` messages. Time and server CPU until every client is synced, and server CPU
-// until it falls quiet (the awareness broadcasts that follow).
+// `seedMessages` messages. Time and server CPU until every client is synced, server CPU until it
+// falls quiet (the awareness broadcasts that follow), and memory per connection once quiet.
 
 export interface JoinOptions {
   clients: number;
@@ -244,6 +244,9 @@ export interface JoinOptions {
 
 export interface JoinResult {
   clients: number;
+  /** Memory growth per connected client, all in one room (the socket's own cost, no room). */
+  rssPerConnection: number;
+  heapPerConnection: number;
   synced: number;
   secondsToAllSynced: number;
   cpuSecondsToAllSynced: number;
@@ -254,6 +257,8 @@ export interface JoinResult {
 
 export async function joinOneRoom(server: RunningServer, o: JoinOptions): Promise<JoinResult> {
   const room = `${server.url}/bench/join`;
+  await cpuQuiet(server.pid);
+  const base = await server.probe();
   const seedDoc = new Y.Doc();
   const seedMap = seedDoc.getMap('m');
   for (let i = 0; i < o.seedMessages; i++) seedMap.set(`seed/${i}`, `message ${i} of the seed`);
@@ -286,9 +291,12 @@ export async function joinOneRoom(server: RunningServer, o: JoinOptions): Promis
   const cpuSecondsToAllSynced = cpuSeconds(server.pid) - cpu0;
   const cpuSecondsUntilQuiet = (await cpuQuiet(server.pid, 60_000)) - cpu0;
   const awarenessFramesReceived = clients.reduce((sum, c) => sum + c.awarenessFrames, 0);
+  const loaded = await server.probe();
   await Promise.all(clients.map((c) => c.terminate()));
   return {
     clients: o.clients,
+    rssPerConnection: (loaded.rss - base.rss) / o.clients,
+    heapPerConnection: (loaded.heapUsed - base.heapUsed) / o.clients,
     synced,
     secondsToAllSynced,
     cpuSecondsToAllSynced,
