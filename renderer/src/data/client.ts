@@ -535,3 +535,46 @@ export class Client implements FerryClient, ClientExtras {
     await this.store.close();
   }
 }
+
+/** What the browser gives the data layer; defaults to the real window's. */
+export interface BrowserEnv {
+  indexedDB: IDBFactory;
+  WebSocket?: unknown;
+  events?: EventTarget;
+  online?: boolean;
+  dbName?: string;
+}
+
+/**
+ * The UI's Backend (renderer/src/ui/backend.ts), structurally: `restore()` opens the kept
+ * session's client (null on first run), `start()` saves the first-run answers and opens it.
+ */
+export function browserBackend(env?: BrowserEnv): {
+  restore(): Promise<FerryClient | null>;
+  start(input: { serverUrl: string; displayName: string }): Promise<FerryClient>;
+} {
+  const e: BrowserEnv = env ?? {
+    indexedDB: globalThis.indexedDB,
+    WebSocket: globalThis.WebSocket,
+    events: globalThis as unknown as EventTarget,
+    online: globalThis.navigator?.onLine ?? true,
+  };
+  const open = (session: Session) =>
+    createFerryClient({
+      session,
+      indexedDB: e.indexedDB,
+      ...(e.WebSocket ? { WebSocket: e.WebSocket } : {}),
+      ...(e.events ? { events: e.events } : {}),
+      ...(e.online === undefined ? {} : { online: e.online }),
+      ...(e.dbName ? { dbName: e.dbName } : {}),
+    });
+  return {
+    async restore() {
+      const session = await loadSession(e.indexedDB, e.dbName);
+      return session ? open(session) : null;
+    },
+    async start(input) {
+      return open(await saveSession(e.indexedDB, input, e.dbName));
+    },
+  };
+}
