@@ -9,7 +9,7 @@ import { cpuSeconds } from '../lib/proc';
 import { summarize, type Summary } from '../lib/stats';
 import { cpuQuiet, inWindows, withDeadline } from '../lib/wait';
 import { WireClient } from '../lib/ywire';
-import type { RunningServer } from './servers';
+import type { MemoryProbe, RunningServer } from './servers';
 
 // ---------------------------------------------------------------------------------------------
 // Fan-out: rooms × clients stock providers; writers take turns; every other client of the room
@@ -181,6 +181,8 @@ export interface IdleResult {
   closedHeap: number;
   rssPerConnection: number;
   heapPerConnection: number;
+  /** The server's full process.memoryUsage() after GC at each point, for the JSON record. */
+  probes: { base: MemoryProbe; loaded: MemoryProbe; closed: MemoryProbe };
 }
 
 /** One message as a Yjs update: the same bytes are written into every idle room. */
@@ -225,6 +227,7 @@ export async function idleRooms(server: RunningServer, o: IdleOptions): Promise<
       closedHeap: closed.heapUsed,
       rssPerConnection: (loaded.rss - base.rss) / o.rooms,
       heapPerConnection: (loaded.heapUsed - base.heapUsed) / o.rooms,
+      probes: { base, loaded, closed },
     };
   } finally {
     await Promise.all(clients.map((c) => c.terminate()));
