@@ -387,9 +387,10 @@ export class Client implements FerryClient, ClientExtras {
   private async runCatchUp(): Promise<void> {
     const gen = ++this.catchUpGen;
     const live = () => gen === this.catchUpGen && !this.closed;
-    await this.workspace.loaded.catch(() => undefined);
+    // Set before the first await: "online, nothing pending, no catch-up" must mean synced.
     this.catchUp = { done: 0, total: 1 };
     this.syncObs.notify();
+    await this.workspace.loaded.catch(() => undefined);
     // The workspace first: it names the conversations (some may be new to this device).
     await this.workspace.whenSynced();
     if (!live()) return;

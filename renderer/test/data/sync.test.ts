@@ -1,6 +1,10 @@
 // Two devices against a real relay process: convergence, delivery state, offline writes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSummary } from '../../src/data/api';
+import * as Y from 'yjs';
+import { listMessages } from '../../../core/src/model/page';
+import { pageRoom, periodOf } from '../../../core/src/model/rooms';
+import { LocalStore } from '../../src/data/store';
 import { Device, removeDir, startRelay, texts, viewWhere, type Relay } from './harness';
 
 let relay: Relay;
@@ -136,6 +140,40 @@ describe('bounded connections and catch-up', () => {
     expect([...records.keys()].filter((r) => /\/p\d+$/.test(r))).toEqual([]); // no page fetched
     await a.close();
     await b.close();
+  });
+
+  it('catch-up brings pages this device holds up to date without opening the conversation', async () => {
+    const a = await new Device('Ada', relay.url).start();
+    const devB = new Device('Bo', relay.url);
+    let b = await devB.start();
+    const id = await a.createConversation('Deck');
+    const ca = a.open(id);
+    await ca.loadRecent();
+    const first = await ca.send('one');
+    await a.whenSettled();
+    await listWhere(b, (l) => l.some((c) => c.id === id));
+    const cb = b.open(id);
+    await cb.loadRecent();
+    await viewWhere(cb, (v) => v.messages.length === 1);
+    await b.whenSettled();
+    cb.close();
+    await b.close(); // B quits; A keeps writing on the page B holds
+    await ca.send('two');
+    await ca.send('three');
+    await a.whenSettled();
+
+    b = await devB.start(); // B starts and catches up; nobody opens the conversation
+    await b.whenSettled(20_000);
+    await b.close();
+    const room = pageRoom(id, periodOf(first.createdAt));
+    const store = await LocalStore.open(devB.idb);
+    const { rows } = await store.readDoc(room);
+    await store.close();
+    const doc = new Y.Doc();
+    for (const r of rows) Y.applyUpdate(doc, r.data);
+    expect(listMessages(doc).map((m) => m.text)).toEqual(['one', 'two', 'three']);
+    ca.close();
+    await a.close();
   });
 
   it("reacts to the window's offline/online events at once", async () => {
