@@ -154,6 +154,39 @@ describe('local store', () => {
     await check.close();
   });
 
+  it('a local store written by a newer Ferry is refused with a clear error and left untouched', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    const client = await dev.start({ relay: false });
+    await client.setDraft('C1', 'keep me');
+    await client.close();
+    const raw = await LocalStore.open(dev.idb);
+    await raw.putMeta('schema', { version: 99 });
+    await raw.close();
+    await expect(LocalStore.open(dev.idb)).rejects.toThrow(/schema 99.*update Ferry/);
+    // A newer IndexedDB version (a newer Ferry upgraded the stores) is refused too.
+    const other = new Device('Bo', NOWHERE);
+    await new Promise<void>((resolve, reject) => {
+      const r = other.idb.open('ferry', 50);
+      r.onsuccess = () => {
+        r.result.close();
+        resolve();
+      };
+      r.onerror = () => reject(r.error);
+    });
+    await expect(LocalStore.open(other.idb)).rejects.toThrow(/newer Ferry/);
+    // Nothing was rewritten: the draft is still in the first store.
+    const check = await new Promise<IDBDatabase>((resolve) => {
+      const r = dev.idb.open('ferry');
+      r.onsuccess = () => resolve(r.result);
+    });
+    const draft = await new Promise<unknown>((resolve) => {
+      const g = check.transaction(['drafts']).objectStore('drafts').get('C1');
+      g.onsuccess = () => resolve(g.result);
+    });
+    check.close();
+    expect(draft).toMatchObject({ text: 'keep me' });
+  });
+
   it('session: first run has none; saving mints a user id once; a bad URL is refused', async () => {
     const dev = new Device('Ada', NOWHERE);
     expect(await loadSession(dev.idb)).toBeNull();
