@@ -38,28 +38,39 @@ export class ConversationImpl implements ConversationStore {
   }
 
   private async doLoadRecent(): Promise<void> {
-    const m = this.client.holdMeta(this.id);
-    this.meta = m;
-    const ready = m.loaded.then(() => {
-      if (this.closed) return;
-      const onMeta = () => {
-        void this.followNewPages();
-        this.schedule();
-      };
-      m.doc.on('update', onMeta);
-      this.offs.push(() => m.doc.off('update', onMeta));
-      return this.followNewPages();
-    });
-    // The meta document grows with history (every message rewrites an author's `last` entry);
-    // the summary's cached page index lets the newest pages load first, meta alongside.
+    // The meta document grows with history (every message rewrites its author's `last` entry;
+    // 2 MB for 100k messages): with the summary's cached page index the newest pages load and
+    // show first, and the meta document only after them.
     const cached = this.client.summaryOf(this.id)?.periods;
     if (cached && cached.length > 0) {
-      ready.catch(() => undefined);
       await this.serial(() => this.fillScreen(cached));
+      if (!this.closed) this.ensureMeta();
     } else {
-      await ready;
+      await this.ensureMeta().loaded;
+      await this.following;
     }
     this.schedule();
+  }
+
+  /** Acquires the meta document (once) and follows its page index when it has loaded. */
+  private ensureMeta(): OpenDoc {
+    if (this.meta) return this.meta;
+    const m = this.client.holdMeta(this.id);
+    this.meta = m;
+    m.loaded.then(
+      () => {
+        if (this.closed) return;
+        const onMeta = () => {
+          void this.followNewPages();
+          this.schedule();
+        };
+        m.doc.on('update', onMeta);
+        this.offs.push(() => m.doc.off('update', onMeta));
+        void this.followNewPages();
+      },
+      () => undefined,
+    );
+    return m;
   }
 
   /** The page index: the meta document's once loaded, else the summary's cached copy. */
@@ -141,7 +152,7 @@ export class ConversationImpl implements ConversationStore {
 
   async loadBefore(): Promise<boolean> {
     await this.loadRecent();
-    if (!this.meta || this.closed) return false;
+    if (this.closed) return false;
     const oldest = this.oldestLoaded();
     const older = this.periods().find((p) => p < oldest);
     if (older === undefined) return false;
@@ -158,8 +169,8 @@ export class ConversationImpl implements ConversationStore {
 
   private async writable(): Promise<OpenDoc> {
     await this.loadRecent();
-    const m = this.meta;
-    if (this.closed || !m) throw new Error('This conversation was closed.');
+    if (this.closed) throw new Error('This conversation was closed.');
+    const m = this.ensureMeta();
     await m.loaded;
     return m;
   }
@@ -205,8 +216,8 @@ export class ConversationImpl implements ConversationStore {
   }
 
   markRead(): void {
-    const m = this.meta;
-    if (!m || this.closed) return;
+    if (this.closed) return;
+    const m = this.ensureMeta();
     void m.loaded.then(() => {
       if (!this.closed) meta.markRead(m.doc, this.client.me, this.client.now());
     });
