@@ -3,6 +3,7 @@
 // bench/.results/. Loopback only; every wait is bounded; stops by itself.
 //
 //   npx tsx bench/relay/run.ts [--quick] [--only=ferry|reference] [--scenario=fanout,idle,join]
+//                              [--server-node-args="--max-semi-space-size=1"]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,12 +18,19 @@ import {
   type IdleResult,
   type JoinResult,
 } from './scenarios';
-import { ferry, reference, type RunningServer, type ServerKind } from './servers';
+import {
+  ferry,
+  reference,
+  setServerNodeArgs,
+  type RunningServer,
+  type ServerKind,
+} from './servers';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface Args {
   quick: boolean;
+  serverNodeArgs: string[];
   only: string | null;
   scenarios: Set<string>;
 }
@@ -30,11 +38,18 @@ interface Args {
 const SCENARIOS = ['fanout', 'idle', 'join'];
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: null, scenarios: new Set(SCENARIOS) };
+  const args: Args = {
+    quick: false,
+    serverNodeArgs: [],
+    only: null,
+    scenarios: new Set(SCENARIOS),
+  };
   for (const arg of argv) {
     if (arg === '--quick') args.quick = true;
     else if (arg.startsWith('--only=')) args.only = arg.slice('--only='.length);
-    else if (arg.startsWith('--scenario=')) {
+    else if (arg.startsWith('--server-node-args=')) {
+      args.serverNodeArgs = arg.slice('--server-node-args='.length).split(/\s+/).filter(Boolean);
+    } else if (arg.startsWith('--scenario=')) {
       args.scenarios = new Set(arg.slice('--scenario='.length).split(','));
       for (const s of args.scenarios) {
         if (!SCENARIOS.includes(s))
@@ -42,7 +57,7 @@ function parseArgs(argv: string[]): Args {
       }
     } else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: npx tsx bench/relay/run.ts [--quick] [--only=ferry|reference] [--scenario=fanout,idle,join]',
+        'usage: npx tsx bench/relay/run.ts [--quick] [--only=ferry|reference] [--scenario=fanout,idle,join] [--server-node-args="FLAGS"]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}" (try --help)`);
@@ -51,6 +66,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 const args = parseArgs(process.argv.slice(2));
+setServerNodeArgs(args.serverNodeArgs);
 const q = args.quick;
 const sizes = {
   fanoutSmall: {
@@ -189,6 +205,9 @@ console.log(
   `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
 );
 for (const kind of kinds) console.log(`  ${kind.name}: ${kind.description}`);
+if (args.serverNodeArgs.length > 0) {
+  console.log(`  both servers run with: node ${args.serverNodeArgs.join(' ')}`);
+}
 for (const [name, why] of skipped) console.log(`  ${name}: skipped, ${why}`);
 console.log('');
 console.log(table(['figure', ...names], rows));
@@ -200,7 +219,13 @@ const outFile = path.join(outDir, `relay-${new Date().toISOString().replace(/[:.
 writeFileSync(
   outFile,
   JSON.stringify(
-    { quick: q, sizes, skipped: Object.fromEntries(skipped), results: Object.fromEntries(results) },
+    {
+      quick: q,
+      serverNodeArgs: args.serverNodeArgs,
+      sizes,
+      skipped: Object.fromEntries(skipped),
+      results: Object.fromEntries(results),
+    },
     null,
     2,
   ),

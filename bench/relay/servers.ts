@@ -65,6 +65,12 @@ export function findPort(line: string): number | null {
   return url?.[1] ? Number(url[1]) : null;
 }
 
+/** Extra Node flags for both servers (run.ts --server-node-args), e.g. --max-semi-space-size=1. */
+const serverNodeArgs: string[] = [];
+export function setServerNodeArgs(args: string[]): void {
+  serverNodeArgs.splice(0, serverNodeArgs.length, ...args);
+}
+
 interface SpawnSpec {
   name: string;
   /** Script and its arguments (run with tsx, the probe and --expose-gc). */
@@ -77,7 +83,7 @@ interface SpawnSpec {
 function startNode(spec: SpawnSpec): Promise<RunningServer> {
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--import', probeUrl, ...spec.args],
+    ['--expose-gc', ...serverNodeArgs, '--import', 'tsx', '--import', probeUrl, ...spec.args],
     {
       cwd: repoRoot,
       env: { ...process.env, ...spec.env },
