@@ -8,7 +8,8 @@
 // 4. runs until Ctrl+C (or SIGTERM, or the Electron window is closed) and stops the relay
 //    cleanly (it drains and flushes before exiting).
 //
-// Options: --port N (0 = any free port), --data DIR, --no-electron (browser only).
+// Options: --port N (0 = any free port), --data DIR, --web DIR (a built web client other than
+// dist/renderer), --no-electron (browser only).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,8 @@ const host = '127.0.0.1';
 const port = option('--port', process.env.FERRY_PORT ?? '7880');
 const dataDir = path.resolve(root, option('--data', process.env.FERRY_DATA ?? './data'));
 const wantElectron = !args.includes('--no-electron') && process.env.FERRY_NO_ELECTRON !== '1';
-const webDir = path.join(root, 'dist', 'renderer');
+const builtWeb = path.join(root, 'dist', 'renderer');
+const webDir = path.resolve(root, option('--web', builtWeb));
 
 /** Newest modification time of the files under `dir` (skips node_modules). */
 function newest(dir) {
@@ -41,7 +43,7 @@ function newest(dir) {
 }
 
 function rendererOutdated() {
-  const index = path.join(webDir, 'index.html');
+  const index = path.join(builtWeb, 'index.html');
   if (!existsSync(index)) return 'missing';
   const built = statSync(index).mtimeMs;
   const sources = Math.max(
@@ -52,7 +54,8 @@ function rendererOutdated() {
   return sources > built ? 'outdated' : null;
 }
 
-const why = process.env.FERRY_SKIP_RENDERER_BUILD === '1' ? null : rendererOutdated();
+const why =
+  process.env.FERRY_SKIP_RENDERER_BUILD === '1' || webDir !== builtWeb ? null : rendererOutdated();
 if (why) {
   console.log(`ferry: renderer build ${why}, building (vite)…`);
   const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
@@ -86,6 +89,7 @@ const relayExit = new Promise((resolve) => {
 /** @type {import('node:child_process').ChildProcess | null} */
 let app = null;
 let stopping = false;
+let ready = false;
 
 async function stop(code) {
   if (stopping) return;
@@ -100,6 +104,8 @@ process.on('SIGTERM', () => void stop(0));
 
 const url = await new Promise((resolve) => {
   let buffer = '';
+  /** The relay's first log lines, shown if it fails to start. */
+  const early = [];
   relay.stdout.setEncoding('utf8');
   relay.stdout.on('data', (chunk) => {
     buffer += chunk;
@@ -108,9 +114,11 @@ const url = await new Promise((resolve) => {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       if (process.env.FERRY_VERBOSE === '1') process.stdout.write(`relay │ ${line}\n`);
+      else if (early.length < 50) early.push(line);
       try {
         const entry = JSON.parse(line);
         if (entry.msg === 'listening' && typeof entry.port === 'number') {
+          ready = true;
           resolve(`http://${host}:${entry.port}/`);
         }
       } catch {
@@ -120,14 +128,15 @@ const url = await new Promise((resolve) => {
   });
   relay.stderr.pipe(process.stderr);
   void relayExit.then((code) => {
-    if (!stopping) {
+    if (!stopping && !ready) {
+      for (const line of early) console.error(`relay │ ${line}`);
       console.error(`ferry: the relay exited (code ${code}) before it was ready`);
       process.exit(typeof code === 'number' && code !== 0 ? code : 1);
     }
   });
 });
 void relayExit.then((code) => {
-  if (!stopping) {
+  if (!stopping && ready) {
     console.error(`ferry: the relay stopped (code ${code})`);
     void stop(typeof code === 'number' && code !== 0 ? code : 1);
   }

@@ -1,32 +1,33 @@
 // `npm start` where there is no Electron binary: one clear line with the URL, a real relay
-// behind it, and Ctrl+C stops the relay cleanly (exit code 0, nothing left running).
+// behind it serving the web client, and Ctrl+C stops the relay cleanly (exit 0, nothing left).
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-let dataDir: string;
+let dir: string;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-start-'));
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ferry-start-'));
 });
 afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true });
 });
 
 it('serves the app for a browser, says why in one line, and stops the relay on SIGINT', async () => {
-  const child = spawn(
-    process.execPath,
-    ['scripts/start.mjs', '--port', '0', '--data', dataDir, '--no-electron'],
-    {
-      cwd: root,
-      // The renderer may not be built in a unit-test run; the relay then serves no web client.
-      env: { ...process.env, FERRY_SKIP_RENDERER_BUILD: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  // A stand-in web build: the renderer need not be built for a unit-test run.
+  const web = path.join(dir, 'web');
+  await mkdir(web);
+  await writeFile(path.join(web, 'index.html'), '<!doctype html><title>Ferry start test</title>');
+  const args = ['scripts/start.mjs', '--port', '0', '--data', path.join(dir, 'data'), '--web', web];
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    // Where the binary is installed (desktop CI runners), point Electron at an empty folder.
+    env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: path.join(dir, 'no-electron') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
@@ -41,13 +42,31 @@ it('serves the app for a browser, says why in one line, and stops the relay on S
     void exited.then((code) => reject(new Error(`start.mjs exited early (${code}):\n${out}`)));
   });
   expect(out).toMatch(
-    /^Electron disabled \(--no-electron\) — open Ferry in a browser: http:\/\/127\.0\.0\.1:\d+\/$/m,
+    /^Electron binary (not installed \(ELECTRON_SKIP_BINARY_DOWNLOAD\)|missing at .+) — open Ferry in a browser: http:\/\/127\.0\.0\.1:\d+\/$/m,
   );
 
-  const health = await fetch(new URL('healthz', url));
-  expect(health.status).toBe(200);
+  expect((await fetch(new URL('healthz', url))).status).toBe(200);
+  expect(await (await fetch(url)).text()).toContain('<title>Ferry start test</title>');
 
   child.kill('SIGINT');
   expect(await exited).toBe(0);
   await expect(fetch(new URL('healthz', url))).rejects.toThrow(); // the relay is gone
+}, 60_000);
+
+it('a relay that cannot start is reported with its log, and start exits non-zero', async () => {
+  const child = spawn(
+    process.execPath,
+    ['scripts/start.mjs', '--port', 'not-a-port', '--no-electron'],
+    {
+      cwd: root,
+      env: { ...process.env, FERRY_SKIP_RENDERER_BUILD: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  expect(code).not.toBe(0);
+  expect(err).toMatch(/--port/);
+  expect(err).toMatch(/ferry: the relay exited \(code \d+\) before it was ready/);
 }, 60_000);
