@@ -1,0 +1,48 @@
+// Configuration: flags over environment over config file, one clear error per wrong value.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, helpText, OPTIONS, parseArgs } from '../src/config';
+import { removeDir, tempDir } from './helpers';
+
+const dir = tempDir('ferry-config-test-');
+afterAll(() => removeDir(dir));
+
+describe('config', () => {
+  it('has defaults and reads flags, env and a JSON file in that order of precedence', () => {
+    expect(parseArgs([], {}).config).toMatchObject({ host: '127.0.0.1', port: 7880 });
+    const file = path.join(dir, 'relay.json');
+    writeFileSync(file, JSON.stringify({ port: 1000, roomIdleMs: 5, 'log-level': 'debug' }));
+    const parsed = parseArgs(['--config', file, '--port=3000'], {
+      FERRY_PORT: '2000',
+      FERRY_ROOM_IDLE_MS: '7',
+    });
+    expect(parsed.config).toMatchObject({ port: 3000, roomIdleMs: 7, logLevel: 'debug' });
+    expect(parsed.command).toBe('serve');
+    expect(parseArgs(['backup', 'x.db'], {})).toMatchObject({ command: 'backup', file: 'x.db' });
+  });
+
+  it('reports every wrong value at once, each with its source', () => {
+    let error: unknown;
+    try {
+      parseArgs(['--port', '70000', '--room-idle-ms', '-1', '--nope', '1', '--tls-cert', '/x'], {
+        FERRY_LOG_LEVEL: 'loud',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = (error as Error).message;
+    expect(text).toMatch(/--port: "70000" is not a port/);
+    expect(text).toMatch(/--room-idle-ms: "-1" is not an integer >= 0/);
+    expect(text).toMatch(/--nope: unknown option/);
+    expect(text).toMatch(/FERRY_LOG_LEVEL: "loud" is not one of/);
+    expect(text).toMatch(/--tls-cert and --tls-key: give both/);
+  });
+
+  it('documents every option in --help', () => {
+    const help = helpText();
+    for (const o of OPTIONS) expect(help).toContain(`--${o.flag}`);
+    expect(parseArgs(['--help'], {}).command).toBe('help');
+  });
+});
