@@ -4,6 +4,7 @@ import { expect, test } from '@playwright/test';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
+import { createConversation, messageWithText, openConversation, send } from './fixtures/app';
 import { useRelay } from './fixtures/relay';
 import { screenshot } from './fixtures/screens';
 
@@ -38,6 +39,29 @@ test('serves the built web client at /', async ({ page, request }) => {
   await page.goto(relay.httpUrl);
   await expect(page).toHaveTitle(/Ferry/);
   await screenshot(page, 'relay-serves-app');
+});
+
+test('two people use the web client the relay serves, with no desktop app', async ({ browser }) => {
+  const people = await Promise.all(
+    ['Ada', 'Bo'].map(async (name) => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(relay.httpUrl);
+      // The first-run form proposes the relay that served the page.
+      await expect(page.getByTestId('first-run-server')).toHaveValue(relay.httpUrl);
+      await page.getByTestId('first-run-name').fill(name);
+      await page.getByTestId('first-run-submit').click();
+      await expect(page.getByTestId('workspace')).toBeVisible();
+      return { context, page };
+    }),
+  );
+  const [ada, bo] = people as [(typeof people)[0], (typeof people)[0]];
+  await createConversation(ada.page, 'Web client');
+  await openConversation(bo.page, 'Web client');
+  await send(ada.page, 'Hello from the browser.');
+  await expect(messageWithText(bo.page, 'Hello from the browser.')).toHaveCount(1);
+  await screenshot(bo.page, 'relay-web-client-bo');
+  await Promise.all(people.map((p) => p.context.close()));
 });
 
 test('a stopped relay refuses connections; restarted, it has the same port and data', async ({
