@@ -117,6 +117,7 @@ async function bench(
     // Browser restart (same profile): the cold start.
     ctx = await launch(profile);
     const m = await run(ctx, `${base}?${q}&mode=measure`);
+    console.error(`${design}: ${JSON.stringify(m)}`);
     await ctx.close();
     ctx = await launch(profile);
     const size = await run(ctx, `${base}?${q}&mode=size`);

@@ -23,6 +23,7 @@ declare global {
   }
 }
 
+const scriptStart = performance.now();
 const params = new URLSearchParams(location.search);
 const design = params.get('design') === 'plain' ? 'plain' : 'ferry';
 const mode = params.get('mode') ?? 'measure';
@@ -230,7 +231,9 @@ async function usage(): Promise<number> {
 async function measureFerry(bigId: string, open: boolean): Promise<Record<string, number>> {
   const session = await loadSession(indexedDB);
   if (!session) throw new Error('not seeded');
+  const tSession = performance.now();
   const client = await createFerryClient({ session, indexedDB, online: false });
+  const tClient = performance.now();
   await new Promise<void>((resolve) => {
     const off = client.conversations((list) => {
       if (list.length === 0) return;
@@ -242,7 +245,7 @@ async function measureFerry(bigId: string, open: boolean): Promise<Record<string
   await painted();
   const list = performance.now();
   performance.mark('ferry:list');
-  const out: Record<string, number> = { list };
+  const out: Record<string, number> = { list, scriptStart, tSession, tClient };
   if (open) {
     const t1 = performance.now();
     const conv = client.open(bigId);

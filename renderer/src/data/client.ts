@@ -139,11 +139,8 @@ export async function saveSession(
 
 export async function createFerryClient(opts: FerryClientOptions): Promise<FerryClient & ClientExtras> {
   const store = await LocalStore.open(opts.indexedDB, opts.dbName ?? DB_NAME);
-  const [summaries, records, lastId] = await Promise.all([
-    store.getSummaries(),
-    store.docRecords(),
-    store.getMeta('clock'),
-  ]);
+  // Only what the conversation list needs is read before the client exists.
+  const [summaries, lastId] = await Promise.all([store.getSummaries(), store.getMeta('clock')]);
   let transport: Transport | null = opts.transport ?? null;
   if (!transport && opts.WebSocket) {
     const base = relaySocketUrl(opts.session.serverUrl);
@@ -155,7 +152,7 @@ export async function createFerryClient(opts: FerryClientOptions): Promise<Ferry
   const random = opts.random ?? defaultRandom;
   // One node per running client (two windows never share one); `last` keeps ids monotonic.
   const clock = createClock(newId(random), typeof lastId === 'string' ? lastId : undefined);
-  return new Client(opts, store, transport, summaries, records, clock, random);
+  return new Client(opts, store, transport, summaries, clock, random);
 }
 
 /** Beyond api.ts: what tests, benchmarks and diagnostics use. */
@@ -177,7 +174,8 @@ export class Client implements FerryClient, ClientExtras {
   readonly errors = new Map<string, Error>();
   private readonly summaries = new Map<string, SummaryRecord>();
   private readonly dirtySummaries = new Set<string>();
-  private readonly records: Map<string, DocRecord>;
+  private readonly records = new Map<string, DocRecord>();
+  private readonly recordsLoaded: Promise<void>;
   private readonly workspace: OpenDoc;
   private readonly watchedMetas = new WeakSet<OpenDoc>();
   /** Meta documents held open between catch-up and close (only over a shared socket). */
@@ -196,16 +194,28 @@ export class Client implements FerryClient, ClientExtras {
     readonly store: LocalStore,
     transport: Transport | null,
     summaries: SummaryRecord[],
-    records: Map<string, DocRecord>,
     readonly clock: Clock,
     readonly random: RandomBytes,
   ) {
     this.me = opts.session.userId;
     this.now = opts.now ?? (() => Date.now());
     for (const s of summaries) this.summaries.set(s.id, s);
-    this.records = records;
     this.host = new DocHost(store, transport, opts.online ?? true);
-    for (const [room, rec] of records) if (rec.pending.length > 0) this.host.pendingByRoom.set(room, rec.pending.length);
+    // Document records (relay state vectors, unconfirmed changes) are read after the list.
+    this.recordsLoaded = store.docRecords().then(
+      (records) => {
+        for (const [room, rec] of records) {
+          if (!this.records.has(room)) this.records.set(room, rec);
+          if (rec.pending.length > 0 && !this.host.pendingByRoom.has(room)) {
+            this.host.pendingByRoom.set(room, rec.pending.length);
+          }
+        }
+        this.syncObs.notify();
+      },
+      (e: unknown) => {
+        this.errors.set('records', e instanceof Error ? e : new Error(String(e)));
+      },
+    );
     this.syncObs = observable(() => this.syncStatus());
     this.listObs = observable(() => this.list());
     this.sync = this.syncObs.observe;
@@ -390,6 +400,7 @@ export class Client implements FerryClient, ClientExtras {
     // Set before the first await: "online, nothing pending, no catch-up" must mean synced.
     this.catchUp = { done: 0, total: 1 };
     this.syncObs.notify();
+    await this.recordsLoaded;
     await this.workspace.loaded.catch(() => undefined);
     // The workspace first: it names the conversations (some may be new to this device).
     await this.workspace.whenSynced();
