@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { extractFile, listPackage, statFile } from '@electron/asar';
 import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_ID } from '../../electron/src/app';
 import { buildElectron } from '../../scripts/build-electron.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -143,6 +144,14 @@ describe('packaged app (electron-builder --linux dir)', () => {
     expect(wire[FuseV1Options.EnableEmbeddedAsarIntegrityValidation]).toBe(on);
     expect(wire[FuseV1Options.OnlyLoadAppFromAsar]).toBe(on);
     expect(wire[FuseV1Options.GrantFileProtocolExtraPrivileges]).toBe(off);
+  });
+
+  it('declares ferry://, and the appId main uses for Windows notifications', async () => {
+    const { default: config } = (await import('../electron-builder.config.cjs')) as {
+      default: { appId: string; protocols: { schemes: string[] }[] };
+    };
+    expect(config.appId).toBe(APP_ID);
+    expect(config.protocols.flatMap((p) => p.schemes)).toEqual(['ferry']);
   });
 
   it('writes the generic update feed config electron-updater reads', async () => {

@@ -28,6 +28,9 @@ import type { Updater } from './updates';
 import { planUpdates, startUpdates } from './updates';
 import { loadWindowState, restoreBounds, trackWindowState } from './windowstate';
 
+/** Same as appId in build/electron-builder.config.cjs. */
+export const APP_ID = 'app.ferry.desktop';
+
 export type ElectronMain = typeof Electron.CrossProcessExports;
 
 export interface StartOptions {
@@ -71,6 +74,9 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): Promise<
   const origins = trustedOrigins(devServerUrl);
 
   if (!app.isPackaged && opts.userDataDir) app.setPath('userData', opts.userDataDir);
+  // Windows shows notifications only for an app with an AppUserModelID (the installer's shortcut
+  // carries the same one).
+  if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
   protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
   if (
     !claimSingleInstance(app, (argv) => {

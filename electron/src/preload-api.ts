@@ -31,11 +31,28 @@ export function createPreloadApi(
   ipc: IpcRendererLike,
   env: { platform: string; argv: readonly string[] },
 ): FerryDesktopApi {
-  const subscribe = <T>(channel: string, callback: (value: T) => void): (() => void) => {
-    const listener = (_event: unknown, value: unknown): void => callback(value as T);
-    ipc.on(channel, listener);
-    return () => void ipc.removeListener(channel, listener);
+  // Events from main are listened for from the start and held (at most 16) until the page
+  // subscribes: a link or a notification click may arrive before the app has mounted.
+  const channel = <T>(name: string): ((callback: (value: T) => void) => () => void) => {
+    const callbacks = new Set<(value: T) => void>();
+    let pending: T[] = [];
+    ipc.on(name, (_event: unknown, value: unknown) => {
+      if (callbacks.size === 0) {
+        if (pending.length < 16) pending.push(value as T);
+        return;
+      }
+      for (const cb of callbacks) cb(value as T);
+    });
+    return (callback) => {
+      callbacks.add(callback);
+      const held = pending;
+      pending = [];
+      for (const value of held) callback(value);
+      return () => void callbacks.delete(callback);
+    };
   };
+  const deepLinks = channel<DeepLink>(IPC.deepLink);
+  const notificationClicks = channel<string>(IPC.notificationClick);
   return {
     kind: 'electron',
     platform: desktopPlatform(env.platform),
@@ -48,9 +65,8 @@ export function createPreloadApi(
     setBadgeCount: (count: number) => ipc.send(IPC.setBadgeCount, count),
     notify: (n: DesktopNotification) =>
       ipc.send(IPC.notify, { title: n.title, body: n.body, conversationId: n.conversationId }),
-    onDeepLink: (callback: (link: DeepLink) => void) => subscribe(IPC.deepLink, callback),
-    onNotificationClick: (callback: (id: string) => void) =>
-      subscribe(IPC.notificationClick, callback),
+    onDeepLink: (callback: (link: DeepLink) => void) => deepLinks(callback),
+    onNotificationClick: (callback: (id: string) => void) => notificationClicks(callback),
     getPolicy: () => ipc.invoke(IPC.getPolicy) as Promise<DesktopPolicy>,
     getSettings: () => ipc.invoke(IPC.getSettings) as Promise<DesktopSettings>,
     setSettings: (patch: Partial<DesktopSettings>) =>

@@ -75,7 +75,7 @@ describe('window.ferry (preload)', () => {
     ]);
   });
 
-  it('listeners get the data only, never the IPC event; unsubscribe removes them', () => {
+  it('listeners get the data only, never the IPC event; unsubscribe stops delivery', () => {
     const ipc = fakeIpc();
     const api = createPreloadApi(ipc, { platform: 'darwin', argv: [] });
     const got: unknown[][] = [];
@@ -83,7 +83,21 @@ describe('window.ferry (preload)', () => {
     ipc.emit(IPC.notificationClick, 'CONV');
     expect(got).toEqual([['CONV']]);
     off();
-    expect(ipc.count(IPC.notificationClick)).toBe(0);
+    ipc.emit(IPC.notificationClick, 'LATER');
+    expect(got).toEqual([['CONV']]);
+  });
+
+  it('holds links that arrive before the page subscribes (bounded), then delivers them', () => {
+    const ipc = fakeIpc();
+    const api = createPreloadApi(ipc, { platform: 'linux', argv: [] });
+    for (let i = 0; i < 20; i++)
+      ipc.emit(IPC.deepLink, { kind: 'invite', code: `code${i}aa`, serverUrl: null });
+    const got: unknown[] = [];
+    api.onDeepLink((l) => got.push(l));
+    expect(got).toHaveLength(16);
+    expect(got[0]).toEqual({ kind: 'invite', code: 'code0aa', serverUrl: null });
+    ipc.emit(IPC.deepLink, { kind: 'invite', code: 'afterwards', serverUrl: null });
+    expect(got).toHaveLength(17);
   });
 });
 
