@@ -193,3 +193,37 @@ test('a page closed right after sending keeps the message: it is there on reopen
   await screenshot(bo.page, 'closed-2-bo-received');
   await Promise.all([ada.context.close(), bo.context.close()]);
 });
+
+test('both offline at once (relay stopped): their messages interleave by the time they were written', async ({
+  browser,
+}) => {
+  const ada = await person(browser, 'Ada');
+  const bo = await person(browser, 'Bo');
+  await createConversation(ada.page, 'Blackout');
+  await openConversation(bo.page, 'Blackout');
+  await send(bo.page, 'Lights are flickering.');
+  await expect(messageWithText(ada.page, 'Lights are flickering.')).toHaveCount(1);
+
+  await relay.stop();
+  await send(ada.page, 'Ada 1, relay down');
+  await send(bo.page, 'Bo 1, relay down');
+  await send(ada.page, 'Ada 2, relay down');
+  await send(bo.page, 'Bo 2, relay down');
+  await expect(messageWithText(ada.page, 'Bo 1, relay down')).toHaveCount(0);
+
+  await relay.restart();
+  await expect(messageWithText(ada.page, 'Bo 2, relay down')).toHaveCount(1, { timeout: 30_000 });
+  await expect(messageWithText(bo.page, 'Ada 2, relay down')).toHaveCount(1, { timeout: 30_000 });
+  await expect.poll(() => content(bo.page)).toEqual(await content(ada.page));
+  expect((await content(ada.page)).map((m) => m.text)).toEqual([
+    'Lights are flickering.',
+    'Ada 1, relay down',
+    'Bo 1, relay down',
+    'Ada 2, relay down',
+    'Bo 2, relay down',
+  ]);
+  await expect(syncState(ada.page)).toHaveAttribute('data-state', 'synced');
+  await expect(syncState(bo.page)).toHaveAttribute('data-state', 'synced');
+  await screenshot(bo.page, 'blackout-bo-after-restart');
+  await Promise.all([ada.context.close(), bo.context.close()]);
+});
