@@ -75,7 +75,10 @@ try {
     if (Math.abs(after - before.y) > 2) {
       problems.push(`[${scheme}] older page moved the view: ${before.y} -> ${after}`);
     }
-    await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.getByTestId('jump-to-latest').waitFor();
+    await page.screenshot({ path: `${out}/scrolled-up-${scheme}.png` });
+    await page.getByTestId('jump-to-latest').click();
+    await page.getByTestId('jump-to-latest').waitFor({ state: 'detached' });
 
     // Alt+Down / Alt+Up move through the list.
     await page.keyboard.press('Alt+ArrowDown');
