@@ -63,6 +63,7 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): Promise<
     clipboard,
     ipcMain,
     nativeImage,
+    nativeTheme,
     protocol,
     safeStorage,
     screen,
@@ -173,6 +174,7 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): Promise<
           bounds: restored.bounds,
           spellcheck: current.spellcheck ?? true,
           icon: path.join(opts.assetsDir, 'icon.png'),
+          dark: nativeTheme.shouldUseDarkColors,
         }),
       );
       const mainWindow = win;
@@ -190,6 +192,11 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): Promise<
       mainWindow.on('closed', () => {
         win = null;
         links.attach(null);
+      });
+      // A crashed or killed renderer is logged and reloaded (its data is on disk in IndexedDB).
+      mainWindow.webContents.on('render-process-gone', (_event, details) => {
+        log.error(`renderer gone: ${details.reason} (exit ${details.exitCode})`);
+        if (details.reason !== 'clean-exit' && !mainWindow.isDestroyed()) mainWindow.reload();
       });
       mainWindow.webContents.on('did-finish-load', () => {
         links.attach((link: DeepLink) => mainWindow.webContents.send(IPC.deepLink, link));

@@ -64,6 +64,8 @@ export interface WindowOptionsInput {
   show?: boolean;
   spellcheck?: boolean;
   icon?: string;
+  /** The OS is in dark mode: paint the window dark before the page loads (no white flash). */
+  dark?: boolean;
 }
 
 /** BrowserWindow options with every checklist switch set explicitly (not left to defaults). */
@@ -74,7 +76,7 @@ export function createWindowOptions(input: WindowOptionsInput): BrowserWindowCon
     minHeight: 360,
     show: false, // shown on ready-to-show (or kept hidden in the tray)
     title: 'Ferry',
-    backgroundColor: '#1b1d22',
+    backgroundColor: input.dark ? '#1b1d22' : '#ffffff',
     ...(input.icon ? { icon: input.icon } : {}),
     webPreferences: {
       preload: input.preload,

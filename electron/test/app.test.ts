@@ -49,6 +49,8 @@ function fakeElectron(dir: string, lock = true) {
     isMinimized = () => false;
     isMaximized = () => false;
     isFullScreen = () => false;
+    isDestroyed = () => false;
+    reload = vi.fn();
     getNormalBounds = () => ({ x: 0, y: 0, width: 800, height: 600 });
     setOverlayIcon = vi.fn();
   }
@@ -90,6 +92,7 @@ function fakeElectron(dir: string, lock = true) {
       on: (c: string, fn: unknown) => ipc.set(c, fn),
     },
     nativeImage: { createFromPath: () => ({ setTemplateImage: vi.fn() }) },
+    nativeTheme: { shouldUseDarkColors: true },
     protocol: {
       registerSchemesAsPrivileged: vi.fn(() => calls.push('privileges')),
       handle: vi.fn((scheme: string) => calls.push(`handle ${scheme}`)),
@@ -154,6 +157,18 @@ describe('startFerry', () => {
     expect(win?.loaded).toBe('app://ferry/index.html');
     expect([...f.ipc.keys()].sort()).toEqual([...RENDERER_TO_MAIN_CHANNELS].sort());
     expect(f.app.setAsDefaultProtocolClient).not.toHaveBeenCalled(); // not packaged
+  });
+
+  it('reloads a renderer that crashed, not one that exited cleanly', async () => {
+    const f = fakeElectron(dir);
+    const opts = options();
+    await startFerry(f.electron, opts);
+    const win = f.windows[0];
+    win?.webContents.emit('render-process-gone', {}, { reason: 'clean-exit', exitCode: 0 });
+    expect(win?.reload).not.toHaveBeenCalled();
+    win?.webContents.emit('render-process-gone', {}, { reason: 'oom', exitCode: 133 });
+    expect(win?.reload).toHaveBeenCalledOnce();
+    expect(opts.log.error).toHaveBeenCalledWith('renderer gone: oom (exit 133)');
   });
 
   it('hardens every web contents that is created', async () => {

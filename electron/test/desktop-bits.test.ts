@@ -261,3 +261,39 @@ describe('single instance', () => {
     expect(first.quit).not.toHaveBeenCalled();
   });
 });
+
+describe('diagnostics', () => {
+  it('names versions, policy problems and state, and nothing secret', async () => {
+    const { diagnosticsText } = await import('../src/diagnostics');
+    const text = diagnosticsText({
+      version: '1.0.0',
+      versions: { electron: '45.5.0', chrome: '140', node: '22' },
+      platform: 'linux',
+      arch: 'x64',
+      osRelease: '6.1',
+      locale: 'de-DE',
+      isPackaged: true,
+      policy: {
+        serverUrl: 'https://f.corp',
+        locked: ['serverUrl'],
+        sources: ['/etc/ferry/ferry-config.json'],
+        errors: ['/opt/Ferry/ferry-config.json: not valid JSON; file ignored'],
+      },
+      settings: {
+        startAtLogin: false,
+        startHidden: false,
+        minimizeToTray: true,
+        updates: true,
+        spellcheckLanguages: [],
+      },
+      updates: 'checking https://f.corp/updates/',
+      secureStorage: 'available',
+      logFile: '/home/u/.config/Ferry/logs/main.log',
+    });
+    expect(text).toContain('Ferry 1.0.0');
+    expect(text).toContain('Electron 45.5.0');
+    expect(text).toContain('locked: serverUrl');
+    expect(text).toContain('IT config error: /opt/Ferry/ferry-config.json: not valid JSON');
+    expect(text).not.toMatch(/token|password/i);
+  });
+});
