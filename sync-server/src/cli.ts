@@ -54,6 +54,10 @@ async function main(): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (error) => {
+    log.fatal({ err: error }, 'unhandled rejection');
+    stop('unhandledRejection');
+  });
   process.on('uncaughtException', (error) => {
     // Never lose stored data to a bug: log, then drain like a SIGTERM.
     log.fatal({ err: error }, 'uncaught exception');

@@ -16,6 +16,7 @@ export interface RelayConfig {
   roomIdleMs: number;
   awarenessBatchMs: number;
   ackIntervalMs: number;
+  maxRoomsPerSocket: number;
   compactAfter: number;
   drainTimeoutMs: number;
   logLevel: string;
@@ -79,6 +80,13 @@ export const OPTIONS: Option[] = [
     help: 'collect awareness changes this long before fanning them out (default 50)',
   },
   {
+    key: 'maxRoomsPerSocket',
+    flag: 'max-rooms-per-socket',
+    kind: 'int',
+    min: 1,
+    help: 'rooms one /_mux socket may hold open; more are refused with 4413 (default 5000)',
+  },
+  {
     key: 'ackIntervalMs',
     flag: 'ack-interval-ms',
     kind: 'int',
@@ -136,6 +144,7 @@ export function defaults(): RelayConfig {
     roomIdleMs: 30_000,
     awarenessBatchMs: 50,
     ackIntervalMs: 20,
+    maxRoomsPerSocket: 5000,
     compactAfter: 500,
     drainTimeoutMs: 5000,
     logLevel: 'info',

@@ -43,6 +43,12 @@ export function handleMux(
       return;
     }
     leave(room);
+    if (open.size >= relay.config.maxRoomsPerSocket) {
+      relay.metrics.refusedFrames.inc({ reason: 'too_many_rooms' });
+      log.warn({ room, open: open.size }, 'mux OPEN refused: too many rooms on this socket');
+      io.send(encodeClose(room, CloseCode.roomTooLarge, 'too many rooms on this socket'));
+      return;
+    }
     const authorize = relay.hooks.authorizeRoom;
     if (authorize && !(await authorize(principal, room))) {
       log.warn({ room }, 'mux OPEN forbidden');

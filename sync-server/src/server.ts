@@ -125,7 +125,10 @@ export async function startRelay(
       const who = principal;
       const remote = req.socket.remoteAddress ?? '';
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, who, cid, pathname, remote));
-    })();
+    })().catch((err: unknown) => {
+      log.error({ cid, err }, 'upgrade failed');
+      socket.destroy();
+    });
   });
 
   /** A new socket. Kept out of the upgrade handler's scope so no closure retains the request. */
@@ -176,7 +179,15 @@ export async function startRelay(
     const early: Buffer[] = [];
     const hold = (data: Buffer) => early.push(data);
     ws.on('message', hold);
-    if (hooks.authorizeRoom && !(await hooks.authorizeRoom(principal, room))) {
+    let allowed: boolean;
+    try {
+      allowed = hooks.authorizeRoom ? await hooks.authorizeRoom(principal, room) : true;
+    } catch (err) {
+      log.error({ err, room }, 'authorizeRoom hook failed; closing');
+      ws.close(CloseCode.internalError, 'authorization failed');
+      return;
+    }
+    if (!allowed) {
       log.warn({ room }, 'room forbidden');
       ws.close(CloseCode.forbidden, 'not allowed');
       return;

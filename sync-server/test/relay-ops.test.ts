@@ -74,6 +74,8 @@ describe('relay: operations and bad input', () => {
       '100',
       '--web',
       web,
+      '--max-rooms-per-socket',
+      '3',
     ]);
   });
 
@@ -178,6 +180,16 @@ describe('relay: operations and bad input', () => {
     );
     expect(frames[0]).toMatchObject({ kind: 'close', room: '../etc', code: 4400 });
     expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.close();
+  });
+
+  it('bounds the rooms one mux socket may hold (CLOSE 4413 past the limit)', async () => {
+    const ws = await raw(`${relay.url}/_mux`);
+    const frames: ReturnType<typeof decodeFrame>[] = [];
+    ws.on('message', (data: Buffer) => frames.push(decodeFrame(new Uint8Array(data))));
+    for (const room of ['conv/l1', 'conv/l2', 'conv/l3', 'conv/l4']) ws.send(encodeOpen(room));
+    await until(() => frames.some((f) => f.kind === 'close'), 'the refusal');
+    expect(frames.find((f) => f.kind === 'close')).toMatchObject({ room: 'conv/l4', code: 4413 });
     ws.close();
   });
 
