@@ -194,9 +194,15 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): Promise<
         links.attach(null);
       });
       // A crashed or killed renderer is logged and reloaded (its data is on disk in IndexedDB).
+      // At most 3 reloads a minute, so a renderer that crashes while loading cannot loop.
+      let crashes: number[] = [];
       mainWindow.webContents.on('render-process-gone', (_event, details) => {
         log.error(`renderer gone: ${details.reason} (exit ${details.exitCode})`);
-        if (details.reason !== 'clean-exit' && !mainWindow.isDestroyed()) mainWindow.reload();
+        if (details.reason === 'clean-exit' || mainWindow.isDestroyed()) return;
+        const now = Date.now();
+        crashes = [...crashes.filter((t) => now - t < 60_000), now];
+        if (crashes.length <= 3) mainWindow.reload();
+        else log.error('renderer keeps crashing: not reloading again');
       });
       mainWindow.webContents.on('did-finish-load', () => {
         links.attach((link: DeepLink) => mainWindow.webContents.send(IPC.deepLink, link));

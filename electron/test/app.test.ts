@@ -169,6 +169,10 @@ describe('startFerry', () => {
     win?.webContents.emit('render-process-gone', {}, { reason: 'oom', exitCode: 133 });
     expect(win?.reload).toHaveBeenCalledOnce();
     expect(opts.log.error).toHaveBeenCalledWith('renderer gone: oom (exit 133)');
+    for (let i = 0; i < 5; i++)
+      win?.webContents.emit('render-process-gone', {}, { reason: 'crashed', exitCode: 1 });
+    expect(win?.reload).toHaveBeenCalledTimes(3); // no crash loop
+    expect(opts.log.error).toHaveBeenCalledWith('renderer keeps crashing: not reloading again');
   });
 
   it('hardens every web contents that is created', async () => {
