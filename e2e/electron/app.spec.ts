@@ -45,6 +45,8 @@ test.beforeEach(async () => {
     env: env(),
   });
   page = await app.firstWindow();
+  // The window exists before main has loaded the app into it.
+  await page.waitForURL('app://ferry/index.html');
   await page.waitForLoadState('domcontentloaded');
 });
 
