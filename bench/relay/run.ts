@@ -65,7 +65,13 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const args = parseArgs(process.argv.slice(2));
+let args: Args;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(`bench/relay: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(2);
+}
 setServerNodeArgs(args.serverNodeArgs);
 const q = args.quick;
 const sizes = {
@@ -90,7 +96,10 @@ const sizes = {
 };
 
 const kinds = [reference, ferry].filter((k) => args.only === null || k.name === args.only);
-if (kinds.length === 0) throw new Error(`--only=${args.only}: no such server (ferry, reference)`);
+if (kinds.length === 0) {
+  console.error(`bench/relay: --only=${args.only}: no such server (ferry, reference)`);
+  process.exit(2);
+}
 
 interface Results {
   fanoutSmall?: FanoutResult;
