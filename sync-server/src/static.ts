@@ -28,7 +28,8 @@ export const CSP = [
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "font-src 'self'",
-  "connect-src 'self' ws: wss:",
+  // As the renderer's own meta CSP: the relay URL is the user's choice (DESIGN: Session.serverUrl).
+  "connect-src 'self' ws: wss: http: https:",
   "worker-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
