@@ -17,6 +17,10 @@ type FerryPage = Window & { ferry?: FerryDesktopApi; __links?: DeepLink[] };
 
 const binary = electronBinary();
 const skipReason = 'reason' in binary ? binary.reason : '';
+// The desktop workflow sets this, so a runner without the binary fails instead of skipping.
+if (skipReason && process.env['FERRY_REQUIRE_ELECTRON'] === '1') {
+  throw new Error(`FERRY_REQUIRE_ELECTRON=1 but ${skipReason}`);
+}
 if (skipReason) console.log(`electron e2e skipped: ${skipReason}`);
 test.skip(skipReason !== '', skipReason);
 
