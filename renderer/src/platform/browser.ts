@@ -32,6 +32,7 @@ function readSettings(storage: Storage): DesktopSettings {
       startHidden: typeof p.startHidden === 'boolean' ? p.startHidden : false,
       minimizeToTray: typeof p.minimizeToTray === 'boolean' ? p.minimizeToTray : true,
       updates: typeof p.updates === 'boolean' ? p.updates : true,
+      ...(typeof p.spellcheck === 'boolean' ? { spellcheck: p.spellcheck } : {}),
       spellcheckLanguages: Array.isArray(p.spellcheckLanguages)
         ? p.spellcheckLanguages.filter((l): l is string => typeof l === 'string')
         : [],

@@ -117,6 +117,11 @@ try {
     await page.screenshot({ path: `${out}/offline-editing-${scheme}.png` });
     await page.keyboard.press('Escape');
 
+    await page.getByTestId('settings-button').click();
+    await page.getByTestId('settings-dialog').getByText('Account').waitFor();
+    if (scheme === 'light') await page.screenshot({ path: `${out}/settings-${scheme}.png` });
+    await page.keyboard.press('Escape');
+
     await page.evaluate(() => {
       window.__ferryFake.setConnection('online');
       window.__ferryFake.setCatchUp(7, 12);
