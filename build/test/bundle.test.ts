@@ -1,7 +1,8 @@
 // The esbuild bundles themselves (what ships in the asar), run under Node with a stand-in
 // `electron` module: everything they need is inside them, and they start the way app.ts says.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,18 @@ function run(file: string, env: Record<string, string>, args: string[] = []) {
     exposed: { key: string; members: string[]; kind: string; version: string } | null;
   };
 }
+
+it('main.cjs needs only Node built-ins and electron (electron-log and electron-updater are inside)', async () => {
+  const main = await readFile(path.join(out, 'main.cjs'), 'utf8');
+  const required = new Set([...main.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] ?? ''));
+  const allowed = new Set([
+    'electron',
+    ...builtinModules,
+    ...builtinModules.map((m) => `node:${m}`),
+  ]);
+  expect([...required].filter((r) => !allowed.has(r))).toEqual([]);
+  expect(main).toContain('GenericProvider');
+});
 
 it('main.cjs: a second instance registers app:// and quits at the lock', () => {
   const { calls } = run('main.cjs', { FAKE_ELECTRON_LOCK: '0' });
