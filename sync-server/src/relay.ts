@@ -67,6 +67,8 @@ export class Room {
   idleTimer: NodeJS.Timeout | null = null;
   awarenessTimer: NodeJS.Timeout | null = null;
   readonly dirtyAwareness = new Set<number>();
+  /** New subscriptions that get every awareness state with the next batch. */
+  readonly awarenessGreet = new Set<RoomConn>();
   destroyed = false;
 
   constructor(readonly name: string) {
@@ -140,8 +142,12 @@ export class Relay {
       room.whenDurable(() => {
         if (!room.conns.has(conn)) return;
         conn.send(syncStep1(room.doc));
-        const states = [...room.awareness.getStates().keys()];
-        if (states.length > 0) conn.send(awarenessMessage(room.awareness, states));
+        // Everyone's awareness comes with the next batch: one encoding for all who joined in
+        // the window, instead of one full encoding per join (N² during a join storm).
+        if (room.awareness.getStates().size > 0) {
+          room.awarenessGreet.add(conn);
+          this.scheduleAwareness(room);
+        }
       });
     };
     if (room.loaded) greet();
@@ -154,6 +160,7 @@ export class Relay {
     const state = room.conns.get(conn);
     if (!state) return;
     room.conns.delete(conn);
+    room.awarenessGreet.delete(conn);
     if (state.ackTimer) clearTimeout(state.ackTimer);
     const ids = state.awareness;
     this.metrics.roomConnections.dec();
@@ -442,10 +449,18 @@ export class Relay {
     if (room.awarenessTimer || room.destroyed) return;
     room.awarenessTimer = setTimeout(() => {
       room.awarenessTimer = null;
-      if (room.destroyed || room.dirtyAwareness.size === 0) return;
+      if (room.destroyed) return;
+      const greet = new Set(room.awarenessGreet);
+      room.awarenessGreet.clear();
+      const all = [...room.awareness.getStates().keys()];
+      if (greet.size > 0 && all.length > 0) {
+        const full = awarenessMessage(room.awareness, all);
+        for (const c of greet) if (room.conns.has(c)) c.send(full);
+      }
+      if (room.dirtyAwareness.size === 0) return;
       const message = awarenessMessage(room.awareness, [...room.dirtyAwareness]);
       room.dirtyAwareness.clear();
-      for (const c of room.conns.keys()) c.send(message);
+      for (const c of room.conns.keys()) if (!greet.has(c)) c.send(message);
     }, this.config.awarenessBatchMs);
   }
 
