@@ -37,7 +37,10 @@ const coreRule = {
 const rendererRule = {
   paths: [
     ...nodeBuiltins.map((name) => ({ name, message: 'renderer/ runs in a browser: no Node.' })),
-    { name: 'electron', message: 'renderer/ reaches Electron only through window.ferry (preload).' },
+    {
+      name: 'electron',
+      message: 'renderer/ reaches Electron only through window.ferry (preload).',
+    },
   ],
   patterns: [into('sync-server'), into('electron'), into('e2e'), into('bench')],
 };

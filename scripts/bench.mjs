@@ -3,7 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-const scripts = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts;
+const scripts = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).scripts;
 const benches = Object.keys(scripts).filter((name) => name.startsWith('bench:'));
 if (benches.length === 0) {
   console.error('No bench:* scripts in package.json.');
