@@ -16,6 +16,9 @@ export interface ConversationViewExt extends ConversationView {
   error?: string;
 }
 
+const refusal = (room: string, r: { code: number; reason: string }) =>
+  `The relay refused "${room}" (${r.code}${r.reason ? `: ${r.reason}` : ''}); local changes are kept.`;
+
 export class ConversationImpl implements ConversationStore {
   private meta: OpenDoc | null = null;
   private readonly pages = new Map<number, OpenDoc>();
@@ -262,10 +265,12 @@ export class ConversationImpl implements ConversationStore {
     for (const period of periods) {
       const p = this.pages.get(period) as OpenDoc;
       if (p.error) errors.push(p.error.message);
+      if (p.refused) errors.push(refusal(p.room, p.refused));
       for (const v of this.pageViews(period, p)) messages.push(v);
     }
     const m = this.meta;
     if (m?.error) errors.unshift(m.error.message);
+    if (m?.refused) errors.unshift(refusal(m.room, m.refused));
     const info = m?.isLoaded ? meta.readInfo(m.doc) : null;
     const oldest = this.oldestLoaded();
     const view: ConversationViewExt = {

@@ -50,14 +50,17 @@ export class OpenDoc {
     return () => this.listeners.delete(listener);
   }
 
+  /** The relay closed this room for good (e.g. 4403 not allowed); the provider stopped. */
+  refused: { code: number; reason: string } | null = null;
+
   emitState(): void {
     for (const l of [...this.listeners]) l();
-    if (this.synced) this.syncWaiters.splice(0).forEach((w) => w());
+    if (this.synced || this.refused) this.syncWaiters.splice(0).forEach((w) => w());
   }
 
-  /** Resolves once the relay answered our first sync after connecting. */
+  /** Resolves once the relay answered our first sync after connecting (or refused the room). */
   whenSynced(): Promise<void> {
-    if (this.synced) return Promise.resolve();
+    if (this.synced || this.refused) return Promise.resolve();
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
@@ -234,6 +237,11 @@ export class DocHost {
     provider.on('status', ({ status }) => {
       od.providerStatus =
         status === 'connected' ? 'online' : status === 'connecting' ? 'connecting' : 'offline';
+      this.emit();
+    });
+    provider.on('closed', (event: { code: number; reason: string }) => {
+      od.refused = { code: event.code, reason: event.reason };
+      od.emitState();
       this.emit();
     });
     provider.on('sync', (synced: boolean) => {

@@ -67,14 +67,14 @@ describe('sync through the relay', () => {
     const devA = new Device('Ada', relay.url);
     const devB = new Device('Bo', relay.url);
     const a = await devA.start();
-    const b = await devB.start();
+    let b = await devB.start();
     const id = await a.createConversation('Ship');
     const ca = a.open(id);
     await ca.loadRecent();
     const first = await ca.send('before the storm');
     await a.whenSettled();
     await listWhere(b, (l) => l.some((c) => c.id === id));
-    const cb = b.open(id);
+    let cb = b.open(id);
     await cb.loadRecent();
     await viewWhere(cb, (v) => v.messages.length === 1);
 
@@ -88,6 +88,16 @@ describe('sync through the relay', () => {
     await ca.edit(first.id, 'before the storm (edited offline)');
     await ca.remove(a1.id);
     await cb.send('B offline');
+    // B reloads while the relay is down: all its history comes from disk.
+    cb.close();
+    await b.close();
+    b = await devB.start();
+    cb = b.open(id);
+    await cb.loadRecent();
+    expect(texts(await viewWhere(cb, (v) => v.messages.length === 2))).toEqual([
+      'before the storm',
+      'B offline',
+    ]);
     expect(a1.writtenOffline).toBe(true);
     let pendingA = 0;
     a.sync((s) => (pendingA = s.pending))();
