@@ -4,9 +4,10 @@
 //
 //   npx tsx bench/client/run.ts            # 500 conversations, 200k messages (one with 100k)
 //   MESSAGES=20000 BIG=10000 CONVS=100 RESTARTS=10 npx tsx bench/client/run.ts   # quick
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -23,6 +24,8 @@ const CONVS = env('CONVS', 500);
 const RESTARTS = env('RESTARTS', 100);
 // The plain design takes ~6 s per restart here (it opens every doc): 20 by default.
 const PLAIN_RESTARTS = env('PLAIN_RESTARTS', Math.min(RESTARTS, 20));
+/** Cold starts (browser restarts) measured per design; the table shows the median. */
+const COLD = env('COLD', 3);
 const TIMEOUT = 20 * 60_000;
 
 const ARGS = [
@@ -69,6 +72,23 @@ function serve(root: string): Promise<{ server: Server; url: string }> {
 
 type Result = Record<string, number> & { error?: string };
 
+function chromiumVersion(): string {
+  try {
+    return execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return '/usr/bin/chromium';
+  }
+}
+
+function median(results: Result[]): Result {
+  const out: Result = {};
+  for (const key of Object.keys(results[0] ?? {})) {
+    const v = results.map((r) => r[key] as number).sort((a, b) => a - b);
+    out[key] = v[Math.floor(v.length / 2)] as number;
+  }
+  return out;
+}
+
 async function run(ctx: BrowserContext, url: string): Promise<Result> {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   await page.goto(url);
@@ -114,11 +134,16 @@ async function bench(
     const seed = await run(ctx, `${base}?${q}&mode=seed`);
     await ctx.close();
     console.error(`${design}: seeded in ${((seed.seedMs ?? 0) / 1000).toFixed(1)} s`);
-    // Browser restart (same profile): the cold start.
-    ctx = await launch(profile);
-    const m = await run(ctx, `${base}?${q}&mode=measure`);
-    console.error(`${design}: ${JSON.stringify(m)}`);
-    await ctx.close();
+    // Browser restart (same profile): the cold start, COLD times; the median of each figure.
+    const colds: Result[] = [];
+    for (let i = 0; i < COLD; i++) {
+      ctx = await launch(profile);
+      const r = await run(ctx, `${base}?${q}&mode=measure`);
+      console.error(`${design}: ${JSON.stringify(r)}`);
+      colds.push(r);
+      await ctx.close();
+    }
+    const m = median(colds);
     ctx = await launch(profile);
     const size = await run(ctx, `${base}?${q}&mode=size`);
     const t0 = Date.now();
@@ -225,7 +250,12 @@ async function main(): Promise<void> {
     const w = [46, 14, 14, 11];
     const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i] ?? 10)).join(' | ');
     console.log(
-      `Client benchmark: ${CONVS} conversations, ${MESSAGES} messages (one with ${BIG}); Chromium ${chromium.name()} at /usr/bin/chromium`,
+      `Load average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (${cpus().length} cores)`,
+    );
+    console.log(
+      `Client benchmark: ${CONVS} conversations, ${MESSAGES} messages (one with ${BIG}); ${chromiumVersion()}; cold-start figures: median of ${COLD} browser restarts`,
     );
     console.log(line(['metric', 'ferry', 'plain (y-idb)', 'target']));
     console.log(line(w.map((n) => '-'.repeat(n))));
