@@ -103,6 +103,14 @@ try {
     const inComposer = await page.evaluate(() => document.activeElement?.dataset.testid);
     if (inComposer !== 'composer') problems.push(`[${scheme}] Escape left focus on ${inComposer}`);
 
+    // A failed write keeps the text in the composer and says why.
+    await page.getByTestId('composer').fill('This one will not be saved #fail');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('composer-error').waitFor();
+    const kept = await page.getByTestId('composer').inputValue();
+    if (kept !== 'This one will not be saved #fail')
+      problems.push(`[${scheme}] lost text: ${kept}`);
+
     await page.getByTestId('composer').fill('Draft about the sensor swap');
     await page.keyboard.press('Control+k');
     await page.getByTestId('quick-switcher-input').fill('re');

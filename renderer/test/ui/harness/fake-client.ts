@@ -228,6 +228,8 @@ export class FakeClient implements FerryClient {
         return true;
       },
       send: async (text: string) => {
+        // Lets the UI check show what a failed write does (the composer keeps the text).
+        if (text.includes('#fail')) throw new Error('The disk is full: the message was not saved.');
         const at = Date.now();
         const m: MessageView = {
           id: id(at),
