@@ -17,6 +17,7 @@ export interface RelayConfig {
   awarenessBatchMs: number;
   ackIntervalMs: number;
   maxRoomsPerSocket: number;
+  pingIntervalMs: number;
   compactAfter: number;
   drainTimeoutMs: number;
   logLevel: string;
@@ -78,6 +79,13 @@ export const OPTIONS: Option[] = [
     kind: 'int',
     min: 0,
     help: 'collect awareness changes this long before fanning them out (default 50)',
+  },
+  {
+    key: 'pingIntervalMs',
+    flag: 'ping-interval-ms',
+    kind: 'int',
+    min: 0,
+    help: 'ping every socket this often; one that missed the last pong is dropped (default 30000, 0 = off)',
   },
   {
     key: 'maxRoomsPerSocket',
@@ -145,6 +153,7 @@ export function defaults(): RelayConfig {
     awarenessBatchMs: 50,
     ackIntervalMs: 20,
     maxRoomsPerSocket: 5000,
+    pingIntervalMs: 30_000,
     compactAfter: 500,
     drainTimeoutMs: 5000,
     logLevel: 'info',

@@ -131,6 +131,26 @@ export async function startRelay(
     });
   });
 
+  // Keepalive: a socket that has not answered the previous ping (a vanished laptop, a dead NAT
+  // entry) is dropped, so its rooms can unload. Browsers answer pings by themselves.
+  const alive = new WeakMap<WebSocket, boolean>();
+  const pinger =
+    config.pingIntervalMs > 0
+      ? setInterval(() => {
+          for (const ws of wss.clients) {
+            if (alive.get(ws) === false) {
+              metrics.refusedFrames.inc({ reason: 'no_pong' });
+              log.info('socket did not answer the keepalive ping; dropping it');
+              ws.terminate();
+              continue;
+            }
+            alive.set(ws, false);
+            ws.ping();
+          }
+        }, config.pingIntervalMs)
+      : null;
+  pinger?.unref();
+
   /** A new socket. Kept out of the upgrade handler's scope so no closure retains the request. */
   const accept = (ws: WebSocket, who: Principal, cid: string, pathname: string, remote: string) => {
     const endpoint = pathname === MUX_PATH ? 'mux' : 'plain';
@@ -142,6 +162,8 @@ export async function startRelay(
       metrics.refusedFrames.inc({ reason: tooLarge ? 'too_large' : 'ws_error' });
       clog.warn({ code: error.code, reason: error.message }, 'refused frame; closing');
     });
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
     ws.on('close', (code, reason) => {
       metrics.connections.dec({ endpoint });
       clog.info({ code, reason: reason.toString() }, 'disconnected');
@@ -244,6 +266,7 @@ export async function startRelay(
   const drain = () => {
     drained ??= (async () => {
       draining = true;
+      if (pinger) clearInterval(pinger);
       log.info({ sockets: wss.clients.size }, 'draining: refusing new connections');
       server.close();
       relay.flush();

@@ -149,6 +149,19 @@ describe('relay: failures and operations', () => {
     expect(cli(['restore', path.join(data, 'nope.db'), '--data', data]).status).not.toBe(0);
   });
 
+  it('drops a socket that does not answer keepalive pings, keeps one that does', async () => {
+    const relay = await start(dir(), ['--ping-interval-ms', '100']);
+    const silent = new WebSocket(`${relay.url}/conv/ping`, { autoPong: false });
+    const silentClosed = new Promise<number>((resolve) => silent.once('close', (c) => resolve(c)));
+    const answering = new WebSocket(`${relay.url}/conv/ping`);
+    let pings = 0;
+    answering.on('ping', () => pings++);
+    expect(await silentClosed).toBe(1006);
+    expect(pings).toBeGreaterThan(0);
+    expect(answering.readyState).toBe(WebSocket.OPEN);
+    answering.close();
+  });
+
   it('serves wss and https with --tls-cert/--tls-key', async () => {
     const data = dir();
     const cert = path.join(data, 'cert.pem');
