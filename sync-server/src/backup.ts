@@ -2,10 +2,9 @@
 // is consistent while the relay keeps writing (WAL). Restore needs the relay stopped, and keeps
 // the database it replaces next to it, so a wrong restore loses nothing either.
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { PID_FILE } from './server';
-import { DB_FILE } from './store';
+import { DB_FILE, relayRunning } from './store';
 
 export interface BackupSummary {
   file: string;
@@ -51,19 +50,6 @@ export async function backup(dataDir: string, target: string): Promise<BackupSum
     db.close();
   }
   return summarize(target);
-}
-
-function relayRunning(dataDir: string): number | null {
-  const pidFile = path.join(dataDir, PID_FILE);
-  if (!existsSync(pidFile)) return null;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
 }
 
 export async function restore(

@@ -15,9 +15,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { handleMux, type SocketIO } from './mux';
 import { FrameError, Relay, type RoomConn } from './relay';
 import { securityHeaders, serveStatic } from './static';
-import { Store } from './store';
-
-export const PID_FILE = 'relay.pid';
+import { PID_FILE, Store, relayRunning } from './store';
 
 export interface RunningRelay {
   url: string;
@@ -33,6 +31,11 @@ export async function startRelay(
   log: Logger,
   hooks: RelayHooks = {},
 ): Promise<RunningRelay> {
+  const other = relayRunning(config.data);
+  if (other !== null) {
+    // Two relays on one database would each hold their own copy of a room in memory.
+    throw new Error(`another relay (pid ${other}) is serving ${config.data}; stop it first`);
+  }
   const store = new Store(config.data, { maxPages: config.debugDbMaxPages });
   const metrics = createMetrics();
   const relay = new Relay(config, store, log, metrics, hooks);

@@ -1,11 +1,27 @@
 // Durable storage: one SQLite file (better-sqlite3, WAL, synchronous=FULL), an append-only
 // update log per room and one snapshot per room that compaction folds the log into.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as Y from 'yjs';
 
 export const DB_FILE = 'ferry.db';
+/** Written by a serving relay into its data directory; removed when it drains. */
+export const PID_FILE = 'relay.pid';
+
+/** The pid of a live relay serving `dataDir`, or null. */
+export function relayRunning(dataDir: string): number | null {
+  const pidFile = path.join(dataDir, PID_FILE);
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
 
 /** Ordered, append-only. Never edit a shipped migration; add a new one. */
 const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [

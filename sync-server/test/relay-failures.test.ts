@@ -133,6 +133,10 @@ describe('relay: failures and operations', () => {
     a.doc.getMap('m').set('after', 'backup');
     await until(() => stored(a), 'ack');
 
+    const second = cli(['--port', '0', '--data', data]);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/another relay \(pid \d+\) is serving/);
+
     const refused = cli(['restore', file, '--data', data]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/is running/);
