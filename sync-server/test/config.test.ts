@@ -1,9 +1,10 @@
 // Configuration: flags over environment over config file, one clear error per wrong value.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, helpText, OPTIONS, parseArgs } from '../src/config';
-import { removeDir, tempDir } from './helpers';
+import { removeDir, repoRoot, tempDir } from './helpers';
 
 const dir = tempDir('ferry-config-test-');
 afterAll(() => removeDir(dir));
@@ -44,5 +45,15 @@ describe('config', () => {
     const help = helpText();
     for (const o of OPTIONS) expect(help).toContain(`--${o.flag}`);
     expect(parseArgs(['--help'], {}).command).toBe('help');
+  });
+
+  it('the ferry-relay bin prints help, and exits 2 with the reasons on a bad value', () => {
+    const bin = path.join(repoRoot, 'sync-server/bin/ferry-relay.js');
+    const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--room-idle-ms');
+    const bad = spawnSync(process.execPath, [bin, '--port', 'x'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--port: "x" is not an integer/);
   });
 });
