@@ -208,4 +208,31 @@ describe('MuxConnection', () => {
     ]);
     mux.destroy();
   });
+
+  it('probes a silent socket with query-awareness, then reconnects when the relay stays silent', async () => {
+    FakeSocket.all = [];
+    const mux = new MuxConnection('ws://r/_mux', {
+      WebSocket: FakeSocket,
+      random: () => 0,
+      minBackoffMs: 1,
+      keepaliveMs: 20,
+    });
+    const V = mux.WebSocketPolyfill;
+    const a = new V(`${mux.url}/conv/a`);
+    const codes: number[] = [];
+    a.onclose = (e) => codes.push(e.code);
+    await tick();
+    const first = FakeSocket.all[0]!;
+    first.open();
+    await wait(30);
+    expect(first.sent.map(decodeFrame)).toContainEqual({
+      kind: 'data',
+      room: 'conv/a',
+      message: new Uint8Array([3]),
+    });
+    await wait(40);
+    expect(codes).toEqual([1006]);
+    expect(FakeSocket.all.length).toBeGreaterThan(1);
+    mux.destroy();
+  });
 });

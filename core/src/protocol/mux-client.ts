@@ -6,7 +6,7 @@
 //   new WebsocketProvider(mux.url, 'conv/<id>', doc, { WebSocketPolyfill: mux.WebSocketPolyfill });
 //
 // core has no DOM: the real WebSocket constructor is injected (the browser's, or `ws` in Node).
-import { CloseCode } from './messages';
+import { CloseCode, MessageType } from './messages';
 import { decodeFrame, encodeClose, encodeData, encodeOpen } from './mux-frames';
 import { roomNameError } from './rooms';
 
@@ -37,6 +37,13 @@ export interface MuxOptions {
   random?: () => number;
   /** Start connecting at once (default true); else call goOnline(). */
   connect?: boolean;
+  /**
+   * After this long without a frame the mux asks the relay for a room's awareness (an ordinary
+   * query-awareness message); after twice as long it declares the socket dead and reconnects.
+   * Catches half-open sockets (sleep, NAT loss) that providers' own watchdogs cannot, since
+   * they only see virtual sockets. Default 15000; 0 turns it off.
+   */
+  keepaliveMs?: number;
 }
 
 interface Timers {
@@ -84,6 +91,8 @@ export class MuxConnection {
   private offline = false;
   private destroyed = false;
   private _status: MuxStatus = 'disconnected';
+  private lastFrameAt = 0;
+  private keepaliveTimer: unknown = null;
 
   constructor(url: string, options: MuxOptions) {
     this.fullUrl = url;
@@ -93,6 +102,7 @@ export class MuxConnection {
       minBackoffMs: options.minBackoffMs ?? 250,
       maxBackoffMs: options.maxBackoffMs ?? 10_000,
       random: options.random ?? Math.random,
+      keepaliveMs: options.keepaliveMs ?? 15_000,
     };
     this.WebSocketPolyfill = makeVirtualClass(this);
     if (options.connect === false) {
@@ -218,12 +228,15 @@ export class MuxConnection {
     this.socket = socket;
     socket.onopen = () => {
       if (this.socket !== socket) return;
+      this.lastFrameAt = Date.now();
+      this.scheduleKeepalive(socket);
       this.setStatus('connected');
       for (const v of this.rooms.values()) if (v.readyState === CONNECTING) this.openRoom(v);
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
       this.attempts = 0;
+      this.lastFrameAt = Date.now();
       this.onFrame(event.data);
     };
     socket.onerror = () => {};
@@ -256,6 +269,8 @@ export class MuxConnection {
   /** The real socket is gone: open rooms close (their providers retry), waiting ones keep waiting. */
   private lose(socket: WebSocketLike, event: CloseInit): void {
     this.socket = null;
+    if (this.keepaliveTimer !== null) timers.clearTimeout(this.keepaliveTimer);
+    this.keepaliveTimer = null;
     socket.onopen = socket.onmessage = socket.onclose = null;
     socket.onerror = () => {};
     if (socket.readyState === CONNECTING || socket.readyState === OPEN) socket.close();
@@ -267,6 +282,25 @@ export class MuxConnection {
     }
     if (this.offline || this.destroyed) this.setStatus('offline');
     else this.scheduleReconnect();
+  }
+
+  private scheduleKeepalive(socket: WebSocketLike): void {
+    const period = this.options.keepaliveMs;
+    if (period <= 0) return;
+    this.keepaliveTimer = timers.setTimeout(() => {
+      this.keepaliveTimer = null;
+      if (this.socket !== socket) return;
+      const silent = Date.now() - this.lastFrameAt;
+      const probe = [...this.rooms.values()].find((v) => v.readyState === OPEN);
+      if (probe && silent >= 2 * period) {
+        this.lose(socket, { code: 1006, reason: 'relay silent; reconnecting' });
+        return;
+      }
+      if (probe && silent >= period) {
+        socket.send(encodeData(probe.room, new Uint8Array([MessageType.queryAwareness])));
+      }
+      this.scheduleKeepalive(socket);
+    }, period / 2);
   }
 
   private scheduleReconnect(): void {
