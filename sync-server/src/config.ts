@@ -106,7 +106,7 @@ export const OPTIONS: Option[] = [
     flag: 'compact-after',
     kind: 'int',
     min: 1,
-    help: 'compact a room once its log holds this many updates (default 500)',
+    help: 'compact a room whose log holds this many updates, after a quiet second (default 500)',
   },
   {
     key: 'drainTimeoutMs',

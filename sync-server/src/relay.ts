@@ -64,6 +64,9 @@ export class Room {
   pending: PendingWrite[] = [];
   afterFlush: Array<() => void> = [];
   logCount = 0;
+  logBytes = 0;
+  snapshotBytes = 0;
+  compactTimer: NodeJS.Timeout | null = null;
   idleTimer: NodeJS.Timeout | null = null;
   awarenessTimer: NodeJS.Timeout | null = null;
   readonly dirtyAwareness = new Set<number>();
@@ -321,6 +324,8 @@ export class Relay {
         LOAD,
       );
       room.logCount = stored.logCount;
+      room.logBytes = stored.logBytes;
+      room.snapshotBytes = stored.snapshotBytes;
     } catch (error) {
       this.log.error({ room: room.name, err: error }, 'room failed to load; closing its clients');
       this.drop(room, CloseCode.unavailable, 'room failed to load');
@@ -365,12 +370,13 @@ export class Relay {
       const writes = room.pending;
       room.pending = [];
       room.logCount += writes.length;
+      room.logBytes += writes.reduce((n, w) => n + w.update.byteLength, 0);
       this.forward(room, writes);
       const writers = new Set<RoomConn>();
       for (const w of writes) if (w.origin && room.conns.has(w.origin)) writers.add(w.origin);
       for (const c of writers) this.ack(room, c);
       for (const fn of room.afterFlush.splice(0)) fn();
-      if (room.logCount >= this.config.compactAfter) this.compact(room);
+      this.maybeCompact(room);
     }
   }
 
@@ -430,11 +436,34 @@ export class Relay {
     for (const room of rooms) this.drop(room, CloseCode.storageFailed, 'relay storage failed');
   }
 
+  /**
+   * Compaction merges the whole room, so it waits for a quiet second (an active room keeps
+   * appending, cheaply); a room that never pauses is compacted once its log outweighs its
+   * snapshot and is 20 times the threshold, which keeps the total merge work linear.
+   */
+  private maybeCompact(room: Room): void {
+    const threshold = this.config.compactAfter;
+    if (room.logCount < threshold) return;
+    if (room.logCount >= threshold * 20 && room.logBytes >= room.snapshotBytes) {
+      this.compact(room);
+      return;
+    }
+    if (room.compactTimer) clearTimeout(room.compactTimer);
+    room.compactTimer = setTimeout(() => {
+      room.compactTimer = null;
+      if (!room.destroyed && room.logCount >= threshold) this.compact(room);
+    }, 1000);
+  }
+
   compact(room: Room): void {
+    if (room.compactTimer) clearTimeout(room.compactTimer);
+    room.compactTimer = null;
     const started = performance.now();
     try {
       const result = this.store.compact(room.name);
       room.logCount = 0;
+      room.logBytes = 0;
+      room.snapshotBytes = result.bytesAfter || room.snapshotBytes;
       this.metrics.compactions.inc();
       this.metrics.storeLatency.observe({ op: 'compact' }, (performance.now() - started) / 1000);
       this.log.debug({ room: room.name, ...result }, 'room compacted');
@@ -497,6 +526,7 @@ export class Relay {
     room.destroyed = true;
     if (room.idleTimer) clearTimeout(room.idleTimer);
     if (room.awarenessTimer) clearTimeout(room.awarenessTimer);
+    if (room.compactTimer) clearTimeout(room.compactTimer);
     this.dirtyRooms.delete(room);
     room.pending = [];
     room.afterFlush = [];

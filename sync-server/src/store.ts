@@ -52,6 +52,8 @@ export interface StoredRoom {
   updates: Uint8Array[];
   /** Number of log entries after the snapshot. */
   logCount: number;
+  logBytes: number;
+  snapshotBytes: number;
 }
 
 export interface AppendEntry {
@@ -144,7 +146,12 @@ export class Store {
   load(room: string): StoredRoom {
     const snapshot = this.selectSnapshot.get(room)?.snapshot ?? null;
     const log = this.selectLog.all(room).map((r) => r.data);
-    return { updates: snapshot ? [snapshot, ...log] : log, logCount: log.length };
+    return {
+      updates: snapshot ? [snapshot, ...log] : log,
+      logCount: log.length,
+      logBytes: log.reduce((n, u) => n + u.byteLength, 0),
+      snapshotBytes: snapshot?.byteLength ?? 0,
+    };
   }
 
   /** Commits all entries in one transaction (one fsync) or none of them; throws on failure. */
