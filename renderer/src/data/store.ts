@@ -101,6 +101,11 @@ function done(tx: IDBTransaction): Promise<void> {
   });
 }
 
+function commitNow(tx: IDBTransaction): void {
+  // `commit()` is in every current browser; fake-indexeddb and old engines autocommit.
+  if (typeof tx.commit === 'function') tx.commit();
+}
+
 /** Creates and migrates object stores, one step per IndexedDB version. */
 function upgrade(db: IDBDatabase, oldVersion: number): void {
   if (oldVersion < 1) {
@@ -215,11 +220,18 @@ export class LocalStore {
    * order is the order on disk. Resolves when the transaction completed (the update is on disk).
    * `record`, when given, is written in the same transaction.
    */
-  append(doc: string, data: Uint8Array, record?: DocRecord): Promise<void> {
+  append(doc: string, data: Uint8Array, record?: DocRecord, strict = record !== undefined): Promise<void> {
     const seq = this.takeSeq(doc);
-    const tx = this.db.transaction([UPDATES, META], 'readwrite');
+    // Local writes (they carry a record) are `strict`: complete means flushed to disk, which is
+    // what `send()` promises. Updates from the relay can be fetched again: `relaxed`.
+    const tx = this.db.transaction([UPDATES, META], 'readwrite', {
+      durability: strict ? 'strict' : 'relaxed',
+    });
     tx.objectStore(UPDATES).put({ doc, seq, data } satisfies UpdateRow);
     if (record) tx.objectStore(META).put(record, `doc:${doc}`);
+    // Commit now rather than when the task ends: a window closed right after sending has
+    // already handed the transaction over to be committed.
+    commitNow(tx);
     return this.track(done(tx));
   }
 
@@ -238,6 +250,7 @@ export class LocalStore {
       const updates = tx.objectStore(UPDATES);
       updates.delete(IDBKeyRange.bound([doc, -Infinity], [doc, seq], false, true));
       updates.put(z ? { doc, seq, data, z: 1 } : { doc, seq, data });
+      commitNow(tx);
       return done(tx);
     };
     if (!hasCodec()) return this.track(write(snapshot, false));
@@ -280,6 +293,7 @@ export class LocalStore {
   putMeta(key: string, value: unknown): Promise<void> {
     const tx = this.db.transaction([META], 'readwrite');
     tx.objectStore(META).put(value, key);
+    commitNow(tx);
     return this.track(done(tx));
   }
 
@@ -295,6 +309,7 @@ export class LocalStore {
     const tx = this.db.transaction([SUMMARIES], 'readwrite');
     const store = tx.objectStore(SUMMARIES);
     for (const s of list) store.put(s);
+    commitNow(tx);
     return this.track(done(tx));
   }
 
@@ -308,6 +323,7 @@ export class LocalStore {
     const tx = this.db.transaction([DRAFTS], 'readwrite');
     if (text === '') tx.objectStore(DRAFTS).delete(id);
     else tx.objectStore(DRAFTS).put({ id, text, at: Date.now() });
+    commitNow(tx);
     return this.track(done(tx));
   }
 
