@@ -2,7 +2,8 @@
 // run, same client load. Prints a comparison table and writes the raw figures as JSON to
 // bench/.results/. Loopback only; every wait is bounded; stops by itself.
 //
-//   npx tsx bench/relay/run.ts [--quick] [--only=ferry|reference] [--scenario=fanout,idle,join]
+//   npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|reference]
+//                              [--scenario=fanout,idle,join]
 //                              [--server-node-args="--max-semi-space-size=1"]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 interface Args {
   quick: boolean;
+  rounds: number;
   serverNodeArgs: string[];
   only: string | null;
   scenarios: Set<string>;
@@ -40,6 +42,7 @@ const SCENARIOS = ['fanout', 'idle', 'join'];
 function parseArgs(argv: string[]): Args {
   const args: Args = {
     quick: false,
+    rounds: 1,
     serverNodeArgs: [],
     only: null,
     scenarios: new Set(SCENARIOS),
@@ -47,7 +50,12 @@ function parseArgs(argv: string[]): Args {
   for (const arg of argv) {
     if (arg === '--quick') args.quick = true;
     else if (arg.startsWith('--only=')) args.only = arg.slice('--only='.length);
-    else if (arg.startsWith('--server-node-args=')) {
+    else if (arg.startsWith('--rounds=')) {
+      args.rounds = Number(arg.slice('--rounds='.length));
+      if (!Number.isInteger(args.rounds) || args.rounds < 1 || args.rounds > 9) {
+        throw new Error(`--rounds must be a whole number from 1 to 9, not "${arg.slice(9)}"`);
+      }
+    } else if (arg.startsWith('--server-node-args=')) {
       args.serverNodeArgs = arg.slice('--server-node-args='.length).split(/\s+/).filter(Boolean);
     } else if (arg.startsWith('--scenario=')) {
       args.scenarios = new Set(arg.slice('--scenario='.length).split(','));
@@ -57,7 +65,7 @@ function parseArgs(argv: string[]): Args {
       }
     } else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: npx tsx bench/relay/run.ts [--quick] [--only=ferry|reference] [--scenario=fanout,idle,join] [--server-node-args="FLAGS"]',
+        'usage: npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|reference] [--scenario=fanout,idle,join] [--server-node-args="FLAGS"]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}" (try --help)`);
@@ -108,7 +116,8 @@ interface Results {
   join?: JoinResult;
   error?: string;
 }
-const results = new Map<string, Results>();
+/** Per server, one Results per round. */
+const results = new Map<string, Results[]>();
 const skipped = new Map<string, string>();
 
 /** Each scenario gets a fresh server, so memory and CPU figures start from the same point. */
@@ -121,43 +130,92 @@ async function withServer<T>(kind: ServerKind, run: (s: RunningServer) => Promis
   }
 }
 
-for (const kind of kinds) {
+const runnable = kinds.filter((kind) => {
   const why = kind.unavailable();
   if (why !== null) {
     skipped.set(kind.name, why);
     console.log(`-- ${kind.name}: skipped (${why})`);
-    continue;
   }
-  const r: Results = {};
-  results.set(kind.name, r);
-  // Wait out the server's room unload timer before reading memory after the closes.
-  const afterCloseWaitMs = kind.roomIdleMs > 0 ? kind.roomIdleMs + 2_000 : 0;
-  try {
-    if (args.scenarios.has('fanout')) {
-      console.log(`-- ${kind.name}: fan-out 10 rooms x 5 clients`);
+  return why === null;
+});
+for (const kind of runnable) results.set(kind.name, []);
+
+type Step = (kind: ServerKind, r: Results) => Promise<void>;
+const steps: [string, Step][] = [];
+if (args.scenarios.has('fanout')) {
+  steps.push([
+    'fan-out 10 rooms x 5 clients',
+    async (kind, r) => {
       r.fanoutSmall = await withServer(kind, (s) => fanout(s, sizes.fanoutSmall));
-      console.log(`-- ${kind.name}: fan-out 1 room x 50 clients`);
+    },
+  ]);
+  steps.push([
+    'fan-out 1 room x 50 clients',
+    async (kind, r) => {
       r.fanoutWide = await withServer(kind, (s) => fanout(s, sizes.fanoutWide));
-    }
-    if (args.scenarios.has('idle')) {
-      console.log(`-- ${kind.name}: idle memory, ${sizes.idle.rooms} rooms`);
+    },
+  ]);
+}
+if (args.scenarios.has('idle')) {
+  steps.push([
+    `idle memory, ${sizes.idle.rooms} rooms`,
+    async (kind, r) => {
+      // Wait out the server's room unload timer before reading memory after the closes.
+      const afterCloseWaitMs = kind.roomIdleMs > 0 ? kind.roomIdleMs + 2_000 : 0;
       r.idle = await withServer(kind, (s) => idleRooms(s, { ...sizes.idle, afterCloseWaitMs }));
-    }
-    if (args.scenarios.has('join')) {
-      console.log(`-- ${kind.name}: ${sizes.join.clients} clients join one room`);
+    },
+  ]);
+}
+if (args.scenarios.has('join')) {
+  steps.push([
+    `${sizes.join.clients} clients join one room`,
+    async (kind, r) => {
       r.join = await withServer(kind, (s) => joinOneRoom(s, sizes.join));
+    },
+  ]);
+}
+
+// Servers take turns scenario by scenario, first one then the other, in alternating order
+// from round to round, so a change in the machine's load hits both alike.
+for (let round = 0; round < args.rounds; round++) {
+  const perRound = new Map<string, Results>();
+  for (const kind of runnable) {
+    const r: Results = {};
+    perRound.set(kind.name, r);
+    results.get(kind.name)?.push(r);
+  }
+  for (const [label, step] of steps) {
+    const order = round % 2 === 0 ? runnable : [...runnable].reverse();
+    for (const kind of order) {
+      const r = perRound.get(kind.name) ?? {};
+      if (r.error !== undefined) continue;
+      console.log(`-- round ${round + 1}/${args.rounds}, ${kind.name}: ${label}`);
+      try {
+        await step(kind, r);
+      } catch (e) {
+        r.error = e instanceof Error ? e.message : String(e);
+        console.log(`-- ${kind.name}: failed: ${r.error}`);
+      }
     }
-  } catch (e) {
-    r.error = e instanceof Error ? e.message : String(e);
-    console.log(`-- ${kind.name}: failed: ${r.error}`);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 const names = [...results.keys()];
 const rows: string[][] = [];
+/** The median over rounds (NaN where a round has no figure). */
+function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] ?? NaN)
+    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
 const row = (label: string, value: (r: Results) => number | undefined, digits = 1): void => {
-  const values = names.map((n) => value(results.get(n) ?? {}) ?? Number.NaN);
+  const values = names.map((n) =>
+    median((results.get(n) ?? []).map((r) => value(r) ?? Number.NaN)),
+  );
   if (values.every((v) => Number.isNaN(v))) return; // scenario not run
   rows.push([label, ...values.map((v) => fmt(v, digits))]);
 };
@@ -209,7 +267,10 @@ row('join: RSS KB/connection (one room)', (r) => r.join && r.join.rssPerConnecti
 row('join: heap KB/connection (one room)', (r) => r.join && r.join.heapPerConnection / KB);
 
 console.log('');
-console.log(`Relay benchmark${q ? ' (--quick: smaller sizes)' : ''}, ${new Date().toISOString()}`);
+console.log(
+  `Relay benchmark${q ? ' (--quick: smaller sizes)' : ''}, ${new Date().toISOString()}` +
+    (args.rounds > 1 ? `, median of ${args.rounds} rounds` : ''),
+);
 console.log(
   `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
 );
@@ -220,7 +281,11 @@ if (args.serverNodeArgs.length > 0) {
 for (const [name, why] of skipped) console.log(`  ${name}: skipped, ${why}`);
 console.log('');
 console.log(table(['figure', ...names], rows));
-for (const [name, r] of results) if (r.error) console.log(`\n${name} failed: ${r.error}`);
+for (const [name, rounds] of results) {
+  rounds.forEach((r, i) => {
+    if (r.error) console.log(`\n${name} failed in round ${i + 1}: ${r.error}`);
+  });
+}
 
 const outDir = path.join(repoRoot, 'bench/.results');
 mkdirSync(outDir, { recursive: true });
@@ -240,5 +305,5 @@ writeFileSync(
   ),
 );
 console.log(`\nraw figures: ${path.relative(repoRoot, outFile)}`);
-const failed = [...results.values()].some((r) => r.error !== undefined);
+const failed = [...results.values()].some((rounds) => rounds.some((r) => r.error));
 process.exit(failed ? 1 : 0);
