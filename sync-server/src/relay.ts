@@ -94,6 +94,24 @@ function syncStep1(doc: Y.Doc): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
+/**
+ * The room's state as an update, without what Yjs holds as pending (updates whose dependencies
+ * are missing): those are not stored yet, and only stored state may leave the relay.
+ */
+function storedStateAsUpdate(doc: Y.Doc, stateVector: Uint8Array): Uint8Array {
+  const store = doc.store;
+  const { pendingStructs, pendingDs } = store;
+  if (!pendingStructs && !pendingDs) return Y.encodeStateAsUpdate(doc, stateVector);
+  store.pendingStructs = null;
+  store.pendingDs = null;
+  try {
+    return Y.encodeStateAsUpdate(doc, stateVector);
+  } finally {
+    store.pendingStructs = pendingStructs;
+    store.pendingDs = pendingDs;
+  }
+}
+
 function syncMessage(kind: number, update: Uint8Array): Uint8Array {
   const e = encoding.createEncoder();
   encoding.writeVarUint(e, MessageType.sync);
@@ -219,9 +237,7 @@ export class Relay {
           read(() => Y.decodeStateVector(payload), 'state vector');
           room.whenDurable(() => {
             if (room.conns.has(conn)) {
-              conn.send(
-                syncMessage(SyncMessageType.step2, Y.encodeStateAsUpdate(room.doc, payload)),
-              );
+              conn.send(syncMessage(SyncMessageType.step2, storedStateAsUpdate(room.doc, payload)));
             }
           });
         } else if (kind === SyncMessageType.step2 || kind === SyncMessageType.update) {
@@ -276,10 +292,17 @@ export class Relay {
         return;
       }
     }
+    const hadPending = room.doc.store.pendingStructs !== null;
     try {
       Y.applyUpdate(room.doc, update, conn);
     } catch {
       throw new FrameError(CloseCode.protocolError, 'malformed update', 'malformed');
+    }
+    if (!hadPending && room.doc.store.pendingStructs !== null) {
+      // The update needs something the relay lacks: our state vector makes the client re-send it.
+      room.whenDurable(() => {
+        if (room.conns.has(conn)) conn.send(syncStep1(room.doc));
+      });
     }
   }
 

@@ -251,6 +251,36 @@ describe('relay: operations and bad input', () => {
     expect(Y.encodeStateVector(b.doc)).toEqual(vector);
   });
 
+  it('never serves an update whose dependency is missing, and asks its writer to re-send', async () => {
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (u: Uint8Array) => updates.push(u));
+    source.getMap('m').set('first', 1);
+    source.getMap('m').set('second', 2);
+    const message = (u: Uint8Array) => {
+      const e = encoding.createEncoder();
+      encoding.writeVarUint(e, 0);
+      encoding.writeVarUint(e, 2);
+      encoding.writeVarUint8Array(e, u);
+      return encoding.toUint8Array(e);
+    };
+    const ws = new WebSocket(`${relay.url}/conv/gap`);
+    let step1s = 0;
+    ws.on('message', (data: Buffer) => {
+      if (data[0] === 0 && data[1] === 0) step1s++;
+    });
+    await until(() => step1s === 1, 'the greeting');
+    ws.send(message(updates[1]!)); // depends on updates[0], which the relay never got
+    await until(() => step1s === 2, 'the relay asking for what it lacks');
+    const reader = open('conv/gap');
+    await synced(reader);
+    expect(reader.doc.getMap('m').toJSON()).toEqual({});
+    ws.send(message(updates[0]!));
+    await until(() => reader.doc.getMap('m').get('second') === 2, 'both updates, once complete');
+    expect(reader.doc.getMap('m').toJSON()).toEqual({ first: 1, second: 2 });
+    ws.close();
+  });
+
   it('answers query-awareness and accepts (ignores) auth messages', async () => {
     const ws = await raw(`${relay.url}/conv/query`);
     const got: number[] = [];
