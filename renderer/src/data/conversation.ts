@@ -29,6 +29,8 @@ export class ConversationImpl implements ConversationStore {
   private scheduled = false;
   private closed = false;
   private cache = new Map<number, MessageView[]>();
+  /** Messages being sent whose transactions have not completed yet. */
+  private readonly unsaved = new Set<string>();
 
   constructor(
     private readonly client: Client,
@@ -185,13 +187,25 @@ export class ConversationImpl implements ConversationStore {
     const period = periodOfMessage(id);
     const p = await this.openPage(period);
     const offline = this.client.host.connection !== 'online';
-    page.addMessage(p.doc, { id, author: this.client.me, text, createdAt: now, ...(offline ? { offline } : {}) });
+    // Shown only once on disk: the view leaves it out until its transactions complete.
+    this.unsaved.add(id);
+    try {
+      page.addMessage(p.doc, { id, author: this.client.me, text, createdAt: now, ...(offline ? { offline } : {}) });
+    } catch (e) {
+      this.unsaved.delete(id); // refused before anything was written (empty, too long, ...)
+      throw e;
+    }
     const pageWrite = p.lastWrite;
     meta.recordMessage(m.doc, { period, author: this.client.me, id, text, at: now });
     meta.markRead(m.doc, this.client.me, now);
     const metaWrite = m.lastWrite;
     this.client.saveClock();
-    await Promise.all([pageWrite, metaWrite]);
+    try {
+      await Promise.all([pageWrite, metaWrite]);
+    } finally {
+      this.unsaved.delete(id);
+      this.schedule();
+    }
     const view = this.messageView(p, page.getMessage(p.doc, id) as page.Message);
     return view;
   }
@@ -266,7 +280,9 @@ export class ConversationImpl implements ConversationStore {
       const p = this.pages.get(period) as OpenDoc;
       if (p.error) errors.push(p.error.message);
       if (p.refused) errors.push(refusal(p.room, p.refused));
-      for (const v of this.pageViews(period, p)) messages.push(v);
+      for (const v of this.pageViews(period, p)) {
+        if (this.unsaved.size === 0 || !this.unsaved.has(v.id)) messages.push(v);
+      }
     }
     const m = this.meta;
     if (m?.error) errors.unshift(m.error.message);

@@ -15,8 +15,23 @@ describe('local store', () => {
     const id = await a.createConversation('Notes');
     const c = a.open(id);
     await c.loadRecent();
+    // Shown only once on disk: no view emitted before send() resolved has the message.
+    let resolved = false;
+    const early: number[] = [];
+    const off = c.observe((v) => {
+      if (!resolved) early.push(v.messages.length);
+    });
     const sent = await c.send('written just before the window closed');
+    resolved = true;
+    off();
+    // The last early view is the one sent when the transactions completed (just before send()'s
+    // own continuation runs); every view before it leaves the message out.
+    expect(early.slice(0, -1).every((n) => n === 0)).toBe(true);
+    expect(early.at(-1)).toBe(1);
     expect(sent.delivery).toBe('pending');
+    // Bad input: a clear error, nothing written, nothing shown.
+    await expect(c.send('   ')).rejects.toThrow(/text is empty/);
+    expect((await viewWhere(c, () => true)).messages.length).toBe(1);
     // A second connection (another reader of the same database) already sees the row...
     const raw = await LocalStore.open(dev.idb);
     const rows = await raw.readDoc(pageRoom(id, periodOf(sent.createdAt)));
