@@ -259,7 +259,19 @@ export class Client implements FerryClient, ClientExtras {
   private list(): ConversationSummary[] {
     return [...this.summaries.values()]
       .sort((a, b) => b.activity - a.activity || (a.id < b.id ? -1 : 1))
-      .map(({ id, title, createdAt, lastMessage, unread }) => ({ id, title, createdAt, lastMessage, unread }));
+      .map(({ id, title, createdAt, lastMessage: lm, unread }) => ({
+        id,
+        title,
+        createdAt,
+        lastMessage: lm
+          ? {
+              text: lm.text,
+              at: lm.at,
+              authorName: lm.authorId && this.workspace.isLoaded ? this.nameOf(lm.authorId) : lm.authorName,
+            }
+          : null,
+        unread,
+      }));
   }
 
   private onHostChange(): void {
@@ -286,6 +298,7 @@ export class Client implements FerryClient, ClientExtras {
     const doc = this.workspace.doc;
     workspace.setProfile(doc, { user: this.me, name: this.session.displayName, at: this.now() });
     const refresh = () => {
+      this.listObs.notify(); // names in the list follow the people in the workspace
       let changed = false;
       const added: string[] = [];
       for (const info of workspace.listConversations(doc)) {
@@ -350,7 +363,9 @@ export class Client implements FerryClient, ClientExtras {
       id: convId,
       title,
       createdAt,
-      lastMessage: lm ? { text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at } : null,
+      lastMessage: lm
+        ? { text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at, authorId: lm.author }
+        : null,
       unread: meta.unreadCount(od.doc, this.me),
       activity: Math.max(createdAt, lm?.at ?? 0),
       periods: meta.listPeriods(od.doc),

@@ -45,7 +45,8 @@ export interface SummaryRecord {
   id: string;
   title: string;
   createdAt: number;
-  lastMessage: { text: string; authorName: string; at: number } | null;
+  /** `authorId` lets the list show the author's current name once the workspace has loaded. */
+  lastMessage: { text: string; authorName: string; at: number; authorId?: string } | null;
   unread: number;
   /** Last activity (ms), for ordering the list. */
   activity: number;

@@ -144,6 +144,8 @@ describe('bounded connections and catch-up', () => {
     await b.whenSettled(20_000);
     expect(list.find((c) => c.id === ids[7])?.lastMessage?.text).toBe('first words in room 7');
     expect(list.find((c) => c.id === ids[7])?.unread).toBe(1);
+    const named = await listWhere(b, (l) => l.find((c) => c.id === ids[7])?.lastMessage?.authorName === 'Ada');
+    expect(named.length).toBeGreaterThanOrEqual(30);
     expect(maxTotal).toBeGreaterThanOrEqual(31); // workspace + every meta document
     expect(devB.sockets).toBe(1); // one real socket for all of them
     const records = await b.store.docRecords();
