@@ -134,7 +134,13 @@ export function client(
     if (decoding.readVarUint(peek) === 0)
       state = Y.decodeStateVector(decoding.readVarUint8Array(peek));
     syncHandler(encoder, decoder, p, emitSynced, type);
+    changed();
   };
+  doc.on('update', changed);
+  provider.on('status', changed);
+  provider.on('sync', changed);
+  provider.on('connection-close', changed);
+  provider.awareness.on('change', changed);
   return {
     doc,
     provider,
@@ -146,12 +152,32 @@ export function client(
   };
 }
 
-/** Resolves when `pred()` is true, checking on every event of the given emitters (and a poll). */
+// Things tests wait for change on events: a doc update, a provider status, a relay ack, a
+// frame on a raw socket. Each calls `changed()`, and `until` re-checks its condition then.
+const waiters = new Set<() => void>();
+
+/** Wakes every `until` to re-check its condition. */
+export function changed(): void {
+  for (const wake of [...waiters]) wake();
+}
+
+/**
+ * Resolves when `pred()` is true, re-checking on every `changed()` event. A slow heartbeat
+ * (250 ms) also re-checks, for state no event announces (e.g. a socket's readyState).
+ */
 export async function until(pred: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
+  const deadline = Date.now() + timeoutMs;
   while (!pred()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, 250);
+      waiters.add(wake);
+    });
   }
 }
 

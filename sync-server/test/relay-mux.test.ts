@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MuxConnection, type WebSocketConstructor } from '../../core/src/protocol/mux-client';
 import {
+  changed,
   client,
   getJson,
   removeDir,
@@ -28,6 +29,7 @@ describe('relay: multiplexed endpoint', () => {
 
   const mux = () => {
     const m = new MuxConnection(`${relay.url}/_mux`, { WebSocket: WS, minBackoffMs: 50 });
+    m.onStatus(changed);
     muxes.push(m);
     return m;
   };

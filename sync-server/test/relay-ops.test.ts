@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { encodeData, encodeOpen, decodeFrame } from '../../core/src/protocol/mux-frames';
 import {
+  changed,
   client,
   getJson,
   removeDir,
@@ -171,7 +172,10 @@ describe('relay: operations and bad input', () => {
   it('answers a bad room name on the mux with a CLOSE frame and keeps the socket', async () => {
     const ws = await raw(`${relay.url}/_mux`);
     const frames: ReturnType<typeof decodeFrame>[] = [];
-    ws.on('message', (data: Buffer) => frames.push(decodeFrame(new Uint8Array(data))));
+    ws.on('message', (data: Buffer) => {
+      frames.push(decodeFrame(new Uint8Array(data)));
+      changed();
+    });
     ws.send(encodeOpen('../etc'));
     ws.send(encodeOpen('conv/fine'));
     await until(
@@ -186,7 +190,10 @@ describe('relay: operations and bad input', () => {
   it('bounds the rooms one mux socket may hold (CLOSE 4413 past the limit)', async () => {
     const ws = await raw(`${relay.url}/_mux`);
     const frames: ReturnType<typeof decodeFrame>[] = [];
-    ws.on('message', (data: Buffer) => frames.push(decodeFrame(new Uint8Array(data))));
+    ws.on('message', (data: Buffer) => {
+      frames.push(decodeFrame(new Uint8Array(data)));
+      changed();
+    });
     for (const room of ['conv/l1', 'conv/l2', 'conv/l3', 'conv/l4']) ws.send(encodeOpen(room));
     await until(() => frames.some((f) => f.kind === 'close'), 'the refusal');
     expect(frames.find((f) => f.kind === 'close')).toMatchObject({ room: 'conv/l4', code: 4413 });
@@ -268,6 +275,7 @@ describe('relay: operations and bad input', () => {
     let step1s = 0;
     ws.on('message', (data: Buffer) => {
       if (data[0] === 0 && data[1] === 0) step1s++;
+      changed();
     });
     await until(() => step1s === 1, 'the greeting');
     ws.send(message(updates[1]!)); // depends on updates[0], which the relay never got
@@ -284,7 +292,10 @@ describe('relay: operations and bad input', () => {
   it('answers query-awareness and accepts (ignores) auth messages', async () => {
     const ws = await raw(`${relay.url}/conv/query`);
     const got: number[] = [];
-    ws.on('message', (data: Buffer) => got.push(data[0]!));
+    ws.on('message', (data: Buffer) => {
+      got.push(data[0]!);
+      changed();
+    });
     const e = encoding.createEncoder();
     encoding.writeVarUint(e, 2);
     encoding.writeVarUint(e, 0);
