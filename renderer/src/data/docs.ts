@@ -75,6 +75,9 @@ export class DocHost {
   /** Unconfirmed local updates per room, including rooms not open now (from `doc:` records). */
   readonly pendingByRoom = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
+  /** Released documents whose load has not finished: destroyed when it does, or at close. */
+  private readonly dropping = new Set<OpenDoc>();
+  private closed = false;
   private online: boolean;
   private transportStatus: Connection = 'offline';
 
@@ -151,6 +154,7 @@ export class DocHost {
 
   private drop(od: OpenDoc): void {
     this.open.delete(od.room);
+    this.dropping.add(od);
     od.loaded.then(
       () => this.destroy(od),
       () => this.destroy(od),
@@ -158,6 +162,7 @@ export class DocHost {
   }
 
   private destroy(od: OpenDoc): void {
+    this.dropping.delete(od);
     if (od.refs > 0) return;
     od.provider?.destroy();
     od.provider = null;
@@ -194,11 +199,14 @@ export class DocHost {
     this.pendingByRoom.set(od.room, od.pending);
     od.isLoaded = true;
     od.doc.on('update', (update: Uint8Array, origin: unknown) => this.onUpdate(od, update, origin));
-    if (this.transport && od.refs > 0) this.connect(od, this.transport);
+    if (this.transport && od.refs > 0 && !this.closed) this.connect(od, this.transport);
   }
 
   private onUpdate(od: OpenDoc, update: Uint8Array, origin: unknown): void {
     if (origin === LOAD) return;
+    // A late update from the relay after close: not stored, the relay sends it again next time.
+    // (A local write after close reaches the store, which refuses it loudly.)
+    if (this.closed && origin instanceof WebsocketProvider) return;
     let record: DocRecord | undefined;
     if (origin !== od.provider || od.provider === null) {
       const client = od.doc.clientID;
@@ -253,6 +261,7 @@ export class DocHost {
   }
 
   private onRelayState(od: OpenDoc, sv: Map<number, number>): void {
+    if (this.closed) return;
     od.relaySV = sv;
     const before = od.record.pending.length;
     od.record.pending = od.record.pending.filter(([c, clock]) => (sv.get(c) ?? 0) < clock);
@@ -279,7 +288,8 @@ export class DocHost {
 
   /** Waits for every write started so far, then closes providers (documents stay readable). */
   async close(): Promise<void> {
-    for (const od of this.open.values()) {
+    this.closed = true;
+    for (const od of [...this.open.values(), ...this.dropping]) {
       od.provider?.destroy();
       od.provider = null;
     }

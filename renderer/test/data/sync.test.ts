@@ -219,6 +219,27 @@ describe('bounded connections and catch-up', () => {
     expect(new Set(sizes.slice(1)).size).toBe(1);
   });
 
+  it('without the mux (one stock socket per document) two clients still converge', async () => {
+    const devA = new Device('Ada', relay.url);
+    const devB = new Device('Bo', relay.url);
+    const a = await devA.start({ mux: false });
+    const b = await devB.start({ mux: false });
+    const id = await a.createConversation('Plain sockets');
+    const ca = a.open(id);
+    await ca.loadRecent();
+    await ca.send('over a plain socket');
+    await listWhere(b, (l) => l.some((c) => c.id === id));
+    const cb = b.open(id);
+    await cb.loadRecent();
+    await viewWhere(cb, (v) => texts(v).includes('over a plain socket'));
+    await viewWhere(ca, (v) => v.messages[0]?.delivery === 'stored');
+    expect(devB.sockets).toBeGreaterThan(1); // one per open document
+    ca.close();
+    cb.close();
+    await a.close();
+    await b.close();
+  });
+
   it("reacts to the window's offline/online events at once", async () => {
     const events = new EventTarget();
     const a = await new Device('Ada', relay.url).start({ events });
