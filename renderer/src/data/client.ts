@@ -299,6 +299,7 @@ export class Client implements FerryClient, ClientExtras {
     workspace.setProfile(doc, { user: this.me, name: this.session.displayName, at: this.now() });
     const refresh = () => {
       this.listObs.notify(); // names in the list follow the people in the workspace
+      for (const l of [...this.workspaceListeners]) l();
       let changed = false;
       const added: string[] = [];
       for (const info of workspace.listConversations(doc)) {
@@ -323,6 +324,14 @@ export class Client implements FerryClient, ClientExtras {
     };
     refresh();
     doc.on('update', refresh);
+  }
+
+  private readonly workspaceListeners = new Set<() => void>();
+
+  /** Called when the workspace document changes (people's names, the catalogue). */
+  onWorkspaceChange(listener: () => void): () => void {
+    this.workspaceListeners.add(listener);
+    return () => this.workspaceListeners.delete(listener);
   }
 
   /** A conversation that appeared while online and outside catch-up: sync its meta document. */

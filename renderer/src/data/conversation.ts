@@ -35,7 +35,15 @@ export class ConversationImpl implements ConversationStore {
   constructor(
     private readonly client: Client,
     readonly id: string,
-  ) {}
+  ) {
+    // Author names come from the workspace: rebuild the rows when it changes.
+    this.offs.push(
+      client.onWorkspaceChange(() => {
+        this.cache.clear();
+        this.schedule();
+      }),
+    );
+  }
 
   loadRecent(): Promise<void> {
     this.recent ??= this.doLoadRecent();
