@@ -47,6 +47,7 @@ export class RelayProcess {
           continue;
         }
         this.logs.push(line);
+        changed();
         this.waiters = this.waiters.filter((w) => {
           if (!w.pred(line)) return true;
           w.resolve(line);

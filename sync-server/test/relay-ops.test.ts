@@ -157,10 +157,20 @@ describe('relay: operations and bad input', () => {
       }
       const done = closed(ws);
       ws.send(data);
-      expect((await done).code, what).toBe(code);
+      const got = (await done).code;
+      if (code === 1009 && got === 1006) {
+        // The relay sent 1009 and closed while our oversized frame was still arriving, so the
+        // kernel may reset the connection before we read the close frame. Its log says 1009.
+        await relay.waitForLog((l) => l.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+        continue;
+      }
+      expect(got, what).toBe(code);
     }
-    const lines = relay.logs.filter((l) => l.msg.startsWith('refused'));
-    expect(lines.length).toBeGreaterThanOrEqual(cases.length);
+    // One log line per refusal (read from the relay's stdout, which may lag a little).
+    await until(
+      () => relay.logs.filter((l) => l.msg.startsWith('refused')).length >= cases.length,
+      'a log line per refused frame',
+    );
     // The bystander's room still works, and the process is alive.
     bystander.doc.getMap('m').set('still', 'fine');
     await until(() => stored(bystander), 'bystander ack');
