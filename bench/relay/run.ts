@@ -228,6 +228,8 @@ const fanoutRows = (label: string, pick: (r: Results) => FanoutResult | undefine
     const p = pick(r)?.paced;
     return p && (100 * p.delivered) / p.expected;
   });
+  row(`${label}: paced durable commits`, (r) => pick(r)?.paced.store?.commits, 0);
+  row(`${label}: paced commit p99 <= ms`, (r) => pick(r)?.paced.store?.p99UpperMs, 1);
   row(`${label}: burst deliveries/s`, (r) => pick(r)?.burst.deliveriesPerSecond, 0);
   row(`${label}: burst p99 ms`, (r) => pick(r)?.burst.latencyMs.p99, 1);
   row(`${label}: burst delivered %`, (r) => {

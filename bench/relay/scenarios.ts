@@ -6,6 +6,13 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { cpuSeconds } from '../lib/proc';
+import {
+  diffHistogram,
+  histogramCount,
+  parseHistogram,
+  quantileUpperBound,
+  type Histogram,
+} from '../lib/prom';
 import { summarize, type Summary } from '../lib/stats';
 import { cpuQuiet, inWindows, withDeadline } from '../lib/wait';
 import { WireClient } from '../lib/ywire';
@@ -34,6 +41,11 @@ export interface PhaseResult {
   seconds: number;
   deliveriesPerSecond: number;
   serverCpuSeconds: number;
+  /**
+   * From the server's own metrics, where it has them (Ferry: ferry_store_latency_seconds):
+   * durable commits during the phase and the bucket bounds holding their p50 and p99.
+   */
+  store: { commits: number; p50UpperMs: number; p99UpperMs: number } | null;
 }
 
 export interface FanoutResult {
@@ -108,6 +120,7 @@ export async function fanout(server: RunningServer, o: FanoutOptions): Promise<F
         lastArrival = performance.now();
         if (latencies.length === expected) allArrived();
       };
+      const store0 = await storeLatency(server);
       const cpu0 = cpuSeconds(server.pid);
       const t0 = performance.now();
       await write((tick) => {
@@ -124,6 +137,9 @@ export async function fanout(server: RunningServer, o: FanoutOptions): Promise<F
       }
       record = null;
       const seconds = ((lastArrival || performance.now()) - t0) / 1000;
+      const serverCpuSeconds = cpuSeconds(server.pid) - cpu0;
+      const store1 = await storeLatency(server);
+      const stored = store0 && store1 ? diffHistogram(store1, store0) : null;
       return {
         messages: messagesPerRoom * o.rooms,
         expected,
@@ -131,7 +147,12 @@ export async function fanout(server: RunningServer, o: FanoutOptions): Promise<F
         latencyMs: summarize(latencies),
         seconds,
         deliveriesPerSecond: latencies.length / seconds,
-        serverCpuSeconds: cpuSeconds(server.pid) - cpu0,
+        serverCpuSeconds,
+        store: stored && {
+          commits: histogramCount(stored),
+          p50UpperMs: quantileUpperBound(stored, 0.5) * 1000,
+          p99UpperMs: quantileUpperBound(stored, 0.99) * 1000,
+        },
       };
     };
 
@@ -157,6 +178,12 @@ export async function fanout(server: RunningServer, o: FanoutOptions): Promise<F
       doc.destroy();
     }
   }
+}
+
+/** The server's durable-commit latency histogram, or null if it publishes none. */
+async function storeLatency(server: RunningServer): Promise<Histogram | null> {
+  const text = await server.metrics();
+  return text === null ? null : parseHistogram(text, 'ferry_store_latency_seconds');
 }
 
 // ---------------------------------------------------------------------------------------------

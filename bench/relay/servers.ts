@@ -25,6 +25,10 @@ export interface RunningServer {
   readonly url: string;
   /** The pid of the Node process that serves (the one whose CPU and memory we read). */
   readonly pid: number;
+  /** http://127.0.0.1:<port> */
+  readonly httpUrl: string;
+  /** The server's own /metrics page, or null when it has none (the reference). */
+  metrics(): Promise<string | null>;
   /** Full GC in the server, then its process.memoryUsage(). */
   probe(): Promise<MemoryProbe>;
   /** SIGTERM, then SIGKILL after 10 s; removes the server's temp data dir. */
@@ -73,6 +77,8 @@ export function setServerNodeArgs(args: string[]): void {
 
 interface SpawnSpec {
   name: string;
+  /** Whether the server serves Prometheus metrics at /metrics. */
+  hasMetrics?: boolean;
   /** Script and its arguments (run with tsx, the probe and --expose-gc). */
   args: string[];
   env?: Record<string, string>;
@@ -115,7 +121,13 @@ function startNode(spec: SpawnSpec): Promise<RunningServer> {
       resolve({
         name: spec.name,
         url: `ws://127.0.0.1:${port}`,
+        httpUrl: `http://127.0.0.1:${port}`,
         pid,
+        metrics: async () => {
+          if (!spec.hasMetrics) return null;
+          const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+          return response.ok ? response.text() : null;
+        },
         probe: () =>
           new Promise<MemoryProbe>((resolveProbe) => {
             probeWaiters.push(resolveProbe);
@@ -186,6 +198,7 @@ export const ferry: ServerKind = {
     // measure is the relay itself.
     return startNode({
       name: 'ferry',
+      hasMetrics: true,
       args: [
         ferryEntry,
         ...['--host', '127.0.0.1', '--port', '0', '--data', data],
