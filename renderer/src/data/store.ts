@@ -9,6 +9,8 @@ export const DB_VERSION = 1;
 export const STORE_SCHEMA = 1;
 /** A document with more rows than this is compacted into one snapshot on its next write. */
 export const COMPACT_ROWS = 64;
+/** Seq lanes: one per open connection (window), chosen at random. */
+const LANES = 4096;
 
 export interface UpdateRow {
   doc: string;
@@ -137,7 +139,14 @@ function asDocRecord(v: unknown): DocRecord | null {
 }
 
 export class LocalStore {
-  private readonly nextSeq = new Map<string, number>();
+  /**
+   * Row keys are `[doc, n * LANES + lane]`: `lane` is this connection's, so two windows writing
+   * the same document never pick the same key (and `add` would refuse a collision anyway).
+   */
+  private readonly lane = Math.floor(Math.random() * LANES);
+  private readonly nextN = new Map<string, number>();
+  /** Keys of the rows this connection read or wrote per document: all compaction may delete. */
+  private readonly known = new Map<string, Set<number>>();
   private readonly inflight = new Set<Promise<void>>();
   private closed = false;
 
@@ -194,16 +203,19 @@ export class LocalStore {
     const rows: UpdateRow[] = [];
     const bad: Array<{ seq: number; reason: string }> = [];
     let maxSeq = -1;
+    const known = this.knownOf(doc);
     for (const r of raw as unknown[]) {
       const seq = isRecord(r) && typeof r.seq === 'number' ? r.seq : NaN;
       if (seq > maxSeq) maxSeq = seq;
       if (isRecord(r) && r.data instanceof Uint8Array && r.data.byteLength > 0) {
         if (r.z !== 1) {
           rows.push({ doc, seq, data: r.data });
+          known.add(seq);
           continue;
         }
         try {
           rows.push({ doc, seq, data: await inflate(r.data) });
+          known.add(seq);
         } catch (e) {
           bad.push({ seq, reason: `cannot decompress (${e instanceof Error ? e.message : String(e)})` });
         }
@@ -211,8 +223,8 @@ export class LocalStore {
         bad.push({ seq, reason: 'not an update' });
       }
     }
-    const known = this.nextSeq.get(doc) ?? 0;
-    this.nextSeq.set(doc, Math.max(known, maxSeq + 1));
+    const n = Math.floor(maxSeq / LANES) + 1;
+    this.nextN.set(doc, Math.max(this.nextN.get(doc) ?? 0, n));
     return { rows, bad, record: asDocRecord(rec) };
   }
 
@@ -228,12 +240,21 @@ export class LocalStore {
     const tx = this.db.transaction([UPDATES, META], 'readwrite', {
       durability: strict ? 'strict' : 'relaxed',
     });
-    tx.objectStore(UPDATES).put({ doc, seq, data } satisfies UpdateRow);
+    // `add`, not `put`: a row another window wrote is never overwritten.
+    tx.objectStore(UPDATES).add({ doc, seq, data } satisfies UpdateRow);
     if (record) tx.objectStore(META).put(record, `doc:${doc}`);
     // Commit now rather than when the task ends: a window closed right after sending has
     // already handed the transaction over to be committed.
     commitNow(tx);
-    return this.track(done(tx));
+    return this.track(
+      done(tx).catch((e: unknown) => {
+        this.knownOf(doc).delete(seq);
+        if (e instanceof DOMException && e.name === 'ConstraintError' && !this.closed) {
+          return this.append(doc, data, record, strict); // key taken by another window: next one
+        }
+        throw e;
+      }),
+    );
   }
 
   /**
@@ -242,14 +263,17 @@ export class LocalStore {
    * written so far (it is the in-memory document's state).
    */
   compact(doc: string, snapshot: Uint8Array): Promise<void> {
-    // The seq is taken now, when the snapshot holds exactly the rows below it; rows appended
-    // while it is being compressed get higher seqs and stay.
+    // The merged rows are fixed now, when the snapshot holds exactly them: rows appended while it
+    // is being compressed, and rows other windows wrote, are not deleted.
+    const known = this.knownOf(doc);
+    const merged = [...known];
     const seq = this.takeSeq(doc);
+    for (const k of merged) known.delete(k);
     const write = (data: Uint8Array, z: boolean): Promise<void> => {
       if (this.closed) return Promise.resolve();
       const tx = this.db.transaction([UPDATES], 'readwrite');
       const updates = tx.objectStore(UPDATES);
-      updates.delete(IDBKeyRange.bound([doc, -Infinity], [doc, seq], false, true));
+      for (const k of merged) updates.delete([doc, k]);
       updates.put(z ? { doc, seq, data, z: 1 } : { doc, seq, data });
       commitNow(tx);
       return done(tx);
@@ -258,11 +282,19 @@ export class LocalStore {
     return this.track(deflate(snapshot).then((z) => write(z, true)));
   }
 
+  private knownOf(doc: string): Set<number> {
+    let set = this.known.get(doc);
+    if (!set) this.known.set(doc, (set = new Set()));
+    return set;
+  }
+
   private takeSeq(doc: string): number {
     if (this.closed) throw new StoreError('The local store is closed.');
-    const seq = this.nextSeq.get(doc);
-    if (seq === undefined) throw new StoreError(`Document "${doc}" was written before it was read.`);
-    this.nextSeq.set(doc, seq + 1);
+    const n = this.nextN.get(doc);
+    if (n === undefined) throw new StoreError(`Document "${doc}" was written before it was read.`);
+    this.nextN.set(doc, n + 1);
+    const seq = n * LANES + this.lane;
+    this.knownOf(doc).add(seq);
     return seq;
   }
 

@@ -113,6 +113,33 @@ describe('local store', () => {
     await client.close();
   });
 
+  it('two windows writing the same conversation at once lose nothing, compactions included', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    const first = await dev.start({ relay: false });
+    const id = await first.createConversation('Shared');
+    const second = await dev.start({ relay: false }); // a second window on the same database
+    const c1 = first.open(id);
+    const c2 = second.open(id);
+    await Promise.all([c1.loadRecent(), c2.loadRecent()]);
+    // More than COMPACT_ROWS writes each, interleaved: both windows compact while the other writes.
+    for (let i = 0; i < 80; i++) {
+      await c1.send(`one ${i}`);
+      await c2.send(`two ${i}`);
+    }
+    c1.close();
+    c2.close();
+    await first.close();
+    await second.close();
+    const again = await dev.start({ relay: false });
+    const c = again.open(id);
+    await c.loadRecent();
+    while (await c.loadBefore());
+    const v = await viewWhere(c, (x) => x.messages.length >= 160);
+    expect(v.messages.length).toBe(160);
+    expect(texts(v).filter((t) => t.startsWith('two')).length).toBe(80);
+    await again.close();
+  });
+
   it('drafts survive a restart; an empty draft is removed', async () => {
     const dev = new Device('Ada', NOWHERE);
     let client = await dev.start({ relay: false });
