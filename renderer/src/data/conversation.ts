@@ -1,7 +1,7 @@
 // One open conversation: its meta document and the pages loaded so far (newest first, older on
 // demand). Implements api.ts's ConversationStore.
 import { tick } from '../../../core/src/hlc';
-import { pageRoom, periodOfMessage } from '../../../core/src/model/rooms';
+import { pageRoom, periodOf, periodOfMessage } from '../../../core/src/model/rooms';
 import * as page from '../../../core/src/model/page';
 import * as meta from '../../../core/src/model/meta';
 import type { ConversationStore, ConversationView, MessageView, Observe } from './api';
@@ -61,6 +61,13 @@ export class ConversationImpl implements ConversationStore {
     } else {
       await this.ensureMeta().loaded;
       await this.following;
+    }
+    // This week's page, even if empty: the next send() then reaches its IndexedDB transaction
+    // synchronously (a window closed right after Enter keeps the message).
+    if (!this.closed) {
+      await this.openPage(periodOf(this.client.now())).catch((e: unknown) => {
+        this.client.errors.set(this.id, e instanceof Error ? e : new Error(String(e)));
+      });
     }
     this.schedule();
   }
