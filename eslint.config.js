@@ -106,6 +106,18 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', electronRule] },
   },
   {
+    // Tests of core/ and renderer/ run under Node with Vitest: they may use Node and test tools,
+    // but still not reach into another layer's internals.
+    files: ['core/test/**', 'renderer/test/**'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [into('electron'), into('e2e'), into('bench')] },
+      ],
+    },
+  },
+  {
     files: ['e2e/**', 'bench/**', 'scripts/**', 'build/**', '*.config.*', 'eslint.config.js'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },

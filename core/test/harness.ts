@@ -1,11 +1,7 @@
-// Test tooling for core/test. The layering rule (eslint.config.js) allows core/ to import only
-// yjs, lib0 and y-protocols, which is right for core/src but also catches the test runner;
-// the exception is made here, in one place, instead of in every test file.
-/* eslint-disable no-restricted-imports -- tests run under Node with Vitest; never shipped */
+// Test tooling shared by core/test: the runner, fast-check and ESLint, and seeded randomness.
 export { describe, it, expect, beforeEach } from 'vitest';
 export { default as fc } from 'fast-check';
 export { ESLint } from 'eslint';
-/* eslint-enable no-restricted-imports */
 
 let seed = 1;
 /** Deterministic "random" bytes for ids in tests (the real app passes crypto.getRandomValues). */

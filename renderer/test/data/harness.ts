@@ -1,12 +1,10 @@
 // Test harness: a REAL relay process (sync-server/src/cli.ts) on an ephemeral port with a temp
 // data dir, and Ferry clients over fake-indexeddb and `ws`. Tests run under Node, so this file
 // (and only this one) uses Node's child_process/fs, which the renderer itself never may.
-/* eslint-disable no-restricted-imports -- test harness under Node: starts and stops a relay process */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-/* eslint-enable no-restricted-imports */
 import 'fake-indexeddb/auto';
 
 // Every stock WebsocketProvider adds a process 'exit' listener under Node; many docs are normal here.
