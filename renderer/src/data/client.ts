@@ -19,6 +19,7 @@ import { ConversationImpl } from './conversation';
 import { DocHost, type OpenDoc, type Transport } from './docs';
 import * as ws from './model';
 import { DB_NAME, LocalStore, type DocRecord, type SummaryRecord } from './store';
+import { claimNode, type LocksLike } from './node';
 
 export interface FerryClientOptions {
   session: Session;
@@ -39,6 +40,8 @@ export interface FerryClientOptions {
   random?: RandomBytes;
   /** Conversations whose meta documents sync at the same time during catch-up. */
   catchUpConcurrency?: number;
+  /** The browser's `navigator.locks`: lets the installation reuse its clock node ids (node.ts). */
+  locks?: LocksLike;
 }
 
 const defaultRandom: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
@@ -150,9 +153,13 @@ export async function createFerryClient(opts: FerryClientOptions): Promise<Ferry
         : muxTransport(`${base}/_mux`, opts.WebSocket as WebSocketConstructor, opts.online ?? true);
   }
   const random = opts.random ?? defaultRandom;
-  // One node per running client (two windows never share one); `last` keeps ids monotonic.
-  const clock = createClock(newId(random), typeof lastId === 'string' ? lastId : undefined);
-  return new Client(opts, store, transport, summaries, clock, random);
+  // One node per running client (two windows never share one), reused across restarts where
+  // Web Locks exist; `last` keeps ids monotonic.
+  const claimed = await claimNode(store, random, opts.locks);
+  const clock = createClock(claimed.node, typeof lastId === 'string' ? lastId : undefined);
+  const client = new Client(opts, store, transport, summaries, clock, random);
+  client.onClose(claimed.release);
+  return client;
 }
 
 /** Beyond api.ts: what tests, benchmarks and diagnostics use. */
@@ -187,6 +194,7 @@ export class Client implements FerryClient, ClientExtras {
   private lastSyncedAt: number | null = null;
   private lastConnection: Connection = 'offline';
   private readonly removeEvents: Array<() => void> = [];
+  private readonly closeHooks: Array<() => void> = [];
   private closed = false;
 
   constructor(
@@ -562,6 +570,11 @@ export class Client implements FerryClient, ClientExtras {
     });
   }
 
+  /** Runs `fn` after close() has flushed and released everything. */
+  onClose(fn: () => void): void {
+    this.closeHooks.push(fn);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -569,12 +582,14 @@ export class Client implements FerryClient, ClientExtras {
     for (const r of this.removeEvents) r();
     await this.host.close();
     await this.store.close();
+    for (const fn of this.closeHooks) fn();
   }
 }
 
 /** What the browser gives the data layer; defaults to the real window's. */
 export interface BrowserEnv {
   indexedDB: IDBFactory;
+  locks?: LocksLike;
   WebSocket?: unknown;
   events?: EventTarget;
   online?: boolean;
@@ -594,6 +609,7 @@ export function browserBackend(env?: BrowserEnv): {
     WebSocket: globalThis.WebSocket,
     events: globalThis as unknown as EventTarget,
     online: globalThis.navigator?.onLine ?? true,
+    ...(globalThis.navigator?.locks ? { locks: globalThis.navigator.locks } : {}),
   };
   const open = (session: Session) =>
     createFerryClient({
@@ -603,6 +619,7 @@ export function browserBackend(env?: BrowserEnv): {
       ...(e.events ? { events: e.events } : {}),
       ...(e.online === undefined ? {} : { online: e.online }),
       ...(e.dbName ? { dbName: e.dbName } : {}),
+      ...(e.locks ? { locks: e.locks } : {}),
     });
   return {
     async restore() {

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LocksLike } from '../../src/data/node';
 import 'fake-indexeddb/auto';
 
 // Every stock WebsocketProvider adds a process 'exit' listener under Node; many docs are normal here.
@@ -90,7 +91,13 @@ export class Device {
   sockets = 0;
 
   async start(
-    opts: { relay?: boolean; now?: () => number; events?: EventTarget; mux?: boolean } = {},
+    opts: {
+      relay?: boolean;
+      now?: () => number;
+      events?: EventTarget;
+      mux?: boolean;
+      locks?: LocksLike;
+    } = {},
   ): Promise<Client> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- counted from the socket class
     const device = this;
@@ -109,8 +116,28 @@ export class Device {
       ...(opts.events ? { events: opts.events } : {}),
       ...(opts.mux === undefined ? {} : { mux: opts.mux }),
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.locks ? { locks: opts.locks } : {}),
     });
     return client as Client;
+  }
+}
+
+/** Web Locks' `ifAvailable` requests as a browser grants them within one origin (Node has none). */
+export class MemoryLocks implements LocksLike {
+  private readonly held = new Set<string>();
+
+  async request(
+    name: string,
+    _options: { ifAvailable: true },
+    callback: (lock: unknown) => Promise<void> | void,
+  ): Promise<unknown> {
+    if (this.held.has(name)) return callback(null);
+    this.held.add(name);
+    try {
+      return await callback({ name });
+    } finally {
+      this.held.delete(name);
+    }
   }
 }
 

@@ -4,11 +4,42 @@ import { PAGE_SPAN_MS, pageRoom, periodOf } from '../../../core/src/model/rooms'
 import { loadSession, saveSession } from '../../src/data/client';
 import type { ConversationViewExt } from '../../src/data/conversation';
 import { LocalStore } from '../../src/data/store';
-import { Device, texts, viewWhere } from './harness';
+import { parseHlc } from '../../../core/src/hlc';
+import { Device, MemoryLocks, texts, viewWhere } from './harness';
 
 const NOWHERE = 'http://127.0.0.1:9';
 
 describe('local store', () => {
+  it('writes with the same clock node after a restart; two windows at once never share one', async () => {
+    // Per-device keys of meta documents are keyed by node: a node per start would grow them.
+    const dev = new Device('Ada', NOWHERE);
+    const locks = new MemoryLocks();
+    const nodeOf = (id: string) => parseHlc(id).node;
+    const a = await dev.start({ relay: false, locks });
+    const id = await a.createConversation('Notes');
+    const ca = a.open(id);
+    await ca.loadRecent();
+    const first = await ca.send('first window');
+    const b = await dev.start({ relay: false, locks });
+    const cb = b.open(id);
+    await cb.loadRecent();
+    const second = await cb.send('second window, same time');
+    expect(nodeOf(second.id)).not.toBe(nodeOf(first.id));
+    await b.close();
+    await a.close();
+    const again = await dev.start({ relay: false, locks });
+    const c = again.open(id);
+    await c.loadRecent();
+    const third = await c.send('after a restart');
+    expect(nodeOf(third.id)).toBe(nodeOf(first.id));
+    expect(texts(await viewWhere(c, (v) => v.messages.length === 3))).toEqual([
+      'first window',
+      'second window, same time',
+      'after a restart',
+    ]);
+    await again.close();
+  });
+
   it('send resolves once the message is on disk; a crash right after loses nothing', async () => {
     const dev = new Device('Ada', NOWHERE);
     const a = await dev.start({ relay: false });
