@@ -9,6 +9,8 @@ export interface RelayConfig {
   port: number;
   data: string;
   web: string | null;
+  /** Desktop app update feed (electron-updater generic provider) served at /updates/. */
+  updates: string | null;
   tlsCert: string | null;
   tlsKey: string | null;
   maxFrameBytes: number;
@@ -49,6 +51,12 @@ export const OPTIONS: Option[] = [
     flag: 'web',
     kind: 'path',
     help: 'built web client to serve at / (default <repo>/dist/renderer if present)',
+  },
+  {
+    key: 'updates',
+    flag: 'updates',
+    kind: 'path',
+    help: 'desktop app update feed (latest*.yml and installers) to serve at /updates/ (default none)',
   },
   { key: 'tlsCert', flag: 'tls-cert', kind: 'path', help: 'PEM certificate: serve https/wss' },
   { key: 'tlsKey', flag: 'tls-key', kind: 'path', help: 'PEM private key for --tls-cert' },
@@ -145,6 +153,7 @@ export function defaults(): RelayConfig {
     port: 7880,
     data: path.resolve('data'),
     web: existsSync(path.join(defaultWeb, 'index.html')) ? defaultWeb : null,
+    updates: null,
     tlsCert: null,
     tlsKey: null,
     maxFrameBytes: 8 * 1024 * 1024,
@@ -274,6 +283,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   }
   if (config.web !== null && raw.has('web') && !existsSync(config.web)) {
     errors.push(`--web: directory ${config.web} does not exist`);
+  }
+  if (config.updates !== null && !existsSync(config.updates)) {
+    errors.push(`--updates: directory ${config.updates} does not exist`);
   }
 
   const [command = 'serve', file = null, ...rest] = positional;

@@ -67,6 +67,10 @@ export async function startRelay(
         (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
         (error: unknown) => res.writeHead(500).end(String(error)),
       );
+    } else if (config.updates && pathname.startsWith('/updates/')) {
+      // The desktop app's update feed (electron-updater verifies each download's sha512
+      // from latest*.yml, and the installer's signature where the OS has one).
+      serveStatic(config.updates, req, res, { prefix: '/updates/', spaFallback: false });
     } else if (config.web) {
       serveStatic(config.web, req, res);
     } else {

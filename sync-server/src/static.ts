@@ -48,8 +48,21 @@ export function securityHeaders(res: ServerResponse): void {
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
 }
 
-/** Serves GET/HEAD from `root`; unknown paths without an extension fall back to index.html. */
-export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): void {
+export interface StaticOptions {
+  /** URL prefix that maps to `root` (default '/'). */
+  prefix?: string;
+  /** Unknown paths without an extension get index.html (the web client's routes). Default true. */
+  spaFallback?: boolean;
+}
+
+/** Serves GET/HEAD from `root`; see StaticOptions. */
+export function serveStatic(
+  root: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: StaticOptions = {},
+): void {
+  const { prefix = '/', spaFallback = true } = options;
   let pathname: string;
   try {
     pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -57,6 +70,11 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     res.writeHead(400).end('bad path\n');
     return;
   }
+  if (!pathname.startsWith(prefix)) {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+    return;
+  }
+  pathname = '/' + pathname.slice(prefix.length);
   let file = path.join(root, path.normalize(pathname));
   if (!file.startsWith(root + path.sep) && file !== root) {
     res.writeHead(403).end('forbidden\n');
@@ -67,7 +85,7 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     file = path.join(file, 'index.html');
     stat = tryStat(file);
   }
-  if (!stat && path.extname(pathname) === '') {
+  if (!stat && spaFallback && path.extname(pathname) === '') {
     file = path.join(root, 'index.html');
     stat = tryStat(file);
   }

@@ -47,6 +47,7 @@ function metric(text: string, name: string): number {
 describe('relay: operations and bad input', () => {
   let dir: string;
   let web: string;
+  let updates: string;
   let relay: RelayProcess;
   const clients: Client[] = [];
   const open = (room: string) => {
@@ -62,6 +63,9 @@ describe('relay: operations and bad input', () => {
     mkdirSync(path.join(web, 'assets'), { recursive: true });
     writeFileSync(path.join(web, 'index.html'), '<!doctype html><title>Ferry</title>');
     writeFileSync(path.join(web, 'assets', 'index-B4x9kQ2z.js'), 'console.log(1)');
+    updates = path.join(dir, 'updates');
+    mkdirSync(updates);
+    writeFileSync(path.join(updates, 'latest-linux.yml'), 'version: 0.2.0\n');
     relay = await startRelayProcess(path.join(dir, 'data'), [
       '--max-frame-bytes',
       String(MAX_FRAME),
@@ -75,6 +79,8 @@ describe('relay: operations and bad input', () => {
       '100',
       '--web',
       web,
+      '--updates',
+      updates,
       '--max-rooms-per-socket',
       '3',
     ]);
@@ -127,6 +133,18 @@ describe('relay: operations and bad input', () => {
     // A climbing path stays inside the web root (here: the SPA fallback), never /etc/passwd.
     const climb = await fetch(`${relay.http}/..%2f..%2f..%2fetc%2fpasswd`);
     expect(await climb.text()).not.toContain('root:');
+  });
+
+  it('serves the desktop update feed at /updates/, without the web client fallback', async () => {
+    const feed = await fetch(`${relay.http}/updates/latest-linux.yml`);
+    expect(feed.status).toBe(200);
+    expect(await feed.text()).toBe('version: 0.2.0\n');
+    expect(feed.headers.get('cache-control')).toBe('no-cache'); // a new release shows at once
+    // A missing file is a 404 (electron-updater reports "no update"), never index.html.
+    expect((await fetch(`${relay.http}/updates/latest-mac.yml`)).status).toBe(404);
+    expect((await fetch(`${relay.http}/updates/nothing`)).status).toBe(404);
+    const climb = await fetch(`${relay.http}/updates/..%2f..%2fweb%2findex.html`);
+    expect(climb.status).not.toBe(200);
   });
 
   it('closes malformed, unknown, text and oversized frames with the right code, and logs one line', async () => {
