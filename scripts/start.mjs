@@ -71,7 +71,17 @@ if (why) {
 }
 
 // The relay runs as a direct child (node --import tsx), so signals reach it, not an npx shim.
-const relayArgs = ['--import', 'tsx', 'sync-server/src/cli.ts', '--host', host, '--port', port];
+// A small young generation keeps idle sockets cheap, as in deploy/ (bench/README.md).
+const relayArgs = [
+  '--max-semi-space-size=2',
+  '--import',
+  'tsx',
+  'sync-server/src/cli.ts',
+  '--host',
+  host,
+  '--port',
+  port,
+];
 relayArgs.push('--data', dataDir);
 if (existsSync(path.join(webDir, 'index.html'))) relayArgs.push('--web', webDir);
 const relay = spawn(process.execPath, relayArgs, {
