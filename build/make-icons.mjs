@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Renders build/icon.svg (the one icon source) into the PNGs the app and installers use,
 // with the machine's Chromium through Playwright. Run after editing icon.svg:
-//   node build/make-icons.mjs            (CHROMIUM=/path/to/chrome to pick the browser)
+//   node build/make-icons.mjs            (FERRY_CHROMIUM=/path/to/chrome to pick the browser)
 // Writes build/icons/<N>x<N>.png (electron-builder: Linux icon set, macOS/Windows icon
 // from 512x512) and tray-16/32 and tray-unread-16/32 (a white glyph; unread adds a dot).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const svg = await readFile(path.join(here, 'icon.svg'), 'utf8');
@@ -27,10 +28,7 @@ const jobs = [
   ]),
 ];
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu'],
-});
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 try {
   const page = await browser.newPage();
   for (const job of jobs) {

@@ -1,17 +1,7 @@
 // End-to-end tests: the real renderer (built once by the global setup) in Debian's Chromium,
 // against real relay processes (e2e/fixtures/relay.ts). `npm run e2e`.
 import { defineConfig } from '@playwright/test';
-
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
 
 export default defineConfig({
   testDir: '.',
@@ -34,8 +24,8 @@ export default defineConfig({
       use: {
         browserName: 'chromium',
         launchOptions: {
-          executablePath: process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium',
-          args: chromiumArgs,
+          executablePath: CHROMIUM_PATH,
+          args: CHROMIUM_ARGS,
         },
         screenshot: 'only-on-failure',
         trace: 'off',

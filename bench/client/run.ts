@@ -12,6 +12,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium, type BrowserContext } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../.results/', import.meta.url));
@@ -28,18 +29,7 @@ const PLAIN_RESTARTS = env('PLAIN_RESTARTS', Math.min(RESTARTS, 20));
 const COLD = env('COLD', 3);
 const TIMEOUT = 20 * 60_000;
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--js-flags=--expose-gc',
-  '--enable-precise-memory-info',
-];
+const ARGS = [...CHROMIUM_ARGS, '--js-flags=--expose-gc', '--enable-precise-memory-info'];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
@@ -74,9 +64,9 @@ type Result = Record<string, number> & { error?: string };
 
 function chromiumVersion(): string {
   try {
-    return execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim();
+    return execFileSync(CHROMIUM_PATH, ['--version'], { encoding: 'utf8' }).trim();
   } catch {
-    return '/usr/bin/chromium';
+    return CHROMIUM_PATH;
   }
 }
 
@@ -100,7 +90,7 @@ async function run(ctx: BrowserContext, url: string): Promise<Result> {
 
 const launch = (dir: string) =>
   chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
     args: ARGS,
   });

@@ -3,6 +3,7 @@
 //   npx vite build --config renderer/test/ui/harness/vite.config.mjs
 //   node renderer/test/ui/shots.mjs      (reads /tmp/ferry-ui-harness, writes /tmp/ui-shots)
 import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../scripts/chromium.mjs';
 
 // Served through Playwright's router from the harness build, so this script needs no Node
 // modules (renderer/ is browser code for the layering lint).
@@ -10,19 +11,7 @@ const dir = '/tmp/ferry-ui-harness';
 const out = '/tmp/ui-shots';
 const base = 'http://ferry.test/';
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 const problems = [];
 try {
   for (const scheme of ['light', 'dark']) {
