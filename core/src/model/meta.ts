@@ -1,26 +1,28 @@
-// A conversation's meta document: what the conversation list and the pager need without
-// opening any history page.
+// A conversation's meta document, and the conversation summary read from its pages.
 //
-// Roots (every key names its one owner):
+// Roots of the meta document (every key names its one owner):
 // - `info`: written once by the creator: v, title, createdBy, createdAt.
-// - `pages`: `p<period>|<userId>|<node>` -> messages that author wrote on that page from
-//   that device. The set of periods is the page index.
-// - `last`: `<userId>|<node>` -> { id, text, at, count, deleted? }: the newest message that
-//   author wrote from that device, and how many they wrote from it.
-// - `reads`: `<userId>` -> { id, at, counts: { [author]: n } }: the newest message the
-//   reader has seen and each author's total count at that moment.
-// Counts are kept per device (the node of the message id) because one person writing from
-// two devices while offline would otherwise overwrite one count with the other and lose
-// messages from the unread count; each device key has exactly one writer.
-import type * as Y from 'yjs';
-import { parseHlc } from '../hlc';
+// - `pages`: `p<period>|<userId>|<node>` -> 1, written once, when that device first writes on
+//   that page, and never rewritten. The set of periods is the page index.
+// Nothing in it is rewritten per message, so its size follows the number of (page x device)
+// pairs, not the number of messages (a rewritten Y.Map key leaves a tombstone for ever).
+//
+// What changes per message lives on the page the message is on (a page is loaded anyway to
+// show its messages, and its tombstones are bounded by its own messages):
+// - the last message and per-device counts are read from the page's `messages`;
+// - `reads` (page): `<userId>` -> { id, at, counts: { '<userId>|<node>': n } }: the newest
+//   message of that page the reader has seen and how many messages each other device had
+//   written on it at that moment. Counts are kept per device (the node of the message id)
+//   because one person writing from two devices while offline would otherwise overwrite one
+//   count with the other; a marker never moves backwards (a merge with the reader's other
+//   device cannot make old messages unread).
+import * as Y from 'yjs';
+import { isHlc, parseHlc } from '../hlc';
 import { SCHEMA_VERSION } from '../version';
 import { ModelError, check, show } from './errors';
 import { checkLabel, checkMessageId, checkText, checkTime, checkUser } from './checks';
 import { periodOfMessage } from './rooms';
-
-/** Length of the preview of a message kept in `last`. */
-export const PREVIEW_CHARS = 200;
+import { messagesOf, preview, readMessage } from './page';
 
 export interface ConversationInfo {
   v: number;
@@ -29,14 +31,6 @@ export interface ConversationInfo {
   createdAt: number;
   /** Written by a newer Ferry. */
   readOnly: boolean;
-}
-
-export interface LastEntry {
-  id: string;
-  text: string;
-  at: number;
-  count: number;
-  deleted?: boolean;
 }
 
 export interface ReadEntry {
@@ -59,9 +53,7 @@ export function infoOf(doc: Y.Doc): Y.Map<unknown> {
 export function pagesOf(doc: Y.Doc): Y.Map<number> {
   return doc.getMap<number>('pages');
 }
-export function lastOf(doc: Y.Doc): Y.Map<LastEntry> {
-  return doc.getMap<LastEntry>('last');
-}
+/** The page's read markers (a root of the page document). */
 export function readsOf(doc: Y.Doc): Y.Map<ReadEntry> {
   return doc.getMap<ReadEntry>('reads');
 }
@@ -105,37 +97,11 @@ export function readInfo(doc: Y.Doc): ConversationInfo | null {
   };
 }
 
-/** A preview: the first PREVIEW_CHARS characters, never cutting a surrogate pair in half. */
-export function preview(text: string): string {
-  if (text.length <= PREVIEW_CHARS) return text;
-  let end = PREVIEW_CHARS;
-  const c = text.charCodeAt(end - 1);
-  if (c >= 0xd800 && c <= 0xdbff) end -= 1;
-  return text.slice(0, end);
-}
-
-function isLastEntry(x: unknown): x is LastEntry {
-  if (typeof x !== 'object' || x === null) return false;
-  const e = x as Record<string, unknown>;
-  return (
-    typeof e.id === 'string' &&
-    typeof e.text === 'string' &&
-    typeof e.at === 'number' &&
-    typeof e.count === 'number' &&
-    Number.isFinite(e.count)
-  );
-}
-
-function splitOwnerKey(key: string): { user: string; node: string } | null {
-  const bar = key.indexOf('|');
-  if (bar < 0) return null;
-  return { user: key.slice(0, bar), node: key.slice(bar + 1) };
-}
-
 /**
- * Records a message the author just wrote (call it in the same step as `addMessage` on the
- * page): counts it on its page and as the author's newest message. `period` must be the
- * message id's period. Recording the author's current newest id again is a no-op.
+ * Records a message the author just wrote in the page index (call it in the same step as
+ * `addMessage` on the page). `period` must be the message id's period. Writes the entry
+ * `p<period>|<author>|<node>` only the first time that device writes on that page; after
+ * that it validates and writes nothing, so the meta document does not grow per message.
  */
 export function recordMessage(
   doc: Y.Doc,
@@ -152,57 +118,10 @@ export function recordMessage(
     period === periodOfMessage(id),
     `${fn}: message ${id} belongs on page ${periodOfMessage(id)}, not ${show(period)}`,
   );
-  const node = parseHlc(id).node;
-  const lastKey = `${author}|${node}`;
-  const pageKey = `p${period}|${author}|${node}`;
-  const last = lastOf(doc);
   const pages = pagesOf(doc);
-  const prev = last.get(lastKey);
-  const prevEntry = isLastEntry(prev) ? prev : null;
-  if (prevEntry && prevEntry.id === id) return;
-  const count = (prevEntry?.count ?? 0) + 1;
-  doc.transact(() => {
-    const onPage = pages.get(pageKey);
-    pages.set(pageKey, (typeof onPage === 'number' ? onPage : 0) + 1);
-    if (!prevEntry || id > prevEntry.id) {
-      last.set(lastKey, { id, text: preview(text), at, count });
-    } else {
-      last.set(lastKey, { ...prevEntry, count });
-    }
-  });
-}
-
-/**
- * Keeps the preview true after the author edits or deletes a message (pass `text: ''` and
- * `deleted: true` for a deletion). Does nothing unless it is that device's newest message.
- */
-export function updatePreview(
-  doc: Y.Doc,
-  input: { author: string; id: string; text: string; deleted?: boolean },
-): void {
-  const fn = 'updatePreview';
-  checkMessageId(input.id, 'id', fn);
-  checkUser(input.author, 'author', fn);
-  if (!input.deleted) checkText(input.text, fn);
-  const key = `${input.author}|${parseHlc(input.id).node}`;
-  const last = lastOf(doc);
-  const prev = last.get(key);
-  if (!isLastEntry(prev) || prev.id !== input.id) return;
-  const next: LastEntry = input.deleted
-    ? { id: prev.id, text: '', at: prev.at, count: prev.count, deleted: true }
-    : { id: prev.id, text: preview(input.text), at: prev.at, count: prev.count };
-  doc.transact(() => last.set(key, next));
-}
-
-/** How many messages each author has written, over all their devices. */
-export function authorCounts(doc: Y.Doc): Record<string, number> {
-  const counts: Record<string, number> = {};
-  lastOf(doc).forEach((entry, key) => {
-    const owner = splitOwnerKey(key);
-    if (!owner || !isLastEntry(entry)) return;
-    counts[owner.user] = (counts[owner.user] ?? 0) + entry.count;
-  });
-  return counts;
+  const pageKey = `p${period}|${author}|${parseHlc(id).node}`;
+  if (pages.has(pageKey)) return;
+  doc.transact(() => pages.set(pageKey, 1));
 }
 
 /** The periods that have pages, newest first. */
@@ -215,33 +134,51 @@ export function listPeriods(doc: Y.Doc): number[] {
   return [...periods].sort((a, b) => b - a);
 }
 
-/** How many messages a page holds (0 if none): lets a reader know a page is worth opening. */
-export function pageCount(doc: Y.Doc, period: number): number {
-  let total = 0;
-  const prefix = `p${period}|`;
-  pagesOf(doc).forEach((count, key) => {
-    if (key.startsWith(prefix) && typeof count === 'number') total += count;
+/** `<userId>|<node>` -> messages that device wrote on the page (deleted ones included). */
+export function deviceCounts(page: Y.Doc): Record<string, number> {
+  const counts: Record<string, number> = {};
+  messagesOf(page).forEach((m, id) => {
+    const author = m instanceof Y.Map ? m.get('author') : undefined;
+    if (typeof author !== 'string' || !isHlc(id)) return;
+    const key = `${author}|${id.slice(id.lastIndexOf('-') + 1)}`;
+    counts[key] = (counts[key] ?? 0) + 1;
   });
-  return total;
+  return counts;
 }
 
-/** The newest message of the conversation (by id), for the conversation list. */
-export function lastMessage(doc: Y.Doc): LastMessage | null {
-  let best: LastMessage | null = null;
-  for (const [key, entry] of lastOf(doc).entries()) {
-    const owner = splitOwnerKey(key);
-    if (!owner || !isLastEntry(entry)) continue;
-    if (best === null || entry.id > best.id) {
-      best = {
-        id: entry.id,
-        author: owner.user,
-        text: entry.text,
-        at: entry.at,
-        deleted: entry.deleted === true,
+/** How many messages each author wrote on the page, over all their devices. */
+export function authorCounts(page: Y.Doc): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [key, n] of Object.entries(deviceCounts(page))) {
+    const user = key.slice(0, key.indexOf('|'));
+    counts[user] = (counts[user] ?? 0) + n;
+  }
+  return counts;
+}
+
+/**
+ * The newest message (by id) on a page, for the conversation list: pass the newest page of
+ * the index. Its text is a preview, empty once deleted.
+ */
+export function lastMessage(page: Y.Doc): LastMessage | null {
+  const messages = messagesOf(page);
+  let newest: string | null = null;
+  for (const id of messages.keys()) if (newest === null || id > newest) newest = id;
+  // The newest entry that reads as a message (a malformed one from a peer is skipped).
+  const ids = newest === null || readMessage(newest, messages.get(newest)) ? [newest] : null;
+  for (const id of ids ?? [...messages.keys()].sort().reverse()) {
+    const m = id === null ? null : readMessage(id, messages.get(id));
+    if (m) {
+      return {
+        id: m.id,
+        author: m.author,
+        text: preview(m.text),
+        at: m.createdAt,
+        deleted: m.deleted,
       };
     }
   }
-  return best;
+  return null;
 }
 
 function readEntry(x: unknown): ReadEntry | null {
@@ -255,52 +192,58 @@ function readEntry(x: unknown): ReadEntry | null {
   return { id: typeof e.id === 'string' ? e.id : null, at: e.at, counts };
 }
 
-/** The user's read marker, or null if they never opened the conversation. */
-export function readMarker(doc: Y.Doc, user: string): ReadEntry | null {
-  return readEntry(readsOf(doc).get(user));
+/** The user's read marker on a page, or null if they never read it. */
+export function readMarker(page: Y.Doc, user: string): ReadEntry | null {
+  return readEntry(readsOf(page).get(user));
 }
 
 /**
- * Marks everything currently in the meta document as read by `user`. Never moves the
+ * Marks every message currently on the page as read by `user` (one write, on the page, and
+ * only when something new by another device arrived since the last marker). Never moves the
  * marker backwards (a merge may have brought a later marker from the user's other device).
+ * Returns the marker, or null when the page holds nothing the user could read.
  */
-export function markRead(doc: Y.Doc, user: string, at: number): ReadEntry {
+export function markRead(page: Y.Doc, user: string, at: number): ReadEntry | null {
   const fn = 'markRead';
   checkUser(user, 'user', fn);
   checkTime(at, 'at', fn);
-  const prev = readMarker(doc, user);
-  const counts = authorCounts(doc);
-  for (const [a, n] of Object.entries(prev?.counts ?? {})) {
-    if ((counts[a] ?? 0) < n) counts[a] = n;
+  const prev = readMarker(page, user);
+  const counts: Record<string, number> = {};
+  for (const [k, n] of Object.entries(deviceCounts(page))) {
+    if (!k.startsWith(`${user}|`)) counts[k] = n;
   }
-  const newest = lastMessage(doc)?.id ?? null;
+  for (const [k, n] of Object.entries(prev?.counts ?? {})) {
+    if ((counts[k] ?? 0) < n) counts[k] = n;
+  }
+  let newest: string | null = null;
+  for (const k of messagesOf(page).keys()) if (newest === null || k > newest) newest = k;
   const prevId = prev?.id ?? null;
   const id = prevId !== null && (newest === null || prevId > newest) ? prevId : newest;
-  const next: ReadEntry = { id, at, counts };
+  if (prev === null && Object.keys(counts).length === 0) return null;
   const same =
     prev !== null &&
-    prev.id === id &&
     Object.keys(counts).length === Object.keys(prev.counts).length &&
-    Object.entries(counts).every(([a, n]) => prev.counts[a] === n);
-  if (!same) doc.transact(() => readsOf(doc).set(user, next));
-  return same ? prev : next;
+    Object.entries(counts).every(([k, n]) => prev.counts[k] === n);
+  if (same) return prev;
+  const next: ReadEntry = { id, at, counts };
+  page.transact(() => readsOf(page).set(user, next));
+  return next;
 }
 
-/** Messages by others that `user` has not read: Σ over other authors of written − seen. */
-export function unreadCount(doc: Y.Doc, user: string): number {
-  const counts = authorCounts(doc);
-  const seen = readMarker(doc, user)?.counts ?? {};
+/** Messages by others on the page that `user` has not read: Σ over devices of written − seen. */
+export function unreadCount(page: Y.Doc, user: string): number {
+  const seen = readMarker(page, user)?.counts ?? {};
   let unread = 0;
-  for (const [author, n] of Object.entries(counts)) {
-    if (author !== user) unread += Math.max(0, n - (seen[author] ?? 0));
+  for (const [k, n] of Object.entries(deviceCounts(page))) {
+    if (!k.startsWith(`${user}|`)) unread += Math.max(0, n - (seen[k] ?? 0));
   }
   return unread;
 }
 
-/** Users whose read marker has reached the message (for "read by" marks). */
-export function readBy(doc: Y.Doc, messageId: string): string[] {
+/** Users whose read marker on the message's page has reached it (for "read by" marks). */
+export function readBy(page: Y.Doc, messageId: string): string[] {
   const out: string[] = [];
-  readsOf(doc).forEach((value, user) => {
+  readsOf(page).forEach((value, user) => {
     const e = readEntry(value);
     if (e?.id != null && e.id >= messageId) out.push(user);
   });

@@ -3,6 +3,7 @@
 // Roots of a page document:
 // - `messages`: Y.Map<messageId, Y.Map>. The inner map is the author's message (see Message).
 // - `reactions`: Y.Map<`<messageId>|<emoji>|<userId>`, number>: the time the user reacted.
+// - `reads`: `<userId>` -> the user's read marker on this page (see meta.ts, `markRead`).
 // Every inner map and every reaction key is created, changed and removed only by its owner.
 import * as Y from 'yjs';
 import { isId } from '../ids';
@@ -56,6 +57,18 @@ export interface ItemId {
 }
 
 type MessageMap = Y.Map<unknown>;
+
+/** Length of the preview of a message shown in the conversation list. */
+export const PREVIEW_CHARS = 200;
+
+/** A preview: the first PREVIEW_CHARS characters, never cutting a surrogate pair in half. */
+export function preview(text: string): string {
+  if (text.length <= PREVIEW_CHARS) return text;
+  let end = PREVIEW_CHARS;
+  const c = text.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end -= 1;
+  return text.slice(0, end);
+}
 
 export function messagesOf(doc: Y.Doc): Y.Map<MessageMap> {
   return doc.getMap<MessageMap>('messages');

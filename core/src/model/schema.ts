@@ -4,12 +4,11 @@
 // whether an entry may be removed. Every entry has exactly one owner.
 import * as Y from 'yjs';
 import { isId } from '../ids';
-import { isHlc, isNodeId, parseHlc } from '../hlc';
+import { isHlc, isNodeId } from '../hlc';
 import { SCHEMA_VERSION } from '../version';
 import { MAX_MESSAGE_CHARS, checkEmoji, checkLabel, isWellFormed } from './checks';
 import { ModelError } from './errors';
 import { parseReactionKey } from './page';
-import { PREVIEW_CHARS } from './meta';
 import { periodOfMessage, type RoomKind, type RoomRef } from './rooms';
 
 /** Which rule an entry breaks. `owner` and `removal` are what a moderator may override. */
@@ -182,6 +181,28 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
       checkValue: (_key, value) => (isTime(value) ? null : 'a reaction holds the time it was made'),
       owner: (key) => parseReactionKey(key)?.user ?? null,
     },
+    reads: {
+      keyShape: '<userId>',
+      valueShape: "{ id, at, counts: { '<userId>|<node>': n } }",
+      removable: false,
+      checkKey: (key) => (isId(key) ? null : 'key must be a user id'),
+      checkValue(_key, value) {
+        const e = plain(value);
+        if (!e) return 'a read marker must be an object';
+        if (e.id !== null && !isHlc(e.id)) return 'reads.id must be a clock id or null';
+        if (!isTime(e.at)) return 'reads.at must be a time';
+        const counts = plain(e.counts);
+        if (!counts) return 'reads.counts must be an object';
+        for (const [k, n] of Object.entries(counts)) {
+          const bar = k.indexOf('|');
+          if (bar < 0 || !isId(k.slice(0, bar)) || !isNodeId(k.slice(bar + 1)) || !isCount(n)) {
+            return 'reads.counts maps <userId>|<node> to counts';
+          }
+        }
+        return tooBig(value) ? 'entry too large' : null;
+      },
+      owner: (key) => key,
+    },
   },
   meta: {
     info: {
@@ -206,7 +227,7 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
     },
     pages: {
       keyShape: 'p<period>|<userId>|<node>',
-      valueShape: 'message count (integer >= 0)',
+      valueShape: '1, written once (older drafts: a count >= 0); never rewritten',
       removable: false,
       checkKey(key) {
         const m = PAGE_KEY.exec(key);
@@ -214,52 +235,6 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
       },
       checkValue: (_key, value) => (isCount(value) ? null : 'a page count is an integer >= 0'),
       owner: (key) => ownerBeforeKey(key.slice(key.indexOf('|') + 1)),
-    },
-    last: {
-      keyShape: '<userId>|<node>',
-      valueShape: '{ id, text (preview), at, count, deleted? }',
-      removable: false,
-      checkKey(key) {
-        const bar = key.indexOf('|');
-        return bar > 0 && isId(key.slice(0, bar)) && isNodeId(key.slice(bar + 1))
-          ? null
-          : 'key must be <userId>|<node>';
-      },
-      checkValue(key, value) {
-        const e = plain(value);
-        if (!e) return 'last must be an object';
-        if (!isHlc(e.id)) return 'last.id must be a clock id';
-        if (parseHlc(e.id).node !== key.slice(key.indexOf('|') + 1)) {
-          return 'last.id must come from the node in the key';
-        }
-        if (typeof e.text !== 'string' || e.text.length > PREVIEW_CHARS || !isWellFormed(e.text)) {
-          return `last.text must be a preview of at most ${PREVIEW_CHARS} characters`;
-        }
-        if (!isTime(e.at)) return 'last.at must be a time';
-        if (!isCount(e.count) || (e.count as number) < 1) return 'last.count must be >= 1';
-        if (e.deleted !== undefined && e.deleted !== true) return 'last.deleted must be true';
-        return tooBig(value) ? 'entry too large' : null;
-      },
-      owner: (key) => ownerBeforeKey(key),
-    },
-    reads: {
-      keyShape: '<userId>',
-      valueShape: '{ id, at, counts: { [author]: n } }',
-      removable: false,
-      checkKey: (key) => (isId(key) ? null : 'key must be a user id'),
-      checkValue(_key, value) {
-        const e = plain(value);
-        if (!e) return 'a read marker must be an object';
-        if (e.id !== null && !isHlc(e.id)) return 'reads.id must be a clock id or null';
-        if (!isTime(e.at)) return 'reads.at must be a time';
-        const counts = plain(e.counts);
-        if (!counts) return 'reads.counts must be an object';
-        for (const [a, n] of Object.entries(counts)) {
-          if (!isId(a) || !isCount(n)) return 'reads.counts maps user ids to counts';
-        }
-        return tooBig(value) ? 'entry too large' : null;
-      },
-      owner: (key) => key,
     },
   },
   workspace: {
@@ -430,6 +405,9 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be removed` });
             } else if (change.action === 'update' && root === 'messages') {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be replaced` });
+            } else if (change.action === 'update' && root === 'pages') {
+              // Written once: a rewrite would make the meta document grow per message.
+              out.push({ rule: 'immutable', path, owner, message: `${path} is written once` });
             }
             if (change.action !== 'delete') touch(key);
           }

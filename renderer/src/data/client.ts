@@ -185,8 +185,11 @@ export class Client implements FerryClient, ClientExtras {
   private readonly recordsLoaded: Promise<void>;
   private readonly workspace: OpenDoc;
   private readonly watchedMetas = new WeakSet<OpenDoc>();
+  private readonly watchedPages = new WeakSet<OpenDoc>();
   /** Meta documents held open between catch-up and close (only over a shared socket). */
   private readonly liveMetas = new Map<string, OpenDoc>();
+  /** The newest page of each conversation in `liveMetas`, held open the same way. */
+  private readonly livePages = new Map<string, OpenDoc>();
   private readonly syncObs: { observe: Observe<SyncStatus>; notify: () => void };
   private readonly listObs: { observe: Observe<ConversationSummary[]>; notify: () => void };
   private catchUp: { done: number; total: number } | null = null;
@@ -360,8 +363,11 @@ export class Client implements FerryClient, ClientExtras {
       od.loaded.then(
         () => {
           if (od.error) this.errors.set(od.room, od.error);
-          this.updateSummary(convId, od);
-          od.doc.on('update', () => this.updateSummary(convId, od));
+          this.updateSummary(convId);
+          od.doc.on('update', () => {
+            this.updateSummary(convId);
+            this.followNewest(convId);
+          });
         },
         (e: unknown) => this.errors.set(od.room, e instanceof Error ? e : new Error(String(e))),
       );
@@ -369,23 +375,70 @@ export class Client implements FerryClient, ClientExtras {
     return od;
   }
 
-  private updateSummary(convId: string, od: OpenDoc): void {
-    const info = meta.readInfo(od.doc);
+  /**
+   * Keeps the conversation's summary in step with one of its pages (the preview and unread
+   * count come from the newest page of the index; see README.md).
+   */
+  watchPage(convId: string, od: OpenDoc): void {
+    if (this.watchedPages.has(od)) return;
+    this.watchedPages.add(od);
+    od.loaded.then(
+      () => {
+        this.updateSummary(convId);
+        od.doc.on('update', () => this.updateSummary(convId));
+      },
+      () => undefined,
+    );
+  }
+
+  /** Over a shared socket, the newest page of a followed conversation stays open (live list). */
+  private followNewest(convId: string): void {
+    const m = this.liveMetas.get(convId);
+    if (!m || this.closed || !m.isLoaded) return;
+    const newest = meta.listPeriods(m.doc)[0];
+    if (newest === undefined) return;
+    const room = pageRoom(convId, newest);
+    const cur = this.livePages.get(convId);
+    if (cur?.room === room) return;
+    const p = this.host.acquire(room);
+    this.watchPage(convId, p);
+    this.livePages.set(convId, p);
+    if (cur) this.host.release(cur);
+  }
+
+  /**
+   * Rebuilds a conversation's summary from what is open: title and page index from the meta
+   * document, preview and unread count from the index's newest page. What is not open keeps
+   * its cached value.
+   */
+  private updateSummary(convId: string): void {
+    const m = this.host.get(metaRoom(convId));
+    const metaDoc = m?.isLoaded ? m.doc : null;
+    const info = metaDoc ? meta.readInfo(metaDoc) : null;
     const prev = this.summaries.get(convId);
-    const lm = meta.lastMessage(od.doc);
     const title = info?.title ?? prev?.title ?? workspace.readCatalogueEntry(convId, workspace.conversationsOf(this.workspace.doc).get(convId))?.title;
     if (title === undefined) return;
     const createdAt = info?.createdAt ?? prev?.createdAt ?? 0;
+    const periods = metaDoc ? meta.listPeriods(metaDoc) : (prev?.periods ?? []);
+    const newest = periods[0];
+    const p = newest === undefined ? undefined : this.host.get(pageRoom(convId, newest));
+    let lastMessage = prev?.lastMessage ?? null;
+    let unread = prev?.unread ?? 0;
+    if (p?.isLoaded) {
+      const lm = meta.lastMessage(p.doc);
+      lastMessage = lm
+        ? { text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at, authorId: lm.author }
+        : null;
+      unread = meta.unreadCount(p.doc, this.me);
+    }
     const next: SummaryRecord = {
       id: convId,
       title,
       createdAt,
-      lastMessage: lm
-        ? { text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at, authorId: lm.author }
-        : null,
-      unread: meta.unreadCount(od.doc, this.me),
-      activity: Math.max(createdAt, lm?.at ?? 0),
-      periods: meta.listPeriods(od.doc),
+      lastMessage,
+      unread,
+      activity: Math.max(createdAt, lastMessage?.at ?? 0),
+      periods,
     };
     if (prev && JSON.stringify(prev) === JSON.stringify(next)) return;
     this.summaries.set(convId, next);
@@ -489,24 +542,36 @@ export class Client implements FerryClient, ClientExtras {
         const ref = parseRoom(room);
         if (ref?.kind === 'page' && ref.convId === convId && !pages.includes(ref.period)) pages.push(ref.period);
       }
+      // The newest page: the conversation's preview and unread count are read from it (the
+      // meta document changes only when a device first writes on a page).
+      const newest = meta.listPeriods(m.doc)[0];
+      if (newest !== undefined && !pages.includes(newest)) pages.push(newest);
       state.total += pages.length;
       for (const period of pages) {
         if (!live()) return;
         const p = this.host.acquire(pageRoom(convId, period));
+        this.watchPage(convId, p);
         try {
           await p.loaded;
           await p.whenSynced();
           this.notePageSynced(convId, period, p, m);
         } finally {
-          this.host.release(p);
+          const cur = this.livePages.get(convId);
+          if (period === newest && this.host.shared && live() && cur !== p) {
+            this.livePages.set(convId, p); // followed live from now on
+            if (cur) this.host.release(cur);
+          } else this.host.release(p);
         }
         state.done++;
         this.syncObs.notify();
       }
     } finally {
-      // Over a shared socket, meta documents stay live so the list follows every conversation.
-      if (this.host.shared && live() && !this.liveMetas.has(convId)) this.liveMetas.set(convId, m);
-      else this.host.release(m);
+      // Over a shared socket, meta documents (and their newest pages) stay live so the list
+      // follows every conversation.
+      if (this.host.shared && live() && !this.liveMetas.has(convId)) {
+        this.liveMetas.set(convId, m);
+        this.followNewest(convId);
+      } else this.host.release(m);
     }
   }
 
@@ -524,7 +589,7 @@ export class Client implements FerryClient, ClientExtras {
       workspace.registerConversation(this.workspace.doc, { id, title: t, createdBy: this.me, createdAt: at });
       const w2 = this.workspace.lastWrite;
       await Promise.all([w1, w2]);
-      this.updateSummary(id, m);
+      this.updateSummary(id);
       await this.store.flush();
     } finally {
       this.host.release(m);

@@ -51,9 +51,8 @@ export class ConversationImpl implements ConversationStore {
   }
 
   private async doLoadRecent(): Promise<void> {
-    // The meta document grows with history (every message rewrites its author's `last` entry;
-    // 2 MB for 100k messages): with the summary's cached page index the newest pages load and
-    // show first, and the meta document only after them.
+    // With the summary's cached page index the newest pages load and show first, and the meta
+    // document (small: it is not rewritten per message) only after them.
     const cached = this.client.summaryOf(this.id)?.periods;
     if (cached && cached.length > 0) {
       await this.serial(() => this.fillScreen(cached));
@@ -149,6 +148,7 @@ export class ConversationImpl implements ConversationStore {
     }
     const od = this.client.host.acquire(pageRoom(this.id, period));
     this.pages.set(period, od);
+    this.client.watchPage(this.id, od); // the list's preview and unread follow the newest page
     const onUpdate = () => {
       this.cache.delete(period);
       this.schedule();
@@ -210,9 +210,11 @@ export class ConversationImpl implements ConversationStore {
       this.unsaved.delete(id); // refused before anything was written (empty, too long, ...)
       throw e;
     }
+    // Replying reads the page (a write only if others wrote since the last marker); the page
+    // index gets an entry only for this device's first message on the page.
+    meta.markRead(p.doc, this.client.me, now);
     const pageWrite = p.lastWrite;
     meta.recordMessage(m.doc, { period, author: this.client.me, id, text, at: now });
-    meta.markRead(m.doc, this.client.me, now);
     const metaWrite = m.lastWrite;
     this.client.saveClock();
     try {
@@ -225,34 +227,32 @@ export class ConversationImpl implements ConversationStore {
     return view;
   }
 
-  private async ownPage(messageId: string): Promise<[OpenDoc, OpenDoc]> {
-    const m = await this.writable();
-    const p = await this.openPage(periodOfMessage(messageId));
-    return [m, p];
+  private async ownPage(messageId: string): Promise<OpenDoc> {
+    await this.writable();
+    return this.openPage(periodOfMessage(messageId));
   }
 
+  // The list's preview is read from the page, so an edit or deletion is one page write.
   async edit(messageId: string, text: string): Promise<void> {
-    const [m, p] = await this.ownPage(messageId);
+    const p = await this.ownPage(messageId);
     page.editMessage(p.doc, messageId, this.client.me, text, this.client.now());
-    const w1 = p.lastWrite;
-    meta.updatePreview(m.doc, { author: this.client.me, id: messageId, text });
-    await Promise.all([w1, m.lastWrite]);
+    await p.lastWrite;
   }
 
   async remove(messageId: string): Promise<void> {
-    const [m, p] = await this.ownPage(messageId);
+    const p = await this.ownPage(messageId);
     page.deleteMessage(p.doc, messageId, this.client.me, this.client.now());
-    const w1 = p.lastWrite;
-    meta.updatePreview(m.doc, { author: this.client.me, id: messageId, text: '', deleted: true });
-    await Promise.all([w1, m.lastWrite]);
+    await p.lastWrite;
   }
 
+  /** Read markers live on the pages: marks every loaded page (writes only where others wrote). */
   markRead(): void {
     if (this.closed) return;
-    const m = this.ensureMeta();
-    void m.loaded.then(() => {
-      if (!this.closed) meta.markRead(m.doc, this.client.me, this.client.now());
-    });
+    for (const p of this.pages.values()) {
+      void p.loaded.then(() => {
+        if (!this.closed && p.refs > 0) meta.markRead(p.doc, this.client.me, this.client.now());
+      });
+    }
   }
 
   private messageView(p: OpenDoc, msg: page.Message): MessageView {
