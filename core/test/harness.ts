@@ -1,5 +1,5 @@
 // Test tooling shared by core/test: the runner, fast-check and ESLint, and seeded randomness.
-export { describe, it, expect, beforeEach } from 'vitest';
+export { describe, it, expect, beforeEach, vi } from 'vitest';
 export { default as fc } from 'fast-check';
 export { ESLint } from 'eslint';
 

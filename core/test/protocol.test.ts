@@ -1,5 +1,5 @@
 // Room names, mux frames and the MuxConnection state machine against a scripted fake socket.
-import { describe, expect, it } from './harness';
+import { describe, expect, it, vi } from './harness';
 import {
   CloseCode,
   MuxConnection,
@@ -210,29 +210,41 @@ describe('MuxConnection', () => {
   });
 
   it('probes a silent socket with query-awareness, then reconnects when the relay stays silent', async () => {
-    FakeSocket.all = [];
-    const mux = new MuxConnection('ws://r/_mux', {
-      WebSocket: FakeSocket,
-      random: () => 0,
-      minBackoffMs: 1,
-      keepaliveMs: 20,
-    });
-    const V = mux.WebSocketPolyfill;
-    const a = new V(`${mux.url}/conv/a`);
-    const codes: number[] = [];
-    a.onclose = (e) => codes.push(e.code);
-    await tick();
-    const first = FakeSocket.all[0]!;
-    first.open();
-    await wait(30);
-    expect(first.sent.map(decodeFrame)).toContainEqual({
-      kind: 'data',
-      room: 'conv/a',
-      message: new Uint8Array([3]),
-    });
-    await wait(40);
-    expect(codes).toEqual([1006]);
-    expect(FakeSocket.all.length).toBeGreaterThan(1);
-    mux.destroy();
+    // Fake timers (and Date): the keepalive is about elapsed time, so the test owns the clock
+    // instead of racing real timers on a busy machine.
+    vi.useFakeTimers();
+    try {
+      FakeSocket.all = [];
+      const mux = new MuxConnection('ws://r/_mux', {
+        WebSocket: FakeSocket,
+        random: () => 0,
+        minBackoffMs: 1,
+        keepaliveMs: 20,
+      });
+      const V = mux.WebSocketPolyfill;
+      const a = new V(`${mux.url}/conv/a`);
+      const codes: number[] = [];
+      a.onclose = (e) => codes.push(e.code);
+      await vi.advanceTimersByTimeAsync(0);
+      const first = FakeSocket.all[0]!;
+      first.open();
+      // Silent for one keepalive period: one query-awareness probe, the socket kept.
+      await vi.advanceTimersByTimeAsync(20);
+      expect(first.sent.map(decodeFrame)).toContainEqual({
+        kind: 'data',
+        room: 'conv/a',
+        message: new Uint8Array([3]),
+      });
+      expect(codes).toEqual([]);
+      expect(FakeSocket.all).toHaveLength(1);
+      // Silent for two periods: declared dead, its rooms closed as lost, a new socket dialled.
+      await vi.advanceTimersByTimeAsync(20);
+      expect(codes).toEqual([1006]);
+      await vi.advanceTimersByTimeAsync(5);
+      expect(FakeSocket.all.length).toBeGreaterThan(1);
+      mux.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
