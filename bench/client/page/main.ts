@@ -143,7 +143,13 @@ async function seedFerry(p: Plan): Promise<number> {
       page.addMessage(d, { id, author, text, createdAt: at });
       meta.recordMessage(m, { period, author, id, text, at });
     });
-    meta.markRead(m, p.me, p.now);
+    // As after a sync: the reader has read up to now; preview and unread come from the
+    // newest page (core/README.md), as the client computes them.
+    const periods = [...pages.keys()].sort((a, b) => b - a);
+    const newest = periods[0] === undefined ? undefined : pages.get(periods[0]);
+    if (newest) meta.markRead(newest, p.me, p.now);
+    const lm = newest ? meta.lastMessage(newest) : null;
+    const unread = newest ? meta.unreadCount(newest, p.me) : 0;
     for (const [period, d] of pages) {
       const room = pageRoom(conv.id, period);
       await store.readDoc(room);
@@ -152,15 +158,14 @@ async function seedFerry(p: Plan): Promise<number> {
     }
     await store.readDoc(metaRoom(conv.id));
     void store.compact(metaRoom(conv.id), Y.encodeStateAsUpdate(m));
-    const lm = meta.lastMessage(m);
     summaries.push({
       id: conv.id,
       title: conv.title,
       createdAt: start,
       lastMessage: lm ? { text: lm.text, authorName: 'Someone', at: lm.at } : null,
-      unread: meta.unreadCount(m, p.me),
+      unread,
       activity: lm?.at ?? start,
-      periods: [...pages.keys()].sort((a, b) => b - a),
+      periods,
     });
     m.destroy();
     await store.flush();
