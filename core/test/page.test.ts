@@ -13,7 +13,7 @@ import {
   isStored,
   listMessages,
   listReactions,
-  messageItemId,
+  messageItemIds,
   messagesOf,
   react,
 } from '../src/index';
@@ -207,6 +207,11 @@ describe('page: reactions', () => {
 });
 
 describe('page: delivery', () => {
+  const storedOn = (relay: Y.Doc | Uint8Array | Map<number, number>, doc: Y.Doc, mid: string) => {
+    const sv = relay instanceof Y.Doc ? Y.encodeStateVector(relay) : relay;
+    return messageItemIds(doc, mid).every((item) => isStored(sv, item));
+  };
+
   it('tells from a state vector whether the relay stored the message', () => {
     const doc = new Y.Doc();
     const relay = new Y.Doc();
@@ -214,12 +219,28 @@ describe('page: delivery', () => {
     Y.applyUpdate(relay, Y.encodeStateAsUpdate(doc));
     addMessage(doc, { id: id(T + 1), author: ANN, text: 'two', createdAt: T });
     const sv = Y.encodeStateVector(relay);
-    expect(isStored(sv, messageItemId(doc, id(T)))).toBe(true);
-    expect(isStored(Y.decodeStateVector(sv), messageItemId(doc, id(T)))).toBe(true);
-    expect(isStored(sv, messageItemId(doc, id(T + 1)))).toBe(false);
+    expect(storedOn(sv, doc, id(T))).toBe(true);
+    expect(storedOn(Y.decodeStateVector(sv), doc, id(T))).toBe(true);
+    expect(storedOn(sv, doc, id(T + 1))).toBe(false);
     Y.applyUpdate(relay, Y.encodeStateAsUpdate(doc));
-    expect(isStored(Y.encodeStateVector(relay), messageItemId(doc, id(T + 1)))).toBe(true);
-    expect(messageItemId(doc, id(T)).client).toBe(doc.clientID);
-    expect(code(() => messageItemId(doc, id(T + 2)))).toBe('not-found');
+    expect(storedOn(relay, doc, id(T + 1))).toBe(true);
+    expect(messageItemIds(doc, id(T))[0]?.client).toBe(doc.clientID);
+    expect(code(() => messageItemIds(doc, id(T + 2)))).toBe('not-found');
+  });
+
+  it('an edit or delete made after the message was stored is pending until the relay has it', () => {
+    const doc = new Y.Doc();
+    const relay = new Y.Doc();
+    addMessage(doc, { id: id(T), author: ANN, text: 'one', createdAt: T });
+    Y.applyUpdate(relay, Y.encodeStateAsUpdate(doc));
+    expect(storedOn(relay, doc, id(T))).toBe(true);
+    editMessage(doc, id(T), ANN, 'one, edited offline', T + 1);
+    expect(storedOn(relay, doc, id(T))).toBe(false);
+    Y.applyUpdate(relay, Y.encodeStateAsUpdate(doc));
+    expect(storedOn(relay, doc, id(T))).toBe(true);
+    deleteMessage(doc, id(T), ANN, T + 2);
+    expect(storedOn(relay, doc, id(T))).toBe(false);
+    Y.applyUpdate(relay, Y.encodeStateAsUpdate(doc));
+    expect(storedOn(relay, doc, id(T))).toBe(true);
   });
 });

@@ -294,14 +294,21 @@ export function listAllReactions(doc: Y.Doc): Map<string, Reaction[]> {
 }
 
 /**
- * The Yjs item id of the message's map: `isStored(relayStateVector, itemId)` tells whether
- * the relay has the message. Throws `ModelError('not-found')`.
+ * The Yjs item ids that make up the message as it is now: its map, and the current value of
+ * each of its fields (an edit or a delete writes new ones). A peer has stored the message as it
+ * is now when its state vector covers every one: an edit made offline is pending again until
+ * the relay has it, even though the message itself was stored long ago.
  */
-export function messageItemId(doc: Y.Doc, id: string): ItemId {
+export function messageItemIds(doc: Y.Doc, id: string): ItemId[] {
   const map = messagesOf(doc).get(id);
   const item = map instanceof Y.Map ? map._item : null;
-  if (!item) throw new ModelError('not-found', `messageItemId: no message ${id} on this page`);
-  return { client: item.id.client, clock: item.id.clock };
+  if (!(map instanceof Y.Map) || !item) {
+    throw new ModelError('not-found', `messageItemIds: no message ${id} on this page`);
+  }
+  const ids: ItemId[] = [{ client: item.id.client, clock: item.id.clock }];
+  for (const field of map._map.values())
+    ids.push({ client: field.id.client, clock: field.id.clock });
+  return ids;
 }
 
 /**

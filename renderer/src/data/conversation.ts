@@ -259,7 +259,9 @@ export class ConversationImpl implements ConversationStore {
     let stored = false;
     if (p.relaySV) {
       try {
-        stored = page.isStored(p.relaySV, page.messageItemId(p.doc, msg.id));
+        const sv = p.relaySV;
+        // Stored as it is now: an edit or delete made offline is pending until the relay has it.
+        stored = page.messageItemIds(p.doc, msg.id).every((item) => page.isStored(sv, item));
       } catch {
         stored = false;
       }
