@@ -106,3 +106,31 @@ test('a stopped relay refuses connections; restarted, it has the same port and d
   });
   after.close();
 });
+
+test('the web client the relay serves opens with the relay down, with its history', async ({
+  browser,
+}) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(relay.httpUrl);
+  await page.getByTestId('first-run-name').fill('Ada');
+  await page.getByTestId('first-run-submit').click();
+  await createConversation(page, 'Kept offline');
+  await send(page, 'Written before the relay went down.');
+  await expect(messageWithText(page, 'Written before the relay went down.')).toHaveAttribute(
+    'data-delivery',
+    'stored',
+  );
+  // The service worker has kept the app's files once it controls the page.
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+
+  await relay.stop();
+  await expect(page.request.get(`${relay.httpUrl}/healthz`)).rejects.toThrow();
+  await page.reload();
+  await expect(page.getByTestId('workspace')).toBeVisible();
+  await openConversation(page, 'Kept offline');
+  await expect(messageWithText(page, 'Written before the relay went down.')).toHaveCount(1);
+  await screenshot(page, 'relay-down-web-client-reloaded');
+  await context.close();
+  await relay.restart();
+});

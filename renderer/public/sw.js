@@ -1,0 +1,84 @@
+// Service worker of the web client that the relay serves. It keeps the app's shell (index.html
+// and the hashed files it names) so the app opens with the relay unreachable, as the desktop app
+// opens from its own files. Conversations are not here: they live in IndexedDB.
+//
+// Navigations go to the network first, so a new release shows at once, and fall back to the
+// kept copy. Hashed assets never change, so they are served from the cache first. Nothing else
+// (the relay's health, metrics and update feed, other origins) is touched.
+
+const CACHE = 'ferry-shell-v1';
+const SHELL = './';
+
+/** The hashed files an index.html names (scripts, module preloads, styles, icons). */
+function assetsOf(html) {
+  const found = new Set();
+  for (const match of html.matchAll(/(?:src|href)="(\.?\/?assets\/[^"]+)"/g)) found.add(match[1]);
+  return [...found];
+}
+
+/** Keeps this index.html and its assets; drops assets of older releases. */
+async function keep(indexResponse) {
+  const cache = await caches.open(CACHE);
+  const html = await indexResponse.clone().text();
+  const assets = assetsOf(html).map((a) => new URL(a, self.registration.scope).href);
+  await Promise.all(
+    assets.map(async (url) => {
+      if (!(await cache.match(url))) await cache.add(url);
+    }),
+  );
+  await cache.put(SHELL, indexResponse);
+  const wanted = new Set(assets);
+  for (const request of await cache.keys()) {
+    if (new URL(request.url).pathname.includes('/assets/') && !wanted.has(request.url)) {
+      await cache.delete(request);
+    }
+  }
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    fetch(SHELL, { cache: 'no-cache' })
+      .then((response) => (response.ok ? keep(response) : undefined))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    event.respondWith(
+      fetch(request)
+        .then((response) => {
+          if (response.ok) event.waitUntil(keep(response.clone()).catch(() => undefined));
+          return response;
+        })
+        .catch(async () => (await caches.match(SHELL)) ?? Response.error()),
+    );
+  } else if (url.pathname.includes('/assets/')) {
+    event.respondWith(
+      caches.match(request).then(
+        (hit) =>
+          hit ??
+          fetch(request).then((response) => {
+            if (response.ok) {
+              const copy = response.clone();
+              event.waitUntil(caches.open(CACHE).then((cache) => cache.put(request, copy)));
+            }
+            return response;
+          }),
+      ),
+    );
+  }
+});
