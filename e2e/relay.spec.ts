@@ -4,7 +4,13 @@ import { expect, test } from '@playwright/test';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
-import { createConversation, messageWithText, openConversation, send } from './fixtures/app';
+import {
+  createConversation,
+  messageWithText,
+  openConversation,
+  send,
+  syncState,
+} from './fixtures/app';
 import { useRelay } from './fixtures/relay';
 import { screenshot } from './fixtures/screens';
 
@@ -128,6 +134,8 @@ test('the web client the relay serves opens with the relay down, with its histor
   await expect(page.request.get(`${relay.httpUrl}/healthz`)).rejects.toThrow();
   await page.reload();
   await expect(page.getByTestId('workspace')).toBeVisible();
+  // The browser is online, the relay is not: the status says so instead of "Connecting…".
+  await expect(syncState(page)).toHaveAttribute('data-state', 'unreachable');
   await openConversation(page, 'Kept offline');
   await expect(messageWithText(page, 'Written before the relay went down.')).toHaveCount(1);
   await screenshot(page, 'relay-down-web-client-reloaded');

@@ -12,7 +12,11 @@ export interface Session {
   serverUrl: string;
 }
 
-export type Connection = 'offline' | 'connecting' | 'online';
+/**
+ * offline: this device has no network (or was told to stay off). connecting: dialling the relay.
+ * unreachable: the network is up but the relay did not answer; retrying with back-off.
+ */
+export type Connection = 'offline' | 'connecting' | 'unreachable' | 'online';
 
 export interface SyncStatus {
   connection: Connection;

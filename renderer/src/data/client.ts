@@ -83,8 +83,18 @@ function observable<T>(get: () => T): { observe: Observe<T>; notify: () => void 
 /** One MuxConnection to the relay: every document's provider gets a virtual socket on it. */
 export function muxTransport(url: string, WebSocket: WebSocketConstructor, online: boolean): Transport {
   const mux = new MuxConnection(url, { WebSocket, connect: online });
-  const toConnection = (s: string): Connection =>
-    s === 'connected' ? 'online' : s === 'offline' ? 'offline' : 'connecting';
+  // After a failed attempt the mux alternates 'disconnected' (back-off) and 'connecting'
+  // (retry): both read as unreachable until a socket opens or the device goes offline, so the
+  // status does not flicker at every retry.
+  let failed = false;
+  const toConnection = (s: string): Connection => {
+    if (s === 'connected' || s === 'offline') {
+      failed = false;
+      return s === 'connected' ? 'online' : 'offline';
+    }
+    if (s === 'disconnected') failed = true;
+    return failed ? 'unreachable' : 'connecting';
+  };
   return {
     url: mux.url,
     WebSocket: mux.WebSocketPolyfill,

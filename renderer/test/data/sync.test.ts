@@ -78,10 +78,13 @@ describe('sync through the relay', () => {
     await cb.loadRecent();
     await viewWhere(cb, (v) => v.messages.length === 1);
 
+    // The network is up, the relay is not: "unreachable", and it stays so through the
+    // reconnect attempts (no flicker back to "connecting") until the relay answers again.
+    const seenByA: string[] = [];
+    const stopWatching = a.sync((s) => seenByA.push(s.connection));
     await relay.stop();
-    const offline = (s: { connection: string }) => s.connection !== 'online';
-    await new Promise<void>((r) => a.sync((s) => offline(s) && r()));
-    await new Promise<void>((r) => b.sync((s) => offline(s) && r()));
+    await new Promise<void>((r) => a.sync((s) => s.connection === 'unreachable' && r()));
+    await new Promise<void>((r) => b.sync((s) => s.connection === 'unreachable' && r()));
 
     const a1 = await ca.send('A offline 1');
     await ca.send('A offline 2');
@@ -106,6 +109,10 @@ describe('sync through the relay', () => {
     await relay.restart();
     await a.whenSettled(20_000);
     await b.whenSettled(20_000);
+    stopWatching();
+    const afterFailure = seenByA.slice(seenByA.indexOf('unreachable'));
+    expect(afterFailure.at(-1)).toBe('online');
+    expect(afterFailure.slice(0, afterFailure.indexOf('online'))).not.toContain('connecting');
     const want = (v: { messages: unknown[] }) => v.messages.length === 4;
     const va = await viewWhere(ca, (v) => want(v) && v.messages.every((m) => m.delivery === 'stored' || !m.mine));
     const vb = await viewWhere(cb, (v) => want(v) && texts(v).includes('before the storm (edited offline)'));

@@ -27,6 +27,16 @@ describe('syncLabel', () => {
       detail: '1 change waiting',
     });
   });
+  it('says when the network is up but the relay does not answer', () => {
+    expect(syncLabel(status({ connection: 'unreachable' }))).toMatchObject({
+      state: 'unreachable',
+      label: "Can't reach the server",
+      detail: 'Retrying · your messages stay here',
+    });
+    expect(syncLabel(status({ connection: 'unreachable', pending: 2 })).detail).toBe(
+      '2 changes waiting · retrying',
+    );
+  });
   it('shows progress while catching up, then waiting, then synced', () => {
     expect(syncLabel(status({ catchUp: { done: 3, total: 12 } }))).toMatchObject({
       state: 'catching-up',

@@ -2,7 +2,8 @@
 
 import type { SyncStatus } from '../../data/api';
 
-export type SyncState = 'offline' | 'connecting' | 'catching-up' | 'waiting' | 'synced';
+export type SyncState =
+  'offline' | 'connecting' | 'unreachable' | 'catching-up' | 'waiting' | 'synced';
 
 export interface SyncLabel {
   state: SyncState;
@@ -21,6 +22,14 @@ export function syncLabel(s: SyncStatus): SyncLabel {
       state: 'offline',
       label: 'Offline',
       detail: s.pending > 0 ? `${waiting} to sync` : 'Everything you write is kept on this device',
+      progress: null,
+    };
+  }
+  if (s.connection === 'unreachable') {
+    return {
+      state: 'unreachable',
+      label: "Can't reach the server",
+      detail: s.pending > 0 ? `${waiting} · retrying` : 'Retrying · your messages stay here',
       progress: null,
     };
   }
