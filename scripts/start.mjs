@@ -151,7 +151,7 @@ void relayExit.then((code) => {
     void stop(typeof code === 'number' && code !== 0 ? code : 1);
   }
 });
-console.log(`ferry: relay ready at ${url} (data in ${path.relative(root, dataDir) || '.'})`);
+console.log(`ferry: relay ready at ${url} (database in ${dataDir})`);
 
 const binary = wantElectron
   ? electronBinary()
