@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { VERSION_ARG_PREFIX } from '../../core/src/desktop/api';
+import { DESKTOP_API_MEMBERS, VERSION_ARG_PREFIX } from '../../core/src/desktop/api';
 import { buildElectron } from '../../scripts/build-electron.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -76,20 +76,6 @@ it('preload.cjs exposes exactly window.ferry with the version main passed', () =
     key: 'ferry',
     kind: 'electron',
     version: '7.8.9',
-    members: [
-      'getPolicy',
-      'getSecret',
-      'getSettings',
-      'kind',
-      'notify',
-      'onDeepLink',
-      'onNotificationClick',
-      'openExternal',
-      'platform',
-      'setBadgeCount',
-      'setSecret',
-      'setSettings',
-      'version',
-    ],
+    members: [...DESKTOP_API_MEMBERS],
   });
 });

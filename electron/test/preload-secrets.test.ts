@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IPC, VERSION_ARG_PREFIX } from '../../core/src/desktop/api';
+import { DESKTOP_API_MEMBERS, IPC, VERSION_ARG_PREFIX } from '../../core/src/desktop/api';
 import type { IpcRendererLike } from '../src/preload-api';
 import { createPreloadApi } from '../src/preload-api';
 import type { SafeStorageLike } from '../src/secrets';
@@ -32,23 +32,7 @@ describe('window.ferry (preload)', () => {
       platform: 'linux',
       argv: ['x', `${VERSION_ARG_PREFIX}1.4.0`],
     });
-    expect(Object.keys(api).sort()).toEqual(
-      [
-        'getPolicy',
-        'getSecret',
-        'getSettings',
-        'kind',
-        'notify',
-        'onDeepLink',
-        'onNotificationClick',
-        'openExternal',
-        'platform',
-        'setBadgeCount',
-        'setSecret',
-        'setSettings',
-        'version',
-      ].sort(),
-    );
+    expect(Object.keys(api).sort()).toEqual([...DESKTOP_API_MEMBERS]);
     expect(api).toMatchObject({ kind: 'electron', platform: 'linux', version: '1.4.0' });
   });
 

@@ -82,6 +82,27 @@ export interface FerryDesktopApi {
   setSettings(patch: Partial<DesktopSettings>): Promise<DesktopSettings>;
 }
 
+/** Every member of `window.ferry`, once, sorted: what tests check the preload exposes. */
+export const DESKTOP_API_MEMBERS = Object.freeze([
+  'getPolicy',
+  'getSecret',
+  'getSettings',
+  'kind',
+  'notify',
+  'onDeepLink',
+  'onNotificationClick',
+  'openExternal',
+  'platform',
+  'setBadgeCount',
+  'setSecret',
+  'setSettings',
+  'version',
+] as const satisfies readonly (keyof FerryDesktopApi)[]);
+
+// A member added to FerryDesktopApi but not to the list above is a type error here.
+type Unlisted = Exclude<keyof FerryDesktopApi, (typeof DESKTOP_API_MEMBERS)[number]>;
+export const DESKTOP_API_MEMBERS_COMPLETE: [Unlisted] extends [never] ? true : Unlisted = true;
+
 /** Defaults used when there are no settings yet (and for the browser build). */
 export const DEFAULT_DESKTOP_SETTINGS: Readonly<DesktopSettings> = Object.freeze({
   startAtLogin: false,
