@@ -6,20 +6,27 @@ import { metaRoom, pageRoom, parseRoom, workspaceRoom } from '../../../core/src/
 import * as meta from '../../../core/src/model/meta';
 import * as workspace from '../../../core/src/model/workspace';
 import { MuxConnection, type WebSocketConstructor } from '../../../core/src/protocol/mux-client';
-import type {
-  Connection,
-  ConversationStore,
-  ConversationSummary,
-  FerryClient,
-  Observe,
-  Session,
-  SyncStatus,
+import {
+  ApiError,
+  type AuthStatus,
+  type ChannelListing,
+  type Connection,
+  type ConversationRole,
+  type ConversationStore,
+  type ConversationSummary,
+  type FerryClient,
+  type NewConversation,
+  type Observe,
+  type Person,
+  type Session,
+  type SyncStatus,
 } from './api';
 import { ConversationImpl } from './conversation';
 import { DocHost, type OpenDoc, type Transport } from './docs';
 import * as ws from './model';
 import { DB_NAME, LocalStore, type DocRecord, type SummaryRecord } from './store';
 import { claimNode, type LocksLike } from './node';
+import type { Backend, ServerInfo, SetupAdminInput, SignInInput, SignInResult } from '../ui/backend';
 
 export interface FerryClientOptions {
   session: Session;
@@ -112,7 +119,13 @@ export async function loadSession(indexedDB: IDBFactory, dbName = DB_NAME): Prom
   try {
     const s = (await store.getMeta('session')) as Partial<Session> | undefined;
     if (s && typeof s.userId === 'string' && typeof s.serverUrl === 'string' && typeof s.displayName === 'string') {
-      return { userId: s.userId, serverUrl: s.serverUrl, displayName: s.displayName };
+      return {
+        userId: s.userId,
+        serverUrl: s.serverUrl,
+        displayName: s.displayName,
+        username: typeof s.username === 'string' ? s.username : s.userId,
+        role: s.role === 'admin' || s.role === 'guest' ? s.role : 'member',
+      };
     }
     return null;
   } finally {
@@ -138,8 +151,11 @@ export async function saveSession(
   const store = await LocalStore.open(indexedDB, dbName);
   try {
     const prev = (await store.getMeta('session')) as Partial<Session> | undefined;
+    const userId = input.userId ?? prev?.userId ?? newId(random);
     const session: Session = {
-      userId: input.userId ?? prev?.userId ?? newId(random),
+      userId,
+      username: prev?.username ?? userId.toLowerCase(),
+      role: prev?.role ?? 'member',
       serverUrl: input.serverUrl.trim().replace(/\/+$/, ''),
       displayName,
     };
@@ -282,6 +298,15 @@ export class Client implements FerryClient, ClientExtras {
       .sort((a, b) => b.activity - a.activity || (a.id < b.id ? -1 : 1))
       .map(({ id, title, createdAt, lastMessage: lm, unread }) => ({
         id,
+        kind: 'channel' as const,
+        visibility: 'open' as const,
+        role: 'member' as const,
+        archived: false,
+        memberCount: 0,
+        dmWith: null,
+        registered: true,
+        removed: false,
+        undelivered: 0,
         title,
         createdAt,
         lastMessage: lm
@@ -585,7 +610,8 @@ export class Client implements FerryClient, ClientExtras {
     }
   }
 
-  async createConversation(title: string): Promise<string> {
+  async createConversation(input: NewConversation | string): Promise<string> {
+    const title = typeof input === 'string' ? input : input.title;
     const t = title.trim();
     if (t.length === 0 || t.length > 200) throw new Error('A conversation title must be 1 to 200 characters.');
     await this.workspace.loaded;
@@ -609,6 +635,61 @@ export class Client implements FerryClient, ClientExtras {
 
   open(conversationId: string): ConversationStore {
     return new ConversationImpl(this, conversationId);
+  }
+
+  // Issue 4 placeholders: implemented in the next commits (renderer/src/data/README.md).
+  readonly auth: Observe<AuthStatus> = (listener) => {
+    listener({ state: 'ok' });
+    return () => undefined;
+  };
+
+  readonly people: Observe<Person[]> = (listener) => {
+    listener([]);
+    return () => undefined;
+  };
+
+  private notYet(): never {
+    throw new ApiError('error', 'Not implemented yet.');
+  }
+
+  async openDm(_userId: string): Promise<string> {
+    return this.notYet();
+  }
+  async searchPeople(_query: string): Promise<Person[]> {
+    return this.notYet();
+  }
+  async browseChannels(): Promise<ChannelListing[]> {
+    return this.notYet();
+  }
+  async join(_conversationId: string): Promise<void> {
+    return this.notYet();
+  }
+  async leave(_conversationId: string): Promise<void> {
+    return this.notYet();
+  }
+  async invite(_conversationId: string, _userIds: string[]): Promise<void> {
+    return this.notYet();
+  }
+  async removeMember(_conversationId: string, _userId: string): Promise<void> {
+    return this.notYet();
+  }
+  async setRole(_conversationId: string, _userId: string, _role: ConversationRole): Promise<void> {
+    return this.notYet();
+  }
+  async rename(_conversationId: string, _title: string): Promise<void> {
+    return this.notYet();
+  }
+  async setArchived(_conversationId: string, _archived: boolean): Promise<void> {
+    return this.notYet();
+  }
+  async exportConversation(_conversationId: string): Promise<{ filename: string; json: string; text: string }> {
+    return this.notYet();
+  }
+  async forget(_conversationId: string): Promise<void> {
+    return this.notYet();
+  }
+  async signOut(): Promise<void> {
+    return this.notYet();
   }
 
   /** Persists the clock's newest id so a restart never issues a smaller one. */
@@ -675,10 +756,7 @@ export interface BrowserEnv {
  * The UI's Backend (renderer/src/ui/backend.ts), structurally: `restore()` opens the kept
  * session's client (null on first run), `start()` saves the first-run answers and opens it.
  */
-export function browserBackend(env?: BrowserEnv): {
-  restore(): Promise<FerryClient | null>;
-  start(input: { serverUrl: string; displayName: string }): Promise<FerryClient>;
-} {
+export function browserBackend(env?: BrowserEnv): Backend {
   const e: BrowserEnv = env ?? {
     indexedDB: globalThis.indexedDB,
     WebSocket: globalThis.WebSocket,
@@ -701,8 +779,14 @@ export function browserBackend(env?: BrowserEnv): {
       const session = await loadSession(e.indexedDB, e.dbName);
       return session ? open(session) : null;
     },
-    async start(input) {
-      return open(await saveSession(e.indexedDB, input, e.dbName));
+    async serverInfo(_serverUrl: string): Promise<ServerInfo> {
+      throw new ApiError('error', 'Not implemented yet.');
+    },
+    async signIn(_input: SignInInput): Promise<SignInResult> {
+      throw new ApiError('error', 'Not implemented yet.');
+    },
+    async setupAdmin(_input: SetupAdminInput): Promise<SignInResult> {
+      throw new ApiError('error', 'Not implemented yet.');
     },
   };
 }

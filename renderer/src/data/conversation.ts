@@ -277,6 +277,8 @@ export class ConversationImpl implements ConversationStore {
       writtenOffline: msg.offline,
       mine: msg.author === this.client.me,
       delivery: stored ? 'stored' : 'pending',
+      canEdit: msg.author === this.client.me && !msg.deleted,
+      canDelete: msg.author === this.client.me && !msg.deleted,
     };
   }
 
@@ -309,6 +311,13 @@ export class ConversationImpl implements ConversationStore {
     const view: ConversationViewExt = {
       id: this.id,
       title: info?.title ?? this.client.summaryOf(this.id)?.title ?? '',
+      kind: 'channel',
+      role: 'member',
+      archived: false,
+      removed: false,
+      canPost: true,
+      canModerate: false,
+      members: [],
       messages,
       hasOlder: this.periods().some((p) => p < oldest),
       loadingOlder: this.loadingOlder,

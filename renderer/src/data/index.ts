@@ -1,5 +1,6 @@
 // The data layer's entry point for the UI: the API types and the factories.
 export type * from './api';
+export { ApiError } from './api';
 export {
   browserBackend,
   createFerryClient,

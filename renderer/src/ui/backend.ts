@@ -4,16 +4,61 @@
 
 import type { FerryClient } from '../data/api';
 
+export interface ServerInfo {
+  name: string;
+  version: string;
+  /** A fresh relay with no users: the sign-in screen offers to create the first admin. */
+  setupRequired: boolean;
+}
+
+export interface SignInInput {
+  serverUrl: string;
+  username: string;
+  password: string;
+  totp?: string;
+  recoveryCode?: string;
+}
+
+export interface SetupAdminInput {
+  serverUrl: string;
+  username: string;
+  displayName: string;
+  password: string;
+  /** The one-time code the relay prints at start (needed unless signing up from loopback). */
+  setupCode?: string;
+}
+
+export type SignInResult =
+  | { ok: true; client: FerryClient }
+  | {
+      ok: false;
+      code:
+        | 'invalid-credentials'
+        | 'totp-required'
+        | 'locked'
+        | 'rate-limited'
+        | 'unreachable'
+        | 'invalid'
+        | 'setup-code'
+        | 'error';
+      message: string;
+      /** Seconds before another attempt may succeed (locked, rate-limited). */
+      retryAfter?: number;
+    };
+
+export interface Backend {
+  /** The client of the kept session (works offline), or null when no one is signed in. */
+  restore(): Promise<FerryClient | null>;
+  /** Throws ApiError('offline' | 'unreachable' | ...). */
+  serverInfo(serverUrl: string): Promise<ServerInfo>;
+  signIn(input: SignInInput): Promise<SignInResult>;
+  setupAdmin(input: SetupAdminInput): Promise<SignInResult>;
+}
+
+/** The previous release's first-run form (server URL and display name); kept for its checks. */
 export interface SetupInput {
   serverUrl: string;
   displayName: string;
-}
-
-export interface Backend {
-  /** The client of the session kept from an earlier run, or null on first run. */
-  restore(): Promise<FerryClient | null>;
-  /** First run: stores the session and returns its client. */
-  start(input: SetupInput): Promise<FerryClient>;
 }
 
 /** Checks the first-run form. Returns one message per invalid field. */
