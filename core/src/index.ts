@@ -10,3 +10,4 @@ export * from './model/meta';
 export * from './protocol'; // core/src/protocol/ is owned by the protocol engineer
 export * from './model/workspace';
 export * from './model/schema';
+export * from './model/updates';

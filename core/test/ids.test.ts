@@ -1,5 +1,5 @@
 import { describe, it, expect, fc } from './harness';
-import { ID_ALPHABET, isId, newId, ModelError } from '../src/index';
+import { ID_ALPHABET, dmConversationId, isId, newId, ModelError } from '../src/index';
 
 describe('newId', () => {
   it('makes 16 Crockford base32 characters from 10 random bytes', () => {
@@ -41,5 +41,41 @@ describe('isId', () => {
     expect(isId('0123456789ABCDEFG')).toBe(false);
     expect(isId(42)).toBe(false);
     expect(isId(undefined)).toBe(false);
+  });
+});
+
+describe('dmConversationId', () => {
+  const A = '0123456789ABCDEF';
+  const B = 'ZZZZZZZZZZZZZZZZ';
+  const C = 'B0BB0BB0BB0BB0B0';
+
+  it('is the first 80 bits of SHA-256("<smaller>|<larger>") in Crockford base32', () => {
+    // Expected values computed outside Ferry (Python hashlib + a base32 written for the test).
+    expect(dmConversationId(A, B)).toBe('7FJ5AYCF7NS90VT5');
+    expect(dmConversationId(A, C)).toBe('QQSETTDB3FFTB0C0');
+    expect(dmConversationId(B, C)).toBe('KSG0N1V96WRWXWFS');
+  });
+
+  it('is the same whoever starts the DM, and a valid id', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 10, maxLength: 10 }),
+        fc.uint8Array({ minLength: 10, maxLength: 10 }),
+        (x, y) => {
+          const a = newId(() => x);
+          const b = newId(() => y);
+          fc.pre(a !== b);
+          const id = dmConversationId(a, b);
+          expect(id).toBe(dmConversationId(b, a));
+          expect(isId(id)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('refuses a pair of one user, and ids that are not ids', () => {
+    expect(() => dmConversationId(A, A)).toThrow(/two different users/);
+    expect(() => dmConversationId(A, A.toLowerCase())).toThrow(ModelError);
+    expect(() => dmConversationId('relay', A)).toThrow(/16-character user id/);
   });
 });

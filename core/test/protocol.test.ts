@@ -1,11 +1,15 @@
 // Room names, mux frames and the MuxConnection state machine against a scripted fake socket.
+import { decodeUtf8, encodeUtf8 } from 'lib0/string';
 import { describe, expect, it, vi } from './harness';
 import {
   CloseCode,
   MuxConnection,
   MuxFrameError,
+  MuxFrameKind,
   ROOM_NAME_MAX,
+  authText,
   decodeFrame,
+  encodeAuth,
   encodeClose,
   encodeData,
   encodeOpen,
@@ -73,6 +77,52 @@ describe('mux frames', () => {
     } catch (error) {
       expect((error as MuxFrameError).unknown).toBe(false);
     }
+  });
+
+  it('round-trips AUTH: kind 3, room "", the payload as the rest of the frame', () => {
+    expect(MuxFrameKind.auth).toBe(3);
+    const frame = encodeAuth('eyJhbGciOi.x.y');
+    // varUint 3, varString "" (length 0), then the token's UTF-8 bytes.
+    expect([...frame.subarray(0, 3)]).toEqual([3, 0, 'e'.charCodeAt(0)]);
+    const decoded = decodeFrame(frame);
+    expect(decoded.kind).toBe('auth');
+    expect(decoded.room).toBe('');
+    if (decoded.kind !== 'auth') throw new Error('not auth');
+    expect(authText(decoded)).toBe('eyJhbGciOi.x.y');
+    const answer = decodeFrame(encodeAuth(new Uint8Array([123, 125])));
+    expect(answer).toEqual({ kind: 'auth', room: '', message: new Uint8Array([123, 125]) });
+    expect(decodeFrame(encodeAuth(''))).toEqual({
+      kind: 'auth',
+      room: '',
+      message: new Uint8Array(0),
+    });
+  });
+
+  it('takes an AUTH frame naming a room as malformed, and kinds above 3 as unknown', () => {
+    const withRoom = new Uint8Array([3, 1, 'x'.charCodeAt(0), 1, 2]);
+    expect(() => decodeFrame(withRoom)).toThrow(/AUTH frame with a room/);
+    try {
+      decodeFrame(withRoom);
+    } catch (error) {
+      expect((error as MuxFrameError).unknown).toBe(false);
+    }
+    for (const kind of [4, 5, 127]) {
+      try {
+        decodeFrame(new Uint8Array([kind, 0]));
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(MuxFrameError);
+        expect((error as MuxFrameError).unknown).toBe(true);
+      }
+    }
+  });
+
+  it('routes AUTH like a DATA frame for a room that is never open (a relay without AUTH ignores it)', () => {
+    // The relay finds a frame's room among its open rooms; "" is not a valid room name, so
+    // it can never be open, and a relay that does not handle AUTH drops the frame.
+    const f = decodeFrame(encodeAuth('t'));
+    expect(isValidRoomName(f.room)).toBe(false);
+    expect('message' in f && f.message).toEqual(new Uint8Array([116]));
   });
 
   it('derives the room from the URL a WebsocketProvider builds', () => {
@@ -189,6 +239,38 @@ describe('MuxConnection', () => {
     expect(FakeSocket.all).toHaveLength(2);
     mux.goOnline();
     expect(FakeSocket.all).toHaveLength(3);
+    mux.destroy();
+  });
+
+  it("sends AUTH on the open socket, hands the relay's AUTH to listeners, and reports closes", async () => {
+    FakeSocket.all = [];
+    const mux = new MuxConnection('ws://r/_mux?token=old', {
+      WebSocket: FakeSocket,
+      random: () => 0,
+      minBackoffMs: 1,
+    });
+    const answers: string[] = [];
+    const closes: Array<[number, string]> = [];
+    mux.onAuth((p) => answers.push(decodeUtf8(p)));
+    mux.onClose((e) => closes.push([e.code, e.reason]));
+    expect(mux.sendAuth('new')).toBe(false); // not open yet: nothing sent
+    await tick();
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    expect(mux.sendAuth('new')).toBe(true);
+    expect(socket.sent.map(decodeFrame)).toEqual([
+      { kind: 'auth', room: '', message: encodeUtf8('new') },
+    ]);
+    socket.receive(encodeAuth('{"expiresAt":123}'));
+    expect(answers).toEqual(['{"expiresAt":123}']);
+    // A fresh token for the next connection; the base URL must stay the same.
+    expect(() => mux.setUrl('ws://other/_mux?token=x')).toThrow(/not this connection/);
+    mux.setUrl('ws://r/_mux?token=fresh');
+    socket.readyState = 3;
+    socket.onclose?.({ code: 4401, reason: 'token expired' });
+    expect(closes).toEqual([[4401, 'token expired']]);
+    await wait(5);
+    expect(FakeSocket.all[1]!.url).toBe('ws://r/_mux?token=fresh');
     mux.destroy();
   });
 

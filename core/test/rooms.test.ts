@@ -3,6 +3,7 @@ import {
   ModelError,
   PAGE_SPAN_MS,
   encodeHlc,
+  inboxRoom,
   metaRoom,
   pageRoom,
   parseRoom,
@@ -19,17 +20,24 @@ describe('rooms', () => {
     expect(workspaceRoom).toBe('workspace');
     expect(metaRoom(CONV)).toBe(`conv/${CONV}`);
     expect(pageRoom(CONV, 2930)).toBe(`conv/${CONV}/p2930`);
+    expect(inboxRoom(CONV)).toBe(`inbox/${CONV}`);
+    expect(() => inboxRoom('relay')).toThrow(ModelError);
   });
 
   it('parses what it names, and nothing else', () => {
     expect(parseRoom('workspace')).toEqual({ kind: 'workspace' });
     expect(parseRoom(metaRoom(CONV))).toEqual({ kind: 'meta', convId: CONV });
+    expect(parseRoom(inboxRoom(CONV))).toEqual({ kind: 'inbox', userId: CONV });
     expect(parseRoom(pageRoom(CONV, 0))).toEqual({ kind: 'page', convId: CONV, period: 0 });
     expect(parseRoom(pageRoom(CONV, 2930))).toEqual({ kind: 'page', convId: CONV, period: 2930 });
     for (const other of [
       '',
       '_mux',
-      'inbox/0123456789ABCDEF',
+      'inbox',
+      'inbox/',
+      `inbox/${CONV.toLowerCase()}`,
+      `inbox/${CONV}/p1`,
+      'inbox/relay',
       `conv/${CONV}/p007`, // not canonical: one document, one name
       `conv/${CONV}/p-1`,
       `conv/${CONV}/`,

@@ -11,10 +11,17 @@ export const PAGE_SPAN_MS = 7 * 24 * 60 * 60 * 1000;
 /** The workspace catalogue: conversations and profiles. */
 export const workspaceRoom = 'workspace';
 
+/**
+ * The reserved user id of the relay itself. It is not an `isId` id, so no account can have
+ * it: the only sender whose changes an inbox (directory) document accepts.
+ */
+export const RELAY_USER = 'relay';
+
 export type RoomRef =
   | { kind: 'workspace' }
   | { kind: 'meta'; convId: string }
-  | { kind: 'page'; convId: string; period: number };
+  | { kind: 'page'; convId: string; period: number }
+  | { kind: 'inbox'; userId: string };
 
 export type RoomKind = RoomRef['kind'];
 
@@ -46,6 +53,12 @@ function checkConvId(convId: string, fn: string): void {
   check(isId(convId), `${fn}: conversation id must be a 16-character id, got ${show(convId)}`);
 }
 
+/** `inbox/<userId>`: the user's directory document, written by the relay only. */
+export function inboxRoom(userId: string): string {
+  check(isId(userId), `inboxRoom: user id must be a 16-character id, got ${show(userId)}`);
+  return `inbox/${userId}`;
+}
+
 /** `conv/<convId>`: the conversation's meta document. */
 export function metaRoom(convId: string): string {
   checkConvId(convId, 'metaRoom');
@@ -60,6 +73,7 @@ export function pageRoom(convId: string, period: number): string {
 }
 
 const META = /^conv\/([0-9A-HJKMNP-TV-Z]{16})$/;
+const INBOX = /^inbox\/([0-9A-HJKMNP-TV-Z]{16})$/;
 const PAGE = /^conv\/([0-9A-HJKMNP-TV-Z]{16})\/p(0|[1-9][0-9]{0,14})$/;
 
 /**
@@ -71,6 +85,8 @@ export function parseRoom(name: string): RoomRef | null {
   if (name === workspaceRoom) return { kind: 'workspace' };
   let m = META.exec(name);
   if (m) return { kind: 'meta', convId: m[1] as string };
+  m = INBOX.exec(name);
+  if (m) return { kind: 'inbox', userId: m[1] as string };
   m = PAGE.exec(name);
   if (m) {
     const period = Number(m[2]);

@@ -9,7 +9,7 @@ import { SCHEMA_VERSION } from '../version';
 import { MAX_MESSAGE_CHARS, checkEmoji, checkLabel, isWellFormed } from './checks';
 import { ModelError } from './errors';
 import { parseReactionKey } from './page';
-import { periodOfMessage, type RoomKind, type RoomRef } from './rooms';
+import { RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
 
 /** Which rule an entry breaks. `owner` and `removal` are what a moderator may override. */
 export type ProblemRule =
@@ -20,7 +20,8 @@ export type ProblemRule =
   | 'immutable'
   | 'owner'
   | 'removal'
-  | 'pending';
+  | 'pending'
+  | 'relay-only';
 
 export interface Problem {
   rule: ProblemRule;
@@ -267,7 +268,35 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
       owner: (key) => key,
     },
   },
+  // The directory document: the relay alone writes it (docs/accounts.md).
+  inbox: {
+    me: relayRoot('profile', '{ id, username, displayName, role }'),
+    conversations: relayRoot(
+      '<convId>',
+      '{ v: 1, kind, visibility, title, archived, role, createdBy, createdAt }',
+    ),
+    members: relayRoot('<convId>', '[{ id, role }] sorted by id'),
+    activity: relayRoot('<convId>', '{ at, preview: { id, author, text } | null, versions }'),
+    people: relayRoot('<userId>', '{ username, displayName }'),
+  },
 };
+
+/** A directory root: plain JSON values, written by the relay only (tightened in directory.ts). */
+function relayRoot(keyShape: string, valueShape: string): RootRule {
+  return {
+    keyShape,
+    valueShape,
+    removable: true,
+    checkKey: (key) => (key.length > 0 && key.length <= 64 ? null : 'key must be 1-64 characters'),
+    checkValue(_key, value) {
+      if (value instanceof Y.AbstractType || value instanceof Uint8Array || value === undefined) {
+        return 'a directory entry is plain JSON';
+      }
+      return null;
+    },
+    owner: () => RELAY_USER,
+  };
+}
 
 /** Root names allowed in a room kind. */
 export function rootsOf(kind: RoomKind): string[] {
@@ -467,6 +496,13 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
       const out: Problem[] = [];
       const touched = new Map<string, Set<string>>();
       current = { sender, out, touched };
+      let changed = false;
+      const onTransaction = (tr: Y.Transaction) => {
+        if (tr.deleteSet.clients.size > 0 || !sameState(tr.beforeState, tr.afterState)) {
+          changed = true;
+        }
+      };
+      doc.on('afterTransaction', onTransaction);
       try {
         Y.applyUpdate(doc, update);
       } catch (e) {
@@ -476,6 +512,7 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
         ];
       } finally {
         current = null;
+        doc.off('afterTransaction', onTransaction);
       }
       for (const [root, keys] of touched) {
         const map = doc.getMap<unknown>(root);
@@ -497,14 +534,37 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
         (r) => !rootsBefore.has(r) && !schemaRoots.includes(r),
       );
       out.push(...rootProblems(doc, room, newRoots));
-      if (out.length > 0) dirty = true;
-      return out;
+      const result = room.kind === 'inbox' && sender !== RELAY_USER ? relayOnly(out, changed) : out;
+      if (result.length > 0) dirty = true;
+      return result;
     },
     destroy() {
       shadow?.destroy();
       shadow = null;
     },
   };
+}
+
+function sameState(a: Map<number, number>, b: Map<number, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [client, clock] of a) if (b.get(client) !== clock) return false;
+  return true;
+}
+
+/**
+ * An inbox (directory) document accepts changes from the relay only: for anyone else every
+ * change is one `relay-only` problem per path it touches. An update that changes nothing
+ * (a stock client's empty sync step 2, a re-sent delete set) passes.
+ */
+function relayOnly(problems: Problem[], changed: boolean): Problem[] {
+  const paths = new Set(problems.map((p) => p.path));
+  if (paths.size === 0 && changed) paths.add('');
+  return [...paths].map((path) => ({
+    rule: 'relay-only' as const,
+    path,
+    owner: RELAY_USER,
+    message: `inbox documents are written by the relay only${path ? ` (${path})` : ''}`,
+  }));
 }
 
 /**

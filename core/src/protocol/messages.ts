@@ -21,6 +21,8 @@ export const MuxFrameKind = {
   data: 0,
   open: 1,
   close: 2,
+  /** Room `""`; the rest of the frame is the payload (a new access token, or the answer). */
+  auth: 3,
 } as const;
 
 /** Path of the multiplexed endpoint. */

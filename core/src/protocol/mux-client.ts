@@ -7,7 +7,7 @@
 //
 // core has no DOM: the real WebSocket constructor is injected (the browser's, or `ws` in Node).
 import { CloseCode, MessageType } from './messages';
-import { decodeFrame, encodeClose, encodeData, encodeOpen } from './mux-frames';
+import { decodeFrame, encodeAuth, encodeClose, encodeData, encodeOpen } from './mux-frames';
 import { roomNameError } from './rooms';
 
 /** The part of the WebSocket interface (browser or `ws`) this module uses. */
@@ -81,7 +81,9 @@ export class MuxConnection {
   readonly url: string;
   /** Pass as `WebSocketPolyfill` to the stock WebsocketProvider. */
   readonly WebSocketPolyfill: VirtualWebSocketClass;
-  private readonly fullUrl: string;
+  private fullUrl: string;
+  private authListeners = new Set<(payload: Uint8Array) => void>();
+  private closeListeners = new Set<(event: { code: number; reason: string }) => void>();
   private readonly options: Required<Omit<MuxOptions, 'connect'>>;
   private socket: WebSocketLike | null = null;
   private readonly rooms = new Map<string, Virtual>();
@@ -127,6 +129,43 @@ export class MuxConnection {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Replaces the URL (e.g. with a fresh `?token=`) for the next connection; the open socket,
+   * if any, is kept. The part before `?` must stay the same: providers are bound to it.
+   */
+  setUrl(url: string): void {
+    const base = url.split('?')[0] ?? url;
+    if (base !== this.url) {
+      throw new Error(`MuxConnection.setUrl: ${base} is not this connection's URL ${this.url}`);
+    }
+    this.fullUrl = url;
+  }
+
+  /**
+   * Sends an AUTH frame with a new access token on the open socket (sync-server/PROTOCOL.md);
+   * false if the socket is not open (then put the token in the URL with setUrl instead).
+   */
+  sendAuth(token: string): boolean {
+    if (this.socket?.readyState !== OPEN) return false;
+    this.socket.send(encodeAuth(token));
+    return true;
+  }
+
+  /** Calls listener with the payload of each AUTH frame from the relay; returns an unsubscribe. */
+  onAuth(listener: (payload: Uint8Array) => void): () => void {
+    this.authListeners.add(listener);
+    return () => this.authListeners.delete(listener);
+  }
+
+  /**
+   * Calls listener with the code and reason each time the real socket closes or is lost
+   * (e.g. 4401 `token expired`), before it reconnects; returns an unsubscribe.
+   */
+  onClose(listener: (event: { code: number; reason: string }) => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
   /** Closes the socket now and stays offline until goOnline() (e.g. the browser's `offline`). */
   goOffline(): void {
     if (this.destroyed) return;
@@ -155,6 +194,8 @@ export class MuxConnection {
       v.fireClose({ code: CloseCode.goingAway, reason: 'mux connection destroyed' });
     }
     this.listeners.clear();
+    this.authListeners.clear();
+    this.closeListeners.clear();
   }
 
   // --- used by virtual sockets ---
@@ -257,6 +298,10 @@ export class MuxConnection {
     } catch {
       return; // a newer relay's frame kind: ignore rather than break every room
     }
+    if (frame.kind === 'auth') {
+      for (const l of [...this.authListeners]) l(frame.message);
+      return;
+    }
     const v = this.rooms.get(frame.room);
     if (!v || v.readyState !== OPEN) return;
     if (frame.kind === 'data') v.fireMessage(frame.message);
@@ -275,6 +320,7 @@ export class MuxConnection {
     socket.onerror = () => {};
     if (socket.readyState === CONNECTING || socket.readyState === OPEN) socket.close();
     const code = event.code >= 4400 && event.code < 4500 ? event.code : 1006;
+    for (const l of [...this.closeListeners]) l({ code: event.code, reason: event.reason });
     for (const v of [...this.rooms.values()]) {
       if (v.readyState !== OPEN) continue;
       this.rooms.delete(v.room);

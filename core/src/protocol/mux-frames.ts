@@ -1,12 +1,20 @@
 // Encoding of the frames on the multiplexed endpoint (sync-server/PROTOCOL.md).
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import { decodeUtf8, encodeUtf8 } from 'lib0/string';
 import { MuxFrameKind } from './messages';
 
 export type MuxFrame =
   | { kind: 'data'; room: string; message: Uint8Array }
   | { kind: 'open'; room: string }
-  | { kind: 'close'; room: string; code: number; reason: string };
+  | { kind: 'close'; room: string; code: number; reason: string }
+  /**
+   * AUTH: always room `""`. Client → relay: the payload is a new access token (UTF-8) for
+   * the socket's session; relay → client: the answer, JSON `{"expiresAt": ms}`. The payload
+   * is called `message` as DATA's is (the rest of the frame); a relay that routes frames by
+   * room never finds room `""` open, so one that does not know AUTH ignores it.
+   */
+  | { kind: 'auth'; room: ''; message: Uint8Array };
 
 /** A DATA frame: the room, then one ordinary y-websocket message as the rest of the frame. */
 export function encodeData(room: string, message: Uint8Array): Uint8Array {
@@ -31,6 +39,20 @@ export function encodeClose(room: string, code: number, reason: string): Uint8Ar
   encoding.writeVarUint(encoder, code);
   encoding.writeVarString(encoder, reason);
   return encoding.toUint8Array(encoder);
+}
+
+/** An AUTH frame: kind 3, room `""`, then the payload as the rest of the frame. */
+export function encodeAuth(payload: Uint8Array | string): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MuxFrameKind.auth);
+  encoding.writeVarString(encoder, '');
+  encoding.writeUint8Array(encoder, typeof payload === 'string' ? encodeUtf8(payload) : payload);
+  return encoding.toUint8Array(encoder);
+}
+
+/** The payload of an AUTH frame as text (a token, or the relay's JSON answer). */
+export function authText(frame: { kind: 'auth'; message: Uint8Array }): string {
+  return decodeUtf8(frame.message);
 }
 
 /** Thrown for a frame that cannot be decoded; `unknown` tells an unknown kind from garbage. */
@@ -67,6 +89,9 @@ export function decodeFrame(frame: Uint8Array): MuxFrame {
       } catch {
         throw new MuxFrameError('truncated mux CLOSE frame', false);
       }
+    case MuxFrameKind.auth:
+      if (room !== '') throw new MuxFrameError('mux AUTH frame with a room name', false);
+      return { kind: 'auth', room, message: decoding.readTailAsUint8Array(decoder) };
     default:
       throw new MuxFrameError(`unknown mux frame kind ${kind}`, true);
   }
