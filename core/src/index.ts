@@ -11,3 +11,4 @@ export * from './protocol'; // core/src/protocol/ is owned by the protocol engin
 export * from './model/workspace';
 export * from './model/schema';
 export * from './model/updates';
+export * from './authz/permissions';
