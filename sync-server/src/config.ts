@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseBucketSpec } from './limits';
+import { parseBucketSpec } from './limits';
 
 export interface RelayConfig {
   host: string;
@@ -27,9 +29,31 @@ export interface RelayConfig {
   debugLoadDelayMs: number;
   /** Test only: cap the database at this many pages, so writes fail as on a full disk. */
   debugDbMaxPages: number;
+  // Accounts (docs/accounts.md).
+  /** Serve without accounts (benchmarks, interop tests): loopback only. */
+  noAuth: boolean;
+  /** Access token lifetime in seconds. */
+  accessTokenTtl: number;
+  /** A session ends this many seconds after its last refresh. */
+  sessionIdleTtl: number;
+  /** A session ends this many seconds after login. */
+  sessionMaxTtl: number;
+  /** argon2id memory in KiB and passes (OWASP: 19456, 2). */
+  argon2Memory: number;
+  argon2Time: number;
+  /** Sign-in backoff base (ms; doubles per failure after the 5th) and lock time (ms). */
+  loginBackoffMs: number;
+  loginLockMs: number;
+  /** Token buckets, "BURST/RATE/s" or "BURST/RATE/min" (see limits.ts). */
+  limitApiAddress: string;
+  limitLoginUsername: string;
+  limitApiUser: string;
+  limitUpgradesAddress: string;
+  limitUpgradesUser: string;
+  limitUpdatesUser: string;
 }
 
-type Kind = 'string' | 'int' | 'path' | 'level';
+type Kind = 'string' | 'int' | 'path' | 'level' | 'bool' | 'bucket';
 
 interface Option {
   key: keyof RelayConfig;
@@ -143,7 +167,104 @@ export const OPTIONS: Option[] = [
     min: 0,
     help: 'TEST ONLY: cap the database size in pages to simulate a full disk (default 0 = off)',
   },
+  {
+    key: 'noAuth',
+    flag: 'no-auth',
+    kind: 'bool',
+    help: 'serve WITHOUT accounts (benchmarks, interop tests); refused unless --host is loopback',
+  },
+  {
+    key: 'accessTokenTtl',
+    flag: 'access-token-ttl',
+    kind: 'int',
+    min: 1,
+    help: 'access token lifetime in seconds (default 600)',
+  },
+  {
+    key: 'sessionIdleTtl',
+    flag: 'session-idle-ttl',
+    kind: 'int',
+    min: 1,
+    help: 'a session ends this many seconds after its last refresh (default 2592000 = 30 days)',
+  },
+  {
+    key: 'sessionMaxTtl',
+    flag: 'session-max-ttl',
+    kind: 'int',
+    min: 1,
+    help: 'a session ends this many seconds after sign-in (default 7776000 = 90 days)',
+  },
+  {
+    key: 'argon2Memory',
+    flag: 'argon2-memory',
+    kind: 'int',
+    min: 8,
+    help: 'argon2id memory per password hash in KiB (default 19456, OWASP)',
+  },
+  {
+    key: 'argon2Time',
+    flag: 'argon2-time',
+    kind: 'int',
+    min: 1,
+    help: 'argon2id passes (default 2, OWASP)',
+  },
+  {
+    key: 'loginBackoffMs',
+    flag: 'login-backoff-ms',
+    kind: 'int',
+    min: 1,
+    help: 'after 5 failed sign-ins an account waits this long, doubling per failure (default 1000)',
+  },
+  {
+    key: 'loginLockMs',
+    flag: 'login-lock-ms',
+    kind: 'int',
+    min: 1,
+    help: 'after 10 failed sign-ins an account locks this long (default 900000 = 15 min)',
+  },
+  {
+    key: 'limitApiAddress',
+    flag: 'limit-api-address',
+    kind: 'bucket',
+    help: 'sign-ins and other unauthenticated API calls per address, BURST/RATE/(s|min) (default 20/10/min)',
+  },
+  {
+    key: 'limitLoginUsername',
+    flag: 'limit-login-username',
+    kind: 'bucket',
+    help: 'sign-ins per username (default 10/5/min)',
+  },
+  {
+    key: 'limitApiUser',
+    flag: 'limit-api-user',
+    kind: 'bucket',
+    help: 'authenticated API calls per user (default 120/60/s)',
+  },
+  {
+    key: 'limitUpgradesAddress',
+    flag: 'limit-upgrades-address',
+    kind: 'bucket',
+    help: 'WebSocket upgrades per address (default 60/30/min)',
+  },
+  {
+    key: 'limitUpgradesUser',
+    flag: 'limit-upgrades-user',
+    kind: 'bucket',
+    help: 'WebSocket upgrades per user (default 30/20/min)',
+  },
+  {
+    key: 'limitUpdatesUser',
+    flag: 'limit-updates-user',
+    kind: 'bucket',
+    help: 'document updates per user (default 300/50/s)',
+  },
 ];
+
+/** Hosts `--no-auth` may listen on. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
+
+/** Hosts `--no-auth` may listen on. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -168,6 +289,20 @@ export function defaults(): RelayConfig {
     logLevel: 'info',
     debugLoadDelayMs: 0,
     debugDbMaxPages: 0,
+    noAuth: false,
+    accessTokenTtl: 600,
+    sessionIdleTtl: 30 * 24 * 3600,
+    sessionMaxTtl: 90 * 24 * 3600,
+    argon2Memory: 19456,
+    argon2Time: 2,
+    loginBackoffMs: 1000,
+    loginLockMs: 15 * 60_000,
+    limitApiAddress: '20/10/min',
+    limitLoginUsername: '10/5/min',
+    limitApiUser: '120/60/s',
+    limitUpgradesAddress: '60/30/min',
+    limitUpgradesUser: '30/20/min',
+    limitUpdatesUser: '300/50/s',
   };
 }
 
@@ -203,8 +338,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     }
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[i + 1];
-    if (eq < 0) i++;
+    const isBool = OPTIONS.some((o) => o.flag === name && o.kind === 'bool');
+    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : isBool ? 'true' : argv[i + 1];
+    if (eq < 0 && !isBool) i++;
     if (value === undefined) {
       errors.push(`--${name}: needs a value`);
       continue;
@@ -266,6 +402,16 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
           errors.push(`${source}: "${String(value)}" is not one of ${LEVELS.join(', ')}`);
         } else target[option.key] = String(value);
         break;
+      case 'bool':
+        if (value === true || value === 'true' || value === '1') target[option.key] = true;
+        else if (value === false || value === 'false' || value === '0') target[option.key] = false;
+        else errors.push(`${source}: "${String(value)}" is not true or false`);
+        break;
+      case 'bucket':
+        if (typeof value !== 'string' || parseBucketSpec(value) === null) {
+          errors.push(`${source}: "${String(value)}" is not BURST/RATE/s or BURST/RATE/min`);
+        } else target[option.key] = value.trim();
+        break;
       case 'string':
       case 'path':
         if (typeof value !== 'string' || value.trim() === '') {
@@ -283,6 +429,18 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   }
   if (config.web !== null && raw.has('web') && !existsSync(config.web)) {
     errors.push(`--web: directory ${config.web} does not exist`);
+  }
+  if (config.noAuth && !LOOPBACK_HOSTS.includes(config.host)) {
+    errors.push(
+      `--no-auth: refused with --host ${config.host}; without accounts anyone who reaches the ` +
+        'port can read and write everything, so it listens on loopback only (127.0.0.1, ::1, localhost)',
+    );
+  }
+  if (config.noAuth && !LOOPBACK_HOSTS.includes(config.host)) {
+    errors.push(
+      `--no-auth: refused with --host ${config.host}; without accounts anyone who reaches the ` +
+        'port can read and write everything, so it listens on loopback only (127.0.0.1, ::1, localhost)',
+    );
   }
   if (config.updates !== null && !existsSync(config.updates)) {
     errors.push(`--updates: directory ${config.updates} does not exist`);
@@ -318,8 +476,9 @@ export function helpText(): string {
     '  --config FILE  (FERRY_CONFIG)  JSON file with any of the keys below',
   ];
   for (const o of OPTIONS) {
-    const value = o.kind === 'int' ? 'N' : o.kind === 'level' ? 'LEVEL' : 'VALUE';
-    lines.push(`  --${o.flag} ${value}  (${envName(o.flag)}, "${o.key}")`);
+    const value =
+      o.kind === 'int' ? ' N' : o.kind === 'level' ? ' LEVEL' : o.kind === 'bool' ? '' : ' VALUE';
+    lines.push(`  --${o.flag}${value}  (${envName(o.flag)}, "${o.key}")`);
     lines.push(`      ${o.help}`);
   }
   lines.push('  --help         this text');

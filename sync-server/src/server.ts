@@ -16,12 +16,41 @@ import { handleMux, type SocketIO } from './mux';
 import { FrameError, Relay, type RoomConn } from './relay';
 import { securityHeaders, serveStatic } from './static';
 import { PID_FILE, Store, relayRunning } from './store';
+import type { Accounts } from './accounts/service';
+import type { Audit } from './audit';
+import { createAccountsApi, type AccountsApi } from './http/api';
+import { API_PREFIX } from './http/router';
+
+/** What `startRelay` builds before the relay, for hooks that need it (accounts, audit). */
+export interface RelayServices {
+  store: Store;
+  metrics: Metrics;
+  accounts: Accounts;
+  audit: Audit;
+  /** The `/api/v1` router and its accounts endpoints; more routes may be added to it. */
+  api: AccountsApi;
+}
+import type { Accounts } from './accounts/service';
+import type { Audit } from './audit';
+import { createAccountsApi, type AccountsApi } from './http/api';
+import { API_PREFIX } from './http/router';
+
+/** What `startRelay` builds before the relay, for hooks that need it (accounts, audit). */
+export interface RelayServices {
+  store: Store;
+  metrics: Metrics;
+  accounts: Accounts;
+  audit: Audit;
+  /** The `/api/v1` router and its accounts endpoints; more routes may be added to it. */
+  api: AccountsApi;
+}
 
 export interface RunningRelay {
   url: string;
   port: number;
   relay: Relay;
   metrics: Metrics;
+  api: AccountsApi;
   /** Stops accepting, commits, closes sockets with 1001 "going away", closes the database. */
   drain(): Promise<void>;
 }
@@ -29,7 +58,7 @@ export interface RunningRelay {
 export async function startRelay(
   config: RelayConfig,
   log: Logger,
-  hooks: RelayHooks = {},
+  hooksOrFactory: RelayHooks | ((services: RelayServices) => RelayHooks) = {},
 ): Promise<RunningRelay> {
   const other = relayRunning(config.data);
   if (other !== null) {
@@ -38,6 +67,11 @@ export async function startRelay(
   }
   const store = new Store(config.data, { maxPages: config.debugDbMaxPages });
   const metrics = createMetrics();
+  const api = createAccountsApi({ config, log, metrics, db: store.db });
+  const hooks =
+    typeof hooksOrFactory === 'function'
+      ? hooksOrFactory({ store, metrics, accounts: api.accounts, audit: api.audit, api })
+      : hooksOrFactory;
   const relay = new Relay(config, store, log, metrics, hooks);
   const pidFile = path.join(config.data, PID_FILE);
   writeFileSync(pidFile, String(process.pid));
@@ -51,6 +85,11 @@ export async function startRelay(
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (pathname === API_PREFIX || pathname.startsWith(API_PREFIX + '/')) {
+      if (draining) json(res, 503, { error: { code: 'unavailable', message: 'draining' } });
+      else void api.router.handle(req, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end('method not allowed\n');
       return;
@@ -86,6 +125,12 @@ export async function startRelay(
         onRequest,
       )
     : http.createServer(onRequest);
+  // A client has 10 s to send its headers (slowloris) and 30 s for a whole API request.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  // A client has 10 s to send its headers (slowloris) and 30 s for a whole API request.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
 
   /** Sends with a bounded buffer: a consumer that falls too far behind is dropped. */
   const guard = (ws: WebSocket, log: Logger): SocketIO => ({
@@ -295,6 +340,7 @@ export async function startRelay(
       clearTimeout(timer);
       for (const ws of wss.clients) ws.terminate();
       relay.close();
+      api.close();
       store.close();
       server.closeAllConnections();
       if (existsSync(pidFile)) rmSync(pidFile, { force: true });
@@ -303,7 +349,7 @@ export async function startRelay(
     return drained;
   };
 
-  return { url, port: address.port, relay, metrics, drain };
+  return { url, port: address.port, relay, metrics, api, drain };
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {

@@ -88,15 +88,33 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Starts `ferry-relay serve` on port 0 and waits for its "listening" line. */
+/** Cheap argon2 for tests (the relay's default is OWASP's m=19456, t=2). */
+export const TEST_ARGON2 = { FERRY_ARGON2_MEMORY: '1024', FERRY_ARGON2_TIME: '1' };
+
+/**
+ * Starts `ferry-relay serve` on port 0 and waits for its "listening" line. Without accounts
+ * (`--no-auth`) unless `auth: true`; either way with cheap argon2 parameters.
+ */
 export async function startRelayProcess(
   dataDir: string,
   args: string[] = [],
+  options: { auth?: boolean; env?: Record<string, string> } = {},
 ): Promise<RelayProcess> {
+  const authArgs = options.auth ? [] : ['--no-auth'];
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', cli, '--host', '127.0.0.1', '--port', '0', '--data', dataDir, ...args],
-    { cwd: repoRoot, env: { ...process.env, FERRY_LOG_LEVEL: 'debug' } },
+    [
+      '--import',
+      'tsx',
+      cli,
+      ...['--host', '127.0.0.1', '--port', '0', '--data', dataDir],
+      ...authArgs,
+      ...args,
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, FERRY_LOG_LEVEL: 'debug', ...TEST_ARGON2, ...options.env },
+    },
   );
   const relay = new RelayProcess(proc, dataDir);
   const line = await relay.waitForLog((l) => l.msg === 'listening');

@@ -1,0 +1,250 @@
+// The audit log: an append-only, hash-chained table (docs/accounts.md, Audit log). Each entry's
+// hash covers the previous entry's hash and the entry's canonical JSON, so an edited, removed
+// or reordered entry breaks the chain at that point. Entries cut from the end leave a valid
+// (shorter) chain: compare the head with an earlier export (`verify --head`).
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+
+export const GENESIS = '0'.repeat(64);
+
+export type AuditAction =
+  | 'auth.login'
+  | 'auth.login_failed'
+  | 'auth.locked'
+  | 'auth.logout'
+  | 'auth.refresh_reused'
+  | 'session.revoked'
+  | 'user.created'
+  | 'user.updated'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'user.password_reset'
+  | 'user.totp_enabled'
+  | 'user.totp_disabled'
+  | 'admin.token_issued'
+  | 'conv.created'
+  | 'conv.updated'
+  | 'conv.member_added'
+  | 'conv.member_removed'
+  | 'conv.member_left'
+  | 'conv.role_changed'
+  | 'update.refused'
+  | 'message.moderated';
+
+export interface AuditInput {
+  /** User id, `cli` for the admin CLI, `relay` for the relay itself, null when unknown. */
+  actor: string | null;
+  action: AuditAction;
+  target?: string | null;
+  ip?: string | null;
+  /** Plain JSON; never secrets (passwords, tokens, TOTP secrets or codes). */
+  detail?: Record<string, unknown> | null;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: number;
+  actor: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  detail: Record<string, unknown> | null;
+  prev: string;
+  hash: string;
+}
+
+interface Row {
+  seq: number;
+  at: number;
+  actor: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  detail: string | null;
+  prev: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted at every level: the same entry always gives the same bytes. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson(obj[k])).join(',') + '}';
+}
+
+/** The hash of one entry: SHA-256 over `prev` and the canonical JSON of the entry. */
+export function entryHash(prev: string, entry: Omit<AuditEntry, 'prev' | 'hash'>): string {
+  const body = canonicalJson({
+    seq: entry.seq,
+    at: entry.at,
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target,
+    ip: entry.ip,
+    detail: entry.detail,
+  });
+  return createHash('sha256').update(prev).update('\n').update(body).digest('hex');
+}
+
+function fromRow(row: Row): AuditEntry {
+  let detail: Record<string, unknown> | null = null;
+  if (row.detail !== null) {
+    try {
+      detail = JSON.parse(row.detail) as Record<string, unknown>;
+    } catch {
+      detail = { unparseable: row.detail };
+    }
+  }
+  return { ...row, detail };
+}
+
+export class Audit {
+  private readonly appendTx: (input: AuditInput, at: number) => AuditEntry;
+  private readonly listeners = new Set<(entry: AuditEntry) => void>();
+
+  constructor(private readonly db: Database.Database) {
+    const last = db.prepare<[], { seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
+    );
+    const insert = db.prepare(
+      'INSERT INTO audit (seq, at, actor, action, target, ip, detail, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const tx = db.transaction((input: AuditInput, at: number): AuditEntry => {
+      const head = last.get();
+      const entry = {
+        seq: (head?.seq ?? 0) + 1,
+        at,
+        actor: input.actor,
+        action: input.action,
+        target: input.target ?? null,
+        ip: input.ip ?? null,
+        detail: input.detail ?? null,
+      };
+      const prev = head?.hash ?? GENESIS;
+      const hash = entryHash(prev, entry);
+      insert.run(
+        entry.seq,
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.target,
+        entry.ip,
+        entry.detail === null ? null : canonicalJson(entry.detail),
+        prev,
+        hash,
+      );
+      return { ...entry, prev, hash };
+    });
+    // IMMEDIATE: the admin CLI and the relay may append at the same time from two processes;
+    // the write lock is taken before the head is read, so both chain onto the real head.
+    this.appendTx = (input, at) => tx.immediate(input, at);
+  }
+
+  /** Appends one entry (one transaction) and returns it. */
+  append(input: AuditInput): AuditEntry {
+    const entry = this.appendTx(input, Date.now());
+    for (const l of this.listeners) l(entry);
+    return entry;
+  }
+
+  /** Called after each append made by this process (tests, metrics). */
+  onAppend(listener: (entry: AuditEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Every entry in order of seq. */
+  *entries(): IterableIterator<AuditEntry> {
+    const rows = this.db.prepare<[], Row>('SELECT * FROM audit ORDER BY seq').iterate();
+    for (const row of rows) yield fromRow(row);
+  }
+
+  /** The latest entries first, for the admin API. */
+  recent(limit: number): AuditEntry[] {
+    return this.db
+      .prepare<[number], Row>('SELECT * FROM audit ORDER BY seq DESC LIMIT ?')
+      .all(limit)
+      .map(fromRow);
+  }
+
+  head(): { seq: number; hash: string } | null {
+    return (
+      this.db
+        .prepare<[], { seq: number; hash: string }>(
+          'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
+        )
+        .get() ?? null
+    );
+  }
+}
+
+export type VerifyProblem = 'edited' | 'removed' | 'reordered' | 'truncated';
+
+export type VerifyResult =
+  | { ok: true; entries: number; head: string }
+  | { ok: false; entries: number; seq: number | null; problem: VerifyProblem; message: string };
+
+/**
+ * Recomputes the chain. The first entry that does not fit is named with what most likely
+ * happened to it: its content changed (edited), entries before it are missing (removed), or it
+ * stands where another entry should (reordered). With `head`, the chain must contain that hash
+ * (an earlier export's head); otherwise entries were cut from the end (truncated).
+ */
+export function verifyChain(entries: Iterable<AuditEntry>, head?: string): VerifyResult {
+  const all = [...entries];
+  const hashes = new Map<string, number>(); // stored hash -> index
+  all.forEach((e, i) => hashes.set(e.hash, i));
+  const seqs = all.map((e) => e.seq);
+  let expectedPrev = GENESIS;
+  let expectedSeq = 1;
+  for (let i = 0; i < all.length; i++) {
+    const e = all[i] as AuditEntry;
+    const fail = (problem: VerifyProblem, why: string): VerifyResult => ({
+      ok: false,
+      entries: all.length,
+      seq: e.seq,
+      problem,
+      message: `entry ${e.seq} (${e.action}): ${problem}: ${why}`,
+    });
+    if (entryHash(e.prev, e) !== e.hash) {
+      // Moved rows keep their content and hash but take another seq.
+      const moved = seqs.find((s) => s !== e.seq && entryHash(e.prev, { ...e, seq: s }) === e.hash);
+      if (moved !== undefined) {
+        return fail('reordered', `this entry was written as entry ${moved}`);
+      }
+      return fail('edited', 'its content does not match its hash');
+    }
+    if (e.prev !== expectedPrev) {
+      const before = hashes.get(e.prev);
+      if (before !== undefined && before > i) {
+        return fail('reordered', `it follows entry ${all[before]?.seq}, which now comes after it`);
+      }
+      const missing = e.seq - expectedSeq;
+      return fail(
+        'removed',
+        missing > 0
+          ? `${missing} entr${missing === 1 ? 'y' : 'ies'} before it ${missing === 1 ? 'is' : 'are'} missing`
+          : 'the entry it chains onto is missing',
+      );
+    }
+    expectedPrev = e.hash;
+    expectedSeq = e.seq + 1;
+  }
+  if (head !== undefined && head !== GENESIS && !hashes.has(head)) {
+    const last = all[all.length - 1];
+    return {
+      ok: false,
+      entries: all.length,
+      seq: last?.seq ?? null,
+      problem: 'truncated',
+      message:
+        `head ${head} is not in the chain: entries after entry ${last?.seq ?? 0} were removed ` +
+        '(or the head belongs to another relay)',
+    };
+  }
+  return { ok: true, entries: all.length, head: expectedPrev };
+}

@@ -1,0 +1,402 @@
+// The accounts endpoints of `/api/v1` (sync-server/API.md): server info and first-admin setup,
+// sign-in, refresh and sign-out, the caller's own account (`/me`), the people directory
+// (`/users`) and user and session administration (`/admin`). Conversations are added to the
+// same router by the membership code (relay-authz).
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { Gauge } from 'prom-client';
+import * as v from 'valibot';
+import { Accounts, type AccountsOptions, type User } from '../accounts/service';
+import { generatePassword } from '../accounts/passwords';
+import { DisplayName, Password, RoleSchema, Username, Device } from '../accounts/validation';
+import { Audit } from '../audit';
+import type { RelayConfig } from '../config';
+import { parseBucketSpec, type BucketSpec } from '../limits';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import { ApiError, conflict, forbidden, notFound, unauthenticated } from './errors';
+import { parse, Router, type RouteContext } from './router';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+export const NO_AUTH_WARNING =
+  'ACCOUNTS ARE OFF (--no-auth): anyone who can reach this port can read and write every room';
+
+/** Which users `userId` (a guest) may see: those sharing a conversation with them, themselves included. */
+export type PeopleVisibleTo = (userId: string) => Iterable<string>;
+
+export interface AccountsApi {
+  accounts: Accounts;
+  audit: Audit;
+  router: Router;
+  /** The one-time code for POST /setup from another machine; null once a user exists. */
+  setupCode(): string | null;
+  /** Installs the membership service's answer for guests (until then guests see only themselves). */
+  setPeopleVisibleTo(fn: PeopleVisibleTo): void;
+  close(): void;
+}
+
+/** A bucket spec from a config string; the config was validated at start. */
+export function bucket(text: string): BucketSpec {
+  const spec = parseBucketSpec(text);
+  if (!spec) throw new Error(`not a rate limit: ${text}`);
+  return spec;
+}
+
+/** The Accounts options a relay config asks for. */
+export function accountsOptions(config: RelayConfig, metrics?: Metrics): Partial<AccountsOptions> {
+  return {
+    accessTokenTtlSeconds: config.accessTokenTtl,
+    sessionIdleMs: config.sessionIdleTtl * 1000,
+    sessionMaxMs: config.sessionMaxTtl * 1000,
+    argon2: { memoryCost: config.argon2Memory, timeCost: config.argon2Time, parallelism: 1 },
+    lockout: {
+      backoffAfter: 5,
+      lockAfter: 10,
+      maxBackoffMs: 15 * 60_000,
+      lockMs: config.loginLockMs,
+    },
+    backoffBaseMs: config.loginBackoffMs,
+    loginPerUsername: bucket(config.limitLoginUsername),
+    ...(metrics
+      ? {
+          onLogin: (result) => metrics.logins.inc({ result }),
+          onRateLimited: (what) => metrics.rateLimited.inc({ what }),
+        }
+      : {}),
+  };
+}
+
+const publicUser = (u: User) => ({
+  id: u.id,
+  username: u.username,
+  displayName: u.displayName,
+  role: u.role,
+});
+
+const LoginBody = v.object({
+  // Not the username rules: a wrong shape must answer like a wrong password.
+  username: v.pipe(v.string(), v.maxLength(64)),
+  password: v.pipe(v.string(), v.maxLength(1024)),
+  totp: v.optional(v.pipe(v.string(), v.maxLength(16))),
+  recoveryCode: v.optional(v.pipe(v.string(), v.maxLength(32))),
+  device: v.optional(Device),
+});
+
+const SetupBody = v.object({
+  username: Username,
+  password: Password,
+  displayName: v.optional(DisplayName),
+  setupCode: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  device: v.optional(Device),
+});
+
+export function createAccountsApi(deps: {
+  config: RelayConfig;
+  log: Logger;
+  metrics: Metrics;
+  db: Database.Database;
+}): AccountsApi {
+  const { config, log, metrics, db } = deps;
+  const audit = new Audit(db);
+  const accounts = new Accounts(db, audit, accountsOptions(config, metrics));
+  const stopWatching = accounts.watch();
+  const router = new Router({
+    accounts,
+    log,
+    anonymousPerAddress: bucket(config.limitApiAddress),
+    apiPerUser: bucket(config.limitApiUser),
+    onRateLimited: (what) => metrics.rateLimited.inc({ what }),
+  });
+  let peopleVisibleTo: PeopleVisibleTo = (id) => [id];
+  new Gauge({
+    name: 'ferry_sessions_active',
+    help: 'Sessions not revoked or expired',
+    registers: [metrics.registry],
+    collect() {
+      this.set(accounts.activeSessionCount());
+    },
+  });
+
+  let code: string | null = null;
+  if (accounts.userCount() === 0) {
+    code = randomBytes(9).toString('base64url');
+    log.warn(
+      { setupCode: config.noAuth ? undefined : code },
+      config.noAuth
+        ? 'no users yet'
+        : 'NO USERS YET: create the first admin with `ferry-relay admin users create <name> --role admin` ' +
+            `(same --data), or in the app (from this machine, or elsewhere with setup code ${code})`,
+    );
+  }
+  let noAuthTimer: NodeJS.Timeout | null = null;
+  if (config.noAuth) {
+    log.warn(NO_AUTH_WARNING);
+    noAuthTimer = setInterval(() => log.warn(NO_AUTH_WARNING), 3600_000);
+    noAuthTimer.unref();
+  }
+
+  const who = (ctx: RouteContext) => ({ actor: ctx.access?.userId ?? null, ip: ctx.ip });
+  const me = (ctx: RouteContext) => {
+    const access = ctx.access;
+    if (!access) throw unauthenticated();
+    const user = accounts.getUser(access.userId);
+    if (!user) throw unauthenticated();
+    return { access, user };
+  };
+  const userOr404 = (id: string) => {
+    const u = accounts.getUser(id) ?? accounts.getUserByUsername(id);
+    if (!u) throw notFound('no such user');
+    return u;
+  };
+  const sessionView = (s: ReturnType<Accounts['listSessions']>[number], current?: string) => ({
+    id: s.id,
+    userId: s.userId,
+    createdAt: s.createdAt,
+    lastUsedAt: s.lastUsedAt,
+    expiresAt: s.expiresAt,
+    device: s.device,
+    ip: s.ip,
+    ...(current !== undefined ? { current: s.id === current } : {}),
+  });
+
+  // ---- server and setup ----
+
+  router.get('/server', 'none', () => ({
+    body: {
+      name: 'Ferry',
+      version: VERSION,
+      setupRequired: accounts.userCount() === 0,
+      auth: !config.noAuth,
+    },
+  }));
+
+  let settingUp = false;
+  router.post('/setup', 'none', async (ctx) => {
+    const body = parse(SetupBody, ctx.body ?? {});
+    if (accounts.userCount() > 0 || settingUp) throw conflict('this relay already has users');
+    if (!ctx.loopback) {
+      const given = Buffer.from(body.setupCode ?? '');
+      const expected = Buffer.from(code ?? '');
+      if (!code || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw forbidden('from another machine, give the setup code the relay printed at start');
+      }
+    }
+    settingUp = true;
+    try {
+      const user = await accounts.createUser(
+        {
+          username: body.username,
+          displayName: body.displayName,
+          role: 'admin',
+          password: body.password,
+        },
+        { actor: 'setup', ip: ctx.ip },
+      );
+      code = null;
+      const login = await accounts.login(
+        { username: user.username, password: body.password, device: body.device },
+        ctx.ip,
+      );
+      return { status: 201, body: login };
+    } finally {
+      settingUp = false;
+    }
+  });
+
+  // ---- sign-in ----
+
+  router.post('/auth/login', 'none', async (ctx) => {
+    const body = parse(LoginBody, ctx.body ?? {});
+    return { body: await accounts.login(body, ctx.ip) };
+  });
+
+  router.post('/auth/refresh', 'none', async (ctx) => {
+    const body = parse(
+      v.object({ refreshToken: v.pipe(v.string(), v.maxLength(200)) }),
+      ctx.body ?? {},
+    );
+    return { body: await accounts.refresh(body.refreshToken, ctx.ip) };
+  });
+
+  router.post('/auth/logout', 'user', (ctx) => {
+    const { access } = me(ctx);
+    accounts.revokeSession(access.sessionId, 'logout', who(ctx));
+    return {};
+  });
+
+  // ---- the caller's own account ----
+
+  router.get('/me', 'user', (ctx) => {
+    const { access, user } = me(ctx);
+    return {
+      body: {
+        user: publicUser(user),
+        totp: { enabled: user.totp, recoveryCodesLeft: accounts.recoveryCodesLeft(user.id) },
+        session: { id: access.sessionId, accessExpiresAt: access.exp },
+      },
+    };
+  });
+
+  router.patch('/me', 'user', (ctx) => {
+    const { user } = me(ctx);
+    const body = parse(v.strictObject({ displayName: DisplayName }), ctx.body ?? {});
+    return { body: { user: publicUser(accounts.updateUser(user.id, body, who(ctx))) } };
+  });
+
+  router.post('/me/password', 'user', async (ctx) => {
+    const { access, user } = me(ctx);
+    const body = parse(
+      v.object({ currentPassword: v.pipe(v.string(), v.maxLength(1024)), newPassword: Password }),
+      ctx.body ?? {},
+    );
+    if (!(await accounts.checkPassword(user.id, body.currentPassword))) {
+      throw new ApiError(401, 'invalid-credentials', 'the current password is not right');
+    }
+    await accounts.setPassword(user.id, body.newPassword, who(ctx), access.sessionId);
+    return {};
+  });
+
+  router.post('/me/totp/setup', 'user', (ctx) => {
+    const { user } = me(ctx);
+    return { body: accounts.startTotp(user.id) };
+  });
+
+  router.post('/me/totp/enable', 'user', async (ctx) => {
+    const { user } = me(ctx);
+    const body = parse(v.object({ code: v.pipe(v.string(), v.maxLength(16)) }), ctx.body ?? {});
+    return { body: { recoveryCodes: await accounts.enableTotp(user.id, body.code, who(ctx)) } };
+  });
+
+  router.post('/me/totp/disable', 'user', async (ctx) => {
+    const { user } = me(ctx);
+    const body = parse(
+      v.object({
+        password: v.pipe(v.string(), v.maxLength(1024)),
+        totp: v.optional(v.pipe(v.string(), v.maxLength(16))),
+        recoveryCode: v.optional(v.pipe(v.string(), v.maxLength(32))),
+      }),
+      ctx.body ?? {},
+    );
+    if (!user.totp) throw conflict('two-factor authentication is not on');
+    const ok = await accounts.checkPassword(user.id, body.password);
+    if (!ok) throw new ApiError(401, 'invalid-credentials', 'the password is not right');
+    if (!(await accounts.checkSecondFactor(user.id, body))) {
+      throw new ApiError(
+        401,
+        'invalid-credentials',
+        'give a current code or an unused recovery code',
+      );
+    }
+    accounts.disableTotp(user.id, who(ctx));
+    return {};
+  });
+
+  router.get('/me/sessions', 'user', (ctx) => {
+    const { access, user } = me(ctx);
+    return {
+      body: {
+        sessions: accounts.listSessions(user.id).map((s) => sessionView(s, access.sessionId)),
+      },
+    };
+  });
+
+  router.delete('/me/sessions/:id', 'user', (ctx) => {
+    const { user } = me(ctx);
+    const s = accounts.getSession(ctx.params.id ?? '');
+    if (!s || s.userId !== user.id || s.revokedAt !== null) throw notFound('no such session');
+    accounts.revokeSession(s.id, 'revoked by user', who(ctx));
+    return {};
+  });
+
+  // ---- people ----
+
+  router.get('/users', 'user', (ctx) => {
+    const { user } = me(ctx);
+    const q = (ctx.query.get('q') ?? '').trim().slice(0, 64);
+    let found = accounts.searchUsers(q, 200);
+    if (user.role === 'guest') {
+      const visible = new Set(peopleVisibleTo(user.id));
+      visible.add(user.id);
+      found = found.filter((u) => visible.has(u.id));
+    }
+    return { body: { users: found.slice(0, 50).map(publicUser) } };
+  });
+
+  // ---- administration ----
+
+  router.get('/admin/users', 'admin', () => ({ body: { users: accounts.listUsers() } }));
+
+  router.post('/admin/users', 'admin', async (ctx) => {
+    const body = parse(
+      v.object({
+        username: Username,
+        displayName: v.optional(DisplayName),
+        role: v.optional(RoleSchema, 'member'),
+        password: v.optional(Password),
+      }),
+      ctx.body ?? {},
+    );
+    const password = body.password ?? generatePassword();
+    const user = await accounts.createUser({ ...body, password }, who(ctx));
+    return {
+      status: 201,
+      body: { user, ...(body.password === undefined ? { password } : {}) },
+    };
+  });
+
+  router.patch('/admin/users/:id', 'admin', (ctx) => {
+    const user = userOr404(ctx.params.id ?? '');
+    const body = parse(
+      v.strictObject({
+        role: v.optional(RoleSchema),
+        disabled: v.optional(v.boolean()),
+        displayName: v.optional(DisplayName),
+      }),
+      ctx.body ?? {},
+    );
+    return { body: { user: accounts.updateUser(user.id, body, who(ctx)) } };
+  });
+
+  router.post('/admin/users/:id/password', 'admin', async (ctx) => {
+    const user = userOr404(ctx.params.id ?? '');
+    const body = parse(v.object({ password: v.optional(Password) }), ctx.body ?? {});
+    const password = body.password ?? generatePassword();
+    await accounts.setPassword(user.id, password, who(ctx));
+    return { body: body.password === undefined ? { password } : {} };
+  });
+
+  router.get('/admin/sessions', 'admin', (ctx) => {
+    const name = ctx.query.get('user');
+    const userId = name ? userOr404(name).id : undefined;
+    return { body: { sessions: accounts.listSessions(userId).map((s) => sessionView(s)) } };
+  });
+
+  router.delete('/admin/sessions/:id', 'admin', (ctx) => {
+    const s = accounts.getSession(ctx.params.id ?? '');
+    if (!s || s.revokedAt !== null) throw notFound('no such session');
+    accounts.revokeSession(s.id, 'revoked by admin', who(ctx));
+    return {};
+  });
+
+  return {
+    accounts,
+    audit,
+    router,
+    setupCode: () => (accounts.userCount() === 0 ? code : null),
+    setPeopleVisibleTo(fn) {
+      peopleVisibleTo = fn;
+    },
+    close() {
+      stopWatching();
+      if (noAuthTimer) clearInterval(noAuthTimer);
+      accounts.close();
+      metrics.registry.removeSingleMetric('ferry_sessions_active');
+    },
+  };
+}

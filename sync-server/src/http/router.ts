@@ -1,0 +1,298 @@
+// A small JSON API layer for `/api/v1/*` (docs/accounts.md, HTTP API): method + path routing
+// with `:params`, JSON bodies (64 KiB), valibot validation into the contract's error shape,
+// bearer authentication, per-address and per-user token buckets, CORS without credentials,
+// `Cache-Control: no-store`, an `X-Request-Id` per request and one log line per request
+// (method, path without the query string, status, time; never bodies or tokens).
+import type http from 'node:http';
+import * as v from 'valibot';
+import type { AccessInfo, Accounts } from '../accounts/service';
+import { TokenBuckets, type BucketSpec } from '../limits';
+import { correlationId, type Logger } from '../log';
+import { ApiError, forbidden, rateLimited } from './errors';
+
+export const API_PREFIX = '/api/v1';
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Who may call a route: anyone, anyone (the caller is known when a token is sent), users, admins. */
+export type RouteAuth = 'none' | 'optional' | 'user' | 'admin';
+
+export interface RouteContext {
+  req: http.IncomingMessage;
+  requestId: string;
+  /** The peer's address (the reverse proxy's, behind one). */
+  ip: string;
+  /** True when the request came over loopback directly (no proxy headers). */
+  loopback: boolean;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Parsed JSON body; undefined when there was none. */
+  body: unknown;
+  log: Logger;
+  /** The caller: set for 'user' and 'admin' routes, and for 'optional' ones given a valid token. */
+  access: AccessInfo | null;
+}
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (ctx: RouteContext) => Promise<Reply> | Reply;
+
+interface Route {
+  method: string;
+  parts: string[];
+  auth: RouteAuth;
+  handler: Handler;
+}
+
+export interface RouterOptions {
+  accounts: Accounts;
+  log: Logger;
+  /** Unauthenticated calls per address. */
+  anonymousPerAddress: BucketSpec;
+  /** Authenticated calls per user. */
+  apiPerUser: BucketSpec;
+  /** Counts refusals: `ferry_rate_limited_total{what}`. */
+  onRateLimited?: (what: string) => void;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** Validates `value` with `schema`, or throws 400 `invalid` listing each issue (path, message). */
+export function parse<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  const details = result.issues.map((issue) => ({
+    path: v.getDotPath(issue) ?? '',
+    message: issue.message,
+  }));
+  const first = details[0];
+  throw new ApiError(
+    400,
+    'invalid',
+    first ? `${first.path ? first.path + ': ' : ''}${first.message}` : 'invalid request',
+    details,
+  );
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+  private readonly perAddress: TokenBuckets;
+  private readonly perUser: TokenBuckets;
+
+  constructor(private readonly options: RouterOptions) {
+    this.perAddress = new TokenBuckets(options.anonymousPerAddress);
+    this.perUser = new TokenBuckets(options.apiPerUser);
+  }
+
+  /** Adds a route; `path` is relative to /api/v1, e.g. `/admin/users/:id`. */
+  add(method: string, path: string, auth: RouteAuth, handler: Handler): this {
+    this.routes.push({ method: method.toUpperCase(), parts: split(path), auth, handler });
+    return this;
+  }
+
+  get(path: string, auth: RouteAuth, handler: Handler) {
+    return this.add('GET', path, auth, handler);
+  }
+  post(path: string, auth: RouteAuth, handler: Handler) {
+    return this.add('POST', path, auth, handler);
+  }
+  patch(path: string, auth: RouteAuth, handler: Handler) {
+    return this.add('PATCH', path, auth, handler);
+  }
+  delete(path: string, auth: RouteAuth, handler: Handler) {
+    return this.add('DELETE', path, auth, handler);
+  }
+
+  /** Spends one unauthenticated-call token of `ip`, or throws 429. */
+  takeAnonymous(ip: string): void {
+    const r = this.perAddress.take(ip);
+    if (!r.ok) {
+      this.options.onRateLimited?.('api-address');
+      throw rateLimited(r.retryAfterMs);
+    }
+  }
+
+  /** Handles a request whose path starts with /api/v1. */
+  async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = correlationId('r');
+    const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split('?');
+    const path = rawPath.slice(API_PREFIX.length) || '/';
+    const ip = req.socket.remoteAddress ?? '';
+    const proxied =
+      req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+    const log = this.options.log.child({ rid: requestId });
+    let access: AccessInfo | null = null;
+    let status = 500;
+
+    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+
+    const send = (code: number, body: unknown, headers: Record<string, string> = {}) => {
+      status = code;
+      if (res.headersSent) return;
+      for (const [k, value] of Object.entries(headers)) res.setHeader(k, value);
+      if (body === undefined || code === 204) {
+        res.writeHead(code).end();
+      } else {
+        res.writeHead(code, { 'Content-Type': 'application/json; charset=utf-8' });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body) + '\n');
+      }
+    };
+
+    try {
+      const method = (req.method ?? 'GET').toUpperCase();
+      if (method === 'OPTIONS') {
+        // CORS preflight: no credentials, so any origin may call with a bearer token.
+        send(204, undefined, {
+          'Access-Control-Allow-Methods': 'GET, POST, PATCH, DELETE, OPTIONS',
+          'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+          'Access-Control-Max-Age': '600',
+        });
+        return;
+      }
+      const parts = split(path);
+      const matching = this.routes
+        .map((r) => ({ r, params: match(r.parts, parts) }))
+        .filter((m): m is { r: Route; params: Record<string, string> } => m.params !== null);
+      const found = matching.find(
+        (m) => m.r.method === method || (method === 'HEAD' && m.r.method === 'GET'),
+      );
+      if (!found) {
+        if (matching.length > 0) {
+          const allow = [...new Set(matching.map((m) => m.r.method))].join(', ');
+          throw Object.assign(new ApiError(405, 'method-not-allowed', `use ${allow}`), { allow });
+        }
+        throw new ApiError(404, 'not-found', `no such endpoint: ${method} ${API_PREFIX}${path}`);
+      }
+      const { r: route, params } = found;
+
+      if (route.auth !== 'none' && (route.auth !== 'optional' || req.headers.authorization)) {
+        const result = await this.options.accounts.authenticateRequest(req);
+        if (typeof result === 'string') {
+          this.takeAnonymous(ip);
+          throw authError(result);
+        }
+        access = result;
+      }
+      if (access) {
+        const r = this.perUser.take(access.userId);
+        if (!r.ok) {
+          this.options.onRateLimited?.('api-user');
+          throw rateLimited(r.retryAfterMs);
+        }
+        if (route.auth === 'admin' && access.role !== 'admin') {
+          throw forbidden('only workspace admins may do this');
+        }
+      } else {
+        this.takeAnonymous(ip);
+      }
+
+      const body = await readJson(req);
+      const ctx: RouteContext = {
+        req,
+        requestId,
+        ip,
+        loopback: LOOPBACK.has(ip) && !proxied,
+        params,
+        query: new URLSearchParams(rawQuery),
+        body,
+        log,
+        access,
+      };
+      const reply = await route.handler(ctx);
+      send(reply.status ?? (reply.body === undefined ? 204 : 200), reply.body, reply.headers);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        const headers: Record<string, string> = {};
+        if (error.retryAfter !== undefined) headers['Retry-After'] = String(error.retryAfter);
+        const allow = (error as ApiError & { allow?: string }).allow;
+        if (allow) headers.Allow = allow;
+        send(error.status, error.toBody(), headers);
+      } else {
+        log.error({ err: error }, 'api handler failed');
+        send(500, new ApiError(500, 'internal', `internal error (request ${requestId})`).toBody());
+      }
+    } finally {
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      const line = {
+        method: req.method,
+        path: rawPath.slice(0, 200),
+        status,
+        ms,
+        user: access?.userId,
+      };
+      if (status >= 500) log.error(line, 'api request');
+      else log.info(line, 'api request');
+    }
+  }
+}
+
+export function authError(
+  error: 'token expired' | 'session ended' | 'not authenticated',
+): ApiError {
+  if (error === 'session ended') {
+    return new ApiError(401, 'session-ended', 'your session ended; sign in again');
+  }
+  return new ApiError(401, 'unauthenticated', error);
+}
+
+function split(path: string): string[] {
+  return path.split('/').filter((p) => p !== '');
+}
+
+function match(pattern: string[], parts: string[]): Record<string, string> | null {
+  if (pattern.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] as string;
+    const value = parts[i] as string;
+    if (p.startsWith(':')) {
+      try {
+        params[p.slice(1)] = decodeURIComponent(value);
+      } catch {
+        return null;
+      }
+    } else if (p !== value) return null;
+  }
+  return params;
+}
+
+/** Reads a JSON body of at most 64 KiB: 413 when larger, 415 when not JSON, 400 when malformed. */
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > MAX_BODY_BYTES) {
+    req.resume();
+    throw new ApiError(413, 'too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw new ApiError(413, 'too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const type = String(req.headers['content-type'] ?? '');
+  if (!/^application\/json\b/i.test(type)) {
+    throw new ApiError(
+      415,
+      'unsupported-media-type',
+      'send JSON with Content-Type: application/json',
+    );
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'invalid', 'the body is not valid JSON');
+  }
+}
