@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBucketSpec } from './limits';
-import { parseBucketSpec } from './limits';
 
 export interface RelayConfig {
   host: string;
@@ -263,9 +262,6 @@ export const OPTIONS: Option[] = [
 /** Hosts `--no-auth` may listen on. */
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
 
-/** Hosts `--no-auth` may listen on. */
-export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
-
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function defaults(): RelayConfig {
@@ -429,12 +425,6 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   }
   if (config.web !== null && raw.has('web') && !existsSync(config.web)) {
     errors.push(`--web: directory ${config.web} does not exist`);
-  }
-  if (config.noAuth && !LOOPBACK_HOSTS.includes(config.host)) {
-    errors.push(
-      `--no-auth: refused with --host ${config.host}; without accounts anyone who reaches the ` +
-        'port can read and write everything, so it listens on loopback only (127.0.0.1, ::1, localhost)',
-    );
   }
   if (config.noAuth && !LOOPBACK_HOSTS.includes(config.host)) {
     errors.push(

@@ -88,18 +88,6 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
-    rateLimited: new Counter({
-      name: 'ferry_rate_limited_total',
-      help: 'Requests, sign-ins, upgrades and updates refused by a rate limit, by what was limited',
-      labelNames: ['what'] as const,
-      registers: [registry],
-    }),
-    logins: new Counter({
-      name: 'ferry_logins_total',
-      help: 'Sign-in attempts by result (success, failure, totp-required, locked, rate-limited)',
-      labelNames: ['result'] as const,
-      registers: [registry],
-    }),
   };
   return m;
 }

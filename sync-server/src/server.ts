@@ -30,20 +30,6 @@ export interface RelayServices {
   /** The `/api/v1` router and its accounts endpoints; more routes may be added to it. */
   api: AccountsApi;
 }
-import type { Accounts } from './accounts/service';
-import type { Audit } from './audit';
-import { createAccountsApi, type AccountsApi } from './http/api';
-import { API_PREFIX } from './http/router';
-
-/** What `startRelay` builds before the relay, for hooks that need it (accounts, audit). */
-export interface RelayServices {
-  store: Store;
-  metrics: Metrics;
-  accounts: Accounts;
-  audit: Audit;
-  /** The `/api/v1` router and its accounts endpoints; more routes may be added to it. */
-  api: AccountsApi;
-}
 
 export interface RunningRelay {
   url: string;
@@ -125,9 +111,6 @@ export async function startRelay(
         onRequest,
       )
     : http.createServer(onRequest);
-  // A client has 10 s to send its headers (slowloris) and 30 s for a whole API request.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
   // A client has 10 s to send its headers (slowloris) and 30 s for a whole API request.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

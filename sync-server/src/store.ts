@@ -102,65 +102,6 @@ const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
       ) STRICT;
     `,
   },
-  {
-    version: 2,
-    name: 'accounts: users, recovery codes, sessions, secrets, audit chain',
-    // docs/accounts.md, "What the relay keeps". Times are ms since the epoch.
-    sql: `
-      CREATE TABLE users (
-        id TEXT PRIMARY KEY,
-        username TEXT NOT NULL UNIQUE,
-        display_name TEXT NOT NULL,
-        role TEXT NOT NULL CHECK (role IN ('admin', 'member', 'guest')),
-        password_hash TEXT NOT NULL,
-        disabled_at INTEGER,
-        totp_secret TEXT,
-        totp_pending TEXT,
-        totp_last_step INTEGER,
-        failed_logins INTEGER NOT NULL DEFAULT 0,
-        last_failed_at INTEGER,
-        locked_until INTEGER,
-        created_at INTEGER NOT NULL,
-        password_changed_at INTEGER NOT NULL
-      ) STRICT;
-      CREATE TABLE recovery_codes (
-        user TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        hash TEXT NOT NULL,
-        used_at INTEGER,
-        PRIMARY KEY (user, hash)
-      ) STRICT;
-      CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        user TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        created_at INTEGER NOT NULL,
-        last_used_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        refresh_hash TEXT,
-        previous_refresh_hash TEXT,
-        device TEXT,
-        ip TEXT,
-        revoked_at INTEGER,
-        revoked_reason TEXT
-      ) STRICT;
-      CREATE INDEX sessions_by_user ON sessions (user);
-      CREATE TABLE secrets (
-        name TEXT PRIMARY KEY,
-        value BLOB NOT NULL,
-        created_at INTEGER NOT NULL
-      ) STRICT;
-      CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY,
-        at INTEGER NOT NULL,
-        actor TEXT,
-        action TEXT NOT NULL,
-        target TEXT,
-        ip TEXT,
-        detail TEXT,
-        prev TEXT NOT NULL,
-        hash TEXT NOT NULL
-      ) STRICT;
-    `,
-  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
