@@ -188,7 +188,7 @@ const FERRY_ROOM_IDLE_MS = 30_000;
 
 export const ferry: ServerKind = {
   name: 'ferry',
-  description: `Ferry relay (${ferryEntry}), durable SQLite storage in a fresh temp dir, default settings`,
+  description: `Ferry relay (${ferryEntry}), durable SQLite storage in a fresh temp dir, default settings, --no-auth`,
   roomIdleMs: FERRY_ROOM_IDLE_MS,
   unavailable: () =>
     existsSync(path.join(repoRoot, ferryEntry)) ? null : `${ferryEntry} does not exist yet`,
@@ -203,6 +203,10 @@ export const ferry: ServerKind = {
         ferryEntry,
         ...['--host', '127.0.0.1', '--port', '0', '--data', data],
         ...['--room-idle-ms', String(FERRY_ROOM_IDLE_MS)],
+        // The load generator's clients are stock y-websocket clients without accounts and its
+        // updates are not conversation documents, as with the reference server: this measures
+        // the relay's transport and storage, without accounts or authorship checks.
+        '--no-auth',
       ],
       cleanup: () => rmSync(data, { recursive: true, force: true }),
     });
