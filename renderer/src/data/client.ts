@@ -1,9 +1,13 @@
 // createFerryClient: the implementation of api.ts's FerryClient over the local store (store.ts),
 // open documents (docs.ts) and the core model. See README.md.
-import { newId, type RandomBytes } from '../../../core/src/ids';
+import * as Y from 'yjs';
+import { dmConversationId, newId, type RandomBytes } from '../../../core/src/ids';
 import { createClock, last as lastClockId, type Clock } from '../../../core/src/hlc';
-import { metaRoom, pageRoom, parseRoom, workspaceRoom } from '../../../core/src/model/rooms';
+import { can, type Action } from '../../../core/src/authz/permissions';
+import { ModelError } from '../../../core/src/model/errors';
+import { inboxRoom, metaRoom, pageRoom, parseRoom, workspaceRoom } from '../../../core/src/model/rooms';
 import * as meta from '../../../core/src/model/meta';
+import * as page from '../../../core/src/model/page';
 import * as workspace from '../../../core/src/model/workspace';
 import { MuxConnection, type WebSocketConstructor } from '../../../core/src/protocol/mux-client';
 import {
@@ -11,22 +15,32 @@ import {
   type AuthStatus,
   type ChannelListing,
   type Connection,
+  type ConversationKind,
   type ConversationRole,
   type ConversationStore,
   type ConversationSummary,
   type FerryClient,
+  type Member,
   type NewConversation,
   type Observe,
   type Person,
   type Session,
   type SyncStatus,
+  type Visibility,
 } from './api';
 import { ConversationImpl } from './conversation';
+import { readDirectory, roomOfVersionKey, type Directory } from './directory';
 import { DocHost, type OpenDoc, type Transport } from './docs';
+import type { Http } from './http';
 import * as ws from './model';
 import { DB_NAME, LocalStore, type DocRecord, type SummaryRecord } from './store';
 import { claimNode, type LocksLike } from './node';
-import type { Backend, ServerInfo, SetupAdminInput, SignInInput, SignInResult } from '../ui/backend';
+import { AuthedMux } from './socket';
+import { AccountsDb, refreshKey, userDbName, type SecretStore } from './accounts';
+import { Auth, fetchServerInfo, login, setupAdmin as setupAdminCall, type LockFn, type TokenAnswer } from './auth';
+import type { FetchLike } from './http';
+import { normalizeServerUrl, type Backend, type SignInResult } from '../ui/backend';
+import type { FerryDesktopApi } from '../../../core/src/desktop/api';
 
 export interface FerryClientOptions {
   session: Session;
@@ -49,6 +63,15 @@ export interface FerryClientOptions {
   catchUpConcurrency?: number;
   /** The browser's `navigator.locks`: lets the installation reuse its clock node ids (node.ts). */
   locks?: LocksLike;
+  /**
+   * Accounts (issue 4): the signed-in session's tokens. With it the socket carries the access
+   * token, conversations and people come from the directory document, membership calls the
+   * relay's API. Without it (benchmarks, `--no-auth` relays) the previous release's workspace
+   * catalogue is used.
+   */
+  auth?: Auth;
+  /** After signOut(): forget the kept session (the backend's `current` record). */
+  onSignedOut?: () => Promise<void>;
 }
 
 const defaultRandom: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
@@ -169,23 +192,68 @@ export async function saveSession(
 export async function createFerryClient(opts: FerryClientOptions): Promise<FerryClient & ClientExtras> {
   const store = await LocalStore.open(opts.indexedDB, opts.dbName ?? DB_NAME);
   // Only what the conversation list needs is read before the client exists.
-  const [summaries, lastId] = await Promise.all([store.getSummaries(), store.getMeta('clock')]);
+  const [summaries, lastId, unregistered] = await Promise.all([
+    store.getSummaries(),
+    store.getMeta('clock'),
+    store.metaWithPrefix(UNREGISTERED),
+  ]);
   let transport: Transport | null = opts.transport ?? null;
+  let authed: AuthedMux | null = null;
   if (!transport && opts.WebSocket) {
     const base = relaySocketUrl(opts.session.serverUrl);
-    transport =
-      opts.mux === false
-        ? { url: base, WebSocket: opts.WebSocket }
-        : muxTransport(`${base}/_mux`, opts.WebSocket as WebSocketConstructor, opts.online ?? true);
+    if (opts.auth) {
+      authed = new AuthedMux({
+        url: `${base}/_mux`,
+        WebSocket: opts.WebSocket as WebSocketConstructor,
+        auth: opts.auth,
+        online: opts.online ?? true,
+        ...(opts.now ? { now: opts.now } : {}),
+      });
+      transport = authed.transport();
+    } else {
+      transport =
+        opts.mux === false
+          ? { url: base, WebSocket: opts.WebSocket }
+          : muxTransport(`${base}/_mux`, opts.WebSocket as WebSocketConstructor, opts.online ?? true);
+    }
   }
   const random = opts.random ?? defaultRandom;
   // One node per running client (two windows never share one), reused across restarts where
   // Web Locks exist; `last` keeps ids monotonic.
   const claimed = await claimNode(store, random, opts.locks);
   const clock = createClock(claimed.node, typeof lastId === 'string' ? lastId : undefined);
-  const client = new Client(opts, store, transport, summaries, clock, random);
+  const client = new Client(opts, store, transport, summaries, clock, random, unregistered, authed);
   client.onClose(claimed.release);
   return client;
+}
+
+/** Meta keys of conversations created on this device and not yet registered with the relay. */
+const UNREGISTERED = 'unregistered:';
+
+interface UnregisteredRecord {
+  id: string;
+  kind: ConversationKind;
+  visibility: Visibility;
+  title: string;
+  members: string[];
+  createdAt: number;
+  /** A final refusal (conflict, forbidden, invalid): not retried, shown on the conversation. */
+  error?: string;
+}
+
+function asUnregistered(v: unknown): UnregisteredRecord | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const r = v as Partial<UnregisteredRecord>;
+  if (typeof r.id !== 'string' || (r.kind !== 'dm' && r.kind !== 'channel' && r.kind !== 'announcement')) return null;
+  return {
+    id: r.id,
+    kind: r.kind,
+    visibility: r.visibility === 'private' ? 'private' : 'open',
+    title: typeof r.title === 'string' ? r.title : '',
+    members: Array.isArray(r.members) ? r.members.filter((m): m is string => typeof m === 'string') : [],
+    createdAt: typeof r.createdAt === 'number' ? r.createdAt : 0,
+    ...(typeof r.error === 'string' ? { error: r.error } : {}),
+  };
 }
 
 /** Beyond api.ts: what tests, benchmarks and diagnostics use. */
@@ -198,6 +266,20 @@ export interface ClientExtras {
   setOnline(online: boolean): void;
   /** Errors of documents whose local copy has unreadable records. */
   readonly errors: ReadonlyMap<string, Error>;
+  /** Rooms the last catch-up synced (accounts: what changed since, not every conversation). */
+  readonly lastCatchUp: readonly string[];
+}
+
+/** What a conversation view shows of the conversation itself (client.convState). */
+export interface ConvState {
+  kind: ConversationKind;
+  role: ConversationRole;
+  archived: boolean;
+  removed: boolean;
+  canPost: boolean;
+  canModerate: boolean;
+  members: Member[];
+  error: string | null;
 }
 
 export class Client implements FerryClient, ClientExtras {
@@ -205,26 +287,42 @@ export class Client implements FerryClient, ClientExtras {
   readonly me: string;
   readonly now: () => number;
   readonly errors = new Map<string, Error>();
+  readonly auth: Observe<AuthStatus>;
+  readonly people: Observe<Person[]>;
+  readonly sync: Observe<SyncStatus>;
+  readonly conversations: Observe<ConversationSummary[]>;
+  lastCatchUp: string[] = [];
   private readonly summaries = new Map<string, SummaryRecord>();
   private readonly dirtySummaries = new Set<string>();
   private readonly records = new Map<string, DocRecord>();
   private readonly recordsLoaded: Promise<void>;
-  private readonly workspace: OpenDoc;
+  /** Legacy (no accounts): the workspace catalogue. */
+  private readonly workspace: OpenDoc | null = null;
+  /** Accounts: the directory document `inbox/<me>`. */
+  private readonly inbox: OpenDoc | null = null;
+  private dir: Directory | null = null;
+  private readonly unregistered = new Map<string, UnregisteredRecord>();
   private readonly watchedMetas = new WeakSet<OpenDoc>();
   private readonly watchedPages = new WeakSet<OpenDoc>();
-  /** Meta documents held open between catch-up and close (only over a shared socket). */
+  /** Meta documents held open between catch-up and close (legacy, over a shared socket). */
   private readonly liveMetas = new Map<string, OpenDoc>();
   /** The newest page of each conversation in `liveMetas`, held open the same way. */
   private readonly livePages = new Map<string, OpenDoc>();
   private readonly syncObs: { observe: Observe<SyncStatus>; notify: () => void };
   private readonly listObs: { observe: Observe<ConversationSummary[]>; notify: () => void };
+  private readonly peopleObs: { observe: Observe<Person[]>; notify: () => void };
   private catchUp: { done: number; total: number } | null = null;
   private catchUpGen = 0;
   private lastSyncedAt: number | null = null;
   private lastConnection: Connection = 'offline';
+  private online: boolean;
   private readonly removeEvents: Array<() => void> = [];
   private readonly closeHooks: Array<() => void> = [];
+  private readonly convListeners = new Set<(convId: string | null) => void>();
   private closed = false;
+  private following: Promise<void> | null = null;
+  private followAgain = false;
+  private caughtUp = false;
 
   constructor(
     readonly opts: FerryClientOptions,
@@ -233,11 +331,23 @@ export class Client implements FerryClient, ClientExtras {
     summaries: SummaryRecord[],
     readonly clock: Clock,
     readonly random: RandomBytes,
+    unregistered: Map<string, unknown> = new Map(),
+    private readonly authed: AuthedMux | null = null,
   ) {
     this.me = opts.session.userId;
     this.now = opts.now ?? (() => Date.now());
+    this.online = opts.online ?? true;
     for (const s of summaries) this.summaries.set(s.id, s);
+    for (const v of unregistered.values()) {
+      const r = asUnregistered(v);
+      if (r) this.unregistered.set(r.id, r);
+    }
     this.host = new DocHost(store, transport, opts.online ?? true);
+    this.host.policy = {
+      blocked: (room) => this.roomBlocked(room),
+      onRefused: (room, code, reason) => this.onRoomRefused(room, code, reason),
+      onDenied: (room, reason) => this.onRoomDenied(room, reason),
+    };
     // Document records (relay state vectors, unconfirmed changes) are read after the list.
     this.recordsLoaded = store.docRecords().then(
       (records) => {
@@ -255,14 +365,37 @@ export class Client implements FerryClient, ClientExtras {
     );
     this.syncObs = observable(() => this.syncStatus());
     this.listObs = observable(() => this.list());
+    this.peopleObs = observable(() => this.peopleList());
     this.sync = this.syncObs.observe;
     this.conversations = this.listObs.observe;
+    this.people = this.peopleObs.observe;
+    const authObj = opts.auth;
+    this.auth = authObj
+      ? authObj.observe
+      : (listener) => {
+          listener({ state: 'ok' });
+          return () => undefined;
+        };
+    if (authObj) {
+      const off = authObj.observe((s) => {
+        if (s.state === 'ended') this.syncObs.notify();
+      });
+      this.removeEvents.push(off);
+    }
     this.host.onChange(() => this.onHostChange());
-    this.workspace = this.host.acquire(workspaceRoom);
-    this.workspace.loaded.then(
-      () => this.onWorkspaceLoaded(),
-      (e: unknown) => this.errors.set(workspaceRoom, e instanceof Error ? e : new Error(String(e))),
-    );
+    if (authObj) {
+      this.inbox = this.host.acquire(inboxRoom(this.me));
+      this.inbox.loaded.then(
+        () => this.onInboxLoaded(),
+        (e: unknown) => this.errors.set('inbox', e instanceof Error ? e : new Error(String(e))),
+      );
+    } else {
+      this.workspace = this.host.acquire(workspaceRoom);
+      this.workspace.loaded.then(
+        () => this.onWorkspaceLoaded(),
+        (e: unknown) => this.errors.set(workspaceRoom, e instanceof Error ? e : new Error(String(e))),
+      );
+    }
     const ev = opts.events;
     if (ev) {
       const on = (name: string, fn: () => void) => {
@@ -277,16 +410,17 @@ export class Client implements FerryClient, ClientExtras {
     }
   }
 
-  readonly sync: Observe<SyncStatus>;
-  readonly conversations: Observe<ConversationSummary[]>;
-
   get session(): Session {
     return this.opts.session;
   }
 
+  private get accounts(): boolean {
+    return this.opts.auth !== undefined;
+  }
+
   private syncStatus(): SyncStatus {
     return {
-      connection: this.host.connection,
+      connection: this.opts.auth?.ended ? 'offline' : this.host.connection,
       pending: this.host.pending,
       catchUp: this.catchUp ? { ...this.catchUp } : null,
       lastSyncedAt: this.lastSyncedAt,
@@ -295,33 +429,55 @@ export class Client implements FerryClient, ClientExtras {
 
   private list(): ConversationSummary[] {
     return [...this.summaries.values()]
+      .filter((s) => !s.hidden)
       .sort((a, b) => b.activity - a.activity || (a.id < b.id ? -1 : 1))
-      .map(({ id, title, createdAt, lastMessage: lm, unread }) => ({
-        id,
-        kind: 'channel' as const,
-        visibility: 'open' as const,
-        role: 'member' as const,
-        archived: false,
-        memberCount: 0,
-        dmWith: null,
-        registered: true,
-        removed: false,
-        undelivered: 0,
-        title,
-        createdAt,
-        lastMessage: lm
-          ? {
-              text: lm.text,
-              at: lm.at,
-              authorName: lm.authorId && this.workspace.isLoaded ? this.nameOf(lm.authorId) : lm.authorName,
-            }
-          : null,
-        unread,
-      }));
+      .map((s) => {
+        const lm = s.lastMessage;
+        return {
+          id: s.id,
+          kind: s.kind ?? 'channel',
+          visibility: s.visibility ?? 'open',
+          title: this.titleOf(s),
+          createdAt: s.createdAt,
+          lastMessage: lm
+            ? { text: lm.text, at: lm.at, authorName: lm.authorId ? this.nameOf(lm.authorId, lm.authorName) : lm.authorName }
+            : null,
+          unread: s.removed ? 0 : s.unread,
+          role: s.role ?? (this.accounts ? 'member' : 'owner'),
+          archived: s.archived ?? false,
+          memberCount: s.members?.length ?? 0,
+          dmWith: s.dmWith ?? null,
+          registered: s.registered !== false,
+          removed: s.removed ?? false,
+          undelivered: s.undelivered ?? 0,
+        };
+      });
+  }
+
+  /** The title the list shows (a DM: the other person's name), or undefined if unknown. */
+  titleFor(convId: string): string | undefined {
+    const s = this.summaries.get(convId);
+    return s ? this.titleOf(s) : undefined;
+  }
+
+  private titleOf(s: SummaryRecord): string {
+    if (s.kind === 'dm' && s.dmWith) return this.nameOf(s.dmWith, s.title || 'Direct message');
+    return s.title;
+  }
+
+  private peopleList(): Person[] {
+    const out = new Map<string, Person>();
+    if (this.dir) {
+      for (const [id, p] of this.dir.people) out.set(id, { id, username: p.username, displayName: p.displayName });
+    }
+    if (!out.has(this.me)) {
+      out.set(this.me, { id: this.me, username: this.session.username, displayName: this.session.displayName });
+    }
+    return [...out.values()].sort((a, b) => a.displayName.localeCompare(b.displayName) || (a.id < b.id ? -1 : 1));
   }
 
   private onHostChange(): void {
-    const c = this.host.connection;
+    const c = this.syncStatus().connection;
     if (c === 'online' && this.lastConnection !== 'online') void this.runCatchUp();
     if (c !== 'online') this.catchUpGen++;
     if (c !== 'online' && this.catchUp) this.catchUp = null;
@@ -331,28 +487,298 @@ export class Client implements FerryClient, ClientExtras {
   }
 
   setOnline(online: boolean): void {
+    this.online = online;
     this.host.setOnline(online);
   }
 
-  nameOf(user: string): string {
+  nameOf(user: string, fallback = 'Someone'): string {
+    const p = this.dir?.people.get(user);
+    if (p) return p.displayName;
     if (user === this.me) return this.session.displayName;
-    return (this.workspace.refs > 0 && workspace.profileName(this.workspace.doc, user)) || 'Someone';
+    if (this.workspace && this.workspace.refs > 0) return workspace.profileName(this.workspace.doc, user) || fallback;
+    return fallback;
   }
 
+  /** Called when a conversation's state (or, with null, names and people) changes. */
+  onConvChange(listener: (convId: string | null) => void): () => void {
+    this.convListeners.add(listener);
+    return () => this.convListeners.delete(listener);
+  }
+
+  /** Kept for conversation.ts: names follow the directory (or workspace). */
+  onWorkspaceChange(listener: () => void): () => void {
+    return this.onConvChange((id) => {
+      if (id === null) listener();
+    });
+  }
+
+  private convChanged(convId: string | null): void {
+    for (const l of [...this.convListeners]) l(convId);
+  }
+
+  // ---- rooms and the relay's answers ----
+
+  private convOfRoom(room: string): string | null {
+    const ref = parseRoom(room);
+    return ref && (ref.kind === 'meta' || ref.kind === 'page') ? ref.convId : null;
+  }
+
+  /** Rooms of conversations not registered yet, or that I was removed from, stay local. */
+  private roomBlocked(room: string): boolean {
+    const convId = this.convOfRoom(room);
+    if (!convId) return false;
+    const s = this.summaries.get(convId);
+    return s?.removed === true || s?.registered === false;
+  }
+
+  private onRoomRefused(room: string, code: number, reason: string): void {
+    const convId = this.convOfRoom(room);
+    if (!convId) {
+      this.errors.set(room, new Error(`The relay refused ${room} (${code}: ${reason}).`));
+      return;
+    }
+    if (code === 4403) this.markRemoved(convId);
+  }
+
+  private onRoomDenied(room: string, reason: string): void {
+    const convId = this.convOfRoom(room);
+    if (!convId) return;
+    const s = this.summaries.get(convId);
+    if (s) {
+      this.putSummary({
+        ...s,
+        error: `The server refused a change in this conversation (${reason}). It is kept on this device and no longer sent.`,
+      });
+    }
+    this.convChanged(convId);
+  }
+
+  // ---- the directory (accounts) ----
+
+  private onInboxLoaded(): void {
+    if (this.closed || !this.inbox) return;
+    const doc = this.inbox.doc;
+    this.applyDirectory();
+    doc.on('update', () => {
+      this.applyDirectory();
+      if (this.caughtUp) this.follow();
+    });
+  }
+
+  /** The directory is the source of conversations, members, people and roles. */
+  private applyDirectory(): void {
+    if (!this.inbox) return;
+    const dir = readDirectory(this.inbox.doc);
+    this.dir = dir;
+    let unblocked = false;
+    for (const [id, c] of dir.conversations) {
+      const prev = this.summaries.get(id);
+      const members = dir.members.get(id) ?? prev?.members ?? [];
+      const act = dir.activity.get(id);
+      const dmWith = c.kind === 'dm' ? (members.find((m) => m.id !== this.me)?.id ?? prev?.dmWith ?? null) : null;
+      let lastMessage = prev?.lastMessage ?? null;
+      const newestHeld = this.newestPageOpen(id, prev);
+      if (act?.preview && !newestHeld && (!lastMessage || act.at >= lastMessage.at)) {
+        lastMessage = {
+          text: act.preview.text,
+          authorId: act.preview.author,
+          authorName: this.nameOf(act.preview.author),
+          at: act.at,
+        };
+      }
+      if (prev?.removed || prev?.registered === false) unblocked = true;
+      const next: SummaryRecord = {
+        id,
+        title: c.title || prev?.title || '',
+        createdAt: c.createdAt || prev?.createdAt || 0,
+        lastMessage,
+        unread: prev?.unread ?? 0,
+        activity: Math.max(c.createdAt, act?.at ?? 0, lastMessage?.at ?? 0, prev?.activity ?? 0),
+        ...(prev?.periods ? { periods: prev.periods } : {}),
+        kind: c.kind,
+        visibility: c.visibility,
+        role: c.role,
+        archived: c.archived,
+        createdBy: c.createdBy,
+        members,
+        dmWith,
+        registered: true,
+        listed: true,
+        removed: false,
+        undelivered: 0,
+      };
+      if (prev?.error && !prev.error.startsWith('Not registered')) next.error = prev.error;
+      this.putSummary(next);
+      if (this.unregistered.has(id)) {
+        this.unregistered.delete(id);
+        this.store.deleteMeta(UNREGISTERED + id).catch(() => undefined);
+      }
+    }
+    // Listed before and gone now: I was removed (or left from another device). Judged only
+    // on a directory that has its profile: an empty document is one not synced yet.
+    if (dir.me) {
+      for (const s of [...this.summaries.values()]) {
+        if (s.listed && !s.removed && !dir.conversations.has(s.id)) this.markRemoved(s.id);
+      }
+    }
+    if (unblocked) this.host.reconsider();
+    this.peopleObs.notify();
+    this.listObs.notify();
+    this.convChanged(null);
+  }
+
+  private newestPageOpen(convId: string, s: SummaryRecord | undefined): boolean {
+    const newest = s?.periods?.[0];
+    return newest !== undefined && this.host.get(pageRoom(convId, newest))?.isLoaded === true;
+  }
+
+  private putSummary(next: SummaryRecord): void {
+    const prev = this.summaries.get(next.id);
+    if (prev && JSON.stringify(prev) === JSON.stringify(next)) return;
+    this.summaries.set(next.id, next);
+    this.dirtySummaries.add(next.id);
+    this.flushSummaries();
+    this.convChanged(next.id);
+  }
+
+  /** I am no longer a member: keep everything, stop syncing it, count what never arrived. */
+  private markRemoved(convId: string): void {
+    const s = this.summaries.get(convId);
+    if (!s || s.removed) return;
+    this.putSummary({ ...s, removed: true });
+    this.host.disconnectBlocked();
+    void this.countUndelivered(convId);
+  }
+
+  /** My messages in a conversation's local pages that the relay never confirmed. */
+  async countUndelivered(convId: string): Promise<number> {
+    const pages = await this.localPages(convId);
+    let n = 0;
+    for (const { doc, relaySV } of pages) {
+      for (const m of page.listMessages(doc)) {
+        if (m.author === this.me && !this.isDelivered(doc, m.id, relaySV)) n++;
+      }
+    }
+    const s = this.summaries.get(convId);
+    if (s && (s.undelivered ?? 0) !== n) this.putSummary({ ...s, undelivered: n });
+    return n;
+  }
+
+  private isDelivered(doc: Y.Doc, messageId: string, sv: Map<number, number> | null): boolean {
+    if (!sv) return false;
+    try {
+      return page.messageItemIds(doc, messageId).every((item) => page.isStored(sv, item));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every page of a conversation this device holds, read from what is open or from disk. */
+  private async localPages(
+    convId: string,
+  ): Promise<Array<{ room: string; period: number; doc: Y.Doc; relaySV: Map<number, number> | null }>> {
+    await this.recordsLoaded;
+    const rooms = new Set(await this.store.roomsWithPrefix(`conv/${convId}/`));
+    for (const room of this.records.keys()) if (room.startsWith(`conv/${convId}/`)) rooms.add(room);
+    const out: Array<{ room: string; period: number; doc: Y.Doc; relaySV: Map<number, number> | null }> = [];
+    for (const room of rooms) {
+      const ref = parseRoom(room);
+      if (ref?.kind !== 'page') continue;
+      const open = this.host.get(room);
+      if (open?.isLoaded) {
+        out.push({ room, period: ref.period, doc: open.doc, relaySV: open.relaySV });
+        continue;
+      }
+      const { rows, record } = await this.store.readDoc(room);
+      const doc = new Y.Doc();
+      for (const row of rows) {
+        try {
+          Y.applyUpdate(doc, row.data);
+        } catch {
+          // an unreadable row is reported when the document is opened; the export skips it
+        }
+      }
+      const sv = record?.remoteSV ? Y.decodeStateVector(record.remoteSV) : null;
+      out.push({ room, period: ref.period, doc, relaySV: sv });
+    }
+    return out.sort((a, b) => a.period - b.period);
+  }
+
+  /** What a conversation view shows about the conversation and what I may do in it. */
+  convState(convId: string): ConvState {
+    const s = this.summaries.get(convId);
+    const kind = s?.kind ?? 'channel';
+    const role: ConversationRole = s?.role ?? (this.accounts ? 'member' : 'owner');
+    const archived = s?.archived ?? false;
+    const removed = s?.removed ?? false;
+    const may = (action: Action) =>
+      !removed &&
+      (!this.accounts ||
+        can(
+          { workspaceRole: this.session.role, convRole: s ? role : null },
+          action,
+          { kind, visibility: s?.visibility ?? 'open', archived },
+        ));
+    const members: Member[] = (s?.members ?? []).map((m) => {
+      const p = this.dir?.people.get(m.id);
+      return {
+        id: m.id,
+        role: m.role,
+        username: p?.username ?? '',
+        displayName: p?.displayName ?? this.nameOf(m.id),
+      };
+    });
+    let error: string | null = s?.error ?? null;
+    const unreg = this.unregistered.get(convId);
+    if (unreg?.error) error = unreg.error;
+    return {
+      kind,
+      role,
+      archived,
+      removed,
+      canPost: may('post'),
+      canModerate: this.accounts ? may('delete-others') : false,
+      members,
+      error,
+    };
+  }
+
+  /** Throws ModelError('forbidden') unless I may do `action` here (the relay would refuse it). */
+  assertMay(convId: string, action: Action): void {
+    if (!this.accounts) return;
+    const st = this.convState(convId);
+    if (st.removed) {
+      throw new ModelError('forbidden', 'You are no longer a member of this conversation; nothing can be sent to it.');
+    }
+    const s = this.summaries.get(convId);
+    const ok = can(
+      { workspaceRole: this.session.role, convRole: s ? st.role : null },
+      action,
+      { kind: st.kind, visibility: s?.visibility ?? 'open', archived: st.archived },
+    );
+    if (ok) return;
+    if (st.archived) throw new ModelError('forbidden', 'This conversation is archived: it is read-only.');
+    if (action === 'post' && st.kind === 'announcement') {
+      throw new ModelError('forbidden', 'Only owners and moderators post in an announcement channel.');
+    }
+    if (action === 'delete-others') throw new ModelError('forbidden', "Only owners and moderators delete others' messages.");
+    throw new ModelError('forbidden', 'You are not allowed to do that in this conversation.');
+  }
+
+  // ---- legacy workspace catalogue (no accounts) ----
+
   private onWorkspaceLoaded(): void {
-    if (this.closed) return;
+    if (this.closed || !this.workspace) return;
     const doc = this.workspace.doc;
     workspace.setProfile(doc, { user: this.me, name: this.session.displayName, at: this.now() });
     const refresh = () => {
       this.listObs.notify(); // names in the list follow the people in the workspace
-      for (const l of [...this.workspaceListeners]) l();
-      let changed = false;
+      this.convChanged(null);
       const added: string[] = [];
       for (const info of workspace.listConversations(doc)) {
         const id = info.id;
-        const s = this.summaries.get(id);
-        if (!s) {
-          this.summaries.set(id, {
+        if (!this.summaries.has(id)) {
+          this.putSummary({
             id,
             title: info.title,
             createdAt: info.createdAt,
@@ -360,24 +786,13 @@ export class Client implements FerryClient, ClientExtras {
             unread: 0,
             activity: info.createdAt,
           });
-          this.dirtySummaries.add(id);
           added.push(id);
-          changed = true;
         }
       }
-      if (changed) this.flushSummaries();
       for (const id of added) this.followConversation(id);
     };
     refresh();
     doc.on('update', refresh);
-  }
-
-  private readonly workspaceListeners = new Set<() => void>();
-
-  /** Called when the workspace document changes (people's names, the catalogue). */
-  onWorkspaceChange(listener: () => void): () => void {
-    this.workspaceListeners.add(listener);
-    return () => this.workspaceListeners.delete(listener);
   }
 
   /** A conversation that appeared while online and outside catch-up: sync its meta document. */
@@ -426,7 +841,7 @@ export class Client implements FerryClient, ClientExtras {
     );
   }
 
-  /** Over a shared socket, the newest page of a followed conversation stays open (live list). */
+  /** Legacy: over a shared socket, the newest page of a followed conversation stays open. */
   private followNewest(convId: string): void {
     const m = this.liveMetas.get(convId);
     if (!m || this.closed || !m.isLoaded) return;
@@ -442,18 +857,22 @@ export class Client implements FerryClient, ClientExtras {
   }
 
   /**
-   * Rebuilds a conversation's summary from what is open: title and page index from the meta
-   * document, preview and unread count from the index's newest page. What is not open keeps
-   * its cached value.
+   * Rebuilds a conversation's summary from what is open: page index from the meta document,
+   * preview and unread count from the index's newest page. What is not open keeps its cached
+   * value; the directory's fields are not touched here.
    */
   private updateSummary(convId: string): void {
     const m = this.host.get(metaRoom(convId));
     const metaDoc = m?.isLoaded ? m.doc : null;
     const info = metaDoc ? meta.readInfo(metaDoc) : null;
     const prev = this.summaries.get(convId);
-    const title = info?.title ?? prev?.title ?? workspace.readCatalogueEntry(convId, workspace.conversationsOf(this.workspace.doc).get(convId))?.title;
+    const catalogue =
+      this.workspace && this.workspace.refs > 0
+        ? workspace.readCatalogueEntry(convId, workspace.conversationsOf(this.workspace.doc).get(convId))?.title
+        : undefined;
+    const title = (prev?.listed ? prev.title : undefined) ?? info?.title ?? prev?.title ?? catalogue;
     if (title === undefined) return;
-    const createdAt = info?.createdAt ?? prev?.createdAt ?? 0;
+    const createdAt = prev?.createdAt || info?.createdAt || 0;
     const periods = metaDoc ? meta.listPeriods(metaDoc) : (prev?.periods ?? []);
     const newest = periods[0];
     const p = newest === undefined ? undefined : this.host.get(pageRoom(convId, newest));
@@ -466,19 +885,16 @@ export class Client implements FerryClient, ClientExtras {
         : null;
       unread = meta.unreadCount(p.doc, this.me);
     }
-    const next: SummaryRecord = {
+    this.putSummary({
+      ...(prev ?? {}),
       id: convId,
       title,
       createdAt,
       lastMessage,
       unread,
-      activity: Math.max(createdAt, lastMessage?.at ?? 0),
+      activity: Math.max(createdAt, lastMessage?.at ?? 0, prev?.activity ?? 0),
       periods,
-    };
-    if (prev && JSON.stringify(prev) === JSON.stringify(next)) return;
-    this.summaries.set(convId, next);
-    this.dirtySummaries.add(convId);
-    this.flushSummaries();
+    });
   }
 
   private flushScheduled = false;
@@ -500,8 +916,9 @@ export class Client implements FerryClient, ClientExtras {
     return this.summaries.get(convId);
   }
 
-  /** Records the meta document's counts for a page once the page has synced (catch-up uses it). */
+  /** Records the meta document's counts for a page once the page has synced (legacy catch-up). */
   notePageSynced(convId: string, period: number, page: OpenDoc, metaDoc: OpenDoc): void {
+    if (this.accounts) return;
     const counts = ws.pageCounts(metaDoc.doc, period);
     if (ws.sameCounts(page.record.counts, counts)) return;
     page.record.counts = counts;
@@ -510,26 +927,157 @@ export class Client implements FerryClient, ClientExtras {
     void convId;
   }
 
+  // ---- catch-up ----
+
+  private async runCatchUp(): Promise<void> {
+    if (this.accounts) return this.runDirectoryCatchUp();
+    return this.runLegacyCatchUp();
+  }
+
   /**
-   * After (re)connecting: the workspace, every conversation's meta document, pages with
+   * Accounts: register what was created offline, sync the directory, then only the rooms whose
+   * version changed since this device last synced them, plus rooms with local changes.
+   */
+  private async runDirectoryCatchUp(): Promise<void> {
+    const gen = ++this.catchUpGen;
+    const live = () => gen === this.catchUpGen && !this.closed;
+    this.catchUp = { done: 0, total: 1 };
+    this.syncObs.notify();
+    await this.recordsLoaded;
+    const inbox = this.inbox as OpenDoc;
+    await inbox.loaded.catch(() => undefined);
+    // Conversations created offline exist on the relay before their rooms are opened.
+    await this.registerPending();
+    if (!live()) return;
+    await inbox.whenSynced();
+    if (!live()) return;
+    this.applyDirectory();
+    const rooms = this.changedRooms();
+    const state = { done: 1, total: 1 + rooms.length };
+    this.catchUp = state;
+    this.syncObs.notify();
+    this.lastCatchUp = rooms.map((r) => r.room);
+    await this.syncRooms(rooms, live, () => {
+      state.done++;
+      this.syncObs.notify();
+    });
+    if (!live()) return;
+    this.catchUp = null;
+    this.caughtUp = true;
+    if (this.host.pending === 0) this.lastSyncedAt = this.now();
+    this.syncObs.notify();
+  }
+
+  /** While online after catch-up: the directory changed, sync what it says changed. */
+  private follow(): void {
+    if (this.closed || this.catchUp !== null || this.syncStatus().connection !== 'online') return;
+    if (this.following) {
+      this.followAgain = true;
+      return;
+    }
+    const gen = this.catchUpGen;
+    const live = () => gen === this.catchUpGen && !this.closed;
+    this.following = (async () => {
+      do {
+        this.followAgain = false;
+        await this.syncRooms(this.changedRooms(), live, () => undefined);
+      } while (this.followAgain && live());
+    })().finally(() => {
+      this.following = null;
+    });
+  }
+
+  /**
+   * Rooms to sync: a room whose version in the directory differs from the one recorded when
+   * this device last synced it, if this device holds it, or it is the conversation's newest
+   * page (the list's preview and unread count), or the meta document of a conversation never
+   * synced here; plus rooms with local changes the relay has not confirmed.
+   */
+  private changedRooms(): Array<{ room: string; convId: string; version: number | null; period: number | null }> {
+    const out = new Map<string, { room: string; convId: string; version: number | null; period: number | null }>();
+    const dir = this.dir;
+    if (dir) {
+      for (const [convId] of dir.conversations) {
+        const s = this.summaries.get(convId);
+        if (s?.removed || s?.registered === false) continue;
+        const versions = dir.activity.get(convId)?.versions ?? {};
+        let newest = -1;
+        for (const key of Object.keys(versions)) {
+          const r = roomOfVersionKey(convId, key);
+          if (r?.kind === 'page' && r.period > newest) newest = r.period;
+        }
+        for (const [key, version] of Object.entries(versions)) {
+          const r = roomOfVersionKey(convId, key);
+          if (!r) continue;
+          const room = r.kind === 'meta' ? metaRoom(convId) : pageRoom(convId, r.period);
+          const rec = this.records.get(room);
+          if (rec?.version === version) continue;
+          const wanted = rec !== undefined || (r.kind === 'page' && r.period === newest) || r.kind === 'meta';
+          if (wanted) out.set(room, { room, convId, version, period: r.kind === 'page' ? r.period : null });
+        }
+      }
+    }
+    for (const [room, n] of this.host.pendingByRoom) {
+      if (n <= 0 || out.has(room) || this.roomBlocked(room)) continue;
+      const ref = parseRoom(room);
+      if (ref?.kind === 'meta' || ref?.kind === 'page') {
+        out.set(room, { room, convId: ref.convId, version: null, period: ref.kind === 'page' ? ref.period : null });
+      }
+    }
+    return [...out.values()];
+  }
+
+  private async syncRooms(
+    rooms: Array<{ room: string; convId: string; version: number | null; period: number | null }>,
+    live: () => boolean,
+    step: () => void,
+  ): Promise<void> {
+    const queue = [...rooms];
+    const worker = async () => {
+      while (live() && queue.length > 0) {
+        const r = queue.shift() as (typeof rooms)[number];
+        const od = r.period === null ? this.holdMeta(r.convId) : this.host.acquire(r.room);
+        if (r.period !== null) this.watchPage(r.convId, od);
+        try {
+          await od.loaded;
+          await od.whenSynced();
+          if (live() && od.synced && !od.refused && r.version !== null) {
+            od.record.version = r.version;
+            this.records.set(r.room, od.record);
+            await this.store.putDocRecord(r.room, od.record).catch(() => undefined);
+          }
+          if (r.period === null) this.updateSummary(r.convId);
+        } finally {
+          this.host.release(od);
+        }
+        step();
+      }
+    };
+    const n = Math.max(1, this.opts.catchUpConcurrency ?? 8);
+    await Promise.all(Array.from({ length: n }, worker));
+  }
+
+  /**
+   * Legacy: after (re)connecting: the workspace, every conversation's meta document, pages with
    * unconfirmed local changes, and pages we hold whose counts changed. Never pages we never had.
    */
-  private async runCatchUp(): Promise<void> {
+  private async runLegacyCatchUp(): Promise<void> {
     const gen = ++this.catchUpGen;
     const live = () => gen === this.catchUpGen && !this.closed;
     // Set before the first await: "online, nothing pending, no catch-up" must mean synced.
     this.catchUp = { done: 0, total: 1 };
     this.syncObs.notify();
     await this.recordsLoaded;
-    await this.workspace.loaded.catch(() => undefined);
+    const ws0 = this.workspace as OpenDoc;
+    await ws0.loaded.catch(() => undefined);
     // The workspace first: it names the conversations (some may be new to this device).
-    await this.workspace.whenSynced();
+    await ws0.whenSynced();
     if (!live()) return;
-    const convIds = new Set<string>([...this.summaries.keys(), ...workspace.conversationsOf(this.workspace.doc).keys()]);
+    const convIds = new Set<string>([...this.summaries.keys(), ...workspace.conversationsOf(ws0.doc).keys()]);
     const pendingRooms = [...this.host.pendingByRoom].filter(([, n]) => n > 0).map(([r]) => r);
     for (const room of pendingRooms) {
-      const ref = parseRoom(room);
-      if (ref && ref.kind !== 'workspace') convIds.add(ref.convId);
+      const convId = this.convOfRoom(room);
+      if (convId) convIds.add(convId);
     }
     const state = { done: 1, total: 1 + convIds.size };
     this.catchUp = state;
@@ -610,91 +1158,321 @@ export class Client implements FerryClient, ClientExtras {
     }
   }
 
+  // ---- conversations ----
+
   async createConversation(input: NewConversation | string): Promise<string> {
-    const title = typeof input === 'string' ? input : input.title;
-    const t = title.trim();
-    if (t.length === 0 || t.length > 200) throw new Error('A conversation title must be 1 to 200 characters.');
-    await this.workspace.loaded;
+    const spec: NewConversation =
+      typeof input === 'string' ? { kind: 'channel', title: input, visibility: 'open', members: [] } : input;
+    const t = spec.title.trim();
+    if (t.length === 0 || t.length > 200) throw new ModelError('invalid', 'A conversation title must be 1 to 200 characters.');
+    if (spec.kind !== 'channel' && spec.kind !== 'announcement') {
+      throw new ModelError('invalid', 'A new conversation is a channel or an announcement channel (use openDm for a DM).');
+    }
+    if (this.accounts && this.session.role === 'guest') {
+      throw new ModelError('forbidden', 'Guests cannot create conversations.');
+    }
     const id = newId(this.random);
     const at = this.now();
+    if (this.accounts) {
+      const rec: UnregisteredRecord = {
+        id,
+        kind: spec.kind,
+        visibility: spec.visibility === 'private' ? 'private' : 'open',
+        title: t,
+        members: [...new Set(spec.members.filter((m) => m !== this.me))],
+        createdAt: at,
+      };
+      // Before any room is opened: the record makes them local until registered.
+      await this.addUnregistered(rec);
+    } else if (this.workspace) {
+      await this.workspace.loaded;
+    }
     const m = this.holdMeta(id);
     try {
       await m.loaded;
       meta.initConversation(m.doc, { title: t, createdBy: this.me, createdAt: at });
-      const w1 = m.lastWrite;
-      workspace.registerConversation(this.workspace.doc, { id, title: t, createdBy: this.me, createdAt: at });
-      const w2 = this.workspace.lastWrite;
-      await Promise.all([w1, w2]);
+      const writes = [m.lastWrite];
+      if (this.workspace) {
+        workspace.registerConversation(this.workspace.doc, { id, title: t, createdBy: this.me, createdAt: at });
+        writes.push(this.workspace.lastWrite);
+      }
+      await Promise.all(writes);
       this.updateSummary(id);
       await this.store.flush();
     } finally {
       this.host.release(m);
     }
+    if (this.accounts) void this.registerPending();
     return id;
+  }
+
+  private async addUnregistered(rec: UnregisteredRecord): Promise<void> {
+    this.unregistered.set(rec.id, rec);
+    const members = [
+      { id: this.me, role: 'owner' as const },
+      ...rec.members.map((id) => ({ id, role: (rec.kind === 'dm' ? 'owner' : 'member') as ConversationRole })),
+    ].sort((a, b) => (a.id < b.id ? -1 : 1));
+    this.putSummary({
+      id: rec.id,
+      title: rec.title,
+      createdAt: rec.createdAt,
+      lastMessage: null,
+      unread: 0,
+      activity: rec.createdAt,
+      kind: rec.kind,
+      visibility: rec.visibility,
+      role: 'owner',
+      archived: false,
+      createdBy: this.me,
+      members,
+      dmWith: rec.kind === 'dm' ? (rec.members[0] ?? null) : null,
+      registered: false,
+      listed: false,
+      removed: false,
+      undelivered: 0,
+    });
+    await this.store.putMeta(UNREGISTERED + rec.id, rec);
+  }
+
+  async openDm(userId: string): Promise<string> {
+    if (!this.accounts) throw new ApiError('unauthenticated', 'Direct messages need an account on the server.');
+    if (userId === this.me) throw new ModelError('invalid', 'A direct message needs another person.');
+    const id = dmConversationId(this.me, userId);
+    const s = this.summaries.get(id);
+    if (s && !s.removed) return id;
+    if (!s) {
+      await this.addUnregistered({
+        id,
+        kind: 'dm',
+        visibility: 'private',
+        title: this.nameOf(userId, 'Direct message'),
+        members: [userId],
+        createdAt: this.now(),
+      });
+      void this.registerPending();
+    }
+    return id;
+  }
+
+  private registering: Promise<void> | null = null;
+
+  /** POST /conversations for each conversation created offline (before its rooms open). */
+  private registerPending(): Promise<void> {
+    if (!this.opts.auth || this.opts.auth.ended) return Promise.resolve();
+    this.registering ??= (async () => {
+      for (const rec of [...this.unregistered.values()]) {
+        if (rec.error || this.closed) continue;
+        const body: Record<string, unknown> = { id: rec.id, kind: rec.kind, members: rec.members };
+        if (rec.kind !== 'dm') {
+          body.title = rec.title;
+          body.visibility = rec.visibility;
+        }
+        try {
+          await this.api('POST', '/conversations', body);
+        } catch (e) {
+          if (!(e instanceof ApiError)) throw e;
+          if (['offline', 'unreachable', 'rate-limited', 'session-ended', 'error', 'unauthenticated'].includes(e.code)) return;
+          // conflict, forbidden, invalid...: final; kept locally with the reason, nothing dropped.
+          const failed = { ...rec, error: `The server did not accept this conversation: ${e.message}` };
+          this.unregistered.set(rec.id, failed);
+          await this.store.putMeta(UNREGISTERED + rec.id, failed);
+          this.convChanged(rec.id);
+          continue;
+        }
+        this.unregistered.delete(rec.id);
+        await this.store.deleteMeta(UNREGISTERED + rec.id);
+        const s = this.summaries.get(rec.id);
+        if (s) this.putSummary({ ...s, registered: true });
+        this.host.reconsider();
+      }
+    })().finally(() => {
+      this.registering = null;
+    });
+    return this.registering;
   }
 
   open(conversationId: string): ConversationStore {
     return new ConversationImpl(this, conversationId);
   }
 
-  // Issue 4 placeholders: implemented in the next commits (renderer/src/data/README.md).
-  readonly auth: Observe<AuthStatus> = (listener) => {
-    listener({ state: 'ok' });
-    return () => undefined;
-  };
-
-  readonly people: Observe<Person[]> = (listener) => {
-    listener([]);
-    return () => undefined;
-  };
-
-  private notYet(): never {
-    throw new ApiError('error', 'Not implemented yet.');
-  }
-
-  async openDm(_userId: string): Promise<string> {
-    return this.notYet();
-  }
-  async searchPeople(_query: string): Promise<Person[]> {
-    return this.notYet();
-  }
-  async browseChannels(): Promise<ChannelListing[]> {
-    return this.notYet();
-  }
-  async join(_conversationId: string): Promise<void> {
-    return this.notYet();
-  }
-  async leave(_conversationId: string): Promise<void> {
-    return this.notYet();
-  }
-  async invite(_conversationId: string, _userIds: string[]): Promise<void> {
-    return this.notYet();
-  }
-  async removeMember(_conversationId: string, _userId: string): Promise<void> {
-    return this.notYet();
-  }
-  async setRole(_conversationId: string, _userId: string, _role: ConversationRole): Promise<void> {
-    return this.notYet();
-  }
-  async rename(_conversationId: string, _title: string): Promise<void> {
-    return this.notYet();
-  }
-  async setArchived(_conversationId: string, _archived: boolean): Promise<void> {
-    return this.notYet();
-  }
-  async exportConversation(_conversationId: string): Promise<{ filename: string; json: string; text: string }> {
-    return this.notYet();
-  }
-  async forget(_conversationId: string): Promise<void> {
-    return this.notYet();
-  }
-  async signOut(): Promise<void> {
-    return this.notYet();
-  }
-
   /** Persists the clock's newest id so a restart never issues a smaller one. */
   saveClock(): void {
     this.store.putMeta('clock', lastClockId(this.clock)).catch(() => undefined);
+  }
+
+  // ---- the relay's API (online only) ----
+
+  private async api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const auth = this.opts.auth;
+    if (!auth) throw new ApiError('unauthenticated', 'This needs an account on the server.');
+    if (auth.ended) throw new ApiError('session-ended', auth.status.state === 'ended' ? auth.status.message : 'Your session ended.');
+    if (!this.online) throw new ApiError('offline', 'You are offline. This needs a connection to the server.');
+    return auth.api<T>(method, path, body);
+  }
+
+  async searchPeople(query: string): Promise<Person[]> {
+    const v = await this.api<unknown>('GET', `/users?q=${encodeURIComponent(query.trim())}`);
+    const list = Array.isArray(v) ? v : ((v as { users?: unknown } | null)?.users ?? []);
+    return (Array.isArray(list) ? list : []).flatMap((u: unknown) => {
+      const o = u as Partial<Person> | null;
+      return o && typeof o.id === 'string' && typeof o.displayName === 'string'
+        ? [{ id: o.id, username: typeof o.username === 'string' ? o.username : '', displayName: o.displayName }]
+        : [];
+    });
+  }
+
+  async browseChannels(): Promise<ChannelListing[]> {
+    const v = await this.api<unknown>('GET', '/conversations?browse=open');
+    const list = Array.isArray(v) ? v : ((v as { conversations?: unknown } | null)?.conversations ?? []);
+    return (Array.isArray(list) ? list : []).flatMap((c: unknown) => {
+      const o = c as Record<string, unknown> | null;
+      if (!o || typeof o.id !== 'string') return [];
+      const kind = o.kind === 'announcement' ? 'announcement' : 'channel';
+      const mine = this.summaries.get(o.id);
+      return [
+        {
+          id: o.id,
+          title: typeof o.title === 'string' ? o.title : '',
+          kind,
+          visibility: o.visibility === 'private' ? 'private' : 'open',
+          memberCount:
+            typeof o.memberCount === 'number' ? o.memberCount : Array.isArray(o.members) ? o.members.length : 0,
+          joined: typeof o.joined === 'boolean' ? o.joined : mine !== undefined && !mine.removed,
+        } satisfies ChannelListing,
+      ];
+    });
+  }
+
+  async join(conversationId: string): Promise<void> {
+    await this.api('POST', `/conversations/${conversationId}/join`, {});
+  }
+
+  async leave(conversationId: string): Promise<void> {
+    await this.api('POST', `/conversations/${conversationId}/leave`, {});
+    // Left from this device: gone from the list (its local copy stays until forgotten),
+    // unless some of my messages never reached the relay: then it shows as removed.
+    const s = this.summaries.get(conversationId);
+    if (!s) return;
+    const undelivered = await this.countUndelivered(conversationId);
+    const cur = this.summaries.get(conversationId) ?? s;
+    this.putSummary({ ...cur, listed: false, removed: true, undelivered, ...(undelivered === 0 ? { hidden: true } : {}) });
+    this.host.disconnectBlocked();
+  }
+
+  async invite(conversationId: string, userIds: string[]): Promise<void> {
+    await this.api('POST', `/conversations/${conversationId}/members`, { userIds });
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    await this.api('DELETE', `/conversations/${conversationId}/members/${userId}`);
+  }
+
+  async setRole(conversationId: string, userId: string, role: ConversationRole): Promise<void> {
+    await this.api('PATCH', `/conversations/${conversationId}/members/${userId}`, { role });
+  }
+
+  async rename(conversationId: string, title: string): Promise<void> {
+    const t = title.trim();
+    if (t.length === 0 || t.length > 200) throw new ApiError('invalid', 'A conversation title must be 1 to 200 characters.');
+    await this.api('PATCH', `/conversations/${conversationId}`, { title: t });
+  }
+
+  async setArchived(conversationId: string, archived: boolean): Promise<void> {
+    await this.api('PATCH', `/conversations/${conversationId}`, { archived });
+  }
+
+  // ---- export and forget ----
+
+  async exportConversation(conversationId: string): Promise<{ filename: string; json: string; text: string }> {
+    const s = this.summaries.get(conversationId);
+    const title = s ? this.titleOf(s) : conversationId;
+    const pages = await this.localPages(conversationId);
+    const messages: Array<{
+      id: string;
+      author: string;
+      authorName: string;
+      text: string;
+      createdAt: number;
+      editedAt: number | null;
+      deleted: boolean;
+      delivered: boolean;
+    }> = [];
+    for (const p of pages) {
+      for (const m of page.listMessages(p.doc)) {
+        messages.push({
+          id: m.id,
+          author: m.author,
+          authorName: this.nameOf(m.author),
+          text: m.text,
+          createdAt: m.createdAt,
+          editedAt: m.editedAt,
+          deleted: m.deleted,
+          // Others' messages came from the relay; mine are delivered once it stored them.
+          delivered: m.author !== this.me || this.isDelivered(p.doc, m.id, p.relaySV),
+        });
+      }
+    }
+    messages.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const exportedAt = this.now();
+    const json = JSON.stringify(
+      {
+        format: 'ferry-conversation-export',
+        version: 1,
+        exportedAt: new Date(exportedAt).toISOString(),
+        conversation: {
+          id: conversationId,
+          title,
+          kind: s?.kind ?? 'channel',
+          removed: s?.removed ?? false,
+          serverUrl: this.session.serverUrl,
+        },
+        exportedBy: { id: this.me, username: this.session.username, displayName: this.session.displayName },
+        messages: messages.map((m) => ({
+          ...m,
+          createdAt: new Date(m.createdAt).toISOString(),
+          editedAt: m.editedAt === null ? null : new Date(m.editedAt).toISOString(),
+        })),
+        undelivered: messages.filter((m) => !m.delivered).length,
+      },
+      null,
+      2,
+    );
+    const lines = [
+      `${title} (exported ${new Date(exportedAt).toISOString()} from ${this.session.serverUrl})`,
+      s?.removed ? 'You are no longer a member of this conversation.' : '',
+      '',
+      ...messages.map(
+        (m) =>
+          `[${new Date(m.createdAt).toISOString()}] ${m.authorName}: ${m.deleted ? '(deleted)' : m.text}` +
+          (m.editedAt !== null && !m.deleted ? ' (edited)' : '') +
+          (m.delivered ? '' : '  [NOT DELIVERED]'),
+      ),
+    ];
+    const safe = title.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'conversation';
+    const day = new Date(exportedAt).toISOString().slice(0, 10);
+    return { filename: `ferry-${safe}-${day}`, json, text: lines.filter((l, i) => l !== '' || i > 1).join('\n') + '\n' };
+  }
+
+  async forget(conversationId: string): Promise<void> {
+    const s = this.summaries.get(conversationId);
+    if (!s?.removed) {
+      throw new ApiError('invalid', 'Only a conversation you are no longer a member of can be forgotten on this device.');
+    }
+    await this.recordsLoaded;
+    const rooms = new Set(await this.store.roomsWithPrefix(`conv/${conversationId}`));
+    for (const room of this.records.keys()) if (this.convOfRoom(room) === conversationId) rooms.add(room);
+    await this.store.deleteDocs([...rooms]);
+    for (const room of rooms) {
+      this.records.delete(room);
+      this.host.pendingByRoom.delete(room);
+    }
+    this.summaries.delete(conversationId);
+    this.dirtySummaries.delete(conversationId);
+    this.unregistered.delete(conversationId);
+    await Promise.all([this.store.deleteSummary(conversationId), this.store.deleteMeta(UNREGISTERED + conversationId)]);
+    this.listObs.notify();
+    this.syncObs.notify();
+    this.convChanged(conversationId);
   }
 
   getDraft(conversationId: string): Promise<string> {
@@ -705,8 +1483,20 @@ export class Client implements FerryClient, ClientExtras {
     return this.store.putDraft(conversationId, text);
   }
 
+  async signOut(): Promise<void> {
+    await this.opts.auth?.signOut();
+    await this.opts.onSignedOut?.();
+    this.setOnline(false);
+    this.syncObs.notify();
+  }
+
   storedBytes(): Promise<{ updates: number; rows: number; other: number }> {
     return this.store.storedBytes();
+  }
+
+  /** The authenticated socket (accounts), for tests and diagnostics. */
+  get socket(): AuthedMux | null {
+    return this.authed;
   }
 
   whenSettled(timeoutMs = 10_000): Promise<void> {
@@ -745,48 +1535,112 @@ export class Client implements FerryClient, ClientExtras {
 /** What the browser gives the data layer; defaults to the real window's. */
 export interface BrowserEnv {
   indexedDB: IDBFactory;
-  locks?: LocksLike;
+  locks?: LocksLike & { request(name: string, callback: () => Promise<unknown>): Promise<unknown> };
   WebSocket?: unknown;
   events?: EventTarget;
   online?: boolean;
-  dbName?: string;
+  /** The window's fetch (the relay's HTTP API). */
+  fetch?: FetchLike;
+  /** Where refresh tokens are kept; default: the desktop's safeStorage, else IndexedDB. */
+  secrets?: SecretStore;
+  /** The database of who is signed in (default `ferry-accounts`). */
+  accountsDb?: string;
+  /** How this device is named in the user's list of sessions. */
+  device?: string;
+  now?: () => number;
+}
+
+/** The desktop app's secret store (Electron safeStorage through the preload), if present. */
+function desktopSecrets(): SecretStore | null {
+  const ferry = (globalThis as { ferry?: Partial<FerryDesktopApi> }).ferry;
+  if (ferry?.kind !== 'electron' || !ferry.getSecret || !ferry.setSecret) return null;
+  const get = ferry.getSecret.bind(ferry);
+  const set = ferry.setSecret.bind(ferry);
+  return { get: (key) => get(key), set: (key, value) => set(key, value) };
 }
 
 /**
- * The UI's Backend (renderer/src/ui/backend.ts), structurally: `restore()` opens the kept
- * session's client (null on first run), `start()` saves the first-run answers and opens it.
+ * The UI's Backend (renderer/src/ui/backend.ts): restore() opens the kept session's client with
+ * no network; serverInfo/signIn/setupAdmin talk to the relay and, on success, keep the session
+ * (user and server in `ferry-accounts`, the refresh token in the secret store) and open the
+ * user's own database `ferry-<userId>`.
  */
 export function browserBackend(env?: BrowserEnv): Backend {
+  const nav = globalThis.navigator as (Navigator & { locks?: BrowserEnv['locks'] }) | undefined;
   const e: BrowserEnv = env ?? {
     indexedDB: globalThis.indexedDB,
     WebSocket: globalThis.WebSocket,
     events: globalThis as unknown as EventTarget,
-    online: globalThis.navigator?.onLine ?? true,
-    ...(globalThis.navigator?.locks ? { locks: globalThis.navigator.locks } : {}),
+    online: nav?.onLine ?? true,
+    ...(nav?.locks ? { locks: nav.locks } : {}),
   };
-  const open = (session: Session) =>
-    createFerryClient({
+  const accounts = new AccountsDb(e.indexedDB, e.accountsDb);
+  const secrets = e.secrets ?? desktopSecrets() ?? accounts.secrets();
+  const fetchFn: FetchLike = e.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const http: Http = { fetch: fetchFn, online: () => (env ? true : (globalThis.navigator?.onLine ?? true)) };
+  const locks = e.locks;
+  const lock: LockFn | undefined = locks
+    ? <T,>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T>
+    : undefined;
+  const device =
+    e.device ?? `${desktopSecrets() ? 'Ferry desktop' : 'Ferry web'}${nav?.platform ? ` (${nav.platform})` : ''}`;
+  const open = (session: Session, initial?: { token: string; expiresAt: number }) => {
+    const auth = new Auth(session, http, secrets, e.now, initial, lock);
+    return createFerryClient({
       session,
+      auth,
       indexedDB: e.indexedDB,
+      dbName: userDbName(session.userId),
+      onSignedOut: () => accounts.setCurrent(null),
       ...(e.WebSocket ? { WebSocket: e.WebSocket } : {}),
       ...(e.events ? { events: e.events } : {}),
       ...(e.online === undefined ? {} : { online: e.online }),
-      ...(e.dbName ? { dbName: e.dbName } : {}),
       ...(e.locks ? { locks: e.locks } : {}),
+      ...(e.now ? { now: e.now } : {}),
     });
+  };
+  const adopt = async (serverUrl: string, answer: TokenAnswer): Promise<SignInResult> => {
+    const session: Session = {
+      userId: answer.user.id,
+      username: answer.user.username,
+      displayName: answer.user.displayName,
+      role: answer.user.role,
+      serverUrl,
+    };
+    await secrets.set(refreshKey(session.userId), answer.refreshToken);
+    await accounts.setCurrent(session);
+    const client = await open(session, { token: answer.accessToken, expiresAt: answer.accessExpiresAt });
+    return { ok: true, client };
+  };
+  const url = (raw: string): string | null => {
+    try {
+      return normalizeServerUrl(raw);
+    } catch {
+      return null;
+    }
+  };
+  const badUrl = { ok: false as const, code: 'invalid' as const, message: 'Enter the address of your server (http:// or https://).' };
   return {
     async restore() {
-      const session = await loadSession(e.indexedDB, e.dbName);
+      const session = await accounts.current();
       return session ? open(session) : null;
     },
-    async serverInfo(_serverUrl: string): Promise<ServerInfo> {
-      throw new ApiError('error', 'Not implemented yet.');
+    async serverInfo(serverUrl) {
+      const u = url(serverUrl);
+      if (!u) throw new ApiError('invalid', badUrl.message);
+      return fetchServerInfo(http, u);
     },
-    async signIn(_input: SignInInput): Promise<SignInResult> {
-      throw new ApiError('error', 'Not implemented yet.');
+    async signIn(input) {
+      const u = url(input.serverUrl);
+      if (!u) return badUrl;
+      const r = await login(http, { ...input, serverUrl: u }, device);
+      return r.ok ? adopt(u, r.answer) : r;
     },
-    async setupAdmin(_input: SetupAdminInput): Promise<SignInResult> {
-      throw new ApiError('error', 'Not implemented yet.');
+    async setupAdmin(input) {
+      const u = url(input.serverUrl);
+      if (!u) return badUrl;
+      const r = await setupAdminCall(http, { ...input, serverUrl: u }, device);
+      return r.ok ? adopt(u, r.answer) : r;
     },
   };
 }

@@ -36,9 +36,11 @@ export class ConversationImpl implements ConversationStore {
     private readonly client: Client,
     readonly id: string,
   ) {
-    // Author names come from the workspace: rebuild the rows when it changes.
+    // Author names come from the directory (or workspace): rebuild the rows when it changes;
+    // the conversation's own state (role, archived, removed, members) when it changes.
     this.offs.push(
-      client.onWorkspaceChange(() => {
+      client.onConvChange((convId) => {
+        if (convId !== null && convId !== this.id) return;
         this.cache.clear();
         this.schedule();
       }),
@@ -196,6 +198,7 @@ export class ConversationImpl implements ConversationStore {
   }
 
   async send(text: string): Promise<MessageView> {
+    this.client.assertMay(this.id, 'post');
     const m = await this.writable();
     const now = this.client.now();
     const id = tick(this.client.clock, now);
@@ -234,20 +237,25 @@ export class ConversationImpl implements ConversationStore {
 
   // The list's preview is read from the page, so an edit or deletion is one page write.
   async edit(messageId: string, text: string): Promise<void> {
+    this.client.assertMay(this.id, 'edit-own');
     const p = await this.ownPage(messageId);
     page.editMessage(p.doc, messageId, this.client.me, text, this.client.now());
     await p.lastWrite;
   }
 
+  /** My own message, or (as an owner or moderator) anyone's: core's moderator tombstone. */
   async remove(messageId: string): Promise<void> {
     const p = await this.ownPage(messageId);
-    page.deleteMessage(p.doc, messageId, this.client.me, this.client.now());
+    const msg = page.getMessage(p.doc, messageId);
+    const others = msg !== undefined && msg.author !== this.client.me;
+    this.client.assertMay(this.id, others ? 'delete-others' : 'delete-own');
+    page.deleteMessage(p.doc, messageId, this.client.me, this.client.now(), others ? { moderator: true } : {});
     await p.lastWrite;
   }
 
   /** Read markers live on the pages: marks every loaded page (writes only where others wrote). */
   markRead(): void {
-    if (this.closed) return;
+    if (this.closed || this.client.convState(this.id).removed) return;
     for (const p of this.pages.values()) {
       void p.loaded.then(() => {
         if (!this.closed && p.refs > 0) meta.markRead(p.doc, this.client.me, this.client.now());
@@ -255,7 +263,7 @@ export class ConversationImpl implements ConversationStore {
     }
   }
 
-  private messageView(p: OpenDoc, msg: page.Message): MessageView {
+  private messageView(p: OpenDoc, msg: page.Message, st = this.client.convState(this.id)): MessageView {
     let stored = false;
     if (p.relaySV) {
       try {
@@ -277,15 +285,17 @@ export class ConversationImpl implements ConversationStore {
       writtenOffline: msg.offline,
       mine: msg.author === this.client.me,
       delivery: stored ? 'stored' : 'pending',
-      canEdit: msg.author === this.client.me && !msg.deleted,
-      canDelete: msg.author === this.client.me && !msg.deleted,
+      canEdit: msg.author === this.client.me && !msg.deleted && !msg.readOnly && !st.removed && !st.archived,
+      canDelete:
+        !msg.deleted && !st.removed && !st.archived && (msg.author === this.client.me || st.canModerate),
     };
   }
 
   private pageViews(period: number, p: OpenDoc): MessageView[] {
     let list = this.cache.get(period);
     if (!list) {
-      list = page.listMessages(p.doc).map((msg) => this.messageView(p, msg));
+      const st = this.client.convState(this.id);
+      list = page.listMessages(p.doc).map((msg) => this.messageView(p, msg, st));
       this.cache.set(period, list);
     }
     return list;
@@ -308,16 +318,23 @@ export class ConversationImpl implements ConversationStore {
     if (m?.refused) errors.unshift(refusal(m.room, m.refused));
     const info = m?.isLoaded ? meta.readInfo(m.doc) : null;
     const oldest = this.oldestLoaded();
+    const st = this.client.convState(this.id);
+    if (st.error) errors.unshift(st.error);
+    for (const od of [m, ...this.pages.values()]) {
+      if (od?.denied) {
+        errors.push(`The server refused a change in "${od.room}" (${od.denied}); it is kept on this device and no longer sent.`);
+      }
+    }
     const view: ConversationViewExt = {
       id: this.id,
-      title: info?.title ?? this.client.summaryOf(this.id)?.title ?? '',
-      kind: 'channel',
-      role: 'member',
-      archived: false,
-      removed: false,
-      canPost: true,
-      canModerate: false,
-      members: [],
+      title: this.client.titleFor(this.id) ?? info?.title ?? '',
+      kind: st.kind,
+      role: st.role,
+      archived: st.archived,
+      removed: st.removed,
+      canPost: st.canPost,
+      canModerate: st.canModerate,
+      members: st.members,
       messages,
       hasOlder: this.periods().some((p) => p < oldest),
       loadingOlder: this.loadingOlder,

@@ -53,6 +53,11 @@ export class OpenDoc {
   /** The relay closed this room for good (e.g. 4403 not allowed); the provider stopped. */
   refused: { code: number; reason: string } | null = null;
 
+  /** The relay refused an update (permission-denied): this document is no longer sent. */
+  get denied(): string | null {
+    return this.record.denied ?? null;
+  }
+
   emitState(): void {
     for (const l of [...this.listeners]) l();
     if (this.synced || this.refused) this.syncWaiters.splice(0).forEach((w) => w());
@@ -70,8 +75,19 @@ export class OpenDoc {
   }
 }
 
+/** What the client tells the host about rooms (accounts): which may connect, and refusals. */
+export interface RoomPolicy {
+  /** True: keep this room local (not registered yet, removed, denied). */
+  blocked(room: string): boolean;
+  /** The relay closed the room for good (4403 not a member, removed from conversation, ...). */
+  onRefused?(room: string, code: number, reason: string): void;
+  /** The relay refused an update of the room (y-websocket permission-denied). */
+  onDenied?(room: string, reason: string): void;
+}
+
 export class DocHost {
   private readonly open = new Map<string, OpenDoc>();
+  policy: RoomPolicy | null = null;
   /** Unconfirmed local updates per room, including rooms not open now (from `doc:` records). */
   readonly pendingByRoom = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
@@ -148,7 +164,7 @@ export class DocHost {
     od.refs--;
     if (od.refs > 0 || this.open.get(od.room) !== od) return;
     // Unconfirmed local changes: stay connected until the relay confirms them (see onRelayState).
-    if (this.transport && od.pending > 0) return;
+    if (this.transport && od.pending > 0 && od.provider && !od.refused) return;
     this.drop(od);
   }
 
@@ -199,7 +215,43 @@ export class DocHost {
     this.pendingByRoom.set(od.room, od.pending);
     od.isLoaded = true;
     od.doc.on('update', (update: Uint8Array, origin: unknown) => this.onUpdate(od, update, origin));
-    if (this.transport && od.refs > 0 && !this.closed) this.connect(od, this.transport);
+    if (this.mayConnect(od)) this.connect(od, this.transport as Transport);
+  }
+
+  private mayConnect(od: OpenDoc): boolean {
+    return (
+      this.transport !== null &&
+      od.refs > 0 &&
+      !this.closed &&
+      od.isLoaded &&
+      od.provider === null &&
+      !od.denied &&
+      !(this.policy?.blocked(od.room) ?? false)
+    );
+  }
+
+  /** Connects the open documents that may now (a conversation was registered). */
+  reconsider(): void {
+    for (const od of this.open.values()) {
+      if (this.mayConnect(od)) {
+        od.refused = null;
+        this.connect(od, this.transport as Transport);
+      }
+    }
+  }
+
+  /** Stops syncing rooms the policy now blocks (removed): local copies stay. */
+  disconnectBlocked(): void {
+    for (const od of this.open.values()) {
+      if (od.provider && this.policy?.blocked(od.room)) {
+        od.provider.destroy();
+        od.provider = null;
+        od.providerStatus = 'offline';
+        od.synced = false;
+        od.emitState();
+      }
+    }
+    this.emit();
   }
 
   private onUpdate(od: OpenDoc, update: Uint8Array, origin: unknown): void {
@@ -229,7 +281,19 @@ export class DocHost {
       disableBc: true,
       WebSocketPolyfill: transport.WebSocket as typeof WebSocket,
       maxBackoffTime: 10_000,
+      // 4401 (token expired, session ended) is about the socket, not the room: the client
+      // refreshes and reconnects the mux, the room waits for it. Other 44xx are final.
+      shouldReconnect: (event) => event.code === 4401 || !(event.code >= 4400 && event.code < 4500),
     });
+    const auth = provider.messageHandlers[2];
+    if (auth) {
+      provider.messageHandlers[2] = (_encoder, decoder) => {
+        // y-websocket's auth message: 0 = permission denied, then the reason.
+        const denied = decoding.readVarUint(decoder) === 0;
+        const reason = denied ? decoding.readVarString(decoder) : '';
+        if (denied) this.onDenied(od, reason);
+      };
+    }
     const sync = provider.messageHandlers[0];
     if (sync) {
       provider.messageHandlers[0] = (encoder, decoder, p, emitSynced, type) => {
@@ -251,6 +315,7 @@ export class DocHost {
       od.refused = { code: event.code, reason: event.reason };
       od.emitState();
       this.emit();
+      this.policy?.onRefused?.(od.room, event.code, event.reason);
     });
     provider.on('sync', (synced: boolean) => {
       od.synced = synced;
@@ -258,6 +323,28 @@ export class DocHost {
       this.emit();
     });
     od.provider = provider;
+  }
+
+  /** permission-denied: stop sending this document, keep it, tell the client (docs/accounts.md). */
+  private onDenied(od: OpenDoc, reason: string): void {
+    const provider = od.provider;
+    if (!provider) return;
+    if (/rate.?limit/i.test(reason)) {
+      // Dropped without quarantine: the next sync sends it again.
+      provider.disconnect();
+      setTimeout(() => {
+        if (od.provider === provider && !this.closed) provider.connect();
+      }, 2_000);
+      return;
+    }
+    provider.destroy();
+    od.provider = null;
+    od.providerStatus = 'offline';
+    od.record.denied = reason || 'refused by the relay';
+    this.store.putDocRecord(od.room, od.record).catch(() => undefined);
+    od.emitState();
+    this.emit();
+    this.policy?.onDenied?.(od.room, od.record.denied);
   }
 
   private onRelayState(od: OpenDoc, sv: Map<number, number>): void {

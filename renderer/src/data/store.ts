@@ -41,6 +41,10 @@ export interface DocRecord {
   pending: Array<[number, number]>;
   /** For page documents: the meta document's author counts for this page when last synced. */
   counts?: Record<string, number>;
+  /** The room's version (the directory's `activity.versions`) when this device last synced it. */
+  version?: number;
+  /** The relay refused an update of this document (permission-denied): it is not sent again. */
+  denied?: string;
 }
 
 export interface SummaryRecord {
@@ -57,6 +61,26 @@ export interface SummaryRecord {
    * conversation loads the newest pages at once, before the (larger) meta document.
    */
   periods?: number[];
+  // From the directory document (accounts); absent in records of the previous release.
+  kind?: 'dm' | 'channel' | 'announcement';
+  visibility?: 'open' | 'private';
+  role?: 'owner' | 'moderator' | 'member';
+  archived?: boolean;
+  createdBy?: string;
+  /** Members as the directory lists them, sorted by id. */
+  members?: Array<{ id: string; role: 'owner' | 'moderator' | 'member' }>;
+  /** For a DM: the other person. */
+  dmWith?: string | null;
+  /** false: created on this device and not yet registered with the relay. */
+  registered?: boolean;
+  /** The directory has listed it (so its absence later means I was removed). */
+  listed?: boolean;
+  removed?: boolean;
+  undelivered?: number;
+  /** Why registering or syncing it failed (shown on the conversation). */
+  error?: string;
+  /** Left from this device with nothing undelivered: not listed (its local copy is kept). */
+  hidden?: boolean;
 }
 
 /** A record of a document that cannot be read. The row is kept; the document reports it. */
@@ -135,6 +159,8 @@ function asDocRecord(v: unknown): DocRecord | null {
     : [];
   const rec: DocRecord = { remoteSV: sv instanceof Uint8Array ? sv : null, pending };
   if (isRecord(v.counts)) rec.counts = v.counts as Record<string, number>;
+  if (typeof v.version === 'number') rec.version = v.version;
+  if (typeof v.denied === 'string') rec.denied = v.denied;
   return rec;
 }
 
@@ -316,6 +342,58 @@ export class LocalStore {
       if (rec && typeof k === 'string') out.set(k.slice(4), rec);
     });
     return out;
+  }
+
+  /** Rooms with stored rows whose names start with `prefix` (e.g. `conv/<id>`). */
+  async roomsWithPrefix(prefix: string): Promise<string[]> {
+    const tx = this.db.transaction([UPDATES], 'readonly');
+    const range = IDBKeyRange.bound([prefix, -Infinity], [prefix + '\uffff', Infinity]);
+    const keys = (await req(tx.objectStore(UPDATES).getAllKeys(range))) as unknown[];
+    const out = new Set<string>();
+    for (const k of keys) if (Array.isArray(k) && typeof k[0] === 'string') out.add(k[0]);
+    return [...out];
+  }
+
+  /** Deletes documents (rows and records) for good: only `forget` of a removed conversation. */
+  deleteDocs(rooms: string[]): Promise<void> {
+    const tx = this.db.transaction([UPDATES, META], 'readwrite');
+    for (const room of rooms) {
+      tx.objectStore(UPDATES).delete(IDBKeyRange.bound([room, -Infinity], [room, Infinity]));
+      tx.objectStore(META).delete(`doc:${room}`);
+      this.known.delete(room);
+    }
+    commitNow(tx);
+    return this.track(done(tx));
+  }
+
+  deleteSummary(id: string): Promise<void> {
+    const tx = this.db.transaction([SUMMARIES, DRAFTS], 'readwrite');
+    tx.objectStore(SUMMARIES).delete(id);
+    tx.objectStore(DRAFTS).delete(id);
+    commitNow(tx);
+    return this.track(done(tx));
+  }
+
+  /** Meta records whose keys start with `prefix`, keyed by the rest of the key. */
+  async metaWithPrefix(prefix: string): Promise<Map<string, unknown>> {
+    const tx = this.db.transaction([META], 'readonly');
+    const range = IDBKeyRange.bound(prefix, prefix + '\uffff');
+    const [keys, values] = await Promise.all([
+      req(tx.objectStore(META).getAllKeys(range)),
+      req(tx.objectStore(META).getAll(range)),
+    ]);
+    const out = new Map<string, unknown>();
+    keys.forEach((k, i) => {
+      if (typeof k === 'string') out.set(k.slice(prefix.length), values[i]);
+    });
+    return out;
+  }
+
+  deleteMeta(key: string): Promise<void> {
+    const tx = this.db.transaction([META], 'readwrite');
+    tx.objectStore(META).delete(key);
+    commitNow(tx);
+    return this.track(done(tx));
   }
 
   async getMeta(key: string): Promise<unknown> {

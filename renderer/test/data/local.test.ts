@@ -260,7 +260,7 @@ describe('local store', () => {
     expect(draft).toMatchObject({ text: 'keep me' });
   });
 
-  it('session: first run has none; saving mints a user id once; a bad URL is refused', async () => {
+  it('legacy (no accounts) session: first run has none; saving mints a user id once; a bad URL is refused', async () => {
     const dev = new Device('Ada', NOWHERE);
     expect(await loadSession(dev.idb)).toBeNull();
     await expect(saveSession(dev.idb, { serverUrl: 'ftp://x', displayName: 'Ada' })).rejects.toThrow(
@@ -273,6 +273,8 @@ describe('local store', () => {
     expect(s2.userId).toBe(s1.userId);
     expect(await loadSession(dev.idb)).toEqual({
       userId: s1.userId,
+      username: s1.userId.toLowerCase(),
+      role: 'member',
       serverUrl: 'https://relay.example',
       displayName: 'Ada L.',
     });

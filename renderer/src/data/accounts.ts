@@ -1,0 +1,125 @@
+// Who is signed in on this device, and where the refresh token is kept (README.md, Accounts).
+//
+// A small IndexedDB database `ferry-accounts` holds one record `current` (the signed-in user,
+// role and server URL: restore() needs no network) and, in a browser, the refresh tokens.
+// Each user's conversations live in their own database `ferry-<userId>` (userDbName), so
+// signing in as another person on the same device never mixes their data. The previous
+// release's single `ferry` database is never opened nor deleted by this code.
+import type { Session, WorkspaceRole } from './api';
+
+export const ACCOUNTS_DB = 'ferry-accounts';
+const KV = 'kv';
+
+/** The local database of one user's data. */
+export function userDbName(userId: string): string {
+  return `ferry-${userId}`;
+}
+
+/** The key of a user's refresh token in the secret store. */
+export function refreshKey(userId: string): string {
+  return `refresh:${userId}`;
+}
+
+/** Where refresh tokens are kept: the desktop's safeStorage, or the browser's IndexedDB. */
+export interface SecretStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string | null): Promise<void>;
+}
+
+function req<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+/** The `ferry-accounts` database: a key-value store, opened per operation (it is tiny). */
+export class AccountsDb {
+  constructor(
+    private readonly idb: IDBFactory,
+    private readonly name = ACCOUNTS_DB,
+  ) {}
+
+  private open(): Promise<IDBDatabase> {
+    const r = this.idb.open(this.name, 1);
+    r.onupgradeneeded = () => {
+      if (!r.result.objectStoreNames.contains(KV)) r.result.createObjectStore(KV);
+    };
+    return new Promise((resolve, reject) => {
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(new Error(`Cannot open the local accounts store: ${r.error?.message ?? 'unknown error'}`));
+      r.onblocked = () => reject(new Error('The local accounts store is held open by an older Ferry window.'));
+    });
+  }
+
+  async get(key: string): Promise<unknown> {
+    const db = await this.open();
+    try {
+      return await req(db.transaction(KV, 'readonly').objectStore(KV).get(key));
+    } finally {
+      db.close();
+    }
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    const db = await this.open();
+    try {
+      const tx = db.transaction(KV, 'readwrite', { durability: 'strict' });
+      if (value === undefined || value === null) tx.objectStore(KV).delete(key);
+      else tx.objectStore(KV).put(value, key);
+      await new Promise<void>((resolve, reject) => {
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+        tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+      });
+    } finally {
+      db.close();
+    }
+  }
+
+  /** The signed-in session, or null. */
+  async current(): Promise<Session | null> {
+    return asSession(await this.get('current'));
+  }
+
+  setCurrent(session: Session | null): Promise<void> {
+    return this.put('current', session);
+  }
+
+  /**
+   * The browser's secret store: the same database. A web page has no OS key store; origin
+   * isolation protects it, and signing out revokes the token on the relay (README.md).
+   */
+  secrets(): SecretStore {
+    return {
+      get: async (key) => {
+        const v = await this.get(`secret:${key}`);
+        return typeof v === 'string' ? v : null;
+      },
+      set: (key, value) => this.put(`secret:${key}`, value),
+    };
+  }
+}
+
+const ROLES: readonly WorkspaceRole[] = ['admin', 'member', 'guest'];
+
+export function asSession(v: unknown): Session | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const s = v as Partial<Record<keyof Session, unknown>>;
+  if (
+    typeof s.userId !== 'string' ||
+    typeof s.username !== 'string' ||
+    typeof s.displayName !== 'string' ||
+    typeof s.serverUrl !== 'string' ||
+    !ROLES.includes(s.role as WorkspaceRole)
+  ) {
+    return null;
+  }
+  return {
+    userId: s.userId,
+    username: s.username,
+    displayName: s.displayName,
+    role: s.role as WorkspaceRole,
+    serverUrl: s.serverUrl,
+  };
+}
