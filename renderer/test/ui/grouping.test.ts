@@ -19,6 +19,8 @@ function msg(authorId: string, createdAt: number, extra: Partial<MessageView> = 
     writtenOffline: false,
     mine: authorId === 'me',
     delivery: 'stored',
+    canEdit: authorId === 'me',
+    canDelete: authorId === 'me',
     ...extra,
   };
 }
@@ -102,5 +104,8 @@ describe('lastOwnEditable', () => {
     const list = [mine1, msg('me', at(27, 10), { deleted: true }), msg('bo', at(27, 11))];
     expect(lastOwnEditable(list)?.id).toBe(mine1.id);
     expect(lastOwnEditable([msg('bo', at(27, 9))])).toBeUndefined();
+  });
+  it('offers nothing where I may not write (announcement for members, archived, removed)', () => {
+    expect(lastOwnEditable([msg('me', at(27, 9), { canEdit: false })])).toBeUndefined();
   });
 });

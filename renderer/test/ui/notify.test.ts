@@ -8,6 +8,15 @@ const conv = (id: string, unread: number, text = 'hi'): ConversationSummary => (
   createdAt: 0,
   lastMessage: { text, authorName: 'Ann', at: 1 },
   unread,
+  kind: 'channel',
+  visibility: 'open',
+  role: 'member',
+  archived: false,
+  memberCount: 2,
+  dmWith: null,
+  registered: true,
+  removed: false,
+  undelivered: 0,
 });
 
 describe('notificationsFor', () => {

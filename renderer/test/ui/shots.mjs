@@ -34,9 +34,44 @@ try {
     });
     page.on('pageerror', (e) => problems.push(`[${scheme}] pageerror ${e.message}`));
 
+    // Sign-in: a wrong password, then the second step, then in.
     await page.goto(`${base}?fresh`);
-    await page.getByTestId('first-run-name').fill('Ada Park');
-    await page.screenshot({ path: `${out}/first-run-${scheme}.png` });
+    await page.getByTestId('sign-in-username').fill('totp');
+    await page.getByTestId('sign-in-password').fill('wrong password');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('sign-in-error').getByText('Wrong username or password').waitFor();
+    const afterWrong = await page.evaluate(() => document.activeElement?.dataset.testid);
+    if (afterWrong !== 'sign-in-password')
+      problems.push(`[${scheme}] focus after wrong password: ${afterWrong}`);
+    await page.screenshot({ path: `${out}/sign-in-wrong-${scheme}.png` });
+    await page.getByTestId('sign-in-password').fill('correct horse battery');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('sign-in-totp').waitFor();
+    await page.getByTestId('sign-in-totp').fill('654321');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('sign-in-error').getByText('not right').waitFor();
+    await page.screenshot({ path: `${out}/sign-in-totp-${scheme}.png` });
+    await page.getByTestId('sign-in-use-recovery').click();
+    await page.getByTestId('sign-in-recovery').fill('ABCD-EFGH');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('workspace').waitFor();
+
+    await page.goto(`${base}?fresh`);
+    await page.getByTestId('sign-in-username').fill('ada');
+    await page.getByTestId('sign-in-password').fill('slow');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('sign-in-error').getByText('Too many attempts').waitFor();
+    if (!(await page.getByTestId('sign-in-submit').isDisabled()))
+      problems.push(`[${scheme}] rate-limited: submit not disabled`);
+    await page.screenshot({ path: `${out}/sign-in-rate-limited-${scheme}.png` });
+
+    await page.goto(`${base}?fresh&setup`);
+    await page.getByTestId('sign-in').and(page.locator('[data-step="setup"]')).waitFor();
+    await page.getByTestId('sign-in-username').fill('ada');
+    await page.getByTestId('setup-display-name').fill('Ada Park');
+    await page.getByTestId('sign-in-password').fill('short');
+    await page.getByTestId('sign-in-submit').click();
+    await page.screenshot({ path: `${out}/setup-admin-${scheme}.png`, fullPage: true });
 
     await page.goto(base);
     await page.getByTestId('message').first().waitFor();
@@ -114,8 +149,15 @@ try {
     await page.screenshot({ path: `${out}/offline-editing-${scheme}.png` });
     await page.keyboard.press('Escape');
 
+    // Offline: the channel browser and the people picker say so.
+    await page.getByTestId('browse-channels').click();
+    await page.getByTestId('browse-offline').waitFor();
+    if (scheme === 'light') await page.screenshot({ path: `${out}/browse-offline-${scheme}.png` });
+    await page.keyboard.press('Escape');
+
     await page.getByTestId('settings-button').click();
     await page.getByTestId('settings-dialog').getByText('Account').waitFor();
+    await page.getByTestId('sign-out').click();
     if (scheme === 'light') await page.screenshot({ path: `${out}/settings-${scheme}.png` });
     await page.keyboard.press('Escape');
 
@@ -123,12 +165,79 @@ try {
       window.__ferryFake.setConnection('online');
       window.__ferryFake.setCatchUp(7, 12);
     });
-    await page.getByTestId('new-conversation').click();
-    await page.getByTestId('new-conversation-title').fill('Harbour logistics');
-    await page.screenshot({ path: `${out}/new-conversation-${scheme}.png` });
-    await page.getByTestId('new-conversation-create').click();
+    await page.getByTestId('new-channel').click();
+    await page.getByTestId('new-channel-title').fill('Harbour logistics');
+    await page.getByTestId('new-channel-private').check();
+    await page.getByTestId('person-search').fill('le');
+    await page.getByTestId('person-option').filter({ hasText: 'Lena' }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('picked-person').waitFor();
+    await page.screenshot({ path: `${out}/new-channel-${scheme}.png` });
+    await page.getByTestId('new-channel-create').click();
     await page.getByTestId('conversation-start').waitFor();
     await page.screenshot({ path: `${out}/empty-conversation-${scheme}.png` });
+
+    await page.getByTestId('new-dm').click();
+    await page.getByTestId('person-search').fill('om');
+    await page.getByTestId('person-option').first().waitFor();
+    await page.screenshot({ path: `${out}/new-dm-${scheme}.png` });
+    await page.keyboard.press('Escape');
+
+    await page.getByTestId('browse-channels').click();
+    await page.getByTestId('channel-listing').first().waitFor();
+    await page.screenshot({ path: `${out}/browse-${scheme}.png` });
+    await page.keyboard.press('Escape');
+
+    // Details: members with roles, controls as the permission matrix allows (owner here).
+    await page.getByTestId('conversation-item').filter({ hasText: 'Release 0.2' }).click();
+    await page.keyboard.press('Control+i');
+    await page.getByTestId('details-panel').waitFor();
+    await page.getByTestId('member').first().waitFor();
+    await page.screenshot({ path: `${out}/details-owner-${scheme}.png` });
+    // A plain member of an announcement channel: no controls but leave, the composer replaced.
+    await page.getByTestId('conversation-item').filter({ hasText: 'Bridge crew' }).click();
+    await page.getByTestId('read-only-note').waitFor();
+    if ((await page.getByTestId('member-remove').count()) > 0)
+      problems.push(`[${scheme}] a plain member sees remove controls`);
+    await page.screenshot({ path: `${out}/announcement-member-${scheme}.png` });
+    await page.keyboard.press('Control+i');
+    await page.getByTestId('details-panel').waitFor({ state: 'detached' });
+
+    // Moderator: delete on others' messages.
+    await page.getByTestId('conversation-item').filter({ hasText: 'Field team' }).click();
+    const others = page.locator(
+      '[data-testid=message]:not([data-author-id="u-me"]):not([data-deleted])',
+    );
+    await others.last().hover();
+    await others.last().getByTestId('message-delete').click();
+    await page.getByTestId('delete-dialog').getByText('moderator').waitFor();
+    await page.screenshot({ path: `${out}/moderator-delete-${scheme}.png` });
+    await page.getByTestId('delete-confirm').click();
+
+    // Removed while offline: the banner, undelivered messages, export, remove from device.
+    await page.getByTestId('conversation-item').filter({ hasText: 'Survey 2025' }).click();
+    await page.getByTestId('removed-banner').waitFor();
+    await page.getByTestId('export').click();
+    await page.getByTestId('export-json').waitFor();
+    await page.screenshot({ path: `${out}/removed-${scheme}.png` });
+    const saved = await page.getByTestId('export-json').getAttribute('download');
+    if (!saved?.endsWith('.json')) problems.push(`[${scheme}] export link: ${saved}`);
+    await page.getByTestId('forget').click();
+    await page.getByTestId('forget-confirm').click();
+    await page
+      .getByTestId('conversation-item')
+      .filter({ hasText: 'Survey 2025' })
+      .waitFor({ state: 'detached' });
+
+    // The session ends: a calm banner; signing in again is prefilled.
+    await page.evaluate(() => window.__ferryFake.endSession('revoked'));
+    await page.getByTestId('session-ended').waitFor();
+    await page.screenshot({ path: `${out}/session-ended-${scheme}.png` });
+    await page.getByTestId('session-ended-sign-in').click();
+    await page.getByTestId('sign-in-notice').waitFor();
+    const prefilled = await page.getByTestId('sign-in-username').inputValue();
+    if (prefilled !== 'ada') problems.push(`[${scheme}] sign-in again not prefilled: ${prefilled}`);
+    await page.screenshot({ path: `${out}/sign-in-again-${scheme}.png` });
     await context.close();
   }
 } finally {

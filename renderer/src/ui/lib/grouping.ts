@@ -68,7 +68,7 @@ export function buildRows(messages: readonly MessageView[], now: number, locale?
 export function lastOwnEditable(messages: readonly MessageView[]): MessageView | undefined {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
-    if (m && m.mine && !m.deleted) return m;
+    if (m && m.mine && !m.deleted && m.canEdit) return m;
   }
   return undefined;
 }

@@ -1,16 +1,26 @@
-// An in-memory FerryClient with seeded conversations, for screenshots and UI checks of the
-// renderer without a relay or IndexedDB. Test-only: the app itself uses the data layer.
-// `window.__ferryFake` lets a Playwright script switch connectivity and add remote messages.
+// An in-memory FerryClient with seeded people and conversations, for screenshots and UI checks
+// of the renderer without a relay or IndexedDB. Test-only: the app itself uses the data layer.
+// `window.__ferryFake` lets a Playwright script switch connectivity, add remote messages, end
+// the session and remove me from a conversation.
 
-import type {
-  ConversationStore,
-  ConversationSummary,
-  ConversationView,
-  FerryClient,
-  MessageView,
-  Observe,
-  Session,
-  SyncStatus,
+import {
+  ApiError,
+  type AuthStatus,
+  type ChannelListing,
+  type ConversationKind,
+  type ConversationRole,
+  type ConversationStore,
+  type ConversationSummary,
+  type ConversationView,
+  type FerryClient,
+  type Member,
+  type MessageView,
+  type NewConversation,
+  type Observe,
+  type Person,
+  type Session,
+  type SyncStatus,
+  type Visibility,
 } from '../../../src/data/api';
 
 type Listener<T> = (v: T) => void;
@@ -31,8 +41,14 @@ function subject<T>(get: () => T) {
 
 interface Conv {
   id: string;
+  kind: ConversationKind;
+  visibility: Visibility;
   title: string;
   createdAt: number;
+  members: Member[];
+  archived: boolean;
+  registered: boolean;
+  removed: boolean;
   messages: MessageView[];
   readCount: number;
   /** How many of the oldest messages are still "on older pages" (not loaded). */
@@ -40,10 +56,18 @@ interface Conv {
   loadingOlder: boolean;
 }
 
+type SeedConv = Omit<
+  Conv,
+  'hidden' | 'loadingOlder' | 'archived' | 'registered' | 'removed' | 'visibility'
+> &
+  Partial<Pick<Conv, 'archived' | 'registered' | 'removed' | 'visibility'>>;
+
 export interface FakeControls {
   setConnection(c: SyncStatus['connection']): void;
   setCatchUp(done: number, total: number): void;
   remote(conversationId: string, authorName: string, text: string): void;
+  endSession(reason?: 'expired' | 'revoked' | 'disabled'): void;
+  removeMe(conversationId: string): void;
   client: FakeClient;
 }
 
@@ -56,29 +80,45 @@ function id(at: number): string {
   return `${at.toString(36).padStart(9, '0')}-${counter.toString(36).padStart(4, '0')}-fake`;
 }
 
+const offline = () => new ApiError('offline', 'You are offline: this needs the server.');
+
 export class FakeClient implements FerryClient {
   readonly session: Session;
   private convs: Conv[] = [];
+  /** Everyone on the server (searchPeople); `people` is those I share a conversation with. */
+  private directory: Person[] = [];
   private status: SyncStatus = {
     connection: 'online',
     pending: 0,
     catchUp: null,
     lastSyncedAt: Date.now(),
   };
+  private authStatus: AuthStatus = { state: 'ok' };
   private drafts = new Map<string, string>();
   private syncSubject = subject(() => this.status);
+  private authSubject = subject(() => this.authStatus);
   private listSubject = subject(() => this.summaries());
+  private peopleSubject = subject(() => this.known());
   private convSubjects = new Map<string, ReturnType<typeof subject<ConversationView>>>();
+  /** Calls made, for UI checks ("forget" was called with ...). */
+  readonly calls: string[] = [];
 
   constructor(session: Session) {
     this.session = session;
   }
 
   sync: Observe<SyncStatus> = (l) => this.syncSubject.observe(l);
+  auth: Observe<AuthStatus> = (l) => this.authSubject.observe(l);
   conversations: Observe<ConversationSummary[]> = (l) => this.listSubject.observe(l);
+  people: Observe<Person[]> = (l) => this.peopleSubject.observe(l);
 
-  seed(convs: Array<Omit<Conv, 'hidden' | 'loadingOlder'>>) {
+  seed(convs: SeedConv[], directory: Person[]) {
+    this.directory = directory;
     this.convs = convs.map((c) => ({
+      archived: false,
+      registered: true,
+      removed: false,
+      visibility: 'open',
       ...c,
       hidden: Math.max(0, c.messages.length - PAGE),
       loadingOlder: false,
@@ -86,6 +126,40 @@ export class FakeClient implements FerryClient {
     const pending = convs.flatMap((c) => c.messages).filter((m) => m.delivery === 'pending');
     this.status = { ...this.status, pending: pending.length };
     this.listSubject.notify();
+    this.peopleSubject.notify();
+  }
+
+  private me(): Person {
+    const { userId: id, username, displayName } = this.session;
+    return { id, username, displayName };
+  }
+
+  private known(): Person[] {
+    const ids = new Set([this.session.userId]);
+    for (const c of this.convs) if (!c.removed) for (const m of c.members) ids.add(m.id);
+    return this.directory.filter((p) => ids.has(p.id));
+  }
+
+  private myRole(c: Conv): ConversationRole {
+    return c.members.find((m) => m.id === this.session.userId)?.role ?? 'member';
+  }
+
+  private canPost(c: Conv): boolean {
+    if (c.removed || c.archived) return false;
+    return c.kind !== 'announcement' || this.myRole(c) !== 'member';
+  }
+
+  private canModerate(c: Conv): boolean {
+    return !c.removed && !c.archived && this.myRole(c) !== 'member' && c.kind !== 'dm';
+  }
+
+  private title(c: Conv): string {
+    if (c.kind !== 'dm') return c.title;
+    return c.members.find((m) => m.id !== this.session.userId)?.displayName ?? c.title;
+  }
+
+  private undelivered(c: Conv): number {
+    return c.messages.filter((m) => m.mine && m.delivery === 'pending' && !m.deleted).length;
   }
 
   private summaries(): ConversationSummary[] {
@@ -95,7 +169,9 @@ export class FakeClient implements FerryClient {
         const others = c.messages.filter((m) => !m.mine).length;
         return {
           id: c.id,
-          title: c.title,
+          kind: c.kind,
+          visibility: c.visibility,
+          title: this.title(c),
           createdAt: c.createdAt,
           lastMessage: last
             ? {
@@ -104,7 +180,17 @@ export class FakeClient implements FerryClient {
                 at: last.createdAt,
               }
             : null,
-          unread: Math.max(0, others - c.readCount),
+          unread: c.removed ? 0 : Math.max(0, others - c.readCount),
+          role: this.myRole(c),
+          archived: c.archived,
+          memberCount: c.members.length,
+          dmWith:
+            c.kind === 'dm'
+              ? (c.members.find((m) => m.id !== this.session.userId)?.id ?? null)
+              : null,
+          registered: c.registered,
+          removed: c.removed,
+          undelivered: c.removed ? this.undelivered(c) : 0,
         };
       })
       .sort((a, b) => (b.lastMessage?.at ?? b.createdAt) - (a.lastMessage?.at ?? a.createdAt));
@@ -112,15 +198,28 @@ export class FakeClient implements FerryClient {
 
   private find(id: string): Conv {
     const c = this.convs.find((x) => x.id === id);
-    if (!c) throw new Error(`No conversation ${id}`);
+    if (!c) throw new ApiError('not-found', `No conversation ${id}`);
     return c;
   }
 
   private view(c: Conv): ConversationView {
+    const canPost = this.canPost(c);
+    const canModerate = this.canModerate(c);
     return {
       id: c.id,
-      title: c.title,
-      messages: c.messages.slice(c.hidden),
+      title: this.title(c),
+      kind: c.kind,
+      role: this.myRole(c),
+      archived: c.archived,
+      removed: c.removed,
+      canPost,
+      canModerate,
+      members: c.members,
+      messages: c.messages.slice(c.hidden).map((m) => ({
+        ...m,
+        canEdit: m.mine && !m.deleted && canPost,
+        canDelete: !m.deleted && ((m.mine && canPost) || canModerate),
+      })),
       hasOlder: c.hidden > 0,
       loadingOlder: c.loadingOlder,
     };
@@ -129,6 +228,7 @@ export class FakeClient implements FerryClient {
   private changed(c: Conv) {
     this.convSubjects.get(c.id)?.notify();
     this.listSubject.notify();
+    this.peopleSubject.notify();
   }
 
   private setStatus(patch: Partial<SyncStatus>) {
@@ -136,12 +236,24 @@ export class FakeClient implements FerryClient {
     this.syncSubject.notify();
   }
 
+  private get online(): boolean {
+    return this.status.connection === 'online' && this.authStatus.state === 'ok';
+  }
+
+  /** Online-only operations: a short wait like a round trip, or ApiError('offline'). */
+  private async server(): Promise<void> {
+    if (!this.online) throw offline();
+    await new Promise((r) => setTimeout(r, 150));
+  }
+
   private deliver() {
-    if (this.status.connection !== 'online') return;
+    if (!this.online) return;
     setTimeout(() => {
-      if (this.status.connection !== 'online') return;
+      if (!this.online) return;
       for (const c of this.convs) {
-        let any = false;
+        if (c.removed) continue;
+        let any = !c.registered;
+        c.registered = true;
         c.messages = c.messages.map((m) => {
           if (m.delivery !== 'pending') return m;
           any = true;
@@ -149,7 +261,8 @@ export class FakeClient implements FerryClient {
         });
         if (any) this.changed(c);
       }
-      this.setStatus({ pending: 0, lastSyncedAt: Date.now() });
+      const left = this.convs.filter((c) => c.removed).reduce((n, c) => n + this.undelivered(c), 0);
+      this.setStatus({ pending: left, lastSyncedAt: Date.now() });
     }, 700);
   }
 
@@ -164,32 +277,74 @@ export class FakeClient implements FerryClient {
       remote: (conversationId, authorName, text) => {
         const c = this.find(conversationId);
         const at = Date.now();
-        c.messages = [
-          ...c.messages,
-          {
-            id: id(at),
-            authorId: `u-${authorName}`,
-            authorName,
-            text,
-            createdAt: at,
-            editedAt: null,
-            deleted: false,
-            writtenOffline: false,
-            mine: false,
-            delivery: 'stored',
-          },
-        ];
+        c.messages = [...c.messages, message(`u-${authorName}`, authorName, at, text, false)];
+        this.changed(c);
+      },
+      endSession: (reason = 'revoked') => {
+        this.authStatus = {
+          state: 'ended',
+          reason,
+          message: reason === 'disabled' ? 'Your account was disabled.' : 'Your session ended.',
+        };
+        this.authSubject.notify();
+      },
+      removeMe: (conversationId) => {
+        const c = this.find(conversationId);
+        c.removed = true;
         this.changed(c);
       },
     };
   }
 
-  async createConversation(title: string): Promise<string> {
+  async createConversation(input: NewConversation): Promise<string> {
+    const title = input.title.trim();
+    if (!title) throw new ApiError('invalid', 'Give the channel a name.');
     const cid = `c${Math.random().toString(36).slice(2, 10)}`;
+    const invited = this.directory.filter((p) => input.members.includes(p.id));
     this.convs.push({
       id: cid,
+      kind: input.kind,
+      visibility: input.visibility,
       title,
       createdAt: Date.now(),
+      members: [
+        { ...this.me(), role: 'owner' },
+        ...invited.map((p) => ({ ...p, role: 'member' as const })),
+      ],
+      archived: false,
+      registered: this.online,
+      removed: false,
+      messages: [],
+      readCount: 0,
+      hidden: 0,
+      loadingOlder: false,
+    });
+    this.listSubject.notify();
+    this.peopleSubject.notify();
+    return cid;
+  }
+
+  async openDm(userId: string): Promise<string> {
+    const existing = this.convs.find(
+      (c) => c.kind === 'dm' && c.members.some((m) => m.id === userId),
+    );
+    if (existing) return existing.id;
+    const other = this.directory.find((p) => p.id === userId);
+    if (!other) throw new ApiError('not-found', 'No such person.');
+    const cid = `dm-${userId}`;
+    this.convs.push({
+      id: cid,
+      kind: 'dm',
+      visibility: 'private',
+      title: other.displayName,
+      createdAt: Date.now(),
+      members: [
+        { ...this.me(), role: 'member' },
+        { ...other, role: 'member' },
+      ],
+      archived: false,
+      registered: this.online,
+      removed: false,
       messages: [],
       readCount: 0,
       hidden: 0,
@@ -197,6 +352,160 @@ export class FakeClient implements FerryClient {
     });
     this.listSubject.notify();
     return cid;
+  }
+
+  async searchPeople(query: string): Promise<Person[]> {
+    this.calls.push(`searchPeople ${query}`);
+    await this.server();
+    const q = query.trim().toLowerCase();
+    return this.directory.filter(
+      (p) =>
+        p.id !== this.session.userId &&
+        (!q || p.username.includes(q) || p.displayName.toLowerCase().includes(q)),
+    );
+  }
+
+  async browseChannels(): Promise<ChannelListing[]> {
+    await this.server();
+    const mine = this.convs
+      .filter((c) => c.kind !== 'dm' && c.visibility === 'open' && !c.removed && !c.archived)
+      .map((c) => ({
+        id: c.id,
+        title: c.title,
+        kind: c.kind,
+        visibility: c.visibility,
+        memberCount: c.members.length,
+        joined: true,
+      }));
+    return [...mine, ...this.others.filter((o) => !this.convs.some((c) => c.id === o.id))];
+  }
+
+  /** Open channels on the server that I am not in (for the channel browser). */
+  private others: ChannelListing[] = [
+    {
+      id: 'c-boats',
+      title: 'Boat maintenance',
+      kind: 'channel',
+      visibility: 'open',
+      memberCount: 14,
+      joined: false,
+    },
+    {
+      id: 'c-news',
+      title: 'Company news',
+      kind: 'announcement',
+      visibility: 'open',
+      memberCount: 212,
+      joined: false,
+    },
+    {
+      id: 'c-lunch',
+      title: 'Lunch in Tromsø',
+      kind: 'channel',
+      visibility: 'open',
+      memberCount: 31,
+      joined: false,
+    },
+  ];
+
+  async join(conversationId: string): Promise<void> {
+    await this.server();
+    const listing = this.others.find((o) => o.id === conversationId);
+    if (!listing) throw new ApiError('not-found', 'This channel no longer exists.');
+    this.convs.push({
+      id: listing.id,
+      kind: listing.kind,
+      visibility: listing.visibility,
+      title: listing.title,
+      createdAt: Date.now(),
+      members: [{ ...this.me(), role: 'member' }],
+      archived: false,
+      registered: true,
+      removed: false,
+      messages: [],
+      readCount: 0,
+      hidden: 0,
+      loadingOlder: false,
+    });
+    this.listSubject.notify();
+  }
+
+  async leave(conversationId: string): Promise<void> {
+    await this.server();
+    this.convs = this.convs.filter((c) => c.id !== conversationId);
+    this.listSubject.notify();
+    this.peopleSubject.notify();
+  }
+
+  async invite(conversationId: string, userIds: string[]): Promise<void> {
+    await this.server();
+    const c = this.find(conversationId);
+    const add = this.directory.filter(
+      (p) => userIds.includes(p.id) && !c.members.some((m) => m.id === p.id),
+    );
+    c.members = [...c.members, ...add.map((p) => ({ ...p, role: 'member' as const }))];
+    this.changed(c);
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    await this.server();
+    const c = this.find(conversationId);
+    const target = c.members.find((m) => m.id === userId);
+    if (target?.role === 'owner' && this.myRole(c) !== 'owner') {
+      throw new ApiError('forbidden', 'Only an owner can remove an owner.');
+    }
+    c.members = c.members.filter((m) => m.id !== userId);
+    this.changed(c);
+  }
+
+  async setRole(conversationId: string, userId: string, role: ConversationRole): Promise<void> {
+    await this.server();
+    const c = this.find(conversationId);
+    c.members = c.members.map((m) => (m.id === userId ? { ...m, role } : m));
+    this.changed(c);
+  }
+
+  async rename(conversationId: string, title: string): Promise<void> {
+    await this.server();
+    if (!title.trim()) throw new ApiError('invalid', 'A name needs at least one character.');
+    const c = this.find(conversationId);
+    c.title = title.trim();
+    this.changed(c);
+  }
+
+  async setArchived(conversationId: string, archived: boolean): Promise<void> {
+    await this.server();
+    const c = this.find(conversationId);
+    c.archived = archived;
+    this.changed(c);
+  }
+
+  async exportConversation(
+    conversationId: string,
+  ): Promise<{ filename: string; json: string; text: string }> {
+    const c = this.find(conversationId);
+    const rows = c.messages.map((m) => ({
+      id: m.id,
+      author: m.authorName,
+      at: new Date(m.createdAt).toISOString(),
+      text: m.text,
+      undelivered: m.mine && m.delivery === 'pending',
+    }));
+    return {
+      filename: `ferry-${c.title.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase()}`,
+      json: JSON.stringify({ conversation: { id: c.id, title: c.title }, messages: rows }, null, 2),
+      text: rows
+        .map((r) => `[${r.at}] ${r.author}${r.undelivered ? ' (not delivered)' : ''}: ${r.text}`)
+        .join('\n'),
+    };
+  }
+
+  async forget(conversationId: string): Promise<void> {
+    this.calls.push(`forget ${conversationId}`);
+    this.convs = this.convs.filter((c) => c.id !== conversationId);
+    const left = this.convs.filter((c) => c.removed).reduce((n, c) => n + this.undelivered(c), 0);
+    this.setStatus({ pending: left });
+    this.listSubject.notify();
   }
 
   open(conversationId: string): ConversationStore {
@@ -230,19 +539,12 @@ export class FakeClient implements FerryClient {
       send: async (text: string) => {
         // Lets the UI check show what a failed write does (the composer keeps the text).
         if (text.includes('#fail')) throw new Error('The disk is full: the message was not saved.');
+        if (!this.canPost(c)) throw new ApiError('forbidden', 'You cannot post here.');
         const at = Date.now();
-        const m: MessageView = {
-          id: id(at),
-          authorId: this.session.userId,
-          authorName: this.session.displayName,
-          text,
-          createdAt: at,
-          editedAt: null,
-          deleted: false,
-          writtenOffline: this.status.connection !== 'online',
-          mine: true,
+        const m = message(this.session.userId, this.session.displayName, at, text, true, {
+          writtenOffline: !this.online,
           delivery: 'pending',
-        };
+        });
         c.messages = [...c.messages, m];
         this.setStatus({ pending: this.status.pending + 1 });
         this.changed(c);
@@ -271,12 +573,50 @@ export class FakeClient implements FerryClient {
   async setDraft(conversationId: string, text: string): Promise<void> {
     this.drafts.set(conversationId, text);
   }
+  async signOut(): Promise<void> {
+    this.calls.push('signOut');
+    this.authStatus = { state: 'ended', reason: 'revoked', message: 'Signed out.' };
+  }
   async close(): Promise<void> {}
 }
 
-/** Seed data: a field team, a release, IT, a ship's crew. Times relative to `now`. */
+function message(
+  authorId: string,
+  authorName: string,
+  at: number,
+  text: string,
+  mine: boolean,
+  extra: Partial<MessageView> = {},
+): MessageView {
+  return {
+    id: id(at),
+    authorId,
+    authorName,
+    text,
+    createdAt: at,
+    editedAt: null,
+    deleted: false,
+    writtenOffline: false,
+    mine,
+    delivery: 'stored',
+    canEdit: mine,
+    canDelete: mine,
+    ...extra,
+  };
+}
+
+/** Seed data: a field team, a release, IT, a ship's crew, DMs. Times relative to `now`. */
 export function seeded(session: Session, now = Date.now()): FakeClient {
   const client = new FakeClient(session);
+  const dir = {
+    ingrid: { id: 'u-ingrid', username: 'ingrid', displayName: 'Ingrid Solberg' },
+    marcus: { id: 'u-marcus', username: 'marcus', displayName: 'Marcus Chen' },
+    priya: { id: 'u-priya', username: 'priya', displayName: 'Priya Raman' },
+    tom: { id: 'u-tom', username: 'tom', displayName: 'Tom Okafor' },
+    lena: { id: 'u-lena', username: 'lena', displayName: 'Lena Haugen' },
+    omar: { id: 'u-omar', username: 'omar', displayName: 'Omar Aziz' },
+    me: { id: session.userId, username: session.username, displayName: session.displayName },
+  };
   const people = {
     ingrid: { id: 'u-ingrid', name: 'Ingrid Solberg' },
     marcus: { id: 'u-marcus', name: 'Marcus Chen' },
@@ -285,24 +625,9 @@ export function seeded(session: Session, now = Date.now()): FakeClient {
     me: { id: session.userId, name: session.displayName },
   };
   type Who = keyof typeof people;
-  const mk = (
-    who: Who,
-    at: number,
-    text: string,
-    extra: Partial<MessageView> = {},
-  ): MessageView => ({
-    id: id(at),
-    authorId: people[who].id,
-    authorName: people[who].name,
-    text,
-    createdAt: at,
-    editedAt: null,
-    deleted: false,
-    writtenOffline: false,
-    mine: who === 'me',
-    delivery: 'stored',
-    ...extra,
-  });
+  const mk = (who: Who, at: number, text: string, extra: Partial<MessageView> = {}): MessageView =>
+    message(people[who].id, people[who].name, at, text, who === 'me', extra);
+  const member = (p: Person, role: ConversationRole = 'member'): Member => ({ ...p, role });
   const today = new Date(now);
   today.setHours(0, 0, 0, 0);
   const t = (daysAgo: number, h: number, m: number) =>
@@ -376,56 +701,124 @@ export function seeded(session: Session, now = Date.now()): FakeClient {
     }),
   ];
 
-  client.seed([
-    {
-      id: 'c-field',
-      title: 'Field team Norway',
-      createdAt: t(30, 9, 0),
-      messages: field,
-      readCount: field.filter((m) => !m.mine).length,
-    },
-    {
-      id: 'c-release',
-      title: 'Release 0.2 planning',
-      createdAt: t(12, 9, 0),
-      messages: [
-        mk('priya', clamp(t(0, 10, 5)), 'Draft agenda for Thursday is up.'),
-        mk('tom', clamp(t(0, 10, 30)), 'Can we cover the offline editing bugs first?'),
-        mk(
-          'priya',
-          clamp(now - 25 * MIN),
-          'Yes, moved them to the top. Installer signing is second.',
-        ),
-      ],
-      readCount: 0,
-    },
-    {
-      id: 'c-aurora',
-      title: 'Bridge crew — MV Aurora',
-      createdAt: t(40, 9, 0),
-      messages: [
-        mk('tom', clamp(now - 52 * MIN), 'Satellite window opens at 14:00 UTC, we will sync then.'),
-      ],
-      readCount: 0,
-    },
-    {
-      id: 'c-it',
-      title: 'IT helpdesk',
-      createdAt: t(50, 9, 0),
-      messages: [
-        mk('me', t(1, 11, 0), 'Is the relay maintenance still on for Saturday?'),
-        mk('marcus', t(1, 11, 40), 'Yes, 06:00–07:00. The app keeps working offline during it.'),
-      ],
-      readCount: 1,
-    },
-    {
-      id: 'c-design',
-      title: 'Design reviews',
-      createdAt: t(60, 9, 0),
-      messages: [mk('priya', t(3, 15, 0), 'Dark theme contrast looks much better now.')],
-      readCount: 1,
-    },
-    { id: 'c-new', title: 'Procurement', createdAt: t(5, 9, 0), messages: [], readCount: 0 },
-  ]);
+  client.seed(
+    [
+      {
+        id: 'c-field',
+        kind: 'channel',
+        title: 'Field team Norway',
+        createdAt: t(30, 9, 0),
+        members: [
+          member(dir.ingrid, 'owner'),
+          member(dir.me, 'moderator'),
+          member(dir.marcus),
+          member(dir.priya),
+        ],
+        messages: field,
+        readCount: field.filter((m) => !m.mine).length,
+      },
+      {
+        id: 'c-release',
+        kind: 'channel',
+        visibility: 'private',
+        title: 'Release 0.2 planning',
+        createdAt: t(12, 9, 0),
+        members: [member(dir.me, 'owner'), member(dir.priya, 'moderator'), member(dir.tom)],
+        messages: [
+          mk('priya', clamp(t(0, 10, 5)), 'Draft agenda for Thursday is up.'),
+          mk('tom', clamp(t(0, 10, 30)), 'Can we cover the offline editing bugs first?'),
+          mk(
+            'priya',
+            clamp(now - 25 * MIN),
+            'Yes, moved them to the top. Installer signing is second.',
+          ),
+        ],
+        readCount: 0,
+      },
+      {
+        id: 'c-aurora',
+        kind: 'announcement',
+        title: 'Bridge crew — MV Aurora',
+        createdAt: t(40, 9, 0),
+        members: [member(dir.tom, 'owner'), member(dir.me), member(dir.marcus)],
+        messages: [
+          mk(
+            'tom',
+            clamp(now - 52 * MIN),
+            'Satellite window opens at 14:00 UTC, we will sync then.',
+          ),
+        ],
+        readCount: 0,
+      },
+      {
+        id: 'dm-marcus',
+        kind: 'dm',
+        visibility: 'private',
+        title: 'Marcus Chen',
+        createdAt: t(50, 9, 0),
+        members: [member(dir.me), member(dir.marcus)],
+        messages: [
+          mk('me', t(1, 11, 0), 'Is the relay maintenance still on for Saturday?'),
+          mk('marcus', t(1, 11, 40), 'Yes, 06:00–07:00. The app keeps working offline during it.'),
+        ],
+        readCount: 1,
+      },
+      {
+        id: 'dm-priya',
+        kind: 'dm',
+        visibility: 'private',
+        title: 'Priya Raman',
+        createdAt: t(8, 9, 0),
+        members: [member(dir.me), member(dir.priya)],
+        messages: [
+          mk('priya', t(2, 15, 0), 'Can you review the installer notes when you have a minute?'),
+        ],
+        readCount: 0,
+      },
+      {
+        id: 'c-survey',
+        kind: 'channel',
+        visibility: 'private',
+        title: 'Survey 2025',
+        createdAt: t(70, 9, 0),
+        members: [member(dir.ingrid, 'owner'), member(dir.me)],
+        removed: true,
+        messages: [
+          mk('ingrid', t(4, 9, 0), 'Wrapping up this channel, the survey is done.'),
+          mk('me', t(3, 18, 20), 'Final depth readings from the last dive are attached below.', {
+            delivery: 'pending',
+            writtenOffline: true,
+          }),
+          mk('me', t(3, 18, 21), 'Line 7: 41.2 m, line 8: 39.8 m, line 9: 44.0 m.', {
+            delivery: 'pending',
+            writtenOffline: true,
+          }),
+        ],
+        readCount: 1,
+      },
+      {
+        id: 'c-design',
+        kind: 'channel',
+        title: 'Design reviews',
+        createdAt: t(60, 9, 0),
+        archived: true,
+        members: [member(dir.priya, 'owner'), member(dir.me)],
+        messages: [mk('priya', t(3, 15, 0), 'Dark theme contrast looks much better now.')],
+        readCount: 1,
+      },
+      {
+        id: 'c-new',
+        kind: 'channel',
+        visibility: 'private',
+        title: 'Procurement',
+        createdAt: t(0, 9, 0),
+        registered: false,
+        members: [member(dir.me, 'owner'), member(dir.omar)],
+        messages: [],
+        readCount: 0,
+      },
+    ],
+    Object.values(dir),
+  );
   return client;
 }

@@ -1,0 +1,150 @@
+// Which controls the UI shows, from the permission matrix (docs/accounts.md). The matrix
+// itself is core's `can()`; this file turns its answers into what a control needs: shown or
+// not, and when shown, enabled or disabled with the reason (offline, archived, last owner).
+// The relay decides for real; a control shown here can still be refused, and the UI then
+// says why inline.
+
+import type {
+  ConversationKind,
+  ConversationRole,
+  Member,
+  Visibility,
+  WorkspaceRole,
+} from '../../data/api';
+
+export type Action =
+  | 'read'
+  | 'post'
+  | 'delete-others'
+  | 'rename'
+  | 'archive'
+  | 'invite'
+  | 'remove-member'
+  | 'set-role'
+  | 'leave'
+  | 'join';
+
+export interface Actor {
+  role: WorkspaceRole;
+  /** My role in the conversation, or null when I am not a member. */
+  membership: ConversationRole | null;
+}
+
+export interface ConversationFacts {
+  kind: ConversationKind;
+  visibility: Visibility;
+  archived: boolean;
+}
+
+// Local copy of the matrix until core/src/authz/permissions.ts lands (then: import { can }).
+function can(actor: Actor, action: Action, c: ConversationFacts): boolean {
+  const m = actor.membership;
+  const admin = actor.role === 'admin';
+  const dm = c.kind === 'dm';
+  if (action === 'join') {
+    return (
+      m === null &&
+      actor.role !== 'guest' &&
+      c.kind !== 'dm' &&
+      c.visibility === 'open' &&
+      !c.archived
+    );
+  }
+  if (action === 'archive') return !dm && (m === 'owner' || admin);
+  if (c.archived && action !== 'read' && action !== 'leave') return false;
+  switch (action) {
+    case 'read':
+      return m !== null;
+    case 'post':
+      return m !== null && (c.kind !== 'announcement' || m !== 'member');
+    case 'delete-others':
+      return m === 'owner' || m === 'moderator';
+    case 'rename':
+      return !dm && (m === 'owner' || admin);
+    case 'invite':
+      if (dm) return false;
+      if (m === 'owner' || m === 'moderator' || admin) return true;
+      return m === 'member' && c.visibility === 'open';
+    case 'remove-member':
+      return !dm && (m === 'owner' || m === 'moderator' || admin);
+    case 'set-role':
+      return !dm && (m === 'owner' || admin);
+    case 'leave':
+      return m !== null && !dm;
+  }
+}
+
+export interface Gate {
+  show: boolean;
+  /** Why a shown control is disabled, or null when it is enabled. */
+  disabled: string | null;
+}
+
+const HIDDEN: Gate = { show: false, disabled: null };
+export const OFFLINE_REASON = 'You are offline: this needs the server.';
+
+function gate(allowed: boolean, online: boolean): Gate {
+  if (!allowed) return HIDDEN;
+  return { show: true, disabled: online ? null : OFFLINE_REASON };
+}
+
+export interface ConversationControls {
+  rename: Gate;
+  archive: Gate;
+  invite: Gate;
+  leave: Gate;
+  /** Moderators and owners may delete other people's messages (works offline too). */
+  deleteOthers: boolean;
+  post: boolean;
+}
+
+export function conversationControls(
+  actor: Actor,
+  c: ConversationFacts,
+  members: readonly Member[],
+  myId: string,
+  online: boolean,
+): ConversationControls {
+  let leave = gate(can(actor, 'leave', c), online);
+  if (leave.show && !leave.disabled && actor.membership === 'owner') {
+    const owners = members.filter((m) => m.role === 'owner').length;
+    const others = members.filter((m) => m.id !== myId).length;
+    if (owners <= 1 && others > 0) {
+      leave = { show: true, disabled: 'Make someone else an owner first: you are the only one.' };
+    }
+  }
+  return {
+    rename: gate(can(actor, 'rename', c), online),
+    archive: gate(can(actor, 'archive', c), online),
+    invite: gate(can(actor, 'invite', c), online),
+    leave,
+    deleteOthers: can(actor, 'delete-others', c),
+    post: can(actor, 'post', c),
+  };
+}
+
+export interface MemberControls {
+  remove: Gate;
+  setRole: Gate;
+}
+
+/** What I may do to one member: moderators remove plain members only; owners and admins all. */
+export function memberControls(
+  actor: Actor,
+  c: ConversationFacts,
+  target: Member,
+  myId: string,
+  online: boolean,
+): MemberControls {
+  if (target.id === myId) return { remove: HIDDEN, setRole: HIDDEN };
+  let remove = can(actor, 'remove-member', c);
+  if (remove && actor.membership === 'moderator' && actor.role !== 'admin') {
+    remove = target.role === 'member';
+  }
+  return {
+    remove: gate(remove, online),
+    setRole: gate(can(actor, 'set-role', c), online),
+  };
+}
+
+export { can };
