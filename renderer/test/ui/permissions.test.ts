@@ -78,16 +78,19 @@ describe('conversation controls', () => {
     ]);
     expect(c.post).toBe(true);
   });
-  it('archived: read-only, only unarchive (owner) and leave remain', () => {
+  it('archived: read-only; only unarchive (owner or admin) remains', () => {
     const archived = { ...priv, archived: true };
     const o = conversationControls(actor('owner'), archived, members, 'me', true);
-    expect([o.rename.show, o.archive.show, o.invite.show, o.post, o.deleteOthers]).toEqual([
+    expect([o.rename.show, o.archive.show, o.invite.show, o.leave.show]).toEqual([
       false,
       true,
       false,
       false,
-      false,
     ]);
+    expect([o.post, o.deleteOthers]).toEqual([false, false]);
+    expect(conversationControls(actor('member'), archived, members, 'bo', true).archive.show).toBe(
+      false,
+    );
   });
   it('offline: shown controls are disabled with the reason', () => {
     const o = conversationControls(actor('owner'), priv, members, 'me', false);

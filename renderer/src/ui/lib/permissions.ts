@@ -1,9 +1,10 @@
 // Which controls the UI shows, from the permission matrix (docs/accounts.md). The matrix
-// itself is core's `can()`; this file turns its answers into what a control needs: shown or
+// itself is core's `can()` (core/src/authz/permissions.ts); this file turns its answers into what a control needs: shown or
 // not, and when shown, enabled or disabled with the reason (offline, archived, last owner).
 // The relay decides for real; a control shown here can still be refused, and the UI then
 // says why inline.
 
+import { can as coreCan, type Action } from '../../../../core/src/authz/permissions';
 import type {
   ConversationKind,
   ConversationRole,
@@ -12,18 +13,9 @@ import type {
   WorkspaceRole,
 } from '../../data/api';
 
-export type Action =
-  | 'read'
-  | 'post'
-  | 'delete-others'
-  | 'rename'
-  | 'archive'
-  | 'invite'
-  | 'remove-member'
-  | 'set-role'
-  | 'leave'
-  | 'join';
+export type { Action };
 
+/** Who I am, for the matrix: my workspace role and my role in the conversation. */
 export interface Actor {
   role: WorkspaceRole;
   /** My role in the conversation, or null when I am not a member. */
@@ -36,42 +28,13 @@ export interface ConversationFacts {
   archived: boolean;
 }
 
-// Local copy of the matrix until core/src/authz/permissions.ts lands (then: import { can }).
-function can(actor: Actor, action: Action, c: ConversationFacts): boolean {
-  const m = actor.membership;
-  const admin = actor.role === 'admin';
-  const dm = c.kind === 'dm';
-  if (action === 'join') {
-    return (
-      m === null &&
-      actor.role !== 'guest' &&
-      c.kind !== 'dm' &&
-      c.visibility === 'open' &&
-      !c.archived
-    );
-  }
-  if (action === 'archive') return !dm && (m === 'owner' || admin);
-  if (c.archived && action !== 'read' && action !== 'leave') return false;
-  switch (action) {
-    case 'read':
-      return m !== null;
-    case 'post':
-      return m !== null && (c.kind !== 'announcement' || m !== 'member');
-    case 'delete-others':
-      return m === 'owner' || m === 'moderator';
-    case 'rename':
-      return !dm && (m === 'owner' || admin);
-    case 'invite':
-      if (dm) return false;
-      if (m === 'owner' || m === 'moderator' || admin) return true;
-      return m === 'member' && c.visibility === 'open';
-    case 'remove-member':
-      return !dm && (m === 'owner' || m === 'moderator' || admin);
-    case 'set-role':
-      return !dm && (m === 'owner' || admin);
-    case 'leave':
-      return m !== null && !dm;
-  }
+function can(actor: Actor, action: Action, c: ConversationFacts, target?: Member): boolean {
+  return coreCan(
+    { workspaceRole: actor.role, convRole: actor.membership },
+    action,
+    c,
+    target ? { convRole: target.role } : undefined,
+  );
 }
 
 export interface Gate {
@@ -115,7 +78,7 @@ export function conversationControls(
   }
   return {
     rename: gate(can(actor, 'rename', c), online),
-    archive: gate(can(actor, 'archive', c), online),
+    archive: gate(can(actor, c.archived ? 'unarchive' : 'archive', c), online),
     invite: gate(can(actor, 'invite', c), online),
     leave,
     deleteOthers: can(actor, 'delete-others', c),
@@ -137,13 +100,9 @@ export function memberControls(
   online: boolean,
 ): MemberControls {
   if (target.id === myId) return { remove: HIDDEN, setRole: HIDDEN };
-  let remove = can(actor, 'remove-member', c);
-  if (remove && actor.membership === 'moderator' && actor.role !== 'admin') {
-    remove = target.role === 'member';
-  }
   return {
-    remove: gate(remove, online),
-    setRole: gate(can(actor, 'set-role', c), online),
+    remove: gate(can(actor, 'remove-member', c, target), online),
+    setRole: gate(can(actor, 'set-role', c, target), online),
   };
 }
 
