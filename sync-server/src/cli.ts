@@ -2,6 +2,7 @@
 import { ConfigError, helpText, parseArgs } from './config';
 import { createLogger } from './log';
 import { startRelay } from './server';
+import { membershipHooks } from './conversations';
 import { backup, restore } from './backup';
 
 async function main(): Promise<number> {
@@ -38,7 +39,8 @@ async function main(): Promise<number> {
       'TEST-ONLY debug options are on; never use them in production',
     );
   }
-  const running = await startRelay(config, log);
+  // With accounts on: membership, socket auth, enforced authorship, the directory documents.
+  const running = await startRelay(config, log, config.noAuth ? {} : membershipHooks(config, log));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

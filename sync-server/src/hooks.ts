@@ -1,24 +1,76 @@
 // Seams for accounts and authorization (issue 4). The relay calls these; it does not implement
 // accounts itself. Defaults allow everything, which is what the no-accounts relay does today.
+// `src/authz.ts` implements them for `ferry-relay serve` with accounts on.
 import type { IncomingMessage } from 'node:http';
 import type * as Y from 'yjs';
+import type { Relay } from './relay';
 
 /** Who is on the other end of a socket, as decided by `authenticate`. Opaque to the relay. */
 export interface Principal {
   id: string;
+  /**
+   * When the credentials end (ms since the epoch). A plain socket is closed then with 4401
+   * `token expired`; a mux socket 30 s later unless an AUTH frame renewed them.
+   */
+  expiresAt?: number;
   [key: string]: unknown;
 }
 
-export type UpdateVerdict = { ok: true } | { ok: false; reason: string };
+/** An upgrade that is accepted and then closed at once with 4401 and this reason. */
+export interface AuthRefusal {
+  refused: string;
+}
+
+export type UpdateVerdict =
+  | { ok: true }
+  | {
+      ok: false;
+      reason: string;
+      /** Which rule refused it (metric label `ferry_updates_refused_total{rule}`). */
+      rule?: string;
+      /**
+       * The update builds on changes the relay lacks: it is dropped without an answer and the
+       * sender gets the relay's state vector, so it re-sends everything missing in one piece.
+       */
+      resync?: boolean;
+    };
+
+/** What the hooks may do to the running relay (given once, by `attach`). */
+export interface RelayControl {
+  relay: Relay;
+  /** Closes every socket whose principal matches, with `code` and `reason`; returns how many. */
+  closeSockets(match: (principal: Principal) => boolean, code: number, reason: string): number;
+}
 
 export interface RelayHooks {
   /**
    * Authenticates a WebSocket upgrade (plain or mux), e.g. from a token in the query string.
-   * Return null to refuse it with HTTP 401 before the upgrade.
+   * Return null to refuse it with HTTP 401 before the upgrade, or `{ refused }` to complete
+   * the upgrade and close the socket at once with 4401 and that reason (browsers see no HTTP
+   * status, but they see a close code). `{ status, retryAfterS }` refuses it with that HTTP
+   * status (429 for rate limits).
    */
-  authenticate?(request: IncomingMessage): Promise<Principal | null> | Principal | null;
-  /** May this principal open this room? false closes the room with 4403. */
-  authorizeRoom?(principal: Principal, room: string): Promise<boolean> | boolean;
+  authenticate?(
+    request: IncomingMessage,
+  ):
+    | Promise<Principal | AuthRefusal | HttpRefusal | null>
+    | Principal
+    | AuthRefusal
+    | HttpRefusal
+    | null;
+  /**
+   * Renews a mux socket's credentials from an AUTH frame's token. The result must be the same
+   * user (the relay checks `id`); a refusal closes the socket with 4401 and its reason.
+   */
+  reauthenticate?(
+    principal: Principal,
+    token: string,
+  ): Promise<Principal | AuthRefusal> | Principal | AuthRefusal;
+  /**
+   * May this principal open this room? false closes the room with 4403 `not allowed`, a
+   * string closes it with 4403 and that reason.
+   */
+  authorizeRoom?(principal: Principal, room: string): Promise<boolean | string> | boolean | string;
   /**
    * Checks one incoming update before it is applied. A refusal is not applied, stored or
    * forwarded; the sender gets the y-websocket permission-denied message with the reason.
@@ -30,6 +82,24 @@ export interface RelayHooks {
     update: Uint8Array;
     doc: Y.Doc;
   }): UpdateVerdict;
+  /** Called once when the relay is listening, with what the hooks may act on. */
+  attach?(control: RelayControl): void;
+}
+
+/** An upgrade refused with an HTTP status before it completes. */
+export interface HttpRefusal {
+  status: number;
+  retryAfterS?: number;
 }
 
 export const ANONYMOUS: Principal = { id: 'anonymous' };
+
+/** True for `authenticate`'s "accept, then close 4401" answer. */
+export function isAuthRefusal(x: object): x is AuthRefusal {
+  return typeof (x as { refused?: unknown }).refused === 'string' && !('id' in x);
+}
+
+/** True for `authenticate`'s "answer with an HTTP status" answer. */
+export function isHttpRefusal(x: object): x is HttpRefusal {
+  return typeof (x as { status?: unknown }).status === 'number' && !('id' in x);
+}

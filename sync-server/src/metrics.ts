@@ -61,6 +61,12 @@ export function createMetrics() {
       help: 'Updates refused by the checkUpdate hook',
       registers: [registry],
     }),
+    updatesRefused: new Counter({
+      name: 'ferry_updates_refused_total',
+      help: 'Updates refused by enforced authorship, by the rule they broke',
+      labelNames: ['rule'] as const,
+      registers: [registry],
+    }),
     slowConsumers: new Counter({
       name: 'ferry_slow_consumers_dropped_total',
       help: 'Sockets dropped because their send buffer overflowed',

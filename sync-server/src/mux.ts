@@ -4,11 +4,13 @@ import { roomNameError } from '../../core/src/protocol/rooms';
 import { CloseCode } from '../../core/src/protocol/messages';
 import {
   MuxFrameError,
+  authText,
   decodeFrame,
+  encodeAuth,
   encodeClose,
   encodeData,
 } from '../../core/src/protocol/mux-frames';
-import type { Principal } from './hooks';
+import { isAuthRefusal, type AuthRefusal, type Principal } from './hooks';
 import type { Logger } from './log';
 import { FrameError, type Relay, type RoomConn } from './relay';
 
@@ -17,6 +19,9 @@ export interface SocketIO {
   send(data: Uint8Array): boolean;
 }
 
+/** Renews the socket's credentials from an AUTH frame's token (null: AUTH is not served). */
+export type Renew = (token: string) => Promise<{ expiresAt: number | null } | AuthRefusal>;
+
 export function handleMux(
   relay: Relay,
   ws: WebSocket,
@@ -24,6 +29,7 @@ export function handleMux(
   principal: Principal,
   log: Logger,
   cid: string,
+  renew: Renew | null = null,
 ): void {
   const open = new Map<string, RoomConn>();
 
@@ -50,9 +56,11 @@ export function handleMux(
       return;
     }
     const authorize = relay.hooks.authorizeRoom;
-    if (authorize && !(await authorize(principal, room))) {
-      log.warn({ room }, 'mux OPEN forbidden');
-      io.send(encodeClose(room, CloseCode.forbidden, 'not allowed'));
+    const allowed = authorize ? await authorize(principal, room) : true;
+    if (allowed !== true) {
+      const reason = allowed === false ? 'not allowed' : allowed;
+      log.warn({ room, reason }, 'mux OPEN forbidden');
+      io.send(encodeClose(room, CloseCode.forbidden, reason));
       return;
     }
     if (ws.readyState !== ws.OPEN) return;
@@ -76,6 +84,19 @@ export function handleMux(
     };
     open.set(room, conn);
     relay.join(conn, room);
+  };
+
+  /** AUTH: a fresh access token for this socket; answered with {expiresAt} or closed 4401. */
+  const authenticate = async (token: string) => {
+    if (!renew) return; // no accounts: nothing to renew
+    const result = await renew(token);
+    if (isAuthRefusal(result)) {
+      log.warn({ reason: result.refused }, 'mux AUTH refused; closing socket');
+      ws.close(CloseCode.unauthorized, result.refused);
+      return;
+    }
+    log.debug({ expiresAt: result.expiresAt }, 'mux AUTH renewed');
+    io.send(encodeAuth(JSON.stringify({ expiresAt: result.expiresAt })));
   };
 
   // OPENs wait on an async hook; keep frames of one socket in order by chaining them.
@@ -107,6 +128,7 @@ export function handleMux(
       return;
     }
     const handle = () => {
+      if (frame.kind === 'auth') return authenticate(authText(frame));
       if (frame.kind === 'open') return openRoom(frame.room);
       if (frame.kind === 'close') return leave(frame.room);
       const conn = open.get(frame.room);

@@ -41,6 +41,8 @@ export class FrameError extends Error {
 }
 
 const LOAD = Symbol('load');
+/** Origin of the relay's own writes (`applyAsRelay`). */
+const RELAY = Symbol('relay');
 
 /** Per subscription: its awareness client ids and its acknowledgement pacing. */
 interface ConnState {
@@ -137,6 +139,7 @@ function permissionDenied(reason: string): Uint8Array {
 export class Relay {
   readonly rooms = new Map<string, Room>();
   private readonly dirtyRooms = new Set<Room>();
+  private readonly storedListeners = new Set<(stored: Map<string, number>) => void>();
   private flushScheduled = false;
   /** False after a failed write until a write succeeds again. */
   storeHealthy = true;
@@ -286,8 +289,19 @@ export class Relay {
     if (check) {
       const verdict = check({ principal: conn.principal, room: room.name, update, doc: room.doc });
       if (!verdict.ok) {
+        if (verdict.resync) {
+          // Not a refusal: the sender re-sends it with what it builds on (one sync step 2).
+          room.whenDurable(() => {
+            if (room.conns.has(conn)) conn.send(syncStep1(room.doc));
+          });
+          return;
+        }
         this.metrics.refusedUpdates.inc();
-        conn.log.warn({ room: room.name, reason: verdict.reason }, 'update refused');
+        this.metrics.updatesRefused.inc({ rule: verdict.rule ?? 'hook' });
+        conn.log.warn(
+          { room: room.name, rule: verdict.rule, reason: verdict.reason },
+          'update refused',
+        );
         conn.send(permissionDenied(verdict.reason));
         return;
       }
@@ -304,6 +318,47 @@ export class Relay {
         if (room.conns.has(conn)) conn.send(syncStep1(room.doc));
       });
     }
+  }
+
+  /**
+   * Writes into a room as the relay itself (e.g. a directory document): `fn` runs in one
+   * transaction on the room's document once it is loaded, and the change is stored and
+   * forwarded like any client's update. The room stays loaded as long as it has clients
+   * (else for --room-idle-ms).
+   */
+  applyAsRelay(name: string, fn: (doc: Y.Doc) => void): void {
+    const room = this.room(name);
+    const run = () => {
+      if (room.destroyed) return;
+      Y.transact(room.doc, () => fn(room.doc), RELAY);
+      if (room.conns.size === 0) this.scheduleUnload(room);
+    };
+    if (room.loaded) run();
+    else room.queue.push(run);
+  }
+
+  /** Called after each commit with the rooms it stored and their new versions. */
+  onStored(listener: (stored: Map<string, number>) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
+  /**
+   * Closes the subscriptions of the principal `user` in every loaded room `match` accepts
+   * (mux: a CLOSE frame for the room; plain: the socket). Returns how many were closed.
+   */
+  closeRooms(user: string, match: (room: string) => boolean, code: number, reason: string): number {
+    let n = 0;
+    for (const room of [...this.rooms.values()]) {
+      if (!match(room.name)) continue;
+      for (const conn of [...room.conns.keys()]) {
+        if (conn.principal.id !== user) continue;
+        this.leave(conn, room.name);
+        conn.close(code, reason);
+        n++;
+      }
+    }
+    return n;
   }
 
   private room(name: string): Room {
@@ -375,8 +430,9 @@ export class Relay {
     );
     if (entries.length === 0) return;
     const started = performance.now();
+    let versions: Map<string, number>;
     try {
-      this.store.append(entries);
+      versions = this.store.append(entries);
     } catch (error) {
       this.storeFailed(rooms, error as Error);
       return;
@@ -400,6 +456,13 @@ export class Relay {
       for (const c of writers) this.ack(room, c);
       for (const fn of room.afterFlush.splice(0)) fn();
       this.maybeCompact(room);
+    }
+    for (const listener of this.storedListeners) {
+      try {
+        listener(versions);
+      } catch (error) {
+        this.log.error({ err: error }, 'a stored-update listener failed');
+      }
     }
   }
 

@@ -9,7 +9,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, MUX_PATH } from '../../core/src/protocol/messages';
 import { roomNameError } from '../../core/src/protocol/rooms';
 import type { RelayConfig } from './config';
-import { ANONYMOUS, type Principal, type RelayHooks } from './hooks';
+import {
+  ANONYMOUS,
+  type AuthRefusal,
+  type HttpRefusal,
+  isAuthRefusal,
+  isHttpRefusal,
+  type Principal,
+  type RelayHooks,
+} from './hooks';
 import { correlationId, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { handleMux, type SocketIO } from './mux';
@@ -30,6 +38,9 @@ export interface RelayServices {
   /** The `/api/v1` router and its accounts endpoints; more routes may be added to it. */
   api: AccountsApi;
 }
+
+/** How long a mux socket outlives its token's `exp` without an AUTH refresh. */
+export const AUTH_GRACE_MS = 30_000;
 
 export interface RunningRelay {
   url: string;
@@ -143,7 +154,7 @@ export async function startRelay(
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     const cid = correlationId('c');
     void (async () => {
-      let principal: Principal | null = ANONYMOUS;
+      let principal: Principal | AuthRefusal | HttpRefusal | null = ANONYMOUS;
       if (hooks.authenticate) {
         try {
           principal = await hooks.authenticate(req);
@@ -155,6 +166,26 @@ export async function startRelay(
       if (!principal) {
         log.warn({ cid, path: pathname }, 'upgrade refused: not authenticated');
         socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      if (isHttpRefusal(principal)) {
+        const { status, retryAfterS } = principal;
+        log.warn({ cid, path: pathname, status }, 'upgrade refused');
+        const retry = retryAfterS ? `Retry-After: ${Math.ceil(retryAfterS)}\r\n` : '';
+        const text = http.STATUS_CODES[status] ?? 'Refused';
+        socket.end(`HTTP/1.1 ${status} ${text}\r\n${retry}Connection: close\r\n\r\n`);
+        return;
+      }
+      if (isAuthRefusal(principal)) {
+        // Browsers see no HTTP status: complete the upgrade, then close with 4401 and why.
+        const reason = principal.refused;
+        log.warn({ cid, path: pathname, reason }, 'socket not authenticated; closing 4401');
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          ws.on('error', () => {});
+          ws.close(CloseCode.unauthorized, reason);
+          // A client that does not answer the close loses the socket after one round trip.
+          setTimeout(() => ws.terminate(), 5000).unref();
+        });
         return;
       }
       const who = principal;
@@ -186,10 +217,41 @@ export async function startRelay(
       : null;
   pinger?.unref();
 
+  /** Open sockets and their principals, for `closeSockets` (revocation, disabled users). */
+  const sockets = new Map<WebSocket, { principal: Principal; expiry: NodeJS.Timeout | null }>();
+  const closeSockets = (match: (p: Principal) => boolean, code: number, reason: string) => {
+    let n = 0;
+    for (const [ws, entry] of sockets) {
+      if (!match(entry.principal)) continue;
+      ws.close(code, reason);
+      n++;
+    }
+    return n;
+  };
+
+  /** Closes the socket with 4401 `token expired` when its credentials end (+ grace on mux). */
+  const armExpiry = (ws: WebSocket, graceMs: number) => {
+    const entry = sockets.get(ws);
+    if (!entry) return;
+    if (entry.expiry) clearTimeout(entry.expiry);
+    entry.expiry = null;
+    const at = entry.principal.expiresAt;
+    if (typeof at !== 'number') return;
+    // setTimeout overflows past ~24.8 days; such a token is re-armed on its next renewal.
+    const wait = Math.min(Math.max(0, at + graceMs - Date.now()), 2 ** 31 - 1);
+    entry.expiry = setTimeout(() => {
+      log.info({ user: entry.principal.id }, 'token expired; closing socket 4401');
+      ws.close(CloseCode.unauthorized, 'token expired');
+    }, wait);
+    entry.expiry.unref();
+  };
+
   /** A new socket. Kept out of the upgrade handler's scope so no closure retains the request. */
   const accept = (ws: WebSocket, who: Principal, cid: string, pathname: string, remote: string) => {
     const endpoint = pathname === MUX_PATH ? 'mux' : 'plain';
     const clog = log.child({ cid });
+    sockets.set(ws, { principal: who, expiry: null });
+    armExpiry(ws, endpoint === 'mux' ? AUTH_GRACE_MS : 0);
     metrics.connections.inc({ endpoint });
     clog.info({ endpoint, path: pathname.slice(0, 220), remote }, 'connected');
     ws.on('error', (error: Error & { code?: string }) => {
@@ -200,12 +262,27 @@ export async function startRelay(
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     ws.on('close', (code, reason) => {
+      const entry = sockets.get(ws);
+      if (entry?.expiry) clearTimeout(entry.expiry);
+      sockets.delete(ws);
       metrics.connections.dec({ endpoint });
       clog.info({ code, reason: reason.toString() }, 'disconnected');
     });
     const io = guard(ws, clog);
     if (endpoint === 'mux') {
-      handleMux(relay, ws, io, who, clog, cid);
+      const reauthenticate = hooks.reauthenticate;
+      const renew = reauthenticate
+        ? async (token: string) => {
+            const next = await reauthenticate(who, token);
+            if (isAuthRefusal(next)) return next;
+            if (next.id !== who.id) return { refused: 'token belongs to another user' };
+            // Rooms hold this principal object: renew it in place.
+            Object.assign(who, next);
+            armExpiry(ws, AUTH_GRACE_MS);
+            return { expiresAt: who.expiresAt ?? null };
+          }
+        : null;
+      handleMux(relay, ws, io, who, clog, cid, renew);
       return;
     }
     let room: string;
@@ -236,7 +313,7 @@ export async function startRelay(
     const early: Buffer[] = [];
     const hold = (data: Buffer) => early.push(data);
     ws.on('message', hold);
-    let allowed: boolean;
+    let allowed: boolean | string;
     try {
       allowed = hooks.authorizeRoom ? await hooks.authorizeRoom(principal, room) : true;
     } catch (err) {
@@ -244,9 +321,10 @@ export async function startRelay(
       ws.close(CloseCode.internalError, 'authorization failed');
       return;
     }
-    if (!allowed) {
-      log.warn({ room }, 'room forbidden');
-      ws.close(CloseCode.forbidden, 'not allowed');
+    if (allowed !== true) {
+      const reason = allowed === false ? 'not allowed' : allowed;
+      log.warn({ room, reason }, 'room forbidden');
+      ws.close(CloseCode.forbidden, reason);
       return;
     }
     ws.off('message', hold);
@@ -293,6 +371,7 @@ export async function startRelay(
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${config.tlsCert ? 'wss' : 'ws'}://${host}:${address.port}`;
   const listening = { address: address.address, port: address.port, url, data: config.data };
+  hooks.attach?.({ relay, closeSockets });
   log.info({ ...listening, web: config.web }, 'listening');
   // Tests, benchmarks and scripts read this line: print it even when info is filtered out.
   if (!log.isLevelEnabled('info')) console.log(JSON.stringify({ msg: 'listening', ...listening }));
@@ -322,6 +401,7 @@ export async function startRelay(
       ]);
       clearTimeout(timer);
       for (const ws of wss.clients) ws.terminate();
+      for (const entry of sockets.values()) if (entry.expiry) clearTimeout(entry.expiry);
       relay.close();
       api.close();
       store.close();

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as Y from 'yjs';
+import { importLegacyConversations } from './conversations/legacy';
 
 export const DB_FILE = 'ferry.db';
 /** Written by a serving relay into its data directory; removed when it drains. */
@@ -24,7 +25,13 @@ export function relayRunning(dataDir: string): number | null {
 }
 
 /** Ordered, append-only. Never edit a shipped migration; add a new one. */
-const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
+const MIGRATIONS: Array<{
+  version: number;
+  name: string;
+  sql: string;
+  /** Runs after `sql`, in the same transaction (data that SQL alone cannot move). */
+  after?: (db: Database.Database) => void;
+}> = [
   {
     version: 1,
     name: 'rooms, snapshots and the update log',
@@ -102,6 +109,48 @@ const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'membership: conversations, members, clientID bindings, quarantine, room versions',
+    // docs/accounts.md, "What the relay keeps". Times are ms since the epoch. A conversation's
+    // created_by may name a pre-accounts author (legacy import), so it has no foreign key.
+    sql: `
+      CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('dm', 'channel', 'announcement')),
+        visibility TEXT NOT NULL CHECK (visibility IN ('open', 'private')),
+        title TEXT,
+        created_by TEXT,
+        created_at INTEGER NOT NULL,
+        archived_at INTEGER
+      ) STRICT;
+      CREATE TABLE members (
+        conversation TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        user TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'moderator', 'member')),
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (conversation, user)
+      ) STRICT;
+      CREATE INDEX members_by_user ON members (user);
+      CREATE TABLE client_ids (
+        client_id INTEGER PRIMARY KEY,
+        user TEXT NOT NULL,
+        room_kind TEXT NOT NULL,
+        bound_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE quarantine (
+        client_id INTEGER PRIMARY KEY,
+        user TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        reason TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE room_versions (
+        room TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+      ) STRICT;
+    `,
+    after: (db) => void importLegacyConversations(db),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -126,7 +175,7 @@ export class Store {
   private readonly insert: Database.Statement<[string, Uint8Array, number]>;
   private readonly selectSnapshot: Database.Statement<[string], { snapshot: Uint8Array | null }>;
   private readonly selectLog: Database.Statement<[string], { seq: number; data: Uint8Array }>;
-  private readonly appendMany: (entries: AppendEntry[]) => void;
+  private readonly appendMany: (entries: AppendEntry[]) => Map<string, number>;
   private readonly compactTx: (room: string) => {
     entries: number;
     bytesBefore: number;
@@ -154,9 +203,21 @@ export class Store {
     const deleteLog = this.db.prepare<[string, number]>(
       'DELETE FROM updates WHERE room = ? AND seq <= ?',
     );
+    const bumpVersion = this.db.prepare<[string], { version: number }>(
+      `INSERT INTO room_versions (room, version) VALUES (?, 1)
+       ON CONFLICT (room) DO UPDATE SET version = version + 1 RETURNING version`,
+    );
     this.appendMany = this.db.transaction((entries: AppendEntry[]) => {
       const now = Date.now();
       for (const e of entries) this.insert.run(e.room, e.update, now);
+      // Each room's version grows with every commit that stores an update to it (same
+      // transaction: a version never names an update that is not durable).
+      const versions = new Map<string, number>();
+      for (const e of entries) {
+        if (versions.has(e.room)) continue;
+        versions.set(e.room, bumpVersion.get(e.room)?.version ?? 0);
+      }
+      return versions;
     });
     this.compactTx = this.db.transaction((room: string) => {
       const snapshot = this.selectSnapshot.get(room)?.snapshot ?? null;
@@ -190,6 +251,7 @@ export class Store {
       if (m.version <= current) continue;
       this.db.transaction(() => {
         this.db.exec(m.sql);
+        m.after?.(this.db);
         record.run(m.version, m.name, new Date().toISOString());
       })();
     }
@@ -213,9 +275,20 @@ export class Store {
     };
   }
 
-  /** Commits all entries in one transaction (one fsync) or none of them; throws on failure. */
-  append(entries: AppendEntry[]): void {
-    this.appendMany(entries);
+  /**
+   * Commits all entries in one transaction (one fsync) or none of them; throws on failure.
+   * Returns each room's new version (`room_versions`).
+   */
+  append(entries: AppendEntry[]): Map<string, number> {
+    return this.appendMany(entries);
+  }
+
+  /** The room's version: how many commits stored updates to it (0 for none). */
+  roomVersion(room: string): number {
+    const row = this.db
+      .prepare<[string], { version: number }>('SELECT version FROM room_versions WHERE room = ?')
+      .get(room);
+    return row?.version ?? 0;
   }
 
   /** Folds the room's log into its snapshot (Y.mergeUpdates) in one transaction. */

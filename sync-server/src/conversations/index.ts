@@ -1,0 +1,55 @@
+// Wiring of membership, enforced authorship and the directory into a relay with accounts on
+// (docs/accounts.md): the membership service and its routes, the `RelayHooks` (authz.ts) and
+// the directory writer (directory.ts). `startRelay(config, log, membershipHooks(config, log))`.
+import { Authz } from '../authz';
+import type { RelayConfig } from '../config';
+import { Directory } from '../directory';
+import type { RelayHooks } from '../hooks';
+import { parseBucketSpec, type BucketSpec } from '../limits';
+import type { Logger } from '../log';
+import type { RelayServices } from '../server';
+import { MembershipDb } from './db';
+import { registerConversationRoutes } from './routes';
+import { Conversations } from './service';
+
+function spec(text: string): BucketSpec {
+  const s = parseBucketSpec(text);
+  if (!s) throw new Error(`not a rate limit: ${text}`);
+  return s;
+}
+
+/** The hooks factory for `startRelay`: membership, socket auth, authorship, directory. */
+export function membershipHooks(
+  config: RelayConfig,
+  log: Logger,
+): (services: RelayServices) => RelayHooks {
+  return ({ store, metrics, accounts, audit, api }) => {
+    const conversations = new Conversations(new MembershipDb(store.db), audit);
+    registerConversationRoutes(api.router, conversations);
+    // Guests see only people they share a conversation with (GET /users).
+    api.setPeopleVisibleTo((id) => conversations.db.peopleOf(id).map((p) => p.id));
+    let directory: Directory | null = null;
+    const authz = new Authz({
+      db: store.db,
+      conversations,
+      audit,
+      metrics,
+      log,
+      accounts,
+      limits: {
+        upgradesPerAddress: spec(config.limitUpgradesAddress),
+        upgradesPerUser: spec(config.limitUpgradesUser),
+        updatesPerUser: spec(config.limitUpdatesUser),
+      },
+      onInboxOpen: (userId) => directory?.syncUser(userId),
+    });
+    const hooks = authz.hooks();
+    return {
+      ...hooks,
+      attach(control) {
+        hooks.attach?.(control);
+        directory = new Directory(control.relay, conversations, authz.clientIds, log);
+      },
+    };
+  };
+}

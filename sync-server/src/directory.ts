@@ -1,0 +1,252 @@
+// The relay's writer of directory documents (docs/accounts.md, "The directory document"):
+// one `inbox/<userId>` room per user that only the relay writes, through the relay's own
+// rooms (`Relay.applyAsRelay`), so each write is stored, versioned and forwarded like any
+// update. Entries are rewritten whole and only when their JSON changes.
+import type * as Y from 'yjs';
+import { periodOfMessage, inboxRoom, RELAY_USER } from '../../core/src/model/rooms';
+import { lastMessage } from '../../core/src/model/meta';
+import type { ClientIds } from './authz';
+import type { ConversationRow } from './conversations/db';
+import type { Conversations, MembershipEvent } from './conversations/service';
+import type { Logger } from './log';
+import type { Relay } from './relay';
+
+export interface Preview {
+  id: string;
+  author: string;
+  text: string;
+}
+
+export interface ActivityEntry {
+  at: number;
+  preview: Preview | null;
+  versions: Record<string, number>;
+}
+
+/** Activity is written at most this often per conversation. */
+export const ACTIVITY_INTERVAL_MS = 1000;
+
+const CONV_ROOM = /^conv\/([0-9A-HJKMNP-TV-Z]{16})(?:\/p(\d+))?$/;
+
+/** Sets `key` to `value` unless its JSON is already that. */
+function put(map: Y.Map<unknown>, key: string, value: unknown): void {
+  if (JSON.stringify(map.get(key)) !== JSON.stringify(value)) map.set(key, value);
+}
+
+export class Directory {
+  private readonly relayDocs = new WeakSet<Y.Doc>();
+  /** Conversations with stored updates not yet described in `activity`, and when. */
+  private readonly dirty = new Map<string, number>();
+  private readonly lastWrite = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly previews = new Map<string, Preview | null>();
+  private readonly versionsOf;
+  private readonly detach: Array<() => void> = [];
+
+  constructor(
+    private readonly relay: Relay,
+    private readonly conversations: Conversations,
+    private readonly clientIds: ClientIds,
+    private readonly log: Logger,
+  ) {
+    const db = conversations.db.db;
+    const stmt = db.prepare<[string, string, string], { room: string; version: number }>(
+      'SELECT room, version FROM room_versions WHERE room = ? OR (room >= ? AND room < ?)',
+    );
+    this.versionsOf = (convId: string): Record<string, number> => {
+      const out: Record<string, number> = {};
+      const meta = `conv/${convId}`;
+      for (const r of stmt.all(meta, `${meta}/`, `${meta}0`)) {
+        out[r.room === meta ? 'meta' : r.room.slice(meta.length + 1)] = r.version;
+      }
+      return out;
+    };
+    this.detach.push(
+      conversations.onChange((e) => this.onMembership(e)),
+      relay.onStored((stored) => this.onStored(stored)),
+    );
+  }
+
+  close(): void {
+    for (const d of this.detach.splice(0)) d();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Writes into a user's inbox as the relay (its clientID bound to the reserved `relay`). */
+  private write(userId: string, fn: (doc: Y.Doc) => void): void {
+    this.relay.applyAsRelay(inboxRoom(userId), (doc) => {
+      if (!this.relayDocs.has(doc)) {
+        this.clientIds.bind(doc.clientID, RELAY_USER, 'inbox');
+        this.relayDocs.add(doc);
+      }
+      fn(doc);
+    });
+  }
+
+  private conversationEntry(c: ConversationRow, role: string) {
+    return {
+      v: 1,
+      kind: c.kind,
+      visibility: c.visibility,
+      title: c.title,
+      archived: c.archivedAt !== null,
+      role,
+      createdBy: c.createdBy,
+      createdAt: c.createdAt,
+    };
+  }
+
+  private membersEntry(convId: string) {
+    return this.conversations.db.members(convId).map((m) => ({ id: m.id, role: m.role }));
+  }
+
+  /** Rewrites a user's whole directory from the database, deleting what no longer holds. */
+  syncUser(userId: string): void {
+    const db = this.conversations.db;
+    const me = db.user(userId);
+    if (!me) return;
+    const convs = db.conversationsOf(userId);
+    const people = db.peopleOf(userId);
+    const activity = new Map(convs.map((c) => [c.id, this.activityEntry(c.id)]));
+    this.write(userId, (doc) => {
+      put(doc.getMap('me'), 'profile', {
+        id: me.id,
+        username: me.username,
+        displayName: me.displayName,
+        role: me.role,
+      });
+      const conversations = doc.getMap('conversations');
+      const members = doc.getMap('members');
+      const act = doc.getMap('activity');
+      const keep = new Set(convs.map((c) => c.id));
+      for (const c of convs) {
+        put(conversations, c.id, this.conversationEntry(c, c.role));
+        put(members, c.id, this.membersEntry(c.id));
+        const a = activity.get(c.id);
+        if (a) put(act, c.id, this.keepPreview(act.get(c.id), a));
+      }
+      for (const map of [conversations, members, act]) {
+        for (const key of [...map.keys()]) if (!keep.has(key)) map.delete(key);
+      }
+      const peopleMap = doc.getMap('people');
+      const known = new Set(people.map((p) => p.id));
+      for (const p of people) {
+        put(peopleMap, p.id, { username: p.username, displayName: p.displayName });
+      }
+      for (const key of [...peopleMap.keys()]) if (!known.has(key)) peopleMap.delete(key);
+    });
+  }
+
+  private onMembership(e: MembershipEvent): void {
+    const db = this.conversations.db;
+    const c = db.conversation(e.convId);
+    for (const { user } of e.removed) this.syncUser(user);
+    if (!c) return;
+    const members = db.members(e.convId);
+    const added = new Set(e.added);
+    const entry = this.membersEntry(e.convId);
+    const people = members
+      .map((m) => db.user(m.id))
+      .filter((p) => p !== null)
+      .map((p) => [p.id, { username: p.username, displayName: p.displayName }] as const);
+    for (const m of members) {
+      if (added.has(m.id)) {
+        // A new member gets their whole directory (people, activity, their own profile).
+        this.syncUser(m.id);
+        continue;
+      }
+      this.write(m.id, (doc) => {
+        put(doc.getMap('conversations'), c.id, this.conversationEntry(c, m.role));
+        put(doc.getMap('members'), c.id, entry);
+        const peopleMap = doc.getMap('people');
+        for (const [id, p] of people) put(peopleMap, id, p);
+      });
+    }
+    if (e.removed.length > 0) {
+      // Someone left: people they no longer share a conversation with drop out.
+      for (const m of members) if (!added.has(m.id)) this.syncPeople(m.id);
+    }
+  }
+
+  private syncPeople(userId: string): void {
+    const people = this.conversations.db.peopleOf(userId);
+    const known = new Set(people.map((p) => p.id));
+    this.write(userId, (doc) => {
+      const peopleMap = doc.getMap('people');
+      for (const key of [...peopleMap.keys()]) if (!known.has(key)) peopleMap.delete(key);
+    });
+  }
+
+  // ---- activity ----
+
+  private onStored(stored: Map<string, number>): void {
+    const now = Date.now();
+    for (const room of stored.keys()) {
+      const m = CONV_ROOM.exec(room);
+      if (!m) continue;
+      const convId = m[1] as string;
+      this.dirty.set(convId, now);
+      this.schedule(convId);
+    }
+  }
+
+  private schedule(convId: string): void {
+    if (this.timers.has(convId)) return;
+    const wait = Math.max(0, (this.lastWrite.get(convId) ?? 0) + ACTIVITY_INTERVAL_MS - Date.now());
+    const timer = setTimeout(() => {
+      this.timers.delete(convId);
+      this.flushActivity(convId);
+    }, wait);
+    timer.unref();
+    this.timers.set(convId, timer);
+  }
+
+  /** The conversation's activity now: room versions, and the newest page's last message. */
+  private activityEntry(convId: string): ActivityEntry {
+    const versions = this.versionsOf(convId);
+    let newest = -1;
+    for (const key of Object.keys(versions)) {
+      if (key.startsWith('p')) newest = Math.max(newest, Number(key.slice(1)));
+    }
+    if (newest >= 0) {
+      const page = this.relay.rooms.get(`conv/${convId}/p${newest}`);
+      if (page?.loaded && !page.destroyed) {
+        const last = lastMessage(page.doc);
+        this.previews.set(
+          convId,
+          last && periodOfMessage(last.id) === newest
+            ? { id: last.id, author: last.author, text: last.text }
+            : null,
+        );
+      }
+    }
+    return {
+      at: this.dirty.get(convId) ?? this.lastWrite.get(convId) ?? Date.now(),
+      preview: this.previews.get(convId) ?? null,
+      versions,
+    };
+  }
+
+  /** Keeps the stored preview when the relay does not have the newest page loaded. */
+  private keepPreview(existing: unknown, next: ActivityEntry): ActivityEntry {
+    if (next.preview !== null || typeof existing !== 'object' || existing === null) return next;
+    const preview = (existing as { preview?: unknown }).preview;
+    return preview && typeof preview === 'object' ? { ...next, preview: preview as Preview } : next;
+  }
+
+  private flushActivity(convId: string): void {
+    if (!this.dirty.has(convId)) return;
+    const entry = this.activityEntry(convId);
+    this.dirty.delete(convId);
+    this.lastWrite.set(convId, Date.now());
+    const members = this.conversations.db.members(convId);
+    for (const m of members) {
+      this.write(m.id, (doc) => {
+        const act = doc.getMap('activity');
+        put(act, convId, this.keepPreview(act.get(convId), entry));
+      });
+    }
+    this.log.debug({ conv: convId, members: members.length }, 'activity written');
+  }
+}
