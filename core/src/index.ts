@@ -12,3 +12,4 @@ export * from './model/workspace';
 export * from './model/schema';
 export * from './model/updates';
 export * from './authz/permissions';
+export * from './authz/policy';

@@ -52,6 +52,7 @@ describe('page: messages', () => {
       editedAt: null,
       deleted: false,
       deletedAt: null,
+      deletedBy: null,
       readOnly: false,
     });
     const reply = addMessage(doc, {

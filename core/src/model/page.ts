@@ -38,6 +38,8 @@ export interface Message {
   editedAt: number | null;
   deleted: boolean;
   deletedAt: number | null;
+  /** Who deleted it when that was a moderator, not the author (null otherwise). */
+  deletedBy: string | null;
   /** Written by a newer Ferry: show it, but do not edit it (ask the user to update). */
   readOnly: boolean;
 }
@@ -106,6 +108,7 @@ export function readMessage(key: string, value: unknown): Message | null {
     editedAt: num('editedAt'),
     deleted,
     deletedAt: deleted ? num('deletedAt') : null,
+    deletedBy: deleted && isId(m.get('deletedBy')) ? (m.get('deletedBy') as string) : null,
     readOnly: v > SCHEMA_VERSION,
   };
 }
@@ -155,14 +158,23 @@ export function listMessages(doc: Y.Doc): Message[] {
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** The message `by` may change: it exists, is theirs, and this build knows its schema. */
-function ownMessage(doc: Y.Doc, id: string, by: string, fn: string): [Message, MessageMap] {
+/**
+ * The message `by` may change: it exists, is theirs (or `anyAuthor`: a moderator's deletion),
+ * and this build knows its schema.
+ */
+function ownMessage(
+  doc: Y.Doc,
+  id: string,
+  by: string,
+  fn: string,
+  anyAuthor = false,
+): [Message, MessageMap] {
   checkMessageId(id, 'id', fn);
   checkUser(by, 'user', fn);
   const map = messagesOf(doc).get(id);
   const m = readMessage(id, map);
   if (!m || !map) throw new ModelError('not-found', `${fn}: no message ${id} on this page`);
-  if (m.author !== by) {
+  if (m.author !== by && !anyAuthor) {
     throw new ModelError('forbidden', `${fn}: only its author may change message ${id}`);
   }
   if (m.readOnly) {
@@ -188,19 +200,40 @@ export function editMessage(doc: Y.Doc, id: string, by: string, text: string, at
   return getMessage(doc, id) as Message;
 }
 
+/** Fields a deletion writes; a moderator's deletion of another's message writes exactly these. */
+export const TOMBSTONE_FIELDS = ['deleted', 'deletedAt', 'text', 'deletedBy'] as const;
+
+export interface DeleteOptions {
+  /**
+   * `by` deletes as a moderator or owner of the conversation: allowed on anyone's message,
+   * and recorded as `deletedBy` when it is not `by`'s own. Check `can(actor,
+   * 'delete-others', conv)` first; the relay refuses it from a plain member.
+   */
+  moderator?: boolean;
+}
+
 /**
- * Deletes the author's own message: a tombstone keeps the row (so replies and order stay)
- * and clears the text. Deleting twice is a no-op.
+ * Deletes a message: a tombstone keeps the row (so replies and order stay) and clears the
+ * text. Only its author may, unless `options.moderator`: then the tombstone records
+ * `deletedBy` and nothing else of the message changes. Deleting twice is a no-op.
  */
-export function deleteMessage(doc: Y.Doc, id: string, by: string, at: number): Message {
+export function deleteMessage(
+  doc: Y.Doc,
+  id: string,
+  by: string,
+  at: number,
+  options: DeleteOptions = {},
+): Message {
   const fn = 'deleteMessage';
   checkTime(at, 'at', fn);
-  const [m, map] = ownMessage(doc, id, by, fn);
+  const moderator = options.moderator === true;
+  const [m, map] = ownMessage(doc, id, by, fn, moderator);
   if (m.deleted) return m;
   doc.transact(() => {
     map.set('deleted', true);
     map.set('deletedAt', at);
     map.set('text', '');
+    if (m.author !== by) map.set('deletedBy', by);
   });
   return getMessage(doc, id) as Message;
 }

@@ -8,10 +8,14 @@ import { isHlc, isNodeId } from '../hlc';
 import { SCHEMA_VERSION } from '../version';
 import { MAX_MESSAGE_CHARS, checkEmoji, checkLabel, isWellFormed } from './checks';
 import { ModelError } from './errors';
-import { parseReactionKey } from './page';
+import { TOMBSTONE_FIELDS, parseReactionKey } from './page';
 import { RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
 
-/** Which rule an entry breaks. `owner` and `removal` are what a moderator may override. */
+/**
+ * Which rule an entry breaks. `moderation` is the one a policy may allow: someone other than
+ * the author wrote exactly a deletion tombstone into a message (see `judge` in
+ * authz/policy.ts: a moderator or owner may).
+ */
 export type ProblemRule =
   | 'unknown-root'
   | 'not-a-map'
@@ -21,7 +25,8 @@ export type ProblemRule =
   | 'owner'
   | 'removal'
   | 'pending'
-  | 'relay-only';
+  | 'relay-only'
+  | 'moderation';
 
 export interface Problem {
   rule: ProblemRule;
@@ -94,6 +99,7 @@ const MESSAGE_FIELDS = new Set([
   'editedAt',
   'deleted',
   'deletedAt',
+  'deletedBy',
 ]);
 /** Fields of a message that never change once written. */
 export const IMMUTABLE_MESSAGE_FIELDS = ['id', 'author', 'createdAt'];
@@ -124,6 +130,10 @@ export function messageProblem(key: string, value: unknown): string | null {
   if (m.has('offline') && typeof m.get('offline') !== 'boolean') return 'offline must be a boolean';
   if (m.has('editedAt') && !isTime(m.get('editedAt'))) return 'editedAt must be a time';
   if (m.has('deletedAt') && !isTime(m.get('deletedAt'))) return 'deletedAt must be a time';
+  if (m.has('deletedBy')) {
+    if (!isId(m.get('deletedBy'))) return 'deletedBy must be a user id';
+    if (deleted !== true) return 'deletedBy is only on a deleted message';
+  }
   return null;
 }
 
@@ -153,7 +163,7 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
     messages: {
       keyShape: 'message id (clock id) on this page’s period',
       valueShape:
-        'Y.Map: v, id, author, text, createdAt, parent?, offline?, editedAt?, deleted?, deletedAt?',
+        'Y.Map: v, id, author, text, createdAt, parent?, offline?, editedAt?, deleted?, deletedAt?, deletedBy?',
       removable: false,
       checkKey(key, room) {
         if (!isHlc(key)) return 'key must be a clock id';
@@ -366,10 +376,28 @@ export function validateDoc(room: RoomRef, doc: Y.Doc): Problem[] {
   return out;
 }
 
+/** One entry an update changes: what a policy needs beyond the problems (authz/policy.ts). */
+export interface EntryChange {
+  root: string;
+  key: string;
+  /** `add`: a new key; `update`: a key rewritten or a field inside its value changed; `delete`. */
+  action: 'add' | 'update' | 'delete';
+  /** Who owns the entry (as it was before the change, when it existed). */
+  owner: string | null;
+}
+
+export interface CheckResult {
+  problems: Problem[];
+  /** Every entry the update changes, in the order Yjs reports them. */
+  changes: EntryChange[];
+}
+
 /** Checks updates against one live document (see `createUpdateChecker`). */
 export interface UpdateChecker {
   /** The problems `update` from `sender` would bring; none means: apply it to the live doc. */
   check(update: Uint8Array, sender: string): Problem[];
+  /** `check`, plus the entries the update changes: hand it to `judge` (authz/policy.ts). */
+  inspect(update: Uint8Array, sender: string): CheckResult;
   /** Frees the shadow copy. */
   destroy(): void;
 }
@@ -389,7 +417,12 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
   let shadow: Y.Doc | null = null;
   let dirty = true;
   /** Set while a checked update is applied to the shadow: where its problems go. */
-  let current: { sender: string; out: Problem[]; touched: Map<string, Set<string>> } | null = null;
+  let current: {
+    sender: string;
+    out: Problem[];
+    touched: Map<string, Set<string>>;
+    changes: EntryChange[];
+  } | null = null;
 
   const liveRoot = (root: string): Y.Map<unknown> | null =>
     live.share.has(root) ? live.getMap<unknown>(root) : null;
@@ -398,7 +431,7 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
     const map = doc.getMap<unknown>(root);
     map.observeDeep((events) => {
       if (!current) return;
-      const { sender, out, touched } = current;
+      const { sender, out, touched, changes: seen } = current;
       const touch = (key: string) => {
         let keys = touched.get(root);
         if (!keys) touched.set(root, (keys = new Set()));
@@ -429,6 +462,7 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
             const path = `${root}/${key}`;
             const pre = liveRoot(root)?.get(key);
             const owner = rule.owner(key, pre, map.get(key), liveRoot(root), map);
+            seen.push({ root, key, action: change.action, owner });
             ownerCheck(path, owner);
             if (change.action === 'delete' && !rule.removable) {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be removed` });
@@ -445,7 +479,21 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
           const key = String(event.path[0]);
           const path = `${root}/${key}`;
           const pre = liveRoot(root)?.get(key);
-          ownerCheck(path, rule.owner(key, pre, map.get(key), liveRoot(root), map));
+          const owner = rule.owner(key, pre, map.get(key), liveRoot(root), map);
+          seen.push({ root, key, action: 'update', owner });
+          if (
+            owner !== sender &&
+            root === 'messages' &&
+            event.path.length === 1 &&
+            isTombstone(event, pre, map.get(key), sender)
+          ) {
+            out.push({
+              rule: 'moderation',
+              path,
+              owner,
+              message: `${sender} deleted ${path}, a message by ${owner ?? 'nobody known'}`,
+            });
+          } else ownerCheck(path, owner);
           if (event.path.length === 1 && pre instanceof Y.Map) {
             for (const field of changes.keys.keys()) {
               if (IMMUTABLE_MESSAGE_FIELDS.includes(field)) {
@@ -489,60 +537,107 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
     return shadow;
   }
 
-  return {
-    check(update, sender) {
-      const doc = shadowDoc();
-      const rootsBefore = new Set(doc.share.keys());
-      const out: Problem[] = [];
-      const touched = new Map<string, Set<string>>();
-      current = { sender, out, touched };
-      let changed = false;
-      const onTransaction = (tr: Y.Transaction) => {
-        if (tr.deleteSet.clients.size > 0 || !sameState(tr.beforeState, tr.afterState)) {
-          changed = true;
-        }
-      };
-      doc.on('afterTransaction', onTransaction);
-      try {
-        Y.applyUpdate(doc, update);
-      } catch (e) {
-        dirty = true;
-        return [
+  function inspect(update: Uint8Array, sender: string): CheckResult {
+    const doc = shadowDoc();
+    const rootsBefore = new Set(doc.share.keys());
+    const out: Problem[] = [];
+    const touched = new Map<string, Set<string>>();
+    const changes: EntryChange[] = [];
+    current = { sender, out, touched, changes };
+    let changed = false;
+    const onTransaction = (tr: Y.Transaction) => {
+      if (tr.deleteSet.clients.size > 0 || !sameState(tr.beforeState, tr.afterState)) {
+        changed = true;
+      }
+    };
+    doc.on('afterTransaction', onTransaction);
+    try {
+      Y.applyUpdate(doc, update);
+    } catch (e) {
+      dirty = true;
+      return {
+        problems: [
           { rule: 'bad-value', path: '', owner: null, message: `malformed update: ${String(e)}` },
-        ];
-      } finally {
-        current = null;
-        doc.off('afterTransaction', onTransaction);
+        ],
+        changes,
+      };
+    } finally {
+      current = null;
+      doc.off('afterTransaction', onTransaction);
+    }
+    for (const [root, keys] of touched) {
+      const map = doc.getMap<unknown>(root);
+      for (const key of keys) {
+        if (!map.has(key)) continue;
+        const p = validateEntry(room, root, key, map.get(key), map);
+        if (p) out.push(p);
       }
-      for (const [root, keys] of touched) {
-        const map = doc.getMap<unknown>(root);
-        for (const key of keys) {
-          if (!map.has(key)) continue;
-          const p = validateEntry(room, root, key, map.get(key), map);
-          if (p) out.push(p);
-        }
-      }
-      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
-        out.push({
-          rule: 'pending',
-          path: '',
-          owner: null,
-          message: 'the update depends on changes this document does not have',
-        });
-      }
-      const newRoots = [...doc.share.keys()].filter(
-        (r) => !rootsBefore.has(r) && !schemaRoots.includes(r),
-      );
-      out.push(...rootProblems(doc, room, newRoots));
-      const result = room.kind === 'inbox' && sender !== RELAY_USER ? relayOnly(out, changed) : out;
-      if (result.length > 0) dirty = true;
-      return result;
-    },
+    }
+    if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
+      out.push({
+        rule: 'pending',
+        path: '',
+        owner: null,
+        message: 'the update depends on changes this document does not have',
+      });
+    }
+    const newRoots = [...doc.share.keys()].filter(
+      (r) => !rootsBefore.has(r) && !schemaRoots.includes(r),
+    );
+    out.push(...rootProblems(doc, room, newRoots));
+    const result = room.kind === 'inbox' && sender !== RELAY_USER ? relayOnly(out, changed) : out;
+    if (result.length > 0) dirty = true;
+    return { problems: result, changes };
+  }
+
+  return {
+    inspect,
+    check: (update, sender) => inspect(update, sender).problems,
     destroy() {
       shadow?.destroy();
       shadow = null;
     },
   };
+}
+
+/**
+ * Whether a change by `sender` inside someone else's message is exactly a deletion tombstone:
+ * every value the update writes into the message (including ones that lose to a concurrent
+ * write) is `deleted: true`, `deletedAt`: a time, `text: ''` or `deletedBy`: the sender; it
+ * writes `deletedBy`, removes no field, and the message ends deleted.
+ */
+function isTombstone(
+  event: Y.YEvent<Y.AbstractType<unknown>>,
+  pre: unknown,
+  after: unknown,
+  sender: string,
+): boolean {
+  if (!(pre instanceof Y.Map) || !(after instanceof Y.Map)) return false;
+  for (const change of event.changes.keys.values()) if (change.action === 'delete') return false;
+  const msg = after as Y.Map<unknown>;
+  if (msg.get('deleted') !== true) return false;
+  const before = event.transaction.beforeState;
+  const fields: readonly string[] = TOMBSTONE_FIELDS;
+  let signed = false;
+  for (const [field, last] of msg._map) {
+    // Every write of this field, newest first; the ones this update made are new clocks.
+    for (let item: Y.Item | null = last; item !== null; item = item.left as Y.Item | null) {
+      if (item.id.clock < (before.get(item.id.client) ?? 0)) continue;
+      if (!fields.includes(field)) return false;
+      const value: unknown = item.content.getContent()[0];
+      const ok =
+        field === 'deleted'
+          ? value === true
+          : field === 'text'
+            ? value === ''
+            : field === 'deletedAt'
+              ? isTime(value)
+              : value === sender;
+      if (!ok) return false;
+      if (field === 'deletedBy') signed = true;
+    }
+  }
+  return signed;
 }
 
 function sameState(a: Map<number, number>, b: Map<number, number>): boolean {

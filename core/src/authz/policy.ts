@@ -1,0 +1,111 @@
+// The conversation's policy over a checked update (docs/accounts.md, "Enforced authorship",
+// step 2): the checker says what an update changes and which schema rules it breaks; `judge`
+// decides, from who sent it and the conversation's state, whether the relay applies it.
+import type { RoomRef } from '../model/rooms';
+import { RELAY_USER } from '../model/rooms';
+import type { CheckResult, ProblemRule } from '../model/schema';
+import { can, type ConversationKind, type ConversationRole } from './permissions';
+
+export interface PolicyContext {
+  room: RoomRef;
+  /** The user the update's clientIDs are bound to (`RELAY_USER` for the relay's own writes). */
+  sender: string;
+  /** The sender's role in the conversation; null when not a member. Ignored outside conversations. */
+  convRole: ConversationRole | null;
+  /** The conversation's kind; null for rooms that are not a conversation's (workspace, inbox). */
+  kind: ConversationKind | null;
+  archived: boolean;
+}
+
+/**
+ * Why an update is refused: a schema rule from the checker, or one of the policy's:
+ * `archived` (only read markers change in an archived conversation), `announcement` (only
+ * owners and moderators add messages there), `not-a-member`.
+ */
+export type PolicyRule = ProblemRule | 'archived' | 'announcement' | 'not-a-member';
+
+export type Verdict =
+  | {
+      ok: true;
+      /** Ids of the messages a moderator or owner deleted (tombstoned) in this update: audit them. */
+      moderated: string[];
+    }
+  | { ok: false; rule: PolicyRule; path: string; message: string };
+
+const refuse = (rule: PolicyRule, path: string, message: string): Verdict => ({
+  ok: false,
+  rule,
+  path,
+  message,
+});
+
+/**
+ * Judges one update, given `checker.inspect(update, sender)` (model/schema.ts) and the
+ * context. Refused (first reason found, in this order):
+ * - an inbox document: any problem (the checker reports every client change as `relay-only`);
+ * - any problem other than `moderation`;
+ * - a conversation room the sender is not a member of (unless it is the relay);
+ * - an archived conversation: any change other than a read marker (`reads`);
+ * - `moderation` (a tombstone in someone else's message) unless the sender is an owner or
+ *   moderator;
+ * - an announcement: a new message (or a new page-index entry) unless the sender may post.
+ * Otherwise accepted, with the ids of the messages deleted by moderation.
+ */
+export function judge(checked: CheckResult, ctx: PolicyContext): Verdict {
+  const { problems, changes } = checked;
+  const { room, sender } = ctx;
+  if (room.kind === 'inbox' || room.kind === 'workspace') {
+    const p = problems[0];
+    if (p) return refuse(p.rule, p.path, p.message);
+    return { ok: true, moderated: [] };
+  }
+  const hard = problems.find((p) => p.rule !== 'moderation');
+  if (hard) return refuse(hard.rule, hard.path, hard.message);
+  if (changes.length === 0 && problems.length === 0) return { ok: true, moderated: [] };
+  if (sender !== RELAY_USER && ctx.convRole === null) {
+    const c = changes[0];
+    return refuse(
+      'not-a-member',
+      c ? `${c.root}/${c.key}` : '',
+      `${sender} is not a member of this conversation`,
+    );
+  }
+  const conv = { kind: ctx.kind ?? 'channel', visibility: 'private' as const, archived: false };
+  const actor = { workspaceRole: 'member' as const, convRole: ctx.convRole };
+  if (ctx.archived) {
+    const c = changes.find((x) => x.root !== 'reads');
+    if (c) {
+      return refuse(
+        'archived',
+        `${c.root}/${c.key}`,
+        'the conversation is archived: only read markers may change',
+      );
+    }
+  }
+  const moderated: string[] = [];
+  for (const p of problems) {
+    if (sender !== RELAY_USER && !can(actor, 'delete-others', conv)) {
+      return refuse(
+        'owner',
+        p.path,
+        `only moderators and owners may delete others' messages (${p.path})`,
+      );
+    }
+    moderated.push(p.path.slice(p.path.indexOf('/') + 1));
+  }
+  if (sender !== RELAY_USER && !can(actor, 'post', conv)) {
+    const c = changes.find(
+      (x) =>
+        x.action === 'add' &&
+        (x.root === 'messages' || (room.kind === 'meta' && x.root === 'pages')),
+    );
+    if (c) {
+      return refuse(
+        'announcement',
+        `${c.root}/${c.key}`,
+        'only owners and moderators post in an announcement channel',
+      );
+    }
+  }
+  return { ok: true, moderated };
+}
