@@ -1,0 +1,188 @@
+// A relay with accounts on and a few users, for the membership, socket-auth, authorship and
+// directory tests: a real relay process, users made through the real API.
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import WebSocket from 'ws';
+import type * as Y from 'yjs';
+import { newId } from '../../core/src/ids';
+import { MuxConnection, type WebSocketConstructor } from '../../core/src/protocol/mux-client';
+import { api, login, type ApiResponse, type Tokens } from './accounts-helpers';
+import {
+  changed,
+  client,
+  removeDir,
+  startRelayProcess,
+  tempDir,
+  type Client,
+  type RelayProcess,
+} from './helpers';
+
+export const WS = WebSocket as unknown as WebSocketConstructor;
+export const PASSWORD = 'correct horse battery';
+
+export interface TestUser extends Tokens {
+  id: string;
+  username: string;
+  password: string;
+}
+
+export class Fixture {
+  readonly clients: Client[] = [];
+  readonly muxes: MuxConnection[] = [];
+  readonly users = new Map<string, TestUser>();
+  private auditDb: Database.Database | null = null;
+
+  private constructor(
+    readonly dir: string,
+    public relay: RelayProcess,
+    readonly admin: TestUser,
+  ) {}
+
+  static async start(args: string[] = []): Promise<Fixture> {
+    const dir = tempDir();
+    const relay = await startRelayProcess(dir, args, { auth: true });
+    const r = await api<Tokens>(relay.http, 'POST', '/setup', {
+      body: { username: 'admin', password: PASSWORD, displayName: 'Admin' },
+    });
+    if (r.status !== 201) throw new Error(`setup: ${r.status} ${JSON.stringify(r.body)}`);
+    const admin = { ...r.body, id: r.body.user.id, username: 'admin', password: PASSWORD };
+    const f = new Fixture(dir, relay, admin);
+    f.users.set('admin', admin);
+    return f;
+  }
+
+  get http(): string {
+    return this.relay.http;
+  }
+
+  /** Creates a user through the admin API and signs them in. */
+  async user(username: string, role: 'admin' | 'member' | 'guest' = 'member'): Promise<TestUser> {
+    const r = await this.call('POST', '/admin/users', this.admin, {
+      username,
+      role,
+      password: PASSWORD,
+      displayName: username[0]?.toUpperCase() + username.slice(1),
+    });
+    if (r.status !== 201)
+      throw new Error(`create ${username}: ${r.status} ${JSON.stringify(r.body)}`);
+    const tokens = await login(this.http, username, PASSWORD);
+    const u = { ...tokens, id: tokens.user.id, username, password: PASSWORD };
+    this.users.set(username, u);
+    return u;
+  }
+
+  /** Signs the user in again (a new session, a fresh access token). */
+  async relogin(u: TestUser): Promise<TestUser> {
+    const tokens = await login(this.http, u.username, u.password);
+    Object.assign(u, tokens);
+    return u;
+  }
+
+  call<T = Record<string, unknown>>(
+    method: string,
+    route: string,
+    as: TestUser | null,
+    body?: unknown,
+  ): Promise<ApiResponse<T>> {
+    return api<T>(this.http, method, route, {
+      ...(as ? { token: as.accessToken } : {}),
+      ...(body !== undefined ? { body } : {}),
+    });
+  }
+
+  /** POST /conversations, throwing unless it answers 200 or 201. */
+  async conversation(
+    as: TestUser,
+    body: { id: string; kind: string; title?: string; visibility?: string; members?: string[] },
+  ): Promise<Record<string, unknown>> {
+    const r = await this.call('POST', '/conversations', as, body);
+    if (r.status !== 201 && r.status !== 200) {
+      throw new Error(`create conversation: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+    return r.body;
+  }
+
+  /** A stock provider on the plain endpoint with the user's token. */
+  plain(room: string, as: TestUser | null, doc?: Y.Doc): Client {
+    const c = client(this.relay.url, room, { connect: false, ...(doc ? { doc } : {}) });
+    if (as) c.provider.params = { token: as.accessToken };
+    c.provider.connect();
+    this.clients.push(c);
+    return c;
+  }
+
+  /** A mux connection with the user's token. */
+  mux(as: TestUser): MuxConnection {
+    const m = new MuxConnection(`${this.relay.url}/_mux?token=${as.accessToken}`, {
+      WebSocket: WS,
+      minBackoffMs: 50,
+    });
+    m.onStatus(changed);
+    this.muxes.push(m);
+    return m;
+  }
+
+  /** A stock provider for `room` on a mux connection. */
+  onMux(m: MuxConnection, room: string, doc?: Y.Doc): Client {
+    const c = client(m.url, room, {
+      WebSocketPolyfill: m.WebSocketPolyfill,
+      ...(doc ? { doc } : {}),
+    });
+    this.clients.push(c);
+    return c;
+  }
+
+  /** The audit log as stored (read-only connection; the relay keeps writing). */
+  audit(action?: string): Array<{
+    actor: string | null;
+    action: string;
+    target: string | null;
+    detail: Record<string, unknown> | null;
+  }> {
+    this.auditDb ??= new Database(path.join(this.dir, 'ferry.db'), { readonly: true });
+    const rows = this.auditDb
+      .prepare<
+        [],
+        { actor: string | null; action: string; target: string | null; detail: string | null }
+      >('SELECT actor, action, target, detail FROM audit ORDER BY seq')
+      .all();
+    return rows
+      .filter((r) => action === undefined || r.action === action)
+      .map((r) => ({
+        ...r,
+        detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+      }));
+  }
+
+  /** Rows of a table, read-only. */
+  rows<T>(sql: string): T[] {
+    this.auditDb ??= new Database(path.join(this.dir, 'ferry.db'), { readonly: true });
+    return this.auditDb.prepare<[], T>(sql).all();
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.clients) c.destroy();
+    for (const m of this.muxes) m.destroy();
+    this.auditDb?.close();
+    await this.relay.stop('SIGKILL');
+    removeDir(this.dir);
+  }
+}
+
+/** A fresh 16-character id, as a client mints it. */
+export function newTestId(): string {
+  return newId((n) => new Uint8Array(randomBytes(n)));
+}
+
+/** The close event the provider's next socket ends with (code, reason). */
+export function nextClose(c: Client): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => {
+    const on = (event: { code: number; reason: string } | null) => {
+      if (!event) return;
+      c.provider.off('connection-close', on as never);
+      resolve({ code: event.code, reason: event.reason });
+    };
+    c.provider.on('connection-close', on as never);
+  });
+}
