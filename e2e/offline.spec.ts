@@ -1,11 +1,12 @@
-// Offline-first, end to end (issue 3 §6): two people in two browser contexts, a real relay
-// process, the real renderer. Offline is real: the relay is stopped, or one person's sockets are
+// Offline-first, end to end (issue 3 §6): two people (accounts made with the relay's admin CLI)
+// in two browser contexts, a real relay process, the real renderer. Offline is real: the relay is stopped, or one person's sockets are
 // cut (NetworkSwitch) while their browser reports offline.
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import {
   NetworkSwitch,
   createConversation,
   edit,
+  joinChannel,
   messageWithText,
   openConversation,
   remove,
@@ -28,11 +29,14 @@ interface Person {
   net: NetworkSwitch;
 }
 
+/** An account (created once per relay with the admin CLI), signed in in a fresh browser. */
 async function person(browser: Browser, name: string): Promise<Person> {
+  const username = name.toLowerCase();
+  await relay.createUser(username, { displayName: name });
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const net = await NetworkSwitch.install(context);
   const page = await context.newPage();
-  await signIn(page, app.url, relay.httpUrl, name);
+  await signIn(page, app.url, relay.httpUrl, username);
   return { context, page, net };
 }
 
@@ -51,7 +55,7 @@ test('both write while A is offline; on reconnect both show the same messages in
 }) => {
   const ada = await person(browser, 'Ada');
   const bo = await person(browser, 'Bo');
-  await createConversation(ada.page, 'Field trip');
+  await createConversation(ada.page, 'Field trip', ['bo']);
   await openConversation(bo.page, 'Field trip');
   await send(ada.page, 'Leaving at nine.');
   await send(ada.page, 'Bring boots.');
@@ -108,7 +112,7 @@ test('reload with the relay down shows all history; after a restart (and a kill 
 }) => {
   const ada = await person(browser, 'Ada');
   const bo = await person(browser, 'Bo');
-  await createConversation(ada.page, 'Harbour log');
+  await createConversation(ada.page, 'Harbour log', ['bo']);
   await openConversation(bo.page, 'Harbour log');
   for (let i = 1; i <= 3; i++) {
     await send(ada.page, `Ada's note ${i}`);
@@ -154,7 +158,7 @@ test('reload with the relay down shows all history; after a restart (and a kill 
   await relay.kill();
   await relay.restart();
   const cy = await person(browser, 'Cy');
-  await openConversation(cy.page, 'Harbour log');
+  await joinChannel(cy.page, 'Harbour log');
   await expect(messageWithText(cy.page, 'Confirmed just before the crash.')).toHaveCount(1);
   await expect.poll(() => content(cy.page)).toEqual(await content(bo.page));
   expect(await content(cy.page)).toHaveLength(8);
@@ -167,7 +171,7 @@ test('a page closed right after sending keeps the message: it is there on reopen
 }) => {
   const ada = await person(browser, 'Ada');
   const bo = await person(browser, 'Bo');
-  await createConversation(ada.page, 'Night shift');
+  await createConversation(ada.page, 'Night shift', ['bo']);
   await openConversation(bo.page, 'Night shift');
   await send(ada.page, 'Starting the shift.');
   await expect(messageWithText(bo.page, 'Starting the shift.')).toHaveCount(1);
@@ -204,7 +208,7 @@ test('both offline at once (relay stopped): their messages interleave by the tim
 }) => {
   const ada = await person(browser, 'Ada');
   const bo = await person(browser, 'Bo');
-  await createConversation(ada.page, 'Blackout');
+  await createConversation(ada.page, 'Blackout', ['bo']);
   await openConversation(bo.page, 'Blackout');
   await send(bo.page, 'Lights are flickering.');
   await expect(messageWithText(ada.page, 'Lights are flickering.')).toHaveCount(1);

@@ -9,17 +9,21 @@ import {
   messageWithText,
   openConversation,
   send,
+  submitSignIn,
   syncState,
 } from './fixtures/app';
-import { useRelay } from './fixtures/relay';
+import { RelayProcess, useRelay } from './fixtures/relay';
 import { screenshot } from './fixtures/screens';
 
 const relay = useRelay();
 
 /** A stock y-websocket client in the test process; resolves once synced with the relay. */
-async function client(room: string): Promise<{ doc: Y.Doc; close: () => void }> {
+async function client(
+  target: RelayProcess,
+  room: string,
+): Promise<{ doc: Y.Doc; close: () => void }> {
   const doc = new Y.Doc();
-  const provider = new WebsocketProvider(relay.wsUrl, room, doc, {
+  const provider = new WebsocketProvider(target.wsUrl, room, doc, {
     // ws implements the browser WebSocket surface the provider uses.
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
     disableBc: true,
@@ -50,19 +54,19 @@ test('serves the built web client at /', async ({ page, request }) => {
 test('two people use the web client the relay serves, with no desktop app', async ({ browser }) => {
   const people = await Promise.all(
     ['Ada', 'Bo'].map(async (name) => {
+      await relay.createUser(name.toLowerCase(), { displayName: name });
       const context = await browser.newContext();
       const page = await context.newPage();
       await page.goto(relay.httpUrl);
-      // The first-run form proposes the relay that served the page.
-      await expect(page.getByTestId('first-run-server')).toHaveValue(relay.httpUrl);
-      await page.getByTestId('first-run-name').fill(name);
-      await page.getByTestId('first-run-submit').click();
+      // The sign-in form proposes the relay that served the page.
+      await expect(page.getByTestId('sign-in-server')).toHaveValue(relay.httpUrl);
+      await submitSignIn(page, relay.httpUrl, name.toLowerCase());
       await expect(page.getByTestId('workspace')).toBeVisible();
       return { context, page };
     }),
   );
   const [ada, bo] = people as [(typeof people)[0], (typeof people)[0]];
-  await createConversation(ada.page, 'Web client');
+  await createConversation(ada.page, 'Web client', ['bo']);
   await openConversation(bo.page, 'Web client');
   await send(ada.page, 'Hello from the browser.');
   await expect(messageWithText(bo.page, 'Hello from the browser.')).toHaveCount(1);
@@ -73,54 +77,61 @@ test('two people use the web client the relay serves, with no desktop app', asyn
 test('a stopped relay refuses connections; restarted, it has the same port and data', async ({
   request,
 }) => {
-  const port = relay.port;
-  const writer = await client('e2e/harness');
-  writer.doc.getMap('m').set('a', 'written before SIGTERM');
-  // The relay forwards an update only after it is stored: once a second client sees it, it is durable.
-  const reader = await client('e2e/harness');
-  await expect.poll(() => reader.doc.getMap('m').get('a')).toBe('written before SIGTERM');
-  writer.close();
-  reader.close();
+  // Stock y-websocket clients without accounts: a second relay with --no-auth (loopback only),
+  // the mode the relay keeps for interop tests and benchmarks.
+  const relay = await RelayProcess.start({ web: null, args: ['--no-auth'] });
+  try {
+    const port = relay.port;
+    const writer = await client(relay, 'e2e/harness');
+    writer.doc.getMap('m').set('a', 'written before SIGTERM');
+    // The relay forwards an update only after it is stored: once a second client sees it, it is durable.
+    const reader = await client(relay, 'e2e/harness');
+    await expect.poll(() => reader.doc.getMap('m').get('a')).toBe('written before SIGTERM');
+    writer.close();
+    reader.close();
 
-  await relay.stop();
-  expect(relay.running).toBe(false);
-  await expect(request.get(`${relay.httpUrl}/healthz`)).rejects.toThrow();
+    await relay.stop();
+    expect(relay.running).toBe(false);
+    await expect(request.get(`${relay.httpUrl}/healthz`)).rejects.toThrow();
 
-  await relay.restart();
-  expect(relay.port).toBe(port);
-  expect((await request.get(`${relay.httpUrl}/healthz`)).ok()).toBe(true);
-  const fresh = await client('e2e/harness');
-  expect(fresh.doc.getMap('m').get('a')).toBe('written before SIGTERM');
+    await relay.restart();
+    expect(relay.port).toBe(port);
+    expect((await request.get(`${relay.httpUrl}/healthz`)).ok()).toBe(true);
+    const fresh = await client(relay, 'e2e/harness');
+    expect(fresh.doc.getMap('m').get('a')).toBe('written before SIGTERM');
 
-  const watcher = await client('e2e/harness');
-  fresh.doc.getMap('m').set('b', 'written before kill -9');
-  await expect.poll(() => watcher.doc.getMap('m').get('b')).toBe('written before kill -9');
-  fresh.close();
-  watcher.close();
+    const watcher = await client(relay, 'e2e/harness');
+    fresh.doc.getMap('m').set('b', 'written before kill -9');
+    await expect.poll(() => watcher.doc.getMap('m').get('b')).toBe('written before kill -9');
+    fresh.close();
+    watcher.close();
 
-  const pid = relay.pid;
-  await relay.kill();
-  expect(relay.running).toBe(false);
-  expect(() => process.kill(pid ?? -1, 0)).toThrow();
+    const pid = relay.pid;
+    await relay.kill();
+    expect(relay.running).toBe(false);
+    expect(() => process.kill(pid ?? -1, 0)).toThrow();
 
-  await relay.restart();
-  expect(relay.port).toBe(port);
-  const after = await client('e2e/harness');
-  expect(after.doc.getMap('m').toJSON()).toEqual({
-    a: 'written before SIGTERM',
-    b: 'written before kill -9',
-  });
-  after.close();
+    await relay.restart();
+    expect(relay.port).toBe(port);
+    const after = await client(relay, 'e2e/harness');
+    expect(after.doc.getMap('m').toJSON()).toEqual({
+      a: 'written before SIGTERM',
+      b: 'written before kill -9',
+    });
+    after.close();
+  } finally {
+    await relay.dispose();
+  }
 });
 
 test('the web client the relay serves opens with the relay down, with its history', async ({
   browser,
 }) => {
+  await relay.createUser('ada', { displayName: 'Ada' });
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(relay.httpUrl);
-  await page.getByTestId('first-run-name').fill('Ada');
-  await page.getByTestId('first-run-submit').click();
+  await submitSignIn(page, relay.httpUrl, 'ada');
   await createConversation(page, 'Kept offline');
   await send(page, 'Written before the relay went down.');
   await expect(messageWithText(page, 'Written before the relay went down.')).toHaveAttribute(

@@ -1,0 +1,215 @@
+// Accounts and membership end to end (issue 4): the real renderer in Debian's Chromium against a
+// real relay process with accounts on. People are created with the relay's admin CLI
+// (`ferry-relay admin users create ... --password-stdin`); the first test sets up the first admin
+// through the app on the still-empty relay. One relay and one app origin for the whole file.
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import {
+  NetworkSwitch,
+  createConversation,
+  messageWithText,
+  openConversation,
+  openDm,
+  send,
+  signIn,
+  submitSignIn,
+  syncState,
+} from './fixtures/app';
+import { useAppServer } from './fixtures/app-server';
+import { TEST_PASSWORD, useRelay } from './fixtures/relay';
+import { screenshot } from './fixtures/screens';
+
+const relay = useRelay();
+const app = useAppServer();
+
+interface Person {
+  context: BrowserContext;
+  page: Page;
+  net: NetworkSwitch;
+}
+
+async function person(browser: Browser, name: string): Promise<Person> {
+  const username = name.toLowerCase();
+  await relay.createUser(username, { displayName: name });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
+  const net = await NetworkSwitch.install(context);
+  const page = await context.newPage();
+  await signIn(page, app.url, relay.httpUrl, username);
+  return { context, page, net };
+}
+
+test('a fresh relay: the app creates the first admin account, who is then signed in', async ({
+  page,
+}) => {
+  await page.goto(app.url);
+  await page.getByTestId('sign-in-server').fill(relay.httpUrl);
+  // The relay has no users yet: the same screen offers the first admin account.
+  await expect(page.getByTestId('sign-in')).toHaveAttribute('data-step', 'setup');
+  await expect(page.getByTestId('setup-code')).toBeVisible();
+  await page.getByTestId('sign-in-username').fill('root');
+  await page.getByTestId('setup-display-name').fill('Rita Root');
+  await page.getByTestId('sign-in-password').fill('short');
+  await page.getByTestId('sign-in-submit').click();
+  // Checked before anything is sent: the password is too short and not repeated.
+  await expect(page.getByText('Use at least 10 characters.')).toBeVisible();
+  await page.getByTestId('sign-in-password').fill(TEST_PASSWORD);
+  await page.getByTestId('setup-confirm').fill(TEST_PASSWORD);
+  await screenshot(page, 'accounts-1-first-admin');
+  await page.getByTestId('setup-confirm').press('Enter');
+  await expect(page.getByTestId('workspace')).toBeVisible();
+  await expect(page.getByTestId('me-name')).toHaveText('Rita Root');
+  await page.getByTestId('settings-button').click();
+  await expect(page.getByTestId('settings-dialog')).toContainText('admin');
+  await screenshot(page, 'accounts-1-first-admin-signed-in');
+});
+
+test('sign-in: a wrong password is refused with a clear message, the right one signs in', async ({
+  page,
+}) => {
+  await relay.createUser('ada', { displayName: 'Ada' });
+  await page.goto(app.url);
+  // The relay now has users: the sign-in form, not the setup form.
+  await submitSignIn(page, relay.httpUrl, 'ada', 'not the password');
+  await expect(page.getByTestId('sign-in-error')).toHaveText('Wrong username or password.');
+  await expect(page.getByTestId('sign-in')).toHaveAttribute('data-step', 'password');
+  // The password field is cleared and focused for the next try; the username stays.
+  await expect(page.getByTestId('sign-in-password')).toBeFocused();
+  await expect(page.getByTestId('sign-in-username')).toHaveValue('ada');
+  await screenshot(page, 'accounts-2-wrong-password');
+  await page.getByTestId('sign-in-password').fill(TEST_PASSWORD);
+  await page.getByTestId('sign-in-password').press('Enter');
+  await expect(page.getByTestId('workspace')).toBeVisible();
+  await expect(page.getByTestId('me-name')).toHaveText('Ada');
+  // The kept session opens again with no sign-in.
+  await page.reload();
+  await expect(page.getByTestId('workspace')).toBeVisible();
+});
+
+test('a direct message between two people', async ({ browser }) => {
+  const ada = await person(browser, 'Ada');
+  const bo = await person(browser, 'Bo');
+  await openDm(ada.page, 'bo', 'Bo');
+  await send(ada.page, 'Hi Bo, just you and me here.');
+  // Bo finds it under Direct messages, titled with Ada's name.
+  const dm = bo.page.getByTestId('section-dms').getByTestId('conversation-item');
+  await expect(dm.filter({ hasText: 'Ada' })).toHaveCount(1);
+  await openConversation(bo.page, 'Ada');
+  await expect(messageWithText(bo.page, 'Hi Bo, just you and me here.')).toHaveCount(1);
+  await send(bo.page, 'Hi Ada.');
+  await expect(messageWithText(ada.page, 'Hi Ada.')).toHaveCount(1);
+  await expect(ada.page.getByTestId('conversation')).toHaveAttribute('data-kind', 'dm');
+  await screenshot(bo.page, 'accounts-3-dm-bo');
+  await Promise.all([ada.context.close(), bo.context.close()]);
+});
+
+test('a group channel with two people; controls follow their roles', async ({ browser }) => {
+  const ada = await person(browser, 'Ada');
+  const bo = await person(browser, 'Bo');
+  await createConversation(ada.page, 'Deck crew', ['bo'], { private: true });
+  await send(ada.page, 'Welcome aboard, Bo.');
+  const item = bo.page.getByTestId('section-channels').getByTestId('conversation-item');
+  await expect(item.filter({ hasText: 'Deck crew' })).toHaveAttribute('data-visibility', 'private');
+  await openConversation(bo.page, 'Deck crew');
+  await expect(messageWithText(bo.page, 'Welcome aboard, Bo.')).toHaveCount(1);
+  await send(bo.page, 'Thanks, glad to be here.');
+  await expect(messageWithText(ada.page, 'Thanks, glad to be here.')).toHaveCount(1);
+
+  // Ada owns it: she may remove Bo and change his role; Bo, a plain member, may do neither.
+  await ada.page.getByTestId('details-button').click();
+  const boRow = ada.page.locator('[data-testid="member"][data-role="member"]');
+  await expect(boRow.getByTestId('member-remove')).toBeVisible();
+  await expect(boRow.getByTestId('member-role')).toBeVisible();
+  await bo.page.getByTestId('details-button').click();
+  await expect(bo.page.getByTestId('member')).toHaveCount(2);
+  await expect(bo.page.getByTestId('member-remove')).toHaveCount(0);
+  await expect(bo.page.getByTestId('details-rename')).toHaveCount(0);
+  await screenshot(ada.page, 'accounts-4-channel-ada-owner');
+  await screenshot(bo.page, 'accounts-4-channel-bo-member');
+  await Promise.all([ada.context.close(), bo.context.close()]);
+});
+
+test('removed while offline: B sees "You were removed", the undelivered message is kept and exportable, A never sees it', async ({
+  browser,
+}) => {
+  const ada = await person(browser, 'Ada');
+  const bo = await person(browser, 'Bo');
+  await createConversation(ada.page, 'Night watch', ['bo'], { private: true });
+  await send(ada.page, 'Bo, you have the first watch.');
+  await openConversation(bo.page, 'Night watch');
+  await expect(messageWithText(bo.page, 'Bo, you have the first watch.')).toHaveCount(1);
+  await expect(syncState(bo.page)).toHaveAttribute('data-state', 'synced');
+
+  await bo.net.off();
+  await expect(syncState(bo.page)).toHaveAttribute('data-state', 'offline');
+  await send(bo.page, 'Written offline: the starboard light is out.');
+
+  await ada.page.getByTestId('details-button').click();
+  const boRow = ada.page.locator('[data-testid="member"][data-role="member"]');
+  await boRow.getByTestId('member-remove').click();
+  await boRow.getByTestId('member-remove-confirm').click();
+  await expect(ada.page.getByTestId('member')).toHaveCount(1);
+
+  await bo.net.on();
+  await expect(bo.page.getByTestId('removed-banner')).toBeVisible({ timeout: 30_000 });
+  await expect(bo.page.getByTestId('removed-banner')).toContainText(
+    'You were removed from this conversation.',
+  );
+  await expect(bo.page.getByTestId('undelivered-count')).toHaveAttribute('data-count', '1');
+  const kept = messageWithText(bo.page, 'Written offline: the starboard light is out.');
+  await expect(kept.getByTestId('undelivered-mark')).toBeVisible();
+  await expect(bo.page.getByTestId('composer')).toHaveCount(0);
+  const listed = bo.page.getByTestId('conversation-item').filter({ hasText: 'Night watch' });
+  await expect(listed).toHaveAttribute('data-removed', 'true');
+
+  await bo.page.getByTestId('export').click();
+  const download = bo.page.waitForEvent('download');
+  await bo.page.getByTestId('export-json').click();
+  const file = await download;
+  const json = await new Promise<string>((resolve, reject) => {
+    void file.createReadStream().then((stream) => {
+      let text = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => (text += c));
+      stream.on('end', () => resolve(text));
+      stream.on('error', reject);
+    }, reject);
+  });
+  expect(json).toContain('Written offline: the starboard light is out.');
+  await screenshot(bo.page, 'accounts-5-removed-bo');
+
+  // The relay refused nothing from an honest client: the message simply never reached it.
+  await send(ada.page, 'Ada still here.');
+  await expect(syncState(ada.page)).toHaveAttribute('data-state', 'synced');
+  await expect(
+    messageWithText(ada.page, 'Written offline: the starboard light is out.'),
+  ).toHaveCount(0);
+  await screenshot(ada.page, 'accounts-5-removed-ada');
+
+  // Removing the local copy asks first, then it is gone from Bo's list.
+  await bo.page.getByTestId('forget').click();
+  await bo.page.getByTestId('forget-confirm').click();
+  await expect(listed).toHaveCount(0);
+  await Promise.all([ada.context.close(), bo.context.close()]);
+});
+
+test('a revoked session: a calm banner, local data stays, signing in again resumes', async ({
+  browser,
+}) => {
+  const cy = await person(browser, 'Cy');
+  await createConversation(cy.page, 'Cy notes');
+  await send(cy.page, 'Before the revocation.');
+  await expect(syncState(cy.page)).toHaveAttribute('data-state', 'synced');
+  await relay.revokeSessions('cy');
+  await expect(cy.page.getByTestId('session-ended')).toBeVisible({ timeout: 15_000 });
+  await expect(messageWithText(cy.page, 'Before the revocation.')).toHaveCount(1);
+  await screenshot(cy.page, 'accounts-6-session-ended');
+  await cy.page.getByTestId('session-ended-sign-in').click();
+  await expect(cy.page.getByTestId('sign-in-username')).toHaveValue('cy');
+  await expect(cy.page.getByTestId('sign-in-password')).toBeFocused();
+  await cy.page.getByTestId('sign-in-password').fill(TEST_PASSWORD);
+  await cy.page.getByTestId('sign-in-password').press('Enter');
+  await expect(cy.page.getByTestId('workspace')).toBeVisible();
+  await openConversation(cy.page, 'Cy notes');
+  await expect(messageWithText(cy.page, 'Before the revocation.')).toHaveCount(1);
+  await expect(cy.page.getByTestId('session-ended')).toHaveCount(0);
+  await cy.context.close();
+});
