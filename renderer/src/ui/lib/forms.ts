@@ -114,10 +114,16 @@ export function validateSetupAdmin(f: SetupFields): Errors<keyof SetupFields> {
     ['username', usernameError(f.username)],
     ['displayName', displayNameError(f.displayName)],
     ['password', passwordError(f.password)],
-    ['confirm', f.confirm === f.password ? null : 'The two passwords differ.'],
+    [
+      'confirm',
+      !f.confirm
+        ? 'Type the password again.'
+        : f.confirm !== f.password
+          ? 'The two passwords differ.'
+          : null,
+    ],
   ];
   for (const [key, message] of checks) if (message) errors[key] = message;
-  if (!f.confirm && !errors.password) errors.confirm = 'Type the password again.';
   return errors;
 }
 
