@@ -4,8 +4,11 @@ import { createLogger } from './log';
 import { startRelay } from './server';
 import { membershipHooks } from './conversations';
 import { backup, restore } from './backup';
+import { runAdmin } from './admin';
 
 async function main(): Promise<number> {
+  const first = process.argv[2];
+  if (first === 'admin' || first === 'audit') return runAdmin(process.argv.slice(2));
   let parsed;
   try {
     parsed = parseArgs(process.argv.slice(2));

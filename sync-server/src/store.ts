@@ -186,10 +186,12 @@ export class Store {
     mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, DB_FILE);
     this.db = new Database(this.file);
+    // First: the admin CLI opens this file while the relay writes; every statement below
+    // (even setting WAL mode again) may need to wait for its lock.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
     this.migrate();
     if (options.maxPages) this.db.pragma(`max_page_count = ${Math.floor(options.maxPages)}`);
 

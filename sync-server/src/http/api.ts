@@ -106,6 +106,9 @@ export function createAccountsApi(deps: {
   const audit = new Audit(db);
   const accounts = new Accounts(db, audit, accountsOptions(config, metrics));
   const stopWatching = accounts.watch();
+  accounts.onSessionEnded((e) =>
+    log.info({ session: e.sessionId, user: e.userId, reason: e.reason }, 'session ended'),
+  );
   const router = new Router({
     accounts,
     log,
