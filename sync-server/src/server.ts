@@ -41,6 +41,13 @@ export interface RelayServices {
 
 /** How long a mux socket outlives its token's `exp` without an AUTH refresh. */
 export const AUTH_GRACE_MS = 30_000;
+/** TEST ONLY: a shorter grace (FERRY_TEST_AUTH_GRACE_MS), so expiry tests need not wait 30 s. */
+const authGraceMs = (): number => {
+  const test = Number(process.env.FERRY_TEST_AUTH_GRACE_MS);
+  return Number.isFinite(test) && test >= 0 && process.env.FERRY_TEST_AUTH_GRACE_MS
+    ? test
+    : AUTH_GRACE_MS;
+};
 
 export interface RunningRelay {
   url: string;
@@ -251,7 +258,7 @@ export async function startRelay(
     const endpoint = pathname === MUX_PATH ? 'mux' : 'plain';
     const clog = log.child({ cid });
     sockets.set(ws, { principal: who, expiry: null });
-    armExpiry(ws, endpoint === 'mux' ? AUTH_GRACE_MS : 0);
+    armExpiry(ws, endpoint === 'mux' ? authGraceMs() : 0);
     metrics.connections.inc({ endpoint });
     clog.info({ endpoint, path: pathname.slice(0, 220), remote }, 'connected');
     ws.on('error', (error: Error & { code?: string }) => {
@@ -278,7 +285,7 @@ export async function startRelay(
             if (next.id !== who.id) return { refused: 'token belongs to another user' };
             // Rooms hold this principal object: renew it in place.
             Object.assign(who, next);
-            armExpiry(ws, AUTH_GRACE_MS);
+            armExpiry(ws, authGraceMs());
             return { expiresAt: who.expiresAt ?? null };
           }
         : null;

@@ -39,9 +39,9 @@ export class Fixture {
     readonly admin: TestUser,
   ) {}
 
-  static async start(args: string[] = []): Promise<Fixture> {
+  static async start(args: string[] = [], env: Record<string, string> = {}): Promise<Fixture> {
     const dir = tempDir();
-    const relay = await startRelayProcess(dir, args, { auth: true });
+    const relay = await startRelayProcess(dir, args, { auth: true, env });
     const r = await api<Tokens>(relay.http, 'POST', '/setup', {
       body: { username: 'admin', password: PASSWORD, displayName: 'Admin' },
     });
@@ -58,6 +58,7 @@ export class Fixture {
 
   /** Creates a user through the admin API and signs them in. */
   async user(username: string, role: 'admin' | 'member' | 'guest' = 'member'): Promise<TestUser> {
+    if (Date.now() > this.admin.accessExpiresAt - 1000) await this.relogin(this.admin);
     const r = await this.call('POST', '/admin/users', this.admin, {
       username,
       role,
@@ -173,6 +174,18 @@ export class Fixture {
 /** A fresh 16-character id, as a client mints it. */
 export function newTestId(): string {
   return newId((n) => new Uint8Array(randomBytes(n)));
+}
+
+/** Opens a raw socket and resolves with how the relay closes it. */
+export function rawClose(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('error', reject);
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
 }
 
 /** The close event the provider's next socket ends with (code, reason). */
