@@ -11,5 +11,6 @@ export * from './protocol'; // core/src/protocol/ is owned by the protocol engin
 export * from './model/workspace';
 export * from './model/schema';
 export * from './model/updates';
+export * from './model/directory';
 export * from './authz/permissions';
 export * from './authz/policy';

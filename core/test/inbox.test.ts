@@ -10,6 +10,9 @@ import {
   parseRoom,
   rootsOf,
   validateDoc,
+  writeDirectoryEntry,
+  writeMembers,
+  writePerson,
   type Problem,
   type RoomRef,
 } from '../src/index';
@@ -29,10 +32,20 @@ function change(base: Y.Doc, write: (doc: Y.Doc) => void): Uint8Array {
 
 const rules = (ps: Problem[]) => ps.map((p) => `${p.rule} ${p.path}`).sort();
 
+const ENTRY = {
+  kind: 'channel',
+  visibility: 'open',
+  title: 'Deck',
+  archived: false,
+  role: 'owner',
+  createdBy: ANN,
+  createdAt: 1,
+} as const;
+
 function directory(): Y.Doc {
   const doc = new Y.Doc();
-  doc.getMap('conversations').set(CONV, { v: 1, kind: 'channel', title: 'Deck' });
-  doc.getMap('members').set(CONV, [{ id: ANN, role: 'owner' }]);
+  writeDirectoryEntry(doc, CONV, ENTRY);
+  writeMembers(doc, CONV, [{ id: ANN, role: 'owner' }]);
   return doc;
 }
 
@@ -45,8 +58,8 @@ describe('inbox documents', () => {
   it('accept the relay’s writes and removals', () => {
     const base = directory();
     const write = change(base, (d) => {
-      d.getMap('people').set(ANN, { username: 'ann', displayName: 'Ann' });
-      d.getMap('conversations').set(CONV, { v: 1, kind: 'channel', title: 'Deck 2' });
+      writePerson(d, ANN, { username: 'ann', displayName: 'Ann' });
+      writeDirectoryEntry(d, CONV, { ...ENTRY, title: 'Deck 2' });
     });
     expect(checkUpdate(INBOX, base, write, RELAY_USER)).toEqual([]);
     const remove = change(base, (d) => d.getMap('members').delete(CONV));
@@ -55,9 +68,7 @@ describe('inbox documents', () => {
 
   it('refuse every change from a client, even the inbox’s own user, as relay-only', () => {
     const base = directory();
-    const own = change(base, (d) =>
-      d.getMap('conversations').set(CONV, { v: 1, kind: 'channel', title: 'mine now' }),
-    );
+    const own = change(base, (d) => writeDirectoryEntry(d, CONV, { ...ENTRY, title: 'mine now' }));
     const problems = checkUpdate(INBOX, base, own, ANN);
     expect(rules(problems)).toEqual([`relay-only conversations/${CONV}`]);
     expect(problems[0]?.owner).toBe(RELAY_USER);
@@ -95,5 +106,15 @@ describe('inbox documents', () => {
       `bad-value people/${ANN}`,
       'unknown-root secrets',
     ]);
+  });
+
+  it('refuse a relay write of the wrong shape, too', () => {
+    const base = directory();
+    const bad = change(base, (d) =>
+      d.getMap('conversations').set(CONV, { v: 1, kind: 'channel', title: 'Deck' }),
+    );
+    const problems = checkUpdate(INBOX, base, bad, RELAY_USER);
+    expect(rules(problems)).toEqual([`bad-value conversations/${CONV}`]);
+    expect(problems[0]?.message).toBe('visibility must be open or private');
   });
 });

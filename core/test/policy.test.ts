@@ -21,6 +21,7 @@ import {
   react,
   recordMessage,
   validateDoc,
+  writePerson,
   type ConversationKind,
   type ConversationRole,
   type PolicyContext,
@@ -301,12 +302,10 @@ describe('judge: inbox documents and membership', () => {
 
   it('refuses client writes to an inbox, the owner’s included, and accepts the relay’s', () => {
     const live = new Y.Doc();
-    const write = change(live, (d) =>
-      d.getMap('conversations').set(CONV, { v: 1, kind: 'channel', title: 'mine' }),
-    );
+    const write = change(live, (d) => writePerson(d, BOB, { username: 'bob', displayName: 'Bob' }));
     const ctx = { room: INBOX, kind: undefined, role: null };
-    expect(refusedBy(verdict(live, write, BOB, ctx))).toBe(`relay-only conversations/${CONV}`);
-    expect(refusedBy(verdict(live, write, ANN, ctx))).toBe(`relay-only conversations/${CONV}`);
+    expect(refusedBy(verdict(live, write, BOB, ctx))).toBe(`relay-only people/${BOB}`);
+    expect(refusedBy(verdict(live, write, ANN, ctx))).toBe(`relay-only people/${BOB}`);
     expect(verdict(live, write, RELAY_USER, ctx)).toEqual({ ok: true, moderated: [] });
     // An honest client's empty sync step 2 changes nothing and passes.
     expect(verdict(live, Y.encodeStateAsUpdate(new Y.Doc()), BOB, ctx).ok).toBe(true);

@@ -7,6 +7,7 @@ import { isId } from '../ids';
 import { isHlc, isNodeId } from '../hlc';
 import { SCHEMA_VERSION } from '../version';
 import { MAX_MESSAGE_CHARS, checkEmoji, checkLabel, isWellFormed } from './checks';
+import { DIRECTORY_SHAPES, type DirectoryRoot } from './directory';
 import { ModelError } from './errors';
 import { TOMBSTONE_FIELDS, parseReactionKey } from './page';
 import { RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
@@ -43,12 +44,17 @@ export interface Problem {
  */
 export const MAX_ENTRY_JSON = 64 * 1024;
 
+/** Largest JSON of one `members` entry in the directory: about 20,000 members. */
+export const MAX_MEMBERS_JSON = 1024 * 1024;
+
 interface RootRule {
   /** What keys look like, for people reading errors and docs. */
   keyShape: string;
   valueShape: string;
   /** Entries the owner may delete outright (others are kept, e.g. tombstoned). */
   removable: boolean;
+  /** Largest JSON of one entry; MAX_ENTRY_JSON unless said. */
+  maxJson?: number;
   checkKey(key: string, room: RoomRef): string | null;
   checkValue(key: string, value: unknown, root: Y.Map<unknown>): string | null;
   /** The owner, from the entry before the change if it existed, else after. */
@@ -67,9 +73,9 @@ function plain(value: unknown): Record<string, unknown> | null {
   return value as Record<string, unknown>;
 }
 
-function tooBig(value: unknown): boolean {
+function tooBig(value: unknown, max = MAX_ENTRY_JSON): boolean {
   try {
-    return JSON.stringify(value).length > MAX_ENTRY_JSON;
+    return JSON.stringify(value).length > max;
   } catch {
     return true;
   }
@@ -280,29 +286,29 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
   },
   // The directory document: the relay alone writes it (docs/accounts.md).
   inbox: {
-    me: relayRoot('profile', '{ id, username, displayName, role }'),
+    me: relayRoot('me', '{ id, username, displayName, role }'),
     conversations: relayRoot(
-      '<convId>',
+      'conversations',
       '{ v: 1, kind, visibility, title, archived, role, createdBy, createdAt }',
     ),
-    members: relayRoot('<convId>', '[{ id, role }] sorted by id'),
-    activity: relayRoot('<convId>', '{ at, preview: { id, author, text } | null, versions }'),
-    people: relayRoot('<userId>', '{ username, displayName }'),
+    members: relayRoot('members', '[{ id, role }] sorted by id'),
+    activity: relayRoot('activity', '{ at, preview: { id, author, text } | null, versions }'),
+    people: relayRoot('people', '{ username, displayName }'),
   },
 };
 
-/** A directory root: plain JSON values, written by the relay only (tightened in directory.ts). */
-function relayRoot(keyShape: string, valueShape: string): RootRule {
+/** A directory root: its shapes from directory.ts, written by the relay only. */
+function relayRoot(root: DirectoryRoot, valueShape: string): RootRule {
+  const shape = DIRECTORY_SHAPES[root];
   return {
-    keyShape,
+    keyShape: shape.keyShape,
     valueShape,
     removable: true,
-    checkKey: (key) => (key.length > 0 && key.length <= 64 ? null : 'key must be 1-64 characters'),
+    maxJson: root === 'members' ? MAX_MEMBERS_JSON : MAX_ENTRY_JSON,
+    checkKey: (key) => (shape.key(key) ? null : `key must be ${shape.keyShape}`),
     checkValue(_key, value) {
-      if (value instanceof Y.AbstractType || value instanceof Uint8Array || value === undefined) {
-        return 'a directory entry is plain JSON';
-      }
-      return null;
+      const parsed = shape.parse(value);
+      return parsed.ok ? null : parsed.reason;
     },
     owner: () => RELAY_USER,
   };
@@ -329,8 +335,8 @@ export function validateEntry(
   if (badKey) return { rule: 'bad-key', path, owner: null, message: badKey };
   const badValue =
     rule.checkValue(key, value, rootMap) ??
-    (tooBig(value instanceof Y.AbstractType ? value.toJSON() : value)
-      ? `larger than ${MAX_ENTRY_JSON} characters of JSON`
+    (tooBig(value instanceof Y.AbstractType ? value.toJSON() : value, rule.maxJson)
+      ? `larger than ${rule.maxJson ?? MAX_ENTRY_JSON} characters of JSON`
       : null);
   const owner = rule.owner(key, undefined, value, null, rootMap);
   if (badValue) return { rule: 'bad-value', path, owner, message: badValue };
