@@ -191,6 +191,39 @@ test('removed while offline: B sees "You were removed", the undelivered message 
   await Promise.all([ada.context.close(), bo.context.close()]);
 });
 
+test('a channel created offline is usable at once and marked until the relay has it', async ({
+  browser,
+}) => {
+  const ada = await person(browser, 'Ada');
+  await ada.net.off();
+  await expect(syncState(ada.page)).toHaveAttribute('data-state', 'offline');
+  // The people picker says it only knows people from shared conversations.
+  await ada.page.getByTestId('new-channel').click();
+  await expect(ada.page.getByTestId('picker-offline')).toBeVisible();
+  await ada.page.getByTestId('new-channel-title').fill('Written at sea');
+  await ada.page.getByTestId('new-channel-create').click();
+  await expect(ada.page.getByTestId('conversation-title')).toHaveText('Written at sea');
+  await send(ada.page, 'First entry, no signal.');
+  const item = ada.page.getByTestId('conversation-item').filter({ hasText: 'Written at sea' });
+  await expect(item).toHaveAttribute('data-registered', 'false');
+  await expect(item.getByTestId('not-registered')).toBeVisible();
+  await expect(ada.page.getByTestId('conversation-not-registered')).toBeVisible();
+  // Browsing channels needs the server: a note instead of a list.
+  await ada.page.getByTestId('browse-channels').click();
+  await expect(ada.page.getByTestId('browse-offline')).toBeVisible();
+  await screenshot(ada.page, 'accounts-7-created-offline');
+  await ada.page.keyboard.press('Escape');
+
+  await ada.net.on();
+  await expect(item).toHaveAttribute('data-registered', 'true', { timeout: 30_000 });
+  await expect(ada.page.getByTestId('conversation-not-registered')).toHaveCount(0);
+  await expect(messageWithText(ada.page, 'First entry, no signal.')).toHaveAttribute(
+    'data-delivery',
+    'stored',
+  );
+  await ada.context.close();
+});
+
 test('a revoked session: a calm banner, local data stays, signing in again resumes', async ({
   browser,
 }) => {

@@ -12,6 +12,12 @@ const status = (s: Partial<SyncStatus>): SyncStatus => ({
 });
 
 describe('syncLabel', () => {
+  it('says not syncing once the session ended, whatever the connection', () => {
+    expect(syncLabel(status({}), true)).toMatchObject({ state: 'ended', label: 'Not syncing' });
+    expect(syncLabel(status({ connection: 'offline', pending: 2 }), true).detail).toBe(
+      '2 changes waiting · sign in to send',
+    );
+  });
   it('says offline, and how many changes wait', () => {
     expect(syncLabel(status({ connection: 'offline' }))).toMatchObject({
       state: 'offline',

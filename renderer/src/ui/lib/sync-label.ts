@@ -3,7 +3,7 @@
 import type { SyncStatus } from '../../data/api';
 
 export type SyncState =
-  'offline' | 'connecting' | 'unreachable' | 'catching-up' | 'waiting' | 'synced';
+  'ended' | 'offline' | 'connecting' | 'unreachable' | 'catching-up' | 'waiting' | 'synced';
 
 export interface SyncLabel {
   state: SyncState;
@@ -15,8 +15,17 @@ export interface SyncLabel {
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
-export function syncLabel(s: SyncStatus): SyncLabel {
+/** `ended`: the relay ended the session; nothing syncs until the user signs in again. */
+export function syncLabel(s: SyncStatus, ended = false): SyncLabel {
   const waiting = plural(s.pending, 'change waiting', 'changes waiting');
+  if (ended) {
+    return {
+      state: 'ended',
+      label: 'Not syncing',
+      detail: s.pending > 0 ? `${waiting} · sign in to send` : 'Sign in again to sync',
+      progress: null,
+    };
+  }
   if (s.connection === 'offline') {
     return {
       state: 'offline',
