@@ -342,3 +342,29 @@ describe('schema: deletedBy', () => {
     expect(validateDoc(PAGE, doc).map((p) => p.message)).toEqual(['deletedBy must be a user id']);
   });
 });
+
+describe('judge with a kept checker', () => {
+  it('makes the checker forget an update the policy refused, deletions included', () => {
+    const live = page();
+    react(live, id(T), '👍', BOB, true, T);
+    const checker = createUpdateChecker(PAGE, live);
+    const unreact = change(live, (d) => react(d, id(T), '👍', BOB, false, T + 1));
+    const ctx = (archived: boolean): PolicyContext => ({
+      room: PAGE,
+      sender: BOB,
+      convRole: 'member',
+      kind: 'channel',
+      archived,
+    });
+    // Refused while archived: a delete-only update, so the state vectors alone would not
+    // tell that the checker's copy went ahead of the live document.
+    expect(refusedBy(judge(checker.inspect(unreact, BOB), ctx(true)))).toMatch(
+      /^archived reactions\//,
+    );
+    // Unarchived, the same update is judged against the live document again, and applies.
+    const again = checker.inspect(unreact, BOB);
+    expect(again.changes.map((c) => `${c.action} ${c.root}`)).toEqual(['delete reactions']);
+    expect(judge(again, ctx(false))).toEqual({ ok: true, moderated: [] });
+    checker.destroy();
+  });
+});

@@ -49,9 +49,17 @@ const refuse = (rule: PolicyRule, path: string, message: string): Verdict => ({
  * - `moderation` (a tombstone in someone else's message) unless the sender is an owner or
  *   moderator;
  * - an announcement: a new message (or a new page-index entry) unless the sender may post.
- * Otherwise accepted, with the ids of the messages deleted by moderation.
+ * Otherwise accepted, with the ids of the messages deleted by moderation. On a refusal it
+ * calls `checked.discard()`, so the checker forgets the update it already tried.
  */
 export function judge(checked: CheckResult, ctx: PolicyContext): Verdict {
+  const verdict = decide(checked, ctx);
+  // A refused update is not applied: the checker must forget it (its shadow holds it).
+  if (!verdict.ok) checked.discard?.();
+  return verdict;
+}
+
+function decide(checked: CheckResult, ctx: PolicyContext): Verdict {
   const { problems, changes } = checked;
   const { room, sender } = ctx;
   if (room.kind === 'inbox' || room.kind === 'workspace') {

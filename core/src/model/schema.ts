@@ -396,6 +396,12 @@ export interface CheckResult {
   problems: Problem[];
   /** Every entry the update changes, in the order Yjs reports them. */
   changes: EntryChange[];
+  /**
+   * Call when the update will not be applied although it had no problems (a policy refused
+   * it): the checker's shadow already holds it and is rebuilt at the next check. `judge`
+   * calls it on every refusal.
+   */
+  discard?: () => void;
 }
 
 /** Checks updates against one live document (see `createUpdateChecker`). */
@@ -593,7 +599,13 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
     out.push(...rootProblems(doc, room, newRoots));
     const result = room.kind === 'inbox' && sender !== RELAY_USER ? relayOnly(out, changed) : out;
     if (result.length > 0) dirty = true;
-    return { problems: result, changes };
+    return {
+      problems: result,
+      changes,
+      discard: () => {
+        dirty = true;
+      },
+    };
   }
 
   return {
