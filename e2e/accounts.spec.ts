@@ -3,6 +3,7 @@
 // (`ferry-relay admin users create ... --password-stdin`); the first test sets up the first admin
 // through the app on the still-empty relay. One relay and one app origin for the whole file.
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { generate } from 'otplib';
 import {
   NetworkSwitch,
   createConversation,
@@ -82,6 +83,45 @@ test('sign-in: a wrong password is refused with a clear message, the right one s
   // The kept session opens again with no sign-in.
   await page.reload();
   await expect(page.getByTestId('workspace')).toBeVisible();
+});
+
+test('two-step sign-in: a wrong code is refused, a recovery code signs in', async ({
+  page,
+  request,
+}) => {
+  // Tia turns on two-step verification through the relay's API, as the account page would.
+  await relay.createUser('tia', { displayName: 'Tia' });
+  const api = `${relay.httpUrl}/api/v1`;
+  const login = await request.post(`${api}/auth/login`, {
+    data: { username: 'tia', password: TEST_PASSWORD },
+  });
+  expect(login.ok()).toBe(true);
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  const auth = { Authorization: `Bearer ${accessToken}` };
+  const setup = await request.post(`${api}/me/totp/setup`, { headers: auth, data: {} });
+  const { secret } = (await setup.json()) as { secret: string };
+  const enable = await request.post(`${api}/me/totp/enable`, {
+    headers: auth,
+    data: { code: await generate({ secret }) },
+  });
+  expect(enable.ok()).toBe(true);
+  const { recoveryCodes } = (await enable.json()) as { recoveryCodes: string[] };
+
+  await page.goto(app.url);
+  await submitSignIn(page, relay.httpUrl, 'tia');
+  await expect(page.getByTestId('sign-in')).toHaveAttribute('data-step', 'totp');
+  await expect(page.getByTestId('sign-in-totp')).toBeFocused();
+  // A code that is not the current one (the one used to enable it may not be used again).
+  const current = await generate({ secret });
+  await page.getByTestId('sign-in-totp').fill(current === '000000' ? '111111' : '000000');
+  await page.getByTestId('sign-in-totp').press('Enter');
+  await expect(page.getByTestId('sign-in-error')).toContainText('code is not right');
+  await screenshot(page, 'accounts-2b-totp-wrong');
+  await page.getByTestId('sign-in-use-recovery').click();
+  await page.getByTestId('sign-in-recovery').fill(recoveryCodes[0] ?? '');
+  await page.getByTestId('sign-in-recovery').press('Enter');
+  await expect(page.getByTestId('workspace')).toBeVisible();
+  await expect(page.getByTestId('me-name')).toHaveText('Tia');
 });
 
 test('a direct message between two people', async ({ browser }) => {
