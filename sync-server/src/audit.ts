@@ -242,7 +242,7 @@ export function verifyChain(entries: Iterable<AuditEntry>, head?: string): Verif
       seq: last?.seq ?? null,
       problem: 'truncated',
       message:
-        `head ${head} is not in the chain: entries after entry ${last?.seq ?? 0} were removed ` +
+        `truncated: head ${head} is not in the chain: entries after entry ${last?.seq ?? 0} were removed ` +
         '(or the head belongs to another relay)',
     };
   }

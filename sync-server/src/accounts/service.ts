@@ -523,7 +523,10 @@ export class Accounts {
         Math.ceil((r.locked_until - now) / 1000),
       );
     }
-    const wait = this.backoffMs(r.failed_logins);
+    // After a lock, the lock was the wait (a further failure locks again at once).
+    const lockServed =
+      r.locked_until !== null && r.last_failed_at !== null && r.locked_until > r.last_failed_at;
+    const wait = lockServed ? 0 : this.backoffMs(r.failed_logins);
     if (wait > 0 && r.last_failed_at !== null && now < r.last_failed_at + wait) {
       o.onRateLimited?.('login-backoff');
       o.onLogin?.('rate-limited');
