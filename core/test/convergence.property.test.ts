@@ -1,6 +1,7 @@
 // Property: replicas that work offline and exchange updates in any order, with duplicates and
 // gaps, converge once fully merged: identical content and identical rendered order, every
-// message counted once, and nothing an honest replica wrote breaks the schema.
+// message counted once, nothing an honest replica wrote breaks the schema, and a moderator's
+// deletion of someone else's message is exactly what the policy lets a moderator do.
 import * as Y from 'yjs';
 import { describe, it, expect, fc } from './harness';
 import {
@@ -13,6 +14,8 @@ import {
   deleteMessage,
   editMessage,
   initConversation,
+  judge,
+  createUpdateChecker,
   lastMessage,
   listAllReactions,
   listMessages,
@@ -42,6 +45,7 @@ type Op =
   | { kind: 'send'; r: number; dt: number; text: string; reply: boolean }
   | { kind: 'edit'; r: number; dt: number; pick: number; text: string }
   | { kind: 'delete'; r: number; dt: number; pick: number }
+  | { kind: 'moderate'; r: number; dt: number; pick: number }
   | { kind: 'react'; r: number; dt: number; pick: number; emoji: number; on: boolean }
   | { kind: 'read'; r: number; dt: number }
   | { kind: 'sync'; from: number; to: number; picks: number[] };
@@ -92,6 +96,46 @@ function honestWrite(rep: Replica, room: string, write: (doc: Y.Doc) => void): v
     const other = USERS.find((u) => u !== rep.user) as string;
     expect(checkUpdate(ref, before, update, other).map((p) => p.rule)).toContain('owner');
   }
+}
+
+/**
+ * A moderator's deletion of someone else's message: the checker reports exactly one
+ * `moderation` problem, which the policy accepts from a moderator and refuses from a member.
+ */
+function moderatorWrite(rep: Replica, room: string, id: string): void {
+  const doc = docOf(rep, room);
+  if (hasPending(doc)) return; // the relay would ask for what is missing first
+  const before = new Y.Doc();
+  Y.applyUpdate(before, Y.encodeStateAsUpdate(doc));
+  const updates: Uint8Array[] = [];
+  const collect = (u: Uint8Array) => updates.push(u);
+  doc.on('update', collect);
+  try {
+    deleteMessage(doc, id, rep.user, rep.now, { moderator: true });
+  } finally {
+    doc.off('update', collect);
+  }
+  if (updates.length === 0) return;
+  const update = Y.mergeUpdates(updates);
+  const ref = parseRoom(room) as RoomRef;
+  const judged = (role: 'moderator' | 'member') => {
+    const checker = createUpdateChecker(ref, before);
+    try {
+      const checked = checker.inspect(update, rep.user);
+      expect(checked.problems.map((p) => p.rule)).toEqual(['moderation']);
+      return judge(checked, {
+        room: ref,
+        sender: rep.user,
+        convRole: role,
+        kind: 'channel',
+        archived: false,
+      });
+    } finally {
+      checker.destroy();
+    }
+  };
+  expect(judged('moderator')).toEqual({ ok: true, moderated: [id] });
+  expect(judged('member').ok).toBe(false);
 }
 
 function visible(rep: Replica): { id: string; author: string; deleted: boolean; room: string }[] {
@@ -154,6 +198,13 @@ function apply(reps: Replica[], op: Op): void {
       const m = mine[op.pick % Math.max(1, mine.length)];
       if (!m) return;
       honestWrite(rep, m.room, (d) => deleteMessage(d, m.id, rep.user, rep.now));
+      return;
+    }
+    case 'moderate': {
+      const others = all.filter((x) => x.author !== rep.user && !x.deleted);
+      const m = others[op.pick % Math.max(1, others.length)];
+      if (!m) return;
+      moderatorWrite(rep, m.room, m.id);
       return;
     }
     case 'react': {
@@ -221,6 +272,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant('delete' as const), r: fc.nat(), dt, pick: fc.nat() }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('moderate' as const),
+      r: fc.nat(),
+      dt,
+      pick: fc.nat(),
+    }),
   },
   {
     weight: 2,
