@@ -73,6 +73,13 @@ try {
     await page.getByTestId('sign-in-submit').click();
     await page.screenshot({ path: `${out}/setup-admin-${scheme}.png`, fullPage: true });
 
+    // A guest: no new channel, no channel browser (docs/accounts.md).
+    await page.goto(`${base}?guest`);
+    await page.getByTestId('message').first().waitFor();
+    for (const id of ['new-channel', 'browse-channels', 'section-new-channel']) {
+      if ((await page.getByTestId(id).count()) > 0) problems.push(`[${scheme}] a guest sees ${id}`);
+    }
+
     await page.goto(base);
     await page.getByTestId('message').first().waitFor();
     await page.waitForTimeout(300);

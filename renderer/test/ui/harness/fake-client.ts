@@ -123,7 +123,11 @@ export class FakeClient implements FerryClient {
       hidden: Math.max(0, c.messages.length - PAGE),
       loadingOlder: false,
     }));
-    const pending = convs.flatMap((c) => c.messages).filter((m) => m.delivery === 'pending');
+    // What a removed conversation never delivered is not waiting to sync: it cannot be sent.
+    const pending = convs
+      .filter((c) => !c.removed)
+      .flatMap((c) => c.messages)
+      .filter((m) => m.delivery === 'pending');
     this.status = { ...this.status, pending: pending.length };
     this.listSubject.notify();
     this.peopleSubject.notify();
@@ -261,8 +265,7 @@ export class FakeClient implements FerryClient {
         });
         if (any) this.changed(c);
       }
-      const left = this.convs.filter((c) => c.removed).reduce((n, c) => n + this.undelivered(c), 0);
-      this.setStatus({ pending: left, lastSyncedAt: Date.now() });
+      this.setStatus({ pending: 0, lastSyncedAt: Date.now() });
     }, 700);
   }
 
@@ -503,8 +506,6 @@ export class FakeClient implements FerryClient {
   async forget(conversationId: string): Promise<void> {
     this.calls.push(`forget ${conversationId}`);
     this.convs = this.convs.filter((c) => c.id !== conversationId);
-    const left = this.convs.filter((c) => c.removed).reduce((n, c) => n + this.undelivered(c), 0);
-    this.setStatus({ pending: left });
     this.listSubject.notify();
   }
 
