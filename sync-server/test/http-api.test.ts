@@ -1,7 +1,7 @@
 // The /api/v1 layer on a real relay: server info, first-admin setup, the error shape, body
 // limits, CORS, request ids and what the request log holds (no secrets, no query strings).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, errorCode, login, type Tokens } from './accounts-helpers';
+import { api, errorCode, login, runCli, type Tokens } from './accounts-helpers';
 import { removeDir, startRelayProcess, tempDir, type RelayProcess } from './helpers';
 
 describe('http api: basics', () => {
@@ -124,5 +124,67 @@ describe('http api: basics', () => {
     expect(all).not.toContain(password);
     expect(all).not.toContain(admin.accessToken);
     expect(all).not.toContain(admin.refreshToken.split('.')[1]);
+  });
+});
+
+describe('http api: setup from another machine, and --no-auth', () => {
+  let dir: string;
+  let relay: RelayProcess;
+  beforeAll(async () => {
+    dir = tempDir();
+    relay = await startRelayProcess(dir, [], { auth: true });
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    removeDir(dir);
+  });
+
+  it('needs the setup code the relay printed when the request is not from loopback', async () => {
+    const line = await relay.waitForLog((l) => l.msg.startsWith('NO USERS YET'));
+    const code = String(line.setupCode);
+    // Behind a reverse proxy every request arrives over loopback: proxy headers count as remote.
+    const proxied = { 'X-Forwarded-For': '203.0.113.9' };
+    const body = { username: 'boss', password: 'correct horse battery' };
+    const none = await api(relay.http, 'POST', '/setup', { body, headers: proxied });
+    expect(none.status).toBe(403);
+    expect(errorCode(none)).toBe('forbidden');
+    const wrong = await api(relay.http, 'POST', '/setup', {
+      body: { ...body, setupCode: code.slice(1) + 'x' },
+      headers: proxied,
+    });
+    expect(wrong.status).toBe(403);
+    const right = await api(relay.http, 'POST', '/setup', {
+      body: { ...body, setupCode: code },
+      headers: proxied,
+    });
+    expect(right.status).toBe(201);
+  });
+
+  it('--no-auth is refused unless the relay listens on loopback only', async () => {
+    const r = await runCli([
+      'serve',
+      '--no-auth',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '0',
+      '--data',
+      dir,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--no-auth: refused with --host 0\.0\.0\.0/);
+  });
+
+  it('--no-auth on loopback warns at start', async () => {
+    const other = tempDir();
+    const open = await startRelayProcess(other);
+    try {
+      const line = await open.waitForLog((l) => l.msg.startsWith('ACCOUNTS ARE OFF'));
+      expect(line.level).toBe(40);
+      expect((await api(open.http, 'GET', '/server')).body).toMatchObject({ auth: false });
+    } finally {
+      await open.stop();
+      removeDir(other);
+    }
   });
 });
