@@ -32,7 +32,7 @@ export type LockableSetting = 'serverUrl' | 'updates' | 'startAtLogin';
 export interface DesktopPolicy {
   /** Preset relay URL (http/https), or null when IT set none. */
   serverUrl: string | null;
-  /** Settings the user may not change. A locked `serverUrl` means the first-run screen shows it read-only. */
+  /** Settings the user may not change. A locked `serverUrl` means the sign-in screen shows it read-only. */
   locked: LockableSetting[];
   /** Where the policy came from (absolute paths), for the diagnostics screen. Empty when none was found. */
   sources: string[];
