@@ -292,6 +292,8 @@ export class Client implements FerryClient, ClientExtras {
   readonly sync: Observe<SyncStatus>;
   readonly conversations: Observe<ConversationSummary[]>;
   lastCatchUp: string[] = [];
+  /** Rooms synced by catch-up and by following the directory since start (diagnostics). */
+  roomsSynced = 0;
   private readonly summaries = new Map<string, SummaryRecord>();
   private readonly dirtySummaries = new Set<string>();
   private readonly records = new Map<string, DocRecord>();
@@ -1036,6 +1038,7 @@ export class Client implements FerryClient, ClientExtras {
     const worker = async () => {
       while (live() && queue.length > 0) {
         const r = queue.shift() as (typeof rooms)[number];
+        this.roomsSynced++;
         const od = r.period === null ? this.holdMeta(r.convId) : this.host.acquire(r.room);
         if (r.period !== null) this.watchPage(r.convId, od);
         try {
@@ -1257,11 +1260,22 @@ export class Client implements FerryClient, ClientExtras {
   private registering: Promise<void> | null = null;
 
   /** POST /conversations for each conversation created offline (before its rooms open). */
+  private registerAgain = false;
+
   private registerPending(): Promise<void> {
     if (!this.opts.auth || this.opts.auth.ended) return Promise.resolve();
-    this.registering ??= (async () => {
-      for (const rec of [...this.unregistered.values()]) {
-        if (rec.error || this.closed) continue;
+    if (this.registering) {
+      this.registerAgain = true;
+      return this.registering;
+    }
+    this.registerAgain = false;
+    this.registering = (async () => {
+      const tried = new Set<string>();
+      // Conversations created while this runs are registered by this run too.
+      for (;;) {
+        const rec = [...this.unregistered.values()].find((r) => !r.error && !tried.has(r.id));
+        if (!rec || this.closed) return;
+        tried.add(rec.id);
         const body: Record<string, unknown> = { id: rec.id, kind: rec.kind, members: rec.members };
         if (rec.kind !== 'dm') {
           body.title = rec.title;
@@ -1287,6 +1301,7 @@ export class Client implements FerryClient, ClientExtras {
       }
     })().finally(() => {
       this.registering = null;
+      if (this.registerAgain && !this.closed) void this.registerPending();
     });
     return this.registering;
   }
@@ -1492,6 +1507,15 @@ export class Client implements FerryClient, ClientExtras {
 
   storedBytes(): Promise<{ updates: number; rows: number; other: number }> {
     return this.store.storedBytes();
+  }
+
+  /** Resolves once no catch-up and no directory-driven sync is running (tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.following) await this.following;
+      else if (this.catchUp !== null) await this.whenSettled(30_000);
+      else return;
+    }
   }
 
   /** The authenticated socket (accounts), for tests and diagnostics. */

@@ -207,7 +207,7 @@ export class DocHost {
         refused.map((r) => r.seq),
         refused.map((r) => r.reason).join('; ').slice(0, 200),
       );
-    } else if (rows.length > 1) {
+    } else if (rows.length > 1 && !this.closed) {
       // Many rows from the last session: one snapshot now. One row: nothing is written.
       this.store.compact(od.room, Y.encodeStateAsUpdate(od.doc)).catch(() => undefined);
       od.rows = 1;

@@ -12,26 +12,55 @@ import 'fake-indexeddb/auto';
 process.setMaxListeners(0);
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
-import { createFerryClient, saveSession } from '../../src/data/client';
+import { browserBackend, createFerryClient, saveSession } from '../../src/data/client';
 import type { Client } from '../../src/data/client';
-import type { ConversationStore, ConversationView } from '../../src/data/api';
+import type { ConversationStore, ConversationSummary, ConversationView, WorkspaceRole } from '../../src/data/api';
+import type { SecretStore } from '../../src/data/accounts';
+import type { Backend } from '../../src/ui/backend';
 
 export interface Relay {
   url: string;
   port: number;
   dataDir: string;
+  /** With accounts (the default): the first admin's access token (set up on start). */
+  adminToken: string;
   stop(): Promise<void>;
   /** Starts the relay again on the same port and data dir. */
   restart(): Promise<void>;
+  /** Creates an account through the relay's admin API. */
+  createUser(name: string, role?: WorkspaceRole): Promise<TestUser>;
+  /** Calls the relay's HTTP API as the admin (or with `token`); resolves with status and body. */
+  api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: unknown }>;
 }
+
+export interface TestUser {
+  id: string;
+  username: string;
+  displayName: string;
+  password: string;
+}
+
+/** Cheap argon2 for tests (as sync-server/test/helpers.ts). */
+const TEST_ARGON2 = { FERRY_ARGON2_MEMORY: '1024', FERRY_ARGON2_TIME: '1' };
 
 const root = new URL('../../../', import.meta.url).pathname;
 
-function launch(dataDir: string, port: number): Promise<{ proc: ChildProcess; port: number }> {
+function launch(dataDir: string, port: number, args: string[]): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', 'sync-server/src/cli.ts', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      '--import',
+      'tsx',
+      'sync-server/src/cli.ts',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data',
+      dataDir,
+      ...args,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...TEST_ARGON2 } },
   );
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -49,9 +78,15 @@ function launch(dataDir: string, port: number): Promise<{ proc: ChildProcess; po
   });
 }
 
-export async function startRelay(): Promise<Relay> {
+/**
+ * Starts the relay. With accounts (`auth`, the default) the first admin is set up through
+ * `POST /setup`; without, it runs `--no-auth` (the previous release's workspace mode).
+ */
+export async function startRelay(opts: { auth?: boolean; args?: string[] } = {}): Promise<Relay> {
+  const auth = opts.auth ?? true;
+  const args = [...(auth ? [] : ['--no-auth']), ...(opts.args ?? [])];
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-data-test-'));
-  const first = await launch(dataDir, 0);
+  const first = await launch(dataDir, 0, args);
   const port = first.port;
   let proc = first.proc;
   const stopProc = (p: ChildProcess) =>
@@ -60,16 +95,45 @@ export async function startRelay(): Promise<Relay> {
       p.once('exit', () => resolve());
       p.kill('SIGTERM');
     });
+  const url = `http://127.0.0.1:${port}`;
+  const api: Relay['api'] = async (method, path, body, token) => {
+    const res = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers: {
+        'Content-Type': 'application/json',
+        ...((token ?? relay.adminToken) ? { Authorization: `Bearer ${token ?? relay.adminToken}` } : {}),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+  let users = 0;
   const relay: Relay = {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     dataDir,
+    adminToken: '',
     stop: () => stopProc(proc),
     async restart() {
       await stopProc(proc);
-      proc = (await launch(dataDir, port)).proc;
+      proc = (await launch(dataDir, port, args)).proc;
+    },
+    api,
+    async createUser(name, role = 'member') {
+      const username = `${name.toLowerCase().replace(/[^a-z0-9]/g, '')}${++users}`;
+      const password = `pw-${username}-long-enough`;
+      const r = await api('POST', '/admin/users', { username, displayName: name, password, role });
+      if (r.status !== 201) throw new Error(`createUser ${username}: ${r.status} ${JSON.stringify(r.body)}`);
+      const user = (r.body as { user: { id: string } }).user;
+      return { id: user.id, username, displayName: name, password };
     },
   };
+  if (auth) {
+    const r = await api('POST', '/setup', { username: 'admin', displayName: 'Admin', password: 'admin-password-1' });
+    if (r.status !== 201) throw new Error(`setup: ${r.status} ${JSON.stringify(r.body)}`);
+    relay.adminToken = (r.body as { accessToken: string }).accessToken;
+  }
   return relay;
 }
 
@@ -77,9 +141,22 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Secrets as the desktop's safeStorage keeps them: per device, outside IndexedDB. */
+export class MemorySecrets implements SecretStore {
+  readonly values = new Map<string, string>();
+  async get(key: string): Promise<string | null> {
+    return this.values.get(key) ?? null;
+  }
+  async set(key: string, value: string | null): Promise<void> {
+    if (value === null) this.values.delete(key);
+    else this.values.set(key, value);
+  }
+}
+
 /** One device: its own IndexedDB, its own session; `start()` is opening the app. */
 export class Device {
   readonly idb = new IDBFactory();
+  readonly secrets = new MemorySecrets();
   userId = '';
 
   constructor(
@@ -89,6 +166,47 @@ export class Device {
 
   /** Real sockets this device opened. */
   sockets = 0;
+
+  /** The WebSocket class of this device (counts real sockets; `blocked` refuses to dial). */
+  blocked = false;
+
+  private socketClass(): unknown {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- counted from the socket class
+    const device = this;
+    return class CountingWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(device.blocked ? 'ws://127.0.0.1:1/' : url, protocols);
+        device.sockets++;
+      }
+    };
+  }
+
+  /** The app's Backend on this device (accounts). */
+  backend(opts: { events?: EventTarget; online?: boolean; now?: () => number } = {}): Backend {
+    return browserBackend({
+      indexedDB: this.idb,
+      WebSocket: this.socketClass(),
+      secrets: this.secrets,
+      fetch: (input, init) => (this.blocked ? Promise.reject(new TypeError('fetch failed')) : fetch(input, init)),
+      device: `test ${this.name}`,
+      ...(opts.events ? { events: opts.events } : {}),
+      ...(opts.online === undefined ? {} : { online: opts.online }),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+  }
+
+  /** Signs in as `user` (the sign-in screen); throws with the relay's message on failure. */
+  async signIn(user: TestUser, opts: { events?: EventTarget } = {}): Promise<Client> {
+    const r = await this.backend(opts).signIn({ serverUrl: this.serverUrl, username: user.username, password: user.password });
+    if (!r.ok) throw new Error(`sign-in failed: ${r.code} ${r.message}`);
+    this.userId = user.id;
+    return r.client as Client;
+  }
+
+  /** Opens the app with the kept session (no network needed); null when signed out. */
+  async restore(opts: { events?: EventTarget; online?: boolean } = {}): Promise<Client | null> {
+    return (await this.backend(opts).restore()) as Client | null;
+  }
 
   async start(
     opts: {
@@ -155,6 +273,30 @@ export function viewWhere(
     }, timeoutMs);
     let last: ConversationView | null = null;
     off = conv.observe((v) => {
+      last = v;
+      if (pred(v)) {
+        clearTimeout(timer);
+        queueMicrotask(() => off());
+        resolve(v);
+      }
+    });
+  });
+}
+
+/** Resolves with the first conversation list that satisfies `pred`. */
+export function listWhere(
+  client: { conversations: (l: (v: ConversationSummary[]) => void) => () => void },
+  pred: (v: ConversationSummary[]) => boolean,
+  timeoutMs = 15_000,
+): Promise<ConversationSummary[]> {
+  return new Promise((resolve, reject) => {
+    let off: () => void = () => {};
+    let last: ConversationSummary[] = [];
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`list never matched; last: ${JSON.stringify(last.map((c) => [c.title, c.removed, c.registered]))}`));
+    }, timeoutMs);
+    off = client.conversations((v) => {
       last = v;
       if (pred(v)) {
         clearTimeout(timer);

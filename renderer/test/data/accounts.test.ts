@@ -1,0 +1,371 @@
+// The data layer signed in to a REAL relay with accounts: sign-in, tokens, the directory
+// document, conversations created offline, removal while offline, catch-up by versions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError } from '../../src/data/api';
+import { refreshKey } from '../../src/data/accounts';
+import { Device, listWhere, removeDir, startRelay, texts, viewWhere, type Relay } from './harness';
+
+let relay: Relay;
+beforeAll(async () => {
+  relay = await startRelay();
+});
+afterAll(async () => {
+  await relay?.stop();
+  if (relay) removeDir(relay.dataDir);
+});
+
+describe('accounts: sign-in and session', () => {
+  it('signs in (wrong password refused with a clear code), refreshes, signs out keeping local data', async () => {
+    const ada = await relay.createUser('Ada');
+    const dev = new Device('Ada', relay.url);
+    const backend = dev.backend();
+    expect(await backend.serverInfo(relay.url)).toMatchObject({ setupRequired: false });
+    const bad = await backend.signIn({ serverUrl: relay.url, username: ada.username, password: 'not the password' });
+    expect(bad).toMatchObject({ ok: false, code: 'invalid-credentials' });
+    const unreachable = await backend.signIn({ serverUrl: 'http://127.0.0.1:1', username: 'x', password: 'y' });
+    expect(unreachable).toMatchObject({ ok: false, code: 'unreachable' });
+    expect(await backend.restore()).toBeNull(); // nobody signed in yet
+
+    const a = await dev.signIn(ada);
+    expect(a.session).toMatchObject({ userId: ada.id, username: ada.username, displayName: 'Ada', role: 'member' });
+    const firstRefresh = await dev.secrets.get(refreshKey(ada.id));
+    expect(firstRefresh).toMatch(/\./);
+    await a.whenSettled(20_000);
+    const id = await a.createConversation({ kind: 'channel', title: 'Notes', visibility: 'private', members: [] });
+    const c = a.open(id);
+    await c.loadRecent();
+    await c.send('kept locally');
+    await a.whenSettled(20_000);
+    // Registered: the directory lists it with me as its owner.
+    const list = await listWhere(a, (l) => l.some((x) => x.id === id && x.registered && x.role === 'owner'));
+    expect(list.find((x) => x.id === id)).toMatchObject({ kind: 'channel', visibility: 'private', removed: false });
+
+    c.close();
+    await a.signOut();
+    let auth = '';
+    a.auth((s) => (auth = s.state))();
+    expect(auth).toBe('ended');
+    expect(await dev.secrets.get(refreshKey(ada.id))).toBeNull();
+    // The relay revoked it: the old refresh token is refused.
+    const r = await relay.api('POST', '/auth/refresh', { refreshToken: firstRefresh }, '');
+    expect(r.status).toBe(401);
+    await a.close();
+    expect(await dev.backend().restore()).toBeNull();
+
+    // Signing in again opens the same local database: everything is there at once.
+    const again = await dev.signIn(ada);
+    const l2 = await listWhere(again, (l) => l.some((x) => x.id === id));
+    expect(l2.find((x) => x.id === id)?.title).toBe('Notes');
+    await again.close();
+  });
+});
+
+describe('accounts: the directory and membership', () => {
+  it('an invited member sees the channel and its people from the directory; messages flow', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    const id = await a.createConversation({ kind: 'channel', title: 'Harbour', visibility: 'private', members: [bo.id] });
+    const ca = a.open(id);
+    await ca.loadRecent();
+    await ca.send('hello Bo');
+    const lb = await listWhere(b, (l) => l.some((x) => x.id === id));
+    expect(lb.find((x) => x.id === id)).toMatchObject({ title: 'Harbour', role: 'member', memberCount: 2 });
+    let people: string[] = [];
+    await new Promise<void>((resolve) =>
+      b.people((p) => {
+        people = p.map((x) => x.displayName);
+        if (people.includes('Ada')) resolve();
+      }),
+    );
+    expect(people).toEqual(expect.arrayContaining(['Ada', 'Bo']));
+    const cb = b.open(id);
+    await cb.loadRecent();
+    const vb = await viewWhere(cb, (v) => texts(v).includes('hello Bo'));
+    expect(vb.messages[0]?.authorName).toBe('Ada');
+    expect(vb).toMatchObject({ canPost: true, canModerate: false, role: 'member' });
+    expect(vb.members.map((m) => m.displayName).sort()).toEqual(['Ada', 'Bo']);
+    await cb.send('hi Ada');
+    await viewWhere(ca, (v) => texts(v).includes('hi Ada'));
+    ca.close();
+    cb.close();
+    await a.close();
+    await b.close();
+  });
+
+  it('membership calls need a connection: offline they throw ApiError offline', async () => {
+    const ada = await relay.createUser('Ada');
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    a.setOnline(false);
+    await expect(a.browseChannels()).rejects.toMatchObject({ code: 'offline' });
+    await expect(a.searchPeople('bo')).rejects.toBeInstanceOf(ApiError);
+    await a.close();
+  });
+});
+
+describe('accounts: tokens on an open socket', () => {
+  let short: Relay;
+  beforeAll(async () => {
+    // Access tokens live 3 s: the client refreshes ahead and sends AUTH on the open socket.
+    short = await startRelay({ args: ['--access-token-ttl', '3'] });
+  });
+  afterAll(async () => {
+    await short?.stop();
+    if (short) removeDir(short.dataDir);
+  });
+
+  it('refreshes before expiry and renews the open socket with AUTH frames; nothing is lost', async () => {
+    const [ada, bo] = await Promise.all([short.createUser('Ada'), short.createUser('Bo')]);
+    const devA = new Device('Ada', short.url);
+    const a = await devA.signIn(ada);
+    const b = await new Device('Bo', short.url).signIn(bo);
+    const id = await a.createConversation({ kind: 'channel', title: 'Long watch', visibility: 'private', members: [bo.id] });
+    const ca = a.open(id);
+    await ca.loadRecent();
+    await listWhere(b, (l) => l.some((x) => x.id === id));
+    const cb = b.open(id);
+    await cb.loadRecent();
+    // Across three token lifetimes, one message per second.
+    for (let i = 0; i < 9; i++) {
+      await ca.send(`tick ${i}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const vb = await viewWhere(cb, (v) => v.messages.length === 9, 20_000);
+    expect(texts(vb)).toEqual(Array.from({ length: 9 }, (_, i) => `tick ${i}`));
+    await viewWhere(ca, (v) => v.messages.every((m) => m.delivery === 'stored'));
+    const stats = a.socket?.stats;
+    expect(stats?.authSent).toBeGreaterThanOrEqual(2);
+    expect(stats?.authAnswered).toBeGreaterThanOrEqual(2);
+    expect(devA.sockets).toBe(1); // the same socket all along
+    let auth = '';
+    a.auth((s) => (auth = s.state))();
+    expect(auth).toBe('ok');
+    ca.close();
+    cb.close();
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('accounts: session ended, offline start', () => {
+  it('a revoked session ends: local data and pending messages kept, delivered after signing in again', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const devA = new Device('Ada', relay.url);
+    const a = await devA.signIn(ada);
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    const id = await a.createConversation({ kind: 'channel', title: 'Dock', visibility: 'private', members: [bo.id] });
+    const ca = a.open(id);
+    await ca.loadRecent();
+    await ca.send('before');
+    await a.whenSettled(20_000);
+    // Offline, then the admin revokes every session of Ada's.
+    a.setOnline(false);
+    await ca.send('written while revoked');
+    const sessions = await relay.api('GET', `/admin/sessions?user=${ada.username}`);
+    for (const s of (sessions.body as { sessions: Array<{ id: string; revokedAt: number | null }> }).sessions) {
+      await relay.api('DELETE', `/admin/sessions/${s.id}`);
+    }
+    a.setOnline(true);
+    const ended = await new Promise<{ state: string; message?: string }>((resolve) =>
+      a.auth((s) => s.state === 'ended' && resolve(s)),
+    );
+    expect(ended.message).toMatch(/sign in again/i);
+    let pending = 0;
+    let connection = '';
+    a.sync((s) => {
+      pending = s.pending;
+      connection = s.connection;
+    })();
+    expect(pending).toBeGreaterThan(0);
+    expect(connection).toBe('offline');
+    expect(texts(await viewWhere(ca, (v) => v.messages.length === 2))).toEqual(['before', 'written while revoked']);
+    ca.close();
+    await a.close();
+
+    // Signing in again as Ada resumes and sends what is pending.
+    const a2 = await devA.signIn(ada);
+    await a2.whenSettled(20_000);
+    const cb = b.open(id);
+    await cb.loadRecent();
+    await viewWhere(cb, (v) => texts(v).includes('written while revoked'));
+    cb.close();
+    await a2.close();
+    await b.close();
+  });
+
+  it('starts offline with the kept session and shows everything local with no network', async () => {
+    const ada = await relay.createUser('Ada');
+    const dev = new Device('Ada', relay.url);
+    const a = await dev.signIn(ada);
+    const id = await a.createConversation({ kind: 'channel', title: 'Logbook', visibility: 'private', members: [] });
+    const c = a.open(id);
+    await c.loadRecent();
+    await c.send('entry one');
+    await a.whenSettled(20_000);
+    c.close();
+    await a.close();
+
+    dev.blocked = true; // no network at all: no socket, no HTTP
+    const r = await dev.restore({ online: false });
+    expect(r).not.toBeNull();
+    const a2 = r as NonNullable<typeof r>;
+    expect(a2.session.username).toBe(ada.username);
+    const list = await listWhere(a2, (l) => l.some((x) => x.id === id));
+    expect(list.find((x) => x.id === id)).toMatchObject({ title: 'Logbook', role: 'owner' });
+    const c2 = a2.open(id);
+    await c2.loadRecent();
+    await viewWhere(c2, (v) => texts(v).includes('entry one'));
+    await c2.send('entry two, offline');
+    let auth = '';
+    a2.auth((s) => (auth = s.state))();
+    expect(auth).toBe('ok');
+    c2.close();
+    await a2.close();
+
+    // Back online: refresh first, then the socket; the offline entry is delivered.
+    dev.blocked = false;
+    const a3 = (await dev.restore()) as NonNullable<typeof r>;
+    await a3.whenSettled(20_000);
+    const c3 = a3.open(id);
+    await c3.loadRecent();
+    await viewWhere(c3, (v) => v.messages.length === 2 && v.messages.every((m) => m.delivery === 'stored'));
+    c3.close();
+    await a3.close();
+  });
+});
+
+describe('accounts: offline conversations and removal', () => {
+  it('a channel and a DM created offline are usable at once and registered on reconnect', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    // Ada learns of Bo (a shared conversation puts him in her directory's people).
+    const shared = await a.createConversation({ kind: 'channel', title: 'Hello', visibility: 'private', members: [bo.id] });
+    await listWhere(b, (l) => l.some((x) => x.id === shared));
+    await a.whenSettled(20_000);
+
+    a.setOnline(false);
+    const ch = await a.createConversation({ kind: 'channel', title: 'Made offline', visibility: 'private', members: [bo.id] });
+    const dm = await a.openDm(bo.id);
+    const list = await listWhere(a, (l) => l.some((x) => x.id === ch) && l.some((x) => x.id === dm));
+    expect(list.find((x) => x.id === ch)).toMatchObject({ registered: false, role: 'owner' });
+    expect(list.find((x) => x.id === dm)).toMatchObject({ registered: false, kind: 'dm', dmWith: bo.id, title: 'Bo' });
+    for (const [id, text] of [
+      [ch, 'channel words'],
+      [dm, 'a private word'],
+    ] as const) {
+      const c = a.open(id);
+      await c.loadRecent();
+      await c.send(text);
+      c.close();
+    }
+    a.setOnline(true);
+    await a.whenSettled(20_000);
+    await listWhere(a, (l) => [ch, dm].every((id) => l.find((x) => x.id === id)?.registered === true));
+    const lb = await listWhere(b, (l) => l.some((x) => x.id === ch) && l.some((x) => x.id === dm));
+    expect(lb.find((x) => x.id === dm)).toMatchObject({ kind: 'dm', title: 'Ada', dmWith: ada.id });
+    // Bo's DM id is the same one: opening it from his side finds it.
+    expect(await b.openDm(ada.id)).toBe(dm);
+    for (const [id, text] of [
+      [ch, 'channel words'],
+      [dm, 'a private word'],
+    ] as const) {
+      const c = b.open(id);
+      await c.loadRecent();
+      await viewWhere(c, (v) => texts(v).includes(text));
+      c.close();
+    }
+    await a.close();
+    await b.close();
+  });
+
+  it('removed while offline: marked removed, local copy kept, undelivered counted and exported', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    const id = await a.createConversation({ kind: 'channel', title: 'Crew', visibility: 'private', members: [bo.id] });
+    await listWhere(b, (l) => l.some((x) => x.id === id));
+    const cb = b.open(id);
+    await cb.loadRecent();
+    await cb.send('delivered before');
+    await b.whenSettled(20_000);
+    b.setOnline(false);
+    await cb.send('never delivered 1');
+    await cb.send('never delivered 2');
+    await a.removeMember(id, bo.id);
+    b.setOnline(true);
+    const lb = await listWhere(b, (l) => l.find((x) => x.id === id)?.removed === true);
+    await listWhere(b, (l) => l.find((x) => x.id === id)?.undelivered === 2);
+    expect(lb.find((x) => x.id === id)?.title).toBe('Crew');
+    const v = await viewWhere(cb, (x) => x.removed);
+    expect(v).toMatchObject({ canPost: false });
+    expect(texts(v)).toEqual(['delivered before', 'never delivered 1', 'never delivered 2']);
+    await expect(cb.send('more')).rejects.toMatchObject({ code: 'forbidden' });
+    const exp = await b.exportConversation(id);
+    const json = JSON.parse(exp.json) as { undelivered: number; messages: Array<{ text: string; delivered: boolean }> };
+    expect(json.undelivered).toBe(2);
+    expect(json.messages.filter((m) => !m.delivered).map((m) => m.text)).toEqual(['never delivered 1', 'never delivered 2']);
+    expect(exp.text).toMatch(/never delivered 1 {2}\[NOT DELIVERED\]/);
+    expect(exp.filename).toMatch(/^ferry-Crew-/);
+    // Ada never sees them.
+    const ca = a.open(id);
+    await ca.loadRecent();
+    await a.whenSettled(20_000);
+    expect(texts(await viewWhere(ca, (x) => x.messages.length >= 1))).toEqual(['delivered before']);
+    ca.close();
+    // Forgetting is explicit.
+    cb.close();
+    await b.forget(id);
+    await listWhere(b, (l) => !l.some((x) => x.id === id));
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('accounts: catch-up follows what changed', () => {
+  it('with 50 conversations and 1 changed, a reconnect syncs only that one', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const devB = new Device('Bo', relay.url);
+    let b = await devB.signIn(bo);
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const id = await a.createConversation({ kind: 'channel', title: `Room ${i}`, visibility: 'private', members: [bo.id] });
+      const c = a.open(id);
+      await c.loadRecent();
+      await c.send(`first words in room ${i}`);
+      c.close();
+      ids.push(id);
+    }
+    await a.whenSettled(30_000);
+    await listWhere(b, (l) => ids.every((id) => l.find((x) => x.id === id)?.lastMessage !== null), 30_000);
+    await b.whenSettled(30_000);
+    // The directory's activity is coalesced (a second): let Bo follow it to the end.
+    await new Promise((r) => setTimeout(r, 1500));
+    await b.idle();
+    const firstCatchUp = b.roomsSynced; // while following: every meta document and newest page
+    await b.close();
+
+    // While Bo is away, one conversation changes.
+    const c7 = a.open(ids[7] as string);
+    await c7.loadRecent();
+    await c7.send('news in room 7');
+    await a.whenSettled(20_000);
+    c7.close();
+    // The directory's activity is coalesced (at most once a second): wait until it shows.
+    await new Promise((r) => setTimeout(r, 1500));
+
+    b = await devB.signIn(bo);
+    await b.whenSettled(30_000);
+    const rooms = b.lastCatchUp;
+    console.log(`catch-up with 50 conversations: first session synced ${firstCatchUp} rooms; the reconnect after 1 changed synced ${rooms.length}`);
+    expect(firstCatchUp).toBeGreaterThanOrEqual(50);
+    expect(rooms.length).toBeGreaterThan(0);
+    expect(rooms.length).toBeLessThanOrEqual(2); // its newest page (and its meta document if it changed)
+    expect(rooms.filter((r) => !r.startsWith(`conv/${ids[7]}`))).toEqual([]);
+    const list = await listWhere(b, (l) => l.find((x) => x.id === ids[7])?.lastMessage?.text === 'news in room 7');
+    expect(list.find((x) => x.id === ids[7])?.unread).toBe(2);
+    await a.close();
+    await b.close();
+  });
+});
