@@ -311,6 +311,15 @@ async function measurePlain(
       createdAt: info?.createdAt ?? 0,
       lastMessage: lm ? { text: lm.text, authorName: 'Someone', at: lm.createdAt } : null,
       unread: 0,
+      kind: 'channel',
+      visibility: 'open',
+      role: 'member',
+      archived: false,
+      memberCount: 0,
+      dmWith: null,
+      registered: true,
+      removed: false,
+      undelivered: 0,
     });
   }
   list.sort((a, b) => (b.lastMessage?.at ?? 0) - (a.lastMessage?.at ?? 0));
