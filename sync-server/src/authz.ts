@@ -10,14 +10,13 @@
 // the sender's later updates built on it are refused at once instead of held as pending.
 import type Database from 'better-sqlite3';
 import type { IncomingMessage } from 'node:http';
-import * as Y from 'yjs';
-import type { ConversationRole } from '../../core/src/authz/permissions';
+import type * as Y from 'yjs';
+import { judge } from '../../core/src/authz/policy';
 import { CloseCode } from '../../core/src/protocol/messages';
 import { RELAY_USER, parseRoom, type RoomRef } from '../../core/src/model/rooms';
-import { createUpdateChecker, type Problem, type UpdateChecker } from '../../core/src/model/schema';
+import { createUpdateChecker, type UpdateChecker } from '../../core/src/model/schema';
 import { MalformedUpdateError, updateClientIds } from '../../core/src/model/updates';
 import type { AuditSink, Conversations } from './conversations/service';
-import type { ConversationRow } from './conversations/db';
 import type {
   HttpRefusal,
   AuthRefusal,
@@ -149,34 +148,6 @@ export function upgradeToken(req: IncomingMessage): string | null {
   const q = (req.url ?? '').split('?')[1];
   if (!q) return null;
   return new URLSearchParams(q).get('token');
-}
-
-interface Judged {
-  ok: boolean;
-  rule: string;
-  path: string;
-  message: string;
-  moderated: string[];
-}
-
-/**
- * The conversation policy over the checker's problems. TEMPORARY local form of core's
- * `judge()` (core/src/authz/policy.ts) until it lands: any problem refuses the update.
- */
-function judgeProblems(problems: Problem[]): Judged {
-  const first = problems[0];
-  if (!first) return { ok: true, rule: '', path: '', message: '', moderated: [] };
-  return { ok: false, rule: first.rule, path: first.path, message: first.message, moderated: [] };
-}
-
-/** Top-level roots an update writes new items into (for the announcement and archive rules). */
-function rootsWritten(update: Uint8Array): Set<string> {
-  const roots = new Set<string>();
-  const { structs } = Y.decodeUpdate(update);
-  for (const s of structs) {
-    if (s instanceof Y.Item && typeof s.parent === 'string') roots.add(s.parent);
-  }
-  return roots;
 }
 
 export class Authz {
@@ -348,40 +319,24 @@ export class Authz {
     }
     for (const id of ids.structs) this.clientIds.bind(id, user, ref.kind);
 
-    const problems = this.checkerFor(ref, doc).check(update, user);
-    if (problems.some((p) => p.rule === 'pending')) {
+    const checked = this.checkerFor(ref, doc).inspect(update, user);
+    if (checked.problems.some((p) => p.rule === 'pending')) {
       // Builds on changes the relay lacks (e.g. typed before the offline changes were sent):
       // dropped, and the sender re-sends everything missing with the relay's state vector.
       return { ok: false, rule: 'pending', reason: 'missing dependencies', resync: true };
     }
-    let conv: ConversationRow | null = null;
-    let role: ConversationRole | null = null;
     const convId = convOf(ref);
-    if (convId) {
-      conv = this.options.conversations.db.conversation(convId);
-      role = this.options.conversations.db.roleOf(convId, user);
-      if (!conv || role === null) {
-        return this.refuse(input, ids.structs, 'not-a-member', '', 'not a member');
-      }
-    }
-    const judged = judgeProblems(problems);
-    if (!judged.ok)
+    const db = this.options.conversations.db;
+    const conv = convId ? db.conversation(convId) : null;
+    const judged = judge(checked, {
+      room: ref,
+      sender: user,
+      convRole: convId ? db.roleOf(convId, user) : null,
+      kind: conv?.kind ?? null,
+      archived: conv ? conv.archivedAt !== null : false,
+    });
+    if (!judged.ok) {
       return this.refuse(input, ids.structs, judged.rule, judged.path, judged.message);
-    if (conv && ref.kind === 'page' && ids.structs.length > 0) {
-      const roots = rootsWritten(update);
-      const staff = role === 'owner' || role === 'moderator';
-      if (conv.archivedAt !== null && [...roots].some((r) => r !== 'reads')) {
-        return this.refuse(input, ids.structs, 'archived', '', 'the conversation is archived');
-      }
-      if (conv.kind === 'announcement' && !staff && roots.has('messages')) {
-        return this.refuse(
-          input,
-          ids.structs,
-          'announcement',
-          'messages',
-          'only owners and moderators post here',
-        );
-      }
     }
     for (const id of judged.moderated) {
       this.options.audit.append({

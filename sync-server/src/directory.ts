@@ -3,35 +3,32 @@
 // rooms (`Relay.applyAsRelay`), so each write is stored, versioned and forwarded like any
 // update. Entries are rewritten whole and only when their JSON changes.
 import type * as Y from 'yjs';
-import { periodOfMessage, inboxRoom, RELAY_USER } from '../../core/src/model/rooms';
+import {
+  removeDirectoryEntry,
+  removePerson,
+  writeActivity,
+  writeDirectoryEntry,
+  writeMe,
+  writeMembers,
+  writePerson,
+  type DirectoryActivity,
+  type DirectoryPreview,
+} from '../../core/src/model/directory';
 import { lastMessage } from '../../core/src/model/meta';
+import { inboxRoom, periodOfMessage, RELAY_USER } from '../../core/src/model/rooms';
 import type { ClientIds } from './authz';
-import type { ConversationRow } from './conversations/db';
+import type { ConversationRole, ConversationRow } from './conversations/db';
 import type { Conversations, MembershipEvent } from './conversations/service';
 import type { Logger } from './log';
 import type { Relay } from './relay';
 
-export interface Preview {
-  id: string;
-  author: string;
-  text: string;
-}
-
-export interface ActivityEntry {
-  at: number;
-  preview: Preview | null;
-  versions: Record<string, number>;
-}
+type Preview = DirectoryPreview;
+type ActivityEntry = DirectoryActivity;
 
 /** Activity is written at most this often per conversation. */
 export const ACTIVITY_INTERVAL_MS = 1000;
 
 const CONV_ROOM = /^conv\/([0-9A-HJKMNP-TV-Z]{16})(?:\/p(\d+))?$/;
-
-/** Sets `key` to `value` unless its JSON is already that. */
-function put(map: Y.Map<unknown>, key: string, value: unknown): void {
-  if (JSON.stringify(map.get(key)) !== JSON.stringify(value)) map.set(key, value);
-}
 
 export class Directory {
   private readonly relayDocs = new WeakSet<Y.Doc>();
@@ -80,13 +77,17 @@ export class Directory {
         this.clientIds.bind(doc.clientID, RELAY_USER, 'inbox');
         this.relayDocs.add(doc);
       }
-      fn(doc);
+      try {
+        fn(doc);
+      } catch (error) {
+        // A value core's writers refuse (they write nothing then): log it, keep the rest.
+        this.log.error({ err: error, user: userId }, 'directory write refused');
+      }
     });
   }
 
-  private conversationEntry(c: ConversationRow, role: string) {
+  private conversationEntry(c: ConversationRow, role: ConversationRole) {
     return {
-      v: 1,
       kind: c.kind,
       visibility: c.visibility,
       title: c.title,
@@ -110,31 +111,32 @@ export class Directory {
     const people = db.peopleOf(userId);
     const activity = new Map(convs.map((c) => [c.id, this.activityEntry(c.id)]));
     this.write(userId, (doc) => {
-      put(doc.getMap('me'), 'profile', {
+      writeMe(doc, {
         id: me.id,
         username: me.username,
         displayName: me.displayName,
         role: me.role,
       });
-      const conversations = doc.getMap('conversations');
-      const members = doc.getMap('members');
       const act = doc.getMap('activity');
       const keep = new Set(convs.map((c) => c.id));
       for (const c of convs) {
-        put(conversations, c.id, this.conversationEntry(c, c.role));
-        put(members, c.id, this.membersEntry(c.id));
+        writeDirectoryEntry(doc, c.id, this.conversationEntry(c, c.role));
+        writeMembers(doc, c.id, this.membersEntry(c.id));
         const a = activity.get(c.id);
-        if (a) put(act, c.id, this.keepPreview(act.get(c.id), a));
+        if (a) writeActivity(doc, c.id, this.keepPreview(act.get(c.id), a));
       }
-      for (const map of [conversations, members, act]) {
-        for (const key of [...map.keys()]) if (!keep.has(key)) map.delete(key);
+      const listed = new Set<string>();
+      for (const root of ['conversations', 'members', 'activity']) {
+        for (const key of doc.getMap(root).keys()) listed.add(key);
       }
-      const peopleMap = doc.getMap('people');
+      for (const key of listed) if (!keep.has(key)) removeDirectoryEntry(doc, key);
       const known = new Set(people.map((p) => p.id));
       for (const p of people) {
-        put(peopleMap, p.id, { username: p.username, displayName: p.displayName });
+        writePerson(doc, p.id, { username: p.username, displayName: p.displayName });
       }
-      for (const key of [...peopleMap.keys()]) if (!known.has(key)) peopleMap.delete(key);
+      for (const key of [...doc.getMap('people').keys()]) {
+        if (!known.has(key)) removePerson(doc, key);
+      }
     });
   }
 
@@ -157,10 +159,9 @@ export class Directory {
         continue;
       }
       this.write(m.id, (doc) => {
-        put(doc.getMap('conversations'), c.id, this.conversationEntry(c, m.role));
-        put(doc.getMap('members'), c.id, entry);
-        const peopleMap = doc.getMap('people');
-        for (const [id, p] of people) put(peopleMap, id, p);
+        writeDirectoryEntry(doc, c.id, this.conversationEntry(c, m.role));
+        writeMembers(doc, c.id, entry);
+        for (const [id, p] of people) writePerson(doc, id, p);
       });
     }
     if (e.removed.length > 0) {
@@ -173,8 +174,9 @@ export class Directory {
     const people = this.conversations.db.peopleOf(userId);
     const known = new Set(people.map((p) => p.id));
     this.write(userId, (doc) => {
-      const peopleMap = doc.getMap('people');
-      for (const key of [...peopleMap.keys()]) if (!known.has(key)) peopleMap.delete(key);
+      for (const key of [...doc.getMap('people').keys()]) {
+        if (!known.has(key)) removePerson(doc, key);
+      }
     });
   }
 
@@ -243,8 +245,7 @@ export class Directory {
     const members = this.conversations.db.members(convId);
     for (const m of members) {
       this.write(m.id, (doc) => {
-        const act = doc.getMap('activity');
-        put(act, convId, this.keepPreview(act.get(convId), entry));
+        writeActivity(doc, convId, this.keepPreview(doc.getMap('activity').get(convId), entry));
       });
     }
     this.log.debug({ conv: convId, members: members.length }, 'activity written');

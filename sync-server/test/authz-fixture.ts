@@ -1,6 +1,7 @@
 // A relay with accounts on and a few users, for the membership, socket-auth, authorship and
 // directory tests: a real relay process, users made through the real API.
 import Database from 'better-sqlite3';
+import * as decoding from 'lib0/decoding';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -174,6 +175,16 @@ export class Fixture {
 /** A fresh 16-character id, as a client mints it. */
 export function newTestId(): string {
   return newId((n) => new Uint8Array(randomBytes(n)));
+}
+
+/** Collects the permission-denied reasons the relay sends this provider. */
+export function denials(c: Client): string[] {
+  const out: string[] = [];
+  c.provider.messageHandlers[2] = (_encoder, decoder) => {
+    if (decoding.readVarUint(decoder) === 0) out.push(decoding.readVarString(decoder));
+    changed();
+  };
+  return out;
 }
 
 /** Opens a raw socket and resolves with how the relay closes it. */
