@@ -233,7 +233,11 @@ export class DocHost {
   /** Connects the open documents that may now (a conversation was registered). */
   reconsider(): void {
     for (const od of this.open.values()) {
-      if (this.mayConnect(od)) {
+      if (od.refused && od.provider && !(this.policy?.blocked(od.room) ?? false)) {
+        // Refused before (e.g. 4403 while not a member), allowed now (added again).
+        od.refused = null;
+        od.provider.connect();
+      } else if (this.mayConnect(od)) {
         od.refused = null;
         this.connect(od, this.transport as Transport);
       }
