@@ -167,6 +167,48 @@ test('a group channel with two people; controls follow their roles', async ({ br
   await Promise.all([ada.context.close(), bo.context.close()]);
 });
 
+test('an announcement channel: members read; a moderator posts and deletes; archived is read-only', async ({
+  browser,
+}) => {
+  const ada = await person(browser, 'Ada');
+  const bo = await person(browser, 'Bo');
+  await createConversation(ada.page, 'Harbour notices', ['bo'], { announcement: true });
+  await send(ada.page, 'The ferry leaves at 07:00.');
+  await openConversation(bo.page, 'Harbour notices');
+  await expect(messageWithText(bo.page, 'The ferry leaves at 07:00.')).toHaveCount(1);
+  // Bo is a plain member: the composer is replaced by a calm note, no delete on Ada's message.
+  await expect(bo.page.getByTestId('read-only-note')).toContainText('announcement');
+  await expect(bo.page.getByTestId('composer')).toHaveCount(0);
+  await expect(bo.page.getByTestId('message-delete')).toHaveCount(0);
+  await screenshot(bo.page, 'accounts-5a-announcement-member');
+
+  // Ada makes Bo a moderator: he may post and delete others' messages (a tombstone).
+  await ada.page.getByTestId('details-button').click();
+  const boRow = ada.page.locator('[data-testid="member"][data-role="member"]');
+  await boRow.getByTestId('member-role').selectOption('moderator');
+  await expect(ada.page.locator('[data-testid="member"][data-role="moderator"]')).toHaveCount(1);
+  await expect(bo.page.getByTestId('composer')).toBeVisible();
+  await send(bo.page, 'Noted, I will post the changes here.');
+  const notice = messageWithText(bo.page, 'The ferry leaves at 07:00.');
+  const noticeId = await notice.getAttribute('data-message-id');
+  await notice.hover();
+  await notice.getByTestId('message-delete').click();
+  await expect(bo.page.getByTestId('delete-dialog')).toContainText('moderator');
+  await bo.page.getByTestId('delete-confirm').click();
+  const onAda = ada.page.locator(`[data-testid="message"][data-message-id="${noticeId}"]`);
+  await expect(onAda).toHaveAttribute('data-deleted', 'true');
+  await expect(messageWithText(ada.page, 'Noted, I will post the changes here.')).toHaveCount(1);
+
+  // Ada archives it: read-only for everyone.
+  await ada.page.getByTestId('details-archive').click();
+  await expect(bo.page.getByTestId('read-only-note')).toContainText('archived');
+  await expect(bo.page.getByTestId('composer')).toHaveCount(0);
+  await expect(ada.page.getByTestId('read-only-note')).toContainText('archived');
+  await expect(ada.page.getByTestId('details-archive')).toHaveText(/Unarchive/);
+  await screenshot(ada.page, 'accounts-5b-archived-owner');
+  await Promise.all([ada.context.close(), bo.context.close()]);
+});
+
 test('removed while offline: B sees "You were removed", the undelivered message is kept and exportable, A never sees it', async ({
   browser,
 }) => {
