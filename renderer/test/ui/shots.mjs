@@ -201,6 +201,28 @@ try {
     await page.getByTestId('details-panel').waitFor();
     await page.getByTestId('member').first().waitFor();
     await page.screenshot({ path: `${out}/details-owner-${scheme}.png` });
+    // Owner: rename, add people, change a role; all through the fake's "server".
+    await page.getByTestId('details-rename').click();
+    await page.getByTestId('details-rename-input').fill('Release 0.2 planning (final)');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('details-title').getByText('(final)').waitFor();
+    await page.getByTestId('details-invite').click();
+    await page.getByTestId('person-search').fill('omar');
+    await page.locator('[data-testid=person-option][data-username=omar]').click();
+    await page.getByTestId('details-invite-add').click();
+    await page.locator('[data-testid=member][data-user-id=u-omar]').waitFor();
+    await page
+      .locator('[data-testid=member][data-user-id=u-omar]')
+      .getByTestId('member-role')
+      .selectOption('moderator');
+    await page.locator('[data-testid=member][data-user-id=u-omar][data-role=moderator]').waitFor();
+    // Offline: the controls stay visible, disabled, and the panel says why.
+    await page.evaluate(() => window.__ferryFake.setConnection('offline'));
+    await page.getByTestId('details-offline').waitFor();
+    if (!(await page.getByTestId('details-rename').isDisabled()))
+      problems.push(`[${scheme}] rename enabled offline`);
+    if (scheme === 'light') await page.screenshot({ path: `${out}/details-offline-${scheme}.png` });
+    await page.evaluate(() => window.__ferryFake.setConnection('online'));
     // A plain member of an announcement channel: no controls but leave, the composer replaced.
     await page.getByTestId('conversation-item').filter({ hasText: 'Bridge crew' }).click();
     await page.getByTestId('read-only-note').waitFor();
