@@ -63,7 +63,7 @@ test('a fresh relay: the app creates the first admin account, who is then signed
   await screenshot(page, 'accounts-1-first-admin-signed-in');
 });
 
-test('sign-in: a wrong password is refused with a clear message, the right one signs in', async ({
+test('sign-in: a wrong password is refused clearly, the right one signs in; signing out returns to sign-in', async ({
   page,
 }) => {
   await relay.createUser('ada', { displayName: 'Ada' });
@@ -83,6 +83,15 @@ test('sign-in: a wrong password is refused with a clear message, the right one s
   // The kept session opens again with no sign-in.
   await page.reload();
   await expect(page.getByTestId('workspace')).toBeVisible();
+
+  // Signing out (Settings) ends the session: back to sign-in, the username kept.
+  await page.getByTestId('settings-button').click();
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('sign-out-confirm').click();
+  await expect(page.getByTestId('sign-in-notice')).toContainText('stay on this device');
+  await expect(page.getByTestId('sign-in-username')).toHaveValue('ada');
+  await page.reload();
+  await expect(page.getByTestId('sign-in')).toBeVisible();
 });
 
 test('two-step sign-in: a wrong code is refused, a recovery code signs in', async ({
