@@ -44,7 +44,7 @@ export interface Gate {
 }
 
 const HIDDEN: Gate = { show: false, disabled: null };
-export const OFFLINE_REASON = 'You are offline: this needs the server.';
+export const OFFLINE_REASON = 'Not connected to the server right now: this needs it.';
 
 function gate(allowed: boolean, online: boolean): Gate {
   if (!allowed) return HIDDEN;
