@@ -50,6 +50,8 @@ export interface RelayConfig {
   limitUpgradesAddress: string;
   limitUpgradesUser: string;
   limitUpdatesUser: string;
+  /** Behind a reverse proxy on loopback: take the client's address from X-Forwarded-For. */
+  trustProxy: boolean;
 }
 
 type Kind = 'string' | 'int' | 'path' | 'level' | 'bool' | 'bucket';
@@ -257,6 +259,12 @@ export const OPTIONS: Option[] = [
     kind: 'bucket',
     help: 'document updates per user (default 300/50/s)',
   },
+  {
+    key: 'trustProxy',
+    flag: 'trust-proxy',
+    kind: 'bool',
+    help: 'behind a reverse proxy on this machine: rate-limit by the X-Forwarded-For address (default off)',
+  },
 ];
 
 /** Hosts `--no-auth` may listen on. */
@@ -299,6 +307,7 @@ export function defaults(): RelayConfig {
     limitUpgradesAddress: '60/30/min',
     limitUpgradesUser: '30/20/min',
     limitUpdatesUser: '300/50/s',
+    trustProxy: false,
   };
 }
 

@@ -188,3 +188,23 @@ describe('http api: setup from another machine, and --no-auth', () => {
     }
   });
 });
+
+describe('http api: --trust-proxy', () => {
+  it('rate-limits by the address the proxy appended to X-Forwarded-For', async () => {
+    const dir = tempDir();
+    const relay = await startRelayProcess(dir, ['--trust-proxy', '--limit-api-address', '2/1/min']);
+    try {
+      const from = (addr: string) =>
+        api(relay.http, 'GET', '/server', { headers: { 'X-Forwarded-For': `10.9.9.9, ${addr}` } });
+      expect((await from('198.51.100.1')).status).toBe(200);
+      expect((await from('198.51.100.1')).status).toBe(200);
+      expect((await from('198.51.100.1')).status).toBe(429);
+      // Another client behind the same proxy has its own bucket; the spoofable first entry
+      // (10.9.9.9, the same in every request) does not count.
+      expect((await from('198.51.100.2')).status).toBe(200);
+    } finally {
+      await relay.stop();
+      removeDir(dir);
+    }
+  });
+});

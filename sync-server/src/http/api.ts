@@ -115,6 +115,7 @@ export function createAccountsApi(deps: {
     anonymousPerAddress: bucket(config.limitApiAddress),
     apiPerUser: bucket(config.limitApiUser),
     onRateLimited: (what) => metrics.rateLimited.inc({ what }),
+    trustProxy: config.trustProxy,
   });
   let peopleVisibleTo: PeopleVisibleTo = (id) => [id];
   new Gauge({

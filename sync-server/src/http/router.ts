@@ -56,9 +56,25 @@ export interface RouterOptions {
   apiPerUser: BucketSpec;
   /** Counts refusals: `ferry_rate_limited_total{what}`. */
   onRateLimited?: (what: string) => void;
+  /** `--trust-proxy`: see clientAddress. */
+  trustProxy?: boolean;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * The client's address for rate limits, logs and the audit: the peer's, or, with
+ * `--trust-proxy` and a peer on loopback (the reverse proxy), the last address the proxy
+ * appended to X-Forwarded-For (earlier entries are the client's own claims).
+ */
+export function clientAddress(req: http.IncomingMessage, trustProxy: boolean): string {
+  const peer = req.socket.remoteAddress ?? '';
+  if (!trustProxy || !LOOPBACK.has(peer)) return peer;
+  const header = req.headers['x-forwarded-for'];
+  const value = Array.isArray(header) ? header[header.length - 1] : header;
+  const last = value?.split(',').pop()?.trim();
+  return last || peer;
+}
 
 /** Validates `value` with `schema`, or throws 400 `invalid` listing each issue (path, message). */
 export function parse<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> {
@@ -121,7 +137,8 @@ export class Router {
     const requestId = correlationId('r');
     const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split('?');
     const path = rawPath.slice(API_PREFIX.length) || '/';
-    const ip = req.socket.remoteAddress ?? '';
+    const peer = req.socket.remoteAddress ?? '';
+    const ip = clientAddress(req, this.options.trustProxy ?? false);
     const proxied =
       req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
     const log = this.options.log.child({ rid: requestId });
@@ -199,7 +216,7 @@ export class Router {
         req,
         requestId,
         ip,
-        loopback: LOOPBACK.has(ip) && !proxied,
+        loopback: LOOPBACK.has(peer) && !proxied,
         params,
         query: new URLSearchParams(rawQuery),
         body,
