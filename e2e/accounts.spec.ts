@@ -150,6 +150,36 @@ test('a direct message between two people', async ({ browser }) => {
   await Promise.all([ada.context.close(), bo.context.close()]);
 });
 
+test('both start the same DM offline: one conversation with both messages after reconnecting', async ({
+  browser,
+}) => {
+  const eva = await person(browser, 'Eva');
+  const finn = await person(browser, 'Finn');
+  // They know each other from a channel, so each finds the other with no network.
+  await createConversation(eva.page, 'Dock team', ['finn']);
+  await expect(
+    finn.page.getByTestId('conversation-item').filter({ hasText: 'Dock team' }),
+  ).toHaveCount(1);
+  await eva.net.off();
+  await finn.net.off();
+  await openDm(eva.page, 'finn', 'Finn');
+  await send(eva.page, 'Eva, offline: are you on the dock?');
+  await openDm(finn.page, 'eva', 'Eva');
+  await send(finn.page, 'Finn, offline: yes, by the crane.');
+  await eva.net.on();
+  await finn.net.on();
+  // The DM's id comes from the pair: both wrote into the same conversation.
+  await expect(messageWithText(eva.page, 'Finn, offline: yes, by the crane.')).toHaveCount(1, {
+    timeout: 30_000,
+  });
+  await expect(messageWithText(finn.page, 'Eva, offline: are you on the dock?')).toHaveCount(1, {
+    timeout: 30_000,
+  });
+  await expect(eva.page.getByTestId('section-dms').getByTestId('conversation-item')).toHaveCount(1);
+  await screenshot(finn.page, 'accounts-3b-dm-offline-both');
+  await Promise.all([eva.context.close(), finn.context.close()]);
+});
+
 test('a group channel with two people; controls follow their roles', async ({ browser }) => {
   const ada = await person(browser, 'Ada');
   const bo = await person(browser, 'Bo');
