@@ -141,6 +141,22 @@ describe('accounts: sign-in, refresh, sign-out, TOTP', () => {
     expect(errorCode(r)).toBe('session-ended');
   });
 
+  it('signs out with the refresh token alone (the access token may have expired)', async () => {
+    const t = await login(relay.http, 'ann', PASSWORD);
+    const bogus = await api(relay.http, 'POST', '/auth/logout', {
+      body: { refreshToken: `${t.refreshToken.split('.')[0]}.${'B'.repeat(43)}` },
+    });
+    expect(bogus.status).toBe(401);
+    expect((await api(relay.http, 'POST', '/auth/logout', {})).status).toBe(401);
+    const out = await api(relay.http, 'POST', '/auth/logout', {
+      body: { refreshToken: t.refreshToken },
+    });
+    expect(out.status).toBe(204);
+    expect(errorCode(await api(relay.http, 'GET', '/me', { token: t.accessToken }))).toBe(
+      'session-ended',
+    );
+  });
+
   it('lists and ends own sessions only', async () => {
     const a = await login(relay.http, 'ann', PASSWORD, { device: 'phone' });
     const b = await login(relay.http, 'ann', PASSWORD, { device: 'desk' });

@@ -29,6 +29,7 @@ const MATRIX: Array<[string, string, unknown, number, number, number, number]> =
   ['POST', '/admin/users', {}, 401, 403, 403, 400],
   ['PATCH', `/admin/users/${NOBODY}`, {}, 401, 403, 403, 404],
   ['POST', `/admin/users/${NOBODY}/password`, {}, 401, 403, 403, 404],
+  ['DELETE', `/admin/users/${NOBODY}/totp`, undefined, 401, 403, 403, 404],
   ['GET', '/admin/sessions', undefined, 401, 403, 403, 200],
   ['DELETE', `/admin/sessions/${NOBODY}`, undefined, 401, 403, 403, 404],
   ['POST', '/auth/logout', undefined, 401, 204, 204, 204],

@@ -107,6 +107,13 @@ describe('accounts: session-ended events', () => {
     expect(await clocked.verifyAccess('garbage')).toBe('not authenticated');
     now += 61_000;
     expect(await clocked.verifyAccess(t.accessToken)).toBe('token expired');
+    // Rows of sessions that ended long ago are purged; live ones stay.
+    const gone = await clocked.login({ username: 'cy', password: PASSWORD }, null);
+    clocked.revokeSession(gone.refreshToken.split('.')[0] as string, 'logout', { actor: null });
+    expect(clocked.purgeSessions(3600_000)).toBe(0);
+    now += 2 * 3600_000;
+    expect(clocked.purgeSessions(3600_000)).toBe(1);
+    expect(clocked.listSessions(t.user.id)).toHaveLength(1);
     clocked.close();
   });
 });

@@ -719,6 +719,19 @@ export class Accounts {
     };
   }
 
+  /**
+   * Signs out with the refresh token (when the access token has expired). A token that is not
+   * the session's current one changes nothing: 401.
+   */
+  logoutWithRefresh(refreshToken: string, ip: string | null): void {
+    const sid = refreshSessionId(refreshToken);
+    const s = sid ? this.sessionRow(sid) : undefined;
+    if (!s || s.revoked_at !== null || !sameHash(s.refresh_hash, sha256(refreshToken))) {
+      throw new ApiError(401, 'session-ended', 'that session has already ended');
+    }
+    this.revokeSession(s.id, 'logout', { actor: s.user, ip });
+  }
+
   /** A token for `admin token`: a new session named 'cli token' with its own access TTL. */
   async issueToken(userId: string, ttlSeconds: number, by: Actor): Promise<LoginResult> {
     const r = this.row(userId);
@@ -783,6 +796,17 @@ export class Accounts {
           )
           .all();
     return rows.filter((s) => this.sessionLive(s, now)).map((s) => this.toSession(s));
+  }
+
+  /** Deletes sessions that ended (revoked or expired) more than `olderThanMs` ago. */
+  purgeSessions(olderThanMs: number): number {
+    const cutoff = this.now() - olderThanMs;
+    return this.db
+      .prepare(
+        `DELETE FROM sessions WHERE (revoked_at IS NOT NULL AND revoked_at < ?)
+           OR expires_at < ? OR last_used_at + ? < ?`,
+      )
+      .run(cutoff, cutoff, this.options.sessionIdleMs, cutoff).changes;
   }
 
   activeSessionCount(): number {

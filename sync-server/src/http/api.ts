@@ -138,6 +138,13 @@ export function createAccountsApi(deps: {
             `(same --data), or in the app (from this machine, or elsewhere with setup code ${code})`,
     );
   }
+  // The first unknown-username sign-in would otherwise also pay for making the dummy hash.
+  void accounts.passwords.verifyNobody('');
+  // Rows of sessions that ended long ago are of no use; the audit keeps their history.
+  const purge = () => accounts.purgeSessions(30 * 24 * 3600_000);
+  purge();
+  const purgeTimer = setInterval(purge, 3600_000);
+  purgeTimer.unref();
   let noAuthTimer: NodeJS.Timeout | null = null;
   if (config.noAuth) {
     log.warn(NO_AUTH_WARNING);
@@ -228,9 +235,18 @@ export function createAccountsApi(deps: {
     return { body: await accounts.refresh(body.refreshToken, ctx.ip) };
   });
 
-  router.post('/auth/logout', 'user', (ctx) => {
-    const { access } = me(ctx);
-    accounts.revokeSession(access.sessionId, 'logout', who(ctx));
+  // With an access token, or (when it has expired) with the refresh token in the body.
+  router.post('/auth/logout', 'optional', (ctx) => {
+    if (ctx.access) {
+      accounts.revokeSession(ctx.access.sessionId, 'logout', who(ctx));
+      return {};
+    }
+    const body = parse(
+      v.object({ refreshToken: v.optional(v.pipe(v.string(), v.maxLength(200))) }),
+      ctx.body ?? {},
+    );
+    if (!body.refreshToken) throw unauthenticated();
+    accounts.logoutWithRefresh(body.refreshToken, ctx.ip);
     return {};
   });
 
@@ -375,6 +391,13 @@ export function createAccountsApi(deps: {
     return { body: body.password === undefined ? { password } : {} };
   });
 
+  router.delete('/admin/users/:id/totp', 'admin', (ctx) => {
+    const user = userOr404(ctx.params.id ?? '');
+    if (!user.totp) throw conflict('two-factor authentication is not on for this user');
+    accounts.disableTotp(user.id, who(ctx));
+    return {};
+  });
+
   router.get('/admin/sessions', 'admin', (ctx) => {
     const name = ctx.query.get('user');
     const userId = name ? userOr404(name).id : undefined;
@@ -399,6 +422,7 @@ export function createAccountsApi(deps: {
     close() {
       stopWatching();
       if (noAuthTimer) clearInterval(noAuthTimer);
+      clearInterval(purgeTimer);
       accounts.close();
       metrics.registry.removeSingleMetric('ferry_sessions_active');
     },
