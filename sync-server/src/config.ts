@@ -470,6 +470,8 @@ export function helpText(): string {
     '  ferry-relay [serve] [options]     run the relay (default)',
     '  ferry-relay backup <file> [--data DIR]   online backup of a running or stopped relay',
     '  ferry-relay restore <file> [--data DIR]  replace the database (relay must be stopped)',
+    '  ferry-relay admin users|sessions|token … [--data DIR]  manage accounts (ferry-relay admin --help)',
+    '  ferry-relay audit export|verify … [--data DIR]  the audit log (ferry-relay audit --help)',
     '',
     'Options (flag / environment variable / config file key):',
     '  --config FILE  (FERRY_CONFIG)  JSON file with any of the keys below',
