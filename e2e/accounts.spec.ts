@@ -312,6 +312,26 @@ test('removed while offline: B sees "You were removed", the undelivered message 
   await Promise.all([ada.context.close(), bo.context.close()]);
 });
 
+test('a guest sees only what they were added to, and no create or browse controls', async ({
+  browser,
+}) => {
+  await relay.createUser('gus', { displayName: 'Gus', role: 'guest' });
+  const ada = await person(browser, 'Ada');
+  const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
+  const gus = await context.newPage();
+  await signIn(gus, app.url, relay.httpUrl, 'gus');
+  await expect(gus.getByTestId('new-channel')).toHaveCount(0);
+  await expect(gus.getByTestId('browse-channels')).toHaveCount(0);
+  await createConversation(ada.page, 'Visitors', ['gus'], { private: true });
+  await send(ada.page, 'Welcome, Gus.');
+  await openConversation(gus, 'Visitors');
+  await expect(messageWithText(gus, 'Welcome, Gus.')).toHaveCount(1);
+  await send(gus, 'Thank you.');
+  await expect(messageWithText(ada.page, 'Thank you.')).toHaveCount(1);
+  await screenshot(gus, 'accounts-6a-guest');
+  await Promise.all([ada.context.close(), context.close()]);
+});
+
 test('a channel created offline is usable at once and marked until the relay has it', async ({
   browser,
 }) => {
