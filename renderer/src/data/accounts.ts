@@ -26,6 +26,34 @@ export interface SecretStore {
   set(key: string, value: string | null): Promise<void>;
 }
 
+/**
+ * A secret store that keeps a secret in memory when the platform refuses to store it (the
+ * desktop app refuses when the OS has no real key store, e.g. Linux without a keyring): the
+ * user then stays signed in for this run of the app only, never with a weakly kept token.
+ */
+export function withMemoryFallback(store: SecretStore): SecretStore & { readonly volatile: ReadonlySet<string> } {
+  const memory = new Map<string, string>();
+  const volatile = new Set<string>();
+  return {
+    volatile,
+    async get(key) {
+      return memory.get(key) ?? (await store.get(key).catch(() => null));
+    },
+    async set(key, value) {
+      memory.delete(key);
+      volatile.delete(key);
+      try {
+        await store.set(key, value);
+      } catch (e) {
+        if (value === null) throw e;
+        memory.set(key, value);
+        volatile.add(key);
+        await store.set(key, null).catch(() => undefined); // never a stale older token
+      }
+    },
+  };
+}
+
 function req<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);

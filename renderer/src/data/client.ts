@@ -36,7 +36,7 @@ import * as ws from './model';
 import { DB_NAME, LocalStore, type DocRecord, type SummaryRecord } from './store';
 import { claimNode, type LocksLike } from './node';
 import { AuthedMux } from './socket';
-import { AccountsDb, refreshKey, userDbName, type SecretStore } from './accounts';
+import { AccountsDb, refreshKey, userDbName, withMemoryFallback, type SecretStore } from './accounts';
 import { Auth, fetchServerInfo, login, setupAdmin as setupAdminCall, type LockFn, type TokenAnswer } from './auth';
 import type { FetchLike } from './http';
 import { normalizeServerUrl, type Backend, type SignInResult } from '../ui/backend';
@@ -1599,7 +1599,7 @@ export function browserBackend(env?: BrowserEnv): Backend {
     ...(nav?.locks ? { locks: nav.locks } : {}),
   };
   const accounts = new AccountsDb(e.indexedDB, e.accountsDb);
-  const secrets = e.secrets ?? desktopSecrets() ?? accounts.secrets();
+  const secrets = withMemoryFallback(e.secrets ?? desktopSecrets() ?? accounts.secrets());
   const fetchFn: FetchLike = e.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const http: Http = { fetch: fetchFn, online: () => (env ? true : (globalThis.navigator?.onLine ?? true)) };
   const locks = e.locks;

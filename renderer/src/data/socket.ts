@@ -38,7 +38,7 @@ export class AuthedMux {
   private readonly offs: Array<() => void> = [];
   private readonly now: () => number;
   /** Sockets opened, AUTH frames sent and answered: for tests and diagnostics. */
-  readonly stats = { dials: 0, authSent: 0, authAnswered: 0, refreshes: 0 };
+  readonly stats = { dials: 0, authSent: 0, authAnswered: 0, refreshes: 0, closed4401: 0 };
 
   constructor(private readonly opts: AuthedMuxOptions) {
     this.now = opts.now ?? (() => Date.now());
@@ -145,6 +145,7 @@ export class AuthedMux {
     this.mux.goOffline();
     this.clearRefresh();
     if (e.code === 4401) {
+      this.stats.closed4401++;
       if (/session ended/i.test(e.reason)) {
         this.opts.auth.end(endedOf(e.reason));
         return;

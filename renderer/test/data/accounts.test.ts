@@ -369,3 +369,97 @@ describe('accounts: catch-up follows what changed', () => {
     await b.close();
   });
 });
+
+describe('accounts: more session edges', () => {
+  it('a session revoked while connected ends at once (4401 session ended); nothing local is lost', async () => {
+    const ada = await relay.createUser('Ada');
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const id = await a.createConversation({ kind: 'channel', title: 'Open line', visibility: 'private', members: [] });
+    const c = a.open(id);
+    await c.loadRecent();
+    await c.send('still here');
+    await a.whenSettled(20_000);
+    const sessions = await relay.api('GET', `/admin/sessions?user=${ada.username}`);
+    for (const s of (sessions.body as { sessions: Array<{ id: string }> }).sessions) {
+      await relay.api('DELETE', `/admin/sessions/${s.id}`);
+    }
+    await new Promise<void>((resolve) => a.auth((s) => s.state === 'ended' && resolve()));
+    expect(a.socket?.stats.closed4401).toBe(1);
+    expect(texts(await viewWhere(c, (v) => v.messages.length === 1))).toEqual(['still here']);
+    await expect(c.send('after the end')).resolves.toMatchObject({ delivery: 'pending' }); // kept locally
+    c.close();
+    await a.close();
+  });
+
+  it('where the platform refuses to keep the refresh token, the session lasts for this run only', async () => {
+    const ada = await relay.createUser('Ada');
+    const dev = new Device('Ada', relay.url);
+    dev.secrets.set = async (_key, value) => {
+      if (value !== null) throw new Error('the OS offers no secure storage');
+    };
+    const a = await dev.signIn(ada); // signed in all the same
+    await a.whenSettled(20_000);
+    const id = await a.createConversation({ kind: 'channel', title: 'Ephemeral', visibility: 'private', members: [] });
+    await a.whenSettled(20_000);
+    await a.close();
+    const again = (await dev.restore()) as NonNullable<Awaited<ReturnType<typeof dev.restore>>>;
+    const ended = await new Promise<{ state: string }>((resolve) => again.auth((s) => s.state === 'ended' && resolve(s)));
+    expect(ended.state).toBe('ended');
+    const l = await listWhere(again, (x) => x.some((c) => c.id === id)); // local data shows
+    expect(l.find((c) => c.id === id)?.title).toBe('Ephemeral');
+    await again.close();
+  });
+
+  it('a forged update the relay refuses (permission-denied) stops that document, keeps it and says so', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    const id = await a.createConversation({ kind: 'channel', title: 'Forgery', visibility: 'private', members: [bo.id] });
+    const ca = a.open(id);
+    await ca.loadRecent();
+    const msg = await ca.send('original');
+    await a.whenSettled(20_000);
+    await listWhere(b, (l) => l.some((x) => x.id === id));
+    const cb = b.open(id);
+    await cb.loadRecent();
+    await viewWhere(cb, (v) => texts(v).includes('original'));
+    // Bo's client bypasses its checks and rewrites Ada's message on the page.
+    const room = [...(await b.store.docRecords()).keys()].find((r) => r.startsWith(`conv/${id}/p`)) as string;
+    const od = b.host.get(room);
+    const entry = od?.doc.getMap('messages').get(msg.id) as { set(k: string, v: unknown): void } | undefined;
+    entry?.set('text', 'forged by Bo');
+    const v = await viewWhere(cb, (x) => /refused a change/.test((x as { error?: string }).error ?? ''));
+    expect(texts(v)).toContain('forged by Bo'); // kept locally, not dropped
+    const va = await viewWhere(ca, (x) => x.messages.length === 1);
+    expect(texts(va)).toEqual(['original']); // never reached Ada
+    ca.close();
+    cb.close();
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('accounts: reconnecting after the token expired', () => {
+  let short: Relay;
+  beforeAll(async () => {
+    short = await startRelay({ args: ['--access-token-ttl', '2'] });
+  });
+  afterAll(async () => {
+    await short?.stop();
+    if (short) removeDir(short.dataDir);
+  });
+
+  it('refreshes first, then opens the socket: the relay never has to refuse it', async () => {
+    const ada = await short.createUser('Ada');
+    const a = await new Device('Ada', short.url).signIn(ada);
+    await a.whenSettled(20_000);
+    a.setOnline(false);
+    await new Promise((r) => setTimeout(r, 2500)); // the access token has expired meanwhile
+    const before = a.socket?.stats.refreshes ?? 0;
+    a.setOnline(true);
+    await a.whenSettled(20_000);
+    expect(a.socket?.stats.refreshes).toBeGreaterThan(before);
+    expect(a.socket?.stats.closed4401).toBe(0);
+    await a.close();
+  });
+});

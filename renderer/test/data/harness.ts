@@ -84,7 +84,9 @@ function launch(dataDir: string, port: number, args: string[]): Promise<{ proc: 
  */
 export async function startRelay(opts: { auth?: boolean; args?: string[] } = {}): Promise<Relay> {
   const auth = opts.auth ?? true;
-  const args = [...(auth ? [] : ['--no-auth']), ...(opts.args ?? [])];
+  // Every device of a test signs in from 127.0.0.1: per-address limits as for a whole office.
+  const limits = ['--limit-api-address', '1000/100/s', '--limit-upgrades-address', '1000/100/s'];
+  const args = [...(auth ? limits : ['--no-auth']), ...(opts.args ?? [])];
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-data-test-'));
   const first = await launch(dataDir, 0, args);
   const port = first.port;
