@@ -201,6 +201,11 @@ try {
     await page.getByTestId('details-panel').waitFor();
     await page.getByTestId('member').first().waitFor();
     await page.screenshot({ path: `${out}/details-owner-${scheme}.png` });
+    if (scheme === 'light') {
+      await page.setViewportSize({ width: 820, height: 700 });
+      await page.screenshot({ path: `${out}/details-narrow-${scheme}.png` });
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
     // Owner: rename, add people, change a role; all through the fake's "server".
     await page.getByTestId('details-rename').click();
     await page.getByTestId('details-rename-input').fill('Release 0.2 planning (final)');
