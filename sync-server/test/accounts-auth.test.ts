@@ -353,6 +353,7 @@ describe('accounts: backoff, lockout and rate limits', () => {
       [
         ['lee', 'member'],
         ['max', 'member'],
+        ['pat', 'member'],
       ],
     ));
   });
@@ -369,6 +370,24 @@ describe('accounts: backoff, lockout and rate limits', () => {
     await login(relay.http, 'max', PASSWORD);
     for (let i = 0; i < 4; i++) expect((await attempt('max', 'wrong password!')).status).toBe(401);
     await login(relay.http, 'max', PASSWORD);
+  });
+
+  it('counts every one of many concurrent failures', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => attempt('pat', 'wrong password!')),
+    );
+    const failed = results.filter((r) => r.status === 401).length;
+    // Attempts that arrived once five had failed wait (429) instead of being checked.
+    expect(failed + results.filter((r) => r.status === 429).length).toBe(8);
+    expect(failed).toBeGreaterThanOrEqual(5);
+    const audit = (await runCli(['audit', 'export', '--data', dir])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; detail: { failures?: number } | null });
+    const counts = audit
+      .filter((e) => e.action === 'auth.login_failed')
+      .map((e) => e.detail?.failures ?? 0);
+    expect(Math.max(...counts)).toBe(failed);
   });
 
   it('after 5 failures each attempt waits 2^(n-5) steps (429); at 10 the account locks (423)', async () => {

@@ -599,13 +599,18 @@ export class Accounts {
   private failure(r: UserRow, ip: string | null, reason: string): void {
     const p = this.options.lockout;
     const now = this.now();
-    const failures = r.failed_logins + 1;
+    // One statement: concurrent failed attempts each count (none is lost to a race).
+    const failures = (
+      this.db
+        .prepare(
+          'UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE id = ? RETURNING failed_logins',
+        )
+        .get(now, r.id) as { failed_logins: number }
+    ).failed_logins;
     const lock = failures >= p.lockAfter ? now + p.lockMs : null;
-    this.db
-      .prepare(
-        'UPDATE users SET failed_logins = ?, last_failed_at = ?, locked_until = COALESCE(?, locked_until) WHERE id = ?',
-      )
-      .run(failures, now, lock, r.id);
+    if (lock !== null) {
+      this.db.prepare('UPDATE users SET locked_until = ? WHERE id = ?').run(lock, r.id);
+    }
     this.options.onLogin?.('failure');
     this.audit.append({
       actor: null,
