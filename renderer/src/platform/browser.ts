@@ -1,7 +1,9 @@
 // The browser implementation of the desktop API (`window.ferry`), so the renderer runs in
 // plain Chromium (the relay's web client, end-to-end tests) with the same interface as in
 // the Electron app. Where the browser has no equivalent the behaviour is the safe nearest:
-// secrets in localStorage (a browser has no OS keychain; the desktop app uses safeStorage),
+// secrets in the app's IndexedDB `ferry-accounts`, where the data layer keeps the refresh
+// token too (a browser has no OS keychain; the desktop app uses safeStorage; see
+// renderer/src/data/README.md, Accounts), localStorage only where IndexedDB is missing,
 // badge in the tab title, notifications through the Notification API when already allowed.
 
 import {
@@ -15,6 +17,7 @@ import {
   type Unsubscribe,
 } from '../../../core/src/desktop/api';
 import { isSafeExternalUrl } from '../ui/lib/links';
+import { AccountsDb } from '../data/accounts';
 
 const SECRET_PREFIX = 'ferry.secret.';
 const SETTINGS_KEY = 'ferry.settings';
@@ -45,6 +48,8 @@ function readSettings(storage: Storage): DesktopSettings {
 
 export function createBrowserApi(win: Window = window): FerryDesktopApi {
   const storage = win.localStorage;
+  const idb = (win as Window & { indexedDB?: IDBFactory }).indexedDB;
+  const secrets = idb ? new AccountsDb(idb).secrets() : null;
   const clickListeners = new Set<(conversationId: string) => void>();
 
   return {
@@ -60,13 +65,16 @@ export function createBrowserApi(win: Window = window): FerryDesktopApi {
     },
 
     async getSecret(key: string): Promise<string | null> {
+      if (secrets) return secrets.get(key);
       return storage.getItem(SECRET_PREFIX + key);
     },
 
     async setSecret(key: string, value: string | null): Promise<void> {
       if (key.length > DESKTOP_LIMITS.secretKeyMax) throw new Error('Secret key is too long.');
+      if (value !== null && value.length > DESKTOP_LIMITS.secretValueMax)
+        throw new Error('Secret is too long.');
+      if (secrets) return secrets.set(key, value);
       if (value === null) storage.removeItem(SECRET_PREFIX + key);
-      else if (value.length > DESKTOP_LIMITS.secretValueMax) throw new Error('Secret is too long.');
       else storage.setItem(SECRET_PREFIX + key, value);
     },
 

@@ -2,7 +2,8 @@
 // document, conversations created offline, removal while offline, catch-up by versions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/data/api';
-import { refreshKey } from '../../src/data/accounts';
+import { AccountsDb, refreshKey } from '../../src/data/accounts';
+import { createBrowserApi } from '../../src/platform/browser';
 import { Device, listWhere, removeDir, startRelay, texts, viewWhere, type Relay } from './harness';
 
 let relay: Relay;
@@ -461,5 +462,43 @@ describe('accounts: reconnecting after the token expired', () => {
     expect(a.socket?.stats.refreshes).toBeGreaterThan(before);
     expect(a.socket?.stats.closed4401).toBe(0);
     await a.close();
+  });
+});
+
+describe('accounts: local databases', () => {
+  it("one database per user; the previous release's `ferry` database is left as it was", async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const dev = new Device('Ada', relay.url);
+    // The previous release ran on this device: a locally minted user and a conversation.
+    const legacy = await dev.start({ relay: false });
+    const oldId = await legacy.createConversation('Before accounts');
+    await legacy.close();
+    const a = await dev.signIn(ada);
+    await a.whenSettled(20_000);
+    await a.signOut();
+    await a.close();
+    const b = await dev.signIn(bo); // someone else on the same device
+    await b.whenSettled(20_000);
+    let list: string[] = [];
+    b.conversations((l) => (list = l.map((c) => c.id)))();
+    expect(list).not.toContain(oldId);
+    await b.close();
+    const names = (await dev.idb.databases()).map((d) => d.name).sort();
+    expect(names).toEqual(['ferry', 'ferry-accounts', `ferry-${ada.id}`, `ferry-${bo.id}`].sort());
+    const again = await dev.start({ relay: false }); // the legacy client still reads it, untouched
+    const old = await listWhere(again, (l) => l.some((c) => c.id === oldId));
+    expect(old.find((c) => c.id === oldId)?.title).toBe('Before accounts');
+    await again.close();
+  });
+
+  it('the browser platform keeps secrets in the same IndexedDB database', async () => {
+    const dev = new Device('Ada', relay.url);
+    const win = { localStorage: null, indexedDB: dev.idb, document: { title: '' }, navigator: {} };
+    const api = createBrowserApi(win as unknown as Window);
+    await api.setSecret('refresh:X', 'token');
+    expect(await api.getSecret('refresh:X')).toBe('token');
+    expect(await new AccountsDb(dev.idb).secrets().get('refresh:X')).toBe('token');
+    await api.setSecret('refresh:X', null);
+    expect(await api.getSecret('refresh:X')).toBeNull();
   });
 });
