@@ -94,6 +94,33 @@ test('sign-in: a wrong password is refused clearly, the right one signs in; sign
   await expect(page.getByTestId('sign-in')).toBeVisible();
 });
 
+test('repeated wrong passwords: the relay asks to wait, the app says so and counts down', async ({
+  page,
+}) => {
+  await relay.createUser('rex', { displayName: 'Rex' });
+  await page.goto(app.url);
+  await submitSignIn(page, relay.httpUrl, 'rex', 'wrong password 1');
+  await expect(page.getByTestId('sign-in-error')).toHaveText('Wrong username or password.');
+  // After five failures in a row each attempt must wait (docs/accounts.md, backoff).
+  const error = page.getByTestId('sign-in-error');
+  for (let i = 2; i <= 8; i++) {
+    await page.getByTestId('sign-in-password').fill(`wrong password ${i}`);
+    await expect(page.getByTestId('sign-in-submit')).toBeEnabled({ timeout: 20_000 });
+    await page.getByTestId('sign-in-password').press('Enter');
+    await expect(page.getByTestId('sign-in-submit')).not.toHaveText('Signing in…');
+    if (/Too many attempts/.test((await error.textContent()) ?? '')) break;
+  }
+  await expect(error).toContainText('Too many attempts');
+  await expect(page.getByTestId('sign-in-submit')).toBeDisabled();
+  await expect(page.getByTestId('sign-in-submit')).toHaveText(/Try again in \d+ s/);
+  await screenshot(page, 'accounts-2a-rate-limited');
+  // The wait passes; the right password then signs in.
+  await page.getByTestId('sign-in-password').fill(TEST_PASSWORD);
+  await expect(page.getByTestId('sign-in-submit')).toBeEnabled({ timeout: 20_000 });
+  await page.getByTestId('sign-in-password').press('Enter');
+  await expect(page.getByTestId('workspace')).toBeVisible();
+});
+
 test('two-step sign-in: a wrong code is refused, a recovery code signs in', async ({
   page,
   request,
