@@ -502,3 +502,38 @@ describe('accounts: local databases', () => {
     expect(await api.getSecret('refresh:X')).toBeNull();
   });
 });
+
+describe('accounts: honest-client checks', () => {
+  it('announcement: a member cannot post (checked before writing); a moderator deletes with a tombstone; archived is read-only', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    const id = await a.createConversation({ kind: 'announcement', title: 'News', visibility: 'private', members: [bo.id] });
+    await listWhere(b, (l) => l.some((x) => x.id === id));
+    const cb = b.open(id);
+    await cb.loadRecent();
+    const vb = await viewWhere(cb, (v) => v.kind === 'announcement');
+    expect(vb).toMatchObject({ canPost: false, canModerate: false, role: 'member' });
+    await expect(cb.send('may I?')).rejects.toMatchObject({ code: 'forbidden', message: /announcement/ });
+    expect((await viewWhere(cb, () => true)).messages).toEqual([]); // nothing was written
+
+    // Ada makes Bo a moderator; Ada posts; Bo deletes her message as a moderator.
+    const ca = a.open(id);
+    await ca.loadRecent();
+    const m = await ca.send('the ship sails at noon');
+    await a.setRole(id, bo.id, 'moderator');
+    const mod = await viewWhere(cb, (v) => v.canModerate && texts(v).includes('the ship sails at noon'));
+    expect(mod.messages[0]).toMatchObject({ canDelete: true, canEdit: false });
+    await cb.remove(m.id);
+    await viewWhere(ca, (v) => v.messages[0]?.deleted === true);
+    await b.whenSettled(20_000);
+
+    await a.setArchived(id, true);
+    await viewWhere(cb, (v) => v.archived && !v.canPost);
+    await expect(cb.send('late')).rejects.toMatchObject({ code: 'forbidden', message: /archived/ });
+    ca.close();
+    cb.close();
+    await a.close();
+    await b.close();
+  });
+});
