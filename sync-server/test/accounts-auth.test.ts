@@ -391,6 +391,7 @@ describe('accounts: backoff, lockout and rate limits', () => {
   });
 
   it('after 5 failures each attempt waits 2^(n-5) steps (429); at 10 the account locks (423)', async () => {
+    const backoffsBefore = await metric(relay, 'ferry_rate_limited_total{what="login-backoff"}');
     for (let i = 0; i < 5; i++) expect((await attempt('lee', 'wrong password!')).status).toBe(401);
     // Even the right password must wait now.
     const early = await attempt('lee', PASSWORD);
@@ -417,7 +418,9 @@ describe('accounts: backoff, lockout and rate limits', () => {
     await new Promise((r) => setTimeout(r, 1600));
     await login(relay.http, 'lee', PASSWORD);
     expect(await metric(relay, 'ferry_logins_total{result="locked"}')).toBe(1);
-    expect(await metric(relay, 'ferry_rate_limited_total{what="login-backoff"}')).toBe(1);
+    expect(await metric(relay, 'ferry_rate_limited_total{what="login-backoff"}')).toBe(
+      backoffsBefore + 1,
+    );
   });
 });
 
@@ -462,5 +465,32 @@ describe('accounts: per-address and per-username rate limits', () => {
     const r = await runCli(['admin', 'token', 'kim', '--data', dir]);
     const me = await api(relay.http, 'GET', '/me', { token: r.stdout.trim() });
     expect(me.status).toBe(200);
+  });
+});
+
+describe('accounts: refresh is limited per session, not per address', () => {
+  let dir: string;
+  let relay: RelayProcess;
+  beforeAll(async () => {
+    ({ dir, relay } = await withUsers(['--limit-api-address', '2/1/min'], [['ivy', 'member']]));
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    removeDir(dir);
+  });
+
+  it('refreshes a live session when the address bucket is empty; junk tokens still count', async () => {
+    const t = await login(relay.http, 'ivy', PASSWORD);
+    expect((await api(relay.http, 'GET', '/server')).status).toBe(200);
+    expect((await api(relay.http, 'GET', '/server')).status).toBe(429);
+    // Many clients behind one office NAT reconnecting at once each refresh their own session.
+    const r = await api<Tokens>(relay.http, 'POST', '/auth/refresh', {
+      body: { refreshToken: t.refreshToken },
+    });
+    expect(r.status).toBe(200);
+    const junk = await api(relay.http, 'POST', '/auth/refresh', { body: { refreshToken: 'junk' } });
+    expect(junk.status).toBe(429);
+    const malformed = await api(relay.http, 'POST', '/auth/refresh', { body: {} });
+    expect(malformed.status).toBe(429);
   });
 });

@@ -9,6 +9,7 @@ import { Gauge } from 'prom-client';
 import * as v from 'valibot';
 import { Accounts, type AccountsOptions, type User } from '../accounts/service';
 import { generatePassword } from '../accounts/passwords';
+import { refreshSessionId } from '../accounts/tokens';
 import { DisplayName, Password, RoleSchema, Username, Device } from '../accounts/validation';
 import { Audit } from '../audit';
 import type { RelayConfig } from '../config';
@@ -227,11 +228,24 @@ export function createAccountsApi(deps: {
     return { body: await accounts.login(body, ctx.ip) };
   });
 
-  router.post('/auth/refresh', 'none', async (ctx) => {
-    const body = parse(
-      v.object({ refreshToken: v.pipe(v.string(), v.maxLength(200)) }),
-      ctx.body ?? {},
-    );
+  // Limited per session, not per address: after an outage every client behind one office NAT
+  // refreshes at once, and each names its own session. Malformed or unknown tokens count
+  // against the address.
+  router.post('/auth/refresh', 'self', async (ctx) => {
+    let body;
+    try {
+      body = parse(
+        v.object({ refreshToken: v.pipe(v.string(), v.maxLength(200)) }),
+        ctx.body ?? {},
+      );
+    } catch (error) {
+      router.takeAnonymous(ctx.ip);
+      throw error;
+    }
+    const sid = refreshSessionId(body.refreshToken);
+    const session = sid ? accounts.getSession(sid) : null;
+    if (session) router.takeKeyed(`session:${session.id}`, 'refresh-session');
+    else router.takeAnonymous(ctx.ip);
     return { body: await accounts.refresh(body.refreshToken, ctx.ip) };
   });
 

@@ -13,8 +13,12 @@ import { ApiError, forbidden, rateLimited } from './errors';
 export const API_PREFIX = '/api/v1';
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Who may call a route: anyone, anyone (the caller is known when a token is sent), users, admins. */
-export type RouteAuth = 'none' | 'optional' | 'user' | 'admin';
+/**
+ * Who may call a route: anyone, anyone (the caller is known when a token is sent), users,
+ * admins; 'self': anyone, and the handler spends the rate-limit token itself (`takeAnonymous`
+ * or `takeKeyed`), for calls that name their own key (a refresh token names its session).
+ */
+export type RouteAuth = 'none' | 'optional' | 'user' | 'admin' | 'self';
 
 export interface RouteContext {
   req: http.IncomingMessage;
@@ -131,6 +135,15 @@ export class Router {
     }
   }
 
+  /** Spends one token of the per-user bucket under `key` (e.g. `session:<id>`), or throws 429. */
+  takeKeyed(key: string, what = 'api-user'): void {
+    const r = this.perUser.take(key);
+    if (!r.ok) {
+      this.options.onRateLimited?.(what);
+      throw rateLimited(r.retryAfterMs);
+    }
+  }
+
   /** Handles a request whose path starts with /api/v1. */
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now();
@@ -190,7 +203,8 @@ export class Router {
       }
       const { r: route, params } = found;
 
-      if (route.auth !== 'none' && (route.auth !== 'optional' || req.headers.authorization)) {
+      const authenticates = route.auth === 'user' || route.auth === 'admin';
+      if (authenticates || (route.auth === 'optional' && req.headers.authorization)) {
         const result = await this.options.accounts.authenticateRequest(req);
         if (typeof result === 'string') {
           this.takeAnonymous(ip);
@@ -207,7 +221,7 @@ export class Router {
         if (route.auth === 'admin' && access.role !== 'admin') {
           throw forbidden('only workspace admins may do this');
         }
-      } else {
+      } else if (route.auth !== 'self') {
         this.takeAnonymous(ip);
       }
 
