@@ -1,0 +1,628 @@
+// The search engine: an in-memory index of messages. It runs in the search worker (or on the
+// page where there are no workers) and knows nothing of IndexedDB: persistence takes its
+// snapshot and segments (see store.ts and README.md).
+//
+// FlexSearch keeps the postings (term → internal numbers). Every indexed version of a message
+// gets a new internal number (`seq`); an edit or a delete only drops the row, and the stale
+// postings are skipped at query time until a compaction rebuilds the postings from the live
+// rows. That keeps edits and deletes O(1) (FlexSearch's own remove scans the whole index when
+// the index is importable) and lets a saved index be reused while newer rows are re-added.
+import { Index } from 'flexsearch';
+import { tokenize, terms as termsOf, fold, type Token } from './text';
+
+/** A message as the search index sees it. */
+export interface SearchDoc {
+  /** Message id (an HLC string: sorts by time). */
+  id: string;
+  convId: string;
+  /** Author user id. */
+  author: string;
+  authorName: string;
+  text: string;
+  /** Written at, ms since the epoch. */
+  at: number;
+  /** The page room it came from; rows are persisted per room (or per conversation without). */
+  room?: string;
+}
+
+/** A query after parsing and name resolution: plain data, it crosses to the worker. */
+export interface EngineQuery {
+  /** Folded free-text terms, in order. */
+  terms: string[];
+  /** Folded phrases, each as its terms in order. */
+  phrases: string[][];
+  /** Match the last free term as a prefix too (the user is still typing it). */
+  prefixLast: boolean;
+  /** Author ids; null: any author. An empty list matches nothing. */
+  authors: string[] | null;
+  /** Author names to match when no resolver knew them (folded, substring of the name). */
+  authorNames: string[] | null;
+  /** Conversation ids; null: any. An empty list matches nothing. */
+  convIds: string[] | null;
+  since: number | null;
+  until: number | null;
+  limit?: number;
+  offset?: number;
+}
+
+export interface Snippet {
+  /** Plain text around the first match (never HTML). */
+  text: string;
+  /** Matched ranges in `text`: [start, end) UTF-16 offsets, sorted, not overlapping. */
+  ranges: [number, number][];
+  /** The snippet starts after / ends before the message does. */
+  cutStart: boolean;
+  cutEnd: boolean;
+}
+
+export interface Hit {
+  id: string;
+  convId: string;
+  author: string;
+  authorName: string;
+  at: number;
+  score: number;
+  snippet: Snippet;
+}
+
+export interface QueryResult {
+  hits: Hit[];
+  /** Matches in all, before limit and offset. */
+  total: number;
+  tookMs: number;
+}
+
+export interface EngineStats {
+  docs: number;
+  terms: number;
+  /** Stale postings waiting for a compaction. */
+  stale: number;
+}
+
+/** What a saved engine is made of: the FlexSearch export and the vocabulary. */
+export interface Snapshot {
+  /** Every seq below this one is in `index`. */
+  nextSeq: number;
+  /** How many seqs `index` holds (live and stale). */
+  indexed: number;
+  index: [string, string][];
+  vocab: [string, number][];
+}
+
+/** One persisted row: [seq, id, convId, author, authorName, text, at]. */
+export type Row = [number, string, string, string, string, string, number];
+
+interface Live {
+  seq: number;
+  id: string;
+  convId: string;
+  author: string;
+  authorName: string;
+  text: string;
+  at: number;
+  seg: string;
+}
+
+const SNIPPET_CHARS = 160;
+const ALL = 1 << 30;
+const PREFIX_WEIGHT = 0.8;
+const FUZZY_WEIGHT = 0.6;
+const MAX_PREFIX = 60;
+const MAX_FUZZY = 20;
+
+function newIndex(): Index {
+  // The terms come from our own tokenizer; FlexSearch only splits our space-joined terms.
+  return new Index({
+    tokenize: 'strict',
+    resolution: 1,
+    fastupdate: false,
+    encode: (s: string) => s.split(' ').filter(Boolean),
+  });
+}
+
+/** Edit distance up to `max`, or max + 1 when more. */
+export function withinDistance(a: string, b: string, max: number): number {
+  const la = a.length;
+  const lb = b.length;
+  if (Math.abs(la - lb) > max) return max + 1;
+  let prev = new Array<number>(lb + 1);
+  let cur = new Array<number>(lb + 1);
+  for (let j = 0; j <= lb; j++) prev[j] = j;
+  for (let i = 1; i <= la; i++) {
+    cur[0] = i;
+    let best = i;
+    for (let j = 1; j <= lb; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      const v = Math.min(
+        (prev[j] as number) + 1,
+        (cur[j - 1] as number) + 1,
+        (prev[j - 1] as number) + cost,
+      );
+      cur[j] = v;
+      if (v < best) best = v;
+    }
+    if (best > max) return max + 1;
+    [prev, cur] = [cur, prev];
+  }
+  return prev[lb] as number;
+}
+
+/** Rank order: relevance (to two decimals), then newest first, then id for stability. */
+function better(
+  a: { score: number; at: number; id: string },
+  b: { score: number; at: number; id: string },
+): boolean {
+  const sa = Math.round(a.score * 100);
+  const sb = Math.round(b.score * 100);
+  if (sa !== sb) return sa > sb;
+  if (a.at !== b.at) return a.at > b.at;
+  return a.id > b.id;
+}
+
+export class SearchEngine {
+  private index = newIndex();
+  private rows = new Map<number, Live>();
+  private byId = new Map<string, number>();
+  private byConv = new Map<string, Set<number>>();
+  private bySeg = new Map<string, Set<number>>();
+  private vocab = new Map<string, number>();
+  private sorted: string[] | null = null;
+  private nextSeq = 1;
+  /** Seqs in `index` (live or stale). */
+  private indexed = 0;
+  private folded = new Map<string, string>();
+  /** Segments whose rows changed since `takeDirty()`. */
+  private dirty = new Set<string>();
+  /** Seqs added since the last snapshot. */
+  sinceSnapshot = 0;
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  stats(): EngineStats {
+    return { docs: this.rows.size, terms: this.vocab.size, stale: this.indexed - this.rows.size };
+  }
+
+  private static segOf(doc: SearchDoc): string {
+    return typeof doc.room === 'string' && doc.room ? doc.room : `conv:${doc.convId}`;
+  }
+
+  /** Adds or replaces a message. Returns false when it was already indexed as it is. */
+  upsert(doc: SearchDoc): boolean {
+    checkDoc(doc);
+    const seg = SearchEngine.segOf(doc);
+    const old = this.byId.get(doc.id);
+    if (old !== undefined) {
+      const r = this.rows.get(old) as Live;
+      if (
+        r.text === doc.text &&
+        r.convId === doc.convId &&
+        r.author === doc.author &&
+        r.authorName === doc.authorName &&
+        r.at === doc.at &&
+        r.seg === seg
+      )
+        return false;
+      this.drop(old);
+    }
+    this.add({ ...doc, seq: this.nextSeq++, seg }, true);
+    this.sinceSnapshot++;
+    if (old !== undefined) this.maybeCompact();
+    return true;
+  }
+
+  /** Removes a message (deleted or tombstoned). Returns whether it was indexed. */
+  remove(id: string): boolean {
+    const seq = this.byId.get(id);
+    if (seq === undefined) return false;
+    this.drop(seq);
+    this.maybeCompact();
+    return true;
+  }
+
+  /** Removes every message of a conversation (forgotten, left). Returns how many. */
+  removeConversation(convId: string): number {
+    const seqs = [...(this.byConv.get(convId) ?? [])];
+    for (const seq of seqs) this.drop(seq);
+    this.maybeCompact();
+    return seqs.length;
+  }
+
+  /** Makes a segment hold exactly `docs`: a re-read page replaces what was indexed from it. */
+  replaceSegment(seg: string, docs: SearchDoc[]): { added: number; removed: number } {
+    const keep = new Set(docs.map((d) => d.id));
+    let removed = 0;
+    for (const seq of [...(this.bySeg.get(seg) ?? [])]) {
+      const r = this.rows.get(seq) as Live;
+      if (!keep.has(r.id)) {
+        this.drop(seq);
+        removed++;
+      }
+    }
+    let added = 0;
+    for (const d of docs) if (this.upsert({ ...d, room: seg })) added++;
+    this.dirty.add(seg);
+    this.maybeCompact();
+    return { added, removed };
+  }
+
+  private add(r: Live, fresh: boolean): void {
+    const words = termsOf(r.text);
+    if (fresh) {
+      this.index.add(r.seq, words.join(' '));
+      this.indexed++;
+      for (const t of new Set(words)) this.vocab.set(t, (this.vocab.get(t) ?? 0) + 1);
+      this.sorted = null;
+    }
+    this.rows.set(r.seq, r);
+    this.byId.set(r.id, r.seq);
+    let c = this.byConv.get(r.convId);
+    if (!c) this.byConv.set(r.convId, (c = new Set()));
+    c.add(r.seq);
+    let s = this.bySeg.get(r.seg);
+    if (!s) this.bySeg.set(r.seg, (s = new Set()));
+    s.add(r.seq);
+    this.dirty.add(r.seg);
+  }
+
+  private drop(seq: number): void {
+    const r = this.rows.get(seq);
+    if (!r) return;
+    this.rows.delete(seq);
+    this.byId.delete(r.id);
+    const c = this.byConv.get(r.convId);
+    c?.delete(seq);
+    if (c?.size === 0) this.byConv.delete(r.convId);
+    const s = this.bySeg.get(r.seg);
+    s?.delete(seq);
+    if (s?.size === 0) this.bySeg.delete(r.seg);
+    this.dirty.add(r.seg);
+  }
+
+  /** Rebuilds the postings from the live rows once stale ones outnumber a quarter of them. */
+  private maybeCompact(): void {
+    const stale = this.indexed - this.rows.size;
+    if (stale > 1000 && stale > this.rows.size / 4) this.compact();
+  }
+
+  compact(): void {
+    this.index = newIndex();
+    this.vocab.clear();
+    this.sorted = null;
+    this.indexed = 0;
+    for (const r of this.rows.values()) {
+      const words = termsOf(r.text);
+      this.index.add(r.seq, words.join(' '));
+      this.indexed++;
+      for (const t of new Set(words)) this.vocab.set(t, (this.vocab.get(t) ?? 0) + 1);
+    }
+    // The saved snapshot still matches the live rows (its extra postings are skipped), but a
+    // fresh one is smaller: ask for it.
+    this.sinceSnapshot = Math.max(this.sinceSnapshot, 1);
+  }
+
+  dirtyCount(): number {
+    return this.dirty.size;
+  }
+
+  /** Marks a segment to be written again (its last write failed). */
+  markDirty(seg: string): void {
+    this.dirty.add(seg);
+  }
+
+  /** Segments changed since the last call, with their rows (empty: the segment is gone). */
+  takeDirty(): Map<string, Row[]> {
+    const out = new Map<string, Row[]>();
+    for (const seg of this.dirty) out.set(seg, this.segmentRows(seg));
+    this.dirty.clear();
+    return out;
+  }
+
+  segmentRows(seg: string): Row[] {
+    const rows: Row[] = [];
+    for (const seq of this.bySeg.get(seg) ?? []) {
+      const r = this.rows.get(seq) as Live;
+      rows.push([r.seq, r.id, r.convId, r.author, r.authorName, r.text, r.at]);
+    }
+    return rows;
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const parts: [string, string][] = [];
+    await this.index.export((key: string, data: string) => {
+      parts.push([key, data]);
+    });
+    this.sinceSnapshot = 0;
+    return { nextSeq: this.nextSeq, indexed: this.indexed, index: parts, vocab: [...this.vocab] };
+  }
+
+  /**
+   * Restores from a snapshot (or none) and the persisted segments. Rows the snapshot already
+   * holds are only registered; newer ones are indexed again. Throws on malformed data: the
+   * caller drops the store and starts empty.
+   */
+  static restore(snapshot: Snapshot | null, segments: Iterable<[string, Row[]]>): SearchEngine {
+    const e = new SearchEngine();
+    if (snapshot) {
+      if (
+        !Number.isInteger(snapshot.nextSeq) ||
+        !Number.isInteger(snapshot.indexed) ||
+        !Array.isArray(snapshot.index) ||
+        !Array.isArray(snapshot.vocab)
+      )
+        throw new Error('snapshot: bad shape');
+      for (const [key, data] of snapshot.index) e.index.import(key, data);
+      e.vocab = new Map(snapshot.vocab);
+      e.nextSeq = snapshot.nextSeq;
+      e.indexed = snapshot.indexed;
+    }
+    const later: Live[] = [];
+    for (const [seg, rows] of segments) {
+      if (!Array.isArray(rows)) throw new Error(`segment ${seg}: bad shape`);
+      for (const row of rows) {
+        if (!Array.isArray(row) || row.length !== 7) throw new Error(`segment ${seg}: bad row`);
+        const [seq, id, convId, author, authorName, text, at] = row;
+        const r: Live = { seq, id, convId, author, authorName, text, at, seg };
+        checkDoc(r);
+        if (!Number.isInteger(seq) || seq < 1) throw new Error(`segment ${seg}: bad seq`);
+        if (e.byId.has(id)) throw new Error(`segment ${seg}: ${id} twice`);
+        if (snapshot && seq < snapshot.nextSeq) e.add(r, false);
+        else later.push(r);
+      }
+    }
+    later.sort((a, b) => a.seq - b.seq);
+    for (const r of later) {
+      e.add(r, true);
+      e.nextSeq = Math.max(e.nextSeq, r.seq + 1);
+      e.sinceSnapshot++;
+    }
+    e.dirty.clear();
+    return e;
+  }
+
+  // ---- queries ----
+
+  private sortedVocab(): string[] {
+    if (!this.sorted) this.sorted = [...this.vocab.keys()].sort();
+    return this.sorted;
+  }
+
+  /** A term and the indexed terms it also matches, best first, with their weights. */
+  variants(term: string, prefix: boolean): { term: string; weight: number }[] {
+    const out: { term: string; weight: number }[] = [];
+    if (this.vocab.has(term)) out.push({ term, weight: 1 });
+    if (prefix) {
+      const v = this.sortedVocab();
+      let lo = 0;
+      let hi = v.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((v[mid] as string) < term) lo = mid + 1;
+        else hi = mid;
+      }
+      const found: string[] = [];
+      for (let i = lo; i < v.length && (v[i] as string).startsWith(term); i++) {
+        if (v[i] !== term) found.push(v[i] as string);
+      }
+      found.sort((a, b) => (this.vocab.get(b) ?? 0) - (this.vocab.get(a) ?? 0));
+      for (const t of found.slice(0, MAX_PREFIX)) out.push({ term: t, weight: PREFIX_WEIGHT });
+    }
+    if (term.length >= 5) {
+      const max = term.length >= 9 ? 2 : 1;
+      const seen = new Set(out.map((o) => o.term));
+      const fuzzy: string[] = [];
+      for (const t of this.vocab.keys()) {
+        if (seen.has(t) || Math.abs(t.length - term.length) > max) continue;
+        if (withinDistance(term, t, max) <= max) fuzzy.push(t);
+      }
+      fuzzy.sort((a, b) => (this.vocab.get(b) ?? 0) - (this.vocab.get(a) ?? 0));
+      for (const t of fuzzy.slice(0, MAX_FUZZY)) out.push({ term: t, weight: FUZZY_WEIGHT });
+    }
+    return out;
+  }
+
+  private postings(term: string): number[] {
+    return this.index.search(term, { limit: ALL }) as number[];
+  }
+
+  private foldedName(name: string): string {
+    let f = this.folded.get(name);
+    if (f === undefined) {
+      f = fold(name);
+      if (this.folded.size > 10_000) this.folded.clear();
+      this.folded.set(name, f);
+    }
+    return f;
+  }
+
+  query(q: EngineQuery): QueryResult {
+    const t0 = performance.now();
+    const limit = Math.max(0, Math.min(q.limit ?? 50, 1000));
+    const offset = Math.max(0, q.offset ?? 0);
+    const authors = q.authors ? new Set(q.authors) : null;
+    const convs = q.convIds ? new Set(q.convIds) : null;
+    const names = q.authorNames?.map((n) => fold(n).trim()).filter(Boolean) ?? null;
+    const passes = (r: Live): boolean => {
+      if (authors && !authors.has(r.author)) {
+        if (!names) return false;
+      }
+      if (names && !(authors?.has(r.author) ?? false)) {
+        const f = this.foldedName(r.authorName);
+        if (!names.some((n) => f.includes(n) || r.author === n)) return false;
+      }
+      if (convs && !convs.has(r.convId)) return false;
+      if (q.since !== null && r.at < q.since) return false;
+      if (q.until !== null && r.at >= q.until) return false;
+      return true;
+    };
+
+    // Each free term, then each phrase word, must match (AND); a free term may match through
+    // a prefix completion (the last one, while typing) or a close spelling (long terms).
+    const groups: { term: string; variants: { term: string; weight: number }[] }[] = [];
+    q.terms.forEach((t, i) =>
+      groups.push({
+        term: t,
+        variants: this.variants(t, q.prefixLast && i === q.terms.length - 1),
+      }),
+    );
+    for (const phrase of q.phrases)
+      for (const t of phrase)
+        groups.push({ term: t, variants: this.vocab.has(t) ? [{ term: t, weight: 1 }] : [] });
+
+    const top: { seq: number; score: number; at: number; id: string }[] = [];
+    const want = offset + limit;
+    let total = 0;
+    const consider = (r: Live, score: number) => {
+      total++;
+      if (want === 0) return;
+      const c = { seq: r.seq, score, at: r.at, id: r.id };
+      if (top.length === want && !better(c, top[top.length - 1] as typeof c)) return;
+      let lo = 0;
+      let hi = top.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (better(top[mid] as typeof c, c)) lo = mid + 1;
+        else hi = mid;
+      }
+      top.splice(lo, 0, c);
+      if (top.length > want) top.pop();
+    };
+
+    if (groups.length === 0) {
+      const filtered = authors || convs || names || q.since !== null || q.until !== null;
+      if (filtered) for (const r of this.rows.values()) if (passes(r)) consider(r, 0);
+    } else if (groups.every((g) => g.variants.length > 0)) {
+      const n = Math.max(1, this.rows.size);
+      const idf = (t: string) => Math.log(1 + n / Math.max(1, this.vocab.get(t) ?? 1));
+      // Smallest group first; later groups only look up the candidates left.
+      const sized = groups.map((g) => ({
+        g,
+        size: g.variants.reduce((s, v) => s + (this.vocab.get(v.term) ?? 0), 0),
+      }));
+      sized.sort((a, b) => a.size - b.size);
+      let cand: Map<number, number> | null = null;
+      for (const { g } of sized) {
+        const w = idf(g.term);
+        const next = new Map<number, number>();
+        for (const v of g.variants) {
+          for (const seq of this.postings(v.term)) {
+            if (next.has(seq)) continue;
+            if (cand) {
+              const prior = cand.get(seq);
+              if (prior !== undefined) next.set(seq, prior + v.weight * w);
+            } else if (this.rows.has(seq)) next.set(seq, v.weight * w);
+          }
+        }
+        cand = next;
+        if (cand.size === 0) break;
+      }
+      for (const [seq, score] of cand ?? []) {
+        const r = this.rows.get(seq);
+        if (!r || !passes(r)) continue;
+        if (q.phrases.length > 0 && !q.phrases.every((p) => hasPhrase(termsOf(r.text), p)))
+          continue;
+        consider(r, score);
+      }
+    }
+
+    const hits: Hit[] = top.slice(offset).map(({ seq, score }) => {
+      const r = this.rows.get(seq) as Live;
+      return {
+        id: r.id,
+        convId: r.convId,
+        author: r.author,
+        authorName: r.authorName,
+        at: r.at,
+        score: Math.round(score * 1000) / 1000,
+        snippet: snippet(r.text, matchSet(groups), q.phrases),
+      };
+    });
+    return { hits, total, tookMs: performance.now() - t0 };
+  }
+}
+
+function matchSet(groups: { variants: { term: string }[] }[]): Set<string> {
+  const s = new Set<string>();
+  for (const g of groups) for (const v of g.variants) s.add(v.term);
+  return s;
+}
+
+function hasPhrase(words: string[], phrase: string[]): boolean {
+  if (phrase.length === 0) return true;
+  outer: for (let i = 0; i + phrase.length <= words.length; i++) {
+    for (let j = 0; j < phrase.length; j++) if (words[i + j] !== phrase[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/** The text around the first match, with every match's range in the snippet. */
+export function snippet(text: string, matched: Set<string>, phrases: string[][] = []): Snippet {
+  const tokens = tokenize(text);
+  const hits: Token[] = [];
+  const inPhrase = new Set<number>();
+  for (const p of phrases) {
+    if (p.length === 0) continue;
+    outer: for (let i = 0; i + p.length <= tokens.length; i++) {
+      for (let j = 0; j < p.length; j++) if (tokens[i + j]?.term !== p[j]) continue outer;
+      for (let j = 0; j < p.length; j++) inPhrase.add(i + j);
+    }
+  }
+  tokens.forEach((t, i) => {
+    if (matched.has(t.term) || inPhrase.has(i)) hits.push(t);
+  });
+  let from = 0;
+  let to = text.length;
+  if (text.length > SNIPPET_CHARS) {
+    const first = hits[0]?.start ?? 0;
+    from = Math.max(0, first - Math.floor(SNIPPET_CHARS / 3));
+    // Start at a word boundary.
+    if (from > 0) {
+      const space = text.lastIndexOf(' ', from);
+      from = space >= 0 && first - space <= SNIPPET_CHARS / 2 ? space + 1 : from;
+    }
+    to = Math.min(text.length, from + SNIPPET_CHARS);
+    if (to < text.length) {
+      const space = text.lastIndexOf(' ', to);
+      if (space > first) to = space;
+    }
+    // Never cut a surrogate pair in half.
+    if (from > 0 && isLow(text.charCodeAt(from))) from--;
+    if (to < text.length && isLow(text.charCodeAt(to))) to++;
+  }
+  const ranges: [number, number][] = [];
+  for (const h of hits) {
+    if (h.end <= from || h.start >= to) continue;
+    const s = Math.max(h.start, from) - from;
+    const e = Math.min(h.end, to) - from;
+    const prev = ranges[ranges.length - 1];
+    // Matched words with only spaces between them read better as one highlight.
+    if (prev && text.slice(prev[1] + from, s + from).trim() === '') {
+      prev[1] = e;
+    } else ranges.push([s, e]);
+  }
+  return { text: text.slice(from, to), ranges, cutStart: from > 0, cutEnd: to < text.length };
+}
+
+function isLow(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
+function checkDoc(d: Omit<SearchDoc, 'room'>): void {
+  const str = (v: unknown) => typeof v === 'string';
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    !str(d.id) ||
+    d.id === '' ||
+    !str(d.convId) ||
+    !str(d.author) ||
+    !str(d.authorName) ||
+    !str(d.text) ||
+    typeof d.at !== 'number' ||
+    !Number.isFinite(d.at)
+  ) {
+    throw new TypeError(`search: not a message document: ${JSON.stringify(d)?.slice(0, 200)}`);
+  }
+}
