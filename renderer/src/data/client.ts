@@ -420,10 +420,26 @@ export class Client implements FerryClient, ClientExtras {
     return this.opts.auth !== undefined;
   }
 
+  /**
+   * Local changes still to send: not those of conversations I was removed from (they can never
+   * be sent; they show as `undelivered`) nor of documents the relay refused (`denied`).
+   */
+  private pendingCount(): number {
+    let n = 0;
+    for (const [room, k] of this.host.pendingByRoom) {
+      if (k <= 0) continue;
+      const convId = this.convOfRoom(room);
+      if (convId && this.summaries.get(convId)?.removed) continue;
+      if (this.records.get(room)?.denied || this.host.get(room)?.denied) continue;
+      n += k;
+    }
+    return n;
+  }
+
   private syncStatus(): SyncStatus {
     return {
       connection: this.opts.auth?.ended ? 'offline' : this.host.connection,
-      pending: this.host.pending,
+      pending: this.pendingCount(),
       catchUp: this.catchUp ? { ...this.catchUp } : null,
       lastSyncedAt: this.lastSyncedAt,
     };
@@ -484,7 +500,7 @@ export class Client implements FerryClient, ClientExtras {
     if (c !== 'online') this.catchUpGen++;
     if (c !== 'online' && this.catchUp) this.catchUp = null;
     this.lastConnection = c;
-    if (c === 'online' && this.host.pending === 0 && this.catchUp === null) this.lastSyncedAt = this.now();
+    if (c === 'online' && this.pendingCount() === 0 && this.catchUp === null) this.lastSyncedAt = this.now();
     this.syncObs.notify();
   }
 
@@ -649,6 +665,7 @@ export class Client implements FerryClient, ClientExtras {
     if (!s || s.removed) return;
     this.putSummary({ ...s, removed: true });
     this.host.disconnectBlocked();
+    this.syncObs.notify(); // its changes no longer count as pending
     void this.countUndelivered(convId);
   }
 
@@ -966,7 +983,7 @@ export class Client implements FerryClient, ClientExtras {
     if (!live()) return;
     this.catchUp = null;
     this.caughtUp = true;
-    if (this.host.pending === 0) this.lastSyncedAt = this.now();
+    if (this.pendingCount() === 0) this.lastSyncedAt = this.now();
     this.syncObs.notify();
   }
 

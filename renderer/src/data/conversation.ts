@@ -264,15 +264,19 @@ export class ConversationImpl implements ConversationStore {
   }
 
   private messageView(p: OpenDoc, msg: page.Message, st = this.client.convState(this.id)): MessageView {
-    let stored = false;
-    if (p.relaySV) {
-      try {
-        const sv = p.relaySV;
-        // Stored as it is now: an edit or delete made offline is pending until the relay has it.
-        stored = page.messageItemIds(p.doc, msg.id).every((item) => page.isStored(sv, item));
-      } catch {
-        stored = false;
-      }
+    let stored: boolean;
+    // Stored as it is now: an edit or delete made offline is pending until the relay has it.
+    // Only this device's unconfirmed writes can be pending: an item of a writer with no
+    // unconfirmed update here (someone else's, e.g. a moderator's deletion) came from the relay.
+    const mineUnconfirmed = new Set(p.record.pending.map(([client]) => client));
+    const sv = p.relaySV;
+    try {
+      stored = page
+        .messageItemIds(p.doc, msg.id)
+        .every((item) => !mineUnconfirmed.has(item.client) || (sv !== null && page.isStored(sv, item)));
+      if (!sv && mineUnconfirmed.size === 0 && msg.author === this.client.me) stored = false; // never synced
+    } catch {
+      stored = false;
     }
     return {
       id: msg.id,

@@ -297,6 +297,7 @@ describe('accounts: offline conversations and removal', () => {
     b.setOnline(true);
     const lb = await listWhere(b, (l) => l.find((x) => x.id === id)?.removed === true);
     await listWhere(b, (l) => l.find((x) => x.id === id)?.undelivered === 2);
+    await b.whenSettled(20_000); // what can never be sent is not "pending" (it is undelivered)
     expect(lb.find((x) => x.id === id)?.title).toBe('Crew');
     const v = await viewWhere(cb, (x) => x.removed);
     expect(v).toMatchObject({ canPost: false });
@@ -525,7 +526,8 @@ describe('accounts: honest-client checks', () => {
     const mod = await viewWhere(cb, (v) => v.canModerate && texts(v).includes('the ship sails at noon'));
     expect(mod.messages[0]).toMatchObject({ canDelete: true, canEdit: false });
     await cb.remove(m.id);
-    await viewWhere(ca, (v) => v.messages[0]?.deleted === true);
+    // Ada's copy: deleted, and stored (the deletion is Bo's write, nothing of hers is waiting).
+    await viewWhere(ca, (v) => v.messages[0]?.deleted === true && v.messages[0]?.delivery === 'stored');
     await b.whenSettled(20_000);
 
     await a.setArchived(id, true);
