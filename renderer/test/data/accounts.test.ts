@@ -444,7 +444,8 @@ describe('accounts: more session edges', () => {
 describe('accounts: reconnecting after the token expired', () => {
   let short: Relay;
   beforeAll(async () => {
-    short = await startRelay({ args: ['--access-token-ttl', '2'] });
+    // Tokens live 2 s; a mux socket without a fresh AUTH is closed 0.5 s after expiry.
+    short = await startRelay({ args: ['--access-token-ttl', '2'], env: { FERRY_TEST_AUTH_GRACE_MS: '500' } });
   });
   afterAll(async () => {
     await short?.stop();
@@ -537,5 +538,45 @@ describe('accounts: honest-client checks', () => {
     cb.close();
     await a.close();
     await b.close();
+  });
+});
+
+describe('accounts: 4401 token expired on an open socket', () => {
+  let short: Relay;
+  beforeAll(async () => {
+    short = await startRelay({ args: ['--access-token-ttl', '2'], env: { FERRY_TEST_AUTH_GRACE_MS: '500' } });
+  });
+  afterAll(async () => {
+    await short?.stop();
+    if (short) removeDir(short.dataDir);
+  });
+
+  it('when the refresh could not happen in time, the relay closes 4401; the client refreshes and reconnects, losing nothing', async () => {
+    const ada = await short.createUser('Ada');
+    const dev = new Device('Ada', short.url);
+    const a = await dev.signIn(ada);
+    const id = await a.createConversation({ kind: 'channel', title: 'Gap', visibility: 'private', members: [] });
+    const c = a.open(id);
+    await c.loadRecent();
+    await a.whenSettled(20_000);
+    dev.blocked = true; // the refresh ahead of expiry fails: no AUTH reaches the relay
+    await c.send('written while the token runs out');
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if ((a.socket?.stats.closed4401 ?? 0) > 0) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 50);
+    });
+    await c.send('written while disconnected');
+    dev.blocked = false; // reachable again: refresh, then reconnect
+    await a.whenSettled(20_000);
+    await viewWhere(c, (v) => v.messages.length === 2 && v.messages.every((m) => m.delivery === 'stored'));
+    let auth = '';
+    a.auth((s) => (auth = s.state))();
+    expect(auth).toBe('ok');
+    c.close();
+    await a.close();
   });
 });

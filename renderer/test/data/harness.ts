@@ -45,7 +45,12 @@ const TEST_ARGON2 = { FERRY_ARGON2_MEMORY: '1024', FERRY_ARGON2_TIME: '1' };
 
 const root = new URL('../../../', import.meta.url).pathname;
 
-function launch(dataDir: string, port: number, args: string[]): Promise<{ proc: ChildProcess; port: number }> {
+function launch(
+  dataDir: string,
+  port: number,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(
     process.execPath,
     [
@@ -60,7 +65,7 @@ function launch(dataDir: string, port: number, args: string[]): Promise<{ proc: 
       dataDir,
       ...args,
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...TEST_ARGON2 } },
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...TEST_ARGON2, ...env } },
   );
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -82,13 +87,15 @@ function launch(dataDir: string, port: number, args: string[]): Promise<{ proc: 
  * Starts the relay. With accounts (`auth`, the default) the first admin is set up through
  * `POST /setup`; without, it runs `--no-auth` (the previous release's workspace mode).
  */
-export async function startRelay(opts: { auth?: boolean; args?: string[] } = {}): Promise<Relay> {
+export async function startRelay(
+  opts: { auth?: boolean; args?: string[]; env?: Record<string, string> } = {},
+): Promise<Relay> {
   const auth = opts.auth ?? true;
   // Every device of a test signs in from 127.0.0.1: per-address limits as for a whole office.
   const limits = ['--limit-api-address', '1000/100/s', '--limit-upgrades-address', '1000/100/s'];
   const args = [...(auth ? limits : ['--no-auth']), ...(opts.args ?? [])];
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-data-test-'));
-  const first = await launch(dataDir, 0, args);
+  const first = await launch(dataDir, 0, args, opts.env);
   const port = first.port;
   let proc = first.proc;
   const stopProc = (p: ChildProcess) =>
@@ -119,7 +126,7 @@ export async function startRelay(opts: { auth?: boolean; args?: string[] } = {})
     stop: () => stopProc(proc),
     async restart() {
       await stopProc(proc);
-      proc = (await launch(dataDir, port, args)).proc;
+      proc = (await launch(dataDir, port, args, opts.env)).proc;
     },
     api,
     async createUser(name, role = 'member') {
