@@ -71,7 +71,7 @@ describe('accounts: sign-in, refresh, sign-out, TOTP', () => {
   });
 
   it('signs in: access token (JWT with sub, sid, role, iss) and refresh token', async () => {
-    const t = await login(relay.http, 'Ann', PASSWORD, { device: 'test' });
+    const t = await login(relay.http, 'Ann', PASSWORD, { device: ' test\u001b[31m ' });
     expect(t.user).toMatchObject({ username: 'ann', role: 'member' });
     const [, payload] = t.accessToken.split('.');
     const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString()) as Record<
@@ -82,6 +82,16 @@ describe('accounts: sign-in, refresh, sign-out, TOTP', () => {
     expect(claims.exp).toBe((claims.iat as number) + 600);
     expect(t.accessExpiresAt).toBe((claims.exp as number) * 1000);
     expect(t.refreshToken).toMatch(new RegExp(`^${claims.sid as string}\\.[A-Za-z0-9_-]{43}$`));
+    // The device name is kept without control characters (it is printed to terminals).
+    const sessions = await api<{ sessions: Array<{ id: string; device: string }> }>(
+      relay.http,
+      'GET',
+      '/me/sessions',
+      {
+        token: t.accessToken,
+      },
+    );
+    expect(sessions.body.sessions.find((s) => s.id === claims.sid)?.device).toBe('test[31m');
   });
 
   it('rotates the refresh token; reusing the previous one ends the session (audited)', async () => {

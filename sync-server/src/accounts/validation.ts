@@ -34,5 +34,12 @@ export const Password = v.pipe(
 
 export const RoleSchema = v.picklist(ROLES, 'a role is admin, member or guest');
 
-/** Free text the client names its device with, e.g. "Firefox on Linux". */
-export const Device = v.pipe(v.string(), v.trim(), v.maxLength(100));
+/**
+ * Free text the client names its device with, e.g. "Firefox on Linux". Control characters are
+ * dropped: session lists print it to an admin's terminal (no escape sequences from clients).
+ */
+export const Device = v.pipe(
+  v.string(),
+  v.maxLength(100),
+  v.transform((s) => s.replace(new RegExp(CONTROL.source, 'g'), '').trim()),
+);
