@@ -61,6 +61,7 @@ describe('admin CLI', () => {
       [['users', 'list', '--user', 'bob'], 2, /does not apply/],
       [['users', 'disable', 'nobody'], 1, /no user "nobody"/],
       [['users', 'create', 'bob'], 1, /taken/],
+      [['users', 'create', 'zoe', '--display-name', 'bad\u001bname'], 1, /control characters/],
       [['sessions', 'revoke', '0000000000000000'], 1, /no session/],
     ];
     for (const [args, code, message] of cases) {

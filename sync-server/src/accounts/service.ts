@@ -20,7 +20,8 @@ import {
   verifyAccessToken,
 } from './tokens';
 import { checkTotp, newRecoveryCodes, newTotpSecret, recoveryCodeHash, totpUri } from './totp';
-import { USERNAME_PATTERN, type Role } from './validation';
+import * as v from 'valibot';
+import { DisplayName, USERNAME_PATTERN, type Role } from './validation';
 
 export type { Role };
 
@@ -152,6 +153,13 @@ const toUser = (r: UserRow): User => ({
   createdAt: r.created_at,
 });
 
+/** The display name, trimmed, or 400 invalid (1-64 characters, no control characters). */
+function displayNameOrThrow(name: string): string {
+  const r = v.safeParse(DisplayName, name);
+  if (!r.success) throw new ApiError(400, 'invalid', r.issues[0].message);
+  return r.output;
+}
+
 const newUserId = () => newId((n) => new Uint8Array(randomBytes(n)));
 
 /** Who did something: a user id, 'cli' (admin CLI), 'setup', or null. */
@@ -240,6 +248,7 @@ export class Accounts {
     }
     const problem = passwordProblem(input.password);
     if (problem) throw new ApiError(400, 'invalid', problem);
+    const displayName = displayNameOrThrow(input.displayName ?? username);
     if (this.rowByName(username)) throw conflict(`the username "${username}" is taken`);
     const hash = await this.passwords.hash(input.password);
     const id = newUserId();
@@ -250,7 +259,7 @@ export class Accounts {
           `INSERT INTO users (id, username, display_name, role, password_hash, created_at, password_changed_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, username, input.displayName?.trim() || username, input.role, hash, now, now);
+        .run(id, username, displayName, input.role, hash, now, now);
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw conflict(`the username "${username}" is taken`);
@@ -284,6 +293,8 @@ export class Accounts {
       ).n;
       if (admins <= 1) throw conflict('this is the last active admin; make another admin first');
     }
+    if (patch.displayName !== undefined)
+      patch = { ...patch, displayName: displayNameOrThrow(patch.displayName) };
     const now = this.now();
     const changed: Record<string, unknown> = {};
     this.db.transaction(() => {
