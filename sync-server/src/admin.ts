@@ -399,7 +399,7 @@ function auditVerify(audit: Audit, head: string | undefined, io: Io): number {
   if (head !== undefined && !/^[0-9a-f]{64}$/.test(head)) {
     throw new UsageError('--head: give the 64-hex-digit hash an earlier export or verify printed');
   }
-  const result = verifyChain(audit.entries(), head);
+  const result = verifyChain(() => audit.entries(), head);
   if (result.ok) {
     io.out(`audit log ok: ${result.entries} entries, head ${result.head}`);
     return 0;

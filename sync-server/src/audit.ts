@@ -194,35 +194,49 @@ export type VerifyResult =
  * stands where another entry should (reordered). With `head`, the chain must contain that hash
  * (an earlier export's head); otherwise entries were cut from the end (truncated).
  */
-export function verifyChain(entries: Iterable<AuditEntry>, head?: string): VerifyResult {
-  const all = [...entries];
-  const hashes = new Map<string, number>(); // stored hash -> index
-  all.forEach((e, i) => hashes.set(e.hash, i));
-  const seqs = all.map((e) => e.seq);
+export function verifyChain(
+  source: readonly AuditEntry[] | (() => Iterable<AuditEntry>),
+  head?: string,
+): VerifyResult {
+  // One streaming pass checks the chain in constant memory; only the first bad entry is
+  // explained, with a second pass over the entries.
+  const open = typeof source === 'function' ? source : () => source;
   let expectedPrev = GENESIS;
   let expectedSeq = 1;
-  for (let i = 0; i < all.length; i++) {
-    const e = all[i] as AuditEntry;
+  let count = 0;
+  let headSeen = head === undefined || head === GENESIS;
+  let lastSeq: number | null = null;
+  for (const e of open()) {
+    count++;
     const fail = (problem: VerifyProblem, why: string): VerifyResult => ({
       ok: false,
-      entries: all.length,
+      entries: count,
       seq: e.seq,
       problem,
       message: `entry ${e.seq} (${e.action}): ${problem}: ${why}`,
     });
     if (entryHash(e.prev, e) !== e.hash) {
-      // Moved rows keep their content and hash but take another seq.
-      const moved = seqs.find((s) => s !== e.seq && entryHash(e.prev, { ...e, seq: s }) === e.hash);
-      if (moved !== undefined) {
-        return fail('reordered', `this entry was written as entry ${moved}`);
+      // A moved row keeps its content and hash but has another seq.
+      let moved: number | undefined;
+      for (const other of open()) {
+        if (other.seq !== e.seq && entryHash(e.prev, { ...e, seq: other.seq }) === e.hash) {
+          moved = other.seq;
+          break;
+        }
       }
+      if (moved !== undefined) return fail('reordered', `this entry was written as entry ${moved}`);
       return fail('edited', 'its content does not match its hash');
     }
     if (e.prev !== expectedPrev) {
-      const before = hashes.get(e.prev);
-      if (before !== undefined && before > i) {
-        return fail('reordered', `it follows entry ${all[before]?.seq}, which now comes after it`);
+      let after: AuditEntry | undefined;
+      for (const other of open()) {
+        if (other.seq > e.seq && other.hash === e.prev) {
+          after = other;
+          break;
+        }
       }
+      if (after)
+        return fail('reordered', `it follows entry ${after.seq}, which now comes after it`);
       const missing = e.seq - expectedSeq;
       return fail(
         'removed',
@@ -231,20 +245,21 @@ export function verifyChain(entries: Iterable<AuditEntry>, head?: string): Verif
           : 'the entry it chains onto is missing',
       );
     }
+    if (e.hash === head) headSeen = true;
     expectedPrev = e.hash;
     expectedSeq = e.seq + 1;
+    lastSeq = e.seq;
   }
-  if (head !== undefined && head !== GENESIS && !hashes.has(head)) {
-    const last = all[all.length - 1];
+  if (!headSeen) {
     return {
       ok: false,
-      entries: all.length,
-      seq: last?.seq ?? null,
+      entries: count,
+      seq: lastSeq,
       problem: 'truncated',
       message:
-        `truncated: head ${head} is not in the chain: entries after entry ${last?.seq ?? 0} were removed ` +
+        `truncated: head ${head} is not in the chain: entries after entry ${lastSeq ?? 0} were removed ` +
         '(or the head belongs to another relay)',
     };
   }
-  return { ok: true, entries: all.length, head: expectedPrev };
+  return { ok: true, entries: count, head: expectedPrev };
 }
