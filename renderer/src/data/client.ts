@@ -412,8 +412,19 @@ export class Client implements FerryClient, ClientExtras {
     }
   }
 
+  /** The signed-in user; name and role follow the directory's `me` profile once it has one. */
   get session(): Session {
-    return this.opts.session;
+    return this.currentSession ?? this.opts.session;
+  }
+
+  private currentSession: Session | null = null;
+
+  private followProfile(): void {
+    const me = this.dir?.me;
+    const s = this.session;
+    if (!me || me.id !== s.userId) return;
+    if (me.displayName === s.displayName && me.role === s.role && me.username === s.username) return;
+    this.currentSession = { ...s, displayName: me.displayName, role: me.role, username: me.username };
   }
 
   private get accounts(): boolean {
@@ -588,6 +599,7 @@ export class Client implements FerryClient, ClientExtras {
     if (!this.inbox) return;
     const dir = readDirectory(this.inbox.doc);
     this.dir = dir;
+    this.followProfile();
     let unblocked = false;
     for (const [id, c] of dir.conversations) {
       const prev = this.summaries.get(id);
