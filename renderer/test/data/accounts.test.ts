@@ -580,3 +580,47 @@ describe('accounts: 4401 token expired on an open socket', () => {
     await a.close();
   });
 });
+
+describe('accounts: a registration the relay refuses', () => {
+  it('is surfaced on the conversation and nothing written in it is dropped', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    const taken = await b.createConversation({ kind: 'channel', title: "Bo's", visibility: 'private', members: [] });
+    await b.whenSettled(20_000);
+    // Ada's device holds a conversation created offline whose id the relay already has
+    // (as if minted twice): registering it is refused with a conflict.
+    a.setOnline(false);
+    const internals = a as unknown as {
+      addUnregistered(r: {
+        id: string;
+        kind: 'channel';
+        visibility: 'private';
+        title: string;
+        members: string[];
+        createdAt: number;
+      }): Promise<void>;
+    };
+    await internals.addUnregistered({
+      id: taken,
+      kind: 'channel',
+      visibility: 'private',
+      title: 'Mine too',
+      members: [],
+      createdAt: Date.now(),
+    });
+    const c = a.open(taken);
+    await c.loadRecent();
+    await c.send('my words');
+    a.setOnline(true);
+    const v = await viewWhere(c, (x) => /did not accept/.test((x as { error?: string }).error ?? ''));
+    expect(texts(v)).toEqual(['my words']);
+    const l = await listWhere(a, (x) => x.some((s) => s.id === taken));
+    expect(l.find((s) => s.id === taken)).toMatchObject({ registered: false, removed: false });
+    const exp = await a.exportConversation(taken);
+    expect(exp.text).toMatch(/my words {2}\[NOT DELIVERED\]/);
+    c.close();
+    await a.close();
+    await b.close();
+  });
+});
