@@ -120,29 +120,34 @@ function newIndex(): Index {
   });
 }
 
+const ROW_A: number[] = [];
+const ROW_B: number[] = [];
+
 /** Edit distance up to `max`, or max + 1 when more. */
 export function withinDistance(a: string, b: string, max: number): number {
   const la = a.length;
   const lb = b.length;
   if (Math.abs(la - lb) > max) return max + 1;
-  let prev = new Array<number>(lb + 1);
-  let cur = new Array<number>(lb + 1);
+  let prev = ROW_A;
+  let cur = ROW_B;
   for (let j = 0; j <= lb; j++) prev[j] = j;
   for (let i = 1; i <= la; i++) {
     cur[0] = i;
     let best = i;
+    const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= lb; j++) {
-      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      const v = Math.min(
-        (prev[j] as number) + 1,
-        (cur[j - 1] as number) + 1,
-        (prev[j - 1] as number) + cost,
-      );
+      const cost = ca === b.charCodeAt(j - 1) ? 0 : 1;
+      const del = (prev[j] as number) + 1;
+      const ins = (cur[j - 1] as number) + 1;
+      const sub = (prev[j - 1] as number) + cost;
+      const v = del < ins ? (del < sub ? del : sub) : ins < sub ? ins : sub;
       cur[j] = v;
       if (v < best) best = v;
     }
     if (best > max) return max + 1;
-    [prev, cur] = [cur, prev];
+    const t = prev;
+    prev = cur;
+    cur = t;
   }
   return prev[lb] as number;
 }
@@ -161,12 +166,27 @@ function better(
 
 export class SearchEngine {
   private index = newIndex();
-  private rows = new Map<number, Live>();
+  /** Live rows by seq (a plain array: the query loop reads it for every candidate). */
+  private rows: (Live | undefined)[] = [];
+  private live = 0;
+  /** Columns by seq for the query loop: time, interned author and conversation. */
+  private atCol = new Float64Array(1024);
+  private aliveCol = new Uint8Array(1024);
+  private authorCol = new Int32Array(1024);
+  private convCol = new Int32Array(1024);
+  private authorIx = new Map<string, number>();
+  private convIx = new Map<string, number>();
   private byId = new Map<string, number>();
   private byConv = new Map<string, Set<number>>();
   private bySeg = new Map<string, Set<number>>();
   private vocab = new Map<string, number>();
   private sorted: string[] | null = null;
+  /** Vocabulary by term length, for close-spelling lookups; rebuilt with `sorted`. */
+  private byLength = new Map<number, string[]>();
+  /** Variants of recent query terms; cleared whenever the vocabulary changes. */
+  private variantCache = new Map<string, { term: string; weight: number }[]>();
+  /** Terms added to the vocabulary since `sorted` was built. */
+  private newTerms: string[] = [];
   private nextSeq = 1;
   /** Seqs in `index` (live or stale). */
   private indexed = 0;
@@ -177,11 +197,11 @@ export class SearchEngine {
   sinceSnapshot = 0;
 
   get size(): number {
-    return this.rows.size;
+    return this.live;
   }
 
   stats(): EngineStats {
-    return { docs: this.rows.size, terms: this.vocab.size, stale: this.indexed - this.rows.size };
+    return { docs: this.live, terms: this.vocab.size, stale: this.indexed - this.live };
   }
 
   private static segOf(doc: SearchDoc): string {
@@ -194,7 +214,7 @@ export class SearchEngine {
     const seg = SearchEngine.segOf(doc);
     const old = this.byId.get(doc.id);
     if (old !== undefined) {
-      const r = this.rows.get(old) as Live;
+      const r = this.rows[old] as Live;
       if (
         r.text === doc.text &&
         r.convId === doc.convId &&
@@ -234,7 +254,7 @@ export class SearchEngine {
     const keep = new Set(docs.map((d) => d.id));
     let removed = 0;
     for (const seq of [...(this.bySeg.get(seg) ?? [])]) {
-      const r = this.rows.get(seq) as Live;
+      const r = this.rows[seq] as Live;
       if (!keep.has(r.id)) {
         this.drop(seq);
         removed++;
@@ -252,10 +272,28 @@ export class SearchEngine {
     if (fresh) {
       this.index.add(r.seq, words.join(' '));
       this.indexed++;
-      for (const t of new Set(words)) this.vocab.set(t, (this.vocab.get(t) ?? 0) + 1);
-      this.sorted = null;
+      for (const t of new Set(words)) {
+        const n = this.vocab.get(t);
+        if (n === undefined) this.newTerms.push(t);
+        this.vocab.set(t, (n ?? 0) + 1);
+      }
     }
-    this.rows.set(r.seq, r);
+    if (!this.rows[r.seq]) this.live++;
+    this.rows[r.seq] = r;
+    if (r.seq >= this.atCol.length) {
+      const size = Math.max(r.seq + 1, this.atCol.length * 2);
+      const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => (b.set(a), b);
+      this.atCol = grow(this.atCol, new Float64Array(size));
+      const alive = new Uint8Array(size);
+      alive.set(this.aliveCol);
+      this.aliveCol = alive;
+      this.authorCol = grow(this.authorCol, new Int32Array(size));
+      this.convCol = grow(this.convCol, new Int32Array(size));
+    }
+    this.atCol[r.seq] = r.at;
+    this.aliveCol[r.seq] = 1;
+    this.authorCol[r.seq] = intern(this.authorIx, r.author);
+    this.convCol[r.seq] = intern(this.convIx, r.convId);
     this.byId.set(r.id, r.seq);
     let c = this.byConv.get(r.convId);
     if (!c) this.byConv.set(r.convId, (c = new Set()));
@@ -267,9 +305,11 @@ export class SearchEngine {
   }
 
   private drop(seq: number): void {
-    const r = this.rows.get(seq);
+    const r = this.rows[seq];
     if (!r) return;
-    this.rows.delete(seq);
+    this.rows[seq] = undefined;
+    this.aliveCol[seq] = 0;
+    this.live--;
     this.byId.delete(r.id);
     const c = this.byConv.get(r.convId);
     c?.delete(seq);
@@ -282,16 +322,18 @@ export class SearchEngine {
 
   /** Rebuilds the postings from the live rows once stale ones outnumber a quarter of them. */
   private maybeCompact(): void {
-    const stale = this.indexed - this.rows.size;
-    if (stale > 1000 && stale > this.rows.size / 4) this.compact();
+    const stale = this.indexed - this.live;
+    if (stale > 1000 && stale > this.live / 4) this.compact();
   }
 
   compact(): void {
     this.index = newIndex();
     this.vocab.clear();
     this.sorted = null;
+    this.newTerms = [];
     this.indexed = 0;
-    for (const r of this.rows.values()) {
+    for (const r of this.rows) {
+      if (!r) continue;
       const words = termsOf(r.text);
       this.index.add(r.seq, words.join(' '));
       this.indexed++;
@@ -322,7 +364,7 @@ export class SearchEngine {
   segmentRows(seg: string): Row[] {
     const rows: Row[] = [];
     for (const seq of this.bySeg.get(seg) ?? []) {
-      const r = this.rows.get(seq) as Live;
+      const r = this.rows[seq] as Live;
       rows.push([r.seq, r.id, r.convId, r.author, r.authorName, r.text, r.at]);
     }
     return rows;
@@ -384,16 +426,40 @@ export class SearchEngine {
   // ---- queries ----
 
   private sortedVocab(): string[] {
-    if (!this.sorted) this.sorted = [...this.vocab.keys()].sort();
+    if (this.sorted && this.newTerms.length > 0 && this.newTerms.length < 2000) {
+      // A few new words since the last query: insert them in place, no full sort.
+      for (const t of this.newTerms) {
+        insertSorted(this.sorted, t);
+        let b = this.byLength.get(t.length);
+        if (!b) this.byLength.set(t.length, (b = []));
+        b.push(t);
+      }
+      this.newTerms = [];
+      this.variantCache.clear();
+    } else if (this.newTerms.length > 0) this.sorted = null;
+    if (!this.sorted) {
+      this.newTerms = [];
+      this.sorted = [...this.vocab.keys()].sort();
+      this.byLength = new Map();
+      for (const t of this.sorted) {
+        let b = this.byLength.get(t.length);
+        if (!b) this.byLength.set(t.length, (b = []));
+        b.push(t);
+      }
+      this.variantCache.clear();
+    }
     return this.sorted;
   }
 
   /** A term and the indexed terms it also matches, best first, with their weights. */
   variants(term: string, prefix: boolean): { term: string; weight: number }[] {
+    const v = this.sortedVocab();
+    const key = `${prefix ? 'p' : 'x'}${term}`;
+    const cached = this.variantCache.get(key);
+    if (cached) return cached;
     const out: { term: string; weight: number }[] = [];
     if (this.vocab.has(term)) out.push({ term, weight: 1 });
     if (prefix) {
-      const v = this.sortedVocab();
       let lo = 0;
       let hi = v.length;
       while (lo < hi) {
@@ -412,13 +478,16 @@ export class SearchEngine {
       const max = term.length >= 9 ? 2 : 1;
       const seen = new Set(out.map((o) => o.term));
       const fuzzy: string[] = [];
-      for (const t of this.vocab.keys()) {
-        if (seen.has(t) || Math.abs(t.length - term.length) > max) continue;
-        if (withinDistance(term, t, max) <= max) fuzzy.push(t);
+      for (let len = term.length - max; len <= term.length + max; len++) {
+        for (const t of this.byLength.get(len) ?? []) {
+          if (!seen.has(t) && withinDistance(term, t, max) <= max) fuzzy.push(t);
+        }
       }
       fuzzy.sort((a, b) => (this.vocab.get(b) ?? 0) - (this.vocab.get(a) ?? 0));
       for (const t of fuzzy.slice(0, MAX_FUZZY)) out.push({ term: t, weight: FUZZY_WEIGHT });
     }
+    if (this.variantCache.size >= 256) this.variantCache.clear();
+    this.variantCache.set(key, out);
     return out;
   }
 
@@ -473,9 +542,16 @@ export class SearchEngine {
     const top: { seq: number; score: number; at: number; id: string }[] = [];
     const want = offset + limit;
     let total = 0;
+    let floorScore = -Infinity;
+    let floorAt = -Infinity;
     const consider = (r: Live, score: number) => {
       total++;
       if (want === 0) return;
+      if (top.length === want) {
+        // Cheap rejection with numbers before building anything.
+        const sq = Math.round(score * 100);
+        if (sq < floorScore || (sq === floorScore && r.at < floorAt)) return;
+      }
       const c = { seq: r.seq, score, at: r.at, id: r.id };
       if (top.length === want && !better(c, top[top.length - 1] as typeof c)) return;
       let lo = 0;
@@ -487,47 +563,84 @@ export class SearchEngine {
       }
       top.splice(lo, 0, c);
       if (top.length > want) top.pop();
+      if (top.length === want) {
+        const last = top[top.length - 1] as typeof c;
+        floorScore = Math.round(last.score * 100);
+        floorAt = last.at;
+      }
     };
 
     if (groups.length === 0) {
       const filtered = authors || convs || names || q.since !== null || q.until !== null;
-      if (filtered) for (const r of this.rows.values()) if (passes(r)) consider(r, 0);
-    } else if (groups.every((g) => g.variants.length > 0)) {
-      const n = Math.max(1, this.rows.size);
+      if (filtered) for (const r of this.rows) if (r && passes(r)) consider(r, 0);
+    } else if (groups.length < 250 && groups.every((g) => g.variants.length > 0)) {
+      const n = Math.max(1, this.live);
       const idf = (t: string) => Math.log(1 + n / Math.max(1, this.vocab.get(t) ?? 1));
-      // Smallest group first; later groups only look up the candidates left.
+      // Smallest group first: its postings are the candidates; each later group only counts
+      // the candidates that matched every group before it (typed arrays, no maps).
       const sized = groups.map((g) => ({
         g,
         size: g.variants.reduce((s, v) => s + (this.vocab.get(v.term) ?? 0), 0),
       }));
       sized.sort((a, b) => a.size - b.size);
-      let cand: Map<number, number> | null = null;
-      for (const { g } of sized) {
+      const count = new Uint8Array(this.nextSeq);
+      const scores = new Float64Array(this.nextSeq);
+      const first: number[] = [];
+      const alive = this.aliveCol;
+      sized.forEach(({ g }, gi) => {
         const w = idf(g.term);
-        const next = new Map<number, number>();
         for (const v of g.variants) {
-          for (const seq of this.postings(v.term)) {
-            if (next.has(seq)) continue;
-            if (cand) {
-              const prior = cand.get(seq);
-              if (prior !== undefined) next.set(seq, prior + v.weight * w);
-            } else if (this.rows.has(seq)) next.set(seq, v.weight * w);
+          const add = v.weight * w;
+          const post = this.postings(v.term);
+          for (let i = 0; i < post.length; i++) {
+            const seq = post[i] as number;
+            if (count[seq] !== gi) continue;
+            if (gi === 0) {
+              if (alive[seq] !== 1) continue;
+              first.push(seq);
+            }
+            count[seq] = gi + 1;
+            scores[seq] = (scores[seq] as number) + add;
           }
         }
-        cand = next;
-        if (cand.size === 0) break;
-      }
-      for (const [seq, score] of cand ?? []) {
-        const r = this.rows.get(seq);
-        if (!r || !passes(r)) continue;
-        if (q.phrases.length > 0 && !q.phrases.every((p) => hasPhrase(termsOf(r.text), p)))
-          continue;
+      });
+      // Newest seqs first: they are mostly the newest messages, so the top fills with them
+      // early and most older candidates are rejected on two numbers.
+      first.sort((a, b) => b - a);
+      const all = groups.length;
+      // Filters on the columns first; Live rows are read only for what may make the top.
+      const authorOk = authors && !names ? flags(this.authorIx, [...authors]) : null;
+      const convOk = convs ? flags(this.convIx, [...convs]) : null;
+      const since = q.since ?? -Infinity;
+      const until = q.until ?? Infinity;
+      const exact = !names && q.phrases.length === 0;
+      for (let i = 0; i < first.length; i++) {
+        const seq = first[i] as number;
+        if (count[seq] !== all) continue;
+        const at = this.atCol[seq] as number;
+        if (at < since || at >= until) continue;
+        if (authorOk && authorOk[this.authorCol[seq] as number] !== 1) continue;
+        if (convOk && convOk[this.convCol[seq] as number] !== 1) continue;
+        const score = scores[seq] as number;
+        if (exact && top.length === want) {
+          const sq = Math.round(score * 100);
+          if (sq < floorScore || (sq === floorScore && at < floorAt)) {
+            total++;
+            continue;
+          }
+        }
+        const r = this.rows[seq] as Live;
+        if (!exact) {
+          if (!passes(r)) continue;
+          if (q.phrases.length > 0 && !q.phrases.every((p) => hasPhrase(termsOf(r.text), p)))
+            continue;
+        }
         consider(r, score);
       }
     }
 
     const hits: Hit[] = top.slice(offset).map(({ seq, score }) => {
-      const r = this.rows.get(seq) as Live;
+      const r = this.rows[seq] as Live;
       return {
         id: r.id,
         convId: r.convId,
@@ -540,6 +653,33 @@ export class SearchEngine {
     });
     return { hits, total, tookMs: performance.now() - t0 };
   }
+}
+
+/** A flag per interned index: 1 for the given keys. */
+function flags(map: Map<string, number>, keys: string[]): Uint8Array {
+  const out = new Uint8Array(map.size);
+  for (const k of keys) {
+    const i = map.get(k);
+    if (i !== undefined) out[i] = 1;
+  }
+  return out;
+}
+
+function intern(map: Map<string, number>, key: string): number {
+  let i = map.get(key);
+  if (i === undefined) map.set(key, (i = map.size));
+  return i;
+}
+
+function insertSorted(list: string[], t: string): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((list[mid] as string) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, t);
 }
 
 function matchSet(groups: { variants: { term: string }[] }[]): Set<string> {
