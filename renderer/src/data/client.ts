@@ -72,6 +72,8 @@ export interface FerryClientOptions {
   auth?: Auth;
   /** After signOut(): forget the kept session (the backend's `current` record). */
   onSignedOut?: () => Promise<void>;
+  /** The directory changed my name or role: keep it for the next (offline) start. */
+  onProfile?: (session: Session) => void;
 }
 
 const defaultRandom: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
@@ -425,6 +427,7 @@ export class Client implements FerryClient, ClientExtras {
     if (!me || me.id !== s.userId) return;
     if (me.displayName === s.displayName && me.role === s.role && me.username === s.username) return;
     this.currentSession = { ...s, displayName: me.displayName, role: me.role, username: me.username };
+    this.opts.onProfile?.(this.currentSession);
   }
 
   private get accounts(): boolean {
@@ -1645,6 +1648,12 @@ export function browserBackend(env?: BrowserEnv): Backend {
       indexedDB: e.indexedDB,
       dbName: userDbName(session.userId),
       onSignedOut: () => accounts.setCurrent(null),
+      onProfile: (next) => {
+        accounts
+          .current()
+          .then((cur) => (cur?.userId === next.userId ? accounts.setCurrent(next) : undefined))
+          .catch(() => undefined);
+      },
       ...(e.WebSocket ? { WebSocket: e.WebSocket } : {}),
       ...(e.events ? { events: e.events } : {}),
       ...(e.online === undefined ? {} : { online: e.online }),

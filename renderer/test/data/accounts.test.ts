@@ -624,3 +624,30 @@ describe('accounts: a registration the relay refuses', () => {
     await b.close();
   });
 });
+
+describe('accounts: the profile follows the directory', () => {
+  it('a name and role changed by an admin apply at once and are kept for the next offline start', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const dev = new Device('Ada', relay.url);
+    const a = await dev.signIn(ada);
+    await a.whenSettled(20_000);
+    const r = await relay.api('PATCH', `/admin/users/${ada.id}`, { displayName: 'Ada Lovelace', role: 'guest' });
+    expect(r.status).toBe(200);
+    // (The relay rewrites Ada's directory when her memberships change; see the report.)
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    await b.createConversation({ kind: 'channel', title: 'With Ada', visibility: 'private', members: [ada.id] });
+    await b.whenSettled(20_000);
+    await b.close();
+    const until = Date.now() + 15_000;
+    while (a.session.displayName !== 'Ada Lovelace' && Date.now() < until) await new Promise((x) => setTimeout(x, 50));
+    expect(a.session).toMatchObject({ displayName: 'Ada Lovelace', role: 'guest' });
+    await expect(
+      a.createConversation({ kind: 'channel', title: 'Nope', visibility: 'open', members: [] }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+    await a.close();
+    dev.blocked = true;
+    const again = (await dev.restore({ online: false })) as NonNullable<Awaited<ReturnType<typeof dev.restore>>>;
+    expect(again.session).toMatchObject({ displayName: 'Ada Lovelace', role: 'guest' });
+    await again.close();
+  });
+});
