@@ -263,6 +263,8 @@ test('an announcement channel: members read; a moderator posts and deletes; arch
   await bo.page.getByTestId('delete-confirm').click();
   const onAda = ada.page.locator(`[data-testid="message"][data-message-id="${noticeId}"]`);
   await expect(onAda).toHaveAttribute('data-deleted', 'true');
+  // The deletion is Bo's write: nothing of Ada's waits for the relay.
+  await expect(onAda).toHaveAttribute('data-delivery', 'stored');
   await expect(messageWithText(ada.page, 'Noted, I will post the changes here.')).toHaveCount(1);
 
   // Ada archives it: read-only for everyone.
@@ -305,6 +307,8 @@ test('removed while offline: B sees "You were removed", the undelivered message 
   const kept = messageWithText(bo.page, 'Written offline: the starboard light is out.');
   await expect(kept.getByTestId('undelivered-mark')).toBeVisible();
   await expect(bo.page.getByTestId('composer')).toHaveCount(0);
+  // What can never be sent is not "waiting to sync".
+  await expect(syncState(bo.page)).toHaveAttribute('data-state', 'synced');
   const listed = bo.page.getByTestId('conversation-item').filter({ hasText: 'Night watch' });
   await expect(listed).toHaveAttribute('data-removed', 'true');
 
