@@ -651,3 +651,28 @@ describe('accounts: the profile follows the directory', () => {
     await again.close();
   });
 });
+
+describe('accounts: membership through the API', () => {
+  it('search people, browse and join an open channel, rename it, leave it (gone from the list, copy kept)', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    const id = await a.createConversation({ kind: 'channel', title: 'Lobby', visibility: 'open', members: [] });
+    await a.whenSettled(20_000);
+    const found = await b.searchPeople(ada.username);
+    expect(found.map((p) => p.id)).toContain(ada.id);
+    const listing = await b.browseChannels();
+    expect(listing.find((c) => c.id === id)).toMatchObject({ title: 'Lobby', joined: false });
+    await b.join(id);
+    await listWhere(b, (l) => l.some((x) => x.id === id && x.role === 'member'));
+    await a.rename(id, 'Main lobby');
+    await listWhere(b, (l) => l.find((x) => x.id === id)?.title === 'Main lobby');
+    await expect(b.rename(id, 'Mine now')).rejects.toMatchObject({ code: 'forbidden' });
+    await b.leave(id);
+    await listWhere(b, (l) => !l.some((x) => x.id === id));
+    const exp = await b.exportConversation(id); // the local copy is still there to export
+    expect(JSON.parse(exp.json)).toMatchObject({ conversation: { id } });
+    await a.close();
+    await b.close();
+  });
+});
