@@ -175,6 +175,9 @@ export class SearchEngine {
   private authorCol = new Int32Array(1024);
   private convCol = new Int32Array(1024);
   private authorIx = new Map<string, number>();
+  private stampArr = new Uint32Array(0);
+  private scoreArr = new Float64Array(0);
+  private generation = 0;
   private convIx = new Map<string, number>();
   private byId = new Map<string, number>();
   private byConv = new Map<string, Set<number>>();
@@ -491,6 +494,22 @@ export class SearchEngine {
     return out;
   }
 
+  private scratch(): { stamp: Uint32Array; scores: Float64Array; base: number } {
+    if (this.stampArr.length < this.nextSeq) {
+      const size = Math.max(this.nextSeq, Math.ceil(this.stampArr.length * 1.5), 1024);
+      this.stampArr = new Uint32Array(size);
+      this.scoreArr = new Float64Array(size);
+      this.generation = 0;
+    }
+    this.generation++;
+    // 256 stamps per query (groups are capped below 250); wrap before 2^32.
+    if (this.generation >= 0xffffff) {
+      this.stampArr.fill(0);
+      this.generation = 1;
+    }
+    return { stamp: this.stampArr, scores: this.scoreArr, base: this.generation * 256 };
+  }
+
   private postings(term: string): number[] {
     return this.index.search(term, { limit: ALL }) as number[];
   }
@@ -583,8 +602,9 @@ export class SearchEngine {
         size: g.variants.reduce((s, v) => s + (this.vocab.get(v.term) ?? 0), 0),
       }));
       sized.sort((a, b) => a.size - b.size);
-      const count = new Uint8Array(this.nextSeq);
-      const scores = new Float64Array(this.nextSeq);
+      // Scratch arrays reused across queries (no 2 MB of garbage per keystroke): `stamp` holds
+      // this query's base plus how many groups a seq matched so far, so nothing is cleared.
+      const { stamp, scores, base } = this.scratch();
       const first: number[] = [];
       const alive = this.aliveCol;
       sized.forEach(({ g }, gi) => {
@@ -594,13 +614,15 @@ export class SearchEngine {
           const post = this.postings(v.term);
           for (let i = 0; i < post.length; i++) {
             const seq = post[i] as number;
-            if (count[seq] !== gi) continue;
             if (gi === 0) {
-              if (alive[seq] !== 1) continue;
+              if ((stamp[seq] as number) >= base || alive[seq] !== 1) continue;
               first.push(seq);
+              stamp[seq] = base + 1;
+              scores[seq] = add;
+            } else if (stamp[seq] === base + gi) {
+              stamp[seq] = base + gi + 1;
+              scores[seq] = (scores[seq] as number) + add;
             }
-            count[seq] = gi + 1;
-            scores[seq] = (scores[seq] as number) + add;
           }
         }
       });
@@ -616,7 +638,7 @@ export class SearchEngine {
       const exact = !names && q.phrases.length === 0;
       for (let i = 0; i < first.length; i++) {
         const seq = first[i] as number;
-        if (count[seq] !== all) continue;
+        if (stamp[seq] !== base + all) continue;
         const at = this.atCol[seq] as number;
         if (at < since || at >= until) continue;
         if (authorOk && authorOk[this.authorCol[seq] as number] !== 1) continue;

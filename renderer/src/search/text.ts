@@ -27,9 +27,12 @@ const EXTRA: Record<string, string> = {
 const EXTRA_RE = /[ßẞøØłŁđĐðæÆœŒþı]/g;
 const MARKS_RE = /\p{M}/gu;
 const NON_WORD_RE = /[^\p{L}\p{N}]/gu;
+const NON_ASCII_RE = /[^ -~\t\n\r]/;
+const ASCII_WORD_RE = /[A-Za-z0-9]+/g;
 
 /** Folds case and diacritics: the form every term is indexed and searched under. */
 export function fold(text: string): string {
+  if (!NON_ASCII_RE.test(text)) return text.toLowerCase();
   return text
     .normalize('NFKD')
     .replace(MARKS_RE, '')
@@ -53,6 +56,14 @@ export const MAX_TERM = 40;
 /** The words of `text` with their positions in `text` itself (not in the folded form). */
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
+  if (!NON_ASCII_RE.test(text)) {
+    // Most chat text: the same words as below, found without Unicode property classes.
+    for (const m of text.matchAll(ASCII_WORD_RE)) {
+      const term = m[0].toLowerCase().slice(0, MAX_TERM);
+      out.push({ term, start: m.index, end: m.index + m[0].length });
+    }
+    return out;
+  }
   for (const m of text.matchAll(WORD_RE)) {
     const term = fold(m[0]).replace(NON_WORD_RE, '').slice(0, MAX_TERM);
     if (term.length === 0) continue;

@@ -146,6 +146,17 @@ describe('SearchEngine', () => {
     expect(ids(e, q('the', { phrases: [['is', 'the']] }))).toEqual(['b']);
   });
 
+  it('gives the same answers query after query (scratch arrays reused)', () => {
+    const e = new SearchEngine();
+    for (let i = 0; i < 200; i++)
+      e.upsert(doc(`${i % 2 ? 'odd' : 'even'} ${i % 3 ? 'x' : 'three'} common`));
+    const totals = () =>
+      [q('odd'), q('even three'), q('common'), q('odd three common')].map((x) => e.query(x).total);
+    const first = totals();
+    expect(first).toEqual([100, 34, 200, 33]);
+    for (let i = 0; i < 300; i++) expect(totals()).toEqual(first);
+  });
+
   it('compacts stale postings once edits pile up, with the same answers', () => {
     const e = new SearchEngine();
     for (let i = 0; i < 1500; i++) e.upsert(doc(`alpha ${i}`, { id: `e${i}` }));

@@ -31,3 +31,12 @@ describe('fold and tokenize', () => {
     expect(terms('a'.repeat(100))[0]).toHaveLength(40);
   });
 });
+
+describe('the ASCII fast path', () => {
+  it('gives the same words as the Unicode path', () => {
+    const ascii = "Don't DEPLOY v2.1_beta on Friday!! 42x";
+    // A non-ASCII character at the end sends the same words through the Unicode path.
+    expect(tokenize(ascii)).toEqual(tokenize(`${ascii} é`).slice(0, -1));
+    expect(fold('MiXeD 123')).toBe('mixed 123');
+  });
+});
