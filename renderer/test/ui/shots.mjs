@@ -65,6 +65,28 @@ try {
       problems.push(`[${scheme}] rate-limited: submit not disabled`);
     await page.screenshot({ path: `${out}/sign-in-rate-limited-${scheme}.png` });
 
+    // Locked and unreachable say so, with the wait and the host.
+    await page.getByTestId('sign-in-password').fill('locked');
+    // The rate-limited wait above (4 s) passes first: the button comes back.
+    await page.waitForFunction(
+      () => !document.querySelector('[data-testid=sign-in-submit]')?.disabled,
+      null,
+      { timeout: 10_000 },
+    );
+    await page.keyboard.press('Enter');
+    await page.getByTestId('sign-in-error').getByText('15 minutes').waitFor();
+    await page.goto(`${base}?fresh`);
+    await page.getByTestId('sign-in-server').fill('https://down.example');
+    await page.getByTestId('sign-in-username').fill('ada');
+    await page.getByTestId('sign-in-password').fill('correct horse battery');
+    await page.keyboard.press('Enter');
+    await page
+      .getByTestId('sign-in-error')
+      .getByText("Can't reach the server at down.example")
+      .waitFor();
+    if (scheme === 'light')
+      await page.screenshot({ path: `${out}/sign-in-unreachable-${scheme}.png` });
+
     await page.goto(`${base}?fresh&setup`);
     await page.getByTestId('sign-in').and(page.locator('[data-step="setup"]')).waitFor();
     await page.getByTestId('sign-in-username').fill('ada');
