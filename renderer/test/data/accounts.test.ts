@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/data/api';
 import { AccountsDb, refreshKey } from '../../src/data/accounts';
 import { createBrowserApi } from '../../src/platform/browser';
-import { Device, listWhere, removeDir, startRelay, texts, viewWhere, type Relay } from './harness';
+import { Device, listWhere, removeDir, SharedLocks, startRelay, texts, viewWhere, type Relay } from './harness';
+import type { Client } from '../../src/data/client';
 
 let relay: Relay;
 beforeAll(async () => {
@@ -145,6 +146,37 @@ describe('accounts: tokens on an open socket', () => {
     cb.close();
     await a.close();
     await b.close();
+  });
+});
+
+describe('accounts: two windows of one user', () => {
+  let short: Relay;
+  beforeAll(async () => {
+    short = await startRelay({ args: ['--access-token-ttl', '3'] });
+  });
+  afterAll(async () => {
+    await short?.stop();
+    if (short) removeDir(short.dataDir);
+  });
+
+  it('refresh the one token in turn (a Web Lock), so the relay never sees a rotated token twice', async () => {
+    const ada = await short.createUser('Ada');
+    const dev = new Device('Ada', short.url);
+    const locks = new SharedLocks();
+    const r = await dev
+      .backend({ locks })
+      .signIn({ serverUrl: short.url, username: ada.username, password: ada.password });
+    if (!r.ok) throw new Error(r.message);
+    const w1 = r.client as Client;
+    const w2 = (await dev.backend({ locks }).restore()) as Client; // a second window
+    await Promise.all([w1.whenSettled(20_000), w2.whenSettled(20_000)]);
+    await new Promise((x) => setTimeout(x, 7_000)); // about three token lifetimes, both refreshing
+    const states: string[] = [];
+    for (const w of [w1, w2]) w.auth((s) => states.push(s.state))();
+    expect(states).toEqual(['ok', 'ok']);
+    expect((w1.socket?.stats.refreshes ?? 0) + (w2.socket?.stats.refreshes ?? 0)).toBeGreaterThanOrEqual(4);
+    await w1.close();
+    await w2.close();
   });
 });
 

@@ -12,7 +12,7 @@ import 'fake-indexeddb/auto';
 process.setMaxListeners(0);
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
-import { browserBackend, createFerryClient, saveSession } from '../../src/data/client';
+import { browserBackend, createFerryClient, saveSession, type BrowserEnv } from '../../src/data/client';
 import type { Client } from '../../src/data/client';
 import type { ConversationStore, ConversationSummary, ConversationView, WorkspaceRole } from '../../src/data/api';
 import type { SecretStore } from '../../src/data/accounts';
@@ -191,7 +191,7 @@ export class Device {
   }
 
   /** The app's Backend on this device (accounts). */
-  backend(opts: { events?: EventTarget; online?: boolean; now?: () => number } = {}): Backend {
+  backend(opts: { events?: EventTarget; online?: boolean; now?: () => number; locks?: SharedLocks } = {}): Backend {
     return browserBackend({
       indexedDB: this.idb,
       WebSocket: this.socketClass(),
@@ -201,6 +201,7 @@ export class Device {
       ...(opts.events ? { events: opts.events } : {}),
       ...(opts.online === undefined ? {} : { online: opts.online }),
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.locks ? { locks: opts.locks as unknown as NonNullable<BrowserEnv['locks']> } : {}),
     });
   }
 
@@ -265,6 +266,35 @@ export class MemoryLocks implements LocksLike {
     } finally {
       this.held.delete(name);
     }
+  }
+}
+
+/**
+ * Web Locks as two windows of one origin share them: `request(name, callback)` waits its turn,
+ * `request(name, { ifAvailable: true }, callback)` gets null when the lock is taken.
+ */
+export class SharedLocks {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly held = new Set<string>();
+
+  request(name: string, ...args: unknown[]): Promise<unknown> {
+    const callback = args[args.length - 1] as (lock: unknown) => unknown;
+    const ifAvailable = args.length > 1 && (args[0] as { ifAvailable?: boolean }).ifAvailable === true;
+    if (ifAvailable && this.held.has(name)) return Promise.resolve(callback(null));
+    const prev = this.tails.get(name) ?? Promise.resolve();
+    const run = prev.then(async () => {
+      this.held.add(name);
+      try {
+        return await callback({ name });
+      } finally {
+        this.held.delete(name);
+      }
+    });
+    this.tails.set(
+      name,
+      run.catch(() => undefined),
+    );
+    return run;
   }
 }
 
