@@ -105,6 +105,53 @@ export class AccountsDb {
     }
   }
 
+  /**
+   * Runs `fn` holding a lease named `name` that other windows of this origin respect: a record
+   * claimed in one readwrite transaction (IndexedDB serializes them across connections),
+   * released after, and taken over once expired (a window closed mid-way). The fallback for
+   * Web Locks, which browsers offer only in secure contexts.
+   */
+  async withLease<T>(name: string, fn: () => Promise<T>, ttlMs = 20_000): Promise<T> {
+    const owner = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    const key = `lease:${name}`;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+      if (await this.claim(key, owner, ttlMs)) break;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.claim(key, owner, 0).catch(() => undefined);
+    }
+  }
+
+  /** ttlMs > 0: takes the lease if free, expired or ours; 0: releases it if ours. */
+  private async claim(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    const db = await this.open();
+    try {
+      const tx = db.transaction(KV, 'readwrite');
+      const store = tx.objectStore(KV);
+      const cur = (await req(store.get(key))) as { owner?: unknown; until?: unknown } | undefined;
+      const now = Date.now();
+      const free = !cur || cur.owner === owner || typeof cur.until !== 'number' || cur.until < now;
+      let got = false;
+      if (ttlMs === 0) {
+        if (cur?.owner === owner) store.delete(key);
+      } else if (free) {
+        store.put({ owner, until: now + ttlMs }, key);
+        got = true;
+      }
+      await new Promise<void>((resolve, reject) => {
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+        tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+      });
+      return got;
+    } finally {
+      db.close();
+    }
+  }
+
   /** The signed-in session, or null. */
   async current(): Promise<Session | null> {
     return asSession(await this.get('current'));

@@ -1635,9 +1635,10 @@ export function browserBackend(env?: BrowserEnv): Backend {
   const fetchFn: FetchLike = e.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const http: Http = { fetch: fetchFn, online: () => (env ? true : (globalThis.navigator?.onLine ?? true)) };
   const locks = e.locks;
-  const lock: LockFn | undefined = locks
+  // Web Locks where the browser has them (secure contexts), else a lease in ferry-accounts.
+  const lock: LockFn = locks
     ? <T,>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T>
-    : undefined;
+    : <T,>(name: string, fn: () => Promise<T>) => accounts.withLease(name, fn);
   const device =
     e.device ?? `${desktopSecrets() ? 'Ferry desktop' : 'Ferry web'}${nav?.platform ? ` (${nav.platform})` : ''}`;
   const open = (session: Session, initial?: { token: string; expiresAt: number }) => {

@@ -178,6 +178,20 @@ describe('accounts: two windows of one user', () => {
     await w1.close();
     await w2.close();
   });
+
+  it('without Web Locks (an insecure context) a lease in IndexedDB does the same', async () => {
+    const ada = await short.createUser('Ada');
+    const dev = new Device('Ada', short.url);
+    const w1 = await dev.signIn(ada);
+    const w2 = (await dev.backend().restore()) as Client;
+    await Promise.all([w1.whenSettled(20_000), w2.whenSettled(20_000)]);
+    await new Promise((x) => setTimeout(x, 7_000));
+    const states: string[] = [];
+    for (const w of [w1, w2]) w.auth((s) => states.push(s.state))();
+    expect(states).toEqual(['ok', 'ok']);
+    await w1.close();
+    await w2.close();
+  });
 });
 
 describe('accounts: session ended, offline start', () => {

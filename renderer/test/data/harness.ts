@@ -40,6 +40,8 @@ export interface TestUser {
   password: string;
 }
 
+const ADMIN_PASSWORD = 'admin-password-1';
+
 /** Cheap argon2 for tests (as sync-server/test/helpers.ts). */
 const TEST_ARGON2 = { FERRY_ARGON2_MEMORY: '1024', FERRY_ARGON2_TIME: '1' };
 
@@ -106,6 +108,14 @@ export async function startRelay(
     });
   const url = `http://127.0.0.1:${port}`;
   const api: Relay['api'] = async (method, path, body, token) => {
+    const r = await call(method, path, body, token);
+    if (r.status !== 401 || token !== undefined || !relay.adminToken) return r;
+    // The admin's token expired (relays run with a short --access-token-ttl): sign in again.
+    const login = await call('POST', '/auth/login', { username: 'admin', password: ADMIN_PASSWORD }, '');
+    relay.adminToken = (login.body as { accessToken: string }).accessToken;
+    return call(method, path, body, token);
+  };
+  const call: Relay['api'] = async (method, path, body, token) => {
     const res = await fetch(`${url}/api/v1${path}`, {
       method,
       headers: {
@@ -139,7 +149,7 @@ export async function startRelay(
     },
   };
   if (auth) {
-    const r = await api('POST', '/setup', { username: 'admin', displayName: 'Admin', password: 'admin-password-1' });
+    const r = await api('POST', '/setup', { username: 'admin', displayName: 'Admin', password: ADMIN_PASSWORD });
     if (r.status !== 201) throw new Error(`setup: ${r.status} ${JSON.stringify(r.body)}`);
     relay.adminToken = (r.body as { accessToken: string }).accessToken;
   }
