@@ -83,7 +83,6 @@ async function main() {
     base: './',
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true, target: 'es2022', minify: true },
-    worker: { format: 'es' },
   });
   const { server, url } = await serve(outDir);
   const profile = mkdtempSync(join(tmpdir(), 'ferry-bench-search-'));

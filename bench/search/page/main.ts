@@ -46,7 +46,13 @@ async function main(): Promise<Record<string, number>> {
   });
   const info = ok(await search.ready);
   const readyMs = performance.now() - t0;
-  const out: Record<string, number> = { readyMs, workerLoadMs: info.loadMs, docs: info.docs };
+  // 1 when the index really ran in the worker (0: it fell back to the page).
+  const out: Record<string, number> = {
+    readyMs,
+    workerLoadMs: info.loadMs,
+    docs: info.docs,
+    inWorker: info.worker ? 1 : 0,
+  };
 
   if (mode === 'seed') {
     const rooms = new Map<string, typeof corpus.messages>();

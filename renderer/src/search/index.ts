@@ -99,7 +99,7 @@ function workerTransport(): Transport {
 
 function localTransport(options: SearchOptions): Transport {
   const host = new SearchHost({
-    indexedDB: options.indexedDB ?? null,
+    indexedDB: options.indexedDB ?? globalThis.indexedDB ?? null,
     flushDelayMs: options.flushDelayMs,
     snapshotEvery: options.snapshotEvery,
   });
@@ -115,25 +115,63 @@ function localTransport(options: SearchOptions): Transport {
 }
 
 export function createSearch(options: SearchOptions): Search {
-  const useWorker = options.worker ?? typeof Worker !== 'undefined';
-  const transport = useWorker ? workerTransport() : localTransport(options);
   let nextId = 1;
   let failed: SearchError | null = null;
   const pending = new Map<number, (res: Result<unknown>) => void>();
+  /** Requests not answered yet, to replay them on the page if the worker cannot start. */
+  const unanswered = new Map<number, Request>();
   let querySeq = 0;
   let inflight: number | null = null;
+  let inWorker = false;
+  /** Why the index runs on the page although a worker was asked for. */
+  let fallback: string | null = null;
+  /** The worker answered init: from then on its failure is an error, not a fallback. */
+  let workerStarted = false;
 
-  transport.onResponse = (res) => {
+  const onResponse = (res: Response) => {
+    unanswered.delete(res.id);
     const done = pending.get(res.id);
     if (!done) return;
     pending.delete(res.id);
     done(res.ok ? { ok: true, value: res.value } : { ok: false, error: res.error });
   };
-  transport.onFailure = (message) => {
+  const onFailure = (message: string) => {
+    if (inWorker && !workerStarted) {
+      // The worker did not load (blocked, missing file offline, no module workers): run the
+      // same host on the page and replay what was sent, init first.
+      transport.terminate();
+      useLocal(`search worker failed to start: ${message}`);
+      for (const id of [...unanswered.keys()].sort((a, b) => a - b)) {
+        transport.send(unanswered.get(id) as Request);
+      }
+      return;
+    }
     failed = { code: 'worker', message };
     for (const done of pending.values()) done({ ok: false, error: failed });
     pending.clear();
+    unanswered.clear();
   };
+  let transport: Transport;
+  const useLocal = (reason: string | null) => {
+    fallback = reason;
+    inWorker = false;
+    transport = localTransport(options);
+    transport.onResponse = onResponse;
+    transport.onFailure = onFailure;
+  };
+  if (options.worker ?? typeof Worker !== 'undefined') {
+    try {
+      transport = workerTransport();
+      transport.onResponse = (res) => {
+        if (unanswered.get(res.id)?.type === 'init' && res.ok) workerStarted = true;
+        onResponse(res);
+      };
+      transport.onFailure = onFailure;
+      inWorker = true;
+    } catch (err) {
+      useLocal(`no search worker: ${(err as Error)?.message ?? err}`);
+    }
+  } else useLocal(null);
 
   function call<K extends keyof Responses>(
     req: Omit<Extract<Request, { type: K }>, 'id'>,
@@ -145,9 +183,12 @@ export function createSearch(options: SearchOptions): Search {
     return new Promise((resolve) => {
       pending.set(id, resolve as (r: Result<unknown>) => void);
       try {
-        transport.send({ ...req, id } as Request);
+        const full = { ...req, id } as Request;
+        if (full.type !== 'cancel') unanswered.set(id, full);
+        transport.send(full);
       } catch (err) {
         pending.delete(id);
+        unanswered.delete(id);
         resolve({
           ok: false,
           error: {
@@ -174,7 +215,10 @@ export function createSearch(options: SearchOptions): Search {
     }
   }
 
-  const ready = call<'init'>({ type: 'init', dbName: options.dbName });
+  const ready = call<'init'>({ type: 'init', dbName: options.dbName }).then(
+    (r): Result<InitInfo> =>
+      r.ok ? { ok: true, value: { ...r.value, worker: inWorker, fallback } } : r,
+  );
   const list = <T>(x: T | T[]) => (Array.isArray(x) ? x : [x]);
 
   async function resolve(parsed: ParsedQuery): Promise<EngineQuery> {

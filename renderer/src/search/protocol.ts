@@ -51,6 +51,10 @@ export interface InitInfo {
   /** The index came from a snapshot (true) or was built from the saved rows (false). */
   fromSnapshot: boolean;
   loadMs: number;
+  /** Set by the page side: the index runs in a worker. */
+  worker?: boolean;
+  /** Set by the page side: why it runs on the page although a worker was asked for. */
+  fallback?: string | null;
 }
 
 export interface Stats extends EngineStats {

@@ -146,3 +146,47 @@ describe('createSearch (same-thread)', () => {
     await s.close();
   });
 });
+
+describe('createSearch without a working worker', () => {
+  it('falls back to the page when the worker fails to load, replaying what was sent', async () => {
+    class FailingWorker {
+      onerror: ((ev: { message: string; preventDefault(): void }) => void) | null = null;
+      onmessage = null;
+      onmessageerror = null;
+      constructor() {
+        setTimeout(
+          () => this.onerror?.({ message: 'net::ERR_FAILED worker.js', preventDefault() {} }),
+          5,
+        );
+      }
+      postMessage() {}
+      terminate() {}
+    }
+    vi.stubGlobal('Worker', FailingWorker);
+    const s = createSearch({ dbName: null });
+    const early = s.upsert(doc('1', 'sent before the worker failed'));
+    const ready = await s.ready;
+    expect(ready).toMatchObject({ ok: true, value: { worker: false, fallback: /ERR_FAILED/ } });
+    expect(await early).toEqual({ ok: true, value: 1 });
+    const r = await s.query('failed');
+    expect(r.ok && r.value.hits.map((h) => h.id)).toEqual(['1']);
+    await s.close();
+  });
+
+  it('falls back when Worker cannot even be constructed', async () => {
+    vi.stubGlobal(
+      'Worker',
+      class {
+        constructor() {
+          throw new Error('module workers are not supported');
+        }
+      },
+    );
+    const s = createSearch({ dbName: null });
+    expect(await s.ready).toMatchObject({
+      ok: true,
+      value: { worker: false, fallback: /not supported/ },
+    });
+    await s.close();
+  });
+});
