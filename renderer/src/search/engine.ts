@@ -477,7 +477,8 @@ export class SearchEngine {
       found.sort((a, b) => (this.vocab.get(b) ?? 0) - (this.vocab.get(a) ?? 0));
       for (const t of found.slice(0, MAX_PREFIX)) out.push({ term: t, weight: PREFIX_WEIGHT });
     }
-    if (term.length >= 5) {
+    // Close spellings for words only: 12345 is not a typo of 12346.
+    if (term.length >= 5 && !/\d/.test(term)) {
       const max = term.length >= 9 ? 2 : 1;
       const seen = new Set(out.map((o) => o.term));
       const fuzzy: string[] = [];

@@ -20,6 +20,9 @@ export type { InitInfo, Result, SearchError, Stats } from './protocol';
 export { parseQuery, type ParsedQuery } from './query';
 export { fold, tokenize } from './text';
 
+/** Words searched per query; a pasted paragraph is cut here (and says so). */
+const MAX_TERMS = 32;
+
 export interface SearchOptions {
   /** The search database, e.g. `ferry-search-<userId>`; null keeps the index in memory only. */
   dbName: string | null;
@@ -245,8 +248,13 @@ export function createSearch(options: SearchOptions): Search {
         convIds.push(...ids);
       }
     }
+    let words = parsed.words.flatMap((w) => terms(w));
+    if (words.length > MAX_TERMS) {
+      parsed.notes.push(`Only the first ${MAX_TERMS} words are searched.`);
+      words = words.slice(0, MAX_TERMS);
+    }
     return {
-      terms: parsed.words.flatMap((w) => terms(w)),
+      terms: words,
       phrases: parsed.phrases.map((p) => terms(p)).filter((p) => p.length > 0),
       prefixLast: parsed.prefixLast,
       authors,
