@@ -6,6 +6,7 @@ import { AccountsDb, refreshKey } from '../../src/data/accounts';
 import { createBrowserApi } from '../../src/platform/browser';
 import { Device, listWhere, removeDir, SharedLocks, startRelay, texts, viewWhere, type Relay } from './harness';
 import type { Client } from '../../src/data/client';
+import { LocalStore } from '../../src/data/store';
 
 let relay: Relay;
 beforeAll(async () => {
@@ -720,5 +721,94 @@ describe('accounts: membership through the API', () => {
     expect(JSON.parse(exp.json)).toMatchObject({ conversation: { id } });
     await a.close();
     await b.close();
+  });
+});
+
+describe('accounts: the previous release guarantees, signed in', () => {
+  let own: Relay;
+  beforeAll(async () => {
+    own = await startRelay();
+  });
+  afterAll(async () => {
+    await own?.stop();
+    if (own) removeDir(own.dataDir);
+  });
+
+  it('offline writes (relay stopped for real) merge on reconnect, identical on both; reloading with the relay down shows everything', async () => {
+    const [ada, bo] = await Promise.all([own.createUser('Ada'), own.createUser('Bo')]);
+    const devB = new Device('Bo', own.url);
+    const a = await new Device('Ada', own.url).signIn(ada);
+    let b = await devB.signIn(bo);
+    const id = await a.createConversation({ kind: 'channel', title: 'Ship', visibility: 'private', members: [bo.id] });
+    const ca = a.open(id);
+    await ca.loadRecent();
+    const first = await ca.send('before the storm');
+    await a.whenSettled(20_000);
+    await listWhere(b, (l) => l.some((c) => c.id === id));
+    let cb = b.open(id);
+    await cb.loadRecent();
+    await viewWhere(cb, (v) => v.messages.length === 1);
+
+    await own.stop();
+    await new Promise<void>((r) => a.sync((s) => s.connection === 'unreachable' && r()));
+    const a1 = await ca.send('A offline 1');
+    await ca.send('A offline 2');
+    await ca.edit(first.id, 'before the storm (edited offline)');
+    await ca.remove(a1.id);
+    await cb.send('B offline');
+    cb.close();
+    await b.close();
+    b = (await devB.restore()) as Client; // reload with the relay down: all from disk
+    cb = b.open(id);
+    await cb.loadRecent();
+    expect(texts(await viewWhere(cb, (v) => v.messages.length === 2))).toEqual(['before the storm', 'B offline']);
+    let auth = '';
+    b.auth((s) => (auth = s.state))();
+    expect(auth).toBe('ok'); // an unreachable relay is not a session that ended
+
+    await own.restart();
+    await a.whenSettled(30_000);
+    await b.whenSettled(30_000);
+    const want = (v: { messages: unknown[] }) => v.messages.length === 4;
+    const va = await viewWhere(ca, (v) => want(v) && v.messages.every((m) => m.delivery === 'stored' || !m.mine));
+    const vb = await viewWhere(cb, (v) => want(v) && texts(v).includes('before the storm (edited offline)'));
+    expect(texts(va)).toEqual(texts(vb));
+    expect(texts(va)).toContain('<deleted>');
+    ca.close();
+    cb.close();
+    await a.close();
+    await b.close();
+  });
+
+  it("restarts do not grow the stored updates; the window's offline/online events act at once", async () => {
+    const ada = await own.createUser('Ada');
+    const dev = new Device('Ada', own.url);
+    const events = new EventTarget();
+    let a = await dev.signIn(ada, { events });
+    const id = await a.createConversation({ kind: 'channel', title: 'Quiet', visibility: 'private', members: [] });
+    const c = a.open(id);
+    await c.loadRecent();
+    for (let i = 0; i < 10; i++) await c.send(`note ${i}`);
+    await a.whenSettled(20_000);
+    events.dispatchEvent(new Event('offline'));
+    await new Promise<void>((r) => a.sync((s) => s.connection === 'offline' && r()));
+    events.dispatchEvent(new Event('online'));
+    await a.whenSettled(20_000);
+    c.close();
+    await a.close();
+    const sizes: number[] = [];
+    for (let r = 0; r < 4; r++) {
+      a = (await dev.restore()) as Client;
+      await a.whenSettled(20_000);
+      const conv = a.open(id);
+      await conv.loadRecent();
+      await viewWhere(conv, (v) => v.messages.length === 10 && v.messages.every((m) => m.delivery === 'stored'));
+      conv.close();
+      await a.close();
+      const store = await LocalStore.open(dev.idb, `ferry-${ada.id}`);
+      sizes.push((await store.storedBytes()).updates);
+      await store.close();
+    }
+    expect(new Set(sizes.slice(1)).size).toBe(1);
   });
 });
