@@ -323,6 +323,7 @@ export class Authz {
     if (checked.problems.some((p) => p.rule === 'pending')) {
       // Builds on changes the relay lacks (e.g. typed before the offline changes were sent):
       // dropped, and the sender re-sends everything missing with the relay's state vector.
+      this.options.log.debug({ room, user, problems: checked.problems }, 'update needs resync');
       return { ok: false, rule: 'pending', reason: 'missing dependencies', resync: true };
     }
     const convId = convOf(ref);

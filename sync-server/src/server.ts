@@ -260,7 +260,7 @@ export async function startRelay(
     sockets.set(ws, { principal: who, expiry: null });
     armExpiry(ws, endpoint === 'mux' ? authGraceMs() : 0);
     metrics.connections.inc({ endpoint });
-    clog.info({ endpoint, path: pathname.slice(0, 220), remote }, 'connected');
+    clog.info({ endpoint, path: pathname.slice(0, 220), remote, user: who.id }, 'connected');
     ws.on('error', (error: Error & { code?: string }) => {
       const tooLarge = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
       metrics.refusedFrames.inc({ reason: tooLarge ? 'too_large' : 'ws_error' });
