@@ -85,7 +85,11 @@ export interface Snapshot {
   nextSeq: number;
   /** How many seqs `index` holds (live and stale). */
   indexed: number;
-  index: [string, string][];
+  /**
+   * FlexSearch's export parts. Stored as UTF-8 bytes: the export's strings are two-byte strings
+   * in V8, which IndexedDB would store at two bytes per character.
+   */
+  index: [string, Uint8Array | string][];
   vocab: [string, number][];
 }
 
@@ -374,9 +378,10 @@ export class SearchEngine {
   }
 
   async snapshot(): Promise<Snapshot> {
-    const parts: [string, string][] = [];
+    const parts: [string, Uint8Array][] = [];
+    const utf8 = new TextEncoder();
     await this.index.export((key: string, data: string) => {
-      parts.push([key, data]);
+      parts.push([key, utf8.encode(data)]);
     });
     this.sinceSnapshot = 0;
     return { nextSeq: this.nextSeq, indexed: this.indexed, index: parts, vocab: [...this.vocab] };
@@ -397,7 +402,10 @@ export class SearchEngine {
         !Array.isArray(snapshot.vocab)
       )
         throw new Error('snapshot: bad shape');
-      for (const [key, data] of snapshot.index) e.index.import(key, data);
+      const utf8 = new TextDecoder();
+      for (const [key, data] of snapshot.index) {
+        e.index.import(key, typeof data === 'string' ? data : utf8.decode(data));
+      }
       e.vocab = new Map(snapshot.vocab);
       e.nextSeq = snapshot.nextSeq;
       e.indexed = snapshot.indexed;
