@@ -797,3 +797,87 @@ function checkDoc(d: Omit<SearchDoc, 'room'>): void {
     throw new TypeError(`search: not a message document: ${JSON.stringify(d)?.slice(0, 200)}`);
   }
 }
+
+/**
+ * A segment as stored: columns instead of one array per message, and each message's
+ * (conversation, author, author name) as an index into a small table. Far fewer objects to
+ * clone into and out of IndexedDB than Row[], and each name is stored once per page.
+ */
+export interface StoredSegment {
+  seq: Float64Array;
+  at: Float64Array;
+  /** Index of the message's triple in `refs` (3 strings per triple). */
+  ref: Uint32Array;
+  refs: string[];
+  id: string[];
+  text: string[];
+}
+
+export function encodeSegment(rows: readonly Row[]): StoredSegment {
+  const n = rows.length;
+  const out: StoredSegment = {
+    seq: new Float64Array(n),
+    at: new Float64Array(n),
+    ref: new Uint32Array(n),
+    refs: [],
+    id: new Array<string>(n),
+    text: new Array<string>(n),
+  };
+  const table = new Map<string, number>();
+  rows.forEach(([seq, id, convId, author, authorName, text, at], i) => {
+    const key = `${convId}\u0000${author}\u0000${authorName}`;
+    let r = table.get(key);
+    if (r === undefined) {
+      r = table.size;
+      table.set(key, r);
+      out.refs.push(convId, author, authorName);
+    }
+    out.seq[i] = seq;
+    out.at[i] = at;
+    out.ref[i] = r;
+    out.id[i] = id;
+    out.text[i] = text;
+  });
+  return out;
+}
+
+/** Rows of a stored segment (either layout). Throws on anything else: the caller drops the store. */
+export function decodeSegment(value: unknown): Row[] {
+  if (Array.isArray(value)) return value as Row[];
+  const s = value as Partial<StoredSegment> | null;
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    !(s.seq instanceof Float64Array) ||
+    !(s.at instanceof Float64Array) ||
+    !(s.ref instanceof Uint32Array) ||
+    !Array.isArray(s.refs) ||
+    !Array.isArray(s.id) ||
+    !Array.isArray(s.text)
+  )
+    throw new Error('segment: bad shape');
+  const n = s.seq.length;
+  if (
+    s.at.length !== n ||
+    s.ref.length !== n ||
+    s.id.length !== n ||
+    s.text.length !== n ||
+    s.refs.length % 3 !== 0
+  )
+    throw new Error('segment: columns of different lengths');
+  const rows: Row[] = new Array<Row>(n);
+  for (let i = 0; i < n; i++) {
+    const r = (s.ref[i] as number) * 3;
+    if (r + 2 >= s.refs.length) throw new Error('segment: bad reference');
+    rows[i] = [
+      s.seq[i] as number,
+      s.id[i] as string,
+      s.refs[r] as string,
+      s.refs[r + 1] as string,
+      s.refs[r + 2] as string,
+      s.text[i] as string,
+      s.at[i] as number,
+    ];
+  }
+  return rows;
+}

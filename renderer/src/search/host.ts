@@ -2,7 +2,7 @@
 // workers the page runs one itself (index.ts). It handles requests one at a time in arrival
 // order, except that a query waits one turn of the event loop first, so a query superseded by
 // a newer one (or cancelled) in the meantime is answered 'cancelled' without running.
-import { SearchEngine } from './engine';
+import { SearchEngine, decodeSegment, type Row } from './engine';
 import { SearchStore, type Mark } from './store';
 import type { InitInfo, Request, Response, Stats } from './protocol';
 
@@ -188,7 +188,10 @@ export class SearchHost {
     const { loaded } = opened;
     let dropped = loaded.dropped;
     try {
-      this.engine = SearchEngine.restore(loaded.snapshot, loaded.segments);
+      this.engine = SearchEngine.restore(
+        loaded.snapshot,
+        loaded.segments.map(([k, v]): [string, Row[]] => [k, decodeSegment(v)]),
+      );
       this.marks = loaded.marks;
     } catch (err) {
       dropped = `corrupt index dropped: ${(err as Error)?.message ?? err}`;

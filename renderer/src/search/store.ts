@@ -1,11 +1,11 @@
 // Persistence of the search index in its own IndexedDB database (the caller names it, e.g.
 // `ferry-search-<userId>`). Object stores:
 //   meta      'format' → FORMAT; 'snapshot' → the engine's Snapshot (FlexSearch export + vocabulary)
-//   segments  segment key (page room, or `conv:<id>`) → Row[]: the indexed messages of that page
+//   segments  segment key (page room, or `conv:<id>`) → StoredSegment: the page's indexed messages
 //   marks     page room → { convId, mark }: the high-water mark of what was indexed from the page
 // A version or format mismatch, or data that does not restore, drops everything: the caller
 // sees empty marks and feeds every page again. Nothing here throws at the caller for that.
-import type { Row, Snapshot } from './engine';
+import { encodeSegment, type Row, type Snapshot } from './engine';
 
 /** IndexedDB schema version: the object stores above. */
 export const SCHEMA = 1;
@@ -19,7 +19,8 @@ export interface Mark {
 
 export interface Loaded {
   snapshot: Snapshot | null;
-  segments: [string, Row[]][];
+  /** Stored segments, not decoded yet (`decodeSegment`): a bad one is the restore's error. */
+  segments: [string, unknown][];
   marks: Map<string, Mark>;
   /** Why the store was emptied on open, if it was. */
   dropped: string | null;
@@ -142,7 +143,7 @@ export class SearchStore {
     });
     return {
       snapshot: (snapshot as Snapshot | undefined) ?? null,
-      segments: segKeys.map((k, i) => [String(k), segVals[i] as Row[]]),
+      segments: segKeys.map((k, i) => [String(k), segVals[i]]),
       marks,
       dropped: null,
     };
@@ -175,7 +176,7 @@ export class SearchStore {
     const segs = tx.objectStore('segments');
     for (const [k, rows] of batch.segments) {
       if (rows.length === 0) segs.delete(k);
-      else segs.put(rows, k);
+      else segs.put(encodeSegment(rows), k);
     }
     const marks = tx.objectStore('marks');
     for (const [k, m] of batch.marks) {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   SearchEngine,
+  decodeSegment,
+  encodeSegment,
   snippet,
   withinDistance,
   type EngineQuery,
+  type Row,
   type SearchDoc,
 } from '../../src/search/engine';
 import { terms } from '../../src/search/text';
@@ -203,5 +206,21 @@ describe('withinDistance', () => {
     expect(withinDistance('release', 'realese', 1)).toBe(2);
     expect(withinDistance('kitten', 'sitting', 2)).toBe(3);
     expect(withinDistance('same', 'same', 1)).toBe(0);
+  });
+});
+
+describe('stored segments', () => {
+  it('round-trip rows through columns, names stored once', () => {
+    const rows: Row[] = [
+      [1, 'a', 'c1', 'u1', 'Ann', 'hello', 10],
+      [2, 'b', 'c1', 'u2', 'Bo', 'hi', 11],
+      [3, 'c', 'c1', 'u1', 'Ann', 'again', 12],
+    ];
+    const s = encodeSegment(rows);
+    expect(s.refs).toEqual(['c1', 'u1', 'Ann', 'c1', 'u2', 'Bo']);
+    expect(decodeSegment(s)).toEqual(rows);
+    expect(decodeSegment(rows)).toBe(rows);
+    expect(() => decodeSegment({ ...s, ref: new Uint32Array([0, 0, 7]) })).toThrow(/bad reference/);
+    expect(() => decodeSegment('junk')).toThrow(/bad shape/);
   });
 });

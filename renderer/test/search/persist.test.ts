@@ -196,6 +196,19 @@ describe('search persistence', () => {
     expect(await hits(again, 'precious')).toEqual(['general/p1-0']);
     ok(await again.close());
 
+    // Columns of different lengths (a torn or foreign write): dropped the same way.
+    await rawPut(idb, 'segments', 'general/p1', {
+      seq: new Float64Array(2),
+      at: new Float64Array(1),
+      ref: new Uint32Array(2),
+      refs: [],
+      id: ['a', 'b'],
+      text: ['x', 'y'],
+    });
+    const torn = open(idb);
+    expect(ok(await torn.ready).dropped).toMatch(/corrupt index dropped: segment: columns/);
+    ok(await torn.close());
+
     // A snapshot that FlexSearch cannot import is dropped the same way.
     await rawPut(idb, 'meta', 'snapshot', { nextSeq: 'x', indexed: 1, index: 7, vocab: null });
     const third = open(idb);
