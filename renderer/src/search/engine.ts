@@ -233,7 +233,8 @@ export class SearchEngine {
         return false;
       this.drop(old);
     }
-    this.add({ ...doc, seq: this.nextSeq++, seg }, true);
+    const { id, convId, author, authorName, text, at } = doc;
+    this.add({ seq: this.nextSeq++, id, convId, author, authorName, text, at, seg }, true);
     this.sinceSnapshot++;
     if (old !== undefined) this.maybeCompact();
     return true;
