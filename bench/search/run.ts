@@ -118,19 +118,9 @@ function miniSearchPeer(c: Corpus) {
   return { ms, search };
 }
 
-function measure(cases: Case[], run: (text: string) => unknown) {
-  // Warm up on a few queries (JIT), then time every case.
-  for (const c of cases.slice(0, 12)) run(c.text);
-  const byKind = new Map<string, number[]>();
-  const all: number[] = [];
-  for (const c of cases) {
-    const t = performance.now();
-    run(c.text);
-    const d = performance.now() - t;
-    all.push(d);
-    if (!byKind.has(c.kind)) byKind.set(c.kind, []);
-    byKind.get(c.kind)?.push(d);
-  }
+type Runner = (text: string) => unknown;
+
+function summary(samples: Map<string, number[]>) {
   const sum = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return {
@@ -140,8 +130,34 @@ function measure(cases: Case[], run: (text: string) => unknown) {
       max: s[s.length - 1] ?? NaN,
     };
   };
-  return { all: sum(all), kinds: Object.fromEntries([...byKind].map(([k, v]) => [k, sum(v)])) };
+  return {
+    all: sum([...samples.values()].flat()),
+    kinds: Object.fromEntries([...samples].map(([k, v]) => [k, sum(v)])),
+  };
 }
+
+/**
+ * Times every case on every engine, interleaved (case by case, the engines in a rotating
+ * order), so a burst of load from elsewhere on the machine hits all of them alike.
+ */
+function measureAll(cases: Case[], runners: Record<string, Runner>) {
+  const names = Object.keys(runners);
+  for (const c of cases.slice(0, 12)) for (const n of names) runners[n]?.(c.text); // JIT warm-up
+  const samples = Object.fromEntries(names.map((n) => [n, new Map<string, number[]>()]));
+  cases.forEach((c, i) => {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length] as string;
+      const t = performance.now();
+      runners[name]?.(c.text);
+      const d = performance.now() - t;
+      const byKind = samples[name] as Map<string, number[]>;
+      if (!byKind.has(c.kind)) byKind.set(c.kind, []);
+      byKind.get(c.kind)?.push(d);
+    }
+  });
+  return Object.fromEntries(names.map((n) => [n, summary(samples[n] as Map<string, number[]>)]));
+}
+type Measured = ReturnType<typeof summary>;
 
 // ---- persistence through the real host and store ----
 
@@ -241,7 +257,6 @@ async function main() {
   for (const d of docs) engine.upsert(d);
   const ferryBuild = performance.now() - t;
   const ferryHeap = heap() - h0;
-  const ferry = measure(cases, (text) => engine.query(toEngineQuery(corpus, text)));
   const hitCounts = Object.fromEntries(
     ['meeting ', 'deploy server ', 'caf', 'zurch '].map((q) => [
       q.trim(),
@@ -252,23 +267,27 @@ async function main() {
     `Ferry built in ${ms(ferryBuild)}, heap ${mb(ferryHeap)}; sample totals ${JSON.stringify(hitCounts)}`,
   );
 
-  const peers: Record<string, { build: number; heap: number; q: ReturnType<typeof measure> }> = {};
+  const runners: Record<string, Runner> = {
+    ferry: (text) => engine.query(toEngineQuery(corpus, text)),
+  };
+  const built: Record<string, { build: number; heap: number }> = {};
   if (PEERS.includes('scan')) {
     h0 = heap();
     t = performance.now();
-    const scan = scanPeer(corpus);
-    const build = performance.now() - t;
-    peers.scan = { build, heap: heap() - h0, q: measure(cases, scan) };
-    console.log('scan done');
+    runners.scan = scanPeer(corpus);
+    built.scan = { build: performance.now() - t, heap: heap() - h0 };
   }
   if (PEERS.includes('minisearch')) {
     h0 = heap();
     t = performance.now();
-    const mini = miniSearchPeer(corpus);
-    const build = performance.now() - t;
-    peers.minisearch = { build, heap: heap() - h0, q: measure(cases, mini.search) };
-    console.log('minisearch done');
+    runners.minisearch = miniSearchPeer(corpus).search;
+    built.minisearch = { build: performance.now() - t, heap: heap() - h0 };
   }
+  const measured = measureAll(cases, runners);
+  const ferry = measured.ferry as Measured;
+  const peers: Record<string, { build: number; heap: number; q: Measured }> = {};
+  for (const [name, b] of Object.entries(built))
+    peers[name] = { ...b, q: measured[name] as Measured };
 
   const byRoom = new Map<string, SearchDoc[]>();
   for (const d of docs) {
@@ -281,12 +300,8 @@ async function main() {
   const cols = ['scan', 'minisearch'].filter((p) => peers[p]);
   const colName: Record<string, string> = { scan: 'linear scan', minisearch: 'MiniSearch 7.2.0' };
   const rows: string[][] = [];
-  const row = (label: string, f: (q: ReturnType<typeof measure>) => string) =>
-    rows.push([
-      label,
-      f(ferry),
-      ...cols.map((p) => f((peers[p] as { q: ReturnType<typeof measure> }).q)),
-    ]);
+  const row = (label: string, f: (q: Measured) => string) =>
+    rows.push([label, f(ferry), ...cols.map((p) => f((peers[p] as { q: Measured }).q))]);
   row(
     'all queries p50 / p95 / p99',
     (q) => `${ms(q.all.p50)} / ${ms(q.all.p95)} / ${ms(q.all.p99)}`,

@@ -491,8 +491,13 @@ export class SearchEngine {
       const max = term.length >= 9 ? 2 : 1;
       const seen = new Set(out.map((o) => o.term));
       const fuzzy: string[] = [];
+      // One edit in a word of 5+ letters leaves its first two or its last two letters as
+      // they were: a cheap test that skips most of the vocabulary before the real distance.
+      const head = term.slice(0, 2);
+      const tail = term.slice(-2);
       for (let len = term.length - max; len <= term.length + max; len++) {
         for (const t of this.byLength.get(len) ?? []) {
+          if (max === 1 && !t.startsWith(head) && !t.endsWith(tail)) continue;
           if (!seen.has(t) && withinDistance(term, t, max) <= max) fuzzy.push(t);
         }
       }

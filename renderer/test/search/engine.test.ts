@@ -94,6 +94,17 @@ describe('SearchEngine', () => {
     // one edit on a word of 5+ letters; short words must be exact
     expect(ids(e, q('release'))).toEqual(['c']);
     expect(ids(e, q('thw'))).toEqual([]);
+    // an edit at either end of the word, or in its middle
+    e.upsert(doc('planet', { id: 'p' }));
+    for (const typo of [
+      'flanet',
+      'plane',
+      'planets',
+      'plXXet'.replace('XX', 'a'),
+      'plamet',
+      'lanet',
+    ])
+      expect(ids(e, q(typo))).toContain('p');
   });
 
   it('filters by author, author name, conversation and dates', () => {
