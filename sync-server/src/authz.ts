@@ -311,13 +311,17 @@ export class Authz {
     }
     const ref = parseRoom(room);
     if (!ref) return this.refuse(input, ids.structs, 'unknown-room', '', 'no such room');
+    const unbound: number[] = [];
     for (const id of ids.structs) {
       const owner = this.clientIds.owner(id);
-      if (owner !== null && owner !== user) {
+      if (owner === null) unbound.push(id);
+      else if (owner !== user) {
         return this.refuse(input, [], 'client-id', '', `clientID ${id} belongs to another user`);
       }
     }
-    for (const id of ids.structs) this.clientIds.bind(id, user, ref.kind);
+    // First use binds: one small write per new clientID (a client's document instance), on
+    // its first write; known ones are answered from memory, so the hot path writes nothing.
+    for (const id of unbound) this.clientIds.bind(id, user, ref.kind);
 
     const checked = this.checkerFor(ref, doc).inspect(update, user);
     if (checked.problems.some((p) => p.rule === 'pending')) {
