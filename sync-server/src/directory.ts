@@ -140,6 +140,30 @@ export class Directory {
     });
   }
 
+  /**
+   * A user's name or workspace role changed: their own profile, and their entry in the
+   * directory of everyone who shares a conversation with them.
+   */
+  onUserChanged(userId: string): void {
+    const db = this.conversations.db;
+    const u = db.user(userId);
+    if (!u) return;
+    const person = { username: u.username, displayName: u.displayName };
+    for (const p of db.peopleOf(userId)) {
+      this.write(p.id, (doc) => {
+        if (p.id === userId) {
+          writeMe(doc, {
+            id: u.id,
+            username: u.username,
+            displayName: u.displayName,
+            role: u.role,
+          });
+        }
+        writePerson(doc, userId, person);
+      });
+    }
+  }
+
   private onMembership(e: MembershipEvent): void {
     const db = this.conversations.db;
     const c = db.conversation(e.convId);

@@ -97,6 +97,25 @@ describe('directory documents', () => {
     await until(() => dir(ia).members.get(conv)?.length === 2, 'alice sees bob gone');
   });
 
+  it('follows a new display name or workspace role into everyone’s directory', async () => {
+    const conv = newTestId();
+    await f.conversation(alice, { id: conv, kind: 'channel', title: 'Names', members: [bob.id] });
+    await until(() => dir(ib).people.has(alice.id), 'alice among bob’s people');
+    expect((await f.call('PATCH', '/me', alice, { displayName: 'Alice Liddell' })).status).toBe(
+      200,
+    );
+    await until(
+      () => dir(ib).people.get(alice.id)?.displayName === 'Alice Liddell',
+      'bob sees the new name',
+    );
+    await until(() => dir(ia).me?.displayName === 'Alice Liddell', 'alice’s own profile');
+    const r = await f.call('PATCH', `/admin/users/${bob.id}`, f.admin, { role: 'guest' });
+    expect(r.status).toBe(200);
+    await until(() => dir(ib).me?.role === 'guest', 'bob’s new workspace role');
+    await f.call('PATCH', `/admin/users/${bob.id}`, f.admin, { role: 'member' });
+    await until(() => dir(ib).me?.role === 'member', 'bob is a member again');
+  });
+
   it('lists a DM without a title, for both members', async () => {
     const id = dmConversationId(alice.id, bob.id);
     await f.conversation(bob, { id, kind: 'dm', members: [alice.id] });

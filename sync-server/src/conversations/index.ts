@@ -48,7 +48,12 @@ export function membershipHooks(
       ...hooks,
       attach(control) {
         hooks.attach?.(control);
-        directory = new Directory(control.relay, conversations, authz.clientIds, log);
+        const dir = new Directory(control.relay, conversations, authz.clientIds, log);
+        directory = dir;
+        // Names and roles are the accounts service's: follow its audited changes.
+        audit.onAppend((e) => {
+          if (e.action === 'user.updated' && e.target) dir.onUserChanged(e.target);
+        });
       },
     };
   };
