@@ -7,6 +7,7 @@ import { authText } from '../../core/src/protocol/mux-frames';
 import { dmConversationId } from '../../core/src/ids';
 import { inboxRoom, metaRoom, pageRoom } from '../../core/src/model/rooms';
 import { peopleOf, setProfile } from '../../core/src/model/workspace';
+import { runCli } from './accounts-helpers';
 import { Fixture, newTestId, nextClose, rawClose, type TestUser } from './authz-fixture';
 import { getJson, stored, synced, until } from './helpers';
 
@@ -115,6 +116,33 @@ describe('socket authentication', () => {
     expect(r.status).toBeLessThan(300);
     expect(await plainClosed).toEqual({ code: 4401, reason: 'session ended' });
     expect(await muxClosed).toEqual({ code: 4401, reason: 'session ended' });
+  });
+
+  it('closes every socket of a disabled user, and those of a session revoked by the admin CLI', async () => {
+    const dora = await f.user('dora');
+    const one = f.plain('workspace', dora);
+    const second = await f.relogin({ ...dora });
+    const two = f.plain('workspace', second);
+    await Promise.all([synced(one), synced(two)]);
+    const closes = Promise.all([nextClose(one), nextClose(two)]);
+    expect(
+      (await f.call('PATCH', `/admin/users/${dora.id}`, f.admin, { disabled: true })).status,
+    ).toBe(200);
+    expect(await closes).toEqual([
+      { code: 4401, reason: 'session ended' },
+      { code: 4401, reason: 'session ended' },
+    ]);
+
+    // Another process (the admin CLI) revokes: the relay notices within about a second.
+    const ed = await f.user('ed');
+    const socket = f.plain('workspace', ed);
+    await synced(socket);
+    const closed = nextClose(socket);
+    const started = Date.now();
+    const cli = await runCli(['admin', 'sessions', 'revoke', '--user', 'ed', '--data', f.dir]);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(await closed).toEqual({ code: 4401, reason: 'session ended' });
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('DMs work end to end over the plain endpoint', async () => {
