@@ -16,7 +16,7 @@ import {
 } from '../../core/src/model/page';
 import { inboxRoom, pageRoom, periodOfMessage } from '../../core/src/model/rooms';
 import { Fixture, denials, newTestId, type TestUser } from './authz-fixture';
-import { getJson, stored, synced, until, type Client } from './helpers';
+import { getJson, startRelayProcess, stored, synced, until, type Client } from './helpers';
 
 process.setMaxListeners(0);
 
@@ -313,6 +313,44 @@ describe('forged updates', () => {
     ]) {
       expect(metrics).toMatch(new RegExp(`ferry_updates_refused_total\\{rule="${rule}"\\} [1-9]`));
     }
+  });
+
+  it('keeps bindings and the quarantine across a restart', async () => {
+    const quarantined = f.rows<{ client_id: number; user: string }>(
+      `SELECT client_id, user FROM quarantine WHERE user = '${eve.id}' LIMIT 1`,
+    )[0];
+    if (!quarantined) throw new Error('no quarantined clientID of eve');
+    const port = f.relay.port;
+    await f.relay.stop('SIGTERM');
+    f.relay = await startRelayProcess(f.dir, ['--port', String(port)], { auth: true });
+    const u = await f.relogin(eve);
+
+    /** A client of eve that writes one message with `clientID` (set after loading). */
+    const writeAs = async (clientID: number) => {
+      const c = await join(u);
+      const denied = denials(c);
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(c.doc));
+      doc.clientID = clientID;
+      const before = Y.encodeStateVector(doc);
+      addMessage(doc, {
+        id: tick(clock, Date.now()),
+        author: eve.id,
+        text: 'after restart',
+        createdAt: Date.now(),
+      });
+      Y.applyUpdate(c.doc, Y.encodeStateAsUpdate(doc, before));
+      doc.destroy();
+      await until(() => denied.length > 0, 'permission denied after the restart');
+      c.destroy();
+      return denied[0];
+    };
+    expect(await writeAs(quarantined.client_id)).toBe(
+      `clientID ${quarantined.client_id} is quarantined`,
+    );
+    expect(await writeAs(b.doc.clientID)).toBe(
+      `clientID ${b.doc.clientID} belongs to another user`,
+    );
   });
 });
 
