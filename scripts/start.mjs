@@ -152,6 +152,17 @@ void relayExit.then((code) => {
   }
 });
 console.log(`ferry: relay ready at ${url} (database in ${dataDir})`);
+try {
+  const info = await (await fetch(new URL('api/v1/server', url))).json();
+  if (info.setupRequired) {
+    console.log(
+      'ferry: no accounts yet — the app opens on "Create the first admin account" ' +
+        '(no setup code needed from this machine)',
+    );
+  }
+} catch (error) {
+  console.error(`ferry: could not ask the relay about accounts: ${error.message}`);
+}
 
 const binary = wantElectron
   ? electronBinary()
