@@ -203,21 +203,33 @@ async function persistence(docsByRoom: Map<string, SearchDoc[]>) {
   const load = performance.now() - t2;
   const heapAfterLoad = heap() - h0;
 
-  // An incremental update: one page changed while offline, re-indexed and flushed.
+  // An incremental update: one page changed while offline, re-indexed and flushed; three
+  // times (another message edited each time), the median.
   const [room, docs] = [...docsByRoom][Math.floor(docsByRoom.size / 2)] as [string, SearchDoc[]];
-  const edited = docs.map((d, i) => (i === 0 ? { ...d, text: `${d.text} edited` } : d));
-  const t3 = performance.now();
-  await new Promise((resolve) =>
-    restart.handle(
-      { id: 2, type: 'indexPage', convId: docs[0]?.convId ?? '', room, docs: edited, mark: 2 },
-      resolve,
-    ),
-  );
-  await new Promise((resolve) =>
-    restart.handle({ id: 3, type: 'flush', snapshot: false }, resolve),
-  );
-  const incremental = performance.now() - t3;
-  await new Promise((resolve) => restart.handle({ id: 4, type: 'close' }, resolve));
+  const rounds: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const edited = docs.map((d, i) => (i === k ? { ...d, text: `${d.text} edited` } : d));
+    const t3 = performance.now();
+    await new Promise((resolve) =>
+      restart.handle(
+        {
+          id: 10 + 2 * k,
+          type: 'indexPage',
+          convId: docs[0]?.convId ?? '',
+          room,
+          docs: edited,
+          mark: 2 + k,
+        },
+        resolve,
+      ),
+    );
+    await new Promise((resolve) =>
+      restart.handle({ id: 11 + 2 * k, type: 'flush', snapshot: false }, resolve),
+    );
+    rounds.push(performance.now() - t3);
+  }
+  const incremental = [...rounds].sort((x, y) => x - y)[1] as number;
+  await new Promise((resolve) => restart.handle({ id: 99, type: 'close' }, resolve));
   return {
     build,
     save,
