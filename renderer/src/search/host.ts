@@ -152,10 +152,15 @@ export class SearchHost {
         return true;
       case 'close':
         if (this.closed) return true;
-        if (this.engine) await this.flush(true);
-        this.closed = true;
-        this.store?.close();
-        this.store = null;
+        try {
+          if (this.engine) await this.flush(true);
+        } finally {
+          // Closed even when the last write failed (the error is this request's answer): the
+          // rows written before are still there, and the next start re-feeds what is missing.
+          this.closed = true;
+          this.store?.close();
+          this.store = null;
+        }
         return true;
       default:
         throw new Failure(

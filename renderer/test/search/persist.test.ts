@@ -261,3 +261,47 @@ describe('search persistence', () => {
     ok(await again.close());
   });
 });
+
+describe('search persistence when IndexedDB fails', () => {
+  it('a failed write is reported, kept pending and retried; close still closes', async () => {
+    const idb = new IDBFactory();
+    const s = open(idb);
+    await s.ready;
+    ok(await s.upsert(page('general', 1, ['kept in memory']).docs));
+    // Make every readwrite transaction fail from now on.
+    const probe = await new Promise<IDBDatabase>((resolve) => {
+      const r = idb.open('probe-2');
+      r.onsuccess = () => resolve(r.result);
+    });
+    const proto = Object.getPrototypeOf(probe) as {
+      transaction: (...a: unknown[]) => IDBTransaction;
+    };
+    const orig = proto.transaction;
+    proto.transaction = function (this: IDBDatabase, ...a: unknown[]) {
+      if (this.name === 'ferry-search-u1' && a[1] === 'readwrite')
+        throw new Error('QuotaExceededError');
+      return orig.apply(this, a);
+    };
+    try {
+      const failed = await s.flush();
+      expect(failed).toMatchObject({
+        ok: false,
+        error: { code: 'storage', message: /QuotaExceeded/ },
+      });
+      const st = ok(await s.stats());
+      expect(st.pending).toBeGreaterThan(0);
+      expect(st.flushError).toMatch(/QuotaExceeded/);
+      // Search still answers from memory.
+      expect(await hits(s, 'memory')).toEqual(['general/p1-0']);
+    } finally {
+      proto.transaction = orig;
+    }
+    // Storage back: the next flush writes what was pending.
+    ok(await s.flush());
+    expect(ok(await s.stats())).toMatchObject({ pending: 0, flushError: null });
+    ok(await s.close());
+    const again = open(idb);
+    expect(ok(await again.ready).docs).toBe(1);
+    ok(await again.close());
+  });
+});
