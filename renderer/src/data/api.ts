@@ -199,8 +199,96 @@ export interface FerryClient {
   forget(conversationId: string): Promise<void>;
   getDraft(conversationId: string): Promise<string>;
   setDraft(conversationId: string, text: string): Promise<void>;
+  /** My own account on the relay (online only: ApiError 'offline' otherwise). */
+  readonly account: AccountApi;
+  /** User administration; present only while my workspace role is `admin` (online only). */
+  readonly admin?: AdminApi;
   /** Revokes the session on the relay (if reachable), wipes tokens; local data kept. */
   signOut(): Promise<void>;
   /** Flushes everything to disk and closes connections. */
   close(): Promise<void>;
+}
+
+// ---- accounts: my own account and user administration (renderer/src/data/admin.ts) ----
+
+/** A signed-in device of a user (`/me/sessions`, `/admin/sessions`). Times in ms. */
+export interface DeviceSession {
+  id: string;
+  userId: string;
+  /** How the device named itself at sign-in ("Ferry desktop (Linux x86_64)"); '' when unknown. */
+  device: string;
+  ip: string | null;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  /** This device's own session (only in my own list). */
+  current: boolean;
+}
+
+/** My account as the relay has it (`GET /me`). */
+export interface AccountStatus {
+  user: Person & { role: WorkspaceRole };
+  totp: { enabled: boolean; recoveryCodesLeft: number };
+}
+
+/** A started two-factor enrolment: the secret as text and as an `otpauth://totp/…` URI. */
+export interface TotpEnrolment {
+  secret: string;
+  uri: string;
+}
+
+/** Every call is online only; failures are ApiError with a message to show as is. */
+export interface AccountApi {
+  status(): Promise<AccountStatus>;
+  /** 1–64 characters, no control characters. Resolves with the saved name. */
+  updateProfile(input: { displayName: string }): Promise<Person>;
+  /** The new password needs at least 10 characters; every other session of mine ends. */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /** Starts (or restarts) enrolment; nothing changes for sign-in until `enableTotp`. */
+  setupTotp(): Promise<TotpEnrolment>;
+  /** Confirms with a current code; resolves with the ten recovery codes, shown this once. */
+  enableTotp(code: string): Promise<string[]>;
+  /** Needs the password and a current code or an unused recovery code. */
+  disableTotp(input: { password: string; code?: string; recoveryCode?: string }): Promise<void>;
+  /** My live sessions, newest first, `current` on this device's. */
+  listSessions(): Promise<DeviceSession[]>;
+  /** Signs that device out (its sockets close at once). */
+  revokeSession(sessionId: string): Promise<void>;
+}
+
+/** A user as an admin sees them (`/admin/users`). */
+export interface AdminUser {
+  id: string;
+  username: string;
+  displayName: string;
+  role: WorkspaceRole;
+  disabled: boolean;
+  /** Two-factor on. */
+  totp: boolean;
+  createdAt: number;
+}
+
+export interface NewUser {
+  username: string;
+  displayName?: string;
+  role?: WorkspaceRole;
+  /** Omit to have the relay generate one (returned this once). */
+  password?: string;
+}
+
+/** Workspace admins only (the relay answers 403 `forbidden` to anyone else). Online only. */
+export interface AdminApi {
+  /** Everyone, disabled users included, sorted by username. */
+  listUsers(): Promise<AdminUser[]>;
+  /** `password` is the generated (or given) password: show it once, it is not kept anywhere. */
+  createUser(input: NewUser): Promise<{ user: AdminUser; password: string }>;
+  /** Disabling signs the user out everywhere at once. The last active admin cannot be demoted or disabled ('conflict'). */
+  updateUser(userId: string, patch: { role?: WorkspaceRole; disabled?: boolean; displayName?: string }): Promise<AdminUser>;
+  /** Sets a new password (generated when omitted) and ends every session of the user; resolves with it. */
+  resetPassword(userId: string, password?: string): Promise<string>;
+  /** Turns two-factor off for a user who lost their device. */
+  resetTotp(userId: string): Promise<void>;
+  /** Live sessions of one user (or everyone). */
+  listSessions(userId?: string): Promise<DeviceSession[]>;
+  revokeSession(sessionId: string): Promise<void>;
 }

@@ -12,6 +12,8 @@ import * as workspace from '../../../core/src/model/workspace';
 import { MuxConnection, type WebSocketConstructor } from '../../../core/src/protocol/mux-client';
 import {
   ApiError,
+  type AccountApi,
+  type AdminApi,
   type AuthStatus,
   type ChannelListing,
   type Connection,
@@ -37,6 +39,7 @@ import { DB_NAME, LocalStore, type DocRecord, type SummaryRecord } from './store
 import { claimNode, type LocksLike } from './node';
 import { AuthedMux } from './socket';
 import { AccountsDb, refreshKey, userDbName, withMemoryFallback, type SecretStore } from './accounts';
+import { createAccountApi, createAdminApi } from './admin';
 import { Auth, fetchServerInfo, login, setupAdmin as setupAdminCall, type LockFn, type TokenAnswer } from './auth';
 import type { FetchLike } from './http';
 import { normalizeServerUrl, type Backend, type SignInResult } from '../ui/backend';
@@ -293,6 +296,13 @@ export class Client implements FerryClient, ClientExtras {
   readonly people: Observe<Person[]>;
   readonly sync: Observe<SyncStatus>;
   readonly conversations: Observe<ConversationSummary[]>;
+  /** My own account on the relay (admin.ts); online only. */
+  readonly account: AccountApi = createAccountApi((m, p, b) => this.api(m, p, b));
+  private readonly adminApi: AdminApi = createAdminApi((m, p, b) => this.api(m, p, b));
+  /** User administration, while my role (followed from the directory) is admin. */
+  get admin(): AdminApi | undefined {
+    return this.accounts && this.session.role === 'admin' ? this.adminApi : undefined;
+  }
   lastCatchUp: string[] = [];
   /** Rooms synced by catch-up and by following the directory since start (diagnostics). */
   roomsSynced = 0;

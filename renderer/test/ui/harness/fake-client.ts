@@ -22,6 +22,8 @@ import {
   type SyncStatus,
   type Visibility,
 } from '../../../src/data/api';
+import type { AccountApi, AdminApi } from '../../../src/data/api';
+import { fakeAccount, fakeAdmin, type FakeAccountHost } from './fake-admin';
 
 type Listener<T> = (v: T) => void;
 
@@ -102,9 +104,25 @@ export class FakeClient implements FerryClient {
   private convSubjects = new Map<string, ReturnType<typeof subject<ConversationView>>>();
   /** Calls made, for UI checks ("forget" was called with ...). */
   readonly calls: string[] = [];
+  private readonly accountHost: FakeAccountHost = {
+    session: {} as Session, // set in the constructor
+    server: () => this.server(),
+    calls: this.calls,
+    rename: (displayName) => {
+      (this as { session: Session }).session = { ...this.session, displayName };
+      this.accountHost.session = this.session;
+      this.peopleSubject.notify();
+    },
+  };
+  readonly account: AccountApi = fakeAccount(this.accountHost);
+  private readonly adminApi: AdminApi = fakeAdmin(this.accountHost, () => this.directory);
+  get admin(): AdminApi | undefined {
+    return this.session.role === 'admin' ? this.adminApi : undefined;
+  }
 
   constructor(session: Session) {
     this.session = session;
+    this.accountHost.session = session;
   }
 
   sync: Observe<SyncStatus> = (l) => this.syncSubject.observe(l);
