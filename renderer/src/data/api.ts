@@ -115,6 +115,16 @@ export interface NewConversation {
 /** pending: on this device's disk only. stored: durably stored by the relay. */
 export type Delivery = 'pending' | 'stored';
 
+/** One emoji under a message: who reacted with it. */
+export interface ReactionView {
+  emoji: string;
+  count: number;
+  /** I reacted with it (clicking the chip removes mine). */
+  mine: boolean;
+  /** Who reacted, earliest first; people removed since still count (reactions are history). */
+  by: { id: string; name: string }[];
+}
+
 export interface MessageView {
   id: string;
   authorId: string;
@@ -131,6 +141,8 @@ export interface MessageView {
   canEdit: boolean;
   /** My own message, or I moderate the conversation (a moderator deletion). */
   canDelete: boolean;
+  /** Grouped by emoji in the order each was first used (the same on every replica). */
+  reactions: ReactionView[];
 }
 
 export interface ConversationView {
@@ -145,6 +157,8 @@ export interface ConversationView {
   canPost: boolean;
   /** May delete others' messages. */
   canModerate: boolean;
+  /** May add or remove my reactions (core `can(…, 'react')`: not when archived or removed). */
+  canReact: boolean;
   members: Member[];
   /** Ascending by id (hybrid logical clock): the same order on every replica. */
   messages: MessageView[];
@@ -162,6 +176,12 @@ export interface ConversationStore {
   send(text: string): Promise<MessageView>;
   edit(messageId: string, text: string): Promise<void>;
   remove(messageId: string): Promise<void>;
+  /**
+   * Adds (`on`) or removes my reaction; resolves once it is on this device's disk (synced when
+   * the relay is reachable). Idempotent. Throws (writing nothing) on an invalid emoji, a deleted
+   * or unknown message, or where I may not react.
+   */
+  react(messageId: string, emoji: string, on: boolean): Promise<void>;
   markRead(): void;
   observe: Observe<ConversationView>;
   /** Releases documents and subscriptions. */

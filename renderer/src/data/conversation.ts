@@ -1,10 +1,12 @@
 // One open conversation: its meta document and the pages loaded so far (newest first, older on
 // demand). Implements api.ts's ConversationStore.
-import { tick } from '../../../core/src/hlc';
+import { isHlc, tick } from '../../../core/src/hlc';
 import { pageRoom, periodOf, periodOfMessage } from '../../../core/src/model/rooms';
 import * as page from '../../../core/src/model/page';
 import * as meta from '../../../core/src/model/meta';
-import type { ConversationStore, ConversationView, MessageView, Observe } from './api';
+import { checkEmoji } from '../../../core/src/model/checks';
+import { ModelError } from '../../../core/src/model/errors';
+import type { ConversationStore, ConversationView, MessageView, Observe, ReactionView } from './api';
 import type { Client } from './client';
 import type { OpenDoc } from './docs';
 
@@ -253,6 +255,20 @@ export class ConversationImpl implements ConversationStore {
     await p.lastWrite;
   }
 
+  /**
+   * Adds or removes my reaction on the message's own page (key `<messageId>|<emoji>|<me>`: only
+   * mine, so concurrent reactions of others merge without conflict). Everything is checked
+   * before anything is written.
+   */
+  async react(messageId: string, emoji: string, on: boolean): Promise<void> {
+    if (!isHlc(messageId)) throw new ModelError('invalid', `react: not a message id: ${JSON.stringify(messageId)}`);
+    checkEmoji(emoji, 'react');
+    this.client.assertMay(this.id, 'react');
+    const p = await this.ownPage(messageId);
+    page.react(p.doc, messageId, emoji, this.client.me, on, this.client.now());
+    await p.lastWrite;
+  }
+
   /** Read markers live on the pages: marks every loaded page (writes only where others wrote). */
   markRead(): void {
     if (this.closed || this.client.convState(this.id).removed) return;
@@ -263,7 +279,12 @@ export class ConversationImpl implements ConversationStore {
     }
   }
 
-  private messageView(p: OpenDoc, msg: page.Message, st = this.client.convState(this.id)): MessageView {
+  private messageView(
+    p: OpenDoc,
+    msg: page.Message,
+    st = this.client.convState(this.id),
+    reactions: page.Reaction[] = page.listReactions(p.doc, msg.id),
+  ): MessageView {
     let stored: boolean;
     // Stored as it is now: an edit or delete made offline is pending until the relay has it.
     // Only this device's unconfirmed writes can be pending: an item of a writer with no
@@ -292,14 +313,43 @@ export class ConversationImpl implements ConversationStore {
       canEdit: msg.author === this.client.me && !msg.deleted && !msg.readOnly && !st.removed && !st.archived,
       canDelete:
         !msg.deleted && !st.removed && !st.archived && (msg.author === this.client.me || st.canModerate),
+      reactions: reactions.map((r) => this.reactionView(r)),
     };
+  }
+
+  /** Names seen while this conversation was open: a reaction outlives its author's membership. */
+  private readonly names = new Map<string, string>();
+
+  private reactionView(r: page.Reaction): ReactionView {
+    const name = (id: string) => {
+      const known = this.client.nameOf(id, '');
+      if (known) this.names.set(id, known);
+      return known || this.names.get(id) || 'Someone';
+    };
+    return {
+      emoji: r.emoji,
+      count: r.users.length,
+      mine: r.users.includes(this.client.me),
+      by: r.users.map((id) => ({ id, name: name(id) })),
+    };
+  }
+
+  /** Whether I may add or remove reactions here (core's `can` through the client). */
+  private mayReact(): boolean {
+    try {
+      this.client.assertMay(this.id, 'react');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private pageViews(period: number, p: OpenDoc): MessageView[] {
     let list = this.cache.get(period);
     if (!list) {
       const st = this.client.convState(this.id);
-      list = page.listMessages(p.doc).map((msg) => this.messageView(p, msg, st));
+      const reactions = page.listAllReactions(p.doc);
+      list = page.listMessages(p.doc).map((msg) => this.messageView(p, msg, st, reactions.get(msg.id) ?? []));
       this.cache.set(period, list);
     }
     return list;
@@ -338,6 +388,7 @@ export class ConversationImpl implements ConversationStore {
       removed: st.removed,
       canPost: st.canPost,
       canModerate: st.canModerate,
+      canReact: this.mayReact(),
       members: st.members,
       messages,
       hasOlder: this.periods().some((p) => p < oldest),

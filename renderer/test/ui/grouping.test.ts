@@ -21,6 +21,7 @@ function msg(authorId: string, createdAt: number, extra: Partial<MessageView> = 
     delivery: 'stored',
     canEdit: authorId === 'me',
     canDelete: authorId === 'me',
+    reactions: [],
     ...extra,
   };
 }

@@ -18,6 +18,7 @@ import {
   type NewConversation,
   type Observe,
   type Person,
+  type ReactionView,
   type Session,
   type SyncStatus,
   type Visibility,
@@ -236,6 +237,7 @@ export class FakeClient implements FerryClient {
       removed: c.removed,
       canPost,
       canModerate,
+      canReact: !c.removed && !c.archived,
       members: c.members,
       messages: c.messages.slice(c.hidden).map((m) => ({
         ...m,
@@ -574,6 +576,14 @@ export class FakeClient implements FerryClient {
         mutate(messageId, (m) => ({ ...m, text, editedAt: Date.now(), delivery: 'pending' })),
       remove: async (messageId) =>
         mutate(messageId, (m) => ({ ...m, text: '', deleted: true, delivery: 'pending' })),
+      react: async (messageId, emoji, on) => {
+        if (c.removed || c.archived) throw new ApiError('forbidden', 'You cannot react here.');
+        const me = { id: this.session.userId, name: this.session.displayName };
+        c.messages = c.messages.map((m) =>
+          m.id === messageId ? { ...m, reactions: toggleReaction(m.reactions, emoji, me, on) } : m,
+        );
+        this.changed(c);
+      },
       markRead: () => {
         const others = c.messages.filter((m) => !m.mine).length;
         if (c.readCount !== others) {
@@ -599,6 +609,25 @@ export class FakeClient implements FerryClient {
   async close(): Promise<void> {}
 }
 
+/** Adds or removes `who` under `emoji`, keeping the order emoji were first used. */
+function toggleReaction(
+  list: ReactionView[],
+  emoji: string,
+  who: { id: string; name: string },
+  on: boolean,
+): ReactionView[] {
+  const has = list.find((r) => r.emoji === emoji);
+  if (on && has?.by.some((p) => p.id === who.id)) return list;
+  if (on && !has) return [...list, { emoji, count: 1, mine: true, by: [who] }];
+  return list
+    .map((r) => {
+      if (r.emoji !== emoji) return r;
+      const by = on ? [...r.by, who] : r.by.filter((p) => p.id !== who.id);
+      return { ...r, by, count: by.length, mine: on };
+    })
+    .filter((r) => r.count > 0);
+}
+
 function message(
   authorId: string,
   authorName: string,
@@ -620,6 +649,7 @@ function message(
     delivery: 'stored',
     canEdit: mine,
     canDelete: mine,
+    reactions: [],
     ...extra,
   };
 }
@@ -685,7 +715,12 @@ export function seeded(session: Session, now = Date.now()): FakeClient {
       t(1, 16, 3),
       'Checklist is in the shared drive: https://files.corp.example/field/checklist-v3.pdf',
     ),
-    mk('marcus', t(1, 16, 20), 'Safe trip! I will keep the station log open tonight.'),
+    mk('marcus', t(1, 16, 20), 'Safe trip! I will keep the station log open tonight.', {
+      reactions: [
+        { emoji: '👍', count: 2, mine: true, by: [people.ingrid, people.me] },
+        { emoji: '🙏', count: 1, mine: false, by: [people.ingrid] },
+      ],
+    }),
     mk(
       'ingrid',
       clamp(t(0, 7, 41)),
