@@ -71,61 +71,71 @@ export interface AuthzOptions {
 }
 
 /**
- * Yjs clientID bindings and the quarantine (migration 3: `client_ids`, `quarantine`). The
- * quarantine is small and held in memory; bindings are cached as they are used.
+ * Yjs clientID bindings and the quarantine (migration 3: `client_ids`, `quarantine`), per
+ * room: a clientID only names items inside one document. Binding per room (not per relay)
+ * keeps accidental collisions of clients' random 32-bit clientIDs at the scale of one
+ * document's writers, where a relay-wide table would make them likely over years of device
+ * sessions, and nobody can reserve clientIDs in rooms they cannot write. The quarantine is
+ * small and held in memory; bindings are cached as they are used.
  */
 export class ClientIds {
-  private readonly owners = new Map<number, string>();
-  private readonly quarantined = new Map<number, string>();
+  private readonly owners = new Map<string, string>();
+  private readonly quarantined = new Map<string, string>();
   private readonly s;
 
   constructor(db: Database.Database) {
     this.s = {
-      owner: db.prepare<[number], { user: string }>(
-        'SELECT user FROM client_ids WHERE client_id = ?',
+      owner: db.prepare<[string, number], { user: string }>(
+        'SELECT user FROM client_ids WHERE room = ? AND client_id = ?',
       ),
-      bind: db.prepare<[number, string, string, number]>(
-        'INSERT OR IGNORE INTO client_ids (client_id, user, room_kind, bound_at) VALUES (?, ?, ?, ?)',
+      bind: db.prepare<[string, number, string, number]>(
+        'INSERT OR IGNORE INTO client_ids (room, client_id, user, bound_at) VALUES (?, ?, ?, ?)',
       ),
-      quarantine: db.prepare<[number, string, number, string]>(
-        'INSERT OR IGNORE INTO quarantine (client_id, user, at, reason) VALUES (?, ?, ?, ?)',
+      quarantine: db.prepare<[string, number, string, number, string]>(
+        'INSERT OR IGNORE INTO quarantine (room, client_id, user, at, reason) VALUES (?, ?, ?, ?, ?)',
       ),
     };
     const rows = db
-      .prepare<[], { client_id: number; user: string }>('SELECT client_id, user FROM quarantine')
+      .prepare<[], { room: string; client_id: number; user: string }>(
+        'SELECT room, client_id, user FROM quarantine',
+      )
       .all();
-    for (const r of rows) this.quarantined.set(r.client_id, r.user);
+    for (const r of rows) this.quarantined.set(key(r.room, r.client_id), r.user);
   }
 
-  owner(clientId: number): string | null {
-    const cached = this.owners.get(clientId);
+  owner(room: string, clientId: number): string | null {
+    const cached = this.owners.get(key(room, clientId));
     if (cached !== undefined) return cached;
-    const user = this.s.owner.get(clientId)?.user ?? null;
-    if (user !== null) this.remember(clientId, user);
+    const user = this.s.owner.get(room, clientId)?.user ?? null;
+    if (user !== null) this.remember(room, clientId, user);
     return user;
   }
 
-  /** Binds a clientID to `user` (no-op if it is bound already). */
-  bind(clientId: number, user: string, roomKind: string): void {
-    this.s.bind.run(clientId, user, roomKind, Date.now());
-    this.remember(clientId, this.s.owner.get(clientId)?.user ?? user);
+  /** Binds a clientID in a room to `user` (no-op if it is bound already). */
+  bind(room: string, clientId: number, user: string): void {
+    this.s.bind.run(room, clientId, user, Date.now());
+    this.remember(room, clientId, this.s.owner.get(room, clientId)?.user ?? user);
   }
 
-  isQuarantined(clientId: number): boolean {
-    return this.quarantined.has(clientId);
+  isQuarantined(room: string, clientId: number): boolean {
+    return this.quarantined.has(key(room, clientId));
   }
 
-  quarantine(clientId: number, user: string, reason: string): void {
-    if (this.quarantined.has(clientId)) return;
-    this.s.quarantine.run(clientId, user, Date.now(), reason.slice(0, 500));
-    this.quarantined.set(clientId, user);
+  quarantine(room: string, clientId: number, user: string, reason: string): void {
+    if (this.quarantined.has(key(room, clientId))) return;
+    this.s.quarantine.run(room, clientId, user, Date.now(), reason.slice(0, 500));
+    this.quarantined.set(key(room, clientId), user);
   }
 
-  private remember(clientId: number, user: string): void {
+  private remember(room: string, clientId: number, user: string): void {
     // Bounded cache: a relay sees a few clientIDs per device session.
     if (this.owners.size >= 100_000) this.owners.clear();
-    this.owners.set(clientId, user);
+    this.owners.set(key(room, clientId), user);
   }
+}
+
+function key(room: string, clientId: number): string {
+  return `${clientId}@${room}`;
 }
 
 /** The conversation a room belongs to, if any. */
@@ -305,7 +315,7 @@ export class Authz {
       return { ok: false, rule: 'rate-limited', reason: 'rate limited' };
     }
     for (const id of ids.structs) {
-      if (this.clientIds.isQuarantined(id)) {
+      if (this.clientIds.isQuarantined(room, id)) {
         return { ok: false, rule: 'quarantined', reason: `clientID ${id} is quarantined` };
       }
     }
@@ -313,7 +323,7 @@ export class Authz {
     if (!ref) return this.refuse(input, ids.structs, 'unknown-room', '', 'no such room');
     const unbound: number[] = [];
     for (const id of ids.structs) {
-      const owner = this.clientIds.owner(id);
+      const owner = this.clientIds.owner(room, id);
       if (owner === null) unbound.push(id);
       else if (owner !== user) {
         return this.refuse(input, [], 'client-id', '', `clientID ${id} belongs to another user`);
@@ -321,7 +331,7 @@ export class Authz {
     }
     // First use binds: one small write per new clientID (a client's document instance), on
     // its first write; known ones are answered from memory, so the hot path writes nothing.
-    for (const id of unbound) this.clientIds.bind(id, user, ref.kind);
+    for (const id of unbound) this.clientIds.bind(room, id, user);
 
     const checked = this.checkerFor(ref, doc).inspect(update, user);
     if (checked.problems.some((p) => p.rule === 'pending')) {
@@ -364,8 +374,9 @@ export class Authz {
   ): UpdateVerdict {
     const user = input.principal.id;
     for (const id of quarantine) {
-      if (this.clientIds.owner(id) === user || this.clientIds.owner(id) === null) {
-        this.clientIds.quarantine(id, user, `${rule}: ${message}`);
+      const owner = this.clientIds.owner(input.room, id);
+      if (owner === user || owner === null) {
+        this.clientIds.quarantine(input.room, id, user, `${rule}: ${message}`);
       }
     }
     this.options.audit.append({

@@ -72,9 +72,10 @@ export class Directory {
 
   /** Writes into a user's inbox as the relay (its clientID bound to the reserved `relay`). */
   private write(userId: string, fn: (doc: Y.Doc) => void): void {
-    this.relay.applyAsRelay(inboxRoom(userId), (doc) => {
+    const room = inboxRoom(userId);
+    this.relay.applyAsRelay(room, (doc) => {
       if (!this.relayDocs.has(doc)) {
-        this.clientIds.bind(doc.clientID, RELAY_USER, 'inbox');
+        this.clientIds.bind(room, doc.clientID, RELAY_USER);
         this.relayDocs.add(doc);
       }
       try {

@@ -133,17 +133,20 @@ const MIGRATIONS: Array<{
       ) STRICT;
       CREATE INDEX members_by_user ON members (user);
       CREATE TABLE client_ids (
-        client_id INTEGER PRIMARY KEY,
+        room TEXT NOT NULL,
+        client_id INTEGER NOT NULL,
         user TEXT NOT NULL,
-        room_kind TEXT NOT NULL,
-        bound_at INTEGER NOT NULL
-      ) STRICT;
+        bound_at INTEGER NOT NULL,
+        PRIMARY KEY (room, client_id)
+      ) STRICT, WITHOUT ROWID;
       CREATE TABLE quarantine (
-        client_id INTEGER PRIMARY KEY,
+        room TEXT NOT NULL,
+        client_id INTEGER NOT NULL,
         user TEXT NOT NULL,
         at INTEGER NOT NULL,
-        reason TEXT NOT NULL
-      ) STRICT;
+        reason TEXT NOT NULL,
+        PRIMARY KEY (room, client_id)
+      ) STRICT, WITHOUT ROWID;
       CREATE TABLE room_versions (
         room TEXT PRIMARY KEY,
         version INTEGER NOT NULL

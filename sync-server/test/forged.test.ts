@@ -315,9 +315,33 @@ describe('forged updates', () => {
     }
   });
 
+  it('binds clientIDs per room: one bound to bob here is free for eve in another room', async () => {
+    // A clientID only names items inside one document, so two devices that drew the same
+    // random clientID for different documents must both be able to write.
+    const other = newTestId();
+    await f.conversation(eve, { id: other, kind: 'channel', title: 'Eve’s own' });
+    const id = tick(clock, Date.now());
+    const name = pageRoom(other, periodOfMessage(id));
+    const c = await join(eve, name);
+    const denied = denials(c);
+    const doc = new Y.Doc();
+    doc.clientID = b.doc.clientID;
+    addMessage(doc, {
+      id,
+      author: eve.id,
+      text: 'same clientID, other room',
+      createdAt: Date.now(),
+    });
+    Y.applyUpdate(c.doc, Y.encodeStateAsUpdate(doc));
+    doc.destroy();
+    await until(() => stored(c), 'stored under bob’s clientID in eve’s room');
+    expect(denied).toEqual([]);
+    c.destroy();
+  });
+
   it('keeps bindings and the quarantine across a restart', async () => {
     const quarantined = f.rows<{ client_id: number; user: string }>(
-      `SELECT client_id, user FROM quarantine WHERE user = '${eve.id}' LIMIT 1`,
+      `SELECT client_id, user FROM quarantine WHERE user = '${eve.id}' AND room = '${room}' LIMIT 1`,
     )[0];
     if (!quarantined) throw new Error('no quarantined clientID of eve');
     const port = f.relay.port;
