@@ -294,6 +294,91 @@ try {
     const prefilled = await page.getByTestId('sign-in-username').inputValue();
     if (prefilled !== 'ada') problems.push(`[${scheme}] sign-in again not prefilled: ${prefilled}`);
     await page.screenshot({ path: `${out}/sign-in-again-${scheme}.png` });
+
+    // An admin: Settings (Ctrl+,) leads to Your account and People.
+    await page.goto(`${base}?admin`);
+    await page.getByTestId('workspace').waitFor();
+    await page.keyboard.press('Control+,');
+    await page.getByTestId('settings-people').waitFor();
+    await page.screenshot({ path: `${out}/settings-admin-${scheme}.png` });
+    await page.getByTestId('settings-account').focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('account-dialog').waitFor();
+    await page.getByTestId('account-session').first().waitFor();
+    await page.screenshot({ path: `${out}/account-${scheme}.png` });
+    await page.getByTestId('account-totp-setup').click();
+    await page.getByTestId('account-totp-secret').waitFor();
+    await page.getByTestId('account-totp-code').fill('654321');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('account-totp-message').getByText('not right').waitFor();
+    await page.getByTestId('account-totp-code').fill('123456');
+    await page.screenshot({ path: `${out}/account-totp-enrol-${scheme}.png` });
+    await page.keyboard.press('Enter');
+    await page.getByTestId('account-recovery-codes').waitFor();
+    const codeCount = await page.getByTestId('account-recovery-codes').locator('li').count();
+    if (codeCount !== 10) problems.push(`[${scheme}] recovery codes shown: ${codeCount}`);
+    const file = await page.getByTestId('account-recovery-download').getAttribute('download');
+    if (!file?.endsWith('.txt')) problems.push(`[${scheme}] recovery download: ${file}`);
+    await page.screenshot({ path: `${out}/account-recovery-${scheme}.png` });
+    await page.getByTestId('account-recovery-done').click();
+    await page.locator('[data-testid=account-totp-state][data-enabled=true]').waitFor();
+    await page.getByTestId('account-current-password').fill('wrong password');
+    await page.getByTestId('account-new-password').fill('a new long password');
+    await page.getByTestId('account-confirm-password').fill('a new long passwort');
+    await page.getByTestId('account-change-password').click();
+    await page.getByTestId('account-password-message').getByText('differ').waitFor();
+    await page.evaluate(() => window.__ferryFake.setConnection('offline'));
+    await page.getByTestId('account-offline').waitFor();
+    if (!(await page.getByTestId('account-display-name').isDisabled()))
+      problems.push(`[${scheme}] account name editable offline`);
+    if (scheme === 'light') await page.screenshot({ path: `${out}/account-offline-${scheme}.png` });
+    await page.evaluate(() => window.__ferryFake.setConnection('online'));
+    await page.keyboard.press('Escape');
+    await page.getByTestId('account-dialog').waitFor({ state: 'hidden' });
+
+    await page.keyboard.press('Control+,');
+    await page.getByTestId('settings-people').click();
+    await page.getByTestId('people-user').first().waitFor();
+    await page.screenshot({ path: `${out}/people-${scheme}.png` });
+    await page.getByTestId('people-new').click();
+    await page.getByTestId('people-new-username').fill('ingrid');
+    await page.getByTestId('people-new-display-name').fill('Ingrid Again');
+    await page.getByTestId('people-create').click();
+    await page.getByTestId('people-create-error').getByText('taken').waitFor();
+    await page.getByTestId('people-new-username').fill('noor');
+    await page.getByTestId('people-new-display-name').fill('Noor Haddad');
+    await page.getByTestId('people-new-role').selectOption('guest');
+    await page.getByTestId('people-create').click();
+    await page.getByTestId('people-password').waitFor();
+    await page.locator('[data-testid=people-user][data-username=noor][data-role=guest]').waitFor();
+    await page.screenshot({ path: `${out}/people-created-${scheme}.png` });
+    await page.getByTestId('people-password-done').click();
+    await page.getByTestId('people-filter').fill('marc');
+    const marcus = page.locator('[data-testid=people-user][data-username=marcus]');
+    await marcus.getByTestId('people-disable').click();
+    await page.getByTestId('people-confirm-box').getByText('signed out everywhere').waitFor();
+    await page.screenshot({ path: `${out}/people-disable-confirm-${scheme}.png` });
+    await page.getByTestId('people-confirm').click();
+    await page
+      .locator('[data-testid=people-user][data-username=marcus][data-disabled=true]')
+      .waitFor();
+    await page.getByTestId('people-filter').fill('');
+    await page
+      .locator('[data-testid=people-user][data-username=sam]')
+      .getByTestId('people-enable')
+      .waitFor();
+    await page.evaluate(() => window.__ferryFake.setConnection('offline'));
+    await page.getByTestId('people-offline').waitFor();
+    if (scheme === 'light') await page.screenshot({ path: `${out}/people-offline-${scheme}.png` });
+    await page.evaluate(() => window.__ferryFake.setConnection('online'));
+    await page.keyboard.press('Escape');
+    // A member sees no People button.
+    await page.goto(base);
+    await page.getByTestId('workspace').waitFor();
+    await page.keyboard.press('Control+,');
+    await page.getByTestId('settings-account').waitFor();
+    if ((await page.getByTestId('settings-people').count()) > 0)
+      problems.push(`[${scheme}] a member sees People`);
     await context.close();
   }
 } finally {

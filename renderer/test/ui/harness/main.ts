@@ -5,6 +5,7 @@
 //            "down" is unreachable)
 //   ?setup   with ?fresh: a server with no users (the first-admin form)
 //   ?guest   signed in as a guest
+//   ?admin   signed in as a workspace admin (People; harness/fake-admin.ts has the fake's rules)
 import '../../../src/styles/app.css';
 import { mount } from 'svelte';
 import App from '../../../src/App.svelte';
@@ -41,7 +42,7 @@ const backend: Backend = {
       userId: 'u-me',
       username: 'ada',
       displayName: 'Ada Park',
-      role: params.has('guest') ? 'guest' : 'member',
+      role: params.has('guest') ? 'guest' : params.has('admin') ? 'admin' : 'member',
       serverUrl: 'https://ferry.corp.example',
     });
     window.__ferryFake = client.controls();
