@@ -1,4 +1,4 @@
-// The emoji the reaction picker offers: a small curated set (about 200) of what people react
+// The emoji the reaction picker offers: a small curated set (about 250) of what people react
 // with at work, in categories, each with a name and a few search words. Written for Ferry (no
 // emoji database is bundled): any other emoji can still arrive from other clients and shows
 // as it is. Recently used emoji are kept per device in localStorage.
