@@ -164,3 +164,39 @@ test('keyboard only: reach React from the message list; chips toggle mine', asyn
   await expect.poll(() => chips(ada.page, text)).toEqual([]);
   await ada.context.close();
 });
+
+test('announcement members react; archived shows the chips without toggling', async ({
+  browser,
+}) => {
+  const ada = await person(browser, 'Ada');
+  const bo = await person(browser, 'Bo');
+  await createConversation(ada.page, 'Notices', ['bo'], { announcement: true });
+  const text = 'Office closed on Friday.';
+  await send(ada.page, text);
+  await openConversation(bo.page, 'Notices');
+  // Bo may not post here, but he may react.
+  await expect(bo.page.getByTestId('read-only-note')).toContainText('announcement');
+  await reactWithPicker(bo.page, text, 'thanks');
+  await expect.poll(() => chips(ada.page, text)).toEqual(['🙏 1']);
+  await chip(ada.page, text, '🙏').click(); // Ada adds hers through the chip
+  await expect.poll(() => chips(bo.page, text)).toEqual(['🙏 2']);
+  await expect(chip(bo.page, text, '🙏')).toHaveAttribute('title', 'Bo, Ada reacted with 🙏');
+
+  await ada.page.getByTestId('details-button').click();
+  await ada.page.getByTestId('details-archive').click();
+  for (const p of [ada.page, bo.page]) {
+    await expect(p.getByTestId('read-only-note')).toContainText('archived');
+    const row = messageWithText(p, text);
+    await row.hover();
+    await expect(row.getByTestId('message-react')).toHaveCount(0);
+    await expect(row.getByTestId('reaction-add')).toHaveCount(0);
+    // Shown, with who, but not a button any more.
+    await expect(chip(p, text, '🙏')).toHaveAttribute('role', 'img');
+    await expect(chip(p, text, '🙏')).toHaveAttribute('aria-label', 'Bo, Ada reacted with 🙏');
+    await chip(p, text, '🙏').click();
+    await expect.poll(() => chips(p, text)).toEqual(['🙏 2']);
+  }
+  await screenshot(bo.page, 'reactions-5-archived-bo');
+  await ada.context.close();
+  await bo.context.close();
+});

@@ -46,7 +46,7 @@ describe('search', () => {
     expect(searchEmoji('+1')[0]?.char).toBe('👍');
     expect(searchEmoji('party')[0]?.char).toBe('🎉');
     expect(searchEmoji('tada')[0]?.char).toBe('🎉');
-    expect(searchEmoji('THANKS').map((e) => e.char)).toContain('🙏');
+    expect(searchEmoji('THANKS')[0]?.char).toBe('🙏');
     expect(searchEmoji('heart').length).toBeGreaterThan(5);
     expect(searchEmoji('')).toEqual([]);
     expect(searchEmoji('   ')).toEqual([]);

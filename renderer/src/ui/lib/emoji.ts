@@ -41,7 +41,7 @@ const TABLE: Record<string, [string, string]> = {
 😛 face with tongue: tongue playful
 😜 winking face with tongue: joke crazy
 🤪 zany face: crazy silly
-🤗 hugging face: hug thanks
+🤗 hugging face: hug embrace
 🤔 thinking face: think hmm wonder
 🤨 face with raised eyebrow: skeptical doubt
 😐 neutral face: meh blank
