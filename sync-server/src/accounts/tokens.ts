@@ -36,7 +36,9 @@ export async function signAccess(
   ttlSeconds: number,
 ): Promise<{ token: string; expiresAt: number }> {
   const iat = Math.floor(nowMs / 1000);
-  const exp = iat + ttlSeconds;
+  // JWT times are whole seconds: rounding the expiry up makes the TTL a minimum. Rounded down,
+  // a token issued at x.99 s with a 1 s TTL would expire 10 ms later.
+  const exp = Math.ceil(nowMs / 1000) + ttlSeconds;
   const token = await new SignJWT({ sid: claims.sid, role: claims.role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
