@@ -270,7 +270,9 @@ test('the renderer in Chromium: payloads inserted into a live document stay iner
   const cases: Record<string, string> = {
     'quote markers': '>'.repeat(N),
     'list markers': '- '.repeat(N / 2),
-    'open emphasis': '*a '.repeat(N / 6) + 'b*'.repeat(N / 6),
+    'open emphasis (over the limit: plain)': '*a '.repeat(N / 6) + 'b*'.repeat(N / 6),
+    'open emphasis, 800 runs (the limit)': '*a '.repeat(400) + 'b*'.repeat(400),
+    'open underscores, 800 runs': '_a '.repeat(400) + 'b_'.repeat(400),
     'nested emphasis': '**_~~'.repeat(999) + 'x' + '~~_**'.repeat(999),
     underscores: '_a'.repeat(N / 2),
     brackets: '['.repeat(N),

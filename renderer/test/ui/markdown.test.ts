@@ -5,8 +5,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ALLOWED_ATTRS,
   ALLOWED_TAGS,
+  MAX_DELIMITER_RUNS,
   MAX_NESTING,
   clearRenderCache,
+  delimiterRuns,
   markdownToHtml,
   nestingDepth,
   renderCacheHas,
@@ -305,6 +307,20 @@ describe('nesting, long input, speed', () => {
       expectInert(dom(text));
     }
     console.log(`markdown, 10 000 characters:\n  ${figures.join('\n  ')}`);
+  });
+
+  it('shows text with more than MAX_DELIMITER_RUNS emphasis runs as plain text; fenced code does not count', () => {
+    const many = '*a '.repeat(MAX_DELIMITER_RUNS) + 'b*';
+    expect(delimiterRuns(many)).toBe(MAX_DELIMITER_RUNS + 1);
+    const el = dom(many);
+    expect(el.querySelector('em')).toBeNull();
+    expect(el.textContent?.trim()).toBe(many);
+    expect(delimiterRuns('**bold** ~~x~~ _it_ snake_case __init__')).toBe(9);
+    // Code in fences does not count: marked does not look for emphasis there.
+    const code = '```py\n' + 'some_long_name_here(a_b, *args)\n'.repeat(200) + '```\n**done**';
+    expect(delimiterRuns(code)).toBe(2);
+    expect(dom(code).querySelector('strong')?.textContent).toBe('done');
+    expect(delimiterRuns('~~~\n*a* *b*\n~~~\n_c_\n```\nnever closed *d*')).toBe(2);
   });
 
   it('renders texts longer than a message may be as plain text', () => {
