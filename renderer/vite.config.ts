@@ -29,6 +29,9 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
   },
+  // The search index runs in a module worker (renderer/src/search/worker.ts); its chunk is kept
+  // offline by public/sw.js, which finds it named in the entry script.
+  worker: { format: 'es' },
   server: { host: '127.0.0.1', strictPort: false },
   preview: { host: '127.0.0.1' },
 });

@@ -16,16 +16,37 @@ function assetsOf(html) {
   return [...found];
 }
 
+/**
+ * Files a script loads by `new URL('name.js', import.meta.url)`: the search worker's chunk
+ * (renderer/src/search), which index.html does not name. Absolute URLs, beside the script.
+ */
+function workersOf(script, scriptUrl) {
+  const found = new Set();
+  for (const match of script.matchAll(
+    /new URL\(\s*[`'"]([\w.-]+\.js)[`'"]\s*,\s*import\.meta\.url\s*\)/g,
+  )) {
+    found.add(new URL(match[1], scriptUrl).href);
+  }
+  return [...found];
+}
+
 /** Keeps this index.html and its assets; drops assets of older releases. */
 async function keep(indexResponse) {
   const cache = await caches.open(CACHE);
   const html = await indexResponse.clone().text();
-  const assets = assetsOf(html).map((a) => new URL(a, self.registration.scope).href);
-  await Promise.all(
-    assets.map(async (url) => {
-      if (!(await cache.match(url))) await cache.add(url);
-    }),
-  );
+  const named = assetsOf(html).map((a) => new URL(a, self.registration.scope).href);
+  const add = async (url) => {
+    if (!(await cache.match(url))) await cache.add(url);
+  };
+  await Promise.all(named.map(add));
+  // Then the worker chunks the kept scripts name (the search index runs in one).
+  const workers = [];
+  for (const url of named.filter((u) => u.endsWith('.js'))) {
+    const script = await cache.match(url);
+    if (script) workers.push(...workersOf(await script.text(), url));
+  }
+  await Promise.all(workers.map(add));
+  const assets = [...named, ...workers];
   await cache.put(SHELL, indexResponse);
   const wanted = new Set(assets);
   for (const request of await cache.keys()) {

@@ -183,9 +183,45 @@ export interface ConversationStore {
    */
   react(messageId: string, emoji: string, on: boolean): Promise<void>;
   markRead(): void;
+  /**
+   * Loads the page holding that message (and the pages between it and the newest) so the view
+   * holds it; resolves true when the message is in the view (false: not on this device).
+   */
+  reveal(messageId: string): Promise<boolean>;
   observe: Observe<ConversationView>;
   /** Releases documents and subscriptions. */
   close(): void;
+}
+
+/** One search result: a message, with its snippet's matched ranges (render as text spans). */
+export interface SearchHit {
+  conversationId: string;
+  conversationTitle: string;
+  messageId: string;
+  authorId: string;
+  authorName: string;
+  at: number;
+  /** Plain text around the first match (never HTML). */
+  snippet: string;
+  /** Matched parts of `snippet`: [start, end) offsets, sorted, not overlapping. */
+  ranges: [number, number][];
+  /** The snippet starts after / ends before the message does (show an ellipsis). */
+  cutStart: boolean;
+  cutEnd: boolean;
+}
+
+export interface SearchResults {
+  /** Best first (ties newest first); at most 50. */
+  hits: SearchHit[];
+  /** Matches in all. */
+  total: number;
+  /** What the query did with odd input (unknown names, bad dates, an unclosed quote). */
+  notes: string[];
+  tookMs: number;
+  /** A newer search replaced this one: ignore it. */
+  cancelled: boolean;
+  /** This device is still indexing what it holds: results may be incomplete. */
+  indexing: boolean;
 }
 
 export interface FerryClient {
@@ -219,6 +255,12 @@ export interface FerryClient {
   forget(conversationId: string): Promise<void>;
   getDraft(conversationId: string): Promise<string>;
   setDraft(conversationId: string, text: string): Promise<void>;
+  /**
+   * Full-text search over every message on this device (offline; renderer/src/search). Words,
+   * "phrases", from:, in:, before:/after:/on:YYYY-MM-DD. A newer call answers the older one
+   * `cancelled`. Rejects only when the index failed (the message says why).
+   */
+  search(query: string): Promise<SearchResults>;
   /** My own account on the relay (online only: ApiError 'offline' otherwise). */
   readonly account: AccountApi;
   /** User administration; present only while my workspace role is `admin` (online only). */

@@ -26,6 +26,7 @@ import {
   type NewConversation,
   type Observe,
   type Person,
+  type SearchResults,
   type Session,
   type SyncStatus,
   type Visibility,
@@ -40,6 +41,7 @@ import { claimNode, type LocksLike } from './node';
 import { AuthedMux } from './socket';
 import { AccountsDb, refreshKey, userDbName, withMemoryFallback, type SecretStore } from './accounts';
 import { createAccountApi, createAdminApi } from './admin';
+import { SearchFeed, type SearchFeedOptions } from './search';
 import { Auth, fetchServerInfo, login, setupAdmin as setupAdminCall, type LockFn, type TokenAnswer } from './auth';
 import type { FetchLike } from './http';
 import { normalizeServerUrl, type Backend, type SignInResult } from '../ui/backend';
@@ -77,6 +79,8 @@ export interface FerryClientOptions {
   onSignedOut?: () => Promise<void>;
   /** The directory changed my name or role: keep it for the next (offline) start. */
   onProfile?: (session: Session) => void;
+  /** Offline search (search.ts): false turns it off (benchmarks); default on, in a worker if any. */
+  search?: false | SearchFeedOptions;
 }
 
 const defaultRandom: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
@@ -337,6 +341,8 @@ export class Client implements FerryClient, ClientExtras {
   private following: Promise<void> | null = null;
   private followAgain = false;
   private caughtUp = false;
+  /** Feeds the offline search index from page documents (search.ts); null when turned off. */
+  readonly searchFeed: SearchFeed | null = null;
 
   constructor(
     readonly opts: FerryClientOptions,
@@ -409,6 +415,21 @@ export class Client implements FerryClient, ClientExtras {
         () => this.onWorkspaceLoaded(),
         (e: unknown) => this.errors.set(workspaceRoom, e instanceof Error ? e : new Error(String(e))),
       );
+    }
+    if (opts.search !== false) {
+      const src = {
+        me: this.me,
+        store,
+        nameOf: (u: string) => this.nameOf(u),
+        titleFor: (c: string) => this.titleFor(c),
+        people: () => this.peopleList(),
+        conversations: () => this.list(),
+        openDoc: (room: string) => {
+          const od = this.host.get(room);
+          return od?.isLoaded ? od.doc : null;
+        },
+      };
+      this.searchFeed = new SearchFeed(src, opts.indexedDB, opts.search ?? {});
     }
     const ev = opts.events;
     if (ev) {
@@ -876,6 +897,7 @@ export class Client implements FerryClient, ClientExtras {
   watchPage(convId: string, od: OpenDoc): void {
     if (this.watchedPages.has(od)) return;
     this.watchedPages.add(od);
+    this.searchFeed?.watch(convId, od);
     od.loaded.then(
       () => {
         this.updateSummary(convId);
@@ -1519,6 +1541,7 @@ export class Client implements FerryClient, ClientExtras {
     const rooms = new Set(await this.store.roomsWithPrefix(`conv/${conversationId}`));
     for (const room of this.records.keys()) if (this.convOfRoom(room) === conversationId) rooms.add(room);
     await this.store.deleteDocs([...rooms]);
+    await this.searchFeed?.forget(conversationId);
     for (const room of rooms) {
       this.records.delete(room);
       this.host.pendingByRoom.delete(room);
@@ -1530,6 +1553,11 @@ export class Client implements FerryClient, ClientExtras {
     this.listObs.notify();
     this.syncObs.notify();
     this.convChanged(conversationId);
+  }
+
+  async search(query: string): Promise<SearchResults> {
+    if (!this.searchFeed) throw new ApiError('error', 'Search is turned off on this device.');
+    return this.searchFeed.query(query);
   }
 
   getDraft(conversationId: string): Promise<string> {
@@ -1592,6 +1620,7 @@ export class Client implements FerryClient, ClientExtras {
     this.closed = true;
     this.catchUpGen++;
     for (const r of this.removeEvents) r();
+    await this.searchFeed?.close();
     await this.host.close();
     await this.store.close();
     for (const fn of this.closeHooks) fn();

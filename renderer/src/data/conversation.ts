@@ -270,6 +270,23 @@ export class ConversationImpl implements ConversationStore {
   }
 
   /** Read markers live on the pages: marks every loaded page (writes only where others wrote). */
+  async reveal(messageId: string): Promise<boolean> {
+    await this.loadRecent();
+    let target: number;
+    try {
+      target = periodOfMessage(messageId);
+    } catch {
+      return false;
+    }
+    // Every page from the newest down to the message's: the view stays contiguous.
+    while (!this.closed && this.oldestLoaded() > target && (await this.loadBefore()));
+    if (this.closed) return false;
+    if (!this.pages.has(target)) await this.openPage(target);
+    const od = this.pages.get(target);
+    const m = od ? page.getMessage(od.doc, messageId) : undefined;
+    return m !== undefined && !m.deleted;
+  }
+
   markRead(): void {
     if (this.closed || this.client.convState(this.id).removed) return;
     for (const p of this.pages.values()) {

@@ -533,7 +533,9 @@ describe('accounts: local databases', () => {
     expect(list).not.toContain(oldId);
     await b.close();
     const names = (await dev.idb.databases()).map((d) => d.name).sort();
-    expect(names).toEqual(['ferry', 'ferry-accounts', `ferry-${ada.id}`, `ferry-${bo.id}`].sort());
+    // Each user's offline search index is its own database too (data/search.ts).
+    const searchDbs = [`ferry-search-${legacy.session.userId}`, `ferry-search-${ada.id}`, `ferry-search-${bo.id}`];
+    expect(names).toEqual(['ferry', 'ferry-accounts', `ferry-${ada.id}`, `ferry-${bo.id}`, ...searchDbs].sort());
     const again = await dev.start({ relay: false }); // the legacy client still reads it, untouched
     const old = await listWhere(again, (l) => l.some((c) => c.id === oldId));
     expect(old.find((c) => c.id === oldId)?.title).toBe('Before accounts');

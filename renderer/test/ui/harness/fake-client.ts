@@ -25,6 +25,7 @@ import {
 } from '../../../src/data/api';
 import type { AccountApi, AdminApi } from '../../../src/data/api';
 import { fakeAccount, fakeAdmin, type FakeAccountHost } from './fake-admin';
+import { fakeSearch } from './fake-search';
 
 type Listener<T> = (v: T) => void;
 
@@ -584,6 +585,15 @@ export class FakeClient implements FerryClient {
         );
         this.changed(c);
       },
+      reveal: async (messageId) => {
+        const at = c.messages.findIndex((m) => m.id === messageId);
+        if (at < 0) return false;
+        if (at < c.hidden) {
+          c.hidden = at;
+          this.changed(c);
+        }
+        return true;
+      },
       markRead: () => {
         const others = c.messages.filter((m) => !m.mine).length;
         if (c.readCount !== others) {
@@ -595,6 +605,17 @@ export class FakeClient implements FerryClient {
       close: () => undefined,
     };
   }
+
+  /** The real search engine over the fake's messages (fake-search.ts). */
+  readonly search = fakeSearch({
+    convs: () =>
+      this.convs.map((c) => ({
+        ...c,
+        title: this.summaries().find((s) => s.id === c.id)?.title ?? c.title,
+      })),
+    people: () => this.directory,
+    summaries: () => this.summaries(),
+  });
 
   async getDraft(conversationId: string): Promise<string> {
     return this.drafts.get(conversationId) ?? '';
