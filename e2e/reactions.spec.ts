@@ -151,6 +151,12 @@ test('keyboard only: reach React from the message list; chips toggle mine', asyn
     await ada.page.keyboard.press('Tab');
   }
   await expect(react).toBeFocused();
+  // Tab leaves the open picker, back on React; Enter opens it again.
+  await ada.page.keyboard.press('Enter');
+  await expect(ada.page.getByTestId('emoji-search')).toBeFocused();
+  await ada.page.keyboard.press('Tab');
+  await expect(ada.page.getByTestId('emoji-picker')).toHaveCount(0);
+  await expect(react).toBeFocused();
   await ada.page.keyboard.press('Enter');
   await expect(ada.page.getByTestId('emoji-search')).toBeFocused();
   await ada.page.keyboard.press('ArrowDown');
