@@ -170,6 +170,22 @@ try {
     await page.screenshot({ path: `${out}/switcher-${scheme}.png` });
     await page.keyboard.press('Escape');
 
+    // Search (Ctrl+Shift+F): grouped results with the matched words marked; Enter opens the
+    // second one in its conversation, focused and flashed.
+    await page.keyboard.press('Control+Shift+F');
+    await page.getByTestId('search-input').fill('gps offsets');
+    await page.getByTestId('search-hit').nth(1).waitFor();
+    await page.screenshot({ path: `${out}/search-${scheme}.png` });
+    await page.keyboard.press('ArrowDown');
+    const wanted = await page.getByTestId('search-hit').nth(1).getAttribute('data-message-id');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      (id) => document.activeElement?.getAttribute('data-message-id') === id,
+      wanted,
+    );
+    await page.screenshot({ path: `${out}/search-opened-${scheme}.png` });
+    await page.getByTestId('composer').focus();
+
     await page.evaluate(() => window.__ferryFake.setConnection('offline'));
     await page.getByTestId('composer').fill('Written on the ferry, no signal here.');
     await page.keyboard.press('Enter');
