@@ -128,6 +128,8 @@ test('offline, the account page and People say why nothing can change', async ({
   await expect(page.getByTestId('account-display-name')).toBeDisabled();
   await expect(page.getByTestId('account-change-password')).toBeDisabled();
   await page.keyboard.press('Escape');
+  // Ctrl+, opens Settings only when no dialog is open: wait for this one to close.
+  await expect(page.getByTestId('account-dialog')).toBeHidden();
   await page.keyboard.press('Control+,');
   await page.getByTestId('settings-people').click();
   await expect(page.getByTestId('people-offline')).toBeVisible();
