@@ -5,6 +5,7 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import {
   NetworkSwitch,
+  submitSignIn,
   createConversation,
   messageWithText,
   openConversation,
@@ -122,4 +123,43 @@ test('B, offline, searches, finds A’s earlier message and opens it in context;
 
   await ada.context.close();
   await bo.context.close();
+});
+
+test('the web client the relay serves keeps the search worker offline: search works after a reload with the relay down', async ({
+  browser,
+}) => {
+  await relay.createUser('cyd', { displayName: 'Cyd' });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(relay.httpUrl);
+  await submitSignIn(page, relay.httpUrl, 'cyd');
+  await createConversation(page, 'Notes to self');
+  await send(page, 'The spare key is under the blue flowerpot.');
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  // The service worker keeps the worker chunk the entry script names, beside index.html's files.
+  await expect
+    .poll(() =>
+      page.evaluate(async () => {
+        const cache = await caches.open('ferry-shell-v1');
+        return (await cache.keys()).map((r) => new URL(r.url).pathname);
+      }),
+    )
+    .toContainEqual(expect.stringMatching(/\/assets\/worker-[\w-]+\.js$/));
+
+  await relay.stop();
+  try {
+    await page.reload();
+    await expect(page.getByTestId('workspace')).toBeVisible();
+    await expect(syncState(page)).toHaveAttribute('data-state', 'unreachable');
+    await page.getByTestId('open-search').click();
+    await page.getByTestId('search-input').fill('flowerpot');
+    await expect(page.getByTestId('search-hit')).toHaveCount(1);
+    expect(page.workers().map((w) => new URL(w.url()).pathname)).toContainEqual(
+      expect.stringMatching(/\/assets\/worker-[\w-]+\.js$/),
+    );
+    await screenshot(page, 'search-4-web-client-relay-down');
+  } finally {
+    await context.close();
+    await relay.restart();
+  }
 });
