@@ -72,6 +72,11 @@ export class SearchFeed {
   readonly failed = new Map<string, string>();
   private closed = false;
   private readonly listeners = new Set<() => void>();
+  /**
+   * Rooms indexed live from an open document: the start-up pass leaves them alone (its copy
+   * read from disk may be older than what the open document already gave the index).
+   */
+  private readonly live = new Set<string>();
 
   constructor(
     private readonly src: SearchSource,
@@ -98,6 +103,7 @@ export class SearchFeed {
     od.loaded.then(
       () => {
         if (this.closed) return;
+        this.live.add(od.room);
         this.schedule(convId, od);
         od.doc.on('update', () => this.schedule(convId, od));
       },
@@ -176,7 +182,11 @@ export class SearchFeed {
             }
           }
         }
-        if (marks.value[room] !== stateMark(doc)) await this.indexDoc(ref.convId, room, doc);
+        // Checked right before indexing: the request is posted at once, so a live index of the
+        // same room (posted later) always lands after it.
+        if (!this.live.has(room) && marks.value[room] !== stateMark(doc)) {
+          await this.indexDoc(ref.convId, room, doc);
+        }
       } catch (e) {
         this.failed.set(room, e instanceof Error ? e.message : String(e));
       }
