@@ -190,8 +190,9 @@ test('formatted text and XSS attempts sent while the reader is offline: formatti
 
   await screenshot(page, 'markdown-1-bo-after-reconnect');
   await screenshot(ada.page, 'markdown-1-ada-own-messages');
-  await f.scrollIntoViewIfNeeded();
-  await screenshot(page, 'markdown-1-bo-formatted');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot(page, 'markdown-1-bo-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // A link opens outside the app (the browser build's openExternal: a new noopener window);
   // the app stays where it was.
