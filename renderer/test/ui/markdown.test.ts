@@ -108,7 +108,7 @@ describe('the subset', () => {
     ).toEqual([
       ['docs', 'https://ferry.example/docs'],
       ['https://a.example/x?y=1', 'https://a.example/x?y=1'],
-      ['www.b.example', 'http://www.b.example/'],
+      ['www.b.example', 'https://www.b.example/'],
       ['it@c.example', 'mailto:it@c.example'],
     ]);
     expectInert(el);

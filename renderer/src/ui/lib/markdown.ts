@@ -114,7 +114,10 @@ const marked = new Marked({
       return checked ? '[x] ' : '[ ] ';
     },
     link({ href, tokens, raw }) {
-      const safe = safeLinkHref(href);
+      // A bare "www." host: marked links it as http://; Ferry has always opened https.
+      const target =
+        /^www\./i.test(raw) && href.startsWith('http://') ? `https://${href.slice(7)}` : href;
+      const safe = safeLinkHref(target);
       if (safe === null) return escapeHtml(raw);
       return anchor(safe, this.parser.parseInline(tokens));
     },
