@@ -30,6 +30,12 @@ describe('notificationsFor', () => {
     ]);
   });
 
+  it('shows the text of a formatted message, not its markup', () => {
+    expect(
+      notificationsFor(new Map(), [conv('a', 1, '**Ship** it: `v2` _today_')], null)[0]?.body,
+    ).toBe('Ann: Ship it: v2 today');
+  });
+
   it('stays quiet for the conversation on screen, for read messages and for empty ones', () => {
     const before = new Map([['a', 0]]);
     expect(notificationsFor(before, [conv('a', 3)], 'a')).toEqual([]);

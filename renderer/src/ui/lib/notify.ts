@@ -4,6 +4,7 @@
 
 import type { DesktopNotification } from '../../../../core/src/desktop/api';
 import type { ConversationSummary } from '../../data/api';
+import { toPlainText } from './markdown';
 
 /** More conversations than this with news in one update get one summary notification. */
 export const SUMMARY_OVER = 3;
@@ -28,7 +29,8 @@ export function notificationsFor(
   }
   return fresh.map((c) => ({
     title: c.title,
-    body: c.lastMessage ? `${c.lastMessage.authorName}: ${c.lastMessage.text}` : '',
+    // Notifications show text, not markup: "**now**" reads "now".
+    body: c.lastMessage ? `${c.lastMessage.authorName}: ${toPlainText(c.lastMessage.text)}` : '',
     conversationId: c.id,
   }));
 }
