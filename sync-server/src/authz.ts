@@ -16,6 +16,7 @@ import { CloseCode } from '../../core/src/protocol/messages';
 import { RELAY_USER, parseRoom, type RoomRef } from '../../core/src/model/rooms';
 import { createUpdateChecker, type UpdateChecker } from '../../core/src/model/schema';
 import { MalformedUpdateError, updateClientIds } from '../../core/src/model/updates';
+import { endedMessage } from './accounts/service';
 import type { AuditSink, Conversations } from './conversations/service';
 import type {
   HttpRefusal,
@@ -246,10 +247,11 @@ export class Authz {
     this.detach.push(
       accounts.onSessionEnded((e) => {
         const disabled = e.reason === 'user disabled';
+        // "session ended: <why>" (the app matches the prefix and shows the why).
         const n = control.closeSockets(
           (p) => p.sessionId === e.sessionId || (disabled && p.id === e.userId),
           CloseCode.unauthorized,
-          'session ended',
+          `session ended: ${endedMessage(e.reason).split(';')[0] ?? ''}`,
         );
         if (n > 0)
           log.info(

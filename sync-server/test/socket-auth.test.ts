@@ -114,8 +114,16 @@ describe('socket authentication', () => {
     const plainClosed = nextClose(plain);
     const r = await f.call('POST', '/auth/logout', carol);
     expect(r.status).toBeLessThan(300);
-    expect(await plainClosed).toEqual({ code: 4401, reason: 'session ended' });
-    expect(await muxClosed).toEqual({ code: 4401, reason: 'session ended' });
+    const out = { code: 4401, reason: 'session ended: you signed out of this session' };
+    expect(await plainClosed).toEqual(out);
+    expect(await muxClosed).toEqual(out);
+    // The refresh token says why too.
+    const refreshed = await f.call('POST', '/auth/refresh', null, {
+      refreshToken: carol.refreshToken,
+    });
+    expect(refreshed.body).toMatchObject({
+      error: { code: 'session-ended', message: 'you signed out of this session; sign in again' },
+    });
   });
 
   it('closes every socket of a disabled user, and those of a session revoked by the admin CLI', async () => {
@@ -128,10 +136,8 @@ describe('socket authentication', () => {
     expect(
       (await f.call('PATCH', `/admin/users/${dora.id}`, f.admin, { disabled: true })).status,
     ).toBe(200);
-    expect(await closes).toEqual([
-      { code: 4401, reason: 'session ended' },
-      { code: 4401, reason: 'session ended' },
-    ]);
+    const disabled = { code: 4401, reason: 'session ended: your account was disabled' };
+    expect(await closes).toEqual([disabled, disabled]);
 
     // Another process (the admin CLI) revokes: the relay notices within about a second.
     const ed = await f.user('ed');
@@ -141,7 +147,7 @@ describe('socket authentication', () => {
     const started = Date.now();
     const cli = await runCli(['admin', 'sessions', 'revoke', '--user', 'ed', '--data', f.dir]);
     expect(cli.code, cli.stderr).toBe(0);
-    expect(await closed).toEqual({ code: 4401, reason: 'session ended' });
+    expect(await closed).toEqual({ code: 4401, reason: 'session ended: your session was revoked' });
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

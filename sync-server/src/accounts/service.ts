@@ -695,7 +695,8 @@ export class Accounts {
     const s = this.sessionRow(sid);
     if (!s) throw ended();
     const now = this.now();
-    if (s.revoked_at !== null || !this.sessionLive(s, now)) throw ended();
+    if (s.revoked_at !== null) throw ended(endedMessage(s.revoked_reason));
+    if (!this.sessionLive(s, now)) throw ended('your session expired; sign in again');
     const presented = sha256(refreshToken);
     if (sameHash(s.previous_refresh_hash, presented)) {
       this.revokeSession(sid, 'refresh reused', { actor: null, ip });
@@ -712,7 +713,7 @@ export class Accounts {
       throw new ApiError(401, 'unauthenticated', 'that refresh token is not valid');
     }
     const u = this.row(s.user);
-    if (!u || u.disabled_at !== null) throw ended();
+    if (!u || u.disabled_at !== null) throw ended(endedMessage('user disabled'));
     const next = newRefreshToken(sid);
     const res = this.db
       .prepare(
@@ -996,5 +997,27 @@ export class Accounts {
     if (this.poller) clearInterval(this.poller);
     this.poller = null;
     this.listeners.clear();
+  }
+}
+
+/**
+ * What a client is told when its session has ended, by the reason the session row keeps. The
+ * app shows a different sentence for each ("Your account was disabled", "… ended on the
+ * server"), so the words `disabled`, `revoked`, `signed out`, `password` and `expired` matter.
+ */
+export function endedMessage(reason: string | null): string {
+  switch (reason) {
+    case 'user disabled':
+      return 'your account was disabled; ask your administrator';
+    case 'password changed':
+      return 'your password was changed; sign in again';
+    case 'logout':
+      return 'you signed out of this session; sign in again';
+    case 'refresh reused':
+      return 'this sign-in was used from two places, so it was revoked; sign in again';
+    case 'expired':
+      return 'your session expired; sign in again';
+    default:
+      return 'your session was revoked; sign in again';
   }
 }
