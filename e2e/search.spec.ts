@@ -110,6 +110,14 @@ test('B, offline, searches, finds A’s earlier message and opens it in context;
     messageWithText(bo.page, 'Checklist item 24: pack it the night before.'),
   ).not.toBeInViewport();
 
+  // Shown once: back in the conversation later, it opens at the newest message again.
+  await openConversation(bo.page, 'Lunch');
+  await openConversation(bo.page, 'Field trip');
+  await expect(
+    messageWithText(bo.page, 'Checklist item 24: pack it the night before.'),
+  ).toBeInViewport();
+  await expect(messageWithText(bo.page, TARGET)).not.toBeInViewport();
+
   // Reload while offline: the index comes back from IndexedDB, nothing needs the relay.
   await openConversation(bo.page, 'Lunch');
   await bo.net.load(bo.page, app.url);
