@@ -58,6 +58,13 @@ async function closeAll(p: Pair): Promise<void> {
   await p.b.close();
 }
 
+
+/** Resolves once Date.now() has moved past the current millisecond. */
+async function nextMs(): Promise<void> {
+  const t = Date.now();
+  while (Date.now() === t) await new Promise((r) => setTimeout(r, 1));
+}
+
 describe('reactions', () => {
   it('concurrent offline reactions (relay stopped for real) merge: same chips, same order on both', async () => {
     const own = await startRelay();
@@ -69,8 +76,12 @@ describe('reactions', () => {
       await new Promise<void>((r) => b.sync((s) => s.connection === 'unreachable' && r()));
 
       // Offline: each sees their own reactions at once (on disk), not the other's.
+      // Chips are ordered by reaction time in ms (ties by emoji, then user id): let the clock
+      // move between reactions so the expected order does not depend on the ids.
       await cb.react(msg.id, '👍', true);
+      await nextMs();
       await cb.react(msg.id, '🎉', true);
+      await nextMs();
       await ca.react(msg.id, '👍', true);
       const offA = await viewWhere(ca, (v) => chips(v, msg.id).length === 1);
       expect(chips(offA, msg.id)).toEqual(['👍 1 (Ada)']);
@@ -160,6 +171,9 @@ describe('reactions', () => {
     const p = await pair(relay, 'History');
     const { a, ca, cb, msg, bo } = p;
     await cb.react(msg.id, '🙏', true);
+    // Chips are ordered by reaction time (ms), ties by user id: Ada reacts once Bo's reaction
+    // has reached her, so Bo is first whatever the ids.
+    await viewWhere(ca, (v) => chips(v, msg.id)[0]?.startsWith('🙏 1') ?? false);
     await ca.react(msg.id, '🙏', true);
     await viewWhere(ca, (v) => chips(v, msg.id)[0]?.startsWith('🙏 2') ?? false);
     await p.b.whenSettled(20_000);
