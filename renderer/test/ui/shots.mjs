@@ -169,6 +169,8 @@ try {
     await page.getByTestId('quick-switcher-input').fill('re');
     await page.screenshot({ path: `${out}/switcher-${scheme}.png` });
     await page.keyboard.press('Escape');
+    // Shortcuts open a dialog only when none is open: wait for the switcher to close.
+    await page.getByTestId('quick-switcher').waitFor({ state: 'hidden' });
 
     // Search (Ctrl+Shift+F): grouped results with the matched words marked; Enter opens the
     // second one in its conversation, focused and flashed.
@@ -331,6 +333,9 @@ try {
     await page.screenshot({ path: `${out}/account-totp-enrol-${scheme}.png` });
     await page.keyboard.press('Enter');
     await page.getByTestId('account-recovery-codes').waitFor();
+    const onCodes = await page.evaluate(() => document.activeElement?.dataset.testid);
+    if (onCodes !== 'account-recovery-copy')
+      problems.push(`[${scheme}] focus on codes: ${onCodes}`);
     const codeCount = await page.getByTestId('account-recovery-codes').locator('li').count();
     if (codeCount !== 10) problems.push(`[${scheme}] recovery codes shown: ${codeCount}`);
     const file = await page.getByTestId('account-recovery-download').getAttribute('download');
@@ -352,7 +357,17 @@ try {
     await page.keyboard.press('Escape');
     await page.getByTestId('account-dialog').waitFor({ state: 'hidden' });
 
-    await page.keyboard.press('Control+,');
+    // Escape hides a dialog at once but it reports closing a task later, and Ctrl+, opens
+    // Settings only with no dialog open: press until it shows.
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press('Control+,');
+      const shown = await page
+        .getByTestId('settings-dialog')
+        .waitFor({ timeout: 500 })
+        .then(() => true)
+        .catch(() => false);
+      if (shown) break;
+    }
     await page.getByTestId('settings-people').click();
     await page.getByTestId('people-user').first().waitFor();
     await page.screenshot({ path: `${out}/people-${scheme}.png` });
@@ -366,6 +381,9 @@ try {
     await page.getByTestId('people-new-role').selectOption('guest');
     await page.getByTestId('people-create').click();
     await page.getByTestId('people-password').waitFor();
+    await page.waitForFunction(
+      () => document.activeElement?.dataset.testid === 'people-password-copy',
+    );
     await page.locator('[data-testid=people-user][data-username=noor][data-role=guest]').waitFor();
     await page.screenshot({ path: `${out}/people-created-${scheme}.png` });
     await page.getByTestId('people-password-done').click();
