@@ -238,6 +238,7 @@ export async function createFerryClient(opts: FerryClientOptions): Promise<Ferry
 
 /** Meta keys of conversations created on this device and not yet registered with the relay. */
 const UNREGISTERED = 'unregistered:';
+const KNOWN_NAMES = 'names';
 
 interface UnregisteredRecord {
   id: string;
@@ -311,6 +312,12 @@ export class Client implements FerryClient, ClientExtras {
   /** Rooms synced by catch-up and by following the directory since start (diagnostics). */
   roomsSynced = 0;
   private readonly summaries = new Map<string, SummaryRecord>();
+  /**
+   * Every display name the directory has shown this device, kept when the person leaves: the
+   * directory lists only people I share a conversation with now, but their messages and
+   * reactions stay in history and keep their name (meta record `names`).
+   */
+  private readonly knownNames = new Map<string, string>();
   private readonly dirtySummaries = new Set<string>();
   private readonly records = new Map<string, DocRecord>();
   private readonly recordsLoaded: Promise<void>;
@@ -386,6 +393,18 @@ export class Client implements FerryClient, ClientExtras {
     this.syncObs = observable(() => this.syncStatus());
     this.listObs = observable(() => this.list());
     this.peopleObs = observable(() => this.peopleList());
+    // Names seen in earlier runs, for people who have since left every shared conversation.
+    void store.getMeta(KNOWN_NAMES).then(
+      (kept) => {
+        if (!kept || typeof kept !== 'object') return;
+        for (const [id, name] of Object.entries(kept as Record<string, unknown>)) {
+          if (typeof name === 'string' && !this.knownNames.has(id)) this.knownNames.set(id, name);
+        }
+        this.listObs.notify();
+        this.convChanged(null);
+      },
+      () => undefined, // a cache: without it, former members read "Someone"
+    );
     this.sync = this.syncObs.observe;
     this.conversations = this.listObs.observe;
     this.people = this.peopleObs.observe;
@@ -558,6 +577,8 @@ export class Client implements FerryClient, ClientExtras {
     const p = this.dir?.people.get(user);
     if (p) return p.displayName;
     if (user === this.me) return this.session.displayName;
+    const known = this.knownNames.get(user);
+    if (known) return known;
     if (this.workspace && this.workspace.refs > 0) return workspace.profileName(this.workspace.doc, user) || fallback;
     return fallback;
   }
@@ -633,6 +654,15 @@ export class Client implements FerryClient, ClientExtras {
     if (!this.inbox) return;
     const dir = readDirectory(this.inbox.doc);
     this.dir = dir;
+    let namesChanged = false;
+    for (const [id, p] of dir.people) {
+      if (this.knownNames.get(id) === p.displayName) continue;
+      this.knownNames.set(id, p.displayName);
+      namesChanged = true;
+    }
+    if (namesChanged) {
+      this.store.putMeta(KNOWN_NAMES, Object.fromEntries(this.knownNames)).catch(() => undefined);
+    }
     this.followProfile();
     let unblocked = false;
     for (const [id, c] of dir.conversations) {

@@ -33,12 +33,14 @@ interface Pair {
   cb: ConversationStore;
   id: string;
   msg: MessageView;
+  adaDevice: Device;
 }
 
 /** Ada and Bo in a private channel, Ada's first message seen by both. */
 async function pair(r: Relay, title: string): Promise<Pair> {
   const [ada, bo] = await Promise.all([r.createUser('Ada'), r.createUser('Bo')]);
-  const a = await new Device('Ada', r.url).signIn(ada);
+  const adaDevice = new Device('Ada', r.url);
+  const a = await adaDevice.signIn(ada);
   const b = await new Device('Bo', r.url).signIn(bo);
   const id = await a.createConversation({ kind: 'channel', title, visibility: 'private', members: [bo.id] });
   const ca = a.open(id);
@@ -48,7 +50,7 @@ async function pair(r: Relay, title: string): Promise<Pair> {
   const cb = b.open(id);
   await cb.loadRecent();
   await viewWhere(cb, (v) => v.messages.some((m) => m.id === msg.id));
-  return { ada, bo, a, b, ca, cb, id, msg };
+  return { ada, bo, a, b, ca, cb, id, msg, adaDevice };
 }
 
 async function closeAll(p: Pair): Promise<void> {
@@ -122,6 +124,7 @@ describe('reactions', () => {
     const { ca, cb, msg } = p;
     await ca.react(msg.id, '👀', true);
     await ca.react(msg.id, '👀', true);
+    await nextMs(); // Ada first: the order is by time, ties by user id
     await cb.react(msg.id, '👀', true);
     const both = await viewWhere(ca, (v) => chips(v, msg.id)[0]?.startsWith('👀 2') ?? false);
     expect(chips(both, msg.id)).toEqual(['👀 2 (Ada, Bo)']);
@@ -180,9 +183,19 @@ describe('reactions', () => {
 
     await a.removeMember(p.id, bo.id);
     const afterRemoval = await viewWhere(ca, (v) => v.members.length === 1);
-    // Still counted; the name is the one this window knew (the directory forgets former members).
+    // Still counted, with Bo's name, although the directory no longer lists him.
     expect(chips(afterRemoval, msg.id)).toEqual(['🙏 2 (Bo, Ada)']);
     expect(afterRemoval.messages[0]?.reactions[0]?.by.map((x) => x.id)).toEqual([bo.id, p.ada.id]);
+    // Also after a restart, offline: the device keeps the names it has seen.
+    const again = await p.adaDevice.restore({ online: false });
+    if (!again) throw new Error('no kept session');
+    const cAgain = again.open(p.id);
+    await cAgain.loadRecent();
+    const restarted = await viewWhere(cAgain, (v) => chips(v, msg.id).length === 1);
+    expect(chips(restarted, msg.id)).toEqual(['🙏 2 (Bo, Ada)']);
+    expect(restarted.messages[0]?.authorName).toBe('Ada');
+    cAgain.close();
+    await again.close();
     // Bo, removed, may not react any more (the relay would refuse it): nothing is written.
     await viewWhere(cb, (v) => v.removed);
     await expect(cb.react(msg.id, '👍', true)).rejects.toMatchObject({ code: 'forbidden' });
