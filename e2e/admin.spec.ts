@@ -118,6 +118,8 @@ test('an admin creates a user who enrols two-factor and signs in with a code; di
 
   // Her open app: the calm banner, local data kept.
   await expect(page.getByTestId('session-ended')).toBeVisible();
+  // The relay says why (4401 "session ended: your account was disabled"), and so does the app.
+  await expect(page.getByTestId('session-ended')).toContainText('Your account was disabled');
   await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'ended');
   await screenshot(page, 'admin-4-disabled-banner');
 
