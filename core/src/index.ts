@@ -14,3 +14,4 @@ export * from './model/updates';
 export * from './model/directory';
 export * from './authz/permissions';
 export * from './authz/policy';
+export * from './model/mentions';
