@@ -10,6 +10,7 @@ import {
   clearRenderCache,
   delimiterRuns,
   markdownToHtml,
+  mentionContext,
   nestingDepth,
   renderCacheHas,
   renderCacheSize,
@@ -357,3 +358,54 @@ function time(f: () => void): number {
   f();
   return performance.now() - t0;
 }
+
+describe('mentions', () => {
+  const members = [
+    { id: 'A', username: 'ada' },
+    { id: 'B', username: 'bo' },
+  ];
+  const asAda = mentionContext(members, 'A');
+  const render = (text: string, ctx = asAda) => {
+    const el = document.createElement('div');
+    el.innerHTML = renderMarkdown(text, ctx);
+    return el;
+  };
+  const spans = (el: Element) =>
+    [...el.querySelectorAll('span')].map((s) => `${s.className}:${s.textContent}`);
+
+  beforeEach(() => clearRenderCache());
+
+  it('highlights members, mine stronger, and @channel as mine', () => {
+    expect(spans(render('hi @Bo and @ada, @here'))).toEqual([
+      'mention:@Bo',
+      'mention mention-me:@ada',
+      'mention mention-me:@here',
+    ]);
+  });
+
+  it('only known usernames, only at a word start, never in code or links', () => {
+    const el = render(
+      'x@bo @nobody `@bo` [@bo](https://x.org) https://x.org/@bo \\@bo **@bo**\n\n```\n@ada\n```',
+    );
+    expect(spans(el)).toEqual(['mention:@bo']);
+    expect(el.querySelector('strong span.mention')?.textContent).toBe('@bo');
+    expectInert(el);
+  });
+
+  it('without a context nothing is highlighted; the cache keeps contexts apart', () => {
+    expect(spans(render('@bo', null as never))).toEqual([]);
+    expect(renderMarkdown('@bo')).not.toContain('span');
+    expect(spans(render('@bo', mentionContext(members, 'B')))).toEqual(['mention mention-me:@bo']);
+    expect(spans(render('@bo'))).toEqual(['mention:@bo']);
+  });
+
+  it('a typed span or class never survives, only the mention classes', () => {
+    expect(sanitize('<span class="mention x" onclick="x()">a</span>')).toBe('<span>a</span>');
+    expect(sanitize('<span class="mention">a</span>')).toBe('<span class="mention">a</span>');
+    expect(sanitize('<p class="mention">a</p>')).toBe('<p>a</p>');
+    const el = render('<span class="mention">@bo</span>');
+    expect(el.querySelectorAll('span')).toHaveLength(1);
+    expect(el.textContent).toContain('<span class="mention">');
+    expectInert(el);
+  });
+});

@@ -17,6 +17,7 @@
 import DOMPurify from 'dompurify';
 import { Marked, type Token, type Tokens } from 'marked';
 import { MAX_MESSAGE_CHARS } from '../../../../core/src/model/checks';
+import { mentionAt, usernameIndex, type MentionMember } from '../../../../core/src/model/mentions';
 
 /** Tags the rendered HTML may contain. */
 export const ALLOWED_TAGS: readonly string[] = [
@@ -32,13 +33,46 @@ export const ALLOWED_TAGS: readonly string[] = [
   'ol',
   'li',
   'blockquote',
+  'span',
 ];
 
 /** Attributes allowed, per tag. */
 export const ALLOWED_ATTRS: Readonly<Record<string, readonly string[]>> = {
   a: ['href', 'rel', 'target'],
   ol: ['start'],
+  span: ['class'],
 };
+
+/** The only class values a <span> may carry: a mention, and one that names me (or everyone). */
+export const MENTION_CLASSES: readonly string[] = ['mention', 'mention mention-me'];
+
+/**
+ * Who may be mentioned where a text is rendered: the conversation's members and me. Make one per
+ * member list (it is part of the render cache key); `mentionContext(members, myId)`.
+ */
+export interface MentionContext {
+  readonly key: string;
+  readonly names: ReadonlyMap<string, string>;
+  readonly me: string | null;
+}
+
+export function mentionContext(
+  members: readonly MentionMember[],
+  me: string | null,
+): MentionContext {
+  const names = usernameIndex(members);
+  const key = `${me ?? ''}|${[...names.keys()].sort().join(',')}`;
+  return { key, names, me };
+}
+
+/** The context of the text being rendered now (marked runs synchronously). */
+let mentions: MentionContext | null = null;
+
+interface MentionToken {
+  type: 'mention';
+  raw: string;
+  mine: boolean;
+}
 
 const LINK_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
 const URI_PATTERN = /^(?:https?:|mailto:)/i;
@@ -78,6 +112,30 @@ const off = (): undefined => undefined;
 
 const marked = new Marked({
   async: false,
+  extensions: [
+    {
+      // `@username` of a member, `@channel`, `@here` (core/src/model/mentions.ts rules): a
+      // <span class="mention">, never inside a link's text; code and URLs never reach here.
+      name: 'mention',
+      level: 'inline',
+      start(src: string) {
+        if (mentions === null) return undefined;
+        const at = src.indexOf('@');
+        return at < 0 ? undefined : at;
+      },
+      tokenizer(src: string, tokens: Token[]): MentionToken | undefined {
+        if (mentions === null || src[0] !== '@' || this.lexer.state.inLink) return undefined;
+        const before = tokens.at(-1)?.raw.slice(-1) ?? '';
+        const m = mentionAt(before + src, before.length, mentions.names);
+        if (m === null) return undefined;
+        return { type: 'mention', raw: m.raw, mine: m.channel || m.id === mentions.me };
+      },
+      renderer(token) {
+        const cls = (token as unknown as MentionToken).mine ? 'mention mention-me' : 'mention';
+        return `<span class="${cls}">${escapeHtml(token.raw)}</span>`;
+      },
+    },
+  ],
   gfm: true,
   breaks: true,
   pedantic: false,
@@ -154,6 +212,9 @@ function getPurifier(): Purifier | null {
   p.addHook('uponSanitizeAttribute', (node, data) => {
     const allowed = ALLOWED_ATTRS[node.nodeName.toLowerCase()];
     if (!allowed?.includes(data.attrName)) data.keepAttr = false;
+    else if (data.attrName === 'class' && !MENTION_CLASSES.includes(data.attrValue)) {
+      data.keepAttr = false;
+    }
   });
   p.addHook('afterSanitizeAttributes', (node) => {
     if (node.nodeName !== 'A') return;
@@ -172,7 +233,7 @@ export function sanitize(html: string): string {
   if (p === null) return escapeHtml(html);
   return p.sanitize(html, {
     ALLOWED_TAGS: [...ALLOWED_TAGS],
-    ALLOWED_ATTR: ['href', 'rel', 'target', 'start'],
+    ALLOWED_ATTR: ['href', 'rel', 'target', 'start', 'class'],
     // Every allowed attribute's value must match this, except the URI-safe ones: start="3".
     ALLOWED_URI_REGEXP: URI_PATTERN,
     ADD_URI_SAFE_ATTR: ['start'],
@@ -245,29 +306,36 @@ function plainHtml(text: string): string {
  * message may be, nested deeper than MAX_NESTING, with more than MAX_DELIMITER_RUNS emphasis
  * runs, or that marked fails on, is shown as plain text.
  */
-export function markdownToHtml(text: string): string {
+export function markdownToHtml(text: string, context: MentionContext | null = null): string {
   if (tooHard(text)) return plainHtml(text);
+  mentions = context;
   try {
     return marked.parse(text, { async: false });
   } catch {
     return plainHtml(text);
+  } finally {
+    mentions = null;
   }
 }
 
 const CACHE_MAX = 2000;
 const cache = new Map<string, string>();
 
-/** Safe HTML for a message body: parsed with the subset, sanitized, cached per text. */
-export function renderMarkdown(text: string): string {
-  const hit = cache.get(text);
+/**
+ * Safe HTML for a message body: parsed with the subset, sanitized, cached per text (and mention
+ * context). With a context, members' `@username`, `@channel` and `@here` are highlighted.
+ */
+export function renderMarkdown(text: string, context: MentionContext | null = null): string {
+  const key = context === null ? text : `${context.key}\u0000${text}`;
+  const hit = cache.get(key);
   if (hit !== undefined) {
     // Refresh its place: the Map's order is the eviction order.
-    cache.delete(text);
-    cache.set(text, hit);
+    cache.delete(key);
+    cache.set(key, hit);
     return hit;
   }
-  const html = sanitize(markdownToHtml(text));
-  cache.set(text, html);
+  const html = sanitize(markdownToHtml(text, context));
+  cache.set(key, html);
   if (cache.size > CACHE_MAX) {
     const oldest = cache.keys().next();
     if (!oldest.done) cache.delete(oldest.value);
