@@ -1,5 +1,14 @@
 import { describe, it, expect, fc } from './harness';
-import { mentionsIn, maskNonMentionText } from '../src/index';
+import * as Y from 'yjs';
+import {
+  addMessage,
+  deleteMessage,
+  encodeHlc,
+  markRead,
+  maskNonMentionText,
+  mentionsIn,
+  unreadMentionCount,
+} from '../src/index';
 
 const members = [
   { id: 'A', username: 'ada' },
@@ -72,5 +81,31 @@ describe('mentionsIn', () => {
         expect(maskNonMentionText(s)).toHaveLength(s.length);
       }),
     );
+  });
+});
+
+describe('unreadMentionCount', () => {
+  const ME = 'ANNANNANNANNANN0';
+  const BOB = 'B0BB0BB0BB0BB0B0';
+  const T = Date.UTC(2026, 10, 27, 9);
+  const mid = (n: number) => encodeHlc({ wall: T + n, counter: 0, node: 'DEV1' });
+
+  it('counts unread messages of others that name me or everyone, not mine, deleted or read', () => {
+    const page = new Y.Doc();
+    const say = (n: number, author: string, text: string) =>
+      addMessage(page, { id: mid(n), author, text, createdAt: T + n });
+    say(1, BOB, 'hi @ann');
+    expect(unreadMentionCount(page, ME, 'ann')).toBe(1);
+    markRead(page, ME, T + 2);
+    expect(unreadMentionCount(page, ME, 'ann')).toBe(0);
+    say(3, BOB, '@ANN look');
+    say(4, BOB, '@here deploy');
+    say(5, BOB, 'no mention, `@ann` in code, ann@x.org');
+    say(6, ME, '@ann talking to myself');
+    say(7, BOB, '@ann gone');
+    deleteMessage(page, mid(7), BOB, T + 8);
+    expect(unreadMentionCount(page, ME, 'ann')).toBe(2);
+    expect(unreadMentionCount(page, BOB, 'bob')).toBe(0);
+    expect(unreadMentionCount(new Y.Doc(), ME, 'ann')).toBe(0);
   });
 });

@@ -13,6 +13,10 @@
 // - not inside code (fenced blocks, inline code spans), links (`[text](url)`, `<url>`, bare
 //   http(s):// and www. URLs) nor after a backslash (`\@bo` is the text "@bo").
 
+import type * as Y from 'yjs';
+import { readMarker } from './meta';
+import { messagesOf, readMessage } from './page';
+
 /** A member as far as mentions care. */
 export interface MentionMember {
   id: string;
@@ -89,4 +93,26 @@ export function mentionsIn(text: string, members: readonly MentionMember[]): Men
     else if (m.id !== null && !out.users.includes(m.id)) out.users.push(m.id);
   }
   return out;
+}
+
+/**
+ * How many messages on a history page mention `user` (by `username`, or @channel / @here) that
+ * they have not read: written by someone else, not deleted, newer than their read marker on the
+ * page (its message id; a marker without one counts by time). Counted like `unreadCount`, from
+ * one page (the newest, for the conversation list).
+ */
+export function unreadMentionCount(page: Y.Doc, user: string, username: string): number {
+  const marker = readMarker(page, user);
+  const me = [{ id: user, username }];
+  let n = 0;
+  messagesOf(page).forEach((value, key) => {
+    const m = readMessage(key, value);
+    if (m === null || m.deleted || m.author === user) return;
+    if (marker !== null && (marker.id !== null ? m.id <= marker.id : m.createdAt <= marker.at)) {
+      return;
+    }
+    const found = mentionsIn(m.text, me);
+    if (found.channel || found.users.length > 0) n++;
+  });
+  return n;
 }
