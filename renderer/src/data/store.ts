@@ -54,6 +54,8 @@ export interface SummaryRecord {
   /** `authorId` lets the list show the author's current name once the workspace has loaded. */
   lastMessage: { text: string; authorName: string; at: number; authorId?: string } | null;
   unread: number;
+  /** Unread messages that mention me (absent in records of earlier releases: 0). */
+  mentions?: number;
   /** Last activity (ms), for ordering the list. */
   activity: number;
   /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ConversationSummary } from '../../src/data/api';
-import { notificationsFor } from '../../src/ui/lib/notify';
+import type { ConversationSummary, NotifyPref, NotifyPrefs } from '../../src/data/api';
+import { defaultNotifyPref, notificationsFor, notifyPrefOf, seenOf } from '../../src/ui/lib/notify';
 
 const conv = (id: string, unread: number, text = 'hi'): ConversationSummary => ({
   id,
@@ -8,7 +8,8 @@ const conv = (id: string, unread: number, text = 'hi'): ConversationSummary => (
   createdAt: 0,
   lastMessage: { text, authorName: 'Ann', at: 1 },
   unread,
-  kind: 'channel',
+  mentions: 0,
+  kind: 'dm',
   visibility: 'open',
   role: 'member',
   archived: false,
@@ -52,5 +53,76 @@ describe('notificationsFor', () => {
     expect(notificationsFor(new Map([['a', 1]]), list, null)).toEqual([
       { title: 'Ferry', body: '7 new messages in 4 conversations', conversationId: 'a' },
     ]);
+  });
+});
+
+describe('notificationsFor: preferences', () => {
+  const msg = (
+    id: string,
+    kind: ConversationSummary['kind'],
+    unread: number,
+    mentions: number,
+  ) => ({
+    ...conv(id, unread, 'hello @me'),
+    kind,
+    mentions,
+  });
+  const prefs = (conversations: NotifyPrefs['conversations'] = {}, dnd = false): NotifyPrefs => ({
+    dnd,
+    conversations,
+  });
+  const ids = (n: { conversationId: string }[]) => n.map((x) => x.conversationId);
+
+  it('defaults: a DM notifies every message, a channel only mentions', () => {
+    expect(defaultNotifyPref('dm')).toBe('all');
+    expect(defaultNotifyPref('channel')).toBe('mentions');
+    expect(defaultNotifyPref('announcement')).toBe('mentions');
+    const list = [msg('dm', 'dm', 1, 0), msg('plain', 'channel', 1, 0), msg('at', 'channel', 1, 1)];
+    const out = notificationsFor(new Map(), list, null, prefs());
+    expect(ids(out)).toEqual(['dm', 'at']);
+    expect(out[1]?.title).toBe('Conversation at: you were mentioned');
+  });
+
+  it('every preference × DM/channel × mention', () => {
+    for (const kind of ['dm', 'channel'] as const) {
+      for (const mentions of [0, 1]) {
+        const list = [msg('c', kind, 1, mentions)];
+        const run = (p: NotifyPref) => notificationsFor(new Map(), list, null, prefs({ c: p }));
+        expect(run('all'), `${kind} ${mentions} all`).toHaveLength(1);
+        expect(run('mentions'), `${kind} ${mentions} mentions`).toHaveLength(mentions);
+        expect(run('mute'), `${kind} ${mentions} mute`).toHaveLength(0);
+      }
+    }
+  });
+
+  it('a mention notifies only when the mention count grew, not on later plain messages', () => {
+    const before = seenOf([msg('c', 'channel', 1, 1)]);
+    expect(notificationsFor(before, [msg('c', 'channel', 2, 1)], null)).toEqual([]);
+    expect(notificationsFor(before, [msg('c', 'channel', 2, 2)], null)).toHaveLength(1);
+    // An old-style before map (bare unread counts) counts mentions from zero.
+    expect(notificationsFor(new Map([['c', 1]]), [msg('c', 'channel', 2, 1)], null)).toHaveLength(
+      1,
+    );
+  });
+
+  it('nothing under do-not-disturb, for the conversation on screen, or for my own messages', () => {
+    const list = [msg('dm', 'dm', 1, 1), msg('at', 'channel', 1, 1)];
+    expect(notificationsFor(new Map(), list, null, prefs({}, true))).toEqual([]);
+    expect(notificationsFor(new Map(), list, null, prefs({ dm: 'all', at: 'all' }, true))).toEqual(
+      [],
+    );
+    expect(ids(notificationsFor(new Map(), list, 'at', prefs()))).toEqual(['dm']);
+    // My own messages do not raise unread (the data layer counts others' only): no change, nothing.
+    const before = seenOf(list);
+    expect(notificationsFor(before, list, null, prefs())).toEqual([]);
+  });
+
+  it('muted conversations do not count toward the summary', () => {
+    const list = ['a', 'b', 'c', 'd', 'e'].map((id) => msg(id, 'dm', 1, 0));
+    expect(notificationsFor(new Map(), list, null, prefs())).toHaveLength(1);
+    const muted = prefs({ a: 'mute', b: 'mute' });
+    expect(notificationsFor(new Map(), list, null, muted)).toHaveLength(3);
+    expect(notifyPrefOf({ id: 'a', kind: 'dm' }, muted)).toBe('mute');
+    expect(notifyPrefOf({ id: 'z', kind: 'channel' }, muted)).toBe('mentions');
   });
 });

@@ -9,6 +9,7 @@ const conv = (id: string, extra: Partial<ConversationSummary> = {}): Conversatio
   createdAt: 0,
   lastMessage: null,
   unread: 0,
+  mentions: 0,
   kind: 'channel',
   visibility: 'open',
   role: 'member',

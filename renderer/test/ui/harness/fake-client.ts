@@ -24,6 +24,9 @@ import {
   type Visibility,
 } from '../../../src/data/api';
 import type { AccountApi, AdminApi } from '../../../src/data/api';
+import type { NotifyPref, NotifyPrefs } from '../../../src/data/api';
+import { NotifyPrefsStore } from '../../../src/data/notify-prefs';
+import { mentionsIn } from '../../../../core/src/model/mentions';
 import { fakeAccount, fakeAdmin, type FakeAccountHost } from './fake-admin';
 import { fakeSearch } from './fake-search';
 
@@ -186,6 +189,19 @@ export class FakeClient implements FerryClient {
     return c.messages.filter((m) => m.mine && m.delivery === 'pending' && !m.deleted).length;
   }
 
+  /** Of the last `unread` messages of others, those that mention me (core rules). */
+  private unreadMentions(c: Conv, unread: number): number {
+    if (unread === 0) return 0;
+    const me = [{ id: this.session.userId, username: this.session.username }];
+    return c.messages
+      .filter((m) => !m.mine && !m.deleted)
+      .slice(-unread)
+      .filter((m) => {
+        const found = mentionsIn(m.text, me);
+        return found.channel || found.users.length > 0;
+      }).length;
+  }
+
   private summaries(): ConversationSummary[] {
     return this.convs
       .map((c) => {
@@ -205,6 +221,7 @@ export class FakeClient implements FerryClient {
               }
             : null,
           unread: c.removed ? 0 : Math.max(0, others - c.readCount),
+          mentions: c.removed ? 0 : this.unreadMentions(c, Math.max(0, others - c.readCount)),
           role: this.myRole(c),
           archived: c.archived,
           memberCount: c.members.length,
@@ -616,6 +633,19 @@ export class FakeClient implements FerryClient {
     people: () => this.directory,
     summaries: () => this.summaries(),
   });
+
+  private readonly meta = new Map<string, unknown>();
+  private readonly prefs = new NotifyPrefsStore({
+    getMeta: async (key) => this.meta.get(key),
+    putMeta: async (key, value) => void this.meta.set(key, value),
+  });
+  notifyPrefs: Observe<NotifyPrefs> = (l) => this.prefs.observe(l);
+  setNotifyPref(conversationId: string, pref: NotifyPref | null): Promise<void> {
+    return this.prefs.setConversation(conversationId, pref);
+  }
+  setDnd(on: boolean): Promise<void> {
+    return this.prefs.setDnd(on);
+  }
 
   async getDraft(conversationId: string): Promise<string> {
     return this.drafts.get(conversationId) ?? '';
