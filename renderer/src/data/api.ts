@@ -64,6 +64,8 @@ export interface ConversationSummary {
   createdAt: number;
   lastMessage: { text: string; authorName: string; at: number } | null;
   unread: number;
+  /** Unread messages (of `unread`, newest page) that mention me, @channel or @here. */
+  mentions: number;
   /** My role in it. */
   role: ConversationRole;
   archived: boolean;
@@ -110,6 +112,16 @@ export interface NewConversation {
   visibility: Visibility;
   /** Invited at creation (besides me, the owner). */
   members: string[];
+}
+
+/** all: every message notifies; mentions: only @me, @channel, @here; mute: nothing, no count. */
+export type NotifyPref = 'all' | 'mentions' | 'mute';
+
+/** This device's notification settings (never synced). Absent conversation: the default. */
+export interface NotifyPrefs {
+  /** Do not disturb: no notifications at all (badges still count). */
+  dnd: boolean;
+  conversations: Record<string, NotifyPref>;
 }
 
 /** pending: on this device's disk only. stored: durably stored by the relay. */
@@ -231,6 +243,11 @@ export interface FerryClient {
   conversations: Observe<ConversationSummary[]>;
   /** Everyone I share a conversation with, plus me (from the directory document; offline). */
   people: Observe<Person[]>;
+  /** Notification preferences of this device (local store; works offline). */
+  notifyPrefs: Observe<NotifyPrefs>;
+  /** `null`: back to the default (DMs all, channels mentions only). */
+  setNotifyPref(conversationId: string, pref: NotifyPref | null): Promise<void>;
+  setDnd(on: boolean): Promise<void>;
   /** Works offline: the conversation exists at once and is registered on reconnect. */
   createConversation(input: NewConversation): Promise<string>;
   /** The DM with that person (deterministic id); works offline. */

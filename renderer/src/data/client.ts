@@ -24,6 +24,8 @@ import {
   type FerryClient,
   type Member,
   type NewConversation,
+  type NotifyPref,
+  type NotifyPrefs,
   type Observe,
   type Person,
   type SearchResults,
@@ -42,6 +44,8 @@ import { AuthedMux } from './socket';
 import { AccountsDb, refreshKey, userDbName, withMemoryFallback, type SecretStore } from './accounts';
 import { createAccountApi, createAdminApi } from './admin';
 import { SearchFeed, type SearchFeedOptions } from './search';
+import { NotifyPrefsStore } from './notify-prefs';
+import { unreadMentionCount } from '../../../core/src/model/mentions';
 import { Auth, fetchServerInfo, login, setupAdmin as setupAdminCall, type LockFn, type TokenAnswer } from './auth';
 import type { FetchLike } from './http';
 import { normalizeServerUrl, type Backend, type SignInResult } from '../ui/backend';
@@ -299,6 +303,8 @@ export class Client implements FerryClient, ClientExtras {
   readonly errors = new Map<string, Error>();
   readonly auth: Observe<AuthStatus>;
   readonly people: Observe<Person[]>;
+  private readonly prefs: NotifyPrefsStore;
+  readonly notifyPrefs: Observe<NotifyPrefs>;
   readonly sync: Observe<SyncStatus>;
   readonly conversations: Observe<ConversationSummary[]>;
   /** My own account on the relay (admin.ts); online only. */
@@ -393,6 +399,8 @@ export class Client implements FerryClient, ClientExtras {
     this.syncObs = observable(() => this.syncStatus());
     this.listObs = observable(() => this.list());
     this.peopleObs = observable(() => this.peopleList());
+    this.prefs = new NotifyPrefsStore(store);
+    this.notifyPrefs = this.prefs.observe;
     // Names seen in earlier runs, for people who have since left every shared conversation.
     void store.getMeta(KNOWN_NAMES).then(
       (kept) => {
@@ -525,6 +533,7 @@ export class Client implements FerryClient, ClientExtras {
             ? { text: lm.text, at: lm.at, authorName: lm.authorId ? this.nameOf(lm.authorId, lm.authorName) : lm.authorName }
             : null,
           unread: s.removed ? 0 : s.unread,
+          mentions: s.removed ? 0 : (s.mentions ?? 0),
           role: s.role ?? (this.accounts ? 'member' : 'owner'),
           archived: s.archived ?? false,
           memberCount: s.members?.length ?? 0,
@@ -974,12 +983,14 @@ export class Client implements FerryClient, ClientExtras {
     const p = newest === undefined ? undefined : this.host.get(pageRoom(convId, newest));
     let lastMessage = prev?.lastMessage ?? null;
     let unread = prev?.unread ?? 0;
+    let mentions = prev?.mentions ?? 0;
     if (p?.isLoaded) {
       const lm = meta.lastMessage(p.doc);
       lastMessage = lm
         ? { text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at, authorId: lm.author }
         : null;
       unread = meta.unreadCount(p.doc, this.me);
+      mentions = unread > 0 ? unreadMentionCount(p.doc, this.me, this.session.username) : 0;
     }
     this.putSummary({
       ...(prev ?? {}),
@@ -988,6 +999,7 @@ export class Client implements FerryClient, ClientExtras {
       createdAt,
       lastMessage,
       unread,
+      mentions,
       activity: Math.max(createdAt, lastMessage?.at ?? 0, prev?.activity ?? 0),
       periods,
     });
@@ -1588,6 +1600,14 @@ export class Client implements FerryClient, ClientExtras {
   async search(query: string): Promise<SearchResults> {
     if (!this.searchFeed) throw new ApiError('error', 'Search is turned off on this device.');
     return this.searchFeed.query(query);
+  }
+
+  setNotifyPref(conversationId: string, pref: NotifyPref | null): Promise<void> {
+    return this.prefs.setConversation(conversationId, pref);
+  }
+
+  setDnd(on: boolean): Promise<void> {
+    return this.prefs.setDnd(on);
   }
 
   getDraft(conversationId: string): Promise<string> {
