@@ -5,7 +5,7 @@
 // Prints a table and writes the raw figures as JSON to bench/.results/. Loopback only; every
 // wait is bounded; stops by itself.
 //
-//   npx tsx bench/auth/run.ts [--quick]
+//   npx tsx bench/auth/run.ts [--quick] [--ferry-first]
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,8 +32,10 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const cli = path.join(repoRoot, 'sync-server/src/cli.ts');
 const PASSWORD = 'correct horse battery';
 const quick = process.argv.includes('--quick');
+/** Ferry's relay runs each workload before the peer's, to see what the order does. */
+const ferryFirst = process.argv.includes('--ferry-first');
 for (const arg of process.argv.slice(2)) {
-  if (arg !== '--quick') {
+  if (arg !== '--quick' && arg !== '--ferry-first') {
     console.error(
       `bench/auth: unknown argument "${arg}" (usage: npx tsx bench/auth/run.ts [--quick])`,
     );
@@ -576,7 +578,7 @@ for (const [label, step] of [
     },
   ],
 ] as const) {
-  for (const k of KINDS) {
+  for (const k of ferryFirst ? [...KINDS].reverse() : KINDS) {
     console.log(`-- ${k.name}: ${label}`);
     try {
       await step(k);
@@ -672,6 +674,6 @@ for (const [name, r] of Object.entries(results))
 const outDir = path.join(repoRoot, 'bench/.results');
 mkdirSync(outDir, { recursive: true });
 const outFile = path.join(outDir, `auth-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(outFile, JSON.stringify({ quick, sizes, load, results }, null, 2));
+writeFileSync(outFile, JSON.stringify({ quick, ferryFirst, sizes, load, results }, null, 2));
 console.log(`\nraw figures: ${path.relative(repoRoot, outFile)}`);
 process.exit(Object.values(results).some((r) => r.error) ? 1 : 0);
