@@ -37,7 +37,7 @@ const ferryFirst = process.argv.includes('--ferry-first');
 for (const arg of process.argv.slice(2)) {
   if (arg !== '--quick' && arg !== '--ferry-first') {
     console.error(
-      `bench/auth: unknown argument "${arg}" (usage: npx tsx bench/auth/run.ts [--quick])`,
+      `bench/auth: unknown argument "${arg}" (usage: npx tsx bench/auth/run.ts [--quick] [--ferry-first])`,
     );
     process.exit(2);
   }
