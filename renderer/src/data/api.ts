@@ -155,6 +155,11 @@ export interface MessageView {
   canDelete: boolean;
   /** Grouped by emoji in the order each was first used (the same on every replica). */
   reactions: ReactionView[];
+  /**
+   * On my own messages: the people (not me) for whom this is the newest of my messages they have
+   * read (core readBy); empty elsewhere. Show "Seen by …" under the newest one that has any.
+   */
+  seenBy: { id: string; name: string }[];
 }
 
 export interface ConversationView {
@@ -176,6 +181,8 @@ export interface ConversationView {
   messages: MessageView[];
   hasOlder: boolean;
   loadingOlder: boolean;
+  /** Names of the others typing here now (awareness on the newest page room; never me). */
+  typing: string[];
 }
 
 export interface ConversationStore {
@@ -195,6 +202,11 @@ export interface ConversationStore {
    */
   react(messageId: string, emoji: string, on: boolean): Promise<void>;
   markRead(): void;
+  /**
+   * Tells the others I am typing (`on`) or stopped (sent, left the composer). Throttled to one
+   * awareness update per 2 s; clears itself 5 s after the last call with `on`.
+   */
+  setTyping(on: boolean): void;
   /**
    * Loads the page holding that message (and the pages between it and the newest) so the view
    * holds it; resolves true when the message is in the view (false: not on this device).
@@ -243,6 +255,11 @@ export interface FerryClient {
   conversations: Observe<ConversationSummary[]>;
   /** Everyone I share a conversation with, plus me (from the directory document; offline). */
   people: Observe<Person[]>;
+  /**
+   * Everyone in `people` (and anyone else seen on the shared workspace room): online, away (idle
+   * or window hidden) or offline (no socket: theirs or mine). Awareness, never stored.
+   */
+  presence: Observe<Map<string, 'online' | 'away' | 'offline'>>;
   /** Notification preferences of this device (local store; works offline). */
   notifyPrefs: Observe<NotifyPrefs>;
   /** `null`: back to the default (DMs all, channels mentions only). */

@@ -9,6 +9,7 @@ import { inboxRoom, metaRoom, pageRoom, parseRoom, workspaceRoom } from '../../.
 import * as meta from '../../../core/src/model/meta';
 import * as page from '../../../core/src/model/page';
 import * as workspace from '../../../core/src/model/workspace';
+import { PresenceTracker, type Presence } from './awareness';
 import { MuxConnection, type WebSocketConstructor } from '../../../core/src/protocol/mux-client';
 import {
   ApiError,
@@ -63,6 +64,8 @@ export interface FerryClientOptions {
   mux?: boolean;
   /** Where `online`/`offline`/`pagehide`/`visibilitychange` arrive (the window). */
   events?: EventTarget;
+  /** Presence (awareness.ts): idle time before 'away' (default 5 min), whether the window is hidden. */
+  presence?: { awayAfterMs?: number; hidden?: () => boolean };
   /** Initial connectivity (navigator.onLine); default true. */
   online?: boolean;
   dbName?: string;
@@ -305,6 +308,8 @@ export class Client implements FerryClient, ClientExtras {
   readonly people: Observe<Person[]>;
   private readonly prefs: NotifyPrefsStore;
   readonly notifyPrefs: Observe<NotifyPrefs>;
+  readonly presence: Observe<Map<string, Presence>>;
+  private readonly presenceTracker: PresenceTracker;
   readonly sync: Observe<SyncStatus>;
   readonly conversations: Observe<ConversationSummary[]>;
   /** My own account on the relay (admin.ts); online only. */
@@ -430,6 +435,15 @@ export class Client implements FerryClient, ClientExtras {
       this.removeEvents.push(off);
     }
     this.host.onChange(() => this.onHostChange());
+    // Presence on the workspace room's awareness (every active user may open it): awareness.ts.
+    this.presenceTracker = new PresenceTracker(
+      this.host,
+      this.host.acquire(workspaceRoom),
+      this.me,
+      () => this.peopleList().map((p) => p.id),
+      { events: opts.events, ...opts.presence },
+    );
+    this.presence = this.presenceTracker.observe;
     if (authObj) {
       this.inbox = this.host.acquire(inboxRoom(this.me));
       this.inbox.loaded.then(
@@ -1670,6 +1684,7 @@ export class Client implements FerryClient, ClientExtras {
     this.closed = true;
     this.catchUpGen++;
     for (const r of this.removeEvents) r();
+    this.presenceTracker.close();
     await this.searchFeed?.close();
     await this.host.close();
     await this.store.close();

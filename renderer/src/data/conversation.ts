@@ -9,6 +9,7 @@ import { ModelError } from '../../../core/src/model/errors';
 import type { ConversationStore, ConversationView, MessageView, Observe, ReactionView } from './api';
 import type { Client } from './client';
 import type { OpenDoc } from './docs';
+import { TypingTracker } from './awareness';
 
 /** Pages are opened, newest first, until at least this many messages are loaded. */
 export const SCREENFUL = 50;
@@ -33,11 +34,14 @@ export class ConversationImpl implements ConversationStore {
   private cache = new Map<number, MessageView[]>();
   /** Messages being sent whose transactions have not completed yet. */
   private readonly unsaved = new Set<string>();
+  /** Typing marks on the newest loaded page room (awareness.ts). */
+  private readonly typingMarks: TypingTracker;
 
   constructor(
     private readonly client: Client,
     readonly id: string,
   ) {
+    this.typingMarks = new TypingTracker(client.host, client.me, () => this.schedule(), () => client.now());
     // Author names come from the directory (or workspace): rebuild the rows when it changes;
     // the conversation's own state (role, archived, removed, members) when it changes.
     this.offs.push(
@@ -167,6 +171,7 @@ export class ConversationImpl implements ConversationStore {
       od.doc.off('update', onUpdate);
       offState();
     });
+    if (period >= Math.max(...this.pages.keys())) this.typingMarks.use(od);
     await od.loaded;
     if (od.error) this.client.errors.set(od.room, od.error);
     this.cache.delete(period);
@@ -207,6 +212,7 @@ export class ConversationImpl implements ConversationStore {
     const period = periodOfMessage(id);
     const p = await this.openPage(period);
     const offline = this.client.host.connection !== 'online';
+    this.typingMarks.set(false);
     // Shown only once on disk: the view leaves it out until its transactions complete.
     this.unsaved.add(id);
     try {
@@ -296,6 +302,30 @@ export class ConversationImpl implements ConversationStore {
     }
   }
 
+  setTyping(on: boolean): void {
+    if (this.closed || (on && !this.client.convState(this.id).canPost)) return;
+    this.typingMarks.set(on);
+  }
+
+  /**
+   * seenBy: each reader (not me) on the newest of my messages their page read marker reached.
+   * Message views are cached: the ones with readers are copied.
+   */
+  private withSeenBy(messages: MessageView[], docOf: Map<string, OpenDoc>): MessageView[] {
+    const assigned = new Set<string>([this.client.me]);
+    const out = messages.slice();
+    for (let i = out.length - 1; i >= 0; i--) {
+      const v = out[i] as MessageView;
+      const p = docOf.get(v.id);
+      if (!v.mine || v.deleted || !p) continue;
+      const readers = meta.readBy(p.doc, v.id).filter((u) => !assigned.has(u));
+      if (readers.length === 0) continue;
+      for (const u of readers) assigned.add(u);
+      out[i] = { ...v, seenBy: readers.map((id) => ({ id, name: this.client.nameOf(id, '') || this.names.get(id) || 'Someone' })) };
+    }
+    return out;
+  }
+
   private messageView(
     p: OpenDoc,
     msg: page.Message,
@@ -331,6 +361,7 @@ export class ConversationImpl implements ConversationStore {
       canDelete:
         !msg.deleted && !st.removed && !st.archived && (msg.author === this.client.me || st.canModerate),
       reactions: reactions.map((r) => this.reactionView(r)),
+      seenBy: [],
     };
   }
 
@@ -374,7 +405,8 @@ export class ConversationImpl implements ConversationStore {
 
   view(): ConversationViewExt {
     const periods = [...this.pages.keys()].sort((a, b) => a - b);
-    const messages: MessageView[] = [];
+    let messages: MessageView[] = [];
+    const docOf = new Map<string, OpenDoc>();
     const errors: string[] = [];
     for (const period of periods) {
       const p = this.pages.get(period) as OpenDoc;
@@ -382,8 +414,10 @@ export class ConversationImpl implements ConversationStore {
       if (p.refused) errors.push(refusal(p.room, p.refused));
       for (const v of this.pageViews(period, p)) {
         if (this.unsaved.size === 0 || !this.unsaved.has(v.id)) messages.push(v);
+        docOf.set(v.id, p);
       }
     }
+    messages = this.withSeenBy(messages, docOf);
     const m = this.meta;
     if (m?.error) errors.unshift(m.error.message);
     if (m?.refused) errors.unshift(refusal(m.room, m.refused));
@@ -410,6 +444,7 @@ export class ConversationImpl implements ConversationStore {
       messages,
       hasOlder: this.periods().some((p) => p < oldest),
       loadingOlder: this.loadingOlder,
+      typing: this.typingMarks.typing().map((u) => this.client.nameOf(u, '') || this.names.get(u) || 'Someone'),
     };
     if (errors.length > 0) view.error = errors.join(' ');
     return view;
@@ -435,6 +470,7 @@ export class ConversationImpl implements ConversationStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.typingMarks.close();
     for (const off of this.offs.splice(0)) off();
     this.listeners.clear();
     for (const p of this.pages.values()) this.client.host.release(p);

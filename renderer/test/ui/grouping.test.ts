@@ -22,6 +22,7 @@ function msg(authorId: string, createdAt: number, extra: Partial<MessageView> = 
     canEdit: authorId === 'me',
     canDelete: authorId === 'me',
     reactions: [],
+    seenBy: [],
     ...extra,
   };
 }

@@ -134,6 +134,17 @@ export class FakeClient implements FerryClient {
   auth: Observe<AuthStatus> = (l) => this.authSubject.observe(l);
   conversations: Observe<ConversationSummary[]> = (l) => this.listSubject.observe(l);
   people: Observe<Person[]> = (l) => this.peopleSubject.observe(l);
+  /** Presence of people by id (others: offline); who types where (names). Set by seeds/tests. */
+  presenceOf = new Map<string, 'online' | 'away' | 'offline'>();
+  typingIn = new Map<string, string[]>();
+  private readonly presenceSubject = subject(() => {
+    const out = new Map<string, 'online' | 'away' | 'offline'>();
+    for (const p of this.directory) out.set(p.id, this.presenceOf.get(p.id) ?? 'offline');
+    out.set(this.session.userId, 'online');
+    return out;
+  });
+  presence: Observe<Map<string, 'online' | 'away' | 'offline'>> = (l) =>
+    this.presenceSubject.observe(l);
 
   seed(convs: SeedConv[], directory: Person[]) {
     this.directory = directory;
@@ -264,6 +275,7 @@ export class FakeClient implements FerryClient {
       })),
       hasOlder: c.hidden > 0,
       loadingOlder: c.loadingOlder,
+      typing: this.typingIn.get(c.id) ?? [],
     };
   }
 
@@ -618,6 +630,7 @@ export class FakeClient implements FerryClient {
           this.listSubject.notify();
         }
       },
+      setTyping: () => undefined,
       observe: (l) => subj.observe(l),
       close: () => undefined,
     };
@@ -701,6 +714,7 @@ function message(
     canEdit: mine,
     canDelete: mine,
     reactions: [],
+    seenBy: [],
     ...extra,
   };
 }
