@@ -31,14 +31,15 @@ export function mentionQuery(
 ): { start: number; query: string } | null {
   if (selectionEnd !== caret || caret > text.length) return null;
   const m = /(^|[^])@([\p{L}\p{N}._-]{0,32})$/u.exec(text.slice(Math.max(0, caret - 40), caret));
-  if (!m) return null;
-  const start = caret - m[2].length - 1;
+  const query = m?.[2];
+  if (query === undefined) return null;
+  const start = caret - query.length - 1;
   const before = start > 0 ? text[start - 1] : '';
   if (before && MENTION_BLOCKER.test(before)) return null;
   // Not inside an open inline code span (an odd number of backticks before it on the line).
   const line = text.slice(text.lastIndexOf('\n', start - 1) + 1, start);
   if ((line.match(/`/g)?.length ?? 0) % 2 === 1) return null;
-  return { start, query: m[2] };
+  return { start, query };
 }
 
 /** Members matching the query (prefix of username or of any word of the name first), not me. */
