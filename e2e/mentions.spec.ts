@@ -132,6 +132,26 @@ test('A mentions offline B with the autocomplete; B reconnects: @ badge, notific
   });
   await screenshot(bo.page, 'mentions-4-muted');
 
+  // Do not disturb (Settings): a mention in Ops raises nothing; after turning it off the next
+  // one does, so the count goes from 2 to 3 (the paused one was never shown).
+  await bo.page.getByTestId('settings-button').click();
+  await bo.page.getByTestId('setting-dnd').check();
+  await screenshot(bo.page, 'mentions-5-dnd');
+  await bo.page.keyboard.press('Escape');
+  await expect(bo.page.getByTestId('settings-dialog')).toBeHidden();
+  await ada.page.getByTestId('composer').fill('@bo while you rest');
+  await ada.page.getByTestId('composer').press('Enter');
+  await expect(item(bo.page, 'Ops')).toHaveAttribute('data-mentions', '2');
+  await bo.page.getByTestId('settings-button').click();
+  await bo.page.getByTestId('setting-dnd').uncheck();
+  await bo.page.keyboard.press('Escape');
+  await expect(bo.page.getByTestId('settings-dialog')).toBeHidden();
+  await ada.page.getByTestId('composer').fill('@bo back again');
+  await ada.page.getByTestId('composer').press('Enter');
+  await expect(item(bo.page, 'Ops')).toHaveAttribute('data-mentions', '3');
+  await expect.poll(async () => (await notifications(bo.page)).length).toBe(3);
+  expect((await notifications(bo.page))[2]?.body).toBe('Ada: @bo back again');
+
   await ada.context.close();
   await bo.context.close();
 });
