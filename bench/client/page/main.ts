@@ -320,6 +320,7 @@ async function measurePlain(
       registered: true,
       removed: false,
       undelivered: 0,
+      mentions: 0,
     });
   }
   list.sort((a, b) => (b.lastMessage?.at ?? 0) - (a.lastMessage?.at ?? 0));
