@@ -939,5 +939,12 @@ export function seeded(session: Session, now = Date.now()): FakeClient {
     ],
     Object.values(dir),
   );
+  // Awareness: who is around, who types, who has seen my newest message in the field channel.
+  client.presenceOf.set(people.ingrid.id, 'online');
+  client.presenceOf.set(people.marcus.id, 'away');
+  client.presenceOf.set(people.tom.id, 'online');
+  client.typingIn.set('c-field', [people.ingrid.name]);
+  const lastMine = [...field].reverse().find((m) => m.mine);
+  if (lastMine) lastMine.seenBy = [people.ingrid, people.marcus];
   return client;
 }
