@@ -79,10 +79,10 @@ test('Bo sees Ada online, typing, her message seen by him, then offline when her
   // Ada's network goes: her socket is gone, Bo sees her offline; back: online again.
   await ada.net.off();
   await expect(syncState(ada.page)).toHaveAttribute('data-state', 'offline');
-  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'offline');
+  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'offline', { timeout: 30_000 });
   await screenshot(bo.page, 'presence-3-ada-offline');
   await ada.net.on();
-  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'online');
+  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'online', { timeout: 30_000 });
   await ada.context.close();
   await bo.context.close();
 });
