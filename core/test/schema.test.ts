@@ -399,6 +399,24 @@ describe('createUpdateChecker: a kept checker for a live document', () => {
     expect(checker.check(ownEdit, BOB).map((p) => p.rule)).toEqual(['owner']);
     checker.destroy();
   });
+
+  it('sees a change to the live document that only deletes (the state vector stays)', () => {
+    const live = page();
+    const checker = createUpdateChecker(PAGE, live);
+    const honest = change(live, (d) =>
+      addMessage(d, { id: id(T + 1), author: BOB, text: 'one', createdAt: T }),
+    );
+    expect(checker.check(honest, BOB)).toEqual([]);
+    Y.applyUpdate(live, honest);
+    const before = Y.encodeStateVector(live);
+    react(live, id(T), '👍', ANN, false, T);
+    expect(Y.encodeStateVector(live)).toEqual(before);
+    const again = change(live, (d) => react(d, id(T), '👍', ANN, true, T));
+    const result = checker.inspect(again, ANN);
+    expect(result.problems).toEqual([]);
+    expect(result.changes.map((c) => `${c.action} ${c.root}`)).toEqual(['add reactions']);
+    checker.destroy();
+  });
 });
 
 describe('size bounds hold for every schema version', () => {
