@@ -13,7 +13,7 @@ import * as authProtocol from 'y-protocols/auth';
 import * as Y from 'yjs';
 import { CloseCode, MessageType, SyncMessageType } from '../../core/src/protocol/messages';
 import type { RelayConfig } from './config';
-import type { Principal, RelayHooks } from './hooks';
+import { ANONYMOUS, type Principal, type RelayHooks } from './hooks';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import type { Store } from './store';
@@ -258,17 +258,27 @@ export class Relay {
         const payload = read(() => decoding.readVarUint8Array(decoder), 'awareness message');
         const ids = room.conns.get(conn)?.awareness;
         // Validate fully before applying, so a bad update changes nothing.
-        const clients = read(() => {
+        const entries = read(() => {
           const d = decoding.createDecoder(payload);
           const n = decoding.readVarUint(d);
-          const out: number[] = [];
+          const out: Array<{ id: number; state: unknown; bytes: number }> = [];
           for (let i = 0; i < n; i++) {
-            out.push(decoding.readVarUint(d));
+            const id = decoding.readVarUint(d);
             decoding.readVarUint(d);
-            JSON.parse(decoding.readVarString(d));
+            const json = decoding.readVarString(d);
+            out.push({ id, state: JSON.parse(json) as unknown, bytes: json.length });
           }
           return out;
         }, 'awareness update');
+        const forged = this.awarenessForgery(room, conn, entries);
+        if (forged) {
+          // Presence and typing say who they are (`u`): nobody speaks for another user or
+          // overwrites another connection's state. Dropped, not applied or forwarded.
+          this.metrics.refusedFrames.inc({ reason: 'awareness' });
+          conn.log.warn({ room: room.name, reason: forged }, 'awareness update refused');
+          break;
+        }
+        const clients = entries.map((e) => e.id);
         awarenessProtocol.applyAwarenessUpdate(room.awareness, payload, conn);
         for (const id of clients) ids?.add(id);
         break;
@@ -282,6 +292,34 @@ export class Relay {
       default:
         throw new FrameError(CloseCode.unsupportedData, `unknown message type ${type}`, 'unknown');
     }
+  }
+
+  /**
+   * Why an awareness update may not be applied, or null. With accounts on, a state that names
+   * a user (`u`) must name the sender; a clientID another user's connection in the room uses
+   * is theirs; a state is at most 4 KiB of JSON.
+   */
+  private awarenessForgery(
+    room: Room,
+    conn: RoomConn,
+    entries: Array<{ id: number; state: unknown; bytes: number }>,
+  ): string | null {
+    for (const e of entries) {
+      if (e.bytes > 4096) return `awareness state of ${e.bytes} characters (at most 4096)`;
+      for (const [other, seen] of room.conns) {
+        // The same user's other connection may be a socket that has not noticed its network
+        // went away yet: a reconnecting client keeps its clientID.
+        if (other.principal.id !== conn.principal.id && seen.awareness.has(e.id)) {
+          return `clientID ${e.id} belongs to another user's connection`;
+        }
+      }
+      const anonymous = conn.principal === ANONYMOUS || conn.principal.id === ANONYMOUS.id;
+      if (!anonymous && e.state !== null && typeof e.state === 'object' && 'u' in e.state) {
+        const u = (e.state as { u: unknown }).u;
+        if (u !== conn.principal.id) return `awareness state names another user`;
+      }
+    }
+    return null;
   }
 
   private applyUpdate(room: Room, conn: RoomConn, update: Uint8Array): void {

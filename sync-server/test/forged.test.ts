@@ -315,6 +315,30 @@ describe('forged updates', () => {
     }
   });
 
+  it('refuses awareness states that speak for another user; relays the sender’s own', async () => {
+    const seen: unknown[] = [];
+    a.provider.awareness.on('change', () => {
+      for (const [id, state] of a.provider.awareness.getStates()) {
+        if (id !== a.doc.clientID) seen.push(state);
+      }
+    });
+    const forger = await join(eve);
+    const refused = f.relay.waitForLog((l) => l.msg === 'awareness update refused');
+    forger.provider.awareness.setLocalState({ u: bob.id, p: 'online', t: Date.now() });
+    await refused;
+    // Then eve's own state from another connection: relayed in order after anything the
+    // relay had taken from the forger, so once alice has it the forged state would be there.
+    const own = await join(eve);
+    own.provider.awareness.setLocalState({ u: eve.id, p: 'online' });
+    await until(
+      () => seen.some((s) => (s as { u?: string } | null)?.u === eve.id),
+      'eve’s own presence',
+    );
+    expect(seen.some((s) => (s as { u?: string } | null)?.u === bob.id)).toBe(false);
+    forger.destroy();
+    own.destroy();
+  });
+
   it('binds clientIDs per room: one bound to bob here is free for eve in another room', async () => {
     // A clientID only names items inside one document, so two devices that drew the same
     // random clientID for different documents must both be able to write.

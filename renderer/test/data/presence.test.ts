@@ -130,13 +130,14 @@ describe('presence and typing (awareness)', () => {
     const c = await new Device('Cy', relay.url).signIn(cy);
     await presenceWhere(p.b, (m) => m.get(cy.id) === 'online');
     const raw = workspaceAwareness(c);
+    // States that name another user (or exceed 4 KiB) are refused by the relay itself
+    // (sync-server/test/forged.test.ts); these pass it and must be ignored by the client.
     const junk: unknown[] = [
       [1, 2, 3],
-      { u: 42, p: 'online' },
-      { u: 'x'.repeat(100), p: 'online' },
-      { u: 'ghost', p: 'online', pad: 'y'.repeat(5_000) },
-      { u: '<script>', p: 'online' },
-      { u: 'fake', p: 'busy' },
+      { p: 'online' },
+      { u: cy.id, p: 'busy' },
+      { u: cy.id, p: 'online', pad: 'y'.repeat(2_000) },
+      { u: cy.id, t: 'soon' },
     ];
     for (const j of junk) {
       raw.setLocalState(j as Record<string, unknown>);
@@ -154,8 +155,6 @@ describe('presence and typing (awareness)', () => {
       });
       const m = await presenceWhere(p.b, () => true);
       expect([...m.keys()].every((k) => /^[A-Za-z0-9_-]{1,64}$/.test(k))).toBe(true);
-      expect(m.has('ghost')).toBe(false);
-      expect(m.get('fake') ?? 'offline').toBe('offline');
       expect(m.get(cy.id) ?? 'offline').toBe('offline'); // Cy's only state is junk now
       expect(m.get(p.ada.id)).toBe('online');
     }
