@@ -136,6 +136,25 @@ function permissionDenied(reason: string): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
+interface AwarenessEntry {
+  id: number;
+  clock: number;
+  json: string;
+  state: unknown;
+}
+
+/** An awareness update (y-protocols encoding) of these entries. */
+function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const e of entries) {
+    encoding.writeVarUint(encoder, e.id);
+    encoding.writeVarUint(encoder, e.clock);
+    encoding.writeVarString(encoder, e.json);
+  }
+  return encoding.toUint8Array(encoder);
+}
+
 export class Relay {
   readonly rooms = new Map<string, Room>();
   private readonly dirtyRooms = new Set<Room>();
@@ -261,26 +280,25 @@ export class Relay {
         const entries = read(() => {
           const d = decoding.createDecoder(payload);
           const n = decoding.readVarUint(d);
-          const out: Array<{ id: number; state: unknown; bytes: number }> = [];
+          const out: AwarenessEntry[] = [];
           for (let i = 0; i < n; i++) {
             const id = decoding.readVarUint(d);
-            decoding.readVarUint(d);
+            const clock = decoding.readVarUint(d);
             const json = decoding.readVarString(d);
-            out.push({ id, state: JSON.parse(json) as unknown, bytes: json.length });
+            out.push({ id, clock, json, state: JSON.parse(json) as unknown });
           }
           return out;
         }, 'awareness update');
-        const forged = this.awarenessForgery(room, conn, entries);
+        // Stock clients echo every state they receive: keep what the sender may speak for.
+        const { kept, forged } = this.ownAwareness(room, conn, entries);
         if (forged) {
-          // Presence and typing say who they are (`u`): nobody speaks for another user or
-          // overwrites another connection's state. Dropped, not applied or forwarded.
           this.metrics.refusedFrames.inc({ reason: 'awareness' });
           conn.log.warn({ room: room.name, reason: forged }, 'awareness update refused');
-          break;
         }
-        const clients = entries.map((e) => e.id);
-        awarenessProtocol.applyAwarenessUpdate(room.awareness, payload, conn);
-        for (const id of clients) ids?.add(id);
+        if (kept.length === 0) break;
+        const update = kept.length === entries.length ? payload : encodeAwarenessEntries(kept);
+        awarenessProtocol.applyAwarenessUpdate(room.awareness, update, conn);
+        for (const e of kept) if (e.state !== null) ids?.add(e.id);
         break;
       }
       case MessageType.auth:
@@ -295,31 +313,49 @@ export class Relay {
   }
 
   /**
-   * Why an awareness update may not be applied, or null. With accounts on, a state that names
-   * a user (`u`) must name the sender; a clientID another user's connection in the room uses
-   * is theirs; a state is at most 4 KiB of JSON.
+   * The entries of an awareness update the sender may speak for. A clientID whose state another
+   * user's connection set is theirs: their state (or its removal) coming from someone else is an
+   * echo (stock y-websocket clients re-send every change they receive) and is dropped quietly.
+   * A removal only counts from the clientID's own user. With accounts on, a new state that
+   * names a user (`u`, as the app's presence and typing do) must name the sender: otherwise it
+   * is forged, dropped and reported. A state is at most 4 KiB of JSON.
    */
-  private awarenessForgery(
+  private ownAwareness(
     room: Room,
     conn: RoomConn,
-    entries: Array<{ id: number; state: unknown; bytes: number }>,
-  ): string | null {
+    entries: AwarenessEntry[],
+  ): { kept: AwarenessEntry[]; forged: string | null } {
+    const kept: AwarenessEntry[] = [];
+    let forged: string | null = null;
+    const anonymous = conn.principal.id === ANONYMOUS.id;
     for (const e of entries) {
-      if (e.bytes > 4096) return `awareness state of ${e.bytes} characters (at most 4096)`;
+      let ownerIsOther = false;
+      let ownerIsMe = false;
       for (const [other, seen] of room.conns) {
-        // The same user's other connection may be a socket that has not noticed its network
-        // went away yet: a reconnecting client keeps its clientID.
-        if (other.principal.id !== conn.principal.id && seen.awareness.has(e.id)) {
-          return `clientID ${e.id} belongs to another user's connection`;
+        if (!seen.awareness.has(e.id)) continue;
+        // The same user's older socket may not have noticed yet that its network went away: a
+        // reconnecting client keeps its clientID.
+        if (other.principal.id === conn.principal.id) ownerIsMe = true;
+        else ownerIsOther = true;
+      }
+      if (ownerIsOther) continue;
+      if (e.state === null) {
+        if (ownerIsMe || anonymous) kept.push(e);
+        continue;
+      }
+      if (e.json.length > 4096) {
+        forged = `awareness state of ${e.json.length} characters (at most 4096)`;
+        continue;
+      }
+      if (!anonymous && typeof e.state === 'object' && 'u' in e.state) {
+        if ((e.state as { u: unknown }).u !== conn.principal.id) {
+          forged = 'awareness state names another user';
+          continue;
         }
       }
-      const anonymous = conn.principal === ANONYMOUS || conn.principal.id === ANONYMOUS.id;
-      if (!anonymous && e.state !== null && typeof e.state === 'object' && 'u' in e.state) {
-        const u = (e.state as { u: unknown }).u;
-        if (u !== conn.principal.id) return `awareness state names another user`;
-      }
+      kept.push(e);
     }
-    return null;
+    return { kept, forged };
   }
 
   private applyUpdate(room: Room, conn: RoomConn, update: Uint8Array): void {
