@@ -2,10 +2,9 @@
 // real relay process with accounts on. People are created with the relay's admin CLI
 // (`ferry-relay admin users create ... --password-stdin`); the first test sets up the first admin
 // through the app on the still-empty relay. One relay and one app origin for the whole file.
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser } from '@playwright/test';
 import { generate } from 'otplib';
 import {
-  NetworkSwitch,
   createConversation,
   messageWithText,
   openConversation,
@@ -14,6 +13,8 @@ import {
   signIn,
   submitSignIn,
   syncState,
+  signedInPerson,
+  type Person,
 } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
 import { TEST_PASSWORD, useRelay } from './fixtures/relay';
@@ -22,21 +23,8 @@ import { screenshot } from './fixtures/screens';
 const relay = useRelay();
 const app = useAppServer();
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  net: NetworkSwitch;
-}
-
-async function person(browser: Browser, name: string): Promise<Person> {
-  const username = name.toLowerCase();
-  await relay.createUser(username, { displayName: name });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
-  const net = await NetworkSwitch.install(context);
-  const page = await context.newPage();
-  await signIn(page, app.url, relay.httpUrl, username);
-  return { context, page, net };
-}
+const person = (browser: Browser, name: string): Promise<Person> =>
+  signedInPerson(browser, relay, app.url, name, { viewport: { width: 1200, height: 760 } });
 
 test('a fresh relay: the app creates the first admin account, who is then signed in', async ({
   page,

@@ -1,9 +1,8 @@
 // Offline-first, end to end (issue 3 §6): two people (accounts made with the relay's admin CLI)
 // in two browser contexts, a real relay process, the real renderer. Offline is real: the relay is stopped, or one person's sockets are
 // cut (NetworkSwitch) while their browser reports offline.
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
-  NetworkSwitch,
   createConversation,
   edit,
   joinChannel,
@@ -13,8 +12,9 @@ import {
   reopen,
   send,
   shownMessages,
-  signIn,
   syncState,
+  signedInPerson,
+  type Person,
 } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
 import { useRelay } from './fixtures/relay';
@@ -23,22 +23,9 @@ import { screenshot } from './fixtures/screens';
 const relay = useRelay();
 const app = useAppServer();
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  net: NetworkSwitch;
-}
-
 /** An account (created once per relay with the admin CLI), signed in in a fresh browser. */
-async function person(browser: Browser, name: string): Promise<Person> {
-  const username = name.toLowerCase();
-  await relay.createUser(username, { displayName: name });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const net = await NetworkSwitch.install(context);
-  const page = await context.newPage();
-  await signIn(page, app.url, relay.httpUrl, username);
-  return { context, page, net };
-}
+const person = (browser: Browser, name: string): Promise<Person> =>
+  signedInPerson(browser, relay, app.url, name);
 
 /** What both must agree on: who wrote what, in which order, and what is deleted. */
 async function content(page: Page) {

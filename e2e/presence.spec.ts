@@ -3,16 +3,16 @@
 // she sends), Ada's message says "Seen by Bo" once he has it open, and Ada goes offline for Bo
 // when her network is cut for real (NetworkSwitch). Then: the "New messages" divider and the
 // jump to the first unread message.
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
-  NetworkSwitch,
   createConversation,
   messageWithText,
   openConversation,
   openDm,
   send,
-  signIn,
   syncState,
+  signedInPerson,
+  type Person,
 } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
 import { useRelay } from './fixtures/relay';
@@ -21,21 +21,8 @@ import { screenshot } from './fixtures/screens';
 const relay = useRelay();
 const app = useAppServer();
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  net: NetworkSwitch;
-}
-
-async function person(browser: Browser, name: string): Promise<Person> {
-  const username = name.toLowerCase();
-  await relay.createUser(username, { displayName: name });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const net = await NetworkSwitch.install(context);
-  const page = await context.newPage();
-  await signIn(page, app.url, relay.httpUrl, username);
-  return { context, page, net };
-}
+const person = (browser: Browser, name: string): Promise<Person> =>
+  signedInPerson(browser, relay, app.url, name);
 
 const dot = (page: Page) => page.getByTestId('conversation').getByTestId('presence-dot');
 

@@ -1,15 +1,15 @@
 // Reactions end to end (issue 5): two people (accounts made with the relay's admin CLI) in two
 // browser contexts, a real relay, the real renderer. Bo's relay connection is cut for real
 // (NetworkSwitch: sockets closed, the browser offline) while he reacts; Ada reacts online.
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
-  NetworkSwitch,
   createConversation,
   messageWithText,
   openConversation,
   send,
-  signIn,
   syncState,
+  signedInPerson,
+  type Person,
 } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
 import { useRelay } from './fixtures/relay';
@@ -18,21 +18,8 @@ import { screenshot } from './fixtures/screens';
 const relay = useRelay();
 const app = useAppServer();
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  net: NetworkSwitch;
-}
-
-async function person(browser: Browser, name: string): Promise<Person> {
-  const username = name.toLowerCase();
-  await relay.createUser(username, { displayName: name });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const net = await NetworkSwitch.install(context);
-  const page = await context.newPage();
-  await signIn(page, app.url, relay.httpUrl, username);
-  return { context, page, net };
-}
+const person = (browser: Browser, name: string): Promise<Person> =>
+  signedInPerson(browser, relay, app.url, name);
 
 /** The chips under a message as shown: `emoji count`, in order. */
 async function chips(page: Page, text: string): Promise<string[]> {

@@ -2,17 +2,17 @@
 // a real relay process, the real renderer (the index in its Web Worker). B's connection is cut
 // for real (NetworkSwitch: sockets closed and refused, the browser offline); B searches, finds
 // A's earlier message, opens it in context; the index survives a reload while offline.
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
-  NetworkSwitch,
   submitSignIn,
   createConversation,
   messageWithText,
   openConversation,
   reopen,
   send,
-  signIn,
   syncState,
+  signedInPerson,
+  type Person,
 } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
 import { useRelay } from './fixtures/relay';
@@ -21,21 +21,8 @@ import { screenshot } from './fixtures/screens';
 const relay = useRelay();
 const app = useAppServer();
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  net: NetworkSwitch;
-}
-
-async function person(browser: Browser, name: string): Promise<Person> {
-  const username = name.toLowerCase();
-  await relay.createUser(username, { displayName: name });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const net = await NetworkSwitch.install(context);
-  const page = await context.newPage();
-  await signIn(page, app.url, relay.httpUrl, username);
-  return { context, page, net };
-}
+const person = (browser: Browser, name: string): Promise<Person> =>
+  signedInPerson(browser, relay, app.url, name);
 
 const TARGET = 'The ferry to the island leaves from pier 4 at 07:15.';
 
