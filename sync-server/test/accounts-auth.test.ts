@@ -315,7 +315,9 @@ describe('accounts: expiry', () => {
   let relay: RelayProcess;
   beforeAll(async () => {
     ({ dir, relay } = await withUsers(
-      ['--access-token-ttl', '1', '--session-idle-ttl', '2'],
+      // The idle TTL must outlast the access token's whole life: its expiry is rounded up to
+      // the next whole second, so the first refresh can come almost 2 s after the login.
+      ['--access-token-ttl', '1', '--session-idle-ttl', '4'],
       [['eve', 'member']],
     ));
   });
@@ -338,8 +340,8 @@ describe('accounts: expiry', () => {
     });
     expect(r.status).toBe(200);
     expect((await api(relay.http, 'GET', '/me', { token: r.body.accessToken })).status).toBe(200);
-    // Two seconds without a refresh: the session is over.
-    await new Promise((res) => setTimeout(res, 2100));
+    // Four seconds without a refresh: the session is over.
+    await new Promise((res) => setTimeout(res, 4100));
     const idle = await api(relay.http, 'POST', '/auth/refresh', {
       body: { refreshToken: r.body.refreshToken },
     });
