@@ -11,6 +11,7 @@ import { DIRECTORY_SHAPES, type DirectoryRoot } from './directory';
 import { ModelError } from './errors';
 import { TOMBSTONE_FIELDS, parseReactionKey } from './page';
 import { RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
+import { avatarProblem, statusProblem } from './workspace';
 
 /**
  * Which rule an entry breaks. `moderation` is the one a policy may allow: someone other than
@@ -272,13 +273,22 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
     },
     people: {
       keyShape: '<userId>',
-      valueShape: '{ name, updatedAt }',
+      valueShape: '{ name, updatedAt, status?, avatar? }',
       removable: true,
       checkKey: (key) => (isId(key) ? null : 'key must be a user id'),
       checkValue(_key, value) {
         const e = plain(value);
         if (!e) return 'a profile must be an object';
         if (!isTime(e.updatedAt)) return 'updatedAt must be a time';
+        // Schema 2 (docs/messaging.md, "Profiles"): never a remote URL in an avatar.
+        if (e.status !== undefined) {
+          const p = statusProblem(e.status);
+          if (p) return p;
+        }
+        if (e.avatar !== undefined) {
+          const p = avatarProblem(e.avatar);
+          if (p) return p;
+        }
         return labelProblem(e.name, 'name') ?? (tooBig(value) ? 'entry too large' : null);
       },
       owner: (key) => key,
