@@ -185,6 +185,16 @@ export interface ConversationView {
   typing: string[];
 }
 
+/**
+ * A message looked up by id (a quote, a pin, a notification): `loading` until its page is read
+ * from disk (and, online, synced); `missing` when it is not on this device offline or not on
+ * the page once synced (a bad id is missing at once).
+ */
+export type MessageLookup =
+  | { state: 'loading' }
+  | { state: 'missing' }
+  | { state: 'found'; message: MessageView };
+
 export interface ConversationStore {
   readonly id: string;
   /** Opens the meta document and the newest page(s); resolves once they are loaded from disk. */
@@ -212,6 +222,11 @@ export interface ConversationStore {
    * holds it; resolves true when the message is in the view (false: not on this device).
    */
   reveal(messageId: string): Promise<boolean>;
+  /**
+   * Any message of this conversation by id: loads the page of its period on demand (not into
+   * `messages`) and keeps it open while observed; follows edits, deletion and sync.
+   */
+  lookup(messageId: string): Observe<MessageLookup>;
   observe: Observe<ConversationView>;
   /** Releases documents and subscriptions. */
   close(): void;

@@ -6,7 +6,14 @@ import * as page from '../../../core/src/model/page';
 import * as meta from '../../../core/src/model/meta';
 import { checkEmoji } from '../../../core/src/model/checks';
 import { ModelError } from '../../../core/src/model/errors';
-import type { ConversationStore, ConversationView, MessageView, Observe, ReactionView } from './api';
+import type {
+  ConversationStore,
+  ConversationView,
+  MessageLookup,
+  MessageView,
+  Observe,
+  ReactionView,
+} from './api';
 import type { Client } from './client';
 import type { OpenDoc } from './docs';
 import { TypingTracker } from './awareness';
@@ -293,6 +300,100 @@ export class ConversationImpl implements ConversationStore {
     return m !== undefined && !m.deleted;
   }
 
+  /** Pages opened for lookups only (older than the view's pages): held while observed. */
+  private readonly side = new Map<number, { od: OpenDoc; users: number }>();
+
+  /** The open page of a period: the view's own, or a side page held until `release`. */
+  private holdPage(period: number): { od: OpenDoc; release: () => void } {
+    const own = this.pages.get(period);
+    if (own) return { od: own, release: () => undefined };
+    let s = this.side.get(period);
+    if (!s) {
+      s = { od: this.client.host.acquire(pageRoom(this.id, period)), users: 0 };
+      this.side.set(period, s);
+    }
+    const held = s;
+    held.users++;
+    let released = false;
+    return {
+      od: held.od,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.users--;
+        if (held.users === 0 && this.side.get(period) === held) {
+          this.side.delete(period);
+          if (!this.closed) this.client.host.release(held.od);
+        }
+      },
+    };
+  }
+
+  /** The lookup state of a message on an open page (see api.ts MessageLookup). */
+  private lookupState(od: OpenDoc, messageId: string): MessageLookup {
+    if (!od.isLoaded) return { state: 'loading' };
+    const msg = page.getMessage(od.doc, messageId);
+    if (msg) return { state: 'found', message: this.messageView(od, msg) };
+    const settled =
+      od.synced || od.refused !== null || od.error !== null || this.client.host.connection !== 'online';
+    return settled ? { state: 'missing' } : { state: 'loading' };
+  }
+
+  lookup(messageId: string): Observe<MessageLookup> {
+    return (listener) => {
+      let period: number;
+      try {
+        if (!isHlc(messageId)) throw new Error('not a message id');
+        period = periodOfMessage(messageId);
+      } catch {
+        listener({ state: 'missing' });
+        return () => undefined;
+      }
+      if (this.closed) {
+        listener({ state: 'missing' });
+        return () => undefined;
+      }
+      const held = this.holdPage(period);
+      const od = held.od;
+      let last = '';
+      let stopped = false;
+      const emit = () => {
+        if (stopped || this.closed) return;
+        const v = this.lookupState(od, messageId);
+        // Rebuilt on every page update: only changes reach the listener.
+        const key = JSON.stringify(v);
+        if (key === last) return;
+        last = key;
+        listener(v);
+      };
+      let queued = false;
+      const later = () => {
+        if (queued) return;
+        queued = true;
+        queueMicrotask(() => {
+          queued = false;
+          emit();
+        });
+      };
+      od.doc.on('update', later);
+      const offState = od.onState(later);
+      const offHost = this.client.host.onChange(later);
+      const offConv = this.client.onConvChange((convId) => {
+        if (convId === null || convId === this.id) later();
+      });
+      void od.loaded.then(later, later);
+      emit();
+      return () => {
+        stopped = true;
+        od.doc.off('update', later);
+        offState();
+        offHost();
+        offConv();
+        held.release();
+      };
+    };
+  }
+
   markRead(): void {
     if (this.closed || this.client.convState(this.id).removed) return;
     for (const p of this.pages.values()) {
@@ -475,6 +576,8 @@ export class ConversationImpl implements ConversationStore {
     this.listeners.clear();
     for (const p of this.pages.values()) this.client.host.release(p);
     this.pages.clear();
+    for (const s of this.side.values()) this.client.host.release(s.od);
+    this.side.clear();
     if (this.meta) this.client.host.release(this.meta);
     this.meta = null;
   }

@@ -623,6 +623,11 @@ export class FakeClient implements FerryClient {
         }
         return true;
       },
+      lookup: (messageId) => (l) =>
+        subj.observe(() => {
+          const m = c.messages.find((x) => x.id === messageId);
+          l(m ? { state: 'found', message: m } : { state: 'missing' });
+        }),
       markRead: () => {
         const others = c.messages.filter((m) => !m.mine).length;
         if (c.readCount !== others) {
