@@ -130,6 +130,36 @@ const EXPECTED: Record<string, Record<string, string>> = {
     '-/member': 'NNNNNN NNNNNN',
     '-/guest': 'NNNNNN NNNNNN',
   },
+  // Pinning: whoever may post there (docs/messaging.md, "Pins").
+  pin: {
+    'owner/admin': 'YYYYYY NNNNNN',
+    'owner/member': 'YYYYYY NNNNNN',
+    'owner/guest': 'YYYYYY NNNNNN',
+    'moderator/admin': 'YYYYYY NNNNNN',
+    'moderator/member': 'YYYYYY NNNNNN',
+    'moderator/guest': 'YYYYYY NNNNNN',
+    'member/admin': 'YYNNYY NNNNNN',
+    'member/member': 'YYNNYY NNNNNN',
+    'member/guest': 'YYNNYY NNNNNN',
+    '-/admin': 'NNNNNN NNNNNN',
+    '-/member': 'NNNNNN NNNNNN',
+    '-/guest': 'NNNNNN NNNNNN',
+  },
+  // Removing someone else's pin: moderators and owners, as for their messages.
+  'unpin-others': {
+    'owner/admin': 'YYYYYY NNNNNN',
+    'owner/member': 'YYYYYY NNNNNN',
+    'owner/guest': 'YYYYYY NNNNNN',
+    'moderator/admin': 'YYYYYY NNNNNN',
+    'moderator/member': 'YYYYYY NNNNNN',
+    'moderator/guest': 'YYYYYY NNNNNN',
+    'member/admin': 'NNNNNN NNNNNN',
+    'member/member': 'NNNNNN NNNNNN',
+    'member/guest': 'NNNNNN NNNNNN',
+    '-/admin': 'NNNNNN NNNNNN',
+    '-/member': 'NNNNNN NNNNNN',
+    '-/guest': 'NNNNNN NNNNNN',
+  },
   rename: {
     'owner/admin': 'YYYYNN NNNNNN',
     'owner/member': 'YYYYNN NNNNNN',
@@ -329,8 +359,8 @@ describe('can(): the permission matrix', () => {
       }
     }
     expect(mismatches).toEqual([]);
-    // 3 workspace roles × 4 conversation roles × 12 conversation states × (13 + 2 × 3) actions
-    expect(checked).toBe(3 * 4 * 12 * (13 + 2 * 3));
+    // 3 workspace roles × 4 conversation roles × 12 conversation states × (15 + 2 × 3) actions
+    expect(checked).toBe(3 * 4 * 12 * (15 + 2 * 3));
   });
 });
 

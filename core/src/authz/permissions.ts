@@ -34,7 +34,11 @@ export type Action =
   /** Leave oneself; see also `canLeave` for the last-owner rule. */
   | 'leave'
   /** Join an open channel one is not a member of. */
-  | 'join';
+  | 'join'
+  /** Pin a message (and remove one's own pin): whoever may post there. */
+  | 'pin'
+  /** Remove someone else's pin (moderation). */
+  | 'unpin-others';
 
 export const WORKSPACE_ROLES: readonly WorkspaceRole[] = ['admin', 'member', 'guest'];
 export const CONVERSATION_KINDS: readonly ConversationKind[] = ['dm', 'channel', 'announcement'];
@@ -56,6 +60,8 @@ export const ACTIONS: readonly Action[] = [
   'set-role',
   'leave',
   'join',
+  'pin',
+  'unpin-others',
 ];
 
 export interface Actor {
@@ -107,8 +113,10 @@ export function can(
     case 'delete-own':
       return role !== null;
     case 'post':
+    case 'pin':
       return moderator || (role === 'member' && conv.kind !== 'announcement');
     case 'delete-others':
+    case 'unpin-others':
       return moderator;
     case 'rename':
       return !dm && (owner || admin);

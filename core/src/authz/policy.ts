@@ -29,6 +29,11 @@ export type Verdict =
       ok: true;
       /** Ids of the messages a moderator or owner deleted (tombstoned) in this update: audit them. */
       moderated: string[];
+      /**
+       * `pins` keys (`<messageId>|<userId>`) of other users' pins a moderator or owner removed
+       * in this update: audit them. Present only when there are some.
+       */
+      unpinned?: string[];
     }
   | { ok: false; rule: PolicyRule; path: string; message: string };
 
@@ -48,8 +53,11 @@ const refuse = (rule: PolicyRule, path: string, message: string): Verdict => ({
  * - an archived conversation: any change other than a read marker (`reads`);
  * - `moderation` (a tombstone in someone else's message) unless the sender is an owner or
  *   moderator;
- * - an announcement: a new message (or a new page-index entry) unless the sender may post.
- * Otherwise accepted, with the ids of the messages deleted by moderation. On a refusal it
+ * - `unpin` (removing someone else's pin) unless the sender is an owner or moderator;
+ * - an announcement: a new message (or a new page-index entry), or a new pin, unless the
+ *   sender may post.
+ * Otherwise accepted, with the ids of the messages deleted by moderation and the keys of the
+ * pins removed by moderation. On a refusal it
  * calls `checked.discard()`, so the checker forgets the update it already tried.
  */
 export function judge(checked: CheckResult, ctx: PolicyContext): Verdict {
@@ -67,7 +75,7 @@ function decide(checked: CheckResult, ctx: PolicyContext): Verdict {
     if (p) return refuse(p.rule, p.path, p.message);
     return { ok: true, moderated: [] };
   }
-  const hard = problems.find((p) => p.rule !== 'moderation');
+  const hard = problems.find((p) => p.rule !== 'moderation' && p.rule !== 'unpin');
   if (hard) return refuse(hard.rule, hard.path, hard.message);
   if (changes.length === 0 && problems.length === 0) return { ok: true, moderated: [] };
   if (sender !== RELAY_USER && ctx.convRole === null) {
@@ -91,7 +99,15 @@ function decide(checked: CheckResult, ctx: PolicyContext): Verdict {
     }
   }
   const moderated: string[] = [];
+  const unpinned: string[] = [];
   for (const p of problems) {
+    if (p.rule === 'unpin') {
+      if (sender !== RELAY_USER && !can(actor, 'unpin-others', conv)) {
+        return refuse('unpin', p.path, `only moderators and owners may remove others' pins`);
+      }
+      unpinned.push(p.path.slice(p.path.indexOf('/') + 1));
+      continue;
+    }
     if (sender !== RELAY_USER && !can(actor, 'delete-others', conv)) {
       return refuse(
         'owner',
@@ -115,5 +131,15 @@ function decide(checked: CheckResult, ctx: PolicyContext): Verdict {
       );
     }
   }
-  return { ok: true, moderated };
+  if (sender !== RELAY_USER && !can(actor, 'pin', conv)) {
+    const c = changes.find((x) => x.root === 'pins' && x.action !== 'delete');
+    if (c) {
+      return refuse(
+        'announcement',
+        `${c.root}/${c.key}`,
+        'only owners and moderators pin in an announcement channel',
+      );
+    }
+  }
+  return unpinned.length > 0 ? { ok: true, moderated, unpinned } : { ok: true, moderated };
 }

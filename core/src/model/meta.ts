@@ -16,8 +16,11 @@
 //   because one person writing from two devices while offline would otherwise overwrite one
 //   count with the other; a marker never moves backwards (a merge with the reader's other
 //   device cannot make old messages unread).
+// - `pins` (schema 2): `<messageId>|<userId>` -> time pinned, owned by the user in the key
+//   (see "pins" at the end).
 import * as Y from 'yjs';
 import { isHlc, parseHlc } from '../hlc';
+import { isId } from '../ids';
 import { SCHEMA_VERSION } from '../version';
 import { ModelError, check, show } from './errors';
 import { checkLabel, checkMessageId, checkText, checkTime, checkUser } from './checks';
@@ -248,4 +251,102 @@ export function readBy(page: Y.Doc, messageId: string): string[] {
     if (e?.id != null && e.id >= messageId) out.push(user);
   });
   return out.sort();
+}
+
+// ---- pins (schema 2; docs/messaging.md, "Pins") ----
+//
+// `pins` (meta): `<messageId>|<userId>` -> time pinned (ms). The user in the key owns the
+// entry; a message is pinned while at least one entry names it. Pins are few and the meta
+// document is always synced, so the pinned list is there offline.
+
+export interface PinEntry {
+  messageId: string;
+  /** Who pinned it, earliest first. */
+  by: string[];
+  /** When it was last pinned (ms). */
+  at: number;
+}
+
+export function pinsOf(doc: Y.Doc): Y.Map<number> {
+  return doc.getMap<number>('pins');
+}
+
+export function pinKey(messageId: string, user: string): string {
+  return `${messageId}|${user}`;
+}
+
+/** The parts of a `pins` key, or null when it is not `<messageId>|<userId>`. */
+export function parsePinKey(key: string): { messageId: string; user: string } | null {
+  const bar = key.indexOf('|');
+  if (bar < 0 || key.indexOf('|', bar + 1) >= 0) return null;
+  const messageId = key.slice(0, bar);
+  const user = key.slice(bar + 1);
+  return isHlc(messageId) && isId(user) ? { messageId, user } : null;
+}
+
+/**
+ * Pins `message` for `user` (writes the user's own entry). Idempotent: pinning twice keeps
+ * the first time. Whether the message exists is the caller's to know (it lives on a page).
+ */
+export function pin(doc: Y.Doc, input: { message: string; user: string; at: number }): void {
+  const fn = 'pin';
+  check(typeof input === 'object' && input !== null, `${fn}: expected { message, user, at }`);
+  checkMessageId(input.message, 'message', fn);
+  checkUser(input.user, 'user', fn);
+  checkTime(input.at, 'at', fn);
+  const pins = pinsOf(doc);
+  const key = pinKey(input.message, input.user);
+  if (!pins.has(key)) doc.transact(() => pins.set(key, input.at));
+}
+
+/** Removes `user`'s own pin of `message`, if any. Returns whether there was one. */
+export function unpin(doc: Y.Doc, input: { message: string; user: string }): boolean {
+  const fn = 'unpin';
+  check(typeof input === 'object' && input !== null, `${fn}: expected { message, user }`);
+  checkMessageId(input.message, 'message', fn);
+  checkUser(input.user, 'user', fn);
+  const pins = pinsOf(doc);
+  const key = pinKey(input.message, input.user);
+  if (!pins.has(key)) return false;
+  doc.transact(() => pins.delete(key));
+  return true;
+}
+
+/**
+ * Removes every pin of `message`, whoever wrote it: a moderator's or owner's unpin (check
+ * `can(actor, 'unpin-others', conv)` first; the relay refuses it from anyone else as
+ * `unpin`). Returns the users whose pins it removed.
+ */
+export function unpinAll(doc: Y.Doc, message: string): string[] {
+  checkMessageId(message, 'message', 'unpinAll');
+  const pins = pinsOf(doc);
+  const keys: string[] = [];
+  const users: string[] = [];
+  for (const key of pins.keys()) {
+    const k = parsePinKey(key);
+    if (k?.messageId === message) {
+      keys.push(key);
+      users.push(k.user);
+    }
+  }
+  if (keys.length > 0) doc.transact(() => keys.forEach((key) => pins.delete(key)));
+  return users.sort();
+}
+
+/** Pinned messages, the most recently pinned first (malformed entries from a peer skipped). */
+export function listPins(doc: Y.Doc): PinEntry[] {
+  const grouped = new Map<string, Array<[string, number]>>();
+  pinsOf(doc).forEach((at, key) => {
+    const k = parsePinKey(key);
+    if (!k || typeof at !== 'number' || !Number.isFinite(at)) return;
+    let users = grouped.get(k.messageId);
+    if (!users) grouped.set(k.messageId, (users = []));
+    users.push([k.user, at]);
+  });
+  const out: PinEntry[] = [];
+  for (const [messageId, users] of grouped) {
+    users.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    out.push({ messageId, by: users.map(([u]) => u), at: Math.max(...users.map(([, t]) => t)) });
+  }
+  return out.sort((a, b) => b.at - a.at || (a.messageId < b.messageId ? 1 : -1));
 }

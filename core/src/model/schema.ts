@@ -10,13 +10,15 @@ import { MAX_MESSAGE_CHARS, checkEmoji, checkLabel, isWellFormed } from './check
 import { DIRECTORY_SHAPES, type DirectoryRoot } from './directory';
 import { ModelError } from './errors';
 import { TOMBSTONE_FIELDS, parseReactionKey } from './page';
+import { parsePinKey } from './meta';
 import { RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
 import { avatarProblem, statusProblem } from './workspace';
 
 /**
- * Which rule an entry breaks. `moderation` is the one a policy may allow: someone other than
- * the author wrote exactly a deletion tombstone into a message (see `judge` in
- * authz/policy.ts: a moderator or owner may).
+ * Which rule an entry breaks. `moderation` and `unpin` are the ones a policy may allow:
+ * someone other than the author wrote exactly a deletion tombstone into a message, or
+ * removed someone else's `pins` entry (see `judge` in authz/policy.ts: a moderator or owner
+ * may).
  */
 export type ProblemRule =
   | 'unknown-root'
@@ -28,7 +30,8 @@ export type ProblemRule =
   | 'removal'
   | 'pending'
   | 'relay-only'
-  | 'moderation';
+  | 'moderation'
+  | 'unpin';
 
 export interface Problem {
   rule: ProblemRule;
@@ -253,6 +256,16 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
       },
       checkValue: (_key, value) => (isCount(value) ? null : 'a page count is an integer >= 0'),
       owner: (key) => ownerBeforeKey(key.slice(key.indexOf('|') + 1)),
+    },
+    // Schema 2 (docs/messaging.md, "Pins"). A moderator's removal of someone else's entry
+    // is reported as `unpin`, which the policy allows to moderators and owners.
+    pins: {
+      keyShape: '<messageId>|<userId>',
+      valueShape: 'time pinned (ms)',
+      removable: true,
+      checkKey: (key) => (parsePinKey(key) ? null : 'key must be <messageId>|<userId>'),
+      checkValue: (_key, value) => (isTime(value) ? null : 'a pin holds the time it was made'),
+      owner: (key) => parsePinKey(key)?.user ?? null,
     },
   },
   workspace: {
@@ -485,7 +498,14 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
             const pre = liveRoot(root)?.get(key);
             const owner = rule.owner(key, pre, map.get(key), liveRoot(root), map);
             seen.push({ root, key, action: change.action, owner });
-            ownerCheck(path, owner);
+            if (root === 'pins' && change.action === 'delete' && owner !== sender) {
+              out.push({
+                rule: 'unpin',
+                path,
+                owner,
+                message: `${sender} removed ${path}, a pin by ${owner ?? 'nobody known'}`,
+              });
+            } else ownerCheck(path, owner);
             if (change.action === 'delete' && !rule.removable) {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be removed` });
             } else if (change.action === 'update' && root === 'messages') {
