@@ -237,7 +237,7 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): Promise<
         isSupported: () => Notification.isSupported(),
         create: (o) => new Notification({ ...o, icon: path.join(opts.assetsDir, 'icon.png') }),
         focusWindow: showWindow,
-        openConversation: (id) => mainWindow.webContents.send(IPC.notificationClick, id),
+        openTarget: (target) => mainWindow.webContents.send(IPC.notificationClick, target),
       });
 
       let stopUpdates = (): void => undefined;

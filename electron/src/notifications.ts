@@ -1,9 +1,10 @@
 // Native notifications raised from main. A click focuses the window and tells the
-// renderer which conversation to open. Live notifications are kept referenced until
+// renderer where to go: the conversation, at the message (docs/messaging.md, "Notification
+// targets"). Live notifications are kept referenced until
 // they close, otherwise they can be garbage-collected and their click is lost.
-import type { DesktopNotification } from '../../core/src/desktop/api';
+import type { DesktopNotification, NotificationTarget } from '../../core/src/desktop/api';
 import { DESKTOP_LIMITS } from '../../core/src/desktop/api';
-import { isId } from '../../core/src/ids';
+import { parseNotificationTarget } from '../../core/src/desktop/target';
 import { isRecord } from './jsonfile';
 
 export interface NativeNotification {
@@ -16,8 +17,8 @@ export interface NotifierDeps {
   create(options: { title: string; body: string; silent: boolean }): NativeNotification;
   /** Show, restore and focus the main window. */
   focusWindow(): void;
-  /** Send the notification-click event to the renderer. */
-  openConversation(conversationId: string): void;
+  /** Send the notification-click event (the validated target) to the renderer. */
+  openTarget(target: NotificationTarget): void;
 }
 
 const clip = (text: string, max: number): string =>
@@ -26,12 +27,13 @@ const clip = (text: string, max: number): string =>
 /** Validates renderer input; returns null (and shows nothing) when it is malformed. */
 export function parseNotification(raw: unknown): DesktopNotification | null {
   if (!isRecord(raw)) return null;
-  const { title, body, conversationId } = raw;
-  if (typeof title !== 'string' || typeof body !== 'string' || !isId(conversationId)) return null;
+  const { title, body } = raw;
+  const target = parseNotificationTarget(raw);
+  if (typeof title !== 'string' || typeof body !== 'string' || !target) return null;
   return {
     title: clip(title, DESKTOP_LIMITS.notificationTitleMax),
     body: clip(body, DESKTOP_LIMITS.notificationBodyMax),
-    conversationId,
+    ...target,
   };
 }
 
@@ -47,10 +49,11 @@ export function createNotifier(deps: NotifierDeps): {
       const native = deps.create({ title: n.title, body: n.body, silent: false });
       live.add(native);
       const forget = (): void => void live.delete(native);
+      const { title: _title, body: _body, ...target } = n;
       native.on('click', () => {
         forget();
         deps.focusWindow();
-        deps.openConversation(n.conversationId);
+        deps.openTarget(target);
       });
       native.on('close', forget);
       native.on('failed', forget);

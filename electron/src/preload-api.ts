@@ -8,8 +8,10 @@ import type {
   DesktopPolicy,
   DesktopSettings,
   FerryDesktopApi,
+  NotificationTarget,
 } from '../../core/src/desktop/api';
 import { IPC, VERSION_ARG_PREFIX } from '../../core/src/desktop/api';
+import { parseNotificationTarget } from '../../core/src/desktop/target';
 
 export interface IpcRendererLike {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -33,15 +35,21 @@ export function createPreloadApi(
 ): FerryDesktopApi {
   // Events from main are listened for from the start and held (at most 16) until the page
   // subscribes: a link or a notification click may arrive before the app has mounted.
-  const channel = <T>(name: string): ((callback: (value: T) => void) => () => void) => {
+  // `parse` drops what does not validate (main checked it already; this is the second look).
+  const channel = <T>(
+    name: string,
+    parse: (value: unknown) => T | null = (value) => value as T,
+  ): ((callback: (value: T) => void) => () => void) => {
     const callbacks = new Set<(value: T) => void>();
     let pending: T[] = [];
-    ipc.on(name, (_event: unknown, value: unknown) => {
+    ipc.on(name, (_event: unknown, raw: unknown) => {
+      const value = parse(raw);
+      if (value === null) return;
       if (callbacks.size === 0) {
-        if (pending.length < 16) pending.push(value as T);
+        if (pending.length < 16) pending.push(value);
         return;
       }
-      for (const cb of callbacks) cb(value as T);
+      for (const cb of callbacks) cb(value);
     });
     return (callback) => {
       callbacks.add(callback);
@@ -52,7 +60,10 @@ export function createPreloadApi(
     };
   };
   const deepLinks = channel<DeepLink>(IPC.deepLink);
-  const notificationClicks = channel<string>(IPC.notificationClick);
+  const notificationClicks = channel<NotificationTarget>(
+    IPC.notificationClick,
+    parseNotificationTarget,
+  );
   return {
     kind: 'electron',
     platform: desktopPlatform(env.platform),
@@ -63,10 +74,18 @@ export function createPreloadApi(
       await ipc.invoke(IPC.setSecret, key, value);
     },
     setBadgeCount: (count: number) => ipc.send(IPC.setBadgeCount, count),
+    // Plain fields only (a page object with getters or extra keys never crosses as is).
     notify: (n: DesktopNotification) =>
-      ipc.send(IPC.notify, { title: n.title, body: n.body, conversationId: n.conversationId }),
+      ipc.send(IPC.notify, {
+        title: n.title,
+        body: n.body,
+        conversationId: n.conversationId,
+        ...(n.messageId !== undefined ? { messageId: n.messageId } : {}),
+        ...(n.threadRootId !== undefined ? { threadRootId: n.threadRootId } : {}),
+      }),
     onDeepLink: (callback: (link: DeepLink) => void) => deepLinks(callback),
-    onNotificationClick: (callback: (id: string) => void) => notificationClicks(callback),
+    onNotificationClick: (callback: (target: NotificationTarget) => void) =>
+      notificationClicks(callback),
     getPolicy: () => ipc.invoke(IPC.getPolicy) as Promise<DesktopPolicy>,
     getSettings: () => ipc.invoke(IPC.getSettings) as Promise<DesktopSettings>,
     setSettings: (patch: Partial<DesktopSettings>) =>

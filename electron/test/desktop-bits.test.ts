@@ -12,6 +12,9 @@ import { createNotifier, parseNotification } from '../src/notifications';
 import { claimSingleInstance } from '../src/singleinstance';
 
 const CONV = 'ABCDEFGHJKMNPQRS';
+/** Message ids are clock ids (core/src/hlc.ts). */
+const MSG = '0lq3x8k2a-0001-ABCDEFGHJKMNPQRS';
+const ROOT = '0lq3x8k1z-0000-ABCDEFGHJKMNPQRS';
 
 describe('badge', () => {
   it('normalizes counts from the renderer', () => {
@@ -78,19 +81,57 @@ describe('notifications', () => {
         return n;
       },
       focusWindow: vi.fn(),
-      openConversation: vi.fn(),
+      openTarget: vi.fn(),
     };
     return { notifier: createNotifier(deps), deps, created };
   };
 
-  it('a click focuses the window and opens that conversation', () => {
+  it('a click focuses the window and opens that conversation at that message', () => {
     const { notifier, deps, created } = setup();
-    expect(notifier.notify({ title: 'Ana', body: 'Lunch?', conversationId: CONV })).toBe(true);
+    expect(
+      notifier.notify({ title: 'Ana', body: 'Lunch?', conversationId: CONV, messageId: MSG }),
+    ).toBe(true);
     expect(notifier.live).toBe(1);
+    expect(deps.openTarget).not.toHaveBeenCalled();
     created[0]?.fire('click');
     expect(deps.focusWindow).toHaveBeenCalledOnce();
-    expect(deps.openConversation).toHaveBeenCalledWith(CONV);
+    // Only the target goes to the renderer, not the text shown.
+    expect(deps.openTarget).toHaveBeenCalledWith({ conversationId: CONV, messageId: MSG });
     expect(notifier.live).toBe(0);
+  });
+
+  it('a summary opens the conversation; a reply carries its thread root', () => {
+    const { notifier, deps, created } = setup();
+    notifier.notify({ title: 'Ferry', body: '9 new messages', conversationId: CONV });
+    notifier.notify({
+      title: 'Ana',
+      body: 'Re: lunch',
+      conversationId: CONV,
+      messageId: MSG,
+      threadRootId: ROOT,
+    });
+    created[0]?.fire('click');
+    created[1]?.fire('click');
+    expect(deps.openTarget.mock.calls).toEqual([
+      [{ conversationId: CONV }],
+      [{ conversationId: CONV, messageId: MSG, threadRootId: ROOT }],
+    ]);
+  });
+
+  it('refuses a target that is not ids: nothing is shown, nothing is opened', () => {
+    const { notifier, created } = setup();
+    const base = { title: 'a', body: 'b', conversationId: CONV };
+    expect(notifier.notify({ ...base, messageId: 'javascript:alert(1)' })).toBe(false);
+    expect(notifier.notify({ ...base, messageId: 42 })).toBe(false);
+    expect(notifier.notify({ ...base, messageId: MSG, threadRootId: '../x' })).toBe(false);
+    // A thread without a message to open at is not a target.
+    expect(notifier.notify({ ...base, threadRootId: ROOT })).toBe(false);
+    expect(created).toHaveLength(0);
+    // Unknown fields are dropped, not passed on.
+    expect(parseNotification({ ...base, messageId: MSG, html: '<b>' })).toEqual({
+      ...base,
+      messageId: MSG,
+    });
   });
 
   it('keeps notifications referenced until closed (so their click is not lost)', () => {

@@ -8,6 +8,10 @@ import { createPreloadApi } from '../src/preload-api';
 import type { SafeStorageLike } from '../src/secrets';
 import { SecretError, SecretStore } from '../src/secrets';
 
+const CONV = 'ABCDEFGHJKMNPQRS';
+const MSG = '0lq3x8k2a-0001-ABCDEFGHJKMNPQRS';
+const ROOT = '0lq3x8k1z-0000-ABCDEFGHJKMNPQRS';
+
 describe('window.ferry (preload)', () => {
   const fakeIpc = () => {
     const listeners = new Map<string, Set<(e: unknown, ...a: unknown[]) => void>>();
@@ -46,6 +50,7 @@ describe('window.ferry (preload)', () => {
     await api.setSettings({ startHidden: true });
     api.setBadgeCount(3);
     api.notify({ title: 't', body: 'b', conversationId: 'c', extra: 'dropped' } as never);
+    api.notify({ title: 't', body: 'b', conversationId: 'c', messageId: 'm', threadRootId: 'r' });
     expect(ipc.invoke.mock.calls.map((c) => c[0])).toEqual([
       IPC.openExternal,
       IPC.getSecret,
@@ -56,6 +61,10 @@ describe('window.ferry (preload)', () => {
     expect(ipc.send.mock.calls).toEqual([
       [IPC.setBadgeCount, 3],
       [IPC.notify, { title: 't', body: 'b', conversationId: 'c' }],
+      [
+        IPC.notify,
+        { title: 't', body: 'b', conversationId: 'c', messageId: 'm', threadRootId: 'r' },
+      ],
     ]);
   });
 
@@ -64,11 +73,25 @@ describe('window.ferry (preload)', () => {
     const api = createPreloadApi(ipc, { platform: 'darwin', argv: [] });
     const got: unknown[][] = [];
     const off = api.onNotificationClick((...args) => got.push(args));
-    ipc.emit(IPC.notificationClick, 'CONV');
-    expect(got).toEqual([['CONV']]);
+    ipc.emit(IPC.notificationClick, { conversationId: CONV, messageId: MSG });
+    expect(got).toEqual([[{ conversationId: CONV, messageId: MSG }]]);
     off();
-    ipc.emit(IPC.notificationClick, 'LATER');
-    expect(got).toEqual([['CONV']]);
+    ipc.emit(IPC.notificationClick, { conversationId: CONV });
+    expect(got).toHaveLength(1);
+  });
+
+  it('a notification click that is not a valid target never reaches the page', () => {
+    const ipc = fakeIpc();
+    const api = createPreloadApi(ipc, { platform: 'linux', argv: [] });
+    // Before the page subscribes: a malformed click is not even held.
+    ipc.emit(IPC.notificationClick, 'CONV');
+    ipc.emit(IPC.notificationClick, { conversationId: CONV, messageId: '"><img>' });
+    ipc.emit(IPC.notificationClick, { conversationId: CONV, messageId: MSG, threadRootId: ROOT });
+    const got: unknown[] = [];
+    api.onNotificationClick((t) => got.push(t));
+    ipc.emit(IPC.notificationClick, null);
+    ipc.emit(IPC.notificationClick, { conversationId: 'nope', messageId: MSG });
+    expect(got).toEqual([{ conversationId: CONV, messageId: MSG, threadRootId: ROOT }]);
   });
 
   it('holds links that arrive before the page subscribes (bounded), then delivers them', () => {

@@ -18,11 +18,23 @@ export type DeepLink =
   /** `ferry://invite/<code>?server=<https url>` — join a workspace or conversation with an invite code. */
   | { kind: 'invite'; code: string; serverUrl: string | null };
 
-export interface DesktopNotification {
+/**
+ * Where a notification leads (docs/messaging.md, "Notification targets"). Clicking the
+ * notification focuses the window and fires `onNotificationClick` with it: the conversation
+ * opens at `messageId`, highlighted, or at its newest message when there is none (a summary
+ * of news in many conversations).
+ */
+export interface NotificationTarget {
+  conversationId: string;
+  /** The message to open at (a clock id). */
+  messageId?: string;
+  /** For a reply: its thread's root message (a clock id); the click opens that thread. */
+  threadRootId?: string;
+}
+
+export interface DesktopNotification extends NotificationTarget {
   title: string;
   body: string;
-  /** Clicking the notification focuses the window and fires `onNotificationClick` with this id. */
-  conversationId: string;
 }
 
 /** Settings IT may lock through the config file (see docs/desktop.md). */
@@ -73,8 +85,8 @@ export interface FerryDesktopApi {
   notify(notification: DesktopNotification): void;
   /** `ferry://` links from the first start and from later starts (forwarded by the single-instance lock). */
   onDeepLink(callback: (link: DeepLink) => void): Unsubscribe;
-  /** Fired with the conversation id when a notification raised by `notify` is clicked. */
-  onNotificationClick(callback: (conversationId: string) => void): Unsubscribe;
+  /** Fired with the notification's target when one raised by `notify` is clicked. */
+  onNotificationClick(callback: (target: NotificationTarget) => void): Unsubscribe;
   /** IT presets and locks. */
   getPolicy(): Promise<DesktopPolicy>;
   getSettings(): Promise<DesktopSettings>;

@@ -62,7 +62,11 @@ export interface ConversationSummary {
   /** For a DM: the other person's display name. */
   title: string;
   createdAt: number;
-  lastMessage: { text: string; authorName: string; at: number } | null;
+  /**
+   * The newest message. `id` is what a notification opens at (absent only in a list cached
+   * by an earlier release, until the conversation's newest page is read again).
+   */
+  lastMessage: { id?: string; text: string; authorName: string; at: number } | null;
   unread: number;
   /** Unread messages (of `unread`, newest page) that mention me, @channel or @here. */
   mentions: number;

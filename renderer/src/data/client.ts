@@ -544,7 +544,12 @@ export class Client implements FerryClient, ClientExtras {
           title: this.titleOf(s),
           createdAt: s.createdAt,
           lastMessage: lm
-            ? { text: lm.text, at: lm.at, authorName: lm.authorId ? this.nameOf(lm.authorId, lm.authorName) : lm.authorName }
+            ? {
+                ...(lm.id !== undefined ? { id: lm.id } : {}),
+                text: lm.text,
+                at: lm.at,
+                authorName: lm.authorId ? this.nameOf(lm.authorId, lm.authorName) : lm.authorName,
+              }
             : null,
           unread: s.removed ? 0 : s.unread,
           mentions: s.removed ? 0 : (s.mentions ?? 0),
@@ -697,6 +702,7 @@ export class Client implements FerryClient, ClientExtras {
       const newestHeld = this.newestPageOpen(id, prev);
       if (act?.preview && !newestHeld && (!lastMessage || act.at >= lastMessage.at)) {
         lastMessage = {
+          id: act.preview.id,
           text: act.preview.text,
           authorId: act.preview.author,
           authorName: this.nameOf(act.preview.author),
@@ -1001,7 +1007,7 @@ export class Client implements FerryClient, ClientExtras {
     if (p?.isLoaded) {
       const lm = meta.lastMessage(p.doc);
       lastMessage = lm
-        ? { text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at, authorId: lm.author }
+        ? { id: lm.id, text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at, authorId: lm.author }
         : null;
       unread = meta.unreadCount(p.doc, this.me);
       mentions = unread > 0 ? unreadMentionCount(p.doc, this.me, this.session.username) : 0;

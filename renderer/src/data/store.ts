@@ -52,7 +52,14 @@ export interface SummaryRecord {
   title: string;
   createdAt: number;
   /** `authorId` lets the list show the author's current name once the workspace has loaded. */
-  lastMessage: { text: string; authorName: string; at: number; authorId?: string } | null;
+  lastMessage: {
+    text: string;
+    authorName: string;
+    at: number;
+    authorId?: string;
+    /** The message's id (absent in records of earlier releases). */
+    id?: string;
+  } | null;
   unread: number;
   /** Unread messages that mention me (absent in records of earlier releases: 0). */
   mentions?: number;

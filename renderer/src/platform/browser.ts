@@ -14,6 +14,7 @@ import {
   type DesktopPolicy,
   type DesktopSettings,
   type FerryDesktopApi,
+  type NotificationTarget,
   type Unsubscribe,
 } from '../../../core/src/desktop/api';
 import { isSafeExternalUrl } from '../ui/lib/links';
@@ -50,7 +51,7 @@ export function createBrowserApi(win: Window = window): FerryDesktopApi {
   const storage = win.localStorage;
   const idb = (win as Window & { indexedDB?: IDBFactory }).indexedDB;
   const secrets = idb ? new AccountsDb(idb).secrets() : null;
-  const clickListeners = new Set<(conversationId: string) => void>();
+  const clickListeners = new Set<(target: NotificationTarget) => void>();
 
   return {
     kind: 'browser',
@@ -97,9 +98,15 @@ export function createBrowserApi(win: Window = window): FerryDesktopApi {
         body: n.body.slice(0, DESKTOP_LIMITS.notificationBodyMax),
         tag: n.conversationId,
       });
+      // The target is copied now: the page may change the object it passed in.
+      const target: NotificationTarget = {
+        conversationId: n.conversationId,
+        ...(n.messageId !== undefined ? { messageId: n.messageId } : {}),
+        ...(n.threadRootId !== undefined ? { threadRootId: n.threadRootId } : {}),
+      };
       notification.onclick = () => {
         win.focus();
-        for (const l of clickListeners) l(n.conversationId);
+        for (const l of clickListeners) l(target);
         notification.close();
       };
     },
@@ -109,7 +116,7 @@ export function createBrowserApi(win: Window = window): FerryDesktopApi {
       return () => undefined;
     },
 
-    onNotificationClick(callback: (conversationId: string) => void): Unsubscribe {
+    onNotificationClick(callback: (target: NotificationTarget) => void): Unsubscribe {
       clickListeners.add(callback);
       return () => clickListeners.delete(callback);
     },

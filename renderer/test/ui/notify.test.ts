@@ -31,6 +31,21 @@ describe('notificationsFor', () => {
     ]);
   });
 
+  it('targets the newest message, so a click opens the conversation there', () => {
+    const c = conv('a', 1, 'news');
+    const withId = { ...c, lastMessage: { ...c.lastMessage!, id: '0lq3x8k2a-0001-ANN' } };
+    expect(notificationsFor(new Map(), [withId], null)).toEqual([
+      {
+        title: 'Conversation a',
+        body: 'Ann: news',
+        conversationId: 'a',
+        messageId: '0lq3x8k2a-0001-ANN',
+      },
+    ]);
+    // A list cached by an earlier release has no id: the click opens the conversation.
+    expect(notificationsFor(new Map(), [c], null)[0]).not.toHaveProperty('messageId');
+  });
+
   it('shows the text of a formatted message, not its markup', () => {
     expect(
       notificationsFor(new Map(), [conv('a', 1, '**Ship** it: `v2` _today_')], null)[0]?.body,

@@ -32,6 +32,43 @@ describe('browser platform API', () => {
     expect(opened).toEqual(['https://example.com', 'mailto:it@corp.example']);
   });
 
+  it('raises a notification only when allowed; its click focuses the window and gives the target', () => {
+    const { win } = fakeWindow();
+    const shown: {
+      title: string;
+      options: NotificationOptions;
+      n: { onclick?: () => void; closed: boolean };
+    }[] = [];
+    class FakeNotification {
+      static permission = 'default';
+      onclick?: () => void;
+      closed = false;
+      constructor(title: string, options: NotificationOptions) {
+        shown.push({ title, options, n: this });
+      }
+      close() {
+        this.closed = true;
+      }
+    }
+    let focused = 0;
+    Object.assign(win, { Notification: FakeNotification, focus: () => void focused++ });
+    const api = createBrowserApi(win);
+    const clicks: unknown[] = [];
+    api.onNotificationClick((t) => clicks.push(t));
+    const n = { title: 'Ada', body: 'Lunch?', conversationId: 'C1', messageId: 'M1' };
+    api.notify(n);
+    expect(shown).toHaveLength(0); // not granted: nothing, and nothing asked
+    FakeNotification.permission = 'granted';
+    api.notify(n);
+    n.messageId = 'changed later';
+    expect(shown[0]?.title).toBe('Ada');
+    expect(shown[0]?.options).toMatchObject({ body: 'Lunch?', tag: 'C1' });
+    shown[0]?.n.onclick?.();
+    expect(focused).toBe(1);
+    expect(shown[0]?.n.closed).toBe(true);
+    expect(clicks).toEqual([{ conversationId: 'C1', messageId: 'M1' }]);
+  });
+
   it('shows the unread count in the title', () => {
     const { win, doc } = fakeWindow();
     const api = createBrowserApi(win);

@@ -7,6 +7,10 @@
 // `mentions` only new messages that mention me (@me, @channel, @here), `mute` nothing. Without
 // one, DMs are `all` and channels `mentions`. Do-not-disturb silences everything. My own
 // messages never count as unread, so they never notify.
+//
+// A notification carries its target (docs/messaging.md, "Notification targets"): the
+// conversation and its newest message, which a click opens highlighted; a summary carries the
+// first conversation only.
 
 import type { DesktopNotification } from '../../../../core/src/desktop/api';
 import type {
@@ -75,11 +79,16 @@ export function notificationsFor(
   }
   return fresh.map((c) => {
     const mentioned = (c.mentions ?? 0) > seen(before, c.id).mentions;
+    const messageId = c.lastMessage?.id;
     return {
       title: mentioned && c.kind !== 'dm' ? `${c.title}: you were mentioned` : c.title,
       // Notifications show text, not markup: "**now**" reads "now".
       body: c.lastMessage ? `${c.lastMessage.authorName}: ${toPlainText(c.lastMessage.text)}` : '',
       conversationId: c.id,
+      // A click opens the conversation at the newest message, highlighted. (A reply in a
+      // thread will also carry `threadRootId`, its root, once the list's newest message
+      // says which thread it is in.)
+      ...(messageId ? { messageId } : {}),
     };
   });
 }

@@ -226,6 +226,7 @@ export class FakeClient implements FerryClient {
           createdAt: c.createdAt,
           lastMessage: last
             ? {
+                id: last.id,
                 text: last.deleted ? 'Message deleted' : last.text,
                 authorName: last.mine ? 'You' : last.authorName,
                 at: last.createdAt,
