@@ -29,7 +29,8 @@ export type AuditAction =
   | 'conv.member_left'
   | 'conv.role_changed'
   | 'update.refused'
-  | 'message.moderated';
+  | 'message.moderated'
+  | 'pin.removed';
 
 export interface AuditInput {
   /** User id, `cli` for the admin CLI, `relay` for the relay itself, null when unknown. */

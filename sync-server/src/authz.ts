@@ -363,6 +363,16 @@ export class Authz {
         detail: { message: id },
       });
     }
+    // A moderator's or owner's unpin of someone else's pin (docs/messaging.md, "Pins").
+    for (const key of judged.unpinned ?? []) {
+      const bar = key.indexOf('|');
+      this.options.audit.append({
+        actor: user,
+        action: 'pin.removed',
+        target: room,
+        detail: { message: key.slice(0, bar), pinnedBy: key.slice(bar + 1) },
+      });
+    }
     return { ok: true };
   }
 

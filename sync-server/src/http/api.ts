@@ -11,6 +11,7 @@ import { Accounts, type AccountsOptions, type User } from '../accounts/service';
 import { generatePassword } from '../accounts/passwords';
 import { refreshSessionId } from '../accounts/tokens';
 import { DisplayName, Password, RoleSchema, Username, Device } from '../accounts/validation';
+import { SCHEMA_VERSION } from '../../../core/src/version';
 import { Audit } from '../audit';
 import type { RelayConfig } from '../config';
 import { parseBucketSpec, type BucketSpec } from '../limits';
@@ -185,6 +186,9 @@ export function createAccountsApi(deps: {
       version: VERSION,
       setupRequired: accounts.userCount() === 0,
       auth: !config.noAuth,
+      // The document schema this relay checks updates against (docs/messaging.md): the app
+      // writes version-2 entries (pins) only to a relay that knows them.
+      schema: SCHEMA_VERSION,
     },
   }));
 
