@@ -138,13 +138,14 @@ function moderatorWrite(rep: Replica, room: string, id: string): void {
   expect(judged('member').ok).toBe(false);
 }
 
-function visible(rep: Replica): { id: string; author: string; deleted: boolean; room: string }[] {
-  const out: { id: string; author: string; deleted: boolean; room: string }[] = [];
+type Seen = { id: string; author: string; deleted: boolean; room: string; parent: string | null };
+function visible(rep: Replica): Seen[] {
+  const out: Seen[] = [];
   for (const [room, doc] of rep.docs) {
     const ref = parseRoom(room);
     if (ref?.kind !== 'page') continue;
     for (const m of listMessages(doc))
-      out.push({ id: m.id, author: m.author, deleted: m.deleted, room });
+      out.push({ id: m.id, author: m.author, deleted: m.deleted, room, parent: m.parent });
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
@@ -172,7 +173,9 @@ function apply(reps: Replica[], op: Op): void {
     case 'send': {
       const id = tick(rep.clock, rep.now);
       const period = periodOfMessage(id);
-      const parent = op.reply && all.length > 0 ? all[all.length - 1]?.id : undefined;
+      // A reply goes to a thread root (addMessage refuses a reply to a reply on its page).
+      const roots = all.filter((m) => m.parent === null);
+      const parent = op.reply && roots.length > 0 ? roots[roots.length - 1]?.id : undefined;
       honestWrite(rep, pageRoom(CONV, period), (d) =>
         addMessage(d, {
           id,

@@ -16,6 +16,7 @@ import {
   messageItemIds,
   messagesOf,
   react,
+  threadSummaries,
 } from '../src/index';
 
 const ANN = 'ANNANNANNANNANN0';
@@ -42,12 +43,13 @@ describe('page: messages', () => {
   it('adds and reads a message with every field', () => {
     const m = addMessage(doc, { id: id(T), author: ANN, text: 'hello', createdAt: T });
     expect(m).toEqual({
-      v: SCHEMA_VERSION,
+      v: 1, // the lowest version that fits: nothing of schema 2
       id: id(T),
       author: ANN,
       text: 'hello',
       createdAt: T,
       parent: null,
+      quote: null,
       offline: false,
       editedAt: null,
       deleted: false,
@@ -67,8 +69,8 @@ describe('page: messages', () => {
     expect(reply.offline).toBe(true);
     expect(getMessage(doc, id(T + 5))).toEqual(reply);
     expect(getMessage(doc, id(T + 6))).toBeUndefined();
-    // the stored map carries the schema version
-    expect(messagesOf(doc).get(id(T))?.get('v')).toBe(SCHEMA_VERSION);
+    // the stored map carries the schema version it needs
+    expect(messagesOf(doc).get(id(T))?.get('v')).toBe(1);
   });
 
   it('lists by id, not by insertion or createdAt', () => {
@@ -243,5 +245,138 @@ describe('page: delivery', () => {
     expect(storedOn(relay, doc, id(T))).toBe(false);
     Y.applyUpdate(relay, Y.encodeStateAsUpdate(doc));
     expect(storedOn(relay, doc, id(T))).toBe(true);
+  });
+});
+
+describe('page: threads and quotes (schema 2)', () => {
+  let doc: Y.Doc;
+  beforeEach(() => {
+    doc = new Y.Doc();
+  });
+
+  it('a quoting message is written with v: 2; a plain reply keeps v: 1', () => {
+    addMessage(doc, { id: id(T), author: ANN, text: 'root', createdAt: T });
+    const reply = addMessage(doc, {
+      id: id(T + 1),
+      author: BOB,
+      text: 'r',
+      createdAt: T + 1,
+      parent: id(T),
+    });
+    const quoting = addMessage(doc, {
+      id: id(T + 2),
+      author: BOB,
+      text: 'q',
+      createdAt: T + 2,
+      quote: id(T),
+    });
+    expect([reply.v, reply.quote]).toEqual([1, null]);
+    expect([quoting.v, quoting.quote, quoting.readOnly]).toEqual([2, id(T), false]);
+    expect(
+      messagesOf(doc)
+        .get(id(T + 2))
+        ?.get('quote'),
+    ).toBe(id(T));
+  });
+
+  it('refuses a reply to a reply on the same page, a self quote and a bad quote; writes nothing', () => {
+    addMessage(doc, { id: id(T), author: ANN, text: 'root', createdAt: T });
+    addMessage(doc, { id: id(T + 1), author: BOB, text: 'r', createdAt: T + 1, parent: id(T) });
+    const before = messagesOf(doc).size;
+    expect(
+      code(() =>
+        addMessage(doc, {
+          id: id(T + 2),
+          author: ANN,
+          text: 'x',
+          createdAt: T + 2,
+          parent: id(T + 1),
+        }),
+      ),
+    ).toBe('invalid');
+    expect(
+      code(() =>
+        addMessage(doc, {
+          id: id(T + 3),
+          author: ANN,
+          text: 'x',
+          createdAt: T + 3,
+          quote: id(T + 3),
+        }),
+      ),
+    ).toBe('invalid');
+    expect(
+      code(() =>
+        addMessage(doc, { id: id(T + 4), author: ANN, text: 'x', createdAt: T + 4, quote: 'nope' }),
+      ),
+    ).toBe('invalid');
+    expect(messagesOf(doc).size).toBe(before);
+    // A parent not on this page (an older page) is allowed: the relay cannot see across pages.
+    const far = addMessage(doc, {
+      id: id(T + 5),
+      author: ANN,
+      text: 'x',
+      createdAt: T + 5,
+      parent: id(T - 1e9),
+    });
+    expect(far.parent).toBe(id(T - 1e9));
+  });
+
+  it('a v: 1 entry that carries a quote is read without it (a Ferry 1 shape never quotes)', () => {
+    messagesOf(doc).set(
+      id(T),
+      new Y.Map<unknown>([
+        ['v', 1],
+        ['id', id(T)],
+        ['author', ANN],
+        ['text', 't'],
+        ['createdAt', T],
+        ['quote', id(T - 5)],
+      ]),
+    );
+    expect(getMessage(doc, id(T))?.quote).toBeNull();
+  });
+
+  it('threadSummaries: counts live replies per root, newest repliers first (at most 3), across pages', () => {
+    const older = new Y.Doc();
+    addMessage(older, { id: id(T), author: ANN, text: 'root', createdAt: T });
+    addMessage(doc, { id: id(T + 10), author: BOB, text: 'a', createdAt: T + 10, parent: id(T) });
+    addMessage(doc, {
+      id: id(T + 11),
+      author: 'CCCCCCCCCCCCCCC0',
+      text: 'b',
+      createdAt: T + 11,
+      parent: id(T),
+    });
+    addMessage(doc, {
+      id: id(T + 12),
+      author: 'DDDDDDDDDDDDDDD0',
+      text: 'c',
+      createdAt: T + 12,
+      parent: id(T),
+    });
+    addMessage(doc, { id: id(T + 13), author: BOB, text: 'd', createdAt: T + 13, parent: id(T) });
+    addMessage(doc, { id: id(T + 14), author: ANN, text: 'e', createdAt: T + 14, parent: id(T) });
+    deleteMessage(doc, id(T + 14), ANN, T + 20);
+    // A reply to a reply written on another page counts for the root.
+    const third = new Y.Doc();
+    addMessage(third, {
+      id: id(T + 15),
+      author: ANN,
+      text: 'f',
+      createdAt: T + 15,
+      parent: id(T + 10),
+    });
+    const s = threadSummaries([older, doc, third]);
+    expect(s.get(id(T))).toEqual({
+      count: 5,
+      lastAt: T + 15,
+      repliers: [ANN, BOB, 'DDDDDDDDDDDDDDD0'],
+    });
+    expect(s.has(id(T + 10))).toBe(false);
+    // From messages already read: the same.
+    const msgs = [older, doc, third].flatMap((d) => listMessages(d));
+    expect(threadSummaries(msgs)).toEqual(s);
+    expect(threadSummaries([]).size).toBe(0);
   });
 });

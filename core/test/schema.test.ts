@@ -6,6 +6,7 @@ import {
   SCHEMA_VERSION,
   addMessage,
   checkUpdate,
+  messageProblem,
   createUpdateChecker,
   getMessage,
   deleteMessage,
@@ -148,6 +149,54 @@ describe('schema', () => {
       ]),
     );
     expect(validateDoc(PAGE, p)).toEqual([]);
+  });
+});
+
+describe('schema 2: quotes on messages', () => {
+  const msg = (v: number, extra: [string, unknown][] = []) => {
+    const d = new Y.Doc();
+    const m = new Y.Map<unknown>([
+      ['v', v],
+      ['id', id(T)],
+      ['author', ANN],
+      ['text', 'hi'],
+      ['createdAt', T],
+      ...extra,
+    ]);
+    messagesOf(d).set(id(T), m);
+    return m;
+  };
+  it('refuses a quote on a v: 1 message, accepts it on v: 2, keeps unknown fields of v: 3', () => {
+    expect(messageProblem(id(T), msg(1, [['quote', id(T - 1)]]))).toBe(
+      'quote needs schema 2 (v: 2)',
+    );
+    expect(messageProblem(id(T), msg(2, [['quote', id(T - 1)]]))).toBeNull();
+    expect(messageProblem(id(T), msg(2, [['quote', 'not-an-id']]))).toBe(
+      'quote must be a clock id',
+    );
+    expect(messageProblem(id(T), msg(2, [['quote', id(T)]]))).toBe('a message cannot quote itself');
+    expect(messageProblem(id(T), msg(2, [['parent', id(T)]]))).toBe(
+      'a message cannot reply to itself',
+    );
+    expect(messageProblem(id(T), msg(2, [['poll', 1]]))).toBe('unknown field poll for schema 2');
+    expect(
+      messageProblem(
+        id(T),
+        msg(3, [
+          ['poll', { a: 1 }],
+          ['quote', 7],
+        ]),
+      ),
+    ).toBeNull();
+  });
+
+  it('a quote or parent is written with the message, never added later', () => {
+    const base = page();
+    messagesOf(base).set(id(T), msg(1).clone());
+    const u = change(base, (d) =>
+      (messagesOf(d).get(id(T)) as Y.Map<unknown>).set('quote', id(T - 1)),
+    );
+    expect(rules(checkUpdate(PAGE, base, u, ANN))).toContain(`immutable messages/${id(T)}/quote`);
   });
 });
 

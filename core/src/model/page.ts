@@ -8,7 +8,7 @@
 import * as Y from 'yjs';
 import { isId } from '../ids';
 import { isHlc } from '../hlc';
-import { SCHEMA_VERSION } from '../version';
+import { BASE_VERSION, SCHEMA_VERSION } from '../version';
 import { ModelError, check } from './errors';
 import { checkEmoji, checkMessageId, checkText, checkTime, checkUser } from './checks';
 
@@ -18,8 +18,10 @@ export interface NewMessage {
   author: string;
   text: string;
   createdAt: number;
-  /** The message this one replies to in a thread. */
+  /** The root of the thread this message replies in (never itself a reply). */
   parent?: string;
+  /** A message of the same conversation this one quotes (schema 2). */
+  quote?: string;
   /** Written while the author's device had no connection. */
   offline?: boolean;
 }
@@ -33,7 +35,10 @@ export interface Message {
   /** Empty once deleted. */
   text: string;
   createdAt: number;
+  /** Thread root it replies to; null for a top-level message. */
   parent: string | null;
+  /** The message it quotes (shown as it is now, never copied); null when none. */
+  quote: string | null;
   offline: boolean;
   editedAt: number | null;
   deleted: boolean;
@@ -96,6 +101,7 @@ export function readMessage(key: string, value: unknown): Message | null {
   const deleted = m.get('deleted') === true;
   const text = m.get('text');
   const parent = m.get('parent');
+  const quote = m.get('quote');
   return {
     v,
     id: key,
@@ -104,6 +110,7 @@ export function readMessage(key: string, value: unknown): Message | null {
     text: deleted || typeof text !== 'string' ? '' : text,
     createdAt: num('createdAt') ?? 0,
     parent: typeof parent === 'string' ? parent : null,
+    quote: typeof quote === 'string' && v >= 2 ? quote : null,
     offline: m.get('offline') === true,
     editedAt: num('editedAt'),
     deleted,
@@ -113,11 +120,20 @@ export function readMessage(key: string, value: unknown): Message | null {
   };
 }
 
-/** Writes a new message. Throws `ModelError` (`invalid`, `exists`) and writes nothing on bad input. */
+/** The version a message needs: 2 when it quotes, else the first (lowest that fits). */
+export function messageVersion(input: { quote?: string | undefined }): number {
+  return input.quote !== undefined ? 2 : BASE_VERSION;
+}
+
+/**
+ * Writes a new message. Throws `ModelError` (`invalid`, `exists`) and writes nothing on bad input.
+ * A reply's `parent` is a thread root: when the parent is on this page and is itself a reply,
+ * it is refused (a reader treats a reply to a reply on another page as a reply to its root).
+ */
 export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   const fn = 'addMessage';
   check(typeof input === 'object' && input !== null, `${fn}: expected a message`);
-  const { id, author, text, createdAt, parent, offline } = input;
+  const { id, author, text, createdAt, parent, quote, offline } = input;
   checkMessageId(id, 'id', fn);
   checkUser(author, 'author', fn);
   checkText(text, fn);
@@ -125,18 +141,28 @@ export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   if (parent !== undefined) {
     checkMessageId(parent, 'parent', fn);
     check(parent !== id, `${fn}: a message cannot reply to itself`);
+    const root = getMessage(doc, parent);
+    check(
+      root === undefined || root.parent === null,
+      `${fn}: ${parent} is a reply; reply to its thread's root ${root?.parent ?? ''}`,
+    );
+  }
+  if (quote !== undefined) {
+    checkMessageId(quote, 'quote', fn);
+    check(quote !== id, `${fn}: a message cannot quote itself`);
   }
   check(offline === undefined || typeof offline === 'boolean', `${fn}: offline must be a boolean`);
   const messages = messagesOf(doc);
   if (messages.has(id)) throw new ModelError('exists', `${fn}: message ${id} already exists`);
   const entries: [string, unknown][] = [
-    ['v', SCHEMA_VERSION],
+    ['v', messageVersion({ quote })],
     ['id', id],
     ['author', author],
     ['text', text],
     ['createdAt', createdAt],
   ];
   if (parent !== undefined) entries.push(['parent', parent]);
+  if (quote !== undefined) entries.push(['quote', quote]);
   if (offline) entries.push(['offline', true]);
   doc.transact(() => {
     messages.set(id, new Y.Map<unknown>(entries));
@@ -236,6 +262,62 @@ export function deleteMessage(
     if (m.author !== by) map.set('deletedBy', by);
   });
   return getMessage(doc, id) as Message;
+}
+
+export interface ThreadSummary {
+  /** Replies that are not deleted. */
+  count: number;
+  /** When the newest of them was written (ms); null when there are none. */
+  lastAt: number | null;
+  /** Who wrote them: distinct, most recent first, at most three. */
+  repliers: string[];
+}
+
+/** The thread root a message belongs to: itself, or its parent's root (reply to a reply). */
+export function rootOf(msg: Message, byId: ReadonlyMap<string, Message>): string {
+  let cur = msg;
+  // One level is the rule; a reply to a reply (written on another page) counts for the root.
+  for (let hops = 0; cur.parent !== null && hops < 8; hops++) {
+    const up = byId.get(cur.parent);
+    if (!up) return cur.parent;
+    cur = up;
+  }
+  return cur.id;
+}
+
+/**
+ * Per thread root, its summary: from pages (documents) or from messages already read. Only the
+ * replies given count, so pass every page from the oldest root's period onwards.
+ */
+export function threadSummaries(source: Iterable<Y.Doc | Message>): Map<string, ThreadSummary> {
+  const all: Message[] = [];
+  for (const x of source) {
+    if (x instanceof Y.Doc) all.push(...listMessages(x));
+    else all.push(x);
+  }
+  all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const byId = new Map(all.map((m) => [m.id, m]));
+  const out = new Map<string, ThreadSummary>();
+  const latest = new Map<string, Message[]>();
+  for (const m of all) {
+    if (m.parent === null || m.deleted) continue;
+    const root = rootOf(m, byId);
+    let s = out.get(root);
+    if (!s) out.set(root, (s = { count: 0, lastAt: null, repliers: [] }));
+    s.count++;
+    s.lastAt = Math.max(s.lastAt ?? m.createdAt, m.createdAt);
+    let list = latest.get(root);
+    if (!list) latest.set(root, (list = []));
+    list.push(m);
+  }
+  for (const [root, list] of latest) {
+    const s = out.get(root) as ThreadSummary;
+    for (let i = list.length - 1; i >= 0 && s.repliers.length < 3; i--) {
+      const a = (list[i] as Message).author;
+      if (!s.repliers.includes(a)) s.repliers.push(a);
+    }
+  }
+  return out;
 }
 
 export function reactionKey(messageId: string, emoji: string, user: string): string {

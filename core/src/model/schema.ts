@@ -105,6 +105,7 @@ const MESSAGE_FIELDS = new Set([
   'text',
   'createdAt',
   'parent',
+  'quote',
   'offline',
   'editedAt',
   'deleted',
@@ -112,7 +113,7 @@ const MESSAGE_FIELDS = new Set([
   'deletedBy',
 ]);
 /** Fields of a message that never change once written. */
-export const IMMUTABLE_MESSAGE_FIELDS = ['id', 'author', 'createdAt'];
+export const IMMUTABLE_MESSAGE_FIELDS = ['id', 'author', 'createdAt', 'parent', 'quote'];
 
 /** Checks a stored message map: null if it is well-formed, else what is wrong. */
 export function messageProblem(key: string, value: unknown): string | null {
@@ -137,6 +138,13 @@ export function messageProblem(key: string, value: unknown): string | null {
   if (deleted !== undefined && deleted !== true) return 'deleted must be true when present';
   if (!isTime(m.get('createdAt'))) return 'createdAt must be a time';
   if (m.has('parent') && !isHlc(m.get('parent'))) return 'parent must be a clock id';
+  if (m.has('parent') && m.get('parent') === key) return 'a message cannot reply to itself';
+  if (m.has('quote')) {
+    // Schema 2: a Ferry 1 app would drop a quote it does not know, so only v >= 2 may carry one.
+    if ((v as number) < 2) return 'quote needs schema 2 (v: 2)';
+    if (!isHlc(m.get('quote'))) return 'quote must be a clock id';
+    if (m.get('quote') === key) return 'a message cannot quote itself';
+  }
   if (m.has('offline') && typeof m.get('offline') !== 'boolean') return 'offline must be a boolean';
   if (m.has('editedAt') && !isTime(m.get('editedAt'))) return 'editedAt must be a time';
   if (m.has('deletedAt') && !isTime(m.get('deletedAt'))) return 'deletedAt must be a time';
@@ -173,7 +181,7 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
     messages: {
       keyShape: 'message id (clock id) on this page’s period',
       valueShape:
-        'Y.Map: v, id, author, text, createdAt, parent?, offline?, editedAt?, deleted?, deletedAt?, deletedBy?',
+        'Y.Map: v, id, author, text, createdAt, parent?, quote? (v >= 2), offline?, editedAt?, deleted?, deletedAt?, deletedBy?',
       removable: false,
       checkKey(key, room) {
         if (!isHlc(key)) return 'key must be a clock id';
