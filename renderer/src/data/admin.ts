@@ -10,7 +10,7 @@ import {
   type AdminApi,
   type AdminUser,
   type DeviceSession,
-  type Person,
+  type AccountName,
   type WorkspaceRole,
 } from './api';
 
@@ -87,7 +87,7 @@ function unexpected(what: string): ApiError {
   return new ApiError('error', `The server answered ${what} with something unexpected.`);
 }
 
-function asPerson(v: unknown): Person & { role: WorkspaceRole } {
+function asPerson(v: unknown): AccountName & { role: WorkspaceRole } {
   const o = obj(v);
   if (typeof o.id !== 'string') throw unexpected('the account request');
   return { id: o.id, username: str(o.username), displayName: str(o.displayName), role: role(o.role) };

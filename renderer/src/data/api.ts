@@ -29,10 +29,27 @@ export type AuthStatus =
   | { state: 'ok' }
   | { state: 'ended'; reason: 'expired' | 'revoked' | 'disabled' | 'unknown'; message: string };
 
-export interface Person {
+/** An account as the relay's API returns it: who, without a profile. */
+export interface AccountName {
   id: string;
   username: string;
   displayName: string;
+}
+
+export interface Person extends AccountName {
+  /**
+   * Their status text and avatar from the workspace `people` map (docs/messaging.md,
+   * "Profiles"); null when unset or not valid. The avatar is only ever a checked
+   * `data:image/(png|jpeg|webp);base64,` URL, never a remote one.
+   */
+  status: string | null;
+  avatar: string | null;
+}
+
+/** What `setMyProfile` changes: a field not given is kept, null clears it. */
+export interface ProfileChange {
+  status?: string | null;
+  avatar?: string | null;
 }
 
 export interface Member extends Person {
@@ -274,6 +291,15 @@ export interface FerryClient {
   conversations: Observe<ConversationSummary[]>;
   /** Everyone I share a conversation with, plus me (from the directory document; offline). */
   people: Observe<Person[]>;
+  /** My own profile (name from the directory; status and avatar from the workspace). */
+  myProfile: Observe<Person>;
+  /**
+   * Sets my status and/or avatar (not given: kept; null: cleared). Works offline: written to
+   * this device at once and synced when online. Rejects with a clear message (ModelError) on a
+   * status over 100 characters or more than one line, or an avatar that is not a
+   * `data:image/(png|jpeg|webp);base64,` URL of at most 48,000 characters; nothing is written.
+   */
+  setMyProfile(change: ProfileChange): Promise<void>;
   /**
    * Everyone in `people` (and anyone else seen on the shared workspace room): online, away (idle
    * or window hidden) or offline (no socket: theirs or mine). Awareness, never stored.
@@ -342,7 +368,7 @@ export interface DeviceSession {
 
 /** My account as the relay has it (`GET /me`). */
 export interface AccountStatus {
-  user: Person & { role: WorkspaceRole };
+  user: AccountName & { role: WorkspaceRole };
   totp: { enabled: boolean; recoveryCodesLeft: number };
 }
 
@@ -356,7 +382,7 @@ export interface TotpEnrolment {
 export interface AccountApi {
   status(): Promise<AccountStatus>;
   /** 1–64 characters, no control characters. Resolves with the saved name. */
-  updateProfile(input: { displayName: string }): Promise<Person>;
+  updateProfile(input: { displayName: string }): Promise<AccountName>;
   /** The new password needs at least 10 characters; every other session of mine ends. */
   changePassword(currentPassword: string, newPassword: string): Promise<void>;
   /** Starts (or restarts) enrolment; nothing changes for sign-in until `enableTotp`. */

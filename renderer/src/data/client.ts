@@ -29,6 +29,7 @@ import {
   type NotifyPrefs,
   type Observe,
   type Person,
+  type ProfileChange,
   type SearchResults,
   type Session,
   type SyncStatus,
@@ -306,6 +307,7 @@ export class Client implements FerryClient, ClientExtras {
   readonly errors = new Map<string, Error>();
   readonly auth: Observe<AuthStatus>;
   readonly people: Observe<Person[]>;
+  readonly myProfile: Observe<Person>;
   private readonly prefs: NotifyPrefsStore;
   readonly notifyPrefs: Observe<NotifyPrefs>;
   readonly presence: Observe<Map<string, Presence>>;
@@ -347,6 +349,9 @@ export class Client implements FerryClient, ClientExtras {
   private readonly syncObs: { observe: Observe<SyncStatus>; notify: () => void };
   private readonly listObs: { observe: Observe<ConversationSummary[]>; notify: () => void };
   private readonly peopleObs: { observe: Observe<Person[]>; notify: () => void };
+  private readonly myProfileObs: { observe: Observe<Person>; notify: () => void };
+  /** The workspace room, always open (presence, and everyone's status and avatar). */
+  private readonly profiles: OpenDoc;
   private catchUp: { done: number; total: number } | null = null;
   private catchUpGen = 0;
   private lastSyncedAt: number | null = null;
@@ -404,6 +409,7 @@ export class Client implements FerryClient, ClientExtras {
     this.syncObs = observable(() => this.syncStatus());
     this.listObs = observable(() => this.list());
     this.peopleObs = observable(() => this.peopleList());
+    this.myProfileObs = observable(() => this.profileOf(this.me));
     this.prefs = new NotifyPrefsStore(store);
     this.notifyPrefs = this.prefs.observe;
     // Names seen in earlier runs, for people who have since left every shared conversation.
@@ -421,6 +427,7 @@ export class Client implements FerryClient, ClientExtras {
     this.sync = this.syncObs.observe;
     this.conversations = this.listObs.observe;
     this.people = this.peopleObs.observe;
+    this.myProfile = this.myProfileObs.observe;
     const authObj = opts.auth;
     this.auth = authObj
       ? authObj.observe
@@ -436,9 +443,18 @@ export class Client implements FerryClient, ClientExtras {
     }
     this.host.onChange(() => this.onHostChange());
     // Presence on the workspace room's awareness (every active user may open it): awareness.ts.
+    // Its `people` map holds everyone's status and avatar (docs/messaging.md, "Profiles").
+    this.profiles = this.host.acquire(workspaceRoom);
+    const onPeople = () => {
+      this.peopleObs.notify();
+      this.myProfileObs.notify();
+      this.convChanged(null);
+    };
+    workspace.peopleOf(this.profiles.doc).observe(onPeople);
+    this.closeHooks.push(() => workspace.peopleOf(this.profiles.doc).unobserve(onPeople));
     this.presenceTracker = new PresenceTracker(
       this.host,
-      this.host.acquire(workspaceRoom),
+      this.profiles,
       this.me,
       () => this.peopleList().map((p) => p.id),
       { events: opts.events, ...opts.presence },
@@ -575,14 +591,41 @@ export class Client implements FerryClient, ClientExtras {
     return s.title;
   }
 
+  /** Status and avatar from the workspace `people` map; invalid values read as null (core). */
+  private extrasOf(user: string): { status: string | null; avatar: string | null } {
+    const p = workspace.readProfile(user, workspace.peopleOf(this.profiles.doc).get(user));
+    return { status: p?.status ?? null, avatar: p?.avatar ?? null };
+  }
+
+  private profileOf(user: string): Person {
+    const p = this.dir?.people.get(user);
+    if (p) return { id: user, username: p.username, displayName: p.displayName, ...this.extrasOf(user) };
+    if (user === this.me) {
+      return { id: user, username: this.session.username, displayName: this.session.displayName, ...this.extrasOf(user) };
+    }
+    return { id: user, username: '', displayName: this.nameOf(user), ...this.extrasOf(user) };
+  }
+
+  async setMyProfile(change: ProfileChange): Promise<void> {
+    await this.profiles.loaded;
+    workspace.setProfile(this.profiles.doc, {
+      user: this.me,
+      name: this.session.displayName,
+      at: this.now(),
+      ...(change.status !== undefined ? { status: change.status } : {}),
+      ...(change.avatar !== undefined ? { avatar: change.avatar } : {}),
+    });
+    await this.profiles.lastWrite;
+  }
+
   private peopleList(): Person[] {
     const out = new Map<string, Person>();
     if (this.dir) {
-      for (const [id, p] of this.dir.people) out.set(id, { id, username: p.username, displayName: p.displayName });
+      for (const [id, p] of this.dir.people) {
+        out.set(id, { id, username: p.username, displayName: p.displayName, ...this.extrasOf(id) });
+      }
     }
-    if (!out.has(this.me)) {
-      out.set(this.me, { id: this.me, username: this.session.username, displayName: this.session.displayName });
-    }
+    if (!out.has(this.me)) out.set(this.me, this.profileOf(this.me));
     return [...out.values()].sort((a, b) => a.displayName.localeCompare(b.displayName) || (a.id < b.id ? -1 : 1));
   }
 
@@ -850,6 +893,7 @@ export class Client implements FerryClient, ClientExtras {
         role: m.role,
         username: p?.username ?? '',
         displayName: p?.displayName ?? this.nameOf(m.id),
+        ...this.extrasOf(m.id),
       };
     });
     let error: string | null = s?.error ?? null;
@@ -1457,7 +1501,14 @@ export class Client implements FerryClient, ClientExtras {
     return (Array.isArray(list) ? list : []).flatMap((u: unknown) => {
       const o = u as Partial<Person> | null;
       return o && typeof o.id === 'string' && typeof o.displayName === 'string'
-        ? [{ id: o.id, username: typeof o.username === 'string' ? o.username : '', displayName: o.displayName }]
+        ? [
+            {
+              id: o.id,
+              username: typeof o.username === 'string' ? o.username : '',
+              displayName: o.displayName,
+              ...this.extrasOf(o.id),
+            },
+          ]
         : [];
     });
   }

@@ -15,6 +15,8 @@ const m = (id: string, role: ConversationRole = 'member'): Member => ({
   id,
   username: id,
   displayName: id,
+  status: null,
+  avatar: null,
   role,
 });
 const members = [m('me', 'owner'), m('mod', 'moderator'), m('bo'), m('cy', 'owner')];

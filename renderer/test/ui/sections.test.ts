@@ -55,7 +55,13 @@ describe('sidebar sections', () => {
 });
 
 describe('people pickers', () => {
-  const p = (id: string, displayName: string): Person => ({ id, username: id, displayName });
+  const p = (id: string, displayName: string): Person => ({
+    id,
+    username: id,
+    displayName,
+    status: null,
+    avatar: null,
+  });
   it('lists known matches first (by name), then the server finds, without duplicates or excluded', () => {
     const known = [p('zoe', 'Zoe Berg'), p('ann', 'Ann Lind'), p('me', 'Me')];
     const found = [p('anna', 'Anna Holm'), p('ann', 'Ann Lind')];

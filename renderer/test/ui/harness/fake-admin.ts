@@ -9,6 +9,7 @@ import {
   type AdminApi,
   type AdminUser,
   type DeviceSession,
+  type AccountName,
   type Person,
   type Session,
 } from '../../../src/data/api';
@@ -55,7 +56,7 @@ export function fakeAccount(host: FakeAccountHost): AccountApi {
   let totp = false;
   let pending: string | null = null;
   let sessions = sessionsOf(host.session.userId, now);
-  const me = (): Person => ({
+  const me = (): AccountName => ({
     id: host.session.userId,
     username: host.session.username,
     displayName: host.session.displayName,

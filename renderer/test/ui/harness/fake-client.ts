@@ -27,6 +27,7 @@ import type { AccountApi, AdminApi } from '../../../src/data/api';
 import type { NotifyPref, NotifyPrefs } from '../../../src/data/api';
 import { NotifyPrefsStore } from '../../../src/data/notify-prefs';
 import { mentionsIn } from '../../../../core/src/model/mentions';
+import { avatarProblem, statusProblem } from '../../../../core/src/model/workspace';
 import { fakeAccount, fakeAdmin, type FakeAccountHost } from './fake-admin';
 import { fakeSearch } from './fake-search';
 
@@ -134,6 +135,33 @@ export class FakeClient implements FerryClient {
   auth: Observe<AuthStatus> = (l) => this.authSubject.observe(l);
   conversations: Observe<ConversationSummary[]> = (l) => this.listSubject.observe(l);
   people: Observe<Person[]> = (l) => this.peopleSubject.observe(l);
+  private myStatus: string | null = null;
+  private myAvatar: string | null = null;
+  private readonly myProfileSubject = subject(() => this.me());
+  myProfile: Observe<Person> = (l) => this.myProfileSubject.observe(l);
+
+  /** Works offline, like the real client; refuses what core refuses, with its message. */
+  async setMyProfile(change: { status?: string | null; avatar?: string | null }): Promise<void> {
+    this.calls.push(
+      `setMyProfile ${change.status === undefined ? '' : `status=${JSON.stringify(change.status)}`}${change.avatar === undefined ? '' : ` avatar=${change.avatar === null ? 'null' : 'set'}`}`.trim(),
+    );
+    let status = change.status;
+    if (typeof status === 'string') status = status.trim() || null;
+    const sp = typeof status === 'string' ? statusProblem(status) : null;
+    if (sp) throw new Error(`setProfile: ${sp}`);
+    const ap = typeof change.avatar === 'string' ? avatarProblem(change.avatar) : null;
+    if (ap) throw new Error(`setProfile: ${ap}`);
+    if (status !== undefined) this.myStatus = status;
+    if (change.avatar !== undefined) this.myAvatar = change.avatar;
+    const me = this.me();
+    this.directory = this.directory.map((p) => (p.id === me.id ? { ...p, ...me } : p));
+    for (const c of this.convs) {
+      c.members = c.members.map((m) => (m.id === me.id ? { ...m, ...me, role: m.role } : m));
+    }
+    this.peopleSubject.notify();
+    this.myProfileSubject.notify();
+    for (const c of this.convs) this.convSubjects.get(c.id)?.notify();
+  }
   /** Presence of people by id (others: offline); who types where (names). Set by seeds/tests. */
   presenceOf = new Map<string, 'online' | 'away' | 'offline'>();
   typingIn = new Map<string, string[]>();
@@ -169,7 +197,7 @@ export class FakeClient implements FerryClient {
 
   private me(): Person {
     const { userId: id, username, displayName } = this.session;
-    return { id, username, displayName };
+    return { id, username, displayName, status: this.myStatus, avatar: this.myAvatar };
   }
 
   private known(): Person[] {
@@ -725,17 +753,28 @@ function message(
   };
 }
 
+/** A 64×64 PNG (a sunset), for seeded avatars. */
+const SUNSET_PNG =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAABf0lEQVR42u3V0SpEYRTF8fUQ3+MopUjUhESdmKahCU1oQl9oQhOa0IQmNKGJ0vIinsmVU+fGFVlnl3Z99bvaN/u/rzZGMrqG0SW6hrEqXcN4ja5hsk7XML1K11Bp0DXMrtE1zG/QNSw26RqyTbqG5W26hlqLrmFlh66hsUfXsB7pGpr7dA1bh7T1+THzM9t1aLVp5df076yWYveIJv5UXzDZi3jC8oT6QvnVOOiwJLm+UHI72qcso2R9oUwAjs8pM6kvyA3odCkzPEBuwNkFNYb1BS0D3StqzA/QMnDZo8b8AC0DvWtqzA/QMnBzS435AVoG+n1qzA/QMnB/R435AVoGBg/UmB+gZeBpQI35AVoGho/UmB+gZeD1mRrzA7QMvA0pM6yXG/D+QpnhAXIDQjWGegwTMUzFUIlhLoaFGLLoZQ7X9fkcruvzOVzX53O4rs/ncF2fz+G6Pp/DdX0+T38g/YH0B9IfSH8g/YH0B9IfSH8g/YH0B9IfSH/gv+ZfGVuK1WZHhfkAAAAASUVORK5CYII=';
+
 /** Seed data: a field team, a release, IT, a ship's crew, DMs. Times relative to `now`. */
 export function seeded(session: Session, now = Date.now()): FakeClient {
   const client = new FakeClient(session);
+  const person = (
+    id: string,
+    username: string,
+    displayName: string,
+    status: string | null = null,
+    avatar: string | null = null,
+  ): Person => ({ id, username, displayName, status, avatar });
   const dir = {
-    ingrid: { id: 'u-ingrid', username: 'ingrid', displayName: 'Ingrid Solberg' },
-    marcus: { id: 'u-marcus', username: 'marcus', displayName: 'Marcus Chen' },
-    priya: { id: 'u-priya', username: 'priya', displayName: 'Priya Raman' },
-    tom: { id: 'u-tom', username: 'tom', displayName: 'Tom Okafor' },
-    lena: { id: 'u-lena', username: 'lena', displayName: 'Lena Haugen' },
-    omar: { id: 'u-omar', username: 'omar', displayName: 'Omar Aziz' },
-    me: { id: session.userId, username: session.username, displayName: session.displayName },
+    ingrid: person('u-ingrid', 'ingrid', 'Ingrid Solberg', 'On the boat until Friday 🚤'),
+    marcus: person('u-marcus', 'marcus', 'Marcus Chen'),
+    priya: person('u-priya', 'priya', 'Priya Raman', 'Reviewing the release notes', SUNSET_PNG),
+    tom: person('u-tom', 'tom', 'Tom Okafor'),
+    lena: person('u-lena', 'lena', 'Lena Haugen'),
+    omar: person('u-omar', 'omar', 'Omar Aziz', null, SUNSET_PNG),
+    me: person(session.userId, session.username, session.displayName),
   };
   const people = {
     ingrid: { id: 'u-ingrid', name: 'Ingrid Solberg' },
