@@ -1,8 +1,9 @@
 // Awareness of others end to end (issue 5): two people in two browser contexts, a real relay,
 // the real renderer. Bo sees Ada online in their DM, sees her typing (and the line clear when
 // she sends), Ada's message says "Seen by Bo" once he has it open, and Ada goes offline for Bo
-// when her network is cut for real (NetworkSwitch). Then: the "New messages" divider and the
-// jump to the first unread message.
+// when her network is cut for real (NetworkSwitch). Away: Ada's clock (Playwright's) jumps past
+// the away delay, Bo sees her away, then online at her next key. Then: the "New messages"
+// divider and the jump to the first unread message.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
   createConversation,
@@ -102,6 +103,38 @@ test('opening a conversation with unread messages: the divider, and a jump to th
   await expect(messageWithText(bo.page, 'Backlog item 1')).toBeFocused();
   await expect(jump).toHaveCount(0);
   await screenshot(bo.page, 'presence-5-new-messages-divider');
+  await ada.context.close();
+  await bo.context.close();
+});
+
+test('Bo sees Ada away once she is idle past the away delay, online at her next key, offline when her network is cut', async ({
+  browser,
+}) => {
+  // Ada's clock is Playwright's: it runs as usual until the test jumps it forward.
+  const ada = await signedInPerson(browser, relay, app.url, 'Ada', {
+    prepare: (context) => context.clock.install(),
+  });
+  const bo = await person(browser, 'Bo');
+  await openDm(ada.page, 'bo', 'Bo');
+  await send(ada.page, 'Back in five.');
+  await openConversation(bo.page, 'Ada');
+  await expect(messageWithText(bo.page, 'Back in five.')).toHaveCount(1);
+  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'online');
+
+  // Five and a half minutes without a key or a click (the away delay is five).
+  await ada.page.clock.fastForward('05:30');
+  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'away', { timeout: 30_000 });
+  await expect(dot(bo.page)).toContainText('Ada is away');
+  await screenshot(bo.page, 'presence-6-ada-away');
+
+  // A key in Ada's window: online again for Bo.
+  await ada.page.getByTestId('composer').press('Shift');
+  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'online', { timeout: 30_000 });
+  await expect(dot(bo.page)).toContainText('Ada is online');
+
+  // Her socket is cut for real: offline.
+  await ada.net.off();
+  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'offline', { timeout: 30_000 });
   await ada.context.close();
   await bo.context.close();
 });
