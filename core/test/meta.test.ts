@@ -4,6 +4,7 @@ import {
   MAX_LABEL_CHARS,
   ModelError,
   PREVIEW_CHARS,
+  BASE_VERSION,
   SCHEMA_VERSION,
   encodeHlc,
   infoOf,
@@ -41,12 +42,12 @@ function merge(...docs: Y.Doc[]) {
 }
 
 describe('meta: info', () => {
-  it('is written once by the creator, with the schema version', () => {
+  it('is written once by the creator, with the lowest schema version that fits it (1)', () => {
     const doc = new Y.Doc();
     expect(readInfo(doc)).toBeNull();
     const info = initConversation(doc, { title: 'Deck crew', createdBy: ANN, createdAt: T });
     expect(info).toEqual({
-      v: SCHEMA_VERSION,
+      v: BASE_VERSION,
       title: 'Deck crew',
       createdBy: ANN,
       createdAt: T,

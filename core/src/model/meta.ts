@@ -21,7 +21,7 @@
 import * as Y from 'yjs';
 import { isHlc, parseHlc } from '../hlc';
 import { isId } from '../ids';
-import { SCHEMA_VERSION } from '../version';
+import { BASE_VERSION, SCHEMA_VERSION } from '../version';
 import { ModelError, check, show } from './errors';
 import { checkLabel, checkMessageId, checkText, checkTime, checkUser } from './checks';
 import { periodOfMessage } from './rooms';
@@ -74,7 +74,9 @@ export function initConversation(
   const info = infoOf(doc);
   if (info.size > 0) throw new ModelError('exists', `${fn}: the conversation already has its info`);
   doc.transact(() => {
-    info.set('v', SCHEMA_VERSION);
+    // The lowest version that fits (docs/messaging.md): info has no version-2 field, so a
+    // Ferry 1 app still treats the conversation as its own.
+    info.set('v', BASE_VERSION);
     info.set('title', input.title);
     info.set('createdBy', input.createdBy);
     info.set('createdAt', input.createdAt);
