@@ -122,7 +122,9 @@ test('A reacts online while B reacts offline; on reconnect both see the same chi
   await bo.context.close();
 });
 
-test('keyboard only: reach React from the message list; chips toggle mine', async ({ browser }) => {
+test('keyboard only: reach React from the message list, or R on a message; chips toggle mine', async ({
+  browser,
+}) => {
   const ada = await person(browser, 'Ada');
   await createConversation(ada.page, 'Keys', []);
   const text = 'Press the keys';
@@ -155,6 +157,23 @@ test('keyboard only: reach React from the message list; chips toggle mine', asyn
   await expect(mine).toHaveAttribute('data-mine', 'true');
   await mine.click();
   await expect.poll(() => chips(ada.page, text)).toEqual([]);
+
+  // R on the focused message opens its picker; Esc closes it onto the row's React button.
+  await message.focus();
+  await ada.page.keyboard.press('r');
+  await expect(ada.page.getByTestId('emoji-search')).toBeFocused();
+  await ada.page.keyboard.press('Escape');
+  await expect(ada.page.getByTestId('emoji-picker')).toHaveCount(0);
+  await expect(react).toBeFocused();
+  await message.focus();
+  await ada.page.keyboard.press('r');
+  await ada.page.keyboard.type('thanks');
+  await ada.page.keyboard.press('Enter');
+  await expect.poll(() => chips(ada.page, text)).toEqual(['🙏 1']);
+  // In the composer an r is just a letter.
+  await ada.page.getByTestId('composer').press('r');
+  await expect(ada.page.getByTestId('composer')).toHaveValue('r');
+  await expect(ada.page.getByTestId('emoji-picker')).toHaveCount(0);
   await ada.context.close();
 });
 

@@ -181,6 +181,21 @@ export interface MessageView {
    * read (core readBy); empty elsewhere. Show "Seen by …" under the newest one that has any.
    */
   seenBy: { id: string; name: string }[];
+  /** Who pinned it (docs/messaging.md, "Pins"), earliest first; empty when not pinned. */
+  pinnedBy: { id: string; name: string }[];
+}
+
+/** A pinned message of the conversation (the meta document's `pins`: there offline). */
+export interface PinView {
+  messageId: string;
+  /** Who pinned it, earliest first. */
+  by: { id: string; name: string }[];
+  /** When it was last pinned (ms): the list is newest first. */
+  at: number;
+  /** I pinned it. */
+  mine: boolean;
+  /** I may unpin it: my own pin, or I moderate (then every pin of it goes). */
+  canUnpin: boolean;
 }
 
 export interface ConversationView {
@@ -197,6 +212,15 @@ export interface ConversationView {
   canModerate: boolean;
   /** May add or remove my reactions (core `can(…, 'react')`: not when archived or removed). */
   canReact: boolean;
+  /** Pinned messages, the most recently pinned first (show each through `lookup`). */
+  pins: PinView[];
+  /** May pin (core `can(…, 'pin')`: whoever may post) and pins are available here. */
+  canPin: boolean;
+  /**
+   * Why pinning is unavailable although I may post, e.g. the relay runs a schema older than 2
+   * (read from GET /server); null when it is available.
+   */
+  pinsUnavailable: string | null;
   members: Member[];
   /** Ascending by id (hybrid logical clock): the same order on every replica. */
   messages: MessageView[];
@@ -232,6 +256,13 @@ export interface ConversationStore {
    * or unknown message, or where I may not react.
    */
   react(messageId: string, emoji: string, on: boolean): Promise<void>;
+  /**
+   * Pins (`on`) or unpins the message in the meta document; resolves once it is on this
+   * device's disk (works offline, merges). Unpinning removes my pin, or, as a moderator or owner,
+   * every pin of the message. Throws (writing nothing) on an unknown or deleted message (to pin),
+   * where I may not pin, or while `pinsUnavailable`.
+   */
+  pin(messageId: string, on: boolean): Promise<void>;
   markRead(): void;
   /**
    * Tells the others I am typing (`on`) or stopped (sent, left the composer). Throttled to one

@@ -247,6 +247,8 @@ export async function createFerryClient(opts: FerryClientOptions): Promise<Ferry
 /** Meta keys of conversations created on this device and not yet registered with the relay. */
 const UNREGISTERED = 'unregistered:';
 const KNOWN_NAMES = 'names';
+/** Meta record: the relay's document schema version, from GET /server (pins need 2). */
+const RELAY_SCHEMA = 'relaySchema';
 
 interface UnregisteredRecord {
   id: string;
@@ -442,6 +444,7 @@ export class Client implements FerryClient, ClientExtras {
       this.removeEvents.push(off);
     }
     this.host.onChange(() => this.onHostChange());
+    void this.loadRelaySchema();
     // Presence on the workspace room's awareness (every active user may open it): awareness.ts.
     // Its `people` map holds everyone's status and avatar (docs/messaging.md, "Profiles").
     this.profiles = this.host.acquire(workspaceRoom);
@@ -631,7 +634,10 @@ export class Client implements FerryClient, ClientExtras {
 
   private onHostChange(): void {
     const c = this.syncStatus().connection;
-    if (c === 'online' && this.lastConnection !== 'online') void this.runCatchUp();
+    if (c === 'online' && this.lastConnection !== 'online') {
+      void this.runCatchUp();
+      void this.checkRelaySchema();
+    }
     if (c !== 'online') this.catchUpGen++;
     if (c !== 'online' && this.catchUp) this.catchUp = null;
     this.lastConnection = c;
@@ -669,6 +675,55 @@ export class Client implements FerryClient, ClientExtras {
 
   private convChanged(convId: string | null): void {
     for (const l of [...this.convListeners]) l(convId);
+  }
+
+  // ---- the relay's document schema (docs/messaging.md, "Schema version 2") ----
+
+  /** GET /server `schema` (1 when absent: a version-1 relay); null until first learned. */
+  private relaySchema: number | null = null;
+  private relaySchemaRead = false;
+
+  /** Reads the schema kept from an earlier run (a device starting offline still knows it). */
+  private async loadRelaySchema(): Promise<void> {
+    const kept = await this.store.getMeta(RELAY_SCHEMA).catch(() => undefined);
+    this.relaySchemaRead = true;
+    if (this.relaySchema === null && typeof kept === 'number' && Number.isInteger(kept) && kept >= 1) {
+      this.relaySchema = kept;
+      this.convChanged(null);
+    }
+  }
+
+  /** Asks the relay its schema (on every connect: it may have been upgraded); kept on disk. */
+  private async checkRelaySchema(): Promise<void> {
+    if (!this.opts.auth) return;
+    let info: unknown;
+    try {
+      info = await this.api<unknown>('GET', '/server');
+    } catch {
+      return; // asked again at the next connect; the kept value stands meanwhile
+    }
+    const raw = typeof info === 'object' && info !== null ? (info as { schema?: unknown }).schema : undefined;
+    const schema = typeof raw === 'number' && Number.isInteger(raw) && raw >= 1 ? raw : 1;
+    if (this.closed || schema === this.relaySchema) return;
+    this.relaySchema = schema;
+    this.store.putMeta(RELAY_SCHEMA, schema).catch(() => undefined);
+    this.convChanged(null);
+  }
+
+  /**
+   * Why pins cannot be written now, or null: an older relay refuses the `pins` root and would
+   * quarantine the writer (docs/messaging.md), so pins wait until it says schema 2 or newer.
+   * Without accounts (benchmark relays) there is no GET /server to ask: available.
+   */
+  pinsUnavailable(): string | null {
+    if (!this.opts.auth) return null;
+    if (this.relaySchema === null) {
+      return this.relaySchemaRead
+        ? 'Pins become available once this device has reached the server.'
+        : 'Checking whether the server supports pins…';
+    }
+    if (this.relaySchema < 2) return 'Pins need a newer server: ask your administrator to update Ferry on the server.';
+    return null;
   }
 
   // ---- rooms and the relay's answers ----
@@ -930,6 +985,10 @@ export class Client implements FerryClient, ClientExtras {
       throw new ModelError('forbidden', 'Only owners and moderators post in an announcement channel.');
     }
     if (action === 'delete-others') throw new ModelError('forbidden', "Only owners and moderators delete others' messages.");
+    if (action === 'pin' && st.kind === 'announcement') {
+      throw new ModelError('forbidden', 'Only owners and moderators pin in an announcement channel.');
+    }
+    if (action === 'unpin-others') throw new ModelError('forbidden', "Only owners and moderators remove others' pins.");
     throw new ModelError('forbidden', 'You are not allowed to do that in this conversation.');
   }
 

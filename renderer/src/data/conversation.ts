@@ -12,6 +12,7 @@ import type {
   MessageLookup,
   MessageView,
   Observe,
+  PinView,
   ReactionView,
 } from './api';
 import type { Client } from './client';
@@ -282,6 +283,97 @@ export class ConversationImpl implements ConversationStore {
     await p.lastWrite;
   }
 
+  /**
+   * Pins or unpins in the meta document (key `<messageId>|<me>`: only mine, so others' pins
+   * merge without conflict); a moderator's or owner's unpin removes every pin of the message
+   * (core `unpinAll`, which the relay allows them only). Everything is checked before anything
+   * is written.
+   */
+  async pin(messageId: string, on: boolean): Promise<void> {
+    if (!isHlc(messageId)) throw new ModelError('invalid', `pin: not a message id: ${JSON.stringify(messageId)}`);
+    if (typeof on !== 'boolean') throw new ModelError('invalid', 'pin: on must be true or false');
+    const st = this.client.convState(this.id);
+    // Pinning needs the right to post; unpinning my own pin only a live conversation.
+    if (on || st.removed || st.archived) this.client.assertMay(this.id, 'pin');
+    const unavailable = this.client.pinsUnavailable();
+    if (unavailable) throw new ModelError('forbidden', unavailable);
+    const m = await this.writable();
+    if (on) {
+      const held = this.holdPage(periodOfMessage(messageId));
+      try {
+        await held.od.loaded;
+        const msg = page.getMessage(held.od.doc, messageId);
+        if (!msg) throw new ModelError('not-found', 'That message is not on this device, so it cannot be pinned.');
+        if (msg.deleted) throw new ModelError('invalid', 'A deleted message cannot be pinned.');
+      } finally {
+        held.release();
+      }
+      meta.pin(m.doc, { message: messageId, user: this.client.me, at: this.client.now() });
+    } else if (this.mayUnpinOthers()) {
+      meta.unpinAll(m.doc, messageId);
+    } else {
+      meta.unpin(m.doc, { message: messageId, user: this.client.me });
+    }
+    await m.lastWrite;
+  }
+
+  private mayUnpinOthers(): boolean {
+    try {
+      this.client.assertMay(this.id, 'unpin-others');
+      return this.client.convState(this.id).canModerate;
+    } catch {
+      return false;
+    }
+  }
+
+  private mayPin(): boolean {
+    try {
+      this.client.assertMay(this.id, 'pin');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Who pinned each message, from the last view (the view itself is always current). */
+  private pinnedIndex = new Map<string, { id: string; name: string }[]>();
+
+  private pinViews(): PinView[] {
+    const m = this.meta;
+    if (!m?.isLoaded) return [];
+    const st = this.client.convState(this.id);
+    const live = !st.removed && !st.archived;
+    const others = live && this.mayUnpinOthers();
+    const name = (id: string) => {
+      const known = this.client.nameOf(id, '');
+      if (known) this.names.set(id, known);
+      return known || this.names.get(id) || 'Someone';
+    };
+    return meta.listPins(m.doc).map((p) => {
+      const mine = p.by.includes(this.client.me);
+      return {
+        messageId: p.messageId,
+        by: p.by.map((id) => ({ id, name: name(id) })),
+        at: p.at,
+        mine,
+        canUnpin: live && (mine || others),
+      };
+    });
+  }
+
+  /** Message views are cached per page: the pinned ones (and the formerly pinned) are copied. */
+  private withPins(messages: MessageView[], pins: PinView[]): MessageView[] {
+    const index = new Map(pins.map((p) => [p.messageId, p.by]));
+    this.pinnedIndex = index;
+    return messages.map((v) => {
+      const by = index.get(v.id);
+      if (!by && v.pinnedBy.length === 0) return v;
+      const want = by ?? [];
+      const same = want.length === v.pinnedBy.length && want.every((p, i) => v.pinnedBy[i]?.id === p.id && v.pinnedBy[i]?.name === p.name);
+      return same ? v : { ...v, pinnedBy: want };
+    });
+  }
+
   /** Read markers live on the pages: marks every loaded page (writes only where others wrote). */
   async reveal(messageId: string): Promise<boolean> {
     await this.loadRecent();
@@ -463,6 +555,7 @@ export class ConversationImpl implements ConversationStore {
         !msg.deleted && !st.removed && !st.archived && (msg.author === this.client.me || st.canModerate),
       reactions: reactions.map((r) => this.reactionView(r)),
       seenBy: [],
+      pinnedBy: this.pinnedIndex.get(msg.id) ?? [],
     };
   }
 
@@ -519,6 +612,9 @@ export class ConversationImpl implements ConversationStore {
       }
     }
     messages = this.withSeenBy(messages, docOf);
+    const pins = this.pinViews();
+    messages = this.withPins(messages, pins);
+    const mayPin = this.mayPin();
     const m = this.meta;
     if (m?.error) errors.unshift(m.error.message);
     if (m?.refused) errors.unshift(refusal(m.room, m.refused));
@@ -541,6 +637,9 @@ export class ConversationImpl implements ConversationStore {
       canPost: st.canPost,
       canModerate: st.canModerate,
       canReact: this.mayReact(),
+      pins,
+      canPin: mayPin && this.client.pinsUnavailable() === null,
+      pinsUnavailable: mayPin ? this.client.pinsUnavailable() : null,
       members: st.members,
       messages,
       hasOlder: this.periods().some((p) => p < oldest),

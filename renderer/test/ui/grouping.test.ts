@@ -23,6 +23,7 @@ function msg(authorId: string, createdAt: number, extra: Partial<MessageView> = 
     canDelete: authorId === 'me',
     reactions: [],
     seenBy: [],
+    pinnedBy: [],
     ...extra,
   };
 }

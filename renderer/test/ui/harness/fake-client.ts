@@ -59,6 +59,8 @@ interface Conv {
   removed: boolean;
   messages: MessageView[];
   readCount: number;
+  /** Pinned messages: who pinned each and when (the view derives PinView and pinnedBy). */
+  pins?: { messageId: string; by: { id: string; name: string }[]; at: number }[];
   /** How many of the oldest messages are still "on older pages" (not loaded). */
   hidden: number;
   loadingOlder: boolean;
@@ -296,15 +298,39 @@ export class FakeClient implements FerryClient {
       canPost,
       canModerate,
       canReact: !c.removed && !c.archived,
+      ...this.pinsOf(c, canPost, canModerate),
       members: c.members,
       messages: c.messages.slice(c.hidden).map((m) => ({
         ...m,
         canEdit: m.mine && !m.deleted && canPost,
         canDelete: !m.deleted && ((m.mine && canPost) || canModerate),
+        pinnedBy: c.pins?.find((p) => p.messageId === m.id)?.by ?? [],
       })),
       hasOlder: c.hidden > 0,
       loadingOlder: c.loadingOlder,
       typing: this.typingIn.get(c.id) ?? [],
+    };
+  }
+
+  /** Why pins are unavailable (an older relay), for UI checks; null: available. */
+  pinsUnavailable: string | null = null;
+
+  private pinsOf(
+    c: Conv,
+    canPost: boolean,
+    canModerate: boolean,
+  ): Pick<ConversationView, 'pins' | 'canPin' | 'pinsUnavailable'> {
+    const me = this.session.userId;
+    const pins = [...(c.pins ?? [])]
+      .sort((a, b) => b.at - a.at)
+      .map((p) => {
+        const mine = p.by.some((u) => u.id === me);
+        return { ...p, mine, canUnpin: !c.removed && !c.archived && (mine || canModerate) };
+      });
+    return {
+      pins,
+      canPin: canPost && this.pinsUnavailable === null,
+      pinsUnavailable: canPost ? this.pinsUnavailable : null,
     };
   }
 
@@ -643,6 +669,26 @@ export class FakeClient implements FerryClient {
         );
         this.changed(c);
       },
+      pin: async (messageId, on) => {
+        this.calls.push(`pin ${messageId} ${on}`);
+        if (on && !this.canPost(c)) throw new ApiError('forbidden', 'You cannot pin here.');
+        if (this.pinsUnavailable) throw new ApiError('forbidden', this.pinsUnavailable);
+        const me = { id: this.session.userId, name: this.session.displayName };
+        const pins = c.pins ?? [];
+        const has = pins.find((p) => p.messageId === messageId);
+        if (on) {
+          const m = c.messages.find((x) => x.id === messageId);
+          if (!m || m.deleted) throw new ApiError('invalid', 'A deleted message cannot be pinned.');
+          if (has?.by.some((u) => u.id === me.id)) return;
+          c.pins = has
+            ? pins.map((p) => (p === has ? { ...p, by: [...p.by, me], at: Date.now() } : p))
+            : [...pins, { messageId, by: [me], at: Date.now() }];
+        } else if (has) {
+          const by = this.canModerate(c) ? [] : has.by.filter((u) => u.id !== me.id);
+          c.pins = by.length > 0 ? pins.map((p) => (p === has ? { ...p, by } : p)) : pins.filter((p) => p !== has);
+        }
+        this.changed(c);
+      },
       reveal: async (messageId) => {
         const at = c.messages.findIndex((m) => m.id === messageId);
         if (at < 0) return false;
@@ -749,6 +795,7 @@ function message(
     canDelete: mine,
     reactions: [],
     seenBy: [],
+    pinnedBy: [],
     ...extra,
   };
 }
