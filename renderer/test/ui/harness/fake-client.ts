@@ -685,7 +685,10 @@ export class FakeClient implements FerryClient {
             : [...pins, { messageId, by: [me], at: Date.now() }];
         } else if (has) {
           const by = this.canModerate(c) ? [] : has.by.filter((u) => u.id !== me.id);
-          c.pins = by.length > 0 ? pins.map((p) => (p === has ? { ...p, by } : p)) : pins.filter((p) => p !== has);
+          c.pins =
+            by.length > 0
+              ? pins.map((p) => (p === has ? { ...p, by } : p))
+              : pins.filter((p) => p !== has);
         }
         this.changed(c);
       },
