@@ -273,8 +273,11 @@ export interface ThreadSummary {
   repliers: string[];
 }
 
+/** What thread summaries read of a message. */
+export type ThreadMessage = Pick<Message, 'id' | 'author' | 'parent' | 'deleted' | 'createdAt'>;
+
 /** The thread root a message belongs to: itself, or its parent's root (reply to a reply). */
-export function rootOf(msg: Message, byId: ReadonlyMap<string, Message>): string {
+export function rootOf(msg: ThreadMessage, byId: ReadonlyMap<string, ThreadMessage>): string {
   let cur = msg;
   // One level is the rule; a reply to a reply (written on another page) counts for the root.
   for (let hops = 0; cur.parent !== null && hops < 8; hops++) {
@@ -289,8 +292,10 @@ export function rootOf(msg: Message, byId: ReadonlyMap<string, Message>): string
  * Per thread root, its summary: from pages (documents) or from messages already read. Only the
  * replies given count, so pass every page from the oldest root's period onwards.
  */
-export function threadSummaries(source: Iterable<Y.Doc | Message>): Map<string, ThreadSummary> {
-  const all: Message[] = [];
+export function threadSummaries(
+  source: Iterable<Y.Doc | ThreadMessage>,
+): Map<string, ThreadSummary> {
+  const all: ThreadMessage[] = [];
   for (const x of source) {
     if (x instanceof Y.Doc) all.push(...listMessages(x));
     else all.push(x);
@@ -298,7 +303,7 @@ export function threadSummaries(source: Iterable<Y.Doc | Message>): Map<string, 
   all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const byId = new Map(all.map((m) => [m.id, m]));
   const out = new Map<string, ThreadSummary>();
-  const latest = new Map<string, Message[]>();
+  const latest = new Map<string, ThreadMessage[]>();
   for (const m of all) {
     if (m.parent === null || m.deleted) continue;
     const root = rootOf(m, byId);
@@ -313,7 +318,7 @@ export function threadSummaries(source: Iterable<Y.Doc | Message>): Map<string, 
   for (const [root, list] of latest) {
     const s = out.get(root) as ThreadSummary;
     for (let i = list.length - 1; i >= 0 && s.repliers.length < 3; i--) {
-      const a = (list[i] as Message).author;
+      const a = (list[i] as ThreadMessage).author;
       if (!s.repliers.includes(a)) s.repliers.push(a);
     }
   }

@@ -166,6 +166,12 @@ export interface MessageView {
   createdAt: number;
   editedAt: number | null;
   deleted: boolean;
+  /** The thread root this message replies to (docs/messaging.md "Threads"); null: top level. */
+  parentId: string | null;
+  /** The message it quotes (show it through `lookup`: as it is now); null when none. */
+  quoteId: string | null;
+  /** On a thread root with replies: their summary from the loaded pages (exact; see README). */
+  thread: ThreadSummary | null;
   /** Written while this device (the author's) had no connection. */
   writtenOffline: boolean;
   mine: boolean;
@@ -222,12 +228,44 @@ export interface ConversationView {
    */
   pinsUnavailable: string | null;
   members: Member[];
-  /** Ascending by id (hybrid logical clock): the same order on every replica. */
+  /**
+   * Top-level messages (replies are in `thread()`), ascending by id (hybrid logical clock): the
+   * same order on every replica.
+   */
   messages: MessageView[];
   hasOlder: boolean;
   loadingOlder: boolean;
   /** Names of the others typing here now (awareness on the newest page room; never me). */
   typing: string[];
+}
+
+/** A thread root's replies, as its row in the timeline shows them. */
+export interface ThreadSummary {
+  /** Replies that are not deleted. */
+  count: number;
+  lastReplyAt: number;
+  /** Distinct repliers, the most recent first, at most three. */
+  repliers: { id: string; name: string }[];
+  /** Replies by others that my read marker on their page has not reached. */
+  unread: number;
+}
+
+/** `ConversationStore.thread(rootId)`: the root and its replies. */
+export interface ThreadView {
+  /** loading: pages from the root's period onwards are being read (and synced, online). */
+  state: 'loading' | 'missing' | 'ready';
+  /** The root (a tombstone when deleted: its replies stay readable); null unless ready. */
+  root: MessageView | null;
+  /** Ascending by id; a reply to a reply (another page) is shown here, in its root's thread. */
+  replies: MessageView[];
+}
+
+/** What a message sent with `send` replies to or quotes. */
+export interface SendOptions {
+  /** Reply in this thread (a reply's id: its root's thread). */
+  parent?: string;
+  /** Quote this message (not deleted; of this conversation). */
+  quote?: string;
 }
 
 /**
@@ -246,8 +284,13 @@ export interface ConversationStore {
   loadRecent(): Promise<void>;
   /** Loads the next older page. Resolves to false when there is nothing older. */
   loadBefore(): Promise<boolean>;
-  /** Resolves once the message is on this device's disk. */
-  send(text: string): Promise<MessageView>;
+  /**
+   * Resolves once the message is on this device's disk. With `parent` it is a reply in that
+   * thread (written `v: 1`); with `quote` it quotes a message (written `v: 2`). Throws, writing
+   * nothing, when the parent or quoted message is not known on this device or was deleted
+   * (quote), besides the usual checks.
+   */
+  send(text: string, options?: SendOptions): Promise<MessageView>;
   edit(messageId: string, text: string): Promise<void>;
   remove(messageId: string): Promise<void>;
   /**
@@ -279,6 +322,11 @@ export interface ConversationStore {
    * `messages`) and keeps it open while observed; follows edits, deletion and sync.
    */
   lookup(messageId: string): Observe<MessageLookup>;
+  /**
+   * A thread: loads every page from the root's period to the newest (the same contiguous pages
+   * as `reveal`), so its replies are all there; follows new replies, edits and deletions.
+   */
+  thread(rootId: string): Observe<ThreadView>;
   observe: Observe<ConversationView>;
   /** Releases documents and subscriptions. */
   close(): void;

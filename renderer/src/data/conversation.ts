@@ -12,6 +12,9 @@ import type {
   MessageLookup,
   MessageView,
   Observe,
+  SendOptions,
+  ThreadSummary,
+  ThreadView,
   PinView,
   ReactionView,
 } from './api';
@@ -212,9 +215,41 @@ export class ConversationImpl implements ConversationStore {
     return m;
   }
 
-  async send(text: string): Promise<MessageView> {
+  /** A message on a page this store holds (the view's or a lookup's). */
+  private known(messageId: string): page.Message | undefined {
+    let period: number;
+    try {
+      period = periodOfMessage(messageId);
+    } catch {
+      return undefined;
+    }
+    const od = this.pages.get(period) ?? this.side.get(period)?.od;
+    return od?.isLoaded ? page.getMessage(od.doc, messageId) : undefined;
+  }
+
+  /** Checks a reply's parent and a quote; the parent given as a reply means its root. */
+  private sendTargets(options: SendOptions): { parent?: string; quote?: string } {
+    const out: { parent?: string; quote?: string } = {};
+    if (options.parent !== undefined) {
+      if (!isHlc(options.parent)) throw new ModelError('invalid', `send: not a message id: ${JSON.stringify(options.parent)}`);
+      const root = this.known(options.parent);
+      if (!root) throw new ModelError('not-found', 'The message this replies to is not on this device.');
+      out.parent = root.parent ?? root.id;
+    }
+    if (options.quote !== undefined) {
+      if (!isHlc(options.quote)) throw new ModelError('invalid', `send: not a message id: ${JSON.stringify(options.quote)}`);
+      const q = this.known(options.quote);
+      if (!q) throw new ModelError('not-found', 'The quoted message is not on this device.');
+      if (q.deleted) throw new ModelError('invalid', 'A deleted message cannot be quoted.');
+      out.quote = q.id;
+    }
+    return out;
+  }
+
+  async send(text: string, options: SendOptions = {}): Promise<MessageView> {
     this.client.assertMay(this.id, 'post');
     const m = await this.writable();
+    const targets = this.sendTargets(options);
     const now = this.client.now();
     const id = tick(this.client.clock, now);
     const period = periodOfMessage(id);
@@ -224,7 +259,14 @@ export class ConversationImpl implements ConversationStore {
     // Shown only once on disk: the view leaves it out until its transactions complete.
     this.unsaved.add(id);
     try {
-      page.addMessage(p.doc, { id, author: this.client.me, text, createdAt: now, ...(offline ? { offline } : {}) });
+      page.addMessage(p.doc, {
+        id,
+        author: this.client.me,
+        text,
+        createdAt: now,
+        ...targets,
+        ...(offline ? { offline } : {}),
+      });
     } catch (e) {
       this.unsaved.delete(id); // refused before anything was written (empty, too long, ...)
       throw e;
@@ -547,6 +589,9 @@ export class ConversationImpl implements ConversationStore {
       createdAt: msg.createdAt,
       editedAt: msg.editedAt,
       deleted: msg.deleted,
+      parentId: msg.parent,
+      quoteId: msg.quote,
+      thread: null,
       writtenOffline: msg.offline,
       mine: msg.author === this.client.me,
       delivery: stored ? 'stored' : 'pending',
@@ -602,12 +647,16 @@ export class ConversationImpl implements ConversationStore {
     let messages: MessageView[] = [];
     const docOf = new Map<string, OpenDoc>();
     const errors: string[] = [];
+    const threads = this.threadSummaries(periods);
     for (const period of periods) {
       const p = this.pages.get(period) as OpenDoc;
       if (p.error) errors.push(p.error.message);
       if (p.refused) errors.push(refusal(p.room, p.refused));
       for (const v of this.pageViews(period, p)) {
-        if (this.unsaved.size === 0 || !this.unsaved.has(v.id)) messages.push(v);
+        // Top level only: replies are in their thread (thread()), counted on their root.
+        if (v.parentId !== null || (this.unsaved.size > 0 && this.unsaved.has(v.id))) continue;
+        const thread = threads.get(v.id);
+        messages.push(thread ? { ...v, thread } : v);
         docOf.set(v.id, p);
       }
     }
@@ -651,14 +700,136 @@ export class ConversationImpl implements ConversationStore {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.closed || this.listeners.size === 0) return;
+    if (this.scheduled || this.closed || (this.listeners.size === 0 && this.threadObs.size === 0)) return;
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
       if (this.closed) return;
-      const v = this.view();
-      for (const l of [...this.listeners]) l(v);
+      if (this.listeners.size > 0) {
+        const v = this.view();
+        for (const l of [...this.listeners]) l(v);
+      }
+      for (const t of [...this.threadObs]) this.emitThread(t);
     });
+  }
+
+  /** Every loaded message (not the unsaved ones), ascending, with the page it is on. */
+  private allViews(periods: number[]): { views: MessageView[]; docOf: Map<string, OpenDoc> } {
+    const views: MessageView[] = [];
+    const docOf = new Map<string, OpenDoc>();
+    for (const period of periods) {
+      const p = this.pages.get(period) as OpenDoc;
+      for (const v of this.pageViews(period, p)) {
+        if (this.unsaved.size > 0 && this.unsaved.has(v.id)) continue;
+        views.push(v);
+        docOf.set(v.id, p);
+      }
+    }
+    return { views, docOf };
+  }
+
+  private static threadMessage(v: MessageView): page.ThreadMessage {
+    return { id: v.id, author: v.authorId, parent: v.parentId, deleted: v.deleted, createdAt: v.createdAt };
+  }
+
+  /**
+   * Per thread root, its summary from the loaded pages (core threadSummaries), names and my
+   * unread replies (by others, past my read marker on their page) added.
+   */
+  private threadSummaries(periods: number[]): Map<string, ThreadSummary> {
+    const { views, docOf } = this.allViews(periods);
+    const out = new Map<string, ThreadSummary>();
+    if (!views.some((v) => v.parentId !== null)) return out;
+    const plain = views.map(ConversationImpl.threadMessage);
+    const byId = new Map(plain.map((m) => [m.id, m]));
+    const unread = new Map<string, number>();
+    const markers = new Map<OpenDoc, string | null>();
+    for (const m of plain) {
+      if (m.parent === null || m.deleted || m.author === this.client.me) continue;
+      const p = docOf.get(m.id) as OpenDoc;
+      if (!markers.has(p)) markers.set(p, meta.readMarker(p.doc, this.client.me)?.id ?? null);
+      const marker = markers.get(p) ?? null;
+      if (marker !== null && m.id <= marker) continue;
+      const root = page.rootOf(m, byId);
+      unread.set(root, (unread.get(root) ?? 0) + 1);
+    }
+    for (const [root, s] of page.threadSummaries(plain)) {
+      out.set(root, {
+        count: s.count,
+        lastReplyAt: s.lastAt ?? 0,
+        repliers: s.repliers.map((id) => ({ id, name: this.nameFor(id) })),
+        unread: unread.get(root) ?? 0,
+      });
+    }
+    return out;
+  }
+
+  private nameFor(id: string): string {
+    const known = this.client.nameOf(id, '');
+    if (known) this.names.set(id, known);
+    return known || this.names.get(id) || 'Someone';
+  }
+
+  /** Open thread observers: `ready` once the pages from the root's period onwards are loaded. */
+  private readonly threadObs = new Set<{
+    rootId: string;
+    ready: boolean;
+    last: string;
+    listener: (v: ThreadView) => void;
+  }>();
+
+  private threadView(rootId: string, ready: boolean): ThreadView {
+    const loading: ThreadView = { state: 'loading', root: null, replies: [] };
+    if (!ready) return loading;
+    let period: number;
+    try {
+      period = periodOfMessage(rootId);
+    } catch {
+      return { state: 'missing', root: null, replies: [] };
+    }
+    const periods = [...this.pages.keys()].sort((a, b) => a - b);
+    const { views } = this.allViews(periods);
+    const root = views.find((v) => v.id === rootId);
+    if (!root) {
+      const od = this.pages.get(period);
+      const settled =
+        !od || od.synced || od.refused !== null || od.error !== null || this.client.host.connection !== 'online';
+      return settled ? { state: 'missing', root: null, replies: [] } : loading;
+    }
+    const plain = views.map(ConversationImpl.threadMessage);
+    const byId = new Map(plain.map((m) => [m.id, m]));
+    const replies = views.filter(
+      (v, i) => v.parentId !== null && page.rootOf(plain[i] as page.ThreadMessage, byId) === rootId,
+    );
+    const thread = this.threadSummaries(periods).get(rootId) ?? null;
+    return { state: 'ready', root: thread ? { ...root, thread } : root, replies };
+  }
+
+  private emitThread(t: { rootId: string; ready: boolean; last: string; listener: (v: ThreadView) => void }): void {
+    const v = this.threadView(t.rootId, t.ready);
+    const key = JSON.stringify(v);
+    if (key === t.last) return;
+    t.last = key;
+    t.listener(v);
+  }
+
+  thread(rootId: string): Observe<ThreadView> {
+    return (listener) => {
+      const entry = { rootId, ready: false, last: '', listener };
+      this.threadObs.add(entry);
+      this.emitThread(entry);
+      // The same contiguous pages as reveal(): every reply sorts after its root.
+      void this.reveal(rootId)
+        .catch(() => false)
+        .then(() => {
+          entry.ready = true;
+          if (this.threadObs.has(entry)) this.emitThread(entry);
+          this.schedule();
+        });
+      return () => {
+        this.threadObs.delete(entry);
+      };
+    };
   }
 
   observe: Observe<ConversationViewExt> = (listener) => {
@@ -673,6 +844,7 @@ export class ConversationImpl implements ConversationStore {
     this.typingMarks.close();
     for (const off of this.offs.splice(0)) off();
     this.listeners.clear();
+    this.threadObs.clear();
     for (const p of this.pages.values()) this.client.host.release(p);
     this.pages.clear();
     for (const s of this.side.values()) this.client.host.release(s.od);

@@ -1,7 +1,10 @@
 // Threads and quotes through the data layer, signed in to a REAL relay with accounts: lookup()
-// of any message by id (quotes, pins, notifications), loading its page on demand.
+// of any message by id (quotes, pins, notifications), loading its page on demand; replies in
+// threads written offline, counted on their root on both devices; threads whose root is on an
+// older page; quotes of edited and deleted messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationStore, MessageLookup } from '../../src/data/api';
+import type { ConversationStore, MessageLookup, ThreadView } from '../../src/data/api';
+import { ModelError } from '../../../core/src/model/errors';
 import type { Client } from '../../src/data/client';
 import { PAGE_SPAN_MS } from '../../../core/src/model/rooms';
 import { Device, listWhere, removeDir, startRelay, viewWhere, type Relay, type TestUser } from './harness';
@@ -46,6 +49,8 @@ interface Pair {
   a: Client;
   b: Client;
   id: string;
+  /** Bo's window events: dispatch `offline` / `online` to cut and restore his network. */
+  boEvents: EventTarget;
   /** Ada's clock: `ago` ms behind the real one (messages land on older pages). */
   setAgo(ms: number): void;
 }
@@ -60,10 +65,11 @@ async function pair(r: Relay, title: string): Promise<Pair> {
     .signIn({ serverUrl: r.url, username: ada.username, password: ada.password });
   if (!res.ok) throw new Error(res.message);
   const a = res.client as Client;
-  const b = await new Device('Bo', r.url).signIn(bo);
+  const boEvents = new EventTarget();
+  const b = await new Device('Bo', r.url).signIn(bo, { events: boEvents });
   const id = await a.createConversation({ kind: 'channel', title, visibility: 'private', members: [bo.id] });
   await listWhere(b, (l) => l.some((x) => x.id === id));
-  return { ada, bo, a, b, id, setAgo: (ms) => (ago = ms) };
+  return { ada, bo, a, b, id, boEvents, setAgo: (ms) => (ago = ms) };
 }
 
 describe('lookup', () => {
@@ -130,6 +136,165 @@ describe('lookup', () => {
     cb.close();
     ca.close();
     await b.close();
+    await p.a.close();
+    await p.b.close();
+  });
+});
+
+/** Resolves with the first thread view that satisfies `pred`. */
+function threadWhere(
+  conv: ConversationStore,
+  rootId: string,
+  pred: (v: ThreadView) => boolean,
+  timeoutMs = 15_000,
+): Promise<ThreadView> {
+  return new Promise((resolve, reject) => {
+    let off: () => void = () => {};
+    let last: ThreadView | null = null;
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`thread never matched; last: ${JSON.stringify(last)}`));
+    }, timeoutMs);
+    off = conv.thread(rootId)((v) => {
+      last = v;
+      if (pred(v)) {
+        clearTimeout(timer);
+        queueMicrotask(() => off());
+        resolve(v);
+      }
+    });
+  });
+}
+
+const replyTexts = (v: ThreadView) => v.replies.map((r) => (r.deleted ? '<deleted>' : r.text));
+
+describe('threads', () => {
+  it('replies written offline reach the other device: counts, repliers, unread, the thread in order', async () => {
+    const p = await pair(relay, 'Threads');
+    const ca = p.a.open(p.id);
+    await ca.loadRecent();
+    const root = await ca.send('Which sensor should we replace first?');
+    const cb = p.b.open(p.id);
+    await cb.loadRecent();
+    await viewWhere(cb, (v) => v.messages.some((m) => m.id === root.id));
+
+    p.boEvents.dispatchEvent(new Event('offline'));
+    await new Promise<void>((r) => p.b.sync((s) => s.connection === 'offline' && r()));
+    const r1 = await cb.send('Sensor 4, it drifts', { parent: root.id });
+    // A reply to a reply goes to the root's thread.
+    const r2 = await cb.send('and then 2', { parent: r1.id });
+    expect([r1.parentId, r2.parentId]).toEqual([root.id, root.id]);
+    expect(r1.writtenOffline).toBe(true);
+    // Bo sees his own thread at once; replies stay out of the timeline.
+    const vb = await viewWhere(cb, (v) => v.messages.find((m) => m.id === root.id)?.thread?.count === 2);
+    expect(vb.messages.map((m) => m.text)).toEqual(['Which sensor should we replace first?']);
+    expect(vb.messages[0]?.thread).toMatchObject({ count: 2, unread: 0, repliers: [{ name: 'Bo' }] });
+    // Meanwhile Ada replies online.
+    const r3 = await ca.send('I can bring a spare', { parent: root.id });
+
+    p.boEvents.dispatchEvent(new Event('online'));
+    const va = await viewWhere(ca, (v) => v.messages.find((m) => m.id === root.id)?.thread?.count === 3);
+    const t = va.messages.find((m) => m.id === root.id)?.thread;
+    // Most recent first: Ada wrote hers after Bo's offline replies (ids are clock order).
+    expect(t?.repliers.map((x) => x.name)).toEqual(['Ada', 'Bo']);
+    expect(t?.unread).toBe(2);
+    expect(t?.lastReplyAt).toBe(r3.createdAt);
+    expect(va.messages.map((m) => m.text)).toEqual(['Which sensor should we replace first?']);
+    await viewWhere(cb, (v) => v.messages.find((m) => m.id === root.id)?.thread?.count === 3);
+
+    // Both threads: the same replies, in id order.
+    const want = ['Sensor 4, it drifts', 'and then 2', 'I can bring a spare'];
+    const ta = await threadWhere(ca, root.id, (v) => v.state === 'ready' && v.replies.length === 3);
+    const tb = await threadWhere(cb, root.id, (v) => v.state === 'ready' && v.replies.length === 3);
+    expect(replyTexts(ta)).toEqual(want);
+    expect(ta.replies.map((r) => r.id)).toEqual(tb.replies.map((r) => r.id));
+    expect(ta.replies.map((r) => r.id)).toEqual([...ta.replies.map((r) => r.id)].sort());
+    expect(ta.root?.text).toBe('Which sensor should we replace first?');
+
+    // Reading clears the unread replies.
+    ca.markRead();
+    await viewWhere(ca, (v) => v.messages.find((m) => m.id === root.id)?.thread?.unread === 0);
+
+    // A deleted reply drops out of the count; a deleted root keeps its thread.
+    await cb.remove(r2.id);
+    await ca.remove(root.id);
+    const after = await viewWhere(
+      cb,
+      (v) => v.messages.find((m) => m.id === root.id)?.deleted === true && v.messages[0]?.thread?.count === 2,
+    );
+    expect(after.messages[0]?.thread?.count).toBe(2);
+    const tDeleted = await threadWhere(cb, root.id, (v) => v.state === 'ready' && v.root?.deleted === true);
+    expect(replyTexts(tDeleted).filter((x) => x !== '<deleted>').length).toBe(2);
+    ca.close();
+    cb.close();
+    await p.a.close();
+    await p.b.close();
+  });
+
+  it('a thread whose root is on an older page: thread() loads the pages from its period on', async () => {
+    const p = await pair(relay, 'Old thread');
+    const ca = p.a.open(p.id);
+    await ca.loadRecent();
+    p.setAgo(2 * PAGE_SPAN_MS);
+    const root = await ca.send('Old question');
+    p.setAgo(0);
+    await ca.send('new top-level', {});
+    await viewWhere(ca, (v) => v.messages.every((m) => m.delivery === 'stored') && v.messages.length === 2);
+
+    const cb = p.b.open(p.id);
+    const t0 = await threadWhere(cb, root.id, (v) => v.state === 'ready');
+    expect(t0.root?.text).toBe('Old question');
+    expect(t0.replies).toEqual([]);
+    const reply = await cb.send('Late answer', { parent: root.id });
+    expect(reply.parentId).toBe(root.id);
+    const t1 = await threadWhere(cb, root.id, (v) => v.replies.length === 1);
+    expect(replyTexts(t1)).toEqual(['Late answer']);
+    const va = await viewWhere(ca, (v) => v.messages.find((m) => m.id === root.id)?.thread?.count === 1);
+    expect(va.messages.map((m) => m.text)).toEqual(['Old question', 'new top-level']);
+
+    // Bad targets are refused before anything is written.
+    const before = (await viewWhere(cb, () => true)).messages.length;
+    await expect(cb.send('x', { parent: 'nope' })).rejects.toBeInstanceOf(ModelError);
+    const unknownId = reply.id.replace(/.$/, (c) => (c === '0' ? '1' : '0'));
+    await expect(cb.send('x', { parent: unknownId })).rejects.toThrow('not on this device');
+    expect((await viewWhere(cb, () => true)).messages.length).toBe(before);
+    // An id nobody wrote: the thread is missing once its page is synced.
+    expect((await threadWhere(cb, unknownId, (v) => v.state !== 'loading')).state).toBe('missing');
+    ca.close();
+    cb.close();
+    await p.a.close();
+    await p.b.close();
+  });
+});
+
+describe('quotes', () => {
+  it('a quote shows the quoted message as it is now: edited, then deleted; a deleted one cannot be quoted', async () => {
+    const p = await pair(relay, 'Quotes');
+    const ca = p.a.open(p.id);
+    await ca.loadRecent();
+    const original = await ca.send('Launch on Tuesday');
+    const cb = p.b.open(p.id);
+    await cb.loadRecent();
+    await viewWhere(cb, (v) => v.messages.some((m) => m.id === original.id));
+    const quoting = await cb.send('Are we sure?', { quote: original.id });
+    expect(quoting.quoteId).toBe(original.id);
+    const va = await viewWhere(ca, (v) => v.messages.some((m) => m.id === quoting.id && m.delivery === 'stored'));
+    expect(va.messages.find((m) => m.id === quoting.id)?.quoteId).toBe(original.id);
+
+    await ca.edit(original.id, 'Launch on Wednesday');
+    const edited = await lookupWhere(cb, original.id, (x) => x.state === 'found' && x.message.editedAt !== null);
+    expect(edited.state === 'found' && edited.message.text).toBe('Launch on Wednesday');
+    await ca.remove(original.id);
+    const deleted = await lookupWhere(cb, original.id, (x) => x.state === 'found' && x.message.deleted);
+    expect(deleted.state === 'found' && deleted.message.text).toBe('');
+    // The quoting message itself is unchanged (no text was copied into it).
+    const vb = await viewWhere(cb, () => true);
+    expect(vb.messages.find((m) => m.id === quoting.id)?.text).toBe('Are we sure?');
+
+    await viewWhere(cb, (v) => v.messages.find((m) => m.id === original.id)?.deleted === true);
+    await expect(cb.send('again', { quote: original.id })).rejects.toThrow('deleted message cannot be quoted');
+    ca.close();
+    cb.close();
     await p.a.close();
     await p.b.close();
   });

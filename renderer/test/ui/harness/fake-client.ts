@@ -64,6 +64,8 @@ interface Conv {
   /** How many of the oldest messages are still "on older pages" (not loaded). */
   hidden: number;
   loadingOlder: boolean;
+  /** Thread replies (top-level messages are `messages`; a root's `thread` is kept in step). */
+  replies?: MessageView[];
 }
 
 type SeedConv = Omit<
@@ -642,7 +644,7 @@ export class FakeClient implements FerryClient {
         this.changed(c);
         return true;
       },
-      send: async (text: string) => {
+      send: async (text: string, options = {}) => {
         // Lets the UI check show what a failed write does (the composer keeps the text).
         if (text.includes('#fail')) throw new Error('The disk is full: the message was not saved.');
         if (!this.canPost(c)) throw new ApiError('forbidden', 'You cannot post here.');
@@ -650,8 +652,13 @@ export class FakeClient implements FerryClient {
         const m = message(this.session.userId, this.session.displayName, at, text, true, {
           writtenOffline: !this.online,
           delivery: 'pending',
+          quoteId: options.quote ?? null,
         });
-        c.messages = [...c.messages, m];
+        if (options.parent !== undefined) {
+          const root = c.messages.find((x) => x.id === options.parent);
+          if (!root) throw new ApiError('not-found', 'The message this replies to is not here.');
+          addReply(c, { ...m, parentId: root.id }, this.session.userId);
+        } else c.messages = [...c.messages, m];
         this.setStatus({ pending: this.status.pending + 1 });
         this.changed(c);
         this.deliver();
@@ -703,8 +710,21 @@ export class FakeClient implements FerryClient {
       },
       lookup: (messageId) => (l) =>
         subj.observe(() => {
-          const m = c.messages.find((x) => x.id === messageId);
+          const m = [...c.messages, ...(c.replies ?? [])].find((x) => x.id === messageId);
           l(m ? { state: 'found', message: m } : { state: 'missing' });
+        }),
+      thread: (rootId) => (l) =>
+        subj.observe(() => {
+          const root = c.messages.find((x) => x.id === rootId);
+          l(
+            root
+              ? {
+                  state: 'ready',
+                  root,
+                  replies: (c.replies ?? []).filter((r) => r.parentId === rootId),
+                }
+              : { state: 'missing', root: null, replies: [] },
+          );
         }),
       markRead: () => {
         const others = c.messages.filter((m) => !m.mine).length;
@@ -756,6 +776,31 @@ export class FakeClient implements FerryClient {
   async close(): Promise<void> {}
 }
 
+/** Adds a reply and updates its root's thread summary (my own replies are never unread). */
+function addReply(c: Conv, reply: MessageView, me: string): void {
+  c.replies = [...(c.replies ?? []), reply];
+  const mine = c.replies.filter((r) => r.parentId === reply.parentId && !r.deleted);
+  const repliers: { id: string; name: string }[] = [];
+  for (const r of [...mine].reverse()) {
+    if (repliers.length < 3 && !repliers.some((p) => p.id === r.authorId)) {
+      repliers.push({ id: r.authorId, name: r.authorName });
+    }
+  }
+  c.messages = c.messages.map((m) =>
+    m.id === reply.parentId
+      ? {
+          ...m,
+          thread: {
+            count: mine.length,
+            lastReplyAt: reply.createdAt,
+            repliers,
+            unread: reply.authorId === me ? 0 : (m.thread?.unread ?? 0) + 1,
+          },
+        }
+      : m,
+  );
+}
+
 /** Adds or removes `who` under `emoji`, keeping the order emoji were first used. */
 function toggleReaction(
   list: ReactionView[],
@@ -791,6 +836,9 @@ function message(
     createdAt: at,
     editedAt: null,
     deleted: false,
+    parentId: null,
+    quoteId: null,
+    thread: null,
     writtenOffline: false,
     mine,
     delivery: 'stored',
