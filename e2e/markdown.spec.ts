@@ -5,8 +5,14 @@
 // payload could run) and measures it on pathological input.
 import { build } from 'esbuild';
 import path from 'node:path';
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { NetworkSwitch, messageWithText, openConversation, openDm, signIn } from './fixtures/app';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import {
+  messageWithText,
+  openConversation,
+  openDm,
+  signedInPerson,
+  type Person,
+} from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
 import { repoRoot } from './fixtures/paths';
 import { useRelay } from './fixtures/relay';
@@ -14,12 +20,6 @@ import { screenshot } from './fixtures/screens';
 
 const relay = useRelay();
 const app = useAppServer();
-
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  net: NetworkSwitch;
-}
 
 /** Counts every way a payload could have run: alert/confirm/prompt, dialogs, window.__xss. */
 const TRAP = `
@@ -29,19 +29,17 @@ const TRAP = `
   }
 `;
 
-async function person(browser: Browser, name: string): Promise<Person> {
-  const username = name.toLowerCase();
-  await relay.createUser(username, { displayName: name });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  await context.addInitScript(TRAP);
-  const net = await NetworkSwitch.install(context);
-  const page = await context.newPage();
-  page.on('dialog', (d) => {
-    throw new Error(`a dialog opened: ${d.message()}`);
+const person = (browser: Browser, name: string): Promise<Person> =>
+  signedInPerson(browser, relay, app.url, name, {
+    viewport: { width: 1100, height: 900 },
+    prepare: async (context) => {
+      await context.addInitScript(TRAP);
+    },
+    onPage: (page) =>
+      page.on('dialog', (d) => {
+        throw new Error(`a dialog opened: ${d.message()}`);
+      }),
   });
-  await signIn(page, app.url, relay.httpUrl, username);
-  return { context, page, net };
-}
 
 /**
  * Sends `text` as typed (newlines included) and waits until it is the newest message shown

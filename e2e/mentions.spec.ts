@@ -6,11 +6,11 @@
 // conversation stops the next one.
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import {
-  NetworkSwitch,
   createConversation,
   messageWithText,
   openConversation,
-  signIn,
+  signedInPerson,
+  type Person,
 } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
 import { useRelay } from './fixtures/relay';
@@ -19,17 +19,8 @@ import { screenshot } from './fixtures/screens';
 const relay = useRelay();
 const app = useAppServer();
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  net: NetworkSwitch;
-}
-
-async function person(browser: Browser, name: string): Promise<Person> {
-  const username = name.toLowerCase();
-  await relay.createUser(username, { displayName: name });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  // Records every notification the app raises (permission granted, nothing shown).
+/** Records every notification the app raises (permission granted, nothing shown). */
+async function recordNotifications(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
     const shown: { title: string; body: string }[] = [];
     (window as unknown as { __notifications: typeof shown }).__notifications = shown;
@@ -44,11 +35,10 @@ async function person(browser: Browser, name: string): Promise<Person> {
     }
     Object.defineProperty(window, 'Notification', { value: FakeNotification, configurable: true });
   });
-  const net = await NetworkSwitch.install(context);
-  const page = await context.newPage();
-  await signIn(page, app.url, relay.httpUrl, username);
-  return { context, page, net };
 }
+
+const person = (browser: Browser, name: string): Promise<Person> =>
+  signedInPerson(browser, relay, app.url, name, { prepare: recordNotifications });
 
 const notifications = (page: Page) =>
   page.evaluate(
