@@ -119,3 +119,48 @@ test('a second start forwards its ferry:// link to the running app and exits', a
     { kind: 'conversation', conversationId: '0123456789ABCDEF', serverUrl: null },
   ]);
 });
+
+test('a notification the page raises: main shows it, its click hands the target to the page through the preload', async () => {
+  // Main's notifications are recorded instead of shown (a CI desktop may have no notification
+  // daemon); the click is what the OS would emit on the real object.
+  await app.evaluate(({ Notification }) => {
+    const shown: Electron.Notification[] = [];
+    Object.assign(globalThis, { __ferryShown: shown });
+    Notification.isSupported = () => true;
+    Notification.prototype.show = function (this: Electron.Notification) {
+      shown.push(this);
+    };
+  });
+  const MSG = '0lq3x8k2a-0001-ABCDEFGHJKMNPQRS';
+  await page.evaluate((messageId) => {
+    const w = window as FerryPage & { __targets?: unknown[] };
+    w.__targets = [];
+    w.ferry?.onNotificationClick((t) => w.__targets?.push(t));
+    // Refused by main: not a conversation id.
+    w.ferry?.notify({ title: 'x', body: 'y', conversationId: '../etc' });
+    w.ferry?.notify({
+      title: 'Ada',
+      body: 'Lunch?',
+      conversationId: '0123456789ABCDEF',
+      messageId,
+    });
+  }, MSG);
+  const shown = () =>
+    app.evaluate(() =>
+      (globalThis as unknown as { __ferryShown: Electron.Notification[] }).__ferryShown.map(
+        (n) => ({ title: n.title, body: n.body }),
+      ),
+    );
+  await expect.poll(shown).toEqual([{ title: 'Ada', body: 'Lunch?' }]);
+  await app.evaluate(() =>
+    (globalThis as unknown as { __ferryShown: Electron.Notification[] }).__ferryShown[0]?.emit(
+      'click',
+    ),
+  );
+  await page.waitForFunction(
+    () => ((window as FerryPage & { __targets?: unknown[] }).__targets?.length ?? 0) > 0,
+  );
+  expect(
+    await page.evaluate(() => (window as FerryPage & { __targets?: unknown[] }).__targets),
+  ).toEqual([{ conversationId: '0123456789ABCDEF', messageId: MSG }]);
+});
