@@ -107,6 +107,22 @@ try {
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${out}/conversation-${scheme}.png` });
 
+    // Pins: the mark on pinned messages, a row's Pin action, the header's Pinned list (focus
+    // in it, Escape back to the button).
+    await page.getByTestId('pin-mark').first().waitFor();
+    await page.locator('[data-testid=message][data-pinned=true]').last().hover();
+    await page.screenshot({ path: `${out}/pinned-message-${scheme}.png` });
+    await page.getByTestId('pinned-button').click();
+    await page.getByTestId('pinned-item').nth(1).waitFor();
+    const inPins = await page.evaluate(() => document.activeElement?.dataset.testid);
+    if (inPins !== 'pinned-open') problems.push(`[${scheme}] pinned list focus: ${inPins}`);
+    await page.screenshot({ path: `${out}/pinned-list-${scheme}.png` });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('pinned-list').waitFor({ state: 'detached' });
+    const back = await page.evaluate(() => document.activeElement?.dataset.testid);
+    if (back !== 'pinned-button')
+      problems.push(`[${scheme}] Escape from pins left focus on ${back}`);
+
     // Older pages: scroll to the top; the message that was first on screen must stay put.
     const list = page.getByTestId('message-list');
     const before = await list.evaluate(async (el) => {

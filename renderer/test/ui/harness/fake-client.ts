@@ -978,6 +978,15 @@ export function seeded(session: Session, now = Date.now()): FakeClient {
         ],
         messages: field,
         readCount: field.filter((m) => !m.mine).length,
+        // Pinned: the checklist (by Ingrid) and the sensor question (by Marcus and me).
+        pins: [
+          { messageId: field[history.length + 1]?.id ?? '', by: [people.ingrid], at: t(1, 16, 5) },
+          {
+            messageId: field[history.length + 4]?.id ?? '',
+            by: [people.marcus, people.me],
+            at: clamp(t(0, 8, 0)),
+          },
+        ],
       },
       {
         id: 'c-release',
