@@ -10,6 +10,9 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../scripts/chromium.mjs';
 const dir = '/tmp/ferry-ui-harness';
 const out = '/tmp/ui-shots';
 const base = 'http://ferry.test/';
+/** A 64×64 PNG (the fake's seeded avatar), to upload as a profile picture. */
+const SUNSET =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAABf0lEQVR42u3V0SpEYRTF8fUQ3+MopUjUhESdmKahCU1oQl9oQhOa0IQmNKGJ0vIinsmVU+fGFVlnl3Z99bvaN/u/rzZGMrqG0SW6hrEqXcN4ja5hsk7XML1K11Bp0DXMrtE1zG/QNSw26RqyTbqG5W26hlqLrmFlh66hsUfXsB7pGpr7dA1bh7T1+THzM9t1aLVp5df076yWYveIJv5UXzDZi3jC8oT6QvnVOOiwJLm+UHI72qcso2R9oUwAjs8pM6kvyA3odCkzPEBuwNkFNYb1BS0D3StqzA/QMnDZo8b8AC0DvWtqzA/QMnBzS435AVoG+n1qzA/QMnB/R435AVoGBg/UmB+gZeBpQI35AVoGho/UmB+gZeD1mRrzA7QMvA0pM6yXG/D+QpnhAXIDQjWGegwTMUzFUIlhLoaFGLLoZQ7X9fkcruvzOVzX53O4rs/ncF2fz+G6Pp/DdX0+T38g/YH0B9IfSH8g/YH0B9IfSH8g/YH0B9IfSH/gv+ZfGVuK1WZHhfkAAAAASUVORK5CYII=';
 
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 const problems = [];
@@ -429,6 +432,42 @@ try {
     await page.getByTestId('settings-account').waitFor();
     if ((await page.getByTestId('settings-people').count()) > 0)
       problems.push(`[${scheme}] a member sees People`);
+    await page.keyboard.press('Escape');
+
+    // Profiles: a member's card (picture, status); Edit profile: a status, a file that is not
+    // a picture (refused, said why), a picture (scaled on this device); the footer shows it.
+    await page.getByTestId('conversation-item').filter({ hasText: 'Release 0.2' }).click();
+    await page.keyboard.press('Control+i');
+    await page
+      .locator('[data-testid=member][data-user-id=u-priya]')
+      .getByTestId('member-profile')
+      .click();
+    await page.getByTestId('profile-card-status').waitFor();
+    await page.screenshot({ path: `${out}/profile-card-${scheme}.png` });
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+i');
+    await page.getByTestId('edit-profile-button').click();
+    await page.getByTestId('edit-profile-status').fill('Writing the field guide ✍️');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('edit-profile-status-message').waitFor();
+    await page.getByTestId('edit-profile-file').setInputFiles({
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('not a picture'),
+    });
+    await page.getByTestId('edit-profile-picture-message').getByText('not a picture').waitFor();
+    if (scheme === 'light')
+      await page.screenshot({ path: `${out}/edit-profile-refused-${scheme}.png` });
+    await page.getByTestId('edit-profile-file').setInputFiles({
+      name: 'sunset.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from(SUNSET.split(',')[1], 'base64'),
+    });
+    await page.getByTestId('edit-profile-remove-picture').waitFor();
+    await page.screenshot({ path: `${out}/edit-profile-${scheme}.png` });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('me-status').waitFor();
+    await page.screenshot({ path: `${out}/profile-footer-${scheme}.png` });
     await context.close();
   }
 } finally {
