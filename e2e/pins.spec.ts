@@ -118,7 +118,11 @@ test('Bo pins offline while Ada pins and unpins online; on reconnect both see th
   await bo.page.getByTestId('pinned-button').click();
   await expect(bo.page.getByTestId('pinned-status')).toHaveText('Message deleted');
   await screenshot(bo.page, 'pins-4-deleted');
-  await bo.page.keyboard.press('Escape');
+  // Opening it shows where it was: the tombstone row, focused.
+  await bo.page.getByTestId('pinned-open').click();
+  await expect(bo.page.getByTestId('pinned-list')).toHaveCount(0);
+  await expect(bo.page.locator('[data-testid=message][data-deleted=true]')).toBeFocused();
+  await expect(bo.page.getByRole('alert')).toHaveCount(0);
   await ada.page.getByTestId('pinned-button').click();
   await ada.page.getByTestId('pinned-unpin').click();
   for (const p of [ada.page, bo.page]) await expect(p.getByTestId('pinned-button')).toHaveCount(0);
