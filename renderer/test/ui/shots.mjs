@@ -182,6 +182,34 @@ try {
     const kept = await page.getByTestId('composer').inputValue();
     if (kept !== 'This one will not be saved #fail')
       problems.push(`[${scheme}] lost text: ${kept}`);
+    await page.getByTestId('composer').fill('');
+
+    // Threads: the root's summary opens the thread panel; a reply from its composer; Escape
+    // closes it and the focus goes back to the root. The newest message quotes the root.
+    await page.getByTestId('quote-block').first().waitFor();
+    await page.getByTestId('thread-summary').first().click();
+    const panel = page.getByTestId('thread-panel');
+    await panel.getByTestId('thread-reply').nth(2).waitFor();
+    await panel.getByTestId('composer').fill('Bringing it on the first boat, 08:00.');
+    await page.keyboard.press('Enter');
+    await panel.getByTestId('thread-reply').nth(3).waitFor();
+    await page.screenshot({ path: `${out}/thread-panel-${scheme}.png` });
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached' });
+    const backOn = await page.evaluate(() => document.activeElement?.dataset.messageId);
+    const rootId = await page
+      .getByTestId('thread-summary')
+      .first()
+      .evaluate((el) => el.closest('[data-message-id]')?.getAttribute('data-message-id'));
+    if (backOn !== rootId) problems.push(`[${scheme}] thread Escape: focus on ${backOn}`);
+    // Quote: q on the focused message puts the chip above the composer; Escape removes it.
+    await page.keyboard.press('q');
+    await page.getByTestId('quote-chip').waitFor();
+    await page.getByTestId('composer').fill('Agreed, swapping sensor 4.');
+    await page.screenshot({ path: `${out}/quote-chip-${scheme}.png` });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('quote-chip').waitFor({ state: 'detached' });
+    await page.getByTestId('composer').fill('');
 
     await page.getByTestId('composer').fill('Draft about the sensor swap');
     await page.keyboard.press('Control+k');

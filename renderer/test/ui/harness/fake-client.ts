@@ -616,6 +616,18 @@ export class FakeClient implements FerryClient {
     this.listSubject.notify();
   }
 
+  /** Seed: replies in a thread (their root's summary follows; the newest counts as unread). */
+  seedReplies(conversationId: string, rootId: string, replies: MessageView[]): void {
+    const c = this.find(conversationId);
+    for (const r of replies) addReply(c, { ...r, parentId: rootId }, this.session.userId);
+  }
+
+  /** Seed: the message starting with `textStart` quotes `quoteId`. */
+  seedQuote(conversationId: string, textStart: string, quoteId: string): void {
+    const c = this.find(conversationId);
+    c.messages = c.messages.map((m) => (m.text.startsWith(textStart) ? { ...m, quoteId } : m));
+  }
+
   open(conversationId: string): ConversationStore {
     const c = this.find(conversationId);
     let s = this.convSubjects.get(c.id);
@@ -1098,5 +1110,15 @@ export function seeded(session: Session, now = Date.now()): FakeClient {
   client.typingIn.set('c-field', [people.ingrid.name]);
   const lastMine = [...field].reverse().find((m) => m.mine);
   if (lastMine) lastMine.seenBy = [people.ingrid, people.marcus];
+  // A thread on Ingrid's sensor question, and my newest message quoting it (threads).
+  const sensor = field.find((m) => m.text.startsWith('Sensor 4'));
+  if (sensor) {
+    client.seedReplies('c-field', sensor.id, [
+      mk('marcus', clamp(t(0, 9, 20)), 'Pulled it: the offset on the 19th was +0.28 °C.'),
+      mk('priya', clamp(t(0, 9, 31)), 'Could be the new cable run. I have a spare in the van.'),
+      mk('ingrid', clamp(t(0, 9, 40)), '@priya yes please, bring it tomorrow.'),
+    ]);
+    client.seedQuote('c-field', 'Numbers are in', sensor.id);
+  }
   return client;
 }
