@@ -39,7 +39,15 @@ test('an admin creates a user who enrols two-factor and signs in with a code; di
   const people = admin.getByTestId('people-admin-dialog');
   await expect(people.locator('[data-testid=people-user][data-username=boss]')).toBeVisible();
   await admin.getByTestId('people-new').click();
-  await admin.getByTestId('people-new-username').fill('Nina');
+  // A username the relay would refuse: said under the field, Create stays off.
+  const username = admin.getByTestId('people-new-username');
+  await username.fill('nina nord');
+  await expect(username).toHaveAttribute('aria-invalid', 'true');
+  await expect(admin.locator('#pa-username-hint')).toContainText('Use letters, digits');
+  await expect(admin.getByTestId('people-create')).toBeDisabled();
+  await screenshot(admin, 'admin-0-username-refused');
+  await username.fill('Nina');
+  await expect(username).toHaveAttribute('aria-invalid', 'false');
   await admin.getByTestId('people-new-display-name').fill('Nina Nord');
   await admin.getByTestId('people-create').click();
   const shown = admin.getByTestId('people-password');
