@@ -693,15 +693,25 @@ export class Client implements FerryClient, ClientExtras {
     }
   }
 
-  /** Asks the relay its schema (on every connect: it may have been upgraded); kept on disk. */
+  /** Set once this run has the relay's answer: asked again only while it says less than 2. */
+  private relaySchemaAsked = false;
+
+  /**
+   * Asks the relay its schema and keeps it on disk: at the first connect of this run, and at
+   * every connect while it is unknown or below 2 (the relay may have been upgraded). Not at
+   * every reconnect: GET /server counts against the relay's per-address budget of anonymous
+   * calls, which an office behind one NAT shares with its sign-in screens.
+   */
   private async checkRelaySchema(): Promise<void> {
     if (!this.opts.auth) return;
+    if (this.relaySchemaAsked && this.relaySchema !== null && this.relaySchema >= 2) return;
     let info: unknown;
     try {
       info = await this.api<unknown>('GET', '/server');
     } catch {
       return; // asked again at the next connect; the kept value stands meanwhile
     }
+    this.relaySchemaAsked = true;
     const raw = typeof info === 'object' && info !== null ? (info as { schema?: unknown }).schema : undefined;
     const schema = typeof raw === 'number' && Number.isInteger(raw) && raw >= 1 ? raw : 1;
     if (this.closed || schema === this.relaySchema) return;

@@ -130,7 +130,7 @@ describe('pins', () => {
     await closeAll(p);
   });
 
-  it('a relay that does not say schema 2 gets no pins, with the reason; kept for an offline restart', async () => {
+  it('a relay that does not say schema 2 gets no pins, with the reason, kept for an offline restart; once upgraded, pins work', async () => {
     const real = globalThis.fetch;
     // The relay answers GET /server as a version-1 relay does: no `schema`.
     globalThis.fetch = async (input, init) => {
@@ -162,6 +162,13 @@ describe('pins', () => {
       const c2 = again.open(id);
       await c2.loadRecent();
       await viewWhere(c2, (x) => x.pinsUnavailable?.includes('newer server') ?? false);
+      // The relay is upgraded (it says schema 2 again): the next connect asks and pins work.
+      globalThis.fetch = real;
+      again.setOnline(true);
+      await viewWhere(c2, (x) => x.canPin && x.pinsUnavailable === null);
+      await c2.pin(msg.id, true);
+      await viewWhere(c2, (x) => x.pins.length === 1);
+      await again.whenSettled(20_000);
       c2.close();
       await again.close();
     } finally {
