@@ -20,17 +20,20 @@ import {
   listAllReactions,
   listMessages,
   listPeriods,
+  listPins,
   markRead,
   pageRoom,
   metaRoom,
   parseRoom,
   periodOfMessage,
+  pin,
   react,
   readInfo,
   readMarker,
   receive,
   recordMessage,
   tick,
+  unpin,
   unreadCount,
   validateDoc,
 } from '../src/index';
@@ -48,6 +51,7 @@ type Op =
   | { kind: 'moderate'; r: number; dt: number; pick: number }
   | { kind: 'react'; r: number; dt: number; pick: number; emoji: number; on: boolean }
   | { kind: 'read'; r: number; dt: number }
+  | { kind: 'pin'; r: number; dt: number; pick: number; on: boolean }
   | { kind: 'sync'; from: number; to: number; picks: number[] };
 
 interface Replica {
@@ -92,9 +96,11 @@ function honestWrite(rep: Replica, room: string, write: (doc: Y.Doc) => void): v
   if (before && updates.length > 0) {
     const update = Y.mergeUpdates(updates);
     expect(checkUpdate(ref, before, update, rep.user)).toEqual([]);
-    // The same bytes sent by anyone else are refused: every write is attributable.
+    // The same bytes sent by anyone else are refused: every write is attributable (removing
+    // someone's pin is `unpin`, which only a moderator's policy lets through).
     const other = USERS.find((u) => u !== rep.user) as string;
-    expect(checkUpdate(ref, before, update, other).map((p) => p.rule)).toContain('owner');
+    const rules = checkUpdate(ref, before, update, other).map((p) => p.rule);
+    expect(rules.includes('owner') || rules.includes('unpin')).toBe(true);
   }
 }
 
@@ -218,6 +224,17 @@ function apply(reps: Replica[], op: Op): void {
       );
       return;
     }
+    case 'pin': {
+      // Pins live in the meta document: my own key, pinned or removed.
+      const m = all[op.pick % Math.max(1, all.length)];
+      if (!m || (m.deleted && op.on)) return;
+      honestWrite(rep, meta, (d) =>
+        op.on
+          ? pin(d, { message: m.id, user: rep.user, at: rep.now })
+          : unpin(d, { message: m.id, user: rep.user }),
+      );
+      return;
+    }
     case 'read':
       // Read markers live on the pages: the reader marks each page it holds.
       for (const room of [...rep.docs.keys()].filter((r) => parseRoom(r)?.kind === 'page'))
@@ -244,7 +261,12 @@ function view(rep: Replica, rooms: string[]): string {
         reads: USERS.map((u) => readMarker(doc, u)),
       };
     });
-  return JSON.stringify({ info: readInfo(meta), periods: listPeriods(meta), pages });
+  return JSON.stringify({
+    info: readInfo(meta),
+    periods: listPeriods(meta),
+    pins: listPins(meta),
+    pages,
+  });
 }
 
 const text = fc
@@ -297,6 +319,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('read' as const), r: fc.nat(), dt }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('pin' as const),
+      r: fc.nat(),
+      dt,
+      pick: fc.nat(),
+      on: fc.boolean(),
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
