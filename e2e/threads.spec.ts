@@ -1,0 +1,153 @@
+// Threads and quote replies end to end (issue 5, docs/messaging.md "Threads", "Quote replies"):
+// two people in two browser contexts, a real relay, the real renderer. Ada's relay connection
+// is cut for real (NetworkSwitch) while she replies in a thread and quotes a message with the
+// keyboard; Bo replies online. After she reconnects both see the same thread, counts and
+// quote; the quote follows an edit and a deletion of the quoted message.
+import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
+import {
+  createConversation,
+  edit,
+  openConversation,
+  remove,
+  send,
+  signedInPerson,
+  syncState,
+  type Person,
+} from './fixtures/app';
+import { useAppServer } from './fixtures/app-server';
+import { useRelay } from './fixtures/relay';
+import { screenshot } from './fixtures/screens';
+
+const relay = useRelay();
+const app = useAppServer();
+
+const person = (browser: Browser, name: string): Promise<Person> =>
+  signedInPerson(browser, relay, app.url, name);
+
+const pattern = (text: string) =>
+  new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`);
+
+/** A row of the main message list (not the thread panel) whose text starts with `text`. */
+function row(page: Page, text: string): Locator {
+  return page
+    .getByTestId('message-list')
+    .getByTestId('message')
+    .filter({ has: page.getByTestId('message-text').filter({ hasText: pattern(text) }) });
+}
+
+/** The replies shown in the open thread panel, in order (text only, marks left out). */
+async function replies(page: Page): Promise<string[]> {
+  return page
+    .getByTestId('thread-panel')
+    .getByTestId('thread-reply')
+    .evaluateAll((els) =>
+      els.map((el) => {
+        const t = el.querySelector('[data-testid="message-markdown"]');
+        return t?.textContent?.trim() ?? '<deleted>';
+      }),
+    );
+}
+
+test('A offline replies in a thread and quotes; B replies; both see the same thread, counts and quote', async ({
+  browser,
+}) => {
+  const ada = await person(browser, 'Ada');
+  const bo = await person(browser, 'Bo');
+  await createConversation(ada.page, 'Night ops', ['bo']);
+  await openConversation(bo.page, 'Night ops');
+  const root = 'Who takes the night shift on Friday?';
+  const quoted = 'Generator check at 22:00';
+  await send(bo.page, root);
+  await send(bo.page, quoted);
+  await expect(row(ada.page, quoted)).toHaveCount(1);
+
+  // Ada goes offline and works with the keyboard only.
+  await ada.net.off();
+  await expect(syncState(ada.page)).toHaveAttribute('data-state', 'offline');
+  await ada.page.getByTestId('message-list').focus();
+  await ada.page.keyboard.press('ArrowUp'); // the newest message
+  await ada.page.keyboard.press('ArrowUp'); // the root
+  await expect(row(ada.page, root)).toBeFocused();
+  await ada.page.keyboard.press('t');
+  const adaPanel = ada.page.getByTestId('thread-panel');
+  await expect(adaPanel).toBeVisible();
+  await expect(adaPanel.getByTestId('composer')).toBeFocused();
+  await ada.page.keyboard.type('I can take it, back by 06:00');
+  await ada.page.keyboard.press('Enter');
+  await expect.poll(() => replies(ada.page)).toEqual(['I can take it, back by 06:00']);
+  await expect(row(ada.page, root).getByTestId('thread-summary')).toHaveAttribute(
+    'data-count',
+    '1',
+  );
+  await screenshot(ada.page, 'threads-1-ada-offline-thread');
+  await ada.page.keyboard.press('Escape');
+  await expect(adaPanel).toHaveCount(0);
+  await expect(row(ada.page, root)).toBeFocused();
+  // Replies stay out of the main list.
+  await expect(row(ada.page, 'I can take it')).toHaveCount(0);
+
+  // Quote: down to the generator message, q, type, Enter.
+  await ada.page.keyboard.press('ArrowDown');
+  await expect(row(ada.page, quoted)).toBeFocused();
+  await ada.page.keyboard.press('q');
+  const chip = ada.page.getByTestId('quote-chip');
+  await expect(chip).toBeVisible();
+  await expect(chip.getByTestId('quote-text')).toHaveText(quoted);
+  await expect(ada.page.getByTestId('composer')).toBeFocused();
+  await ada.page.keyboard.type('Checked the fuel already');
+  await screenshot(ada.page, 'threads-2-ada-quote-chip');
+  await ada.page.keyboard.press('Enter');
+  await expect(chip).toHaveCount(0);
+  const quoting = row(ada.page, 'Checked the fuel already');
+  await expect(quoting.getByTestId('quote-block')).toHaveAttribute('data-state', 'found');
+  await expect(quoting.getByTestId('quote-author')).toHaveText('Bo');
+
+  // Meanwhile Bo, online, replies in the thread with the toolbar button.
+  await row(bo.page, root).hover();
+  await row(bo.page, root).getByTestId('message-thread').click();
+  const boPanel = bo.page.getByTestId('thread-panel');
+  await expect(boPanel).toBeVisible();
+  await boPanel.getByTestId('composer').fill('Saturday is mine then');
+  await boPanel.getByTestId('composer').press('Enter');
+  await expect.poll(() => replies(bo.page)).toEqual(['Saturday is mine then']);
+
+  // Ada reconnects: both see two replies, the same order, the same summary and the quote.
+  await ada.net.on();
+  await expect(syncState(ada.page)).toHaveAttribute('data-state', 'synced');
+  for (const p of [ada.page, bo.page]) {
+    const summary = row(p, root).getByTestId('thread-summary');
+    await expect(summary).toHaveAttribute('data-count', '2');
+    await expect(summary).toContainText('2 replies');
+    await expect(summary.locator('.avatar')).toHaveCount(2);
+  }
+  await expect
+    .poll(() => replies(bo.page))
+    .toEqual(['I can take it, back by 06:00', 'Saturday is mine then']);
+  await row(ada.page, root).getByTestId('thread-summary').click();
+  await expect
+    .poll(() => replies(ada.page))
+    .toEqual(['I can take it, back by 06:00', 'Saturday is mine then']);
+  const boQuote = row(bo.page, 'Checked the fuel already').getByTestId('quote-block');
+  await expect(boQuote).toHaveAttribute('data-state', 'found');
+  await expect(boQuote.getByTestId('quote-text')).toHaveText(quoted);
+  await screenshot(bo.page, 'threads-3-bo-merged');
+  await screenshot(ada.page, 'threads-4-ada-merged');
+
+  // The quote shows the quoted message as it is now: edited, then deleted.
+  await bo.page.getByTestId('thread-close').click();
+  await edit(bo.page, quoted, 'Generator check at 23:00');
+  const adaQuote = row(ada.page, 'Checked the fuel already').getByTestId('quote-block');
+  await expect(adaQuote.getByTestId('quote-text')).toHaveText('Generator check at 23:00');
+  await remove(bo.page, 'Generator check at 23:00');
+  await expect(adaQuote).toHaveAttribute('data-state', 'deleted');
+  await expect(adaQuote.getByTestId('quote-text')).toHaveText('Original message deleted');
+  await screenshot(ada.page, 'threads-5-ada-quote-deleted');
+
+  // Clicking a live quote shows the quoted message: Bo quotes the root and follows it.
+  await row(bo.page, root).hover();
+  await row(bo.page, root).getByTestId('message-quote').click();
+  await bo.page.getByTestId('composer').fill('Friday confirmed');
+  await bo.page.getByTestId('composer').press('Enter');
+  await row(bo.page, 'Friday confirmed').getByTestId('quote-block').click();
+  await expect(row(bo.page, root)).toBeFocused();
+});
