@@ -150,4 +150,16 @@ test('A offline replies in a thread and quotes; B replies; both see the same thr
   await bo.page.getByTestId('composer').press('Enter');
   await row(bo.page, 'Friday confirmed').getByTestId('quote-block').click();
   await expect(row(bo.page, root)).toBeFocused();
+
+  // A search hit on a reply opens its thread with the reply focused.
+  await ada.page.getByTestId('thread-close').click();
+  await ada.page.keyboard.press('Control+Shift+F');
+  await ada.page.getByTestId('search-input').fill('Saturday');
+  await expect(ada.page.getByTestId('search-hit')).toHaveCount(1);
+  await ada.page.getByTestId('search-input').press('Enter');
+  const found = ada.page
+    .getByTestId('thread-panel')
+    .getByTestId('message')
+    .filter({ hasText: 'Saturday is mine then' });
+  await expect(found).toBeFocused();
 });
