@@ -379,6 +379,7 @@ export class ConversationImpl implements ConversationStore {
 
   /** Who pinned each message, from the last view (the view itself is always current). */
   private pinnedIndex = new Map<string, { id: string; name: string }[]>();
+  private pinsKey = '';
 
   private pinViews(): PinView[] {
     const m = this.meta;
@@ -643,6 +644,14 @@ export class ConversationImpl implements ConversationStore {
   }
 
   view(): ConversationViewExt {
+    // Pins first: when they changed, the cached message views are rebuilt with the new marks.
+    const pins = this.pinViews();
+    const pinsKey = JSON.stringify(pins.map((p) => [p.messageId, p.by]));
+    if (pinsKey !== this.pinsKey) {
+      this.pinsKey = pinsKey;
+      this.pinnedIndex = new Map(pins.map((p) => [p.messageId, p.by]));
+      this.cache.clear();
+    }
     const periods = [...this.pages.keys()].sort((a, b) => a - b);
     let messages: MessageView[] = [];
     const docOf = new Map<string, OpenDoc>();
@@ -661,7 +670,6 @@ export class ConversationImpl implements ConversationStore {
       }
     }
     messages = this.withSeenBy(messages, docOf);
-    const pins = this.pinViews();
     messages = this.withPins(messages, pins);
     const mayPin = this.mayPin();
     const m = this.meta;
