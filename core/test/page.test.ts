@@ -16,6 +16,7 @@ import {
   messageItemIds,
   messagesOf,
   react,
+  replyContext,
   threadSummaries,
 } from '../src/index';
 
@@ -378,5 +379,18 @@ describe('page: threads and quotes (schema 2)', () => {
     const msgs = [older, doc, third].flatMap((d) => listMessages(d));
     expect(threadSummaries(msgs)).toEqual(s);
     expect(threadSummaries([]).size).toBe(0);
+  });
+
+  it('replyContext: a reply involves the root author and earlier repliers, not its author', () => {
+    const CAT = 'CCCCCCCCCCCCCCC0';
+    addMessage(doc, { id: id(T), author: ANN, text: 'root', createdAt: T });
+    addMessage(doc, { id: id(T + 1), author: BOB, text: 'a', createdAt: T + 1, parent: id(T) });
+    addMessage(doc, { id: id(T + 2), author: CAT, text: 'b', createdAt: T + 2, parent: id(T) });
+    expect(replyContext(doc, id(T + 2), ANN)).toEqual({ root: id(T), involves: true });
+    expect(replyContext(doc, id(T + 2), BOB)).toEqual({ root: id(T), involves: true });
+    expect(replyContext(doc, id(T + 2), CAT)).toEqual({ root: id(T), involves: false });
+    expect(replyContext(doc, id(T + 1), CAT)).toEqual({ root: id(T), involves: false });
+    expect(replyContext(doc, id(T), BOB)).toBeNull();
+    expect(replyContext(doc, id(T + 9), BOB)).toBeNull();
   });
 });

@@ -325,6 +325,32 @@ export function threadSummaries(
   return out;
 }
 
+/**
+ * A reply's thread as this page shows it: its root, and whether `user` (not its author) started
+ * that thread or replied in it before this message. Null for a top-level or unknown message. A
+ * root or earlier replies on an older page are not seen (a deliberate bound: the newest page).
+ */
+export function replyContext(
+  doc: Y.Doc,
+  messageId: string,
+  user: string,
+): { root: string; involves: boolean } | null {
+  const m = getMessage(doc, messageId);
+  if (!m || m.parent === null) return null;
+  const all = listMessages(doc);
+  const byId = new Map<string, ThreadMessage>(all.map((x) => [x.id, x]));
+  const root = rootOf(m, byId);
+  if (m.author === user) return { root, involves: false };
+  let involves = byId.get(root)?.author === user;
+  for (const x of all) {
+    if (involves || x.id >= messageId) break;
+    if (x.parent !== null && x.author === user && !x.deleted && rootOf(x, byId) === root) {
+      involves = true;
+    }
+  }
+  return { root, involves };
+}
+
 export function reactionKey(messageId: string, emoji: string, user: string): string {
   return `${messageId}|${emoji}|${user}`;
 }

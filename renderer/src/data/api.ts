@@ -83,7 +83,20 @@ export interface ConversationSummary {
    * The newest message. `id` is what a notification opens at (absent only in a list cached
    * by an earlier release, until the conversation's newest page is read again).
    */
-  lastMessage: { id?: string; text: string; authorName: string; at: number } | null;
+  lastMessage: {
+    id?: string;
+    text: string;
+    authorName: string;
+    at: number;
+    /** A reply: its thread's root. */
+    threadRootId?: string;
+    /**
+     * A reply by someone else in a thread I started or replied in before it (judged on the
+     * newest page: a root or earlier replies on an older page are not seen). Notifies under the
+     * `mentions` preference too.
+     */
+    threadWithMe?: boolean;
+  } | null;
   unread: number;
   /** Unread messages (of `unread`, newest page) that mention me, @channel or @here. */
   mentions: number;

@@ -565,6 +565,8 @@ export class Client implements FerryClient, ClientExtras {
           lastMessage: lm
             ? {
                 ...(lm.id !== undefined ? { id: lm.id } : {}),
+                ...(lm.threadRootId !== undefined ? { threadRootId: lm.threadRootId } : {}),
+                ...(lm.threadWithMe ? { threadWithMe: true } : {}),
                 text: lm.text,
                 at: lm.at,
                 authorName: lm.authorId ? this.nameOf(lm.authorId, lm.authorName) : lm.authorName,
@@ -1119,8 +1121,17 @@ export class Client implements FerryClient, ClientExtras {
     let mentions = prev?.mentions ?? 0;
     if (p?.isLoaded) {
       const lm = meta.lastMessage(p.doc);
+      // A reply: its root, and whether it answers a thread I am in (it notifies me then).
+      const rc = lm ? page.replyContext(p.doc, lm.id, this.me) : null;
       lastMessage = lm
-        ? { id: lm.id, text: lm.deleted ? '' : lm.text, authorName: this.nameOf(lm.author), at: lm.at, authorId: lm.author }
+        ? {
+            id: lm.id,
+            text: lm.deleted ? '' : lm.text,
+            authorName: this.nameOf(lm.author),
+            at: lm.at,
+            authorId: lm.author,
+            ...(rc ? { threadRootId: rc.root, ...(rc.involves ? { threadWithMe: true } : {}) } : {}),
+          }
         : null;
       unread = meta.unreadCount(p.doc, this.me);
       mentions = unread > 0 ? unreadMentionCount(p.doc, this.me, this.session.username) : 0;

@@ -59,6 +59,10 @@ export interface SummaryRecord {
     authorId?: string;
     /** The message's id (absent in records of earlier releases). */
     id?: string;
+    /** A reply: its thread's root (docs/messaging.md "Threads"). */
+    threadRootId?: string;
+    /** A reply by someone else in a thread I started or replied in (as seen on its page). */
+    threadWithMe?: boolean;
   } | null;
   unread: number;
   /** Unread messages that mention me (absent in records of earlier releases: 0). */

@@ -202,6 +202,16 @@ describe('threads', () => {
     expect(va.messages.map((m) => m.text)).toEqual(['Which sensor should we replace first?']);
     await viewWhere(cb, (v) => v.messages.find((m) => m.id === root.id)?.thread?.count === 3);
 
+    // Ada's list: the newest message is a reply in her thread (it notifies her).
+    const list = await listWhere(p.a, (l) => l.find((c) => c.id === p.id)?.lastMessage?.id === r3.id);
+    expect(list.find((c) => c.id === p.id)?.lastMessage).toMatchObject({ threadRootId: root.id });
+    expect(list.find((c) => c.id === p.id)?.lastMessage?.threadWithMe).toBeUndefined(); // her own
+    const boList = await listWhere(p.b, (l) => l.find((c) => c.id === p.id)?.lastMessage?.id === r3.id);
+    expect(boList.find((c) => c.id === p.id)?.lastMessage).toMatchObject({
+      threadRootId: root.id,
+      threadWithMe: true, // Bo replied before Ada's reply
+    });
+
     // Both threads: the same replies, in id order.
     const want = ['Sensor 4, it drifts', 'and then 2', 'I can bring a spare'];
     const ta = await threadWhere(ca, root.id, (v) => v.state === 'ready' && v.replies.length === 3);

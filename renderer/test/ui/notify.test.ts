@@ -141,3 +141,40 @@ describe('notificationsFor: preferences', () => {
     expect(notifyPrefOf({ id: 'z', kind: 'channel' }, muted)).toBe('mentions');
   });
 });
+
+describe('notificationsFor: threads', () => {
+  const reply = (threadWithMe: boolean): ConversationSummary => {
+    const c = { ...conv('t', 1, 'Saturday works'), kind: 'channel' as const };
+    return {
+      ...c,
+      lastMessage: {
+        ...c.lastMessage!,
+        id: '0lq3x8k2b-0000-BOB',
+        threadRootId: '0lq3x8k2a-0000-ANN',
+        ...(threadWithMe ? { threadWithMe } : {}),
+      },
+    };
+  };
+
+  it('a reply in my thread notifies under the channel default (mentions), with its root', () => {
+    expect(notificationsFor(new Map(), [reply(true)], null)).toEqual([
+      {
+        title: 'Conversation t: a reply in your thread',
+        body: 'Ann: Saturday works',
+        conversationId: 't',
+        messageId: '0lq3x8k2b-0000-BOB',
+        threadRootId: '0lq3x8k2a-0000-ANN',
+      },
+    ]);
+  });
+
+  it("a reply in someone else's thread stays quiet; muted, DND and the open conversation too", () => {
+    expect(notificationsFor(new Map(), [reply(false)], null)).toEqual([]);
+    const muted = { dnd: false, conversations: { t: 'mute' as const } };
+    expect(notificationsFor(new Map(), [reply(true)], null, muted)).toEqual([]);
+    expect(
+      notificationsFor(new Map(), [reply(true)], null, { dnd: true, conversations: {} }),
+    ).toEqual([]);
+    expect(notificationsFor(new Map(), [reply(true)], 't')).toEqual([]);
+  });
+});

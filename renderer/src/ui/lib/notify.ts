@@ -6,7 +6,9 @@
 // Preferences (this device's, FerryClient.notifyPrefs): `all` notifies every new message,
 // `mentions` only new messages that mention me (@me, @channel, @here), `mute` nothing. Without
 // one, DMs are `all` and channels `mentions`. Do-not-disturb silences everything. My own
-// messages never count as unread, so they never notify.
+// messages never count as unread, so they never notify. A reply in a thread I started or
+// replied in (`lastMessage.threadWithMe`) notifies under `mentions` too (docs/messaging.md
+// "Threads"), and its notification carries the thread's root.
 //
 // A notification carries its target (docs/messaging.md, "Notification targets"): the
 // conversation and its newest message, which a click opens highlighted; a summary carries the
@@ -65,7 +67,9 @@ export function notificationsFor(
     if (c.unread <= was.unread || c.id === lookingAt || c.lastMessage === null) return false;
     const pref = notifyPrefOf(c, prefs);
     if (pref === 'mute') return false;
-    return pref === 'all' || (c.mentions ?? 0) > was.mentions;
+    return (
+      pref === 'all' || (c.mentions ?? 0) > was.mentions || c.lastMessage.threadWithMe === true
+    );
   });
   if (fresh.length > SUMMARY_OVER) {
     const count = fresh.reduce((n, c) => n + c.unread - seen(before, c.id).unread, 0);
@@ -80,15 +84,22 @@ export function notificationsFor(
   return fresh.map((c) => {
     const mentioned = (c.mentions ?? 0) > seen(before, c.id).mentions;
     const messageId = c.lastMessage?.id;
+    const rootId = messageId ? c.lastMessage?.threadRootId : undefined;
+    const inMyThread = !mentioned && c.lastMessage?.threadWithMe === true && c.kind !== 'dm';
     return {
-      title: mentioned && c.kind !== 'dm' ? `${c.title}: you were mentioned` : c.title,
+      title:
+        mentioned && c.kind !== 'dm'
+          ? `${c.title}: you were mentioned`
+          : inMyThread
+            ? `${c.title}: a reply in your thread`
+            : c.title,
       // Notifications show text, not markup: "**now**" reads "now".
       body: c.lastMessage ? `${c.lastMessage.authorName}: ${toPlainText(c.lastMessage.text)}` : '',
       conversationId: c.id,
-      // A click opens the conversation at the newest message, highlighted. (A reply in a
-      // thread will also carry `threadRootId`, its root, once the list's newest message
-      // says which thread it is in.)
+      // A click opens the conversation at the newest message, highlighted (a reply in its
+      // thread: `threadRootId` is its root).
       ...(messageId ? { messageId } : {}),
+      ...(rootId ? { threadRootId: rootId } : {}),
     };
   });
 }
