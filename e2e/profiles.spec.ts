@@ -139,7 +139,18 @@ test('Ada sets a status and a picture offline; Bo sees them once she is back', a
   await expect(card).toBeHidden();
   await expect(adaRow.getByTestId('message-author')).toBeFocused();
 
-  // From the card, "Message" opens the DM (from another conversation's view).
+  // A popover: beside the avatar that opened it; a click outside closes it.
+  await adaRow.getByTestId('message-avatar').click();
+  await expect(card).toBeVisible();
+  const [cardBox, avatarBox] = [
+    await card.boundingBox(),
+    await adaRow.getByTestId('message-avatar').boundingBox(),
+  ];
+  expect(cardBox && avatarBox && Math.abs(cardBox.x - avatarBox.x) < 40).toBe(true);
+  await bo.page.mouse.click(1000, 10);
+  await expect(card).toBeHidden();
+
+  // From the card, "Message" opens the DM.
   await adaRow.getByTestId('message-avatar').click();
   await expect(card).toBeVisible();
   await card.getByTestId('profile-card-message').click();
