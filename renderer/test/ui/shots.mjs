@@ -125,6 +125,20 @@ try {
     const back = await page.evaluate(() => document.activeElement?.dataset.testid);
     if (back !== 'pinned-button')
       problems.push(`[${scheme}] Escape from pins left focus on ${back}`);
+    // An older server: the Pin action shows dimmed with the reason; pressing it says why.
+    await page.evaluate(() =>
+      window.__ferryFake.client.setPinsUnavailable(
+        'Pins need a newer server: ask your administrator to update Ferry on the server.',
+      ),
+    );
+    const unpinned = page.locator('[data-testid=message]:not([data-pinned])').last();
+    await unpinned.hover();
+    await unpinned.getByTestId('message-pin').click();
+    await page.getByRole('alert').getByText('newer server').waitFor();
+    if (scheme === 'light')
+      await page.screenshot({ path: `${out}/pins-unavailable-${scheme}.png` });
+    await page.getByRole('alert').getByRole('button', { name: 'Dismiss' }).click();
+    await page.evaluate(() => window.__ferryFake.client.setPinsUnavailable(null));
 
     // Older pages: scroll to the top; the message that was first on screen must stay put.
     const list = page.getByTestId('message-list');

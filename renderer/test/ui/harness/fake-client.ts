@@ -317,6 +317,12 @@ export class FakeClient implements FerryClient {
   /** Why pins are unavailable (an older relay), for UI checks; null: available. */
   pinsUnavailable: string | null = null;
 
+  /** As the real client does when the relay turns out older than schema 2 (or is upgraded). */
+  setPinsUnavailable(reason: string | null): void {
+    this.pinsUnavailable = reason;
+    for (const c of this.convs) this.convSubjects.get(c.id)?.notify();
+  }
+
   private pinsOf(
     c: Conv,
     canPost: boolean,
