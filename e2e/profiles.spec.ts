@@ -3,8 +3,8 @@
 // uploads a picture (a PNG drawn in the test, scaled to 128×128 by the app) from Edit profile
 // reached with the keyboard; both show on her side at once. Back online, Bo sees her picture on
 // her message row and her status in the DM header and in her profile card, which he opens from
-// her name with the keyboard; "Message" there opens their DM. A file that is not a picture is
-// refused with a sentence, and nothing changes.
+// her name with the keyboard; "Message" there opens their DM. A file that is not a picture, a
+// broken one and one over 15 MB are refused with a sentence each, and nothing changes.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
   messageWithText,
@@ -86,6 +86,24 @@ test('Ada sets a status and a picture offline; Bo sees them once she is back', a
   });
   await expect(dialog.getByTestId('edit-profile-picture-message')).toHaveText(
     '“boarding-pass.pdf” is not a picture. Choose a PNG, JPEG, WebP or GIF.',
+  );
+  await expect(dialog.getByTestId('avatar-picture')).toHaveCount(0);
+  // Says it is a PNG but is not one; a picture too big to take.
+  await dialog.getByTestId('edit-profile-file').setInputFiles({
+    name: 'broken.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from('not really a png'),
+  });
+  await expect(dialog.getByTestId('edit-profile-picture-message')).toHaveText(
+    '“broken.png” could not be read as a picture.',
+  );
+  await dialog.getByTestId('edit-profile-file').setInputFiles({
+    name: 'huge.png',
+    mimeType: 'image/png',
+    buffer: Buffer.alloc(16 * 1024 * 1024),
+  });
+  await expect(dialog.getByTestId('edit-profile-picture-message')).toHaveText(
+    '“huge.png” is 16.0 MB; choose a picture under 15 MB.',
   );
   await expect(dialog.getByTestId('avatar-picture')).toHaveCount(0);
 
