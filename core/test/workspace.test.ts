@@ -3,7 +3,7 @@ import { describe, it, expect } from './harness';
 import {
   MAX_AVATAR_CHARS,
   ModelError,
-  SCHEMA_VERSION,
+  BASE_VERSION,
   avatarProblem,
   checkUpdate,
   listConversations,
@@ -35,7 +35,7 @@ describe('workspace: conversations', () => {
     });
     expect(c2).toEqual({
       id: C2,
-      v: SCHEMA_VERSION,
+      v: BASE_VERSION,
       title: 'Galley',
       createdBy: BOB,
       createdAt: T + 1,

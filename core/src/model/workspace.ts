@@ -7,7 +7,7 @@
 //   (docs/messaging.md, "Profiles"; status and avatar since schema 2).
 import type * as Y from 'yjs';
 import { isId } from '../ids';
-import { SCHEMA_VERSION } from '../version';
+import { BASE_VERSION, SCHEMA_VERSION } from '../version';
 import { ModelError, check, show } from './errors';
 import { checkLabel, checkTime, checkUser, isWellFormed } from './checks';
 
@@ -122,8 +122,10 @@ export function registerConversation(
   if (conversations.has(input.id)) {
     throw new ModelError('exists', `${fn}: conversation ${input.id} is already registered`);
   }
+  // The lowest version whose shape fits (docs/messaging.md): the catalogue entry is unchanged
+  // since version 1, so an app of that version does not take it for a newer one's.
   const entry: CatalogueEntry = {
-    v: SCHEMA_VERSION,
+    v: BASE_VERSION,
     title: input.title,
     createdBy: input.createdBy,
     createdAt: input.createdAt,
