@@ -23,12 +23,14 @@ export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
  * CSP sent with every app:// response. Scripts only from the app itself; styles may be
  * inline (Svelte writes style attributes); the relay is a URL the user picks at run time,
  * so connections may go to any http(s)/ws(s) host; no plugins, frames, forms or <base>.
+ * Images only from the app and inline (profile pictures are data: URLs): nothing a message or
+ * a profile holds can make the app fetch a remote image (a tracking pixel).
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob: https: http:",
+  "img-src 'self' data: blob:",
   "font-src 'self' data:",
   "connect-src 'self' https: http: wss: ws:",
   "media-src 'self' blob:",
