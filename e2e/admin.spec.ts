@@ -147,6 +147,7 @@ test('offline, the account page and People say why nothing can change', async ({
   await expect(page.getByTestId('account-offline')).toBeVisible();
   await expect(page.getByTestId('account-display-name')).toBeDisabled();
   await expect(page.getByTestId('account-change-password')).toBeDisabled();
+  await screenshot(page, 'admin-5-account-offline');
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('account-dialog')).toBeHidden();
   await openSettings(page);
