@@ -644,6 +644,7 @@ export class FakeClient implements FerryClient {
     const subj = s;
     const mutate = (messageId: string, fn: (m: MessageView) => MessageView) => {
       c.messages = c.messages.map((m) => (m.id === messageId ? fn(m) : m));
+      if (c.replies) c.replies = c.replies.map((m) => (m.id === messageId ? fn(m) : m));
       const pending = this.status.pending + 1;
       this.setStatus({ pending });
       this.changed(c);
