@@ -3,7 +3,14 @@
 // is cut for real (NetworkSwitch) while she replies in a thread and quotes a message with the
 // keyboard; Bo replies online. After she reconnects both see the same thread, counts and
 // quote; the quote follows an edit and a deletion of the quoted message.
-import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
+import {
+  expect,
+  test,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from '@playwright/test';
 import {
   createConversation,
   edit,
@@ -162,4 +169,67 @@ test('A offline replies in a thread and quotes; B replies; both see the same thr
     .getByTestId('message')
     .filter({ hasText: 'Saturday is mine then' });
   await expect(found).toBeFocused();
+});
+
+/** Records every notification the app raises (permission granted, nothing shown). */
+async function recordNotifications(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const shown: { title: string; body: string }[] = [];
+    (window as unknown as { __notifications: typeof shown }).__notifications = shown;
+    class FakeNotification {
+      static permission = 'granted';
+      static requestPermission = async () => 'granted';
+      onclick: (() => void) | null = null;
+      constructor(title: string, options?: { body?: string }) {
+        shown.push({ title, body: options?.body ?? '' });
+      }
+      close() {}
+    }
+    Object.defineProperty(window, 'Notification', { value: FakeNotification, configurable: true });
+  });
+}
+
+const notifications = (page: Page) =>
+  page.evaluate(
+    () =>
+      (window as unknown as { __notifications: { title: string; body: string }[] }).__notifications,
+  );
+
+/** Bo replies in the thread of his row `root` through the toolbar and the panel's composer. */
+async function replyIn(page: Page, root: string, text: string): Promise<void> {
+  await row(page, root).hover();
+  await row(page, root).getByTestId('message-thread').click();
+  const panel = page.getByTestId('thread-panel');
+  await panel.getByTestId('composer').fill(text);
+  await panel.getByTestId('composer').press('Enter');
+  await expect(panel.getByTestId('thread-reply').filter({ hasText: text })).toHaveCount(1);
+  await panel.getByTestId('thread-close').click();
+}
+
+test("a reply notifies the root's author in a channel (mentions-only default); a reply in someone else's thread does not", async ({
+  browser,
+}) => {
+  const ada = await signedInPerson(browser, relay, app.url, 'Ada', {
+    prepare: recordNotifications,
+  });
+  const bo = await person(browser, 'Bo');
+  await createConversation(ada.page, 'Other', ['bo']);
+  await createConversation(ada.page, 'Crew', ['bo']);
+  await send(ada.page, 'Can someone check the bilge pump?');
+  await openConversation(bo.page, 'Crew');
+  await send(bo.page, 'Fuel order is in');
+  await expect(row(ada.page, 'Fuel order is in')).toHaveCount(1);
+  // Ada looks at another conversation.
+  await openConversation(ada.page, 'Other');
+  const crew = ada.page.getByTestId('conversation-item').filter({ hasText: 'Crew' });
+
+  await replyIn(bo.page, 'Fuel order is in', 'Arrives Monday');
+  await expect(crew.getByTestId('unread-badge')).toHaveText('1');
+  expect(await notifications(ada.page)).toEqual([]);
+
+  await replyIn(bo.page, 'Can someone check the bilge pump?', 'On it after lunch');
+  await expect(crew.getByTestId('unread-badge')).toHaveText('2');
+  await expect
+    .poll(() => notifications(ada.page))
+    .toEqual([{ title: 'Crew: a reply in your thread', body: 'Bo: On it after lunch' }]);
 });
