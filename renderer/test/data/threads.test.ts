@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationStore, MessageLookup, ThreadView } from '../../src/data/api';
 import { ModelError } from '../../../core/src/model/errors';
 import type { Client } from '../../src/data/client';
-import { PAGE_SPAN_MS } from '../../../core/src/model/rooms';
+import { PAGE_SPAN_MS, pageRoom, periodOfMessage } from '../../../core/src/model/rooms';
+import { messagesOf } from '../../../core/src/model/page';
 import { Device, listWhere, removeDir, startRelay, viewWhere, type Relay, type TestUser } from './harness';
 
 let relay: Relay;
@@ -288,6 +289,10 @@ describe('quotes', () => {
     await viewWhere(cb, (v) => v.messages.some((m) => m.id === original.id));
     const quoting = await cb.send('Are we sure?', { quote: original.id });
     expect(quoting.quoteId).toBe(original.id);
+    // Written with the lowest version that fits: v 2 for the quote, v 1 for the plain message.
+    const stored = p.b.host.get(pageRoom(p.id, periodOfMessage(quoting.id)));
+    expect(stored && messagesOf(stored.doc).get(quoting.id)?.get('v')).toBe(2);
+    expect(stored && messagesOf(stored.doc).get(original.id)?.get('v')).toBe(1);
     const va = await viewWhere(ca, (v) => v.messages.some((m) => m.id === quoting.id && m.delivery === 'stored'));
     expect(va.messages.find((m) => m.id === quoting.id)?.quoteId).toBe(original.id);
 
