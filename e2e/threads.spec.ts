@@ -134,6 +134,19 @@ test('A offline replies in a thread and quotes; B replies; both see the same thr
   await expect
     .poll(() => replies(ada.page))
     .toEqual(['I can take it, back by 06:00', 'Saturday is mine then']);
+  // Keyboard in the thread: ↓ from the root to Ada's reply, E edits it, Enter saves; Bo sees it.
+  await adaPanel.getByTestId('thread-messages').focus();
+  await ada.page.keyboard.press('ArrowDown'); // the root
+  await ada.page.keyboard.press('ArrowDown'); // her reply
+  await expect(
+    adaPanel.getByTestId('message').filter({ hasText: 'I can take it, back by 06:00' }),
+  ).toBeFocused();
+  await ada.page.keyboard.press('e');
+  await adaPanel.getByTestId('edit-input').fill('I can take it, back by 07:00');
+  await ada.page.keyboard.press('Enter');
+  await expect
+    .poll(() => replies(bo.page))
+    .toEqual(['I can take it, back by 07:00', 'Saturday is mine then']);
   const boQuote = row(bo.page, 'Checked the fuel already').getByTestId('quote-block');
   await expect(boQuote).toHaveAttribute('data-state', 'found');
   await expect(boQuote.getByTestId('quote-text')).toHaveText(quoted);
