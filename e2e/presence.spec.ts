@@ -1,8 +1,8 @@
 // Awareness of others end to end (issue 5): two people in two browser contexts, a real relay,
 // the real renderer. Bo sees Ada online in their DM, sees her typing (and the line clear when
 // she sends), Ada's message says "Seen by Bo" once he has it open, and Ada goes offline for Bo
-// when her network is cut for real (NetworkSwitch). Away: Ada's clock (Playwright's) jumps past
-// the away delay, Bo sees her away, then online at her next key. Then: the "New messages"
+// when her network is cut for real (NetworkSwitch). Away: Dee's clock (Playwright's) jumps past
+// the away delay, Cy sees her away, then online at her next key. Then: the "New messages"
 // divider and the jump to the first unread message.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
@@ -107,34 +107,36 @@ test('opening a conversation with unread messages: the divider, and a jump to th
   await bo.context.close();
 });
 
-test('Bo sees Ada away once she is idle past the away delay, online at her next key, offline when her network is cut', async ({
+test('Cy sees Dee away once she is idle past the away delay, online at her next key, offline when her network is cut', async ({
   browser,
 }) => {
-  // Ada's clock is Playwright's: it runs as usual until the test jumps it forward.
-  const ada = await signedInPerson(browser, relay, app.url, 'Ada', {
+  // Two people of their own: the relay is shared by this file's tests, and Bo's list already
+  // holds conversations whose previews say "Ada: …".
+  // Dee's clock is Playwright's: it runs as usual until the test jumps it forward.
+  const dee = await signedInPerson(browser, relay, app.url, 'Dee', {
     prepare: (context) => context.clock.install(),
   });
-  const bo = await person(browser, 'Bo');
-  await openDm(ada.page, 'bo', 'Bo');
-  await send(ada.page, 'Back in five.');
-  await openConversation(bo.page, 'Ada');
-  await expect(messageWithText(bo.page, 'Back in five.')).toHaveCount(1);
-  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'online');
+  const cy = await person(browser, 'Cy');
+  await openDm(dee.page, 'cy', 'Cy');
+  await send(dee.page, 'Back in five.');
+  await openConversation(cy.page, 'Dee');
+  await expect(messageWithText(cy.page, 'Back in five.')).toHaveCount(1);
+  await expect(dot(cy.page)).toHaveAttribute('data-presence', 'online');
 
   // Five and a half minutes without a key or a click (the away delay is five).
-  await ada.page.clock.fastForward('05:30');
-  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'away', { timeout: 30_000 });
-  await expect(dot(bo.page)).toContainText('Ada is away');
-  await screenshot(bo.page, 'presence-6-ada-away');
+  await dee.page.clock.fastForward('05:30');
+  await expect(dot(cy.page)).toHaveAttribute('data-presence', 'away', { timeout: 30_000 });
+  await expect(dot(cy.page)).toContainText('Dee is away');
+  await screenshot(cy.page, 'presence-6-dee-away');
 
-  // A key in Ada's window: online again for Bo.
-  await ada.page.getByTestId('composer').press('Shift');
-  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'online', { timeout: 30_000 });
-  await expect(dot(bo.page)).toContainText('Ada is online');
+  // A key in Dee's window: online again for Cy.
+  await dee.page.getByTestId('composer').press('Shift');
+  await expect(dot(cy.page)).toHaveAttribute('data-presence', 'online', { timeout: 30_000 });
+  await expect(dot(cy.page)).toContainText('Dee is online');
 
   // Her socket is cut for real: offline.
-  await ada.net.off();
-  await expect(dot(bo.page)).toHaveAttribute('data-presence', 'offline', { timeout: 30_000 });
-  await ada.context.close();
-  await bo.context.close();
+  await dee.net.off();
+  await expect(dot(cy.page)).toHaveAttribute('data-presence', 'offline', { timeout: 30_000 });
+  await dee.context.close();
+  await cy.context.close();
 });
