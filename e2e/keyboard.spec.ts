@@ -1,8 +1,9 @@
 // The option lists under a text field share their keys (renderer/src/ui/lib/listbox.ts): ↑/↓
 // move and wrap at the ends, Enter picks. The quick switcher and the person picker here; the
-// search panel's in search.spec.ts. A real relay, the real renderer.
+// search panel's in search.spec.ts. And R on a message in the thread panel. A real relay, the
+// real renderer.
 import { expect, test } from '@playwright/test';
-import { createConversation, signedInPerson } from './fixtures/app';
+import { createConversation, messageWithText, send, signedInPerson } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
 import { useRelay } from './fixtures/relay';
 
@@ -47,4 +48,36 @@ test('quick switcher and person picker: arrows wrap, Enter picks', async ({ brow
   await search.press('Enter');
   await expect(page.getByTestId('conversation-title')).toHaveText('Bo');
   await ada.context.close();
+});
+
+test('R reacts to the focused message in the thread panel too', async ({ browser }) => {
+  const eve = await signedInPerson(browser, relay, app.url, 'Eve');
+  const page = eve.page;
+  await createConversation(page, 'Ops');
+  await send(page, 'Deploy at noon?');
+  // T on the message opens its thread; the reply goes in from the panel's composer.
+  await page.getByTestId('message-list').focus();
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('t');
+  const panel = page.getByTestId('thread-panel');
+  await expect(panel.getByTestId('composer')).toBeFocused();
+  await page.keyboard.type('Noon works.');
+  await page.keyboard.press('Enter');
+  const reply = panel.getByTestId('message').filter({ hasText: 'Noon works.' });
+  await expect(reply).toHaveCount(1);
+  // ↓ to the root, ↓ to the reply, R: the picker for the reply (not the root in the list).
+  await panel.getByTestId('thread-messages').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await expect(reply).toBeFocused();
+  await page.keyboard.press('r');
+  await expect(page.getByTestId('emoji-search')).toBeFocused();
+  await page.keyboard.type('thanks');
+  await page.keyboard.press('Enter');
+  await expect(reply.locator('[data-testid="reaction"][data-emoji="🙏"]')).toHaveAttribute(
+    'data-mine',
+    'true',
+  );
+  await expect(messageWithText(page, 'Deploy at noon?').getByTestId('reaction')).toHaveCount(0);
+  await eve.context.close();
 });
