@@ -3,7 +3,8 @@
 // (granted to his context); an init script wraps window.Notification (the real one still
 // shows) so the test sees each notification the page raised and can click it. A click opens
 // the conversation at the notified message, focused and highlighted, from wherever Bo was.
-// Then Ada writes while her network is cut: Bo is notified once she is back.
+// Then Ada writes while her network is cut: Bo is notified once she is back. And a reply in
+// someone's thread: its notification opens the thread panel with the reply focused.
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import {
   createConversation,
@@ -118,4 +119,43 @@ test('a notification click opens the conversation at that message, highlighted; 
 
   await ada.context.close();
   await bo.context.close();
+});
+
+test('a notification of a reply in my thread opens that thread with the reply focused', async ({
+  browser,
+}) => {
+  const cy = await person(browser, 'Cy');
+  const dee = await person(browser, 'Dee', true);
+  await createConversation(cy.page, 'Standup', ['dee']);
+  await openConversation(dee.page, 'Standup');
+  const ROOT = 'Who takes the Friday call?';
+  await send(dee.page, ROOT);
+  await createConversation(dee.page, 'Drafts');
+
+  // Cy answers in the thread of Dee's message: Dee is notified (her thread), though channels
+  // notify only mentions by default.
+  await openConversation(cy.page, 'Standup');
+  const root = messageWithText(cy.page, ROOT);
+  await root.hover();
+  await root.getByTestId('message-thread').click();
+  const REPLY = 'I will, dialling in from the depot.';
+  const cyPanel = cy.page.getByTestId('thread-panel');
+  await cyPanel.getByTestId('composer').fill(REPLY);
+  await cyPanel.getByTestId('composer').press('Enter');
+  await expect
+    .poll(() => notifications(dee.page))
+    .toContainEqual(expect.objectContaining({ body: `Cy: ${REPLY}` }));
+  const index = (await notifications(dee.page)).findIndex((n) => n.body.endsWith(REPLY));
+
+  await clickNotification(dee.page, index);
+  await expect(dee.page.getByTestId('conversation-title')).toHaveText('Standup');
+  const panel = dee.page.getByTestId('thread-panel');
+  await expect(panel).toBeVisible();
+  const reply = panel.getByTestId('message').filter({ hasText: REPLY });
+  await expect(reply).toBeFocused();
+  // The reply stays in its thread: the main list shows the root with its count.
+  await expect(messageWithText(dee.page, REPLY)).toHaveCount(1);
+  await screenshot(dee.page, 'notifications-3-dee-opened-reply-in-thread');
+  await cy.context.close();
+  await dee.context.close();
 });
