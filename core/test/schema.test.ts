@@ -198,6 +198,46 @@ describe('schema 2: quotes on messages', () => {
     );
     expect(rules(checkUpdate(PAGE, base, u, ANN))).toContain(`immutable messages/${id(T)}/quote`);
   });
+
+  it('refuses a reply whose parent is a reply on the same page; a parent elsewhere passes', () => {
+    const base = page();
+    messagesOf(base).set(id(T), msg(1).clone());
+    const reply = msg(1, [['parent', id(T)]]).clone();
+    reply.set('id', id(T + 1));
+    messagesOf(base).set(id(T + 1), reply);
+    expect(validateDoc(PAGE, base)).toEqual([]);
+    const nested = change(base, (d) =>
+      messagesOf(d).set(
+        id(T + 2),
+        new Y.Map<unknown>([
+          ['v', 1],
+          ['id', id(T + 2)],
+          ['author', ANN],
+          ['text', 'nested'],
+          ['createdAt', T],
+          ['parent', id(T + 1)],
+        ]),
+      ),
+    );
+    const problems = checkUpdate(PAGE, base, nested, ANN);
+    expect(rules(problems)).toEqual([`bad-value messages/${id(T + 2)}`]);
+    expect(problems[0]?.message).toMatch(/is a reply; reply to its root/);
+    // The page does not hold the parent: judged by readers (rootOf), not here.
+    const elsewhere = change(base, (d) =>
+      messagesOf(d).set(
+        id(T + 3),
+        new Y.Map<unknown>([
+          ['v', 1],
+          ['id', id(T + 3)],
+          ['author', ANN],
+          ['text', 'to an older page'],
+          ['createdAt', T],
+          ['parent', id(T - 5)],
+        ]),
+      ),
+    );
+    expect(checkUpdate(PAGE, base, elsewhere, ANN)).toEqual([]);
+  });
 });
 
 describe('checkUpdate: honest updates pass', () => {

@@ -155,6 +155,20 @@ export function messageProblem(key: string, value: unknown): string | null {
   return null;
 }
 
+/**
+ * A reply's parent must be a thread root (one level). Only a parent on this page can be
+ * judged: a reply to a reply on another page is read as a reply to its root (`rootOf`).
+ */
+function replyProblem(value: unknown, messages: Y.Map<unknown>): string | null {
+  const m = value as Y.Map<unknown>;
+  if (((m.get('v') as number | undefined) ?? 1) > SCHEMA_VERSION) return null;
+  const parent = m.get('parent');
+  if (typeof parent !== 'string') return null;
+  const p = messages.get(parent);
+  if (!(p instanceof Y.Map) || !p.has('parent')) return null;
+  return `parent ${parent} is a reply; reply to its root ${String(p.get('parent'))}`;
+}
+
 function authorOf(value: unknown): string | null {
   if (!(value instanceof Y.Map)) return null;
   const a = (value as Y.Map<unknown>).get('author');
@@ -190,7 +204,7 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
         }
         return null;
       },
-      checkValue: (key, value) => messageProblem(key, value),
+      checkValue: (key, value, root) => messageProblem(key, value) ?? replyProblem(value, root),
       owner: (_key, before, after) => authorOf(before) ?? authorOf(after),
     },
     reactions: {
