@@ -136,7 +136,7 @@ test('a notification the page raises: main shows it, its click hands the target 
     const w = window as FerryPage & { __targets?: unknown[] };
     w.__targets = [];
     w.ferry?.onNotificationClick((t) => w.__targets?.push(t));
-    // Refused by main: not a conversation id.
+    // Not a conversation id: refused (by the preload, and main would too).
     w.ferry?.notify({ title: 'x', body: 'y', conversationId: '../etc' });
     w.ferry?.notify({
       title: 'Ada',

@@ -74,15 +74,13 @@ export function createPreloadApi(
       await ipc.invoke(IPC.setSecret, key, value);
     },
     setBadgeCount: (count: number) => ipc.send(IPC.setBadgeCount, count),
-    // Plain fields only (a page object with getters or extra keys never crosses as is).
-    notify: (n: DesktopNotification) =>
-      ipc.send(IPC.notify, {
-        title: n.title,
-        body: n.body,
-        conversationId: n.conversationId,
-        ...(n.messageId !== undefined ? { messageId: n.messageId } : {}),
-        ...(n.threadRootId !== undefined ? { threadRootId: n.threadRootId } : {}),
-      }),
+    // Plain fields only (a page object with getters or extra keys never crosses as is), and
+    // only with a valid target: main checks again, this saves the message.
+    notify: (n: DesktopNotification) => {
+      const target = parseNotificationTarget(n);
+      if (!target) return;
+      ipc.send(IPC.notify, { title: String(n.title), body: String(n.body), ...target });
+    },
     onDeepLink: (callback: (link: DeepLink) => void) => deepLinks(callback),
     onNotificationClick: (callback: (target: NotificationTarget) => void) =>
       notificationClicks(callback),

@@ -49,8 +49,11 @@ describe('window.ferry (preload)', () => {
     await api.getPolicy();
     await api.setSettings({ startHidden: true });
     api.setBadgeCount(3);
-    api.notify({ title: 't', body: 'b', conversationId: 'c', extra: 'dropped' } as never);
-    api.notify({ title: 't', body: 'b', conversationId: 'c', messageId: 'm', threadRootId: 'r' });
+    api.notify({ title: 't', body: 'b', conversationId: CONV, extra: 'dropped' } as never);
+    api.notify({ title: 't', body: 'b', conversationId: CONV, messageId: MSG, threadRootId: ROOT });
+    // Not a target: never sent.
+    api.notify({ title: 't', body: 'b', conversationId: 'c' });
+    api.notify({ title: 't', body: 'b', conversationId: CONV, messageId: '<b>' });
     expect(ipc.invoke.mock.calls.map((c) => c[0])).toEqual([
       IPC.openExternal,
       IPC.getSecret,
@@ -60,10 +63,10 @@ describe('window.ferry (preload)', () => {
     ]);
     expect(ipc.send.mock.calls).toEqual([
       [IPC.setBadgeCount, 3],
-      [IPC.notify, { title: 't', body: 'b', conversationId: 'c' }],
+      [IPC.notify, { title: 't', body: 'b', conversationId: CONV }],
       [
         IPC.notify,
-        { title: 't', body: 'b', conversationId: 'c', messageId: 'm', threadRootId: 'r' },
+        { title: 't', body: 'b', conversationId: CONV, messageId: MSG, threadRootId: ROOT },
       ],
     ]);
   });
