@@ -510,6 +510,43 @@ try {
     await page.keyboard.press('Escape');
     await page.getByTestId('me-status').waitFor();
     await page.screenshot({ path: `${out}/profile-footer-${scheme}.png` });
+
+    // Unusual content: a very long author name, an emoji-only message, right-to-left text
+    // (Hebrew, Arabic with a Latin aside); then the thread panel at 800 px, and my own card
+    // with a status at its 100-character limit.
+    await page.getByTestId('conversation-item').filter({ hasText: 'Field team' }).click();
+    await page.evaluate(() => {
+      const f = window.__ferryFake;
+      f.remote('c-field', 'Maximiliane Fitzgerald-Østergaard de la Cruz y Santander', 'Long name?');
+      f.remote('c-field', 'Priya Raman', '🎉🚢');
+      f.remote('c-field', 'Ingrid Solberg', 'שלום! הכבל הוחלף, נבדוק שוב מחר ב־08:00.');
+      f.remote('c-field', 'Marcus Chen', 'مرحبا، تم استبدال الكابل (sensor 4) وسنتحقق غدا.');
+    });
+    await page.getByTestId('message').filter({ hasText: 'مرحبا' }).waitFor();
+    await page.getByTestId('message-list').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await page.screenshot({ path: `${out}/long-content-${scheme}.png` });
+
+    await page.setViewportSize({ width: 800, height: 640 });
+    await page.getByTestId('thread-summary').first().click();
+    await page.getByTestId('thread-panel').getByTestId('thread-reply').nth(2).waitFor();
+    await page.screenshot({ path: `${out}/thread-narrow-${scheme}.png` });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('thread-panel').waitFor({ state: 'detached' });
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    await page.getByTestId('edit-profile-button').click();
+    await page
+      .getByTestId('edit-profile-status')
+      .fill(
+        `Out on the boats until Friday, back online at the station; ping Marcus for keys ${'·'.repeat(19)}`,
+      );
+    await page.keyboard.press('Enter');
+    await page.getByTestId('edit-profile-status-message').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('message-author').filter({ hasText: 'Ada Park' }).last().click();
+    await page.getByTestId('profile-card-status').waitFor();
+    await page.screenshot({ path: `${out}/profile-card-long-${scheme}.png` });
+    await page.keyboard.press('Escape');
     await context.close();
   }
 } finally {
