@@ -175,3 +175,70 @@ test('keyboard only: P pins the focused message, the Pinned list opens it', asyn
   await expect(ada.page.getByTestId('pinned-button')).toHaveCount(0);
   await ada.context.close();
 });
+
+test('pins in threads: Bo pins a reply (P) and the root (button) in the thread panel offline; Ada opens the pinned reply into its thread and unpins it with P', async ({
+  browser,
+}) => {
+  const ada = await person(browser, 'Ada');
+  const bo = await person(browser, 'Bo');
+  await createConversation(ada.page, 'Harbour', ['bo']);
+  const root = 'Which berth for the ferry on Sunday?';
+  const reply = 'Berth 4, the crane is free';
+  await send(ada.page, root);
+  await openConversation(bo.page, 'Harbour');
+  const inList = (p: Page, text: string) =>
+    p.getByTestId('message-list').getByTestId('message').filter({ hasText: text });
+  const inThread = (p: Page, text: string) =>
+    p.getByTestId('thread-panel').getByTestId('message').filter({ hasText: text });
+  await inList(bo.page, root).hover();
+  await inList(bo.page, root).getByTestId('message-thread').click();
+  const boPanel = bo.page.getByTestId('thread-panel');
+  await boPanel.getByTestId('composer').fill(reply);
+  await boPanel.getByTestId('composer').press('Enter');
+  await expect(inThread(bo.page, reply)).toHaveCount(1);
+
+  // Offline (network cut for real): P on the reply reached with the arrows, the root's button.
+  await bo.net.off();
+  await expect(syncState(bo.page)).toHaveAttribute('data-state', 'offline');
+  await boPanel.getByTestId('thread-messages').focus();
+  await bo.page.keyboard.press('ArrowDown'); // the root
+  await bo.page.keyboard.press('ArrowDown'); // the reply
+  await expect(inThread(bo.page, reply)).toBeFocused();
+  await bo.page.keyboard.press('p');
+  await expect(inThread(bo.page, reply).getByTestId('pin-mark')).toHaveText('Pinned by you');
+  const panelRoot = boPanel.getByTestId('thread-root').getByTestId('message');
+  await panelRoot.hover();
+  await panelRoot.getByTestId('message-pin').click();
+  await expect(panelRoot.getByTestId('pin-mark')).toHaveText('Pinned by you');
+  await expect(inList(bo.page, root).getByTestId('pin-mark')).toHaveText('Pinned by you');
+  await expect(bo.page.getByTestId('pinned-count')).toHaveText('2');
+  await screenshot(bo.page, 'pins-6-bo-thread-offline');
+  await bo.net.on();
+  await expect(syncState(bo.page)).toHaveAttribute('data-state', 'synced');
+
+  // Ada opens the pinned reply from the list: its thread opens with the reply focused.
+  await expect(ada.page.getByTestId('pinned-count')).toHaveText('2');
+  // By keyboard, so the first item shows its focus ring; hovered too: one box for both.
+  await ada.page.getByTestId('pinned-button').focus();
+  await ada.page.keyboard.press('Enter');
+  await expect(ada.page.getByTestId('pinned-open').first()).toBeFocused();
+  await ada.page.getByTestId('pinned-item').first().hover();
+  await screenshot(ada.page, 'pins-7-ada-list-hover-focus');
+  await ada.page
+    .getByTestId('pinned-item')
+    .filter({ hasText: reply })
+    .getByTestId('pinned-open')
+    .click();
+  await expect(ada.page.getByTestId('pinned-list')).toHaveCount(0);
+  await expect(inThread(ada.page, reply)).toBeFocused();
+  await expect(inThread(ada.page, reply).getByTestId('pin-mark')).toHaveText('Pinned by Bo');
+  await expect(ada.page.getByRole('alert')).toHaveCount(0);
+  await screenshot(ada.page, 'pins-8-ada-pinned-reply');
+  // She owns the channel: P there unpins Bo's pin for everyone; the root stays pinned.
+  await ada.page.keyboard.press('p');
+  await expect(inThread(ada.page, reply).getByTestId('pin-mark')).toHaveCount(0);
+  await expect(inThread(bo.page, reply).getByTestId('pin-mark')).toHaveCount(0);
+  for (const p of [ada.page, bo.page]) await expect(p.getByTestId('pinned-count')).toHaveText('1');
+  await ada.context.close();
+  await bo.context.close();
+});
