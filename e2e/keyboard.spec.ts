@@ -81,3 +81,70 @@ test('R reacts to the focused message in the thread panel too', async ({ browser
   await expect(messageWithText(page, 'Deploy at noon?').getByTestId('reaction')).toHaveCount(0);
   await eve.context.close();
 });
+
+test('Escape puts the focus back where it came from: quote chip, profile card, thread, edit profile', async ({
+  browser,
+}) => {
+  const kim = await signedInPerson(browser, relay, app.url, 'Kim');
+  const page = kim.page;
+  await createConversation(page, 'Field notes');
+  await send(page, 'Tide is out at six.');
+  const message = messageWithText(page, 'Tide is out at six.');
+  const composer = page.getByTestId('composer');
+
+  // Q quotes the focused message and the focus goes to the composer; Shift+Tab reaches the
+  // chip's x; Escape there removes the chip and the focus goes back to the composer (it went
+  // to the page's body with the button).
+  await page.getByTestId('message-list').focus();
+  await page.keyboard.press('ArrowUp');
+  await expect(message).toBeFocused();
+  await page.keyboard.press('q');
+  await expect(composer).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await expect(page.getByTestId('quote-chip-remove')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('quote-chip')).toHaveCount(0);
+  await expect(composer).toBeFocused();
+  // The x by Enter: the same.
+  await page.getByTestId('message-list').focus();
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('q');
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('quote-chip')).toHaveCount(0);
+  await expect(composer).toBeFocused();
+
+  // The author's name opens the card (its first button focused); Tab stays in the card;
+  // Escape closes it and the focus is on the name again.
+  const author = message.getByTestId('message-author');
+  await author.focus();
+  await page.keyboard.press('Enter');
+  const card = page.getByTestId('profile-card');
+  await expect(card).toBeVisible();
+  await expect(card.locator(':focus')).toHaveCount(1);
+  await page.keyboard.press('Tab');
+  await expect(card.locator(':focus')).toHaveCount(1);
+  await page.keyboard.press('Escape');
+  await expect(card).toBeHidden();
+  await expect(author).toBeFocused();
+
+  // T opens the thread with its composer focused; Escape from there closes it, on the root.
+  await page.getByTestId('message-list').focus();
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('t');
+  const panel = page.getByTestId('thread-panel');
+  await expect(panel.getByTestId('composer')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(panel).toHaveCount(0);
+  await expect(message).toBeFocused();
+
+  // Edit profile from the sidebar footer: Escape closes it onto the footer button.
+  const me = page.getByTestId('edit-profile-button');
+  await me.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('edit-profile-status')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('edit-profile-status')).toHaveCount(0);
+  await expect(me).toBeFocused();
+  await kim.context.close();
+});
