@@ -17,6 +17,7 @@ import {
   messagesOf,
   react,
   replyContext,
+  threadInvolves,
   threadSummaries,
 } from '../src/index';
 
@@ -392,5 +393,19 @@ describe('page: threads and quotes (schema 2)', () => {
     expect(replyContext(doc, id(T + 1), CAT)).toEqual({ root: id(T), involves: false });
     expect(replyContext(doc, id(T), BOB)).toBeNull();
     expect(replyContext(doc, id(T + 9), BOB)).toBeNull();
+  });
+
+  it('threadInvolves: the root author and live repliers of that thread, on this page', () => {
+    const CAT = 'CCCCCCCCCCCCCCC0';
+    addMessage(doc, { id: id(T), author: ANN, text: 'root', createdAt: T });
+    addMessage(doc, { id: id(T + 1), author: BOB, text: 'a', createdAt: T + 1, parent: id(T) });
+    addMessage(doc, { id: id(T + 2), author: CAT, text: 'b', createdAt: T + 2, parent: id(T) });
+    addMessage(doc, { id: id(T + 3), author: CAT, text: 'other root', createdAt: T + 3 });
+    deleteMessage(doc, id(T + 2), CAT, T + 4);
+    expect(threadInvolves(doc, id(T), ANN)).toBe(true);
+    expect(threadInvolves(doc, id(T), BOB)).toBe(true);
+    expect(threadInvolves(doc, id(T), CAT)).toBe(false); // her reply is deleted
+    expect(threadInvolves(doc, id(T + 3), ANN)).toBe(false);
+    expect(threadInvolves(doc, id(T + 9), ANN)).toBe(false); // not on this page
   });
 });

@@ -351,6 +351,20 @@ export function replyContext(
   return { root, involves };
 }
 
+/**
+ * Whether `user` started the thread of `rootId` or replied in it (a reply not deleted), as this
+ * page shows it: for a root on an older page than the reply `replyContext` judged (the app reads
+ * the root's page when this device has it).
+ */
+export function threadInvolves(doc: Y.Doc, rootId: string, user: string): boolean {
+  const all = listMessages(doc);
+  const byId = new Map<string, ThreadMessage>(all.map((x) => [x.id, x]));
+  if (byId.get(rootId)?.author === user) return true;
+  return all.some(
+    (x) => x.parent !== null && x.author === user && !x.deleted && rootOf(x, byId) === rootId,
+  );
+}
+
 export function reactionKey(messageId: string, emoji: string, user: string): string {
   return `${messageId}|${emoji}|${user}`;
 }

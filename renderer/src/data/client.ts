@@ -5,7 +5,7 @@ import { dmConversationId, newId, type RandomBytes } from '../../../core/src/ids
 import { createClock, last as lastClockId, type Clock } from '../../../core/src/hlc';
 import { can, type Action } from '../../../core/src/authz/permissions';
 import { ModelError } from '../../../core/src/model/errors';
-import { inboxRoom, metaRoom, pageRoom, parseRoom, workspaceRoom } from '../../../core/src/model/rooms';
+import { inboxRoom, metaRoom, pageRoom, parseRoom, periodOfMessage, workspaceRoom } from '../../../core/src/model/rooms';
 import * as meta from '../../../core/src/model/meta';
 import * as page from '../../../core/src/model/page';
 import * as workspace from '../../../core/src/model/workspace';
@@ -1122,7 +1122,14 @@ export class Client implements FerryClient, ClientExtras {
     if (p?.isLoaded) {
       const lm = meta.lastMessage(p.doc);
       // A reply: its root, and whether it answers a thread I am in (it notifies me then).
-      const rc = lm ? page.replyContext(p.doc, lm.id, this.me) : null;
+      let rc = lm ? page.replyContext(p.doc, lm.id, this.me) : null;
+      if (rc && !rc.involves && lm && lm.author !== this.me && newest !== undefined) {
+        const older = this.olderThreadInvolves(convId, rc.root, lm.id, newest);
+        // Being read from this device's disk: the summary (and its unread count, which is what
+        // raises a notification) waits for the answer, then this runs again.
+        if (older === 'reading') return;
+        if (older) rc = { ...rc, involves: true };
+      }
       lastMessage = lm
         ? {
             id: lm.id,
@@ -1147,6 +1154,54 @@ export class Client implements FerryClient, ClientExtras {
       activity: Math.max(createdAt, lastMessage?.at ?? 0, prev?.activity ?? 0),
       periods,
     });
+  }
+
+  /**
+   * Threads whose root is on an older page than the newest (docs/messaging.md "Threads"):
+   * whether I started or replied in them there, read from the root's page when it is open or on
+   * this device's disk; never fetched from the relay. `true` is kept; `false` only for the
+   * reply it was judged for (I may reply later).
+   */
+  private readonly olderThreads = new Map<string, { involves: boolean; reply: string } | 'reading'>();
+
+  private olderThreadInvolves(convId: string, rootId: string, replyId: string, newest: number): boolean | 'reading' {
+    let period: number;
+    try {
+      period = periodOfMessage(rootId);
+    } catch {
+      return false;
+    }
+    if (period >= newest) return false; // on the newest page: replyContext judged it
+    const key = `${convId}|${rootId}`;
+    const known = this.olderThreads.get(key);
+    if (known === 'reading') return known;
+    if (known && (known.involves || known.reply === replyId)) return known.involves;
+    const room = pageRoom(convId, period);
+    const od = this.host.get(room);
+    if (od?.isLoaded) {
+      const involves = page.threadInvolves(od.doc, rootId, this.me);
+      this.olderThreads.set(key, { involves, reply: replyId });
+      return involves;
+    }
+    this.olderThreads.set(key, 'reading');
+    this.store.readDoc(room).then(
+      ({ rows }) => {
+        const doc = new Y.Doc();
+        try {
+          for (const row of rows) Y.applyUpdate(doc, row.data);
+          return page.threadInvolves(doc, rootId, this.me);
+        } catch {
+          return false; // a damaged record: judged as not mine, the page itself reports it
+        } finally {
+          doc.destroy();
+        }
+      },
+      () => false,
+    ).then((involves) => {
+      this.olderThreads.set(key, { involves, reply: replyId });
+      if (!this.closed) this.updateSummary(convId);
+    });
+    return 'reading';
   }
 
   private flushScheduled = false;

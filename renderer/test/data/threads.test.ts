@@ -54,6 +54,8 @@ interface Pair {
   boEvents: EventTarget;
   /** Ada's clock: `ago` ms behind the real one (messages land on older pages). */
   setAgo(ms: number): void;
+  /** Ada's device (its IndexedDB): sign in there again to start with nothing open. */
+  adaDevice: Device;
 }
 
 /** Ada (whose clock the test moves) and Bo in a private channel. */
@@ -70,7 +72,7 @@ async function pair(r: Relay, title: string): Promise<Pair> {
   const b = await new Device('Bo', r.url).signIn(bo, { events: boEvents });
   const id = await a.createConversation({ kind: 'channel', title, visibility: 'private', members: [bo.id] });
   await listWhere(b, (l) => l.some((x) => x.id === id));
-  return { ada, bo, a, b, id, boEvents, setAgo: (ms) => (ago = ms) };
+  return { ada, bo, a, b, id, boEvents, setAgo: (ms) => (ago = ms), adaDevice };
 }
 
 describe('lookup', () => {
@@ -273,6 +275,71 @@ describe('threads', () => {
     expect((await threadWhere(cb, unknownId, (v) => v.state !== 'loading')).state).toBe('missing');
     ca.close();
     cb.close();
+    await p.a.close();
+    await p.b.close();
+  });
+});
+
+describe('thread notifications with the root on an older page', () => {
+  it('a reply in my thread is mine when its root is on an older page this device has; never fetched', async () => {
+    const p = await pair(relay, 'Old thread notify');
+    const ca = p.a.open(p.id);
+    await ca.loadRecent();
+    p.setAgo(2 * PAGE_SPAN_MS);
+    const root = await ca.send('Who checks the old pump?');
+    p.setAgo(0);
+    const recent = await ca.send('A new week');
+    await viewWhere(ca, (v) => v.messages.every((m) => m.delivery === 'stored') && v.messages.length === 2);
+    // Ada restarts the app on the same device: the older page is on her disk only.
+    ca.close();
+    await p.a.close();
+    const a = await p.adaDevice.signIn(p.ada);
+    await listWhere(a, (l) => l.some((c) => c.id === p.id));
+    expect(periodOfMessage(root.id)).toBeLessThan(periodOfMessage(recent.id));
+
+    // Bo replies in her old thread: on the newest page, the root two pages back.
+    const cb = p.b.open(p.id);
+    await threadWhere(cb, root.id, (v) => v.state === 'ready');
+    const reply = await cb.send('I will, on Monday', { parent: root.id });
+    // The first summary holding the reply (the one whose unread count raises a notification)
+    // already says it is in her thread.
+    const list = await listWhere(a, (l) => (l.find((c) => c.id === p.id)?.unread ?? 0) > 0);
+    const mine = list.find((c) => c.id === p.id);
+    expect(mine?.lastMessage).toMatchObject({ id: reply.id, threadRootId: root.id, threadWithMe: true });
+    expect(mine?.unread).toBe(1);
+    // (Read from her disk, not opened: the catch-up after sign-in may sync the old page as it
+    // does every page on disk, so the next test shows a device without it never fetches it.)
+
+    // Bo's own view of it: his reply, not a thread of his before it.
+    const boList = await listWhere(p.b, (l) => l.find((c) => c.id === p.id)?.lastMessage?.id === reply.id);
+    expect(boList.find((c) => c.id === p.id)?.lastMessage?.threadWithMe).toBeUndefined();
+    cb.close();
+    await a.close();
+    await p.b.close();
+  });
+
+  it('a device without the root’s page does not fetch it: the reply is not judged mine', async () => {
+    // Its catch-up syncs only the pages it has and the newest one, so the old page stays closed.
+    const p = await pair(relay, 'Old thread elsewhere');
+    const ca = p.a.open(p.id);
+    await ca.loadRecent();
+    p.setAgo(2 * PAGE_SPAN_MS);
+    const root = await ca.send('Old question from Ada');
+    p.setAgo(0);
+    await ca.send('This week');
+    await viewWhere(ca, (v) => v.messages.every((m) => m.delivery === 'stored') && v.messages.length === 2);
+    // Bo replies on a thread; then Ada's second device, fresh, never opened the old page.
+    const cb = p.b.open(p.id);
+    await threadWhere(cb, root.id, (v) => v.state === 'ready');
+    const other = await new Device('Ada 2', relay.url).signIn(p.ada);
+    await listWhere(other, (l) => l.some((c) => c.id === p.id));
+    const reply = await cb.send('Answer to the old question', { parent: root.id });
+    const list = await listWhere(other, (l) => l.find((c) => c.id === p.id)?.lastMessage?.id === reply.id);
+    expect(list.find((c) => c.id === p.id)?.lastMessage?.threadWithMe).toBeUndefined();
+    expect(other.host.isOpen(pageRoom(p.id, periodOfMessage(root.id)))).toBe(false);
+    ca.close();
+    cb.close();
+    await other.close();
     await p.a.close();
     await p.b.close();
   });
