@@ -383,3 +383,22 @@ export function reactedLabel(names: readonly string[], emoji: string): string {
     who = `${shown.slice(0, 3).join(', ')} and ${shown.length - 3} other${shown.length === 4 ? '' : 's'}`;
   return `${who} reacted with ${emoji}`;
 }
+
+const SEGMENTER = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Whether a message is only emoji (at most `max`, spaces between allowed), which the list
+ * shows large. Digits, # and * are emoji components but not emoji on their own: "42" is text.
+ */
+export function emojiOnly(text: string, max = 5): boolean {
+  const t = text.trim();
+  if (t === '' || t.length > 80) return false;
+  let count = 0;
+  for (const { segment } of SEGMENTER.segment(t)) {
+    if (/^\s+$/u.test(segment)) continue;
+    if (!/\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(segment)) return false;
+    count += 1;
+    if (count > max) return false;
+  }
+  return count > 0;
+}
