@@ -303,8 +303,8 @@ describe('nesting, long input, speed', () => {
       figures.push(
         `${name}: marked ${parse.toFixed(0)} ms, DOMPurify(jsdom) ${purify.toFixed(0)} ms`,
       );
-      // Generous bounds for a loaded 2-core machine: catastrophic backtracking takes minutes.
-      expect(parse, name).toBeLessThan(3_000);
+      // Timing is printed, not asserted (it depends on the machine's load): catastrophic
+      // backtracking would take minutes and run this test into its timeout.
       expectInert(dom(text));
     }
     console.log(`markdown, 10 000 characters:\n  ${figures.join('\n  ')}`);
@@ -335,9 +335,8 @@ describe('the render cache', () => {
     const text = '**cached** https://x.example\n- a\n- b '.repeat(200);
     const first = renderMarkdown(text);
     expect(renderCacheSize()).toBe(1);
-    const again = time(() => expect(renderMarkdown(text)).toBe(first));
+    expect(renderMarkdown(text)).toBe(first);
     expect(renderCacheSize()).toBe(1);
-    expect(again).toBeLessThan(5);
   });
 
   it('keeps at most 2000 texts, dropping the least recently used', () => {
