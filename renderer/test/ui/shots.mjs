@@ -547,6 +547,16 @@ try {
     await page.getByTestId('profile-card-status').waitFor();
     await page.screenshot({ path: `${out}/profile-card-long-${scheme}.png` });
     await page.keyboard.press('Escape');
+
+    // For the README: a thread from a fresh start (no error line under the composer, the
+    // pointer out of the way so no message shows its toolbar).
+    await page.goto(base);
+    await page.getByTestId('workspace').waitFor();
+    await page.getByTestId('conversation-item').filter({ hasText: 'Field team' }).click();
+    await page.getByTestId('thread-summary').first().click();
+    await page.getByTestId('thread-panel').getByTestId('thread-reply').nth(2).waitFor();
+    await page.mouse.move(700, 795);
+    await page.screenshot({ path: `${out}/readme-thread-${scheme}.png` });
     await context.close();
   }
 } finally {
