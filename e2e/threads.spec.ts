@@ -153,6 +153,15 @@ test('A offline replies in a thread and quotes; B replies; both see the same thr
   await screenshot(bo.page, 'threads-3-bo-merged');
   await screenshot(ada.page, 'threads-4-ada-merged');
 
+  // The root is edited in place in the thread panel too (Bo wrote it); Ada sees the edit.
+  const boPanelRoot = boPanel.getByTestId('thread-root').getByTestId('message');
+  await boPanelRoot.hover();
+  await boPanelRoot.getByTestId('message-edit').click();
+  await boPanel.getByTestId('edit-input').fill(`${root} (22 to 06)`);
+  await boPanel.getByTestId('edit-input').press('Enter');
+  await expect(boPanel.getByTestId('edit-input')).toHaveCount(0);
+  await expect(row(ada.page, `${root} (22 to 06)`)).toHaveCount(1);
+
   // The quote shows the quoted message as it is now: edited, then deleted.
   await bo.page.getByTestId('thread-close').click();
   await edit(bo.page, quoted, 'Generator check at 23:00');
