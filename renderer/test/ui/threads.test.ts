@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageView } from '../../src/data/api';
-import { agoText, quoteText, threadLine } from '../../src/ui/lib/threads';
+import { agoText, lookupShown, quoteText, threadLine } from '../../src/ui/lib/threads';
 
 const NOW = new Date(2026, 10, 27, 18).getTime();
 const MIN = 60_000;
@@ -60,5 +60,21 @@ describe('threads: words', () => {
     expect(quoteText({ state: 'missing' }, false).text).toBe('Message not available offline');
     expect(quoteText({ state: 'missing' }, true).text).toBe('Original message not found');
     expect(quoteText({ state: 'loading' }, true).state).toBe('loading');
+  });
+
+  it('a pinned message says the same states in its own words (lookupShown)', () => {
+    const words = {
+      loading: 'Loading…',
+      notFound: 'Message not found',
+      deleted: 'Message deleted',
+    };
+    expect(lookupShown({ state: 'loading' }, true, words).text).toBe('Loading…');
+    expect(lookupShown({ state: 'missing' }, true, words).text).toBe('Message not found');
+    expect(lookupShown({ state: 'missing' }, false, words).text).toBe(
+      'Message not available offline',
+    );
+    expect(
+      lookupShown({ state: 'found', message: message({ deleted: true, text: '' }) }, true, words),
+    ).toEqual({ state: 'deleted', author: 'Ingrid', text: 'Message deleted' });
   });
 });

@@ -24,22 +24,47 @@ export function threadLine(t: ThreadSummary, now: number): string {
   return `${n} · last reply ${agoText(t.lastReplyAt, now)}`;
 }
 
+/** The words for a looked-up message that cannot be shown as it is now. */
+export interface LookupWords {
+  loading: string;
+  /** Online, and the page synced without it. */
+  notFound: string;
+  deleted: string;
+}
+
+/**
+ * What a looked-up message (a quote, a pinned message) shows for each lookup state: its
+ * author and plain text when found, else the words saying why (`online`: this device reaches
+ * the relay; offline, a missing message is "not available offline").
+ */
+export function lookupShown(
+  l: MessageLookup,
+  online: boolean,
+  words: LookupWords,
+): { state: 'loading' | 'missing' | 'deleted' | 'found'; author: string | null; text: string } {
+  if (l.state === 'loading') return { state: 'loading', author: null, text: words.loading };
+  if (l.state === 'missing') {
+    return {
+      state: 'missing',
+      author: null,
+      text: online ? words.notFound : 'Message not available offline',
+    };
+  }
+  const m = l.message;
+  if (m.deleted) return { state: 'deleted', author: m.authorName, text: words.deleted };
+  return { state: 'found', author: m.authorName, text: toPlainText(m.text) };
+}
+
+const QUOTE_WORDS: LookupWords = {
+  loading: 'Loading the quoted message…',
+  notFound: 'Original message not found',
+  deleted: 'Original message deleted',
+};
+
 /** What a quoted block shows for each lookup state (`online`: this device reaches the relay). */
 export function quoteText(
   l: MessageLookup,
   online: boolean,
 ): { state: 'loading' | 'missing' | 'deleted' | 'found'; author: string | null; text: string } {
-  if (l.state === 'loading')
-    return { state: 'loading', author: null, text: 'Loading the quoted message…' };
-  if (l.state === 'missing') {
-    return {
-      state: 'missing',
-      author: null,
-      text: online ? 'Original message not found' : 'Message not available offline',
-    };
-  }
-  const m = l.message;
-  if (m.deleted)
-    return { state: 'deleted', author: m.authorName, text: 'Original message deleted' };
-  return { state: 'found', author: m.authorName, text: toPlainText(m.text) };
+  return lookupShown(l, online, QUOTE_WORDS);
 }
