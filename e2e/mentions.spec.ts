@@ -4,7 +4,7 @@
 // reconnects, his list shows the @ badge, a notification is raised (the browser Notification
 // API, stubbed to record what the app shows) and the mention is highlighted as his. Muting the
 // conversation stops the next one.
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
   createConversation,
   messageWithText,
@@ -13,38 +13,15 @@ import {
   type Person,
 } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
+import { notifications, recordNotifications } from './fixtures/notifications';
 import { useRelay } from './fixtures/relay';
 import { screenshot } from './fixtures/screens';
 
 const relay = useRelay();
 const app = useAppServer();
 
-/** Records every notification the app raises (permission granted, nothing shown). */
-async function recordNotifications(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    const shown: { title: string; body: string }[] = [];
-    (window as unknown as { __notifications: typeof shown }).__notifications = shown;
-    class FakeNotification {
-      static permission = 'granted';
-      static requestPermission = async () => 'granted';
-      onclick: (() => void) | null = null;
-      constructor(title: string, options?: { body?: string }) {
-        shown.push({ title, body: options?.body ?? '' });
-      }
-      close() {}
-    }
-    Object.defineProperty(window, 'Notification', { value: FakeNotification, configurable: true });
-  });
-}
-
 const person = (browser: Browser, name: string): Promise<Person> =>
   signedInPerson(browser, relay, app.url, name, { prepare: recordNotifications });
-
-const notifications = (page: Page) =>
-  page.evaluate(
-    () =>
-      (window as unknown as { __notifications: { title: string; body: string }[] }).__notifications,
-  );
 
 const item = (page: Page, title: string) =>
   page.getByTestId('conversation-item').filter({ hasText: title });

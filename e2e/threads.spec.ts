@@ -3,14 +3,7 @@
 // is cut for real (NetworkSwitch) while she replies in a thread and quotes a message with the
 // keyboard; Bo replies online. After she reconnects both see the same thread, counts and
 // quote; the quote follows an edit and a deletion of the quoted message.
-import {
-  expect,
-  test,
-  type Browser,
-  type BrowserContext,
-  type Locator,
-  type Page,
-} from '@playwright/test';
+import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import {
   createConversation,
   edit,
@@ -22,6 +15,7 @@ import {
   type Person,
 } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
+import { notifications, recordNotifications } from './fixtures/notifications';
 import { useRelay } from './fixtures/relay';
 import { screenshot } from './fixtures/screens';
 
@@ -192,30 +186,6 @@ test('A offline replies in a thread and quotes; B replies; both see the same thr
     .filter({ hasText: 'Saturday is mine then' });
   await expect(found).toBeFocused();
 });
-
-/** Records every notification the app raises (permission granted, nothing shown). */
-async function recordNotifications(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    const shown: { title: string; body: string }[] = [];
-    (window as unknown as { __notifications: typeof shown }).__notifications = shown;
-    class FakeNotification {
-      static permission = 'granted';
-      static requestPermission = async () => 'granted';
-      onclick: (() => void) | null = null;
-      constructor(title: string, options?: { body?: string }) {
-        shown.push({ title, body: options?.body ?? '' });
-      }
-      close() {}
-    }
-    Object.defineProperty(window, 'Notification', { value: FakeNotification, configurable: true });
-  });
-}
-
-const notifications = (page: Page) =>
-  page.evaluate(
-    () =>
-      (window as unknown as { __notifications: { title: string; body: string }[] }).__notifications,
-  );
 
 /** Bo replies in the thread of his row `root` through the toolbar and the panel's composer. */
 async function replyIn(page: Page, root: string, text: string): Promise<void> {
