@@ -527,6 +527,9 @@ try {
     await page.screenshot({ path: `${out}/long-content-${scheme}.png` });
 
     await page.setViewportSize({ width: 800, height: 640 });
+    await page.getByTestId('message-list').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await page.mouse.move(400, 630);
+    await page.screenshot({ path: `${out}/long-content-narrow-${scheme}.png` });
     await page.getByTestId('thread-summary').first().click();
     await page.getByTestId('thread-panel').getByTestId('thread-reply').nth(2).waitFor();
     await page.screenshot({ path: `${out}/thread-narrow-${scheme}.png` });
