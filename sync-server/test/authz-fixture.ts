@@ -14,6 +14,7 @@ import {
   client,
   removeDir,
   startRelayProcess,
+  synced,
   tempDir,
   type Client,
   type RelayProcess,
@@ -111,6 +112,13 @@ export class Fixture {
     if (as) c.provider.params = { token: as.accessToken };
     c.provider.connect();
     this.clients.push(c);
+    return c;
+  }
+
+  /** `plain`, once the relay's first sync has arrived: a fresh client (new clientID) in the room. */
+  async joined(room: string, as: TestUser | null): Promise<Client> {
+    const c = this.plain(room, as);
+    await synced(c);
     return c;
   }
 

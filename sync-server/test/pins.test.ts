@@ -52,11 +52,7 @@ describe('pins on the relay', () => {
     await f?.stop();
   });
 
-  async function join(user: TestUser): Promise<Client> {
-    const c = f.plain(room, user);
-    await synced(c);
-    return c;
-  }
+  const join = (user: TestUser): Promise<Client> => f.joined(room, user);
 
   it('GET /server says the document schema it checks', async () => {
     const r = await f.call('GET', '/server', null);

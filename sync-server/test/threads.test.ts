@@ -63,11 +63,7 @@ describe('threads and quotes on the relay', () => {
   });
 
   /** A fresh stock client of `user` in the page, synced. */
-  async function join(user: TestUser): Promise<Client> {
-    const c = f.plain(room, user);
-    await synced(c);
-    return c;
-  }
+  const join = (user: TestUser): Promise<Client> => f.joined(room, user);
 
   /** A message map written field by field, as a client that skips the model would. */
   function raw(doc: Y.Doc, id: string, fields: Record<string, unknown>): void {
