@@ -570,6 +570,12 @@ try {
     await page.getByTestId('thread-panel').getByTestId('thread-reply').nth(2).waitFor();
     await page.mouse.move(700, 795);
     await page.screenshot({ path: `${out}/readme-thread-${scheme}.png` });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('thread-panel').waitFor({ state: 'detached' });
+    await page.keyboard.press('Control+Shift+F');
+    await page.getByTestId('search-input').fill('gps offsets');
+    await page.getByTestId('search-hit').nth(1).waitFor();
+    await page.screenshot({ path: `${out}/readme-search-${scheme}.png` });
     await context.close();
   }
 } finally {
