@@ -50,6 +50,26 @@ test('quick switcher and person picker: arrows wrap, Enter picks', async ({ brow
   await ada.context.close();
 });
 
+test('a shortcut pressed right after Escape closed a dialog is not lost', async ({ browser }) => {
+  const ada = await signedInPerson(browser, relay, app.url, 'Ada');
+  const page = ada.page;
+  await createConversation(page, 'Roadmap');
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Control+K');
+    await expect(page.getByTestId('quick-switcher-input')).toBeFocused();
+    // No wait between the two: the app must know the switcher closed when Escape is handled.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Shift+F');
+    await expect(page.getByTestId('search-input')).toBeFocused();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+,');
+    await expect(page.getByTestId('settings-dialog')).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('settings-dialog')).toBeHidden();
+  }
+  await ada.context.close();
+});
+
 test('R reacts to the focused message in the thread panel too', async ({ browser }) => {
   const eve = await signedInPerson(browser, relay, app.url, 'Eve');
   const page = eve.page;
