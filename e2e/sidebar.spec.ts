@@ -1,0 +1,68 @@
+// The sidebar holds still under the pointer (renderer/src/ui/lib/still-order.ts): two people,
+// a real relay, the real renderer. Bo points at a channel low in his list while Ada writes in
+// the one below it; without the hold that one would jump to the top and Bo's channel move down
+// under his pointer. It stays where it is (the written one shows its new preview in place);
+// once his pointer leaves the list it re-sorts by activity; a click while held opens what is
+// under the pointer.
+import { expect, test, type Page } from '@playwright/test';
+import {
+  createConversation,
+  messageWithText,
+  openConversation,
+  send,
+  signedInPerson,
+} from './fixtures/app';
+import { useAppServer } from './fixtures/app-server';
+import { useRelay } from './fixtures/relay';
+import { screenshot } from './fixtures/screens';
+
+const relay = useRelay();
+const app = useAppServer();
+
+/** The channel titles as Bo's list shows them, top to bottom. */
+const shownTitles = (page: Page) =>
+  page
+    .getByTestId('section-channels')
+    .getByTestId('conversation-item')
+    .locator('.title')
+    .evaluateAll((els) => els.map((el) => el.firstChild?.textContent?.trim() ?? ''));
+
+test('the list keeps its order under the pointer and re-sorts when the pointer leaves', async ({
+  browser,
+}) => {
+  const ada = await signedInPerson(browser, relay, app.url, 'Ada');
+  const bo = await signedInPerson(browser, relay, app.url, 'Bo');
+  for (const title of ['Alpha', 'Beta', 'Gamma', 'Delta']) {
+    await createConversation(ada.page, title, ['bo']);
+    await send(ada.page, `Hello from ${title}`);
+  }
+  const items = bo.page.getByTestId('section-channels').getByTestId('conversation-item');
+  await expect(items).toHaveCount(4);
+  for (const title of ['Alpha', 'Beta', 'Gamma', 'Delta']) {
+    await expect(items.filter({ hasText: `Ada: Hello from ${title}` })).toHaveCount(1);
+  }
+
+  // Bo points at the third channel; Ada writes in the fourth, which would go to the top.
+  await items.nth(2).hover();
+  const order = await shownTitles(bo.page);
+  const [hovered, written] = [order[2] ?? '', order[3] ?? ''];
+  const item = (title: string) => items.filter({ hasText: title });
+  await openConversation(ada.page, written);
+  await send(ada.page, `${written} moves up`);
+  await expect(item(written)).toContainText(`Ada: ${written} moves up`);
+  expect(await shownTitles(bo.page)).toEqual(order);
+  await screenshot(bo.page, 'sidebar-1-held-under-pointer');
+
+  // The pointer leaves the list: the pending re-sort applies.
+  await bo.page.getByTestId('conversation-title').hover();
+  await expect.poll(async () => (await shownTitles(bo.page))[0]).toBe(written);
+  await screenshot(bo.page, 'sidebar-2-resorted-after-leave');
+
+  // Back over the list, a click opens what is under the pointer while Ada keeps writing.
+  await item(hovered).hover();
+  await send(ada.page, `${written} again`);
+  await expect(item(written)).toContainText(`Ada: ${written} again`);
+  await item(hovered).click();
+  await expect(bo.page.getByTestId('conversation-title')).toHaveText(hovered);
+  await expect(messageWithText(bo.page, `Hello from ${hovered}`)).toHaveCount(1);
+});
