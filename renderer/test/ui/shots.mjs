@@ -536,6 +536,32 @@ try {
     await page.getByTestId('message-list').evaluate((el) => el.scrollTo(0, el.scrollHeight));
     await page.screenshot({ path: `${out}/long-content-${scheme}.png` });
 
+    // Right-to-left previews in the sidebar are cut at their end (their left), after the
+    // author: Arabic in Field team, Hebrew in Release 0.2.
+    await page.evaluate(() =>
+      window.__ferryFake.remote(
+        'c-release',
+        'Ingrid Solberg',
+        'שלום! הגרסה החדשה מוכנה לבדיקה, אנא בדקו את רשימת השינויים לפני יום חמישי.',
+      ),
+    );
+    await page
+      .getByTestId('conversation-item')
+      .filter({ hasText: 'שלום' })
+      .locator('[dir=auto]')
+      .waitFor();
+    const previewDirections = await page.getByTestId('conversation-preview').evaluateAll((els) =>
+      els
+        .map((el) => el.querySelector('[dir=auto]'))
+        .filter((said) => said && /[\u0590-\u06ff]/.test(said.textContent ?? ''))
+        .map((said) => getComputedStyle(said).direction),
+    );
+    if (previewDirections.length !== 2 || previewDirections.some((d) => d !== 'rtl'))
+      problems.push(`[${scheme}] right-to-left previews: ${previewDirections.join(', ')}`);
+    await page
+      .getByTestId('conversation-list')
+      .screenshot({ path: `${out}/sidebar-rtl-${scheme}.png` });
+
     await page.setViewportSize({ width: 800, height: 640 });
     await page.getByTestId('message-list').evaluate((el) => el.scrollTo(0, el.scrollHeight));
     await page.mouse.move(400, 630);
