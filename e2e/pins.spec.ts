@@ -208,6 +208,7 @@ test('pins in threads: Bo pins a reply (P) and the root (button) in the thread p
   await expect(inThread(bo.page, reply).getByTestId('pin-mark')).toHaveText('Pinned by you');
   const panelRoot = boPanel.getByTestId('thread-root').getByTestId('message');
   await panelRoot.hover();
+  await panelRoot.getByTestId('message-more').click(); // the narrow panel's actions menu
   await panelRoot.getByTestId('message-pin').click();
   await expect(panelRoot.getByTestId('pin-mark')).toHaveText('Pinned by you');
   await expect(inList(bo.page, root).getByTestId('pin-mark')).toHaveText('Pinned by you');

@@ -150,6 +150,8 @@ test('A offline replies in a thread and quotes; B replies; both see the same thr
   // The root is edited in place in the thread panel too (Bo wrote it); Ada sees the edit.
   const boPanelRoot = boPanel.getByTestId('thread-root').getByTestId('message');
   await boPanelRoot.hover();
+  // The panel is narrow: the row's actions are behind its "⋯" button.
+  await boPanelRoot.getByTestId('message-more').click();
   await boPanelRoot.getByTestId('message-edit').click();
   await boPanel.getByTestId('edit-input').fill(`${root} (22 to 06)`);
   await boPanel.getByTestId('edit-input').press('Enter');

@@ -568,7 +568,21 @@ try {
     await page.screenshot({ path: `${out}/long-content-narrow-${scheme}.png` });
     await page.getByTestId('thread-summary').first().click();
     await page.getByTestId('thread-panel').getByTestId('thread-reply').nth(2).waitFor();
+    // The reply under the pointer shows its "⋯" toolbar beside, not over, its name and time.
+    const reply = page.getByTestId('thread-panel').getByTestId('message').nth(1);
+    await reply.hover();
+    const overlap = await reply.evaluate((row) => {
+      const a = row.querySelector('.actions')?.getBoundingClientRect();
+      const t = row.querySelector('.meta time')?.getBoundingClientRect();
+      return a && t && a.left < t.right && t.left < a.right && a.top < t.bottom && t.top < a.bottom;
+    });
+    if (overlap !== false) problems.push(`[${scheme}] thread reply toolbar covers its time`);
     await page.screenshot({ path: `${out}/thread-narrow-${scheme}.png` });
+    await reply.getByTestId('message-more').click();
+    await reply.getByTestId('message-quote').waitFor();
+    await page.screenshot({ path: `${out}/thread-narrow-menu-${scheme}.png` });
+    await page.keyboard.press('Escape');
+    await reply.getByTestId('message-quote').waitFor({ state: 'hidden' });
     await page.keyboard.press('Escape');
     await page.getByTestId('thread-panel').waitFor({ state: 'detached' });
     await page.setViewportSize({ width: 1280, height: 800 });

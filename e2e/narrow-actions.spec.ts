@@ -1,0 +1,73 @@
+// In a narrow column (the thread panel) a message's toolbar is a "⋯" button beside its name and
+// time, not over them; it opens the same actions as a menu, by keyboard too. A real relay, the
+// real renderer.
+import { expect, test } from '@playwright/test';
+import { createConversation, send, signedInPerson } from './fixtures/app';
+import { useAppServer } from './fixtures/app-server';
+import { useRelay } from './fixtures/relay';
+
+const relay = useRelay();
+const app = useAppServer();
+
+test('thread panel: the "⋯" menu leaves the time visible and works by keyboard', async ({
+  browser,
+}) => {
+  const eve = await signedInPerson(browser, relay, app.url, 'Eve');
+  const page = eve.page;
+  await createConversation(page, 'Ops');
+  await send(page, 'Deploy at noon?');
+  await page.getByTestId('message-list').focus();
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('t');
+  const panel = page.getByTestId('thread-panel');
+  await expect(panel.getByTestId('composer')).toBeFocused();
+  await page.keyboard.type('Noon works.');
+  await page.keyboard.press('Enter');
+  const reply = panel.getByTestId('message').filter({ hasText: 'Noon works.' });
+  await expect(reply).toHaveCount(1);
+
+  // Under the pointer: only "⋯" shows, and it does not cover the time.
+  await reply.hover();
+  const more = reply.getByTestId('message-more');
+  await expect(more).toBeVisible();
+  await expect(reply.getByTestId('message-edit')).toBeHidden();
+  const moreBox = await more.boundingBox();
+  const timeBox = await reply.locator('.meta time').boundingBox();
+  expect(moreBox && timeBox && moreBox.x >= timeBox.x + timeBox.width).toBe(true);
+
+  // Keyboard: ↓ to the root, ↓ to the reply, Tab past the name to "⋯", Enter opens it on its first action.
+  await panel.getByTestId('thread-messages').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await expect(reply).toBeFocused();
+  await page.keyboard.press('Tab'); // the author's name (their profile card)
+  await expect(reply.getByTestId('message-author')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(more).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(more).toHaveAttribute('aria-expanded', 'true');
+  await expect(reply.getByTestId('message-quote')).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await expect(reply.getByTestId('message-react')).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp'); // wraps to the last: Delete
+  await expect(reply.getByTestId('message-delete')).toBeFocused();
+  // Escape closes the menu only: the focus is back on "⋯", the panel stays.
+  await page.keyboard.press('Escape');
+  await expect(more).toBeFocused();
+  await expect(more).toHaveAttribute('aria-expanded', 'false');
+  await expect(panel).toBeVisible();
+  // Enter, ↓ ↓ ↓ to Edit, Enter: the reply's editor; the menu is gone.
+  await page.keyboard.press('Enter');
+  await expect(reply.getByTestId('message-quote')).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await expect(reply.getByTestId('message-edit')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(panel.getByTestId('edit-input')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(panel.getByTestId('edit-input')).toHaveCount(0);
+  await expect(reply.getByTestId('message-edit')).toBeHidden();
+  await eve.context.close();
+});
