@@ -3,7 +3,8 @@
 // the one below it; without the hold that one would jump to the top and Bo's channel move down
 // under his pointer. It stays where it is (the written one shows its new preview in place);
 // once his pointer leaves the list it re-sorts by activity; a click while held opens what is
-// under the pointer.
+// under the pointer. Then keyboard focus in the list (Tab) holds it the same way; Alt+↓ walks
+// the order as shown.
 import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
@@ -65,4 +66,40 @@ test('the list keeps its order under the pointer and re-sorts when the pointer l
   await item(hovered).click();
   await expect(bo.page.getByTestId('conversation-title')).toHaveText(hovered);
   await expect(messageWithText(bo.page, `Hello from ${hovered}`)).toHaveCount(1);
+});
+
+test('keyboard focus in the list holds it too; Alt+↓ opens the next as shown and re-sorts', async ({
+  browser,
+}) => {
+  const cy = await signedInPerson(browser, relay, app.url, 'Cy');
+  const dee = await signedInPerson(browser, relay, app.url, 'Dee');
+  for (const title of ['One', 'Two', 'Three']) {
+    await createConversation(cy.page, title, ['dee']);
+    await send(cy.page, `Hello from ${title}`);
+  }
+  const items = dee.page.getByTestId('section-channels').getByTestId('conversation-item');
+  await expect(items).toHaveCount(3);
+  for (const title of ['One', 'Two', 'Three']) {
+    await expect(items.filter({ hasText: `Cy: Hello from ${title}` })).toHaveCount(1);
+  }
+
+  // The pointer is away; Tab from "Jump to…" goes into the list.
+  await dee.page.getByTestId('conversation-title').hover();
+  await dee.page.getByTestId('open-switcher').focus();
+  await dee.page.keyboard.press('Tab');
+  await expect(dee.page.getByTestId('conversation-list').locator(':focus-visible')).toHaveCount(1);
+  const order = await shownTitles(dee.page);
+  const written = order[2] ?? '';
+  await openConversation(cy.page, written);
+  await send(cy.page, `${written} moves up`);
+  await expect(items.filter({ hasText: `Cy: ${written} moves up` })).toHaveCount(1);
+  expect(await shownTitles(dee.page)).toEqual(order);
+
+  // Alt+↓ walks the order as shown, then the list takes its fresh order (at once, and the
+  // focus goes to the composer anyway): the written channel is no longer last.
+  const open = (await dee.page.getByTestId('conversation-title').textContent())?.trim() ?? '';
+  const next = order[(order.indexOf(open) + 1) % order.length] ?? '';
+  await dee.page.keyboard.press('Alt+ArrowDown');
+  await expect(dee.page.getByTestId('conversation-title')).toHaveText(next);
+  await expect.poll(async () => (await shownTitles(dee.page)).indexOf(written)).toBeLessThan(2);
 });
