@@ -255,11 +255,22 @@ export class Directory {
     };
   }
 
-  /** Keeps the stored preview when the relay does not have the newest page loaded. */
+  /**
+   * What to store over a user's existing entry. Keeps the stored preview when the relay does
+   * not have the newest page loaded. Keeps the stored `at` unless the newest message changed:
+   * `at` orders the app's conversation list, and reading a conversation (a read marker), a
+   * reaction or an edit is not news for the other members; only a new message is.
+   */
   private keepPreview(existing: unknown, next: ActivityEntry): ActivityEntry {
-    if (next.preview !== null || typeof existing !== 'object' || existing === null) return next;
-    const preview = (existing as { preview?: unknown }).preview;
-    return preview && typeof preview === 'object' ? { ...next, preview: preview as Preview } : next;
+    if (typeof existing !== 'object' || existing === null) return next;
+    const old = existing as { preview?: unknown; at?: unknown };
+    const oldPreview =
+      old.preview && typeof old.preview === 'object' ? (old.preview as Preview) : null;
+    const settled = next.preview === null && oldPreview ? { ...next, preview: oldPreview } : next;
+    const sameNewest = (settled.preview?.id ?? null) === (oldPreview?.id ?? null);
+    return sameNewest && typeof old.at === 'number' && Number.isFinite(old.at)
+      ? { ...settled, at: old.at }
+      : settled;
   }
 
   private flushActivity(convId: string): void {

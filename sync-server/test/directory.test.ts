@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock, tick } from '../../core/src/hlc';
 import { dmConversationId, newId } from '../../core/src/ids';
 import { readDirectory } from '../../core/src/model/directory';
-import { addMessage } from '../../core/src/model/page';
+import { addMessage, react } from '../../core/src/model/page';
 import { recordMessage } from '../../core/src/model/meta';
 import { inboxRoom, metaRoom, pageRoom, periodOfMessage } from '../../core/src/model/rooms';
 import { Fixture, newTestId, type TestUser } from './authz-fixture';
@@ -184,6 +184,21 @@ describe('directory documents', () => {
       'both previews show the new message',
     );
     expect(dir(ib).activity.get(conv)?.versions[`p${period}`]).toBeGreaterThan(before);
+
+    // A reaction is stored (the page's version grows) but is not news: `at`, which orders the
+    // app's conversation list, stays; the next message moves it.
+    const atBefore = dir(ib).activity.get(conv)?.at;
+    const versionBefore = dir(ib).activity.get(conv)?.versions[`p${period}`] ?? 0;
+    react(page.doc, next, '👍', alice.id, true, Date.now());
+    await until(
+      () => (dir(ib).activity.get(conv)?.versions[`p${period}`] ?? 0) > versionBefore,
+      'the reaction reaches the activity entry',
+    );
+    expect(dir(ib).activity.get(conv)?.at).toBe(atBefore);
+    const newer = tick(clock, Date.now() + 5);
+    addMessage(page.doc, { id: newer, author: alice.id, text: 'news', createdAt: Date.now() });
+    await until(() => dir(ib).activity.get(conv)?.preview?.id === newer, 'the new message');
+    expect(dir(ib).activity.get(conv)?.at).toBeGreaterThan(atBefore ?? Infinity);
   });
 
   it('survives a restart: the inbox is stored like any room', async () => {
