@@ -1273,6 +1273,9 @@ export class Client implements FerryClient, ClientExtras {
     this.caughtUp = true;
     if (this.pendingCount() === 0) this.lastSyncedAt = this.now();
     this.syncObs.notify();
+    // The directory may have changed while those rooms synced (follow() waits for catch-up):
+    // sync what it announced meanwhile now, not at its next change.
+    this.follow();
   }
 
   /** While online after catch-up: the directory changed, sync what it says changed. */

@@ -17,6 +17,7 @@ import type { Client } from '../../src/data/client';
 import type { ConversationStore, ConversationSummary, ConversationView, WorkspaceRole } from '../../src/data/api';
 import type { SecretStore } from '../../src/data/accounts';
 import type { Backend } from '../../src/ui/backend';
+import { decodeFrame } from '../../../core/src/protocol/mux-frames';
 
 export interface Relay {
   url: string;
@@ -189,6 +190,36 @@ export class Device {
   /** The WebSocket class of this device (counts real sockets; `blocked` refuses to dial). */
   blocked = false;
 
+  private holding: { room: (room: string) => boolean; frames: Array<() => void>; first: () => void } | null = null;
+
+  /**
+   * A slow room, for real: frames the relay sends for rooms `room` matches wait on this device
+   * until `release()` delivers them in order (other rooms flow). `held` resolves on the first.
+   */
+  hold(room: (room: string) => boolean): { held: Promise<void>; release: () => void } {
+    let first = () => {};
+    const held = new Promise<void>((resolve) => (first = resolve));
+    const h = { room, frames: [] as Array<() => void>, first };
+    this.holding = h;
+    return {
+      held,
+      release: () => {
+        if (this.holding === h) this.holding = null;
+        for (const deliver of h.frames.splice(0)) deliver();
+      },
+    };
+  }
+
+  private roomOfFrame(data: unknown): string | null {
+    try {
+      const bytes =
+        data instanceof ArrayBuffer ? new Uint8Array(data) : data instanceof Uint8Array ? data : null;
+      return bytes ? decodeFrame(bytes).room : null;
+    } catch {
+      return null;
+    }
+  }
+
   private socketClass(): unknown {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- counted from the socket class
     const device = this;
@@ -196,6 +227,18 @@ export class Device {
       constructor(url: string, protocols?: string | string[]) {
         super(device.blocked ? 'ws://127.0.0.1:1/' : url, protocols);
         device.sockets++;
+      }
+      override emit(event: string | symbol, ...args: unknown[]): boolean {
+        const h = device.holding;
+        if (h && event === 'message') {
+          const room = device.roomOfFrame(args[0]);
+          if (room !== null && h.room(room)) {
+            h.frames.push(() => super.emit(event, ...args));
+            h.first();
+            return true;
+          }
+        }
+        return super.emit(event, ...args);
       }
     };
   }
@@ -343,7 +386,13 @@ export function listWhere(
     let last: ConversationSummary[] = [];
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`list never matched; last: ${JSON.stringify(last.map((c) => [c.title, c.removed, c.registered]))}`));
+      reject(
+        new Error(
+          `list never matched; last [title, removed, registered, last message, unread]: ${JSON.stringify(
+            last.map((c) => [c.title, c.removed, c.registered, c.lastMessage?.text ?? null, c.unread]),
+          )}`,
+        ),
+      );
     }, timeoutMs);
     off = client.conversations((v) => {
       last = v;
