@@ -1412,6 +1412,11 @@ export class Client implements FerryClient, ClientExtras {
     this.catchUp = null;
     if (this.host.pending === 0) this.lastSyncedAt = this.now();
     this.syncObs.notify();
+    // Conversations the workspace named while catch-up ran were left for now (followConversation
+    // waits for catch-up): follow them at once rather than at the next reconnect.
+    for (const info of workspace.listConversations(ws0.doc)) {
+      if (!convIds.has(info.id)) this.followConversation(info.id);
+    }
   }
 
   private async catchUpConversation(

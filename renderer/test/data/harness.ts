@@ -280,20 +280,12 @@ export class Device {
       locks?: LocksLike;
     } = {},
   ): Promise<Client> {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- counted from the socket class
-    const device = this;
-    class CountingWebSocket extends WebSocket {
-      constructor(url: string, protocols?: string | string[]) {
-        super(url, protocols);
-        device.sockets++;
-      }
-    }
     const session = await saveSession(this.idb, { serverUrl: this.serverUrl, displayName: this.name });
     this.userId = session.userId;
     const client = await createFerryClient({
       session,
       indexedDB: this.idb,
-      ...(opts.relay === false ? {} : { WebSocket: CountingWebSocket }),
+      ...(opts.relay === false ? {} : { WebSocket: this.socketClass() }),
       ...(opts.events ? { events: opts.events } : {}),
       ...(opts.mux === undefined ? {} : { mux: opts.mux }),
       ...(opts.now ? { now: opts.now } : {}),

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSummary } from '../../src/data/api';
 import * as Y from 'yjs';
 import { listMessages } from '../../../core/src/model/page';
-import { pageRoom, periodOf } from '../../../core/src/model/rooms';
+import { pageRoom, periodOf, periodOfMessage } from '../../../core/src/model/rooms';
 import { LocalStore } from '../../src/data/store';
 import { Device, removeDir, startRelay, texts, viewWhere, type Relay } from './harness';
 
@@ -265,5 +265,40 @@ describe('bounded connections and catch-up', () => {
     off();
     expect(seen).toContain('offline');
     await a.close();
+  });
+});
+
+describe('a conversation named while catching up (workspace mode)', () => {
+  it('is followed as soon as catch-up ends, not at the next reconnect', async () => {
+    const a = await new Device('Ada', relay.url).start();
+    const old = await a.createConversation('Quay');
+    const ca = a.open(old);
+    await ca.loadRecent();
+    const before = await ca.send('from before');
+    await viewWhere(ca, (v) => v.messages[0]?.delivery === 'stored');
+
+    // Bo's first start: the old conversation's newest page is slow to come.
+    const boDevice = new Device('Bo', relay.url);
+    const slow = boDevice.hold((room) => room === pageRoom(old, periodOfMessage(before.id)));
+    const b = await boDevice.start();
+    await slow.held;
+
+    // Meanwhile Ada starts another conversation and writes in it: Bo's list names it at once...
+    const fresh = await a.createConversation('Jetty');
+    const cf = a.open(fresh);
+    await cf.loadRecent();
+    await cf.send('hello while you sync');
+    await listWhere(b, (l) => l.some((c) => c.id === fresh));
+
+    // ...and once catch-up ends, its preview and unread count come without Bo opening it.
+    slow.release();
+    const list = await listWhere(b, (l) =>
+      l.some((c) => c.id === fresh && c.lastMessage?.text === 'hello while you sync' && c.unread === 1),
+    );
+    expect(list.find((c) => c.id === old)?.lastMessage?.text).toBe('from before');
+    ca.close();
+    cf.close();
+    await a.close();
+    await b.close();
   });
 });
