@@ -5,6 +5,7 @@ import { expect, test } from '@playwright/test';
 import { createConversation, send, signedInPerson } from './fixtures/app';
 import { useAppServer } from './fixtures/app-server';
 import { useRelay } from './fixtures/relay';
+import { screenshot } from './fixtures/screens';
 
 const relay = useRelay();
 const app = useAppServer();
@@ -69,5 +70,23 @@ test('thread panel: the "⋯" menu leaves the time visible and works by keyboard
   await page.keyboard.press('Escape');
   await expect(panel.getByTestId('edit-input')).toHaveCount(0);
   await expect(reply.getByTestId('message-edit')).toBeHidden();
+
+  // A follow-on reply has no name line: "⋯" sits in its row's corner, which its text leaves
+  // free, so it never covers the end of the first line.
+  await panel.getByTestId('composer').focus();
+  await page.keyboard.type(
+    'And the rollback plan is the usual one: tag, revert, watch the graphs for ten minutes.',
+  );
+  await page.keyboard.press('Enter');
+  const next = panel.getByTestId('message').filter({ hasText: 'rollback plan' });
+  await expect(next).toHaveCount(1);
+  await expect(next.getByTestId('message-author')).toHaveCount(0);
+  await next.hover();
+  const nextMore = next.getByTestId('message-more');
+  await expect(nextMore).toBeVisible();
+  const nextMoreBox = await nextMore.boundingBox();
+  const textBox = await next.getByTestId('message-text').boundingBox();
+  expect(nextMoreBox && textBox && textBox.x + textBox.width <= nextMoreBox.x + 0.5).toBe(true);
+  await screenshot(page, 'narrow-actions-follow-on');
   await eve.context.close();
 });
