@@ -106,11 +106,19 @@ function fromRow(row: Row): AuditEntry {
 export class Audit {
   private readonly appendTx: (input: AuditInput, at: number) => AuditEntry;
   private readonly listeners = new Set<(entry: AuditEntry) => void>();
+  private readonly otherListeners = new Set<(entry: AuditEntry) => void>();
+  /** The highest seq this process has appended or read back; entries above are new to it. */
+  private seen: number;
+  /** Seqs this process appended above `seen` (another process wrote in between). */
+  private readonly own = new Set<number>();
+  private readonly after: Database.Statement<[number], Row>;
 
   constructor(private readonly db: Database.Database) {
     const last = db.prepare<[], { seq: number; hash: string }>(
       'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
     );
+    this.seen = last.get()?.seq ?? 0;
+    this.after = db.prepare<[number], Row>('SELECT * FROM audit WHERE seq > ? ORDER BY seq');
     const insert = db.prepare(
       'INSERT INTO audit (seq, at, actor, action, target, ip, detail, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -148,6 +156,8 @@ export class Audit {
   /** Appends one entry (one transaction) and returns it. */
   append(input: AuditInput): AuditEntry {
     const entry = this.appendTx(input, Date.now());
+    if (entry.seq === this.seen + 1) this.seen = entry.seq;
+    else this.own.add(entry.seq);
     for (const l of this.listeners) l(entry);
     return entry;
   }
@@ -156,6 +166,39 @@ export class Audit {
   onAppend(listener: (entry: AuditEntry) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Called for entries another process appended (`ferry-relay admin` on the same database),
+   * in order, when `readOthers()` finds them.
+   */
+  onOtherAppend(listener: (entry: AuditEntry) => void): () => void {
+    this.otherListeners.add(listener);
+    return () => this.otherListeners.delete(listener);
+  }
+
+  /**
+   * Reads the entries appended since this process last looked and reports those it did not
+   * append itself. Cheap when nothing is new (one indexed lookup); the relay calls it when
+   * SQLite's `data_version` says another connection committed.
+   */
+  readOthers(): number {
+    let n = 0;
+    // all(), not iterate(): listeners write to the database, which an open cursor forbids.
+    for (const row of this.after.all(this.seen)) {
+      this.seen = row.seq;
+      if (this.own.delete(row.seq)) continue;
+      n++;
+      const entry = fromRow(row);
+      for (const l of this.otherListeners) {
+        try {
+          l(entry);
+        } catch {
+          // one listener's failure must not stop the others
+        }
+      }
+    }
+    return n;
   }
 
   /** Every entry in order of seq. */

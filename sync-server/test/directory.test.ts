@@ -9,6 +9,7 @@ import { addMessage, react } from '../../core/src/model/page';
 import { recordMessage } from '../../core/src/model/meta';
 import { inboxRoom, metaRoom, pageRoom, periodOfMessage } from '../../core/src/model/rooms';
 import { Fixture, newTestId, type TestUser } from './authz-fixture';
+import { runCli } from './accounts-helpers';
 import { stored, synced, until, type Client } from './helpers';
 
 process.setMaxListeners(0);
@@ -113,6 +114,23 @@ describe('directory documents', () => {
     expect(r.status).toBe(200);
     await until(() => dir(ib).me?.role === 'guest', 'bob’s new workspace role');
     await f.call('PATCH', `/admin/users/${bob.id}`, f.admin, { role: 'member' });
+    await until(() => dir(ib).me?.role === 'member', 'bob is a member again');
+  });
+
+  it('follows a change made by `ferry-relay admin` in another process, while running', async () => {
+    const conv = newTestId();
+    await f.conversation(alice, { id: conv, kind: 'channel', title: 'CLI', members: [bob.id] });
+    await until(() => dir(ia).people.has(bob.id), 'bob among alice’s people');
+    // The CLI opens the same database file; the relay learns of it from the audit log.
+    const r = await runCli(['admin', 'users', 'set-role', 'bob', 'guest', '--data', f.dir]);
+    expect(r.code, r.stderr).toBe(0);
+    await until(() => dir(ib).me?.role === 'guest', 'bob’s role set by the CLI');
+    // The relay's own changes meanwhile are not replayed or lost.
+    await f.call('PATCH', '/me', alice, { displayName: 'Alice L.' });
+    await until(() => dir(ib).people.get(alice.id)?.displayName === 'Alice L.', 'alice renamed');
+    expect(
+      (await runCli(['admin', 'users', 'set-role', 'bob', 'member', '--data', f.dir])).code,
+    ).toBe(0);
     await until(() => dir(ib).me?.role === 'member', 'bob is a member again');
   });
 

@@ -937,6 +937,14 @@ export class Accounts {
    * change, refresh reuse), here or, via `watch()`, in another process (the admin CLI).
    * Returns a function that removes the listener.
    */
+  private readonly changeListeners = new Set<() => void>();
+
+  /** Called when `watch()` sees another process commit to the database (the admin CLI). */
+  onDatabaseChanged(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
   onSessionEnded(listener: (e: SessionEnded) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -981,6 +989,13 @@ export class Accounts {
     }
     if (!force && version === this.dataVersion) return;
     this.dataVersion = version;
+    for (const l of [...this.changeListeners]) {
+      try {
+        l();
+      } catch {
+        // a listener's failure must not stop the session checks
+      }
+    }
     for (const [sid, w] of [...this.watched]) {
       const s = this.sessionRow(sid);
       const u = s ? this.row(s.user) : undefined;
@@ -997,6 +1012,7 @@ export class Accounts {
     if (this.poller) clearInterval(this.poller);
     this.poller = null;
     this.listeners.clear();
+    this.changeListeners.clear();
   }
 }
 

@@ -1,6 +1,7 @@
 // Wiring of membership, enforced authorship and the directory into a relay with accounts on
 // (docs/accounts.md): the membership service and its routes, the `RelayHooks` (authz.ts) and
 // the directory writer (directory.ts). `startRelay(config, log, membershipHooks(config, log))`.
+import type { AuditEntry } from '../audit';
 import { Authz } from '../authz';
 import type { RelayConfig } from '../config';
 import { Directory } from '../directory';
@@ -50,10 +51,13 @@ export function membershipHooks(
         hooks.attach?.(control);
         const dir = new Directory(control.relay, conversations, authz.clientIds, log);
         directory = dir;
-        // Names and roles are the accounts service's: follow its audited changes.
-        audit.onAppend((e) => {
+        // Names and roles are the accounts service's: follow its audited changes, made by
+        // this relay's API or by `ferry-relay admin` in another process.
+        const follow = (e: AuditEntry) => {
           if (e.action === 'user.updated' && e.target) dir.onUserChanged(e.target);
-        });
+        };
+        audit.onAppend(follow);
+        audit.onOtherAppend(follow);
       },
     };
   };

@@ -108,6 +108,9 @@ export function createAccountsApi(deps: {
   const audit = new Audit(db);
   const accounts = new Accounts(db, audit, accountsOptions(config, metrics));
   const stopWatching = accounts.watch();
+  // Another process (the admin CLI) changed the database: what it audited reaches this relay's
+  // listeners through audit.onOtherAppend (the directory follows names and roles that way).
+  accounts.onDatabaseChanged(() => audit.readOthers());
   accounts.onSessionEnded((e) =>
     log.info({ session: e.sessionId, user: e.userId, reason: e.reason }, 'session ended'),
   );
