@@ -47,6 +47,8 @@ const sizes = {
   readers: 10,
   messagesPerWriter: quick ? 40 : 200,
   pacedIntervalMs: 50,
+  /** 100 messages/s per writer, 1,000/s in all: busy, but below what the relays can take. */
+  fastIntervalMs: 10,
   pageMessages: quick ? 2_000 : 10_000,
   pageBatch: quick ? 500 : 1_000,
   roundTrips: 20,
@@ -344,6 +346,24 @@ interface FanInPhase {
   messagesPerSecond: number;
   relayCpuSeconds: number;
   relayRssMB: number;
+  /** Seconds until every writer had written (the bench generates the burst this fast). */
+  writeSeconds: number;
+  /** Share of the phase this bench process's event loop was busy (20 clients live here). */
+  benchBusy: number;
+  /** From the relay's /metrics over the phase: y-websocket messages in, updates stored. */
+  relayMessagesIn: number;
+  relayUpdatesStored: number;
+}
+
+/** The relay's counters (Prometheus text), summed over labels: name → value. */
+async function counters(relay: Relay): Promise<Map<string, number>> {
+  const text = await (await fetch(`${relay.http}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (m?.[1] && m[2]) out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[2]));
+  }
+  return out;
 }
 
 async function fanIn(relay: Relay, auth: boolean): Promise<Record<string, FanInPhase>> {
@@ -391,8 +411,11 @@ async function fanIn(relay: Relay, auth: boolean): Promise<Record<string, FanInP
     delivered = 0;
     sentAt.clear();
     const expected = sizes.writers * sizes.messagesPerWriter * sizes.readers;
+    const c0 = await counters(relay);
     const cpu0 = cpuSeconds(relay.pid);
+    const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
+    let written = 0;
     await Promise.all(
       writers.map(async (w, wi) => {
         const start = performance.now();
@@ -410,9 +433,12 @@ async function fanIn(relay: Relay, auth: boolean): Promise<Record<string, FanInP
           sentAt.set(id, now);
         }
       }),
-    );
+    ).then(() => (written = performance.now()));
     await until(() => delivered >= expected, `${label}: all deliveries`, 60_000);
     const seconds = (performance.now() - t0) / 1000;
+    const benchBusy = performance.eventLoopUtilization(elu0).utilization;
+    const c1 = await counters(relay);
+    const delta = (name: string) => (c1.get(name) ?? 0) - (c0.get(name) ?? 0);
     return {
       latencyMs: lat(samples),
       delivered,
@@ -421,12 +447,17 @@ async function fanIn(relay: Relay, auth: boolean): Promise<Record<string, FanInP
       messagesPerSecond: (sizes.writers * sizes.messagesPerWriter) / seconds,
       relayCpuSeconds: cpuSeconds(relay.pid) - cpu0,
       relayRssMB: rssBytes(relay.pid) / 1024 / 1024,
+      writeSeconds: (written - t0) / 1000,
+      benchBusy,
+      relayMessagesIn: delta('ferry_messages_received_total'),
+      relayUpdatesStored: delta('ferry_updates_total'),
     };
   };
   const paced = await phase('paced', sizes.pacedIntervalMs);
+  const fast = await phase('fast', sizes.fastIntervalMs);
   const burst = await phase('burst', 0);
   closeAll();
-  return { paced, burst };
+  return { paced, fast, burst };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -609,15 +640,26 @@ const row = (label: string, value: (name: string) => number | undefined, digits 
   rows.push([label, ...names.map((n) => fmt(value(n) ?? Number.NaN, digits))]);
 };
 const W = sizes.writers * sizes.messagesPerWriter;
-for (const ph of ['paced', 'burst'] as const) {
+for (const ph of ['paced', 'fast', 'burst'] as const) {
   const f = (n: string): FanInPhase | undefined => results[n]?.fanIn?.[ph];
-  const head = `${ph === 'paced' ? `paced ${1000 / sizes.pacedIntervalMs}/s/writer` : 'burst'} ${sizes.writers}w x ${sizes.messagesPerWriter} -> ${sizes.readers}r`;
+  const rate = (ms: number) => `paced ${1000 / ms}/s/writer`;
+  const kind =
+    ph === 'paced'
+      ? rate(sizes.pacedIntervalMs)
+      : ph === 'fast'
+        ? rate(sizes.fastIntervalMs)
+        : 'burst';
+  const head = `${kind} ${sizes.writers}w x ${sizes.messagesPerWriter} -> ${sizes.readers}r`;
   row(`${head}: latency p50 ms`, (n) => f(n)?.latencyMs.p50, 2);
   row(`${head}: latency p95 ms`, (n) => f(n)?.latencyMs.p95, 2);
   row(`${head}: latency p99 ms`, (n) => f(n)?.latencyMs.p99, 2);
   row(`${head}: messages/s (${W} msgs)`, (n) => f(n)?.messagesPerSecond, 0);
   row(`${head}: relay CPU s`, (n) => f(n)?.relayCpuSeconds, 2);
   row(`${head}: relay RSS MB after`, (n) => f(n)?.relayRssMB, 1);
+  row(`${head}: s until all written`, (n) => f(n)?.writeSeconds, 2);
+  row(`${head}: bench event loop busy %`, (n) => (f(n)?.benchBusy ?? NaN) * 100, 0);
+  row(`${head}: relay messages in`, (n) => f(n)?.relayMessagesIn, 0);
+  row(`${head}: relay updates stored`, (n) => f(n)?.relayUpdatesStored, 0);
 }
 const pageAt = (n: string, i: number): PageStep | undefined => {
   const steps = results[n]?.page ?? [];
