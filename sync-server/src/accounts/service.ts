@@ -932,11 +932,6 @@ export class Accounts {
 
   // ---- session-ended notifications ----
 
-  /**
-   * Calls `listener` whenever a session ends (logout, revocation, a disabled user, a password
-   * change, refresh reuse), here or, via `watch()`, in another process (the admin CLI).
-   * Returns a function that removes the listener.
-   */
   private readonly changeListeners = new Set<() => void>();
 
   /** Called when `watch()` sees another process commit to the database (the admin CLI). */
@@ -945,6 +940,11 @@ export class Accounts {
     return () => this.changeListeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` whenever a session ends (logout, revocation, a disabled user, a password
+   * change, refresh reuse), here or, via `watch()`, in another process (the admin CLI).
+   * Returns a function that removes the listener.
+   */
   onSessionEnded(listener: (e: SessionEnded) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
