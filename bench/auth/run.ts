@@ -25,6 +25,7 @@ import { addMessage, messagesOf } from '../../core/src/model/page';
 import { metaRoom, pageRoom, periodOfMessage } from '../../core/src/model/rooms';
 import { MuxConnection, type WebSocketConstructor } from '../../core/src/protocol/mux-client';
 import { cpuSeconds, rssBytes } from '../lib/proc';
+import { parseSamples } from '../lib/prom';
 import { fmt, percentile, table } from '../lib/stats';
 
 process.setMaxListeners(0);
@@ -357,13 +358,7 @@ interface FanInPhase {
 
 /** The relay's counters (Prometheus text), summed over labels: name → value. */
 async function counters(relay: Relay): Promise<Map<string, number>> {
-  const text = await (await fetch(`${relay.http}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-    if (m?.[1] && m[2]) out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[2]));
-  }
-  return out;
+  return parseSamples(await (await fetch(`${relay.http}/metrics`)).text());
 }
 
 async function fanIn(relay: Relay, auth: boolean): Promise<Record<string, FanInPhase>> {

@@ -1,5 +1,16 @@
-// Reading one Prometheus histogram from a /metrics text page, summed over its labels, and
-// estimating quantiles from the difference of two readings (bucket upper bounds).
+// Reading a /metrics text page: one histogram summed over its labels, with quantiles
+// estimated from the difference of two readings (bucket upper bounds); plain samples by name.
+
+/** Every sample line's value summed over its labels, by metric name (counters, gauges). */
+export function parseSamples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})? (\S+)$/.exec(line);
+    const value = Number(m?.[2]);
+    if (m?.[1] && Number.isFinite(value)) out.set(m[1], (out.get(m[1]) ?? 0) + value);
+  }
+  return out;
+}
 
 /** Cumulative count per upper bound (le), ascending; +Inf as Infinity. */
 export type Histogram = Map<number, number>;
