@@ -8,7 +8,8 @@
 // - `conversations`: convId → DirectoryConversation (`v: 1`)
 // - `members`: convId → DirectoryMember[] sorted by id
 // - `activity`: convId → DirectoryActivity
-// - `people`: userId → DirectoryPerson
+// - `people`: userId → DirectoryPerson (`status` and `avatar` in a guest's directory only:
+//   guests do not open the workspace, docs/accounts.md "Guests and the workspace")
 import * as Y from 'yjs';
 import { isId } from '../ids';
 import { isHlc } from '../hlc';
@@ -24,6 +25,7 @@ import {
 } from '../authz/permissions';
 import { MAX_LABEL_CHARS, MAX_MESSAGE_CHARS, isWellFormed } from './checks';
 import { ModelError, show } from './errors';
+import { avatarProblem, statusProblem } from './workspace';
 
 /** Version of the directory's conversation entries. */
 export const DIRECTORY_VERSION = 1;
@@ -82,6 +84,13 @@ export interface DirectoryActivity {
 export interface DirectoryPerson {
   username: string;
   displayName: string;
+  /**
+   * Their status and picture from the workspace, as the relay copies them into a guest's
+   * directory (the workspace's rules: `statusProblem`, `avatarProblem`). Optional keys: an
+   * older reader ignores them, an older relay writes neither.
+   */
+  status?: string;
+  avatar?: string;
 }
 
 /** Everything a client reads from its inbox; malformed entries are left out. */
@@ -216,7 +225,35 @@ export function parsePerson(value: unknown): Parsed<DirectoryPerson> {
   if (!isLabel(e.displayName, MAX_DISPLAY_NAME_CHARS)) {
     return fail(`displayName must be 1-${MAX_DISPLAY_NAME_CHARS} characters, one line`);
   }
-  return good({ username: e.username, displayName: e.displayName });
+  const out: DirectoryPerson = { username: e.username, displayName: e.displayName };
+  if (e.status !== undefined) {
+    const p = statusProblem(e.status);
+    if (p) return fail(p);
+    out.status = e.status as string;
+  }
+  if (e.avatar !== undefined) {
+    const p = avatarProblem(e.avatar);
+    if (p) return fail(p);
+    out.avatar = e.avatar as string;
+  }
+  return good(out);
+}
+
+/**
+ * A reader's person: a malformed status or avatar (never written by an honest relay) costs
+ * only that field, not the person's name.
+ */
+function readPerson(value: unknown): Parsed<DirectoryPerson> {
+  const full = parsePerson(value);
+  if (full.ok) return full;
+  const e = record(value);
+  if (!e) return full;
+  const bare = parsePerson({ username: e.username, displayName: e.displayName });
+  if (!bare.ok) return bare;
+  const out = bare.value;
+  if (e.status !== undefined && statusProblem(e.status) === null) out.status = e.status as string;
+  if (e.avatar !== undefined && avatarProblem(e.avatar) === null) out.avatar = e.avatar as string;
+  return good(out);
 }
 
 /** Key and value checks per root, for the schema (model/schema.ts) and the writers. */
@@ -295,6 +332,7 @@ export function writeActivity(doc: Y.Doc, convId: string, activity: DirectoryAct
   return put(doc, 'activity', convId, canonical(parseActivity(activity), fn));
 }
 
+/** A person I share a conversation with; `status` and `avatar` only in a guest's directory. */
 export function writePerson(doc: Y.Doc, userId: string, person: DirectoryPerson): boolean {
   const fn = 'writePerson';
   checkKey(isId(userId), fn, 'userId', userId);
@@ -359,6 +397,6 @@ export function readDirectory(doc: Y.Doc): Directory {
     conversations: readRoot(doc, 'conversations', parseConversation),
     members: readRoot(doc, 'members', parseMembers),
     activity: readRoot(doc, 'activity', parseActivity),
-    people: readRoot(doc, 'people', parsePerson),
+    people: readRoot(doc, 'people', readPerson),
   };
 }
