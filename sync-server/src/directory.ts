@@ -2,6 +2,10 @@
 // one `inbox/<userId>` room per user that only the relay writes, through the relay's own
 // rooms (`Relay.applyAsRelay`), so each write is stored, versioned and forwarded like any
 // update. Entries are rewritten whole and only when their JSON changes.
+//
+// Guests do not open the workspace (docs/accounts.md, "Guests and the workspace"): the status
+// and picture of the people a guest shares a conversation with are copied from the workspace's
+// `people` into the guest's directory, and follow profile, membership and role changes.
 import type * as Y from 'yjs';
 import {
   removeDirectoryEntry,
@@ -12,12 +16,15 @@ import {
   writeMembers,
   writePerson,
   type DirectoryActivity,
+  type DirectoryPerson,
   type DirectoryPreview,
 } from '../../core/src/model/directory';
+import { CloseCode } from '../../core/src/protocol/messages';
+import { peopleOf, readProfile } from '../../core/src/model/workspace';
 import { lastMessage } from '../../core/src/model/meta';
-import { inboxRoom, periodOfMessage, RELAY_USER } from '../../core/src/model/rooms';
+import { inboxRoom, periodOfMessage, RELAY_USER, workspaceRoom } from '../../core/src/model/rooms';
 import type { ClientIds } from './authz';
-import type { ConversationRole, ConversationRow } from './conversations/db';
+import type { ConversationRole, ConversationRow, PersonRow } from './conversations/db';
 import type { Conversations, MembershipEvent } from './conversations/service';
 import type { Logger } from './log';
 import type { Relay } from './relay';
@@ -30,6 +37,9 @@ export const ACTIVITY_INTERVAL_MS = 1000;
 
 const CONV_ROOM = /^conv\/([0-9A-HJKMNP-TV-Z]{16})(?:\/p(\d+))?$/;
 
+/** Why a guest has no workspace room (authz.ts refuses it with the same words). */
+export const GUEST_WORKSPACE_REASON = 'guests do not open the workspace';
+
 export class Directory {
   private readonly relayDocs = new WeakSet<Y.Doc>();
   /** Conversations with stored updates not yet described in `activity`, and when. */
@@ -39,6 +49,16 @@ export class Directory {
   private readonly previews = new Map<string, Preview | null>();
   private readonly versionsOf;
   private readonly detach: Array<() => void> = [];
+  /** Workspace documents whose `people` changes are followed (one per load of the room). */
+  private readonly watchedWorkspaces = new WeakSet<Y.Doc>();
+  /** Users whose workspace profile changed since it was last copied to guests. */
+  private readonly changedProfiles = new Set<string>();
+  /**
+   * A workspace document was (re)loaded and is followed from now on: the next stored change
+   * copies every guest's people whole, since changes before it was followed are not listed.
+   */
+  private copyAll = false;
+  private readonly guests;
 
   constructor(
     private readonly relay: Relay,
@@ -58,6 +78,8 @@ export class Directory {
       }
       return out;
     };
+    const guests = db.prepare<[], { id: string }>("SELECT id FROM users WHERE role = 'guest'");
+    this.guests = (): string[] => guests.all().map((r) => r.id);
     this.detach.push(
       conversations.onChange((e) => this.onMembership(e)),
       relay.onStored((stored) => this.onStored(stored)),
@@ -103,11 +125,53 @@ export class Directory {
     return this.conversations.db.members(convId).map((m) => ({ id: m.id, role: m.role }));
   }
 
+  /**
+   * Runs `fn` on the workspace document once the relay has it loaded (it loads at once from
+   * the store), following its `people` changes from then on.
+   */
+  private withWorkspace(fn: (ws: Y.Doc) => void): void {
+    this.relay.applyAsRelay(workspaceRoom, (ws) => {
+      if (!this.watchedWorkspaces.has(ws)) {
+        this.watchedWorkspaces.add(ws);
+        this.copyAll = true;
+        peopleOf(ws).observe((event) => {
+          for (const key of event.keysChanged) this.changedProfiles.add(key);
+        });
+      }
+      fn(ws);
+    });
+  }
+
+  /**
+   * A person's `people` entry for a reader's directory: name for everyone; status and picture
+   * (the workspace's, checked by core's reader) only for a guest reader, who has no workspace.
+   */
+  private personEntry(p: PersonRow, ws: Y.Doc | null): DirectoryPerson {
+    const entry: DirectoryPerson = { username: p.username, displayName: p.displayName };
+    if (!ws) return entry;
+    const profile = readProfile(p.id, peopleOf(ws).get(p.id));
+    if (profile?.status !== undefined) entry.status = profile.status;
+    if (profile?.avatar !== undefined) entry.avatar = profile.avatar;
+    return entry;
+  }
+
+  /** `fn` with the workspace document if `reader` is a guest, else with null. */
+  private forReader(reader: PersonRow, fn: (ws: Y.Doc | null) => void): void {
+    if (reader.role === 'guest') this.withWorkspace(fn);
+    else fn(null);
+  }
+
   /** Rewrites a user's whole directory from the database, deleting what no longer holds. */
   syncUser(userId: string): void {
     const db = this.conversations.db;
     const me = db.user(userId);
     if (!me) return;
+    this.forReader(me, (ws) => this.syncUserWith(me, ws));
+  }
+
+  private syncUserWith(me: PersonRow, ws: Y.Doc | null): void {
+    const db = this.conversations.db;
+    const userId = me.id;
     const convs = db.conversationsOf(userId);
     const people = db.peopleOf(userId);
     const activity = new Map(convs.map((c) => [c.id, this.activityEntry(c.id)]));
@@ -132,9 +196,7 @@ export class Directory {
       }
       for (const key of listed) if (!keep.has(key)) removeDirectoryEntry(doc, key);
       const known = new Set(people.map((p) => p.id));
-      for (const p of people) {
-        writePerson(doc, p.id, { username: p.username, displayName: p.displayName });
-      }
+      for (const p of people) writePerson(doc, p.id, this.personEntry(p, ws));
       for (const key of [...doc.getMap('people').keys()]) {
         if (!known.has(key)) removePerson(doc, key);
       }
@@ -142,27 +204,63 @@ export class Directory {
   }
 
   /**
-   * A user's name or workspace role changed: their own profile, and their entry in the
-   * directory of everyone who shares a conversation with them.
+   * A user's name or workspace role changed: their own directory (whole: a guest's carries
+   * statuses and pictures, a member's does not), and their entry in the directory of everyone
+   * who shares a conversation with them. Made a guest: their workspace room is closed and their
+   * status and picture leave the workspace (a guest can no longer change or clear them).
    */
   onUserChanged(userId: string): void {
     const db = this.conversations.db;
     const u = db.user(userId);
     if (!u) return;
-    const person = { username: u.username, displayName: u.displayName };
+    this.syncUser(userId);
     for (const p of db.peopleOf(userId)) {
-      this.write(p.id, (doc) => {
-        if (p.id === userId) {
-          writeMe(doc, {
-            id: u.id,
-            username: u.username,
-            displayName: u.displayName,
-            role: u.role,
+      if (p.id === userId) continue;
+      this.forReader(p, (ws) =>
+        this.write(p.id, (doc) => writePerson(doc, userId, this.personEntry(u, ws))),
+      );
+    }
+    if (u.role !== 'guest') return;
+    const n = this.relay.closeRooms(
+      userId,
+      (room) => room === workspaceRoom,
+      CloseCode.forbidden,
+      GUEST_WORKSPACE_REASON,
+    );
+    // Deleted, not rewritten: the entry stays theirs to write again if they become a member
+    // (a relay-written value would be an item their next write could not replace).
+    this.withWorkspace((ws) => {
+      if (peopleOf(ws).has(userId)) peopleOf(ws).delete(userId);
+    });
+    if (n > 0) this.log.info({ user: userId, sockets: n }, 'made a guest; workspace closed');
+  }
+
+  /** Copies changed workspace profiles into the directories of the guests who may see them. */
+  private onWorkspaceStored(): void {
+    this.withWorkspace((ws) => {
+      const db = this.conversations.db;
+      if (this.copyAll) {
+        this.copyAll = false;
+        this.changedProfiles.clear();
+        for (const guest of this.guests()) {
+          const people = db.peopleOf(guest);
+          this.write(guest, (doc) => {
+            for (const p of people) writePerson(doc, p.id, this.personEntry(p, ws));
           });
         }
-        writePerson(doc, userId, person);
-      });
-    }
+        return;
+      }
+      const changed = [...this.changedProfiles];
+      this.changedProfiles.clear();
+      for (const userId of changed) {
+        const u = db.user(userId);
+        if (!u) continue;
+        for (const reader of db.peopleOf(userId)) {
+          if (reader.role !== 'guest') continue;
+          this.write(reader.id, (doc) => writePerson(doc, userId, this.personEntry(u, ws)));
+        }
+      }
+    });
   }
 
   private onMembership(e: MembershipEvent): void {
@@ -173,21 +271,22 @@ export class Directory {
     const members = db.members(e.convId);
     const added = new Set(e.added);
     const entry = this.membersEntry(e.convId);
-    const people = members
-      .map((m) => db.user(m.id))
-      .filter((p) => p !== null)
-      .map((p) => [p.id, { username: p.username, displayName: p.displayName }] as const);
+    const people = members.map((m) => db.user(m.id)).filter((p) => p !== null);
     for (const m of members) {
       if (added.has(m.id)) {
         // A new member gets their whole directory (people, activity, their own profile).
         this.syncUser(m.id);
         continue;
       }
-      this.write(m.id, (doc) => {
-        writeDirectoryEntry(doc, c.id, this.conversationEntry(c, m.role));
-        writeMembers(doc, c.id, entry);
-        for (const [id, p] of people) writePerson(doc, id, p);
-      });
+      const reader = people.find((p) => p.id === m.id);
+      if (!reader) continue;
+      this.forReader(reader, (ws) =>
+        this.write(m.id, (doc) => {
+          writeDirectoryEntry(doc, c.id, this.conversationEntry(c, m.role));
+          writeMembers(doc, c.id, entry);
+          for (const p of people) writePerson(doc, p.id, this.personEntry(p, ws));
+        }),
+      );
     }
     if (e.removed.length > 0) {
       // Someone left: people they no longer share a conversation with drop out.
@@ -208,6 +307,7 @@ export class Directory {
   // ---- activity ----
 
   private onStored(stored: Map<string, number>): void {
+    if (stored.has(workspaceRoom)) this.onWorkspaceStored();
     const now = Date.now();
     for (const room of stored.keys()) {
       const m = CONV_ROOM.exec(room);
