@@ -1,6 +1,7 @@
 // Awareness of others: presence on the shared `workspace` room, typing on a conversation's newest
-// page room. Both ride the stock y-websocket provider's Awareness (never stored, relayed in 50 ms
-// batches by the relay). States from others are untrusted: only well-formed, small ones count.
+// page room. Both ride the room's own Awareness (docs.ts `OpenDoc.awareness`: never a document's
+// clientID; never stored, relayed in 50 ms batches by the relay). States from others are
+// untrusted: only well-formed, small ones count.
 // See README.md (Awareness).
 import type { Awareness } from 'y-protocols/awareness';
 import type { DocHost, OpenDoc } from './docs';
@@ -35,11 +36,13 @@ export function readState(state: unknown): { user: string; presence?: 'online' |
 }
 
 /**
- * Keeps my local state on one room's awareness across provider changes (the provider is created
- * when the document has loaded and may be replaced), and reports changes of the others' states.
+ * My local state on one room's awareness, and the others' states. The awareness is the room's
+ * own (`OpenDoc.awareness`, over its own small Y.Doc: never a document's clientID), so it lives
+ * as long as the room, across providers and rebuilt documents; the room publishes my state
+ * whenever it is connected.
  */
 export class RoomAwareness {
-  private bound: Awareness | null = null;
+  private readonly bound: Awareness;
   private local: Record<string, unknown> | null = null;
   private readonly offs: Array<() => void> = [];
   private closed = false;
@@ -49,42 +52,35 @@ export class RoomAwareness {
     readonly od: OpenDoc,
     private readonly onChange: () => void,
   ) {
-    this.offs.push(host.onChange(() => this.rebind()));
-    this.offs.push(od.onState(() => this.rebind()));
-    void od.loaded.then(
-      () => this.rebind(),
-      () => undefined,
-    );
+    this.bound = od.awareness;
+    this.bound.on('change', this.onAwareness);
+    // Connection changes only (my own presence reads offline while the socket is down).
+    const check = () => {
+      const connected = od.provider?.wsconnected === true;
+      if (connected === this.connected || this.closed) return;
+      this.connected = connected;
+      this.onChange();
+    };
+    this.offs.push(host.onChange(check));
+    this.offs.push(od.onState(check));
   }
+
+  private connected = false;
 
   private readonly onAwareness = (): void => {
-    this.onChange();
+    if (!this.closed) this.onChange();
   };
-
-  private rebind(): void {
-    if (this.closed) return;
-    const a = this.od.provider?.awareness ?? null;
-    if (a === this.bound) return;
-    this.bound?.off('change', this.onAwareness);
-    this.bound = a;
-    if (a) {
-      a.on('change', this.onAwareness);
-      a.setLocalState(this.local);
-    }
-    this.onChange();
-  }
 
   /** Sets my state (null: none); the same state again sends nothing. */
   set(state: Record<string, unknown> | null): void {
     if (JSON.stringify(state) === JSON.stringify(this.local)) return;
     this.local = state;
-    this.bound?.setLocalState(state);
+    this.od.announce(state);
   }
 
   /** The others' states (my own client left out). */
   others(): unknown[] {
     const a = this.bound;
-    if (!a) return [];
     const out: unknown[] = [];
     for (const [id, s] of a.getStates()) if (id !== a.clientID) out.push(s);
     return out;
@@ -93,9 +89,8 @@ export class RoomAwareness {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.bound?.setLocalState(null);
-    this.bound?.off('change', this.onAwareness);
-    this.bound = null;
+    if (this.local !== null) this.od.announce(null);
+    this.bound.off('change', this.onAwareness);
     for (const off of this.offs.splice(0)) off();
   }
 }

@@ -391,7 +391,10 @@ export class Client implements FerryClient, ClientExtras {
     this.host.policy = {
       blocked: (room) => this.roomBlocked(room),
       onRefused: (room, code, reason) => this.onRoomRefused(room, code, reason),
-      onDenied: (room, reason) => this.onRoomDenied(room, reason),
+      onDenied: (room, reason, held) => this.onRoomDenied(room, reason, held),
+      onRecovered: (room, reason, rewritten) => this.onRoomRecovered(room, reason, rewritten),
+      me: this.me,
+      now: () => this.now(),
     };
     // Document records (relay state vectors, unconfirmed changes) are read after the list.
     this.recordsLoaded = store.docRecords().then(
@@ -535,7 +538,8 @@ export class Client implements FerryClient, ClientExtras {
       if (k <= 0) continue;
       const convId = this.convOfRoom(room);
       if (convId && this.summaries.get(convId)?.removed) continue;
-      if (this.records.get(room)?.denied || this.host.get(room)?.denied) continue;
+      const open = this.host.get(room);
+      if (open ? open.denied : this.records.get(room)?.held) continue;
       n += k;
     }
     return n;
@@ -762,16 +766,49 @@ export class Client implements FerryClient, ClientExtras {
     if (code === 4403) this.markRemoved(convId);
   }
 
-  private onRoomDenied(room: string, reason: string): void {
+  /**
+   * The relay refused a change of this device (docs.ts rebuilds the document and resends, see
+   * README "Recovering from a refused update"); `held`: refused again after that, kept here.
+   */
+  private onRoomDenied(room: string, reason: string, held: boolean): void {
     const convId = this.convOfRoom(room);
-    if (!convId) return;
+    if (!convId) {
+      if (held) this.errors.set(room, new Error(`The server refused changes from this device in ${room} (${reason}); they are kept on this device and no longer sent.`));
+      return;
+    }
     const s = this.summaries.get(convId);
     if (s) {
       this.putSummary({
         ...s,
-        error: `The server refused a change in this conversation (${reason}). It is kept on this device and no longer sent.`,
+        error: held
+          ? `The server refused your changes here again (${reason}). They are kept on this device, marked not delivered; export the conversation to keep a copy. New messages still arrive.`
+          : `The server refused a change from this device (${reason}). Ferry is sending it again.`,
       });
     }
+    this.syncObs.notify();
+    this.convChanged(convId);
+  }
+
+  private onRoomRecovered(room: string, reason: string, rewritten: { messages: number; entries: number }): void {
+    const kept = this.records.get(room);
+    if (kept) delete kept.denied; // rebuilt: the open document's record is current
+    this.syncObs.notify();
+    const convId = this.convOfRoom(room);
+    if (!convId) {
+      this.errors.delete(room);
+      this.peopleObs.notify(); // the workspace room: profiles read from the rebuilt document
+      this.myProfileObs.notify();
+      return;
+    }
+    const n = rewritten.messages;
+    const what =
+      n > 0
+        ? `Ferry re-sent your ${n === 1 ? 'unsent message' : `${n} unsent messages`}.`
+        : rewritten.entries > 0
+          ? 'Ferry re-sent your unsent changes.'
+          : 'Nothing of yours was waiting to be sent.';
+    const s = this.summaries.get(convId);
+    if (s) this.putSummary({ ...s, error: `The server refused a change from this device (${reason}). ${what}` });
     this.convChanged(convId);
   }
 

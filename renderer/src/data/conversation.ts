@@ -680,8 +680,9 @@ export class ConversationImpl implements ConversationStore {
     const st = this.client.convState(this.id);
     if (st.error) errors.unshift(st.error);
     for (const od of [m, ...this.pages.values()]) {
-      if (od?.denied) {
-        errors.push(`The server refused a change in "${od.room}" (${od.denied}); it is kept on this device and no longer sent.`);
+      // Held after a rebuild (docs.ts): the summary's sentence says it, else this one.
+      if (od?.denied && !st.error) {
+        errors.push(`The server refused changes from this device (${od.denied}); they are kept on this device, marked not delivered.`);
       }
     }
     const view: ConversationViewExt = {

@@ -3,12 +3,55 @@
 // nobody uses is destroyed. See README.md (Persistence, Sync).
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
+import { Awareness } from 'y-protocols/awareness';
 import { WebsocketProvider } from 'y-websocket';
+import { parseRoom } from '../../../core/src/model/rooms';
 import type { Connection } from './api';
+import { rewriteMine, type Rewritten } from './rebuild';
 import { COMPACT_ROWS, CorruptRecordError, type DocRecord, type LocalStore } from './store';
 
 /** Origin of the updates applied while loading from disk: those are not written again. */
 const LOAD = Symbol('ferry-load');
+/** Origin of the one `update` consumers get when their document was rebuilt. */
+export const REBUILT = Symbol('ferry-rebuilt');
+
+/**
+ * Rebuilds of one room (after a refusal) before a further refusal is taken as final: the re-sent
+ * entries themselves were refused (archived, announcement, removed), so the room is `held`.
+ */
+export const MAX_REBUILDS = 1;
+
+/**
+ * The stock provider, with an awareness that is not the document's (README, Awareness): y-websocket
+ * announces `doc.clientID` in `disconnectBc` (called on every disconnect, BroadcastChannel or
+ * not); with our own awareness that would name the document's clientID (and throw, since that id
+ * is not in the awareness). Our state is withdrawn through the awareness itself instead.
+ */
+class FerryProvider extends WebsocketProvider {
+  override disconnectBc(): void {
+    if (this.wsconnected) this.awareness.setLocalState(null);
+  }
+}
+
+type Listener = (...args: unknown[]) => void;
+
+/**
+ * Moves what consumers registered on `old` (its events, and its root types' observers) to
+ * `next`: a rebuilt document replaces `old` behind its OpenDoc (README, "Recovering").
+ */
+function moveListeners(old: Y.Doc, next: Y.Doc): Listener[] {
+  const observers = (old as unknown as { _observers: Map<string, Set<Listener>> })._observers;
+  const updates = [...(observers.get('update') ?? [])];
+  for (const [name, set] of observers) for (const f of set) next.on(name as 'update', f);
+  observers.clear();
+  for (const [name, type] of old.share) {
+    if (!(type instanceof Y.Map)) continue;
+    const target = next.getMap<unknown>(name);
+    for (const f of type._eH.l.splice(0)) target.observe(f);
+    for (const f of type._dEH.l.splice(0)) target.observeDeep(f);
+  }
+  return updates;
+}
 
 /** What a provider needs to reach the relay: a base URL and a WebSocket class (real or virtual). */
 export interface Transport {
@@ -26,7 +69,46 @@ export interface Transport {
 }
 
 export class OpenDoc {
-  readonly doc = new Y.Doc();
+  private current = new Y.Doc();
+  /** The document; replaced (same OpenDoc, listeners carried over) when it is rebuilt. */
+  get doc(): Y.Doc {
+    return this.current;
+  }
+  /** @internal DocHost only. */
+  setDoc(doc: Y.Doc): void {
+    this.current = doc;
+  }
+  private ownAwareness: Awareness | null = null;
+  /**
+   * This room's awareness, over its own small Y.Doc: its clientID is never a document's, so
+   * announcing presence or typing never tells anyone which clientID this device writes with.
+   */
+  get awareness(): Awareness {
+    if (!this.ownAwareness) {
+      this.ownAwareness = new Awareness(new Y.Doc());
+      this.ownAwareness.setLocalState(null); // published only while connected (announce)
+    }
+    return this.ownAwareness;
+  }
+  /** My awareness state here, published whenever the room is connected. */
+  private announced: Record<string, unknown> | null = null;
+  announce(state: Record<string, unknown> | null): void {
+    this.announced = state;
+    if (this.provider?.wsconnected) this.awareness.setLocalState(state);
+  }
+  /** @internal The room (re)connected: publish my state (after the provider's own open steps). */
+  republish(): void {
+    if (this.provider?.wsconnected && this.announced !== null) this.awareness.setLocalState(this.announced);
+  }
+  /** @internal */
+  destroyAwareness(): void {
+    this.ownAwareness?.destroy();
+    this.ownAwareness = null;
+  }
+  /** A rebuild in progress: the provider syncing the fresh document (README, "Recovering"). */
+  rebuild: { provider: WebsocketProvider; doc: Y.Doc } | null = null;
+  /** The host's own update listener on the current document. */
+  hostListener: ((update: Uint8Array, origin: unknown) => void) | null = null;
   refs = 0;
   rows = 0;
   error: CorruptRecordError | null = null;
@@ -53,9 +135,13 @@ export class OpenDoc {
   /** The relay closed this room for good (e.g. 4403 not allowed); the provider stopped. */
   refused: { code: number; reason: string } | null = null;
 
-  /** The relay refused an update (permission-denied): this document is no longer sent. */
+  /**
+   * Why this device's changes here are no longer sent: the relay refused them again after a
+   * rebuild (`held`); they stay on this device, not delivered. Null while syncing normally or
+   * while a first refusal is being recovered from.
+   */
   get denied(): string | null {
-    return this.record.denied ?? null;
+    return this.record.held ?? null;
   }
 
   emitState(): void {
@@ -81,8 +167,16 @@ export interface RoomPolicy {
   blocked(room: string): boolean;
   /** The relay closed the room for good (4403 not a member, removed from conversation, ...). */
   onRefused?(room: string, code: number, reason: string): void;
-  /** The relay refused an update of the room (y-websocket permission-denied). */
-  onDenied?(room: string, reason: string): void;
+  /**
+   * The relay refused an update of the room (y-websocket permission-denied). `held`: after a
+   * rebuild, so this device's changes there are kept and no longer sent (the room receives).
+   */
+  onDenied?(room: string, reason: string, held: boolean): void;
+  /** A refused room was rebuilt on a new clientID and my unsent entries re-sent. */
+  onRecovered?(room: string, reason: string, rewritten: Rewritten): void;
+  /** Who "mine" is when rebuilding: the signed-in user. */
+  me?: string;
+  now?: () => number;
 }
 
 export class DocHost {
@@ -164,7 +258,7 @@ export class DocHost {
     od.refs--;
     if (od.refs > 0 || this.open.get(od.room) !== od) return;
     // Unconfirmed local changes: stay connected until the relay confirms them (see onRelayState).
-    if (this.transport && od.pending > 0 && od.provider && !od.refused) return;
+    if (this.transport && od.pending > 0 && od.provider && !od.refused && !od.denied) return;
     this.drop(od);
   }
 
@@ -182,6 +276,9 @@ export class DocHost {
     if (od.refs > 0) return;
     od.provider?.destroy();
     od.provider = null;
+    od.rebuild?.doc.destroy();
+    od.rebuild = null;
+    od.destroyAwareness();
     od.doc.destroy();
     this.emit();
   }
@@ -214,7 +311,7 @@ export class DocHost {
     }
     this.pendingByRoom.set(od.room, od.pending);
     od.isLoaded = true;
-    od.doc.on('update', (update: Uint8Array, origin: unknown) => this.onUpdate(od, update, origin));
+    this.listen(od);
     if (this.mayConnect(od)) this.connect(od, this.transport as Transport);
   }
 
@@ -225,7 +322,6 @@ export class DocHost {
       !this.closed &&
       od.isLoaded &&
       od.provider === null &&
-      !od.denied &&
       !(this.policy?.blocked(od.room) ?? false)
     );
   }
@@ -250,12 +346,19 @@ export class DocHost {
       if (od.provider && this.policy?.blocked(od.room)) {
         od.provider.destroy();
         od.provider = null;
+        od.rebuild?.doc.destroy();
+        od.rebuild = null;
         od.providerStatus = 'offline';
         od.synced = false;
         od.emitState();
       }
     }
     this.emit();
+  }
+
+  private listen(od: OpenDoc): void {
+    od.hostListener = (update: Uint8Array, origin: unknown) => this.onUpdate(od, update, origin);
+    od.doc.on('update', od.hostListener);
   }
 
   private onUpdate(od: OpenDoc, update: Uint8Array, origin: unknown): void {
@@ -280,9 +383,14 @@ export class DocHost {
   }
 
   private connect(od: OpenDoc, transport: Transport): void {
-    const provider = new WebsocketProvider(transport.url, od.room, od.doc, {
+    // Refused before (now, or by a previous release that stopped the room for good): sync a
+    // fresh document on a new clientID first and rebuild from it (finishRebuild).
+    const rebuilding = od.record.denied !== undefined && od.record.held === undefined;
+    const doc = rebuilding ? new Y.Doc() : od.doc;
+    const provider = new FerryProvider(transport.url, od.room, doc, {
       connect: this.online,
       disableBc: true,
+      awareness: od.awareness,
       WebSocketPolyfill: transport.WebSocket as typeof WebSocket,
       maxBackoffTime: 10_000,
       // 4401 (token expired, session ended) is about the socket, not the room: the client
@@ -295,7 +403,7 @@ export class DocHost {
         // y-websocket's auth message: 0 = permission denied, then the reason.
         const denied = decoding.readVarUint(decoder) === 0;
         const reason = denied ? decoding.readVarString(decoder) : '';
-        if (denied) this.onDenied(od, reason);
+        if (denied && od.provider === provider) this.onDenied(od, reason);
       };
     }
     const sync = provider.messageHandlers[0];
@@ -305,7 +413,12 @@ export class DocHost {
         const peek = decoding.createDecoder(decoder.arr);
         peek.pos = decoder.pos;
         if (decoding.readVarUint(peek) === 0) {
-          this.onRelayState(od, Y.decodeStateVector(decoding.readVarUint8Array(peek)));
+          // While rebuilding, the relay's state vector is about the fresh document.
+          if (od.rebuild?.provider !== provider) {
+            this.onRelayState(od, Y.decodeStateVector(decoding.readVarUint8Array(peek)));
+          }
+          // Held: receive only; answering would send the refused entries again.
+          if (od.record.held !== undefined) return;
         }
         sync(encoder, decoder, p, emitSynced, type);
       };
@@ -313,6 +426,8 @@ export class DocHost {
     provider.on('status', ({ status }) => {
       od.providerStatus =
         status === 'connected' ? 'online' : status === 'connecting' ? 'connecting' : 'offline';
+      // After the provider's open steps (its own announcement is skipped: no local state yet).
+      if (status === 'connected') queueMicrotask(() => od.republish());
       this.emit();
     });
     provider.on('closed', (event: { code: number; reason: string }) => {
@@ -322,14 +437,72 @@ export class DocHost {
       this.policy?.onRefused?.(od.room, event.code, event.reason);
     });
     provider.on('sync', (synced: boolean) => {
+      if (od.rebuild?.provider === provider) {
+        if (synced) this.finishRebuild(od);
+        return;
+      }
       od.synced = synced;
       od.emitState();
       this.emit();
     });
+    if (od.record.held !== undefined) doc.off('update', provider._updateHandler); // receive only
+    if (rebuilding) od.rebuild = { provider, doc };
     od.provider = provider;
   }
 
-  /** permission-denied: stop sending this document, keep it, tell the client (docs/accounts.md). */
+  /**
+   * The fresh document holds the relay's state: write my entries the relay lacks into it, put it
+   * in place of the refused one (listeners carried over), replace the stored rows, resend.
+   */
+  private finishRebuild(od: OpenDoc): void {
+    const r = od.rebuild;
+    if (!r || this.closed) return;
+    od.rebuild = null;
+    const old = od.doc;
+    const fresh = r.doc;
+    const reason = od.record.denied ?? 'refused by the relay';
+    const relaySV = Y.decodeStateVector(Y.encodeStateVector(fresh));
+    // The clientIDs the refused state was written with: the relay's coverage of them means
+    // nothing (another user's items may sit on them).
+    const untrusted = new Set<number>(od.record.pending.map(([client]) => client));
+    untrusted.add(old.clientID);
+    const ref = parseRoom(od.room);
+    const me = this.policy?.me;
+    const now = this.policy?.now?.() ?? Date.now();
+    const rewritten =
+      ref && me ? rewriteMine(ref, old, fresh, me, relaySV, untrusted, now) : { messages: 0, entries: 0 };
+    if (od.hostListener) old.off('update', od.hostListener);
+    const consumers = moveListeners(old, fresh);
+    od.setDoc(fresh);
+    this.listen(od);
+    const written = Y.getState(fresh.store, fresh.clientID);
+    const record: DocRecord = {
+      remoteSV: Y.encodeStateVector(relaySV),
+      pending: written > 0 ? [[fresh.clientID, written]] : [],
+      rebuilds: (od.record.rebuilds ?? 0) + 1,
+    };
+    if (od.record.counts) record.counts = od.record.counts;
+    if (od.record.version !== undefined) record.version = od.record.version;
+    od.record = record;
+    od.relaySV = relaySV;
+    od.error = null;
+    od.rows = 1;
+    od.lastWrite = this.store.replaceDoc(od.room, Y.encodeStateAsUpdate(fresh), record);
+    od.lastWrite.catch(() => undefined);
+    this.pendingByRoom.set(od.room, od.pending);
+    // Every view re-reads the document now in place.
+    const all = Y.encodeStateAsUpdate(fresh);
+    for (const f of consumers) f(all, REBUILT, fresh, null);
+    od.synced = true;
+    od.emitState();
+    this.emit();
+    this.policy?.onRecovered?.(od.room, reason, rewritten);
+  }
+
+  /**
+   * permission-denied: stop sending this document and rebuild it on a new clientID (README,
+   * "Recovering from a refused update"); after MAX_REBUILDS, hold it (receive only).
+   */
   private onDenied(od: OpenDoc, reason: string): void {
     const provider = od.provider;
     if (!provider) return;
@@ -344,11 +517,25 @@ export class DocHost {
     provider.destroy();
     od.provider = null;
     od.providerStatus = 'offline';
-    od.record.denied = reason || 'refused by the relay';
+    od.synced = false;
+    const fresh = od.rebuild?.doc;
+    od.rebuild = null;
+    fresh?.destroy();
+    const why = reason || 'refused by the relay';
+    const held = (od.record.rebuilds ?? 0) >= MAX_REBUILDS;
+    if (held) {
+      od.record.held = why;
+      delete od.record.denied;
+    } else {
+      od.record.denied = why;
+    }
+    // Stored before anything else: a restart rebuilds (or holds) rather than resending.
     this.store.putDocRecord(od.room, od.record).catch(() => undefined);
     od.emitState();
     this.emit();
-    this.policy?.onDenied?.(od.room, od.record.denied);
+    this.policy?.onDenied?.(od.room, why, held);
+    // Rebuild now (or, held, go on receiving): a fresh provider.
+    if (this.mayConnect(od)) this.connect(od, this.transport as Transport);
   }
 
   private onRelayState(od: OpenDoc, sv: Map<number, number>): void {
@@ -357,6 +544,10 @@ export class DocHost {
     const before = od.record.pending.length;
     od.record.pending = od.record.pending.filter(([c, clock]) => (sv.get(c) ?? 0) < clock);
     od.record.remoteSV = Y.encodeStateVector(sv);
+    // Everything of mine confirmed since a rebuild: a later refusal may rebuild again.
+    if (od.pending === 0 && od.record.rebuilds !== undefined && od.record.held === undefined) {
+      delete od.record.rebuilds;
+    }
     this.store.putDocRecord(od.room, od.record).catch(() => undefined);
     this.pendingByRoom.set(od.room, od.pending);
     od.emitState();
@@ -383,6 +574,7 @@ export class DocHost {
     for (const od of [...this.open.values(), ...this.dropping]) {
       od.provider?.destroy();
       od.provider = null;
+      od.rebuild = null;
     }
     this.transport?.close?.();
     await this.store.flush();

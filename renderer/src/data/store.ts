@@ -43,8 +43,19 @@ export interface DocRecord {
   counts?: Record<string, number>;
   /** The room's version (the directory's `activity.versions`) when this device last synced it. */
   version?: number;
-  /** The relay refused an update of this document (permission-denied): it is not sent again. */
+  /**
+   * The relay refused an update of this document (permission-denied): its state is not sent as
+   * it is again; the document is rebuilt on a new clientID before it syncs (docs.ts `rebuild`).
+   * A previous release stored it meaning "never sync again": such a room is rebuilt on open.
+   */
   denied?: string;
+  /** Rebuilds since the relay last confirmed all of this device's changes here (bounded). */
+  rebuilds?: number;
+  /**
+   * The relay refused this device's re-sent changes again (archived, announcement, removed):
+   * they are kept here, not delivered, never sent; the room only receives.
+   */
+  held?: string;
 }
 
 export interface SummaryRecord {
@@ -174,6 +185,8 @@ function asDocRecord(v: unknown): DocRecord | null {
   if (isRecord(v.counts)) rec.counts = v.counts as Record<string, number>;
   if (typeof v.version === 'number') rec.version = v.version;
   if (typeof v.denied === 'string') rec.denied = v.denied;
+  if (typeof v.rebuilds === 'number' && Number.isSafeInteger(v.rebuilds) && v.rebuilds > 0) rec.rebuilds = v.rebuilds;
+  if (typeof v.held === 'string') rec.held = v.held;
   return rec;
 }
 
@@ -319,6 +332,25 @@ export class LocalStore {
     };
     if (!hasCodec()) return this.track(write(snapshot, false));
     return this.track(deflate(snapshot).then((z) => write(z, true)));
+  }
+
+  /**
+   * Replaces every row of `doc` (this window's and others') by `snapshot`, and its record, in one
+   * transaction: a document rebuilt on a new clientID (docs.ts) must not come back with the state
+   * the relay refused. A crash leaves either the old rows and record (rebuilt again) or the new.
+   */
+  replaceDoc(doc: string, snapshot: Uint8Array, record: DocRecord): Promise<void> {
+    const seq = this.takeSeq(doc);
+    const known = this.knownOf(doc);
+    known.clear();
+    known.add(seq);
+    const tx = this.db.transaction([UPDATES, META], 'readwrite', { durability: 'strict' });
+    const updates = tx.objectStore(UPDATES);
+    updates.delete(IDBKeyRange.bound([doc, -Infinity], [doc, Infinity]));
+    updates.put({ doc, seq, data: snapshot } satisfies UpdateRow);
+    tx.objectStore(META).put(record, `doc:${doc}`);
+    commitNow(tx);
+    return this.track(done(tx));
   }
 
   private knownOf(doc: string): Set<number> {
