@@ -120,3 +120,56 @@ export const DEFAULT_LIMITS = {
   /** Authenticated API calls per user. */
   apiPerUser: { burst: 120, perSecond: 60 },
 } satisfies Record<string, BucketSpec>;
+
+/**
+ * A Map that holds at most `maxKeys` entries: setting a new key past the cap evicts the least
+ * recently used one (reading or setting a key makes it the most recent) and reports it to
+ * `onEvict`. For state an outsider can create one key at a time (names tried at sign-in,
+ * addresses), so memory stays bounded whatever they send.
+ */
+export class LruMap<K, V> {
+  private readonly map = new Map<K, V>();
+
+  constructor(
+    readonly maxKeys: number,
+    private readonly onEvict?: (key: K, value: V) => void,
+  ) {
+    if (!(maxKeys >= 1)) throw new Error(`LruMap needs maxKeys >= 1, got ${maxKeys}`);
+  }
+
+  get(key: K): V | undefined {
+    const value = this.map.get(key);
+    if (value === undefined) return undefined;
+    // Map keeps insertion order: re-inserting makes this key the most recently used.
+    this.map.delete(key);
+    this.map.set(key, value);
+    return value;
+  }
+
+  set(key: K, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    while (this.map.size > this.maxKeys) {
+      const [oldest, old] = this.map.entries().next().value as [K, V];
+      this.map.delete(oldest);
+      this.onEvict?.(oldest, old);
+    }
+  }
+
+  delete(key: K): boolean {
+    return this.map.delete(key);
+  }
+
+  keys(): IterableIterator<K> {
+    return this.map.keys();
+  }
+
+  /** Entries, least recently used first (a copy: safe to delete while iterating). */
+  entries(): Array<[K, V]> {
+    return [...this.map.entries()];
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}

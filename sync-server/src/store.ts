@@ -154,6 +154,14 @@ const MIGRATIONS: Array<{
     `,
     after: (db) => void importLegacyConversations(db),
   },
+  {
+    version: 4,
+    name: 'sessions: refresh token generation',
+    // docs/accounts.md, "Tokens and sessions": a refresh token names its generation, so a
+    // token of any earlier generation is seen as reuse. 0 = a session from before (its current
+    // token has no generation; the next rotation issues generation 1).
+    sql: `ALTER TABLE sessions ADD COLUMN refresh_generation INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -83,7 +83,8 @@ describe('accounts: sign-in, refresh, sign-out, TOTP', () => {
     expect((claims.exp as number) - (claims.iat as number)).toBeGreaterThanOrEqual(600);
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(601);
     expect(t.accessExpiresAt).toBe((claims.exp as number) * 1000);
-    expect(t.refreshToken).toMatch(new RegExp(`^${claims.sid as string}\\.[A-Za-z0-9_-]{43}$`));
+    // `<sid>.<generation>.<tag>`: generation 1 at sign-in, one more per refresh.
+    expect(t.refreshToken).toMatch(new RegExp(`^${claims.sid as string}\\.1\\.[A-Za-z0-9_-]{43}$`));
     // The device name is kept without control characters (it is printed to terminals).
     const sessions = await api<{ sessions: Array<{ id: string; device: string }> }>(
       relay.http,

@@ -8,11 +8,13 @@ import type Database from 'better-sqlite3';
 import { newId } from '../../../core/src/ids';
 import type { Audit } from '../audit';
 import { ApiError, conflict, notFound } from '../http/errors';
-import { TokenBuckets, type BucketSpec } from '../limits';
+import { LruMap, TokenBuckets, type BucketSpec } from '../limits';
+import { CoalescedAudit } from './audit-window';
 import { OWASP_ARGON2, PasswordHasher, passwordProblem, type Argon2Cost } from './passwords';
 import {
-  newRefreshToken,
-  refreshSessionId,
+  parseRefreshToken,
+  refreshKey,
+  refreshTokenFor,
   sameHash,
   sha256,
   signAccess,
@@ -90,6 +92,13 @@ export interface AccountsOptions {
   /** The first backoff wait (ms); it doubles with each further failure. */
   backoffBaseMs: number;
   loginPerUsername: BucketSpec;
+  /**
+   * Names that are no account whose failed sign-ins are counted (a capped LRU), so they wait
+   * and lock exactly like real accounts do: the backoff tells no one which names exist.
+   */
+  unknownNamesTracked: number;
+  /** Repeated refusals of one (subject, reason) within this window make one audit entry. */
+  refusalAuditWindowMs: number;
   /** Name shown by authenticator apps. */
   issuer: string;
   now: () => number;
@@ -108,6 +117,8 @@ export const DEFAULT_ACCOUNTS_OPTIONS: AccountsOptions = {
   lockout: { backoffAfter: 5, maxBackoffMs: 15 * 60_000, lockAfter: 10, lockMs: 15 * 60_000 },
   backoffBaseMs: 1000,
   loginPerUsername: { burst: 10, perSecond: 5 / 60 },
+  unknownNamesTracked: 50_000,
+  refusalAuditWindowMs: 60_000,
   issuer: 'Ferry',
   now: () => Date.now(),
 };
@@ -137,11 +148,26 @@ interface SessionRow {
   expires_at: number;
   refresh_hash: string | null;
   previous_refresh_hash: string | null;
+  /** The generation of the current refresh token; 0 for a token from before generations. */
+  refresh_generation: number;
   device: string | null;
   ip: string | null;
   revoked_at: number | null;
   revoked_reason: string | null;
 }
+
+/** What decides whether a sign-in attempt may be checked now (a user row, or an unknown name). */
+interface FailureState {
+  failures: number;
+  lastFailedAt: number | null;
+  lockedUntil: number | null;
+}
+
+const rowFailures = (r: UserRow): FailureState => ({
+  failures: r.failed_logins,
+  lastFailedAt: r.last_failed_at,
+  lockedUntil: r.locked_until,
+});
 
 const toUser = (r: UserRow): User => ({
   id: r.id,
@@ -172,6 +198,11 @@ export class Accounts {
   readonly options: AccountsOptions;
   readonly passwords: PasswordHasher;
   private readonly key: Uint8Array;
+  private readonly refreshKey: Uint8Array;
+  /** Failed sign-ins of names that are no account: bounded (see `unknownNamesTracked`). */
+  private readonly unknownNames: LruMap<string, FailureState>;
+  /** Refusals audited once per (subject, reason) and window, with a count. */
+  readonly refusals: CoalescedAudit;
   private readonly listeners = new Set<(e: SessionEnded) => void>();
   /** Sessions this process has seen a valid access token for: re-checked on outside changes. */
   private readonly watched = new Map<string, { userId: string; exp: number }>();
@@ -187,6 +218,12 @@ export class Accounts {
     this.options = { ...DEFAULT_ACCOUNTS_OPTIONS, ...options };
     this.passwords = new PasswordHasher(this.options.argon2);
     this.key = signingKey(db);
+    this.refreshKey = refreshKey(db);
+    this.unknownNames = new LruMap(this.options.unknownNamesTracked);
+    this.refusals = new CoalescedAudit(audit, {
+      windowMs: this.options.refusalAuditWindowMs,
+      now: () => this.now(),
+    });
     this.usernameBuckets = new TokenBuckets(this.options.loginPerUsername);
     this.dataVersion = this.readDataVersion();
   }
@@ -512,42 +549,40 @@ export class Accounts {
       );
     }
     const r = USERNAME_PATTERN.test(username) ? this.rowByName(username) : undefined;
+    // An unknown name waits and locks by the same rules as an account, from the same kind of
+    // state, so no answer (status, Retry-After, whether a password hash is checked) says
+    // which names exist.
+    const key = username.slice(0, 128);
+    const refusal = this.attemptRefusal(r ? rowFailures(r) : this.unknownNames.get(key));
+    if (refusal) {
+      if (refusal.code === 'locked') o.onLogin?.('locked');
+      else {
+        o.onRateLimited?.('login-backoff');
+        o.onLogin?.('rate-limited');
+      }
+      if (r) {
+        this.refusals.refused({
+          actor: null,
+          action: 'auth.login_failed',
+          target: r.id,
+          ip,
+          reason: refusal.code === 'locked' ? 'locked' : 'backoff',
+        });
+      }
+      throw refusal;
+    }
     if (!r) {
       await this.passwords.verifyNobody(input.password);
+      this.unknownNameFailed(key);
       o.onLogin?.('failure');
-      this.audit.append({
+      // Per address, coalesced: trying a million names must not write a million entries.
+      this.refusals.refused({
         actor: null,
         action: 'auth.login_failed',
         ip,
-        detail: { reason: 'unknown user' },
+        reason: 'unknown user',
       });
       throw bad();
-    }
-    const now = this.now();
-    if (r.locked_until !== null && r.locked_until > now) {
-      o.onLogin?.('locked');
-      throw new ApiError(
-        423,
-        'locked',
-        'this account is locked after too many failed sign-ins; try again later or ask an admin',
-        undefined,
-        Math.ceil((r.locked_until - now) / 1000),
-      );
-    }
-    // After a lock, the lock was the wait (a further failure locks again at once).
-    const lockServed =
-      r.locked_until !== null && r.last_failed_at !== null && r.locked_until > r.last_failed_at;
-    const wait = lockServed ? 0 : this.backoffMs(r.failed_logins);
-    if (wait > 0 && r.last_failed_at !== null && now < r.last_failed_at + wait) {
-      o.onRateLimited?.('login-backoff');
-      o.onLogin?.('rate-limited');
-      throw new ApiError(
-        429,
-        'rate-limited',
-        'too many failed sign-ins; wait before trying again',
-        undefined,
-        Math.ceil((r.last_failed_at + wait - now) / 1000),
-      );
     }
     const passwordOk = await this.passwords.verify(r.password_hash, input.password);
     if (!passwordOk) {
@@ -600,6 +635,54 @@ export class Accounts {
     return result.login;
   }
 
+  /**
+   * Whether an attempt with this failure state must wait: 423 while locked, 429 inside the
+   * backoff after the last failure, null when it may be checked now.
+   */
+  private attemptRefusal(s: FailureState | undefined): ApiError | null {
+    if (!s) return null;
+    const now = this.now();
+    if (s.lockedUntil !== null && s.lockedUntil > now) {
+      return new ApiError(
+        423,
+        'locked',
+        'this account is locked after too many failed sign-ins; try again later or ask an admin',
+        undefined,
+        Math.ceil((s.lockedUntil - now) / 1000),
+      );
+    }
+    // After a lock, the lock was the wait (a further failure locks again at once).
+    const lockServed =
+      s.lockedUntil !== null && s.lastFailedAt !== null && s.lockedUntil > s.lastFailedAt;
+    const wait = lockServed ? 0 : this.backoffMs(s.failures);
+    if (wait > 0 && s.lastFailedAt !== null && now < s.lastFailedAt + wait) {
+      return new ApiError(
+        429,
+        'rate-limited',
+        'too many failed sign-ins; wait before trying again',
+        undefined,
+        Math.ceil((s.lastFailedAt + wait - now) / 1000),
+      );
+    }
+    return null;
+  }
+
+  /** Counts a failed sign-in of a name that is no account, as `failure` counts an account's. */
+  private unknownNameFailed(key: string): void {
+    const p = this.options.lockout;
+    const now = this.now();
+    const s = this.unknownNames.get(key) ?? { failures: 0, lastFailedAt: null, lockedUntil: null };
+    s.failures++;
+    s.lastFailedAt = now;
+    if (s.failures >= p.lockAfter) s.lockedUntil = now + p.lockMs;
+    this.unknownNames.set(key, s);
+  }
+
+  /** Unknown names whose failures are counted now (for tests of the bound). */
+  get unknownNamesHeld(): number {
+    return this.unknownNames.size;
+  }
+
   /** 0, or how long after the last failure the next attempt must wait. */
   backoffMs(failures: number): number {
     const p = this.options.lockout;
@@ -650,11 +733,11 @@ export class Accounts {
   ): Promise<{ sessionId: string; login: LoginResult }> {
     const now = this.now();
     const sessionId = newUserId();
-    const refreshToken = newRefreshToken(sessionId);
+    const refreshToken = refreshTokenFor(this.refreshKey, sessionId, 1);
     this.db
       .prepare(
-        `INSERT INTO sessions (id, user, created_at, last_used_at, expires_at, refresh_hash, device, ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sessions (id, user, created_at, last_used_at, expires_at, refresh_hash, device, ip, refresh_generation)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
       )
       .run(
         sessionId,
@@ -684,43 +767,79 @@ export class Accounts {
   }
 
   /**
-   * Rotates a refresh token. Presenting the previous token again ends the session (audited):
-   * it means two parties hold it.
+   * What a presented refresh token is to its session: the current one; an earlier one of this
+   * session (any generation below the current, or the token before a pre-generation one):
+   * reuse; or neither (made up, or from a restored backup's future): invalid.
+   */
+  private refreshVerdict(s: SessionRow, token: string): 'current' | 'reused' | 'invalid' {
+    const parsed = parseRefreshToken(this.refreshKey, token);
+    if (!parsed || parsed.sessionId !== s.id) return 'invalid';
+    const presented = sha256(token);
+    if (parsed.generation === null) {
+      if (s.refresh_generation === 0 && sameHash(s.refresh_hash, presented)) return 'current';
+      // A pre-generation token: only the last one rotated away is still known.
+      return sameHash(s.previous_refresh_hash, presented) ? 'reused' : 'invalid';
+    }
+    if (!parsed.authentic) return 'invalid';
+    if (parsed.generation < s.refresh_generation) return 'reused';
+    if (parsed.generation === s.refresh_generation && sameHash(s.refresh_hash, presented)) {
+      return 'current';
+    }
+    return 'invalid';
+  }
+
+  /**
+   * An earlier refresh token came back: two parties hold the session (a stolen copy racing
+   * the owner). Ends it (its sockets close) and audits it once; returns the error to answer.
+   */
+  private refreshReused(s: SessionRow, ip: string | null): ApiError {
+    this.revokeSession(s.id, 'refresh reused', { actor: null, ip });
+    this.audit.append({
+      actor: null,
+      action: 'auth.refresh_reused',
+      target: s.id,
+      ip,
+      detail: { user: s.user },
+    });
+    return new ApiError(
+      401,
+      'session-ended',
+      'this sign-in was used from two places, so it was ended; sign in again',
+    );
+  }
+
+  /**
+   * Rotates a refresh token. Presenting any earlier token of the session again ends the
+   * session (audited): it means two parties hold it.
    */
   async refresh(refreshToken: string, ip: string | null): Promise<LoginResult> {
     const ended = (message = 'your session ended; sign in again') =>
       new ApiError(401, 'session-ended', message);
-    const sid = refreshSessionId(refreshToken);
+    const sid = parseRefreshToken(this.refreshKey, refreshToken)?.sessionId;
     if (!sid) throw new ApiError(401, 'unauthenticated', 'that is not a refresh token');
     const s = this.sessionRow(sid);
     if (!s) throw ended();
     const now = this.now();
     if (s.revoked_at !== null) throw ended(endedMessage(s.revoked_reason));
     if (!this.sessionLive(s, now)) throw ended('your session expired; sign in again');
-    const presented = sha256(refreshToken);
-    if (sameHash(s.previous_refresh_hash, presented)) {
-      this.revokeSession(sid, 'refresh reused', { actor: null, ip });
-      this.audit.append({
-        actor: null,
-        action: 'auth.refresh_reused',
-        target: sid,
-        ip,
-        detail: { user: s.user },
-      });
-      throw ended('this sign-in was used from two places, so it was ended; sign in again');
-    }
-    if (!sameHash(s.refresh_hash, presented)) {
+    const verdict = this.refreshVerdict(s, refreshToken);
+    if (verdict === 'reused') throw this.refreshReused(s, ip);
+    if (verdict === 'invalid') {
       throw new ApiError(401, 'unauthenticated', 'that refresh token is not valid');
     }
     const u = this.row(s.user);
     if (!u || u.disabled_at !== null) throw ended(endedMessage('user disabled'));
-    const next = newRefreshToken(sid);
+    // Generation tokens need no hash of earlier ones; the hash of the last pre-generation token
+    // (an upgraded database) stays in previous_refresh_hash, so that one is reuse for good.
+    const generation = s.refresh_generation + 1;
+    const next = refreshTokenFor(this.refreshKey, sid, generation);
     const res = this.db
       .prepare(
-        `UPDATE sessions SET refresh_hash = ?, previous_refresh_hash = refresh_hash, last_used_at = ?, ip = COALESCE(?, ip)
-         WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL`,
+        `UPDATE sessions SET refresh_hash = ?, refresh_generation = ?, last_used_at = ?, ip = COALESCE(?, ip),
+           previous_refresh_hash = CASE refresh_generation WHEN 0 THEN refresh_hash ELSE previous_refresh_hash END
+         WHERE id = ? AND refresh_hash = ? AND refresh_generation = ? AND revoked_at IS NULL`,
       )
-      .run(sha256(next), now, ip, sid, presented);
+      .run(sha256(next), generation, now, ip, sid, sha256(refreshToken), s.refresh_generation);
     if (res.changes !== 1) throw ended(); // a concurrent refresh won, or a revocation
     const access = await signAccess(
       this.key,
@@ -737,13 +856,16 @@ export class Accounts {
   }
 
   /**
-   * Signs out with the refresh token (when the access token has expired). A token that is not
-   * the session's current one changes nothing: 401.
+   * Signs out with the refresh token (when the access token has expired). An earlier token of
+   * the session is reuse (the session ends, audited, as on refresh); any other token that is
+   * not the session's current one changes nothing: 401.
    */
   logoutWithRefresh(refreshToken: string, ip: string | null): void {
-    const sid = refreshSessionId(refreshToken);
+    const sid = parseRefreshToken(this.refreshKey, refreshToken)?.sessionId;
     const s = sid ? this.sessionRow(sid) : undefined;
-    if (!s || s.revoked_at !== null || !sameHash(s.refresh_hash, sha256(refreshToken))) {
+    const verdict = s && s.revoked_at === null ? this.refreshVerdict(s, refreshToken) : 'invalid';
+    if (s && verdict === 'reused') throw this.refreshReused(s, ip);
+    if (!s || verdict !== 'current') {
       throw new ApiError(401, 'session-ended', 'that session has already ended');
     }
     this.revokeSession(s.id, 'logout', { actor: s.user, ip });
@@ -1011,6 +1133,7 @@ export class Accounts {
   close(): void {
     if (this.poller) clearInterval(this.poller);
     this.poller = null;
+    this.refusals.close();
     this.listeners.clear();
     this.changeListeners.clear();
   }
