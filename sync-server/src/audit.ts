@@ -13,6 +13,7 @@ export type AuditAction =
   | 'auth.locked'
   | 'auth.logout'
   | 'auth.refresh_reused'
+  | 'metrics.refused'
   | 'session.revoked'
   | 'user.created'
   | 'user.updated'

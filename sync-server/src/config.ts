@@ -52,6 +52,10 @@ export interface RelayConfig {
   limitUpdatesUser: string;
   /** Behind a reverse proxy on loopback: take the client's address from X-Forwarded-For. */
   trustProxy: boolean;
+  /** A bearer token that may read /metrics from anywhere (loopback needs none); null = none. */
+  metricsToken: string | null;
+  /** Serve /metrics to anyone who reaches the port (the pre-issue-10 behaviour). */
+  metricsPublic: boolean;
 }
 
 type Kind = 'string' | 'int' | 'path' | 'level' | 'bool' | 'bucket';
@@ -265,6 +269,18 @@ export const OPTIONS: Option[] = [
     kind: 'bool',
     help: 'behind a reverse proxy on this machine: rate-limit by the X-Forwarded-For address (default off)',
   },
+  {
+    key: 'metricsToken',
+    flag: 'metrics-token',
+    kind: 'string',
+    help: 'bearer token (16+ characters) that may read /metrics from other machines; without it /metrics answers loopback only',
+  },
+  {
+    key: 'metricsPublic',
+    flag: 'metrics-public',
+    kind: 'bool',
+    help: 'serve /metrics to anyone who can reach the port, no token (default off: loopback or --metrics-token)',
+  },
 ];
 
 /** Hosts `--no-auth` may listen on. */
@@ -308,6 +324,8 @@ export function defaults(): RelayConfig {
     limitUpgradesUser: '30/20/min',
     limitUpdatesUser: '300/50/s',
     trustProxy: false,
+    metricsToken: null,
+    metricsPublic: false,
   };
 }
 
@@ -440,6 +458,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       `--no-auth: refused with --host ${config.host}; without accounts anyone who reaches the ` +
         'port can read and write everything, so it listens on loopback only (127.0.0.1, ::1, localhost)',
     );
+  }
+  if (config.metricsToken !== null && config.metricsToken.length < 16) {
+    errors.push('--metrics-token: too short; use at least 16 random characters');
   }
   if (config.updates !== null && !existsSync(config.updates)) {
     errors.push(`--updates: directory ${config.updates} does not exist`);

@@ -1,6 +1,13 @@
-// Prometheus metrics (prom-client), served at /metrics. Rates ("per second") are left to
-// PromQL: rate(ferry_updates_total[1m]).
+// Prometheus metrics (prom-client), served at /metrics to loopback, to holders of the metrics
+// token, or to anyone with --metrics-public. Rates ("per second") are left to PromQL:
+// rate(ferry_updates_total[1m]).
+import { timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Accounts } from './accounts/service';
+import type { RelayConfig } from './config';
+import { clientAddress, LOOPBACK } from './http/router';
+import type { Logger } from './log';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -88,6 +95,12 @@ export function createMetrics() {
       labelNames: ['what'] as const,
       registers: [registry],
     }),
+    metricsRefused: new Counter({
+      name: 'ferry_metrics_refused_total',
+      help: 'Requests for /metrics refused, by reason (remote, no-token, wrong-token, user-token)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     logins: new Counter({
       name: 'ferry_logins_total',
       help: 'Sign-in attempts by result (success, failure, totp-required, locked, rate-limited)',
@@ -99,3 +112,119 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+export type MetricsAccessConfig = Pick<
+  RelayConfig,
+  'metricsToken' | 'metricsPublic' | 'trustProxy'
+>;
+
+export type MetricsVerdict =
+  | { ok: true }
+  | {
+      ok: false;
+      status: 401 | 403;
+      reason: 'remote' | 'no-token' | 'wrong-token';
+      message: string;
+      /** The bearer token the request carried (not the metrics token), if any. */
+      bearer: string | null;
+    };
+
+/**
+ * Whether this request may read /metrics: with --metrics-public anyone; else a caller on this
+ * machine (loopback, and no proxy saying it forwards someone else), or one that presents the
+ * metrics token. The figures (users online, rooms, refusals, sign-in failures) are for the
+ * operator, not for whoever can reach the port.
+ */
+export function metricsAccess(req: http.IncomingMessage, c: MetricsAccessConfig): MetricsVerdict {
+  if (c.metricsPublic) return { ok: true };
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
+  if (c.metricsToken !== null && bearer !== null && sameSecret(bearer, c.metricsToken)) {
+    return { ok: true };
+  }
+  if (isLocal(req, c.trustProxy)) return { ok: true };
+  if (c.metricsToken === null) {
+    return {
+      ok: false,
+      status: 403,
+      reason: 'remote',
+      message:
+        '/metrics is served to loopback only; to scrape it from another machine start the relay ' +
+        'with --metrics-token (FERRY_METRICS_TOKEN) and send it as a bearer token, or --metrics-public',
+      bearer,
+    };
+  }
+  return {
+    ok: false,
+    status: 401,
+    reason: bearer === null ? 'no-token' : 'wrong-token',
+    message:
+      bearer === null
+        ? '/metrics needs the metrics token from other machines: Authorization: Bearer <token>'
+        : 'that is not the metrics token (--metrics-token)',
+    bearer,
+  };
+}
+
+/** A caller on this machine: the peer is loopback and no proxy forwards someone else's request. */
+function isLocal(req: http.IncomingMessage, trustProxy: boolean): boolean {
+  const peer = req.socket.remoteAddress ?? '';
+  if (!LOOPBACK.has(peer)) return false;
+  // Behind a trusted proxy the forwarded address decides; otherwise any proxy header means
+  // the request came from elsewhere (a proxy on this machine that forwards /metrics).
+  if (trustProxy) return LOOPBACK.has(clientAddress(req, true));
+  return req.headers['x-forwarded-for'] === undefined && req.headers.forwarded === undefined;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Answers GET /metrics: the page, or 401/403 in the API's error shape with the reason. A
+ * refused caller who sent a valid access token of a user is named in the audit log
+ * (`metrics.refused`, coalesced: one entry per user and window with a count).
+ */
+export async function serveMetrics(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  deps: { metrics: Metrics; config: MetricsAccessConfig; accounts: Accounts; log: Logger },
+): Promise<void> {
+  const verdict = metricsAccess(req, deps.config);
+  if (!verdict.ok) {
+    const ip = clientAddress(req, deps.config.trustProxy);
+    const user = verdict.bearer ? await deps.accounts.verifyAccess(verdict.bearer) : null;
+    const userId = user !== null && typeof user !== 'string' ? user.userId : null;
+    let { status, message } = verdict;
+    if (userId !== null) {
+      status = 403;
+      message =
+        'a sign-in token does not open /metrics; use the metrics token (--metrics-token) ' +
+        'or scrape from the relay machine';
+      deps.accounts.refusals.refused({
+        actor: userId,
+        action: 'metrics.refused',
+        ip,
+        reason: verdict.reason === 'remote' ? 'not loopback' : 'not the metrics token',
+      });
+    }
+    const reason = userId !== null ? 'user-token' : verdict.reason;
+    deps.metrics.metricsRefused.inc({ reason });
+    deps.log.warn({ ip, status, reason, user: userId ?? undefined }, '/metrics refused');
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+    };
+    if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="ferry-metrics"';
+    const code = status === 401 ? 'unauthenticated' : 'forbidden';
+    res.writeHead(status, headers).end(JSON.stringify({ error: { code, message } }) + '\n');
+    return;
+  }
+  try {
+    const text = await deps.metrics.registry.metrics();
+    res.writeHead(200, { 'Content-Type': deps.metrics.registry.contentType }).end(text);
+  } catch (error) {
+    res.writeHead(500).end(String(error));
+  }
+}

@@ -19,7 +19,7 @@ import {
   type RelayHooks,
 } from './hooks';
 import { correlationId, type Logger } from './log';
-import { createMetrics, type Metrics } from './metrics';
+import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { handleMux, type SocketIO } from './mux';
 import { FrameError, Relay, type RoomConn } from './relay';
 import { securityHeaders, serveStatic } from './static';
@@ -106,10 +106,8 @@ export async function startRelay(
       if (!relay.storeHealthy) reasons.push(`database writes failing: ${relay.storeError}`);
       json(res, reasons.length ? 503 : 200, { ready: reasons.length === 0, reasons });
     } else if (pathname === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
-        (error: unknown) => res.writeHead(500).end(String(error)),
-      );
+      // Loopback, the metrics token, or --metrics-public (metrics.ts says why).
+      void serveMetrics(req, res, { metrics, config, accounts: api.accounts, log });
     } else if (config.updates && pathname.startsWith('/updates/')) {
       // The desktop app's update feed (electron-updater verifies each download's sha512
       // from latest*.yml, and the installer's signature where the OS has one).

@@ -41,6 +41,16 @@ describe('config', () => {
     expect(text).toMatch(/--tls-cert and --tls-key: give both/);
   });
 
+  it('/metrics: loopback only unless a token (16+ characters) or --metrics-public is given', () => {
+    expect(parseArgs([], {}).config).toMatchObject({ metricsToken: null, metricsPublic: false });
+    const token = 'x'.repeat(32);
+    expect(parseArgs([], { FERRY_METRICS_TOKEN: token }).config.metricsToken).toBe(token);
+    expect(parseArgs(['--metrics-public'], {}).config.metricsPublic).toBe(true);
+    expect(() => parseArgs(['--metrics-token', 'short'], {})).toThrow(
+      /--metrics-token: too short; use at least 16/,
+    );
+  });
+
   it('documents every option in --help', () => {
     const help = helpText();
     for (const o of OPTIONS) expect(help).toContain(`--${o.flag}`);

@@ -64,7 +64,7 @@ export interface RouterOptions {
   trustProxy?: boolean;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+export const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /**
  * The client's address for rate limits, logs and the audit: the peer's, or, with
