@@ -20,7 +20,7 @@ import {
   type DirectoryPreview,
 } from '../../core/src/model/directory';
 import { CloseCode } from '../../core/src/protocol/messages';
-import { peopleOf, readProfile } from '../../core/src/model/workspace';
+import { GUEST_WORKSPACE_REFUSAL, peopleOf, readProfile } from '../../core/src/model/workspace';
 import { lastMessage } from '../../core/src/model/meta';
 import { inboxRoom, periodOfMessage, RELAY_USER, workspaceRoom } from '../../core/src/model/rooms';
 import type { ClientIds } from './authz';
@@ -36,9 +36,6 @@ type ActivityEntry = DirectoryActivity;
 export const ACTIVITY_INTERVAL_MS = 1000;
 
 const CONV_ROOM = /^conv\/([0-9A-HJKMNP-TV-Z]{16})(?:\/p(\d+))?$/;
-
-/** Why a guest has no workspace room (authz.ts refuses it with the same words). */
-export const GUEST_WORKSPACE_REASON = 'guests do not open the workspace';
 
 export class Directory {
   private readonly relayDocs = new WeakSet<Y.Doc>();
@@ -225,7 +222,7 @@ export class Directory {
       userId,
       (room) => room === workspaceRoom,
       CloseCode.forbidden,
-      GUEST_WORKSPACE_REASON,
+      GUEST_WORKSPACE_REFUSAL,
     );
     // Deleted, not rewritten: the entry stays theirs to write again if they become a member
     // (a relay-written value would be an item their next write could not replace).

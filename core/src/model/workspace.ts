@@ -41,6 +41,16 @@ export interface ProfileEntry {
   avatar?: string;
 }
 
+/**
+ * Why a guest cannot set a status or picture (docs/accounts.md, "Guests and the workspace"):
+ * both live in the workspace document, which the relay does not open to guests.
+ */
+export const GUEST_PROFILE_REASON =
+  'Guests cannot set a status or picture: profiles are shared through the workspace, which only members open.';
+
+/** The relay's reason when it refuses a guest the workspace room (4403). */
+export const GUEST_WORKSPACE_REFUSAL = 'guests do not open the workspace';
+
 /** Longest status text, in UTF-16 code units. */
 export const MAX_STATUS_CHARS = 100;
 /** Longest avatar data URL (the app scales pictures to 128×128 first). */
