@@ -26,6 +26,9 @@ export interface DirActivity {
 export interface DirPerson {
   username: string;
   displayName: string;
+  /** Only in a guest's directory: the relay copies them from the workspace guests cannot open. */
+  status?: string;
+  avatar?: string;
 }
 
 export interface Directory {
