@@ -123,7 +123,8 @@ describe('http api: basics', () => {
     expect(all).not.toContain('secretquery');
     expect(all).not.toContain(password);
     expect(all).not.toContain(admin.accessToken);
-    expect(all).not.toContain(admin.refreshToken.split('.')[1]);
+    // The secret part: the last one (`<sid>.<generation>.<tag>`).
+    expect(all).not.toContain(admin.refreshToken.split('.').pop());
   });
 });
 
