@@ -121,16 +121,18 @@ describe('profiles: status and avatar', () => {
     const wsB = b.host.get('workspace');
     if (!wsB) throw new Error('no workspace room');
     peopleOf(wsB.doc).set(bo.id, { name: 'Bo', updatedAt: Date.now(), avatar: 'https://tracker.example/p.png' });
-    // The relay refuses it (the room is stopped on Bo's side and the refusal audited)...
+    // The relay refuses it (audited); Bo's app rebuilds the room from the relay's state plus his
+    // own entries that pass the schema, so the hostile one is gone from his copy too (README,
+    // "Recovering from a refused update").
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the relay never refused the hostile profile')), 20_000);
-      const check = () => {
-        if (b.host.get('workspace')?.denied) {
+      const off = wsB.onState(() => {
+        if (peopleOf(wsB.doc).get(bo.id)?.avatar === undefined) {
           clearTimeout(timer);
+          off();
           resolve();
-        } else setTimeout(check, 50);
-      };
-      check();
+        }
+      });
     });
     // ...so Ada never receives it (her own later change still syncs).
     await a.setMyProfile({ status: 'Still here' });
