@@ -86,7 +86,7 @@ const MSG = `messages/${id(T)}`;
 describe('judge: authorship', () => {
   it('refuses an edit of someone else’s message, even from a moderator or owner', () => {
     const live = page();
-    const forged = change(live, (d) => messagesOf(d).get(id(T))?.set('text', 'I never said that'));
+    const forged = change(live, (d) => editMessage(d, id(T), ANN, 'I never said that', T + 1));
     expect(refusedBy(verdict(live, forged, BOB))).toBe(`owner ${MSG}`);
     expect(refusedBy(verdict(live, forged, MOD, { role: 'moderator' }))).toBe(`owner ${MSG}`);
     expect(refusedBy(verdict(live, forged, MOD, { role: 'owner' }))).toBe(`owner ${MSG}`);

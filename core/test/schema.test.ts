@@ -348,9 +348,11 @@ describe('checkUpdate: forged updates are refused, and the document is untouched
   it('rewriting, deleting or impersonating another author', () => {
     const base = page();
     const before = Y.encodeStateAsUpdate(base);
-    const rewrite = change(base, (d) =>
-      messagesOf(d).get(id(T))?.set('text', 'Ann says I am right'),
-    );
+    const rewrite = change(base, (d) => {
+      const m = messagesOf(d).get(id(T));
+      m?.set('text', 'Ann says I am right');
+      m?.set('editedAt', T + 1);
+    });
     expect(rules(checkUpdate(PAGE, base, rewrite, BOB))).toEqual([`owner messages/${id(T)}`]);
     const remove = change(base, (d) => messagesOf(d).delete(id(T)));
     expect(rules(checkUpdate(PAGE, base, remove, BOB))).toEqual([
@@ -422,7 +424,10 @@ describe('checkUpdate: forged updates are refused, and the document is untouched
     const meta = new Y.Doc();
     initConversation(meta, { title: 'Deck', createdBy: ANN, createdAt: T });
     const retitle = change(meta, (d) => d.getMap('info').set('title', 'Mine now'));
-    expect(rules(checkUpdate(META, meta, retitle, BOB))).toEqual(['owner info/title']);
+    expect(rules(checkUpdate(META, meta, retitle, BOB))).toEqual([
+      'immutable info/title',
+      'owner info/title',
+    ]);
     const p = new Y.Doc();
     addMessage(p, { id: id(T, 'B'), author: BOB, text: 'hi', createdAt: T });
     const readForAnn = change(p, (d) => markRead(d, ANN, T));
@@ -468,11 +473,11 @@ describe('createUpdateChecker: a kept checker for a live document', () => {
     expect(checker.check(honest, BOB)).toEqual([]);
     Y.applyUpdate(live, honest);
     // refused: the live document stays as it was and the next check starts from it
-    const forged = change(live, (d) =>
-      messagesOf(d)
-        .get(id(T + 1))
-        ?.set('text', 'forged'),
-    );
+    const forged = change(live, (d) => {
+      const m = messagesOf(d).get(id(T + 1));
+      m?.set('text', 'forged');
+      m?.set('editedAt', T);
+    });
     expect(checker.check(forged, ANN).map((p) => p.rule)).toEqual(['owner']);
     expect(getMessage(live, id(T + 1))?.text).toBe('one');
     const edit = change(live, (d) => editMessage(d, id(T + 1), BOB, 'one!', T));

@@ -15,14 +15,23 @@ export interface PolicyContext {
   /** The conversation's kind; null for rooms that are not a conversation's (workspace, inbox). */
   kind: ConversationKind | null;
   archived: boolean;
+  /**
+   * Who created the conversation, as the relay's database knows it (`conversations.created_by`).
+   * When given, the meta document's `info` is that user's alone: an `info` entry owned by
+   * anyone else (its `createdBy`) is refused as `creator`, so a member who syncs a new
+   * channel before its creator's app does cannot claim it. Null or absent: not known (a
+   * conversation imported without one), and `info` belongs to whoever wrote it first.
+   */
+  creator?: string | null;
 }
 
 /**
  * Why an update is refused: a schema rule from the checker, or one of the policy's:
  * `archived` (only read markers change in an archived conversation), `announcement` (only
- * owners and moderators add messages there), `not-a-member`.
+ * owners and moderators add messages there), `not-a-member`, `creator` (the meta document's
+ * `info` names someone other than the conversation's creator).
  */
-export type PolicyRule = ProblemRule | 'archived' | 'announcement' | 'not-a-member';
+export type PolicyRule = ProblemRule | 'archived' | 'announcement' | 'not-a-member' | 'creator';
 
 export type Verdict =
   | {
@@ -50,6 +59,7 @@ const refuse = (rule: PolicyRule, path: string, message: string): Verdict => ({
  * - an inbox document: any problem (the checker reports every client change as `relay-only`);
  * - any problem other than `moderation`;
  * - a conversation room the sender is not a member of (unless it is the relay);
+ * - `info` owned (`createdBy`) by anyone but `ctx.creator`, when the creator is known;
  * - an archived conversation: any change other than a read marker (`reads`);
  * - `moderation` (a tombstone in someone else's message) unless the sender is an owner or
  *   moderator;
@@ -85,6 +95,16 @@ function decide(checked: CheckResult, ctx: PolicyContext): Verdict {
       c ? `${c.root}/${c.key}` : '',
       `${sender} is not a member of this conversation`,
     );
+  }
+  if (room.kind === 'meta' && typeof ctx.creator === 'string' && sender !== RELAY_USER) {
+    const c = changes.find((x) => x.root === 'info' && x.owner !== ctx.creator);
+    if (c) {
+      return refuse(
+        'creator',
+        `${c.root}/${c.key}`,
+        `the conversation was created by ${ctx.creator}: only they write its info`,
+      );
+    }
   }
   const conv = { kind: ctx.kind ?? 'channel', visibility: 'private' as const, archived: false };
   const actor = { workspaceRole: 'member' as const, convRole: ctx.convRole };

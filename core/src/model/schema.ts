@@ -4,21 +4,25 @@
 // whether an entry may be removed. Every entry has exactly one owner.
 import * as Y from 'yjs';
 import { isId } from '../ids';
-import { isHlc, isNodeId } from '../hlc';
+import { MAX_DRIFT_MS, isHlc, isNodeId, wallOf } from '../hlc';
 import { SCHEMA_VERSION } from '../version';
 import { MAX_MESSAGE_CHARS, checkEmoji, checkLabel, isWellFormed } from './checks';
 import { DIRECTORY_SHAPES, type DirectoryRoot } from './directory';
 import { ModelError } from './errors';
 import { TOMBSTONE_FIELDS, parseReactionKey } from './page';
 import { parsePinKey } from './meta';
-import { RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
+import { PAGE_SPAN_MS, RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
 import { avatarProblem, statusProblem } from './workspace';
 
 /**
  * Which rule an entry breaks. `moderation` and `unpin` are the ones a policy may allow:
  * someone other than the author wrote exactly a deletion tombstone into a message, or
  * removed someone else's `pins` entry (see `judge` in authz/policy.ts: a moderator or owner
- * may).
+ * may). `final`: a change to a message deleted before the update (only a write made
+ * concurrently with the deletion, offline, is taken). `transition`: a message field changed
+ * in a way no honest writer changes it (an edit without `editedAt`, a `deletedBy` naming
+ * someone else). `future`: a time or clock id later than the checking clock allows
+ * (`MAX_DRIFT_MS`). `too-deep`: an entry nested deeper than `MAX_ENTRY_DEPTH`.
  */
 export type ProblemRule =
   | 'unknown-root'
@@ -31,7 +35,11 @@ export type ProblemRule =
   | 'pending'
   | 'relay-only'
   | 'moderation'
-  | 'unpin';
+  | 'unpin'
+  | 'final'
+  | 'transition'
+  | 'future'
+  | 'too-deep';
 
 export interface Problem {
   rule: ProblemRule;
@@ -50,6 +58,34 @@ export const MAX_ENTRY_JSON = 64 * 1024;
 
 /** Largest JSON of one `members` entry in the directory: about 20,000 members. */
 export const MAX_MEMBERS_JSON = 1024 * 1024;
+
+/**
+ * Deepest nesting of one entry (maps, arrays, objects and Yjs types inside it). Every entry
+ * this schema version writes is at most 2 deep (a read marker's `counts`); the margin is for
+ * newer versions' messages, which are kept unjudged otherwise.
+ */
+export const MAX_ENTRY_DEPTH = 16;
+
+/** What the side that checks knows besides the update (see `UpdateChecker.inspect`). */
+export interface CheckContext {
+  /**
+   * The checking side's clock (ms since the epoch; the relay passes `Date.now()`). Every time
+   * and clock id the update writes must be at most `now + MAX_DRIFT_MS` (rule `future`).
+   * Without it times are not bounded (e.g. a document loaded from disk).
+   */
+  now?: number;
+}
+
+/** Longest key, path or message quoted in a problem (a key may be a megabyte). */
+const QUOTE_CHARS = 120;
+
+function clip(text: string): string {
+  return text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}… (${text.length} chars)` : text;
+}
+
+function pathOf(root: string, key: string, field?: string): string {
+  return `${clip(root)}/${clip(key)}${field === undefined ? '' : `/${clip(field)}`}`;
+}
 
 interface RootRule {
   /** What keys look like, for people reading errors and docs. */
@@ -85,6 +121,72 @@ function tooBig(value: unknown, max = MAX_ENTRY_JSON): boolean {
   }
 }
 
+/**
+ * Why an entry's shape is refused before any rule reads it, or null: nested deeper than
+ * `MAX_ENTRY_DEPTH`, larger than `max` characters of JSON (estimated), or holding content no
+ * Ferry writes (a subdocument, binary, a bigint). Walks with its own stack and stops at the
+ * first limit, so no entry can overflow the call stack or cost more than its size.
+ */
+function shapeProblem(
+  value: unknown,
+  max: number,
+): { rule: 'too-deep' | 'bad-value'; message: string } | null {
+  // [value, depth]; an item's content (Y.Content*) stands at the depth of its values.
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  let size = 0;
+  const push = (x: unknown, depth: number) => {
+    stack.push([x, depth]);
+  };
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [x, depth] = next;
+    if (typeof x === 'string') size += x.length + 2;
+    else if (typeof x === 'bigint') return { rule: 'bad-value', message: 'holds a bigint' };
+    else if (x === null || typeof x !== 'object') size += 8;
+    else if (x instanceof Y.ContentString) size += x.str.length;
+    else if (x instanceof Y.ContentAny || x instanceof Y.ContentJSON) {
+      for (const v of x.arr as unknown[]) push(v, depth);
+    } else if (x instanceof Y.ContentEmbed) push(x.embed, depth);
+    else if (x instanceof Y.ContentFormat) {
+      size += x.key.length;
+      push(x.value, depth);
+    } else if (x instanceof Y.ContentType) push(x.type, depth);
+    else if (x instanceof Y.ContentBinary || x instanceof Uint8Array) {
+      return { rule: 'bad-value', message: 'holds binary content' };
+    } else if (x instanceof Y.ContentDoc || x instanceof Y.Doc) {
+      return { rule: 'bad-value', message: 'holds a subdocument' };
+    } else if (x instanceof Y.ContentDeleted) continue;
+    else if (depth >= MAX_ENTRY_DEPTH) {
+      return { rule: 'too-deep', message: `nested deeper than ${MAX_ENTRY_DEPTH} levels` };
+    } else if (x instanceof Y.AbstractType) {
+      const type = x as Y.AbstractType<unknown>;
+      size += 2;
+      for (const [key, item] of type._map) {
+        if (item.deleted) continue;
+        size += key.length + 3;
+        push(item.content, depth + 1);
+        if (size > max || stack.length > max) break;
+      }
+      for (let item = type._start; item !== null; item = item.right) {
+        if (!item.deleted) push(item.content, depth + 1);
+        if (size > max || stack.length > max) break;
+      }
+    } else if (Array.isArray(x)) {
+      size += 2;
+      for (const v of x as unknown[]) push(v, depth + 1);
+    } else {
+      size += 2;
+      for (const [k, v] of Object.entries(x)) {
+        size += k.length + 3;
+        push(v, depth + 1);
+      }
+    }
+    if (size > max || stack.length > max) {
+      return { rule: 'bad-value', message: `larger than ${max} characters of JSON` };
+    }
+  }
+  return null;
+}
+
 const isTime = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0;
 const isCount = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
 const isVersion = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 1;
@@ -112,8 +214,19 @@ const MESSAGE_FIELDS = new Set([
   'deletedAt',
   'deletedBy',
 ]);
-/** Fields of a message that never change once written. */
-export const IMMUTABLE_MESSAGE_FIELDS = ['id', 'author', 'createdAt', 'parent', 'quote'];
+/**
+ * Fields of a message that never change once written (`v` decides which rules judge the
+ * message; `offline` says how it was written).
+ */
+export const IMMUTABLE_MESSAGE_FIELDS = [
+  'v',
+  'id',
+  'author',
+  'createdAt',
+  'parent',
+  'quote',
+  'offline',
+];
 
 /** Checks a stored message map: null if it is well-formed, else what is wrong. */
 export function messageProblem(key: string, value: unknown): string | null {
@@ -373,18 +486,17 @@ export function validateEntry(
   rootMap: Y.Map<unknown>,
 ): Problem | null {
   const rule = SCHEMA[room.kind][root];
-  const path = `${root}/${key}`;
+  const path = pathOf(root, key);
   if (!rule)
-    return { rule: 'unknown-root', path: root, owner: null, message: `unknown root ${root}` };
+    return { rule: 'unknown-root', path: clip(root), owner: null, message: 'unknown root' };
   const badKey = rule.checkKey(key, room);
-  if (badKey) return { rule: 'bad-key', path, owner: null, message: badKey };
-  const badValue =
-    rule.checkValue(key, value, rootMap) ??
-    (tooBig(value instanceof Y.AbstractType ? value.toJSON() : value, rule.maxJson)
-      ? `larger than ${rule.maxJson ?? MAX_ENTRY_JSON} characters of JSON`
-      : null);
+  if (badKey) return { rule: 'bad-key', path, owner: null, message: clip(badKey) };
+  // The shape first: no rule below walks a value nested without bound.
+  const shape = shapeProblem(value, rule.maxJson ?? MAX_ENTRY_JSON);
   const owner = rule.owner(key, undefined, value, null, rootMap);
-  if (badValue) return { rule: 'bad-value', path, owner, message: badValue };
+  if (shape) return { ...shape, path, owner };
+  const badValue = rule.checkValue(key, value, rootMap);
+  if (badValue) return { rule: 'bad-value', path, owner, message: clip(badValue) };
   return null;
 }
 
@@ -452,9 +564,9 @@ export interface CheckResult {
 /** Checks updates against one live document (see `createUpdateChecker`). */
 export interface UpdateChecker {
   /** The problems `update` from `sender` would bring; none means: apply it to the live doc. */
-  check(update: Uint8Array, sender: string): Problem[];
+  check(update: Uint8Array, sender: string, context?: CheckContext): Problem[];
   /** `check`, plus the entries the update changes: hand it to `judge` (authz/policy.ts). */
-  inspect(update: Uint8Array, sender: string): CheckResult;
+  inspect(update: Uint8Array, sender: string, context?: CheckContext): CheckResult;
   /** Frees the shadow copy. */
   destroy(): void;
 }
@@ -479,6 +591,7 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
     out: Problem[];
     touched: Map<string, Set<string>>;
     changes: EntryChange[];
+    now: number | undefined;
   } | null = null;
 
   const liveRoot = (root: string): Y.Map<unknown> | null =>
@@ -488,7 +601,7 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
     const map = doc.getMap<unknown>(root);
     map.observeDeep((events) => {
       if (!current) return;
-      const { sender, out, touched, changes: seen } = current;
+      const { sender, out, touched, changes: seen, now } = current;
       const touch = (key: string) => {
         let keys = touched.get(root);
         if (!keys) touched.set(root, (keys = new Set()));
@@ -516,7 +629,7 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
             });
           }
           for (const [key, change] of changes.keys) {
-            const path = `${root}/${key}`;
+            const path = pathOf(root, key);
             const pre = liveRoot(root)?.get(key);
             const owner = rule.owner(key, pre, map.get(key), liveRoot(root), map);
             seen.push({ root, key, action: change.action, owner });
@@ -532,24 +645,44 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be removed` });
             } else if (change.action === 'update' && root === 'messages') {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be replaced` });
-            } else if (change.action === 'update' && root === 'pages') {
-              // Written once: a rewrite would make the meta document grow per message.
+            } else if (change.action === 'update' && (root === 'pages' || root === 'info')) {
+              // Written once: a rewrite would make the meta document grow per message, or
+              // change who created the conversation.
               out.push({ rule: 'immutable', path, owner, message: `${path} is written once` });
             }
-            if (change.action !== 'delete') touch(key);
+            if (change.action !== 'delete') {
+              touch(key);
+              const value = map.get(key);
+              const latest =
+                now === undefined ? null : latestOf(root, key, value, map, liveRoot(root));
+              const late =
+                latest && now !== undefined ? futureProblem(path, owner, latest, now) : null;
+              if (late) out.push(late);
+              if (root === 'messages' && value instanceof Y.Map && value.has('deletedBy')) {
+                if (value.get('deletedBy') !== sender) {
+                  out.push({
+                    rule: 'transition',
+                    path,
+                    owner,
+                    message: `deletedBy names who deletes the message (${sender}), nobody else`,
+                  });
+                }
+              }
+            }
           }
         } else {
           // A change inside an entry (a message's fields): owned by the entry's owner.
           const key = String(event.path[0]);
-          const path = `${root}/${key}`;
+          const path = pathOf(root, key);
           const pre = liveRoot(root)?.get(key);
-          const owner = rule.owner(key, pre, map.get(key), liveRoot(root), map);
+          const after = map.get(key);
+          const owner = rule.owner(key, pre, after, liveRoot(root), map);
           seen.push({ root, key, action: 'update', owner });
           if (
             owner !== sender &&
             root === 'messages' &&
             event.path.length === 1 &&
-            isTombstone(event, pre, map.get(key), sender)
+            isTombstone(event, pre, after, sender)
           ) {
             out.push({
               rule: 'moderation',
@@ -563,11 +696,14 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
               if (IMMUTABLE_MESSAGE_FIELDS.includes(field)) {
                 out.push({
                   rule: 'immutable',
-                  path: `${path}/${field}`,
+                  path: pathOf(root, key, field),
                   owner: authorOf(pre),
-                  message: `${field} never changes`,
+                  message: `${clip(field)} never changes`,
                 });
               }
+            }
+            if (root === 'messages' && after instanceof Y.Map) {
+              out.push(...fieldTransitions(event, path, pre, after, sender, now));
             }
           }
           touch(key);
@@ -628,13 +764,13 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
     return shadow;
   }
 
-  function inspect(update: Uint8Array, sender: string): CheckResult {
+  function inspect(update: Uint8Array, sender: string, context: CheckContext = {}): CheckResult {
     const doc = shadowDoc();
     const rootsBefore = new Set(doc.share.keys());
     const out: Problem[] = [];
     const touched = new Map<string, Set<string>>();
     const changes: EntryChange[] = [];
-    current = { sender, out, touched, changes };
+    current = { sender, out, touched, changes, now: context.now };
     let changed = false;
     const onTransaction = (tr: Y.Transaction) => {
       if (tr.deleteSet.clients.size > 0 || !sameState(tr.beforeState, tr.afterState)) {
@@ -689,13 +825,188 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
 
   return {
     inspect,
-    check: (update, sender) => inspect(update, sender).problems,
+    check: (update, sender, context) => inspect(update, sender, context).problems,
     destroy() {
       live.off('afterTransaction', onLive);
       shadow?.destroy();
       shadow = null;
     },
   };
+}
+
+const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+/** A time or clock id an entry holds, named for a problem's message. */
+interface Dated {
+  what: string;
+  at: number;
+}
+
+/**
+ * The latest time an entry written whole (a new key, or a key rewritten) holds: clock ids
+ * of new messages and page-index periods count as times. A read marker's `id` names a
+ * message someone else wrote (on this page, or the reader's previous marker), so it is
+ * bounded only when it names neither.
+ */
+function latestOf(
+  root: string,
+  key: string,
+  value: unknown,
+  rootMap: Y.Map<unknown>,
+  liveRootMap: Y.Map<unknown> | null,
+): Dated | null {
+  const dates: Dated[] = [];
+  const add = (what: string, x: unknown) => {
+    const at = num(x);
+    if (at !== null) dates.push({ what, at });
+  };
+  const e = plain(value);
+  switch (root) {
+    case 'messages':
+      if (isHlc(key)) add('the message id', wallOf(key));
+      if (value instanceof Y.Map) {
+        for (const f of ['createdAt', 'editedAt', 'deletedAt']) add(f, value.get(f));
+      }
+      break;
+    case 'reactions':
+    case 'pins':
+      add('the time', value);
+      break;
+    case 'reads': {
+      add('reads.at', e?.at);
+      const id = e?.id;
+      const known =
+        rootMap.doc?.getMap('messages').has(String(id)) === true ||
+        plain(liveRootMap?.get(key))?.id === id;
+      if (isHlc(id) && !known) add('reads.id', wallOf(id));
+      break;
+    }
+    case 'info':
+      if (key === 'createdAt') add('createdAt', value);
+      break;
+    case 'pages': {
+      const m = PAGE_KEY.exec(key);
+      if (m) add(`page p${m[1]}`, Number(m[1]) * PAGE_SPAN_MS);
+      break;
+    }
+    case 'conversations':
+      add('createdAt', e?.createdAt);
+      break;
+    case 'people':
+      add('updatedAt', e?.updatedAt);
+      break;
+  }
+  let latest: Dated | null = null;
+  for (const d of dates) if (latest === null || d.at > latest.at) latest = d;
+  return latest;
+}
+
+function futureProblem(path: string, owner: string | null, d: Dated, now: number): Problem | null {
+  if (d.at <= now + MAX_DRIFT_MS) return null;
+  const minutes = Math.round((d.at - now) / 60_000);
+  return {
+    rule: 'future',
+    path,
+    owner,
+    message:
+      `${d.what} is ${minutes} min ahead of the server's clock (at most ` +
+      `${MAX_DRIFT_MS / 60_000} min): check this device's date and time`,
+  };
+}
+
+const idKey = (id: { client: number; clock: number }): string => `${id.client}:${id.clock}`;
+
+/** The writes of one field of a message that this transaction made, left to right. */
+function newWrites(msg: Y.Map<unknown>, field: string, before: Map<number, number>): Y.Item[] {
+  const out: Y.Item[] = [];
+  for (let item = msg._map.get(field) ?? null; item !== null; item = item.left as Y.Item | null) {
+    if (item.id.clock >= (before.get(item.id.client) ?? 0)) out.push(item);
+  }
+  return out.reverse();
+}
+
+const written = (item: Y.Item): unknown => item.content.getContent()[0];
+
+/**
+ * What an update may do to an existing message's fields, whoever sends it (ownership is
+ * checked apart). Honest writers (core's `editMessage`, `deleteMessage`) only ever:
+ * - edit: write `text` (not empty) and `editedAt` together;
+ * - delete: write `deleted: true`, `deletedAt`, `text: ''`, and `deletedBy` only as themselves;
+ * and never remove a field. A message deleted before the update is final: nothing is written
+ * into it, except a write made concurrently with the deletion (offline: an edit or another
+ * deletion that had not seen it), which the message's readers never show (deleted wins).
+ * Such a write cannot build on the deletion: its `deleted`, `deletedAt` and `deletedBy`
+ * have no earlier value to replace, and its text does not replace the tombstone's ''.
+ */
+function fieldTransitions(
+  event: Y.YEvent<Y.AbstractType<unknown>>,
+  path: string,
+  pre: Y.Map<unknown>,
+  after: Y.Map<unknown>,
+  sender: string,
+  now: number | undefined,
+): Problem[] {
+  const out: Problem[] = [];
+  const owner = authorOf(pre);
+  const fail = (rule: ProblemRule, message: string) => {
+    out.push({ rule, path, owner, message });
+  };
+  for (const [field, change] of event.changes.keys) {
+    if (change.action === 'delete')
+      fail('removal', `${clip(field)}: a message field is never removed`);
+  }
+  const before = event.transaction.beforeState;
+  const writes = (field: string) => newWrites(after, field, before);
+  const text = writes('text');
+  const editedAt = writes('editedAt');
+  const deleted = writes('deleted');
+  const deletedAt = writes('deletedAt');
+  const deletedBy = writes('deletedBy');
+  if (pre.get('deleted') === true) {
+    let late = [...deleted, ...deletedAt, ...deletedBy].some((item) => item.origin !== null);
+    const tombText = pre.get('text') === '' ? pre._map.get('text') : undefined;
+    const seen = new Set<string>(tombText ? [idKey(tombText.id)] : []);
+    for (const item of text) {
+      if (item.origin !== null && seen.has(idKey(item.origin))) {
+        seen.add(idKey(item.id));
+        late = true;
+      }
+    }
+    // The author's own deletion never signs; signing now would hide who deleted it.
+    if (deletedBy.length > 0 && sender === owner) late = true;
+    if (late) fail('final', `${path} was deleted: a deleted message is final`);
+  }
+  if (deletedBy.some((item) => written(item) !== sender)) {
+    fail('transition', `deletedBy names who deletes the message (${sender}), nobody else`);
+  }
+  if (deleted.some((item) => written(item) !== true)) {
+    fail('transition', 'deleted is only ever set to true');
+  }
+  const edits = text.filter((item) => written(item) !== '');
+  if (edits.length > 0 && editedAt.length === 0) {
+    fail('transition', 'an edit of the text writes editedAt with it');
+  }
+  if (editedAt.length > 0 && edits.length === 0) {
+    fail('transition', 'editedAt changes only with an edit of the text');
+  }
+  if (pre.get('deleted') !== true && after.get('deleted') === true) {
+    if (deletedAt.length === 0 || !text.some((item) => written(item) === '')) {
+      fail('transition', 'a deletion writes deletedAt and clears the text');
+    }
+  }
+  if (now !== undefined) {
+    for (const [field, items] of [
+      ['editedAt', editedAt],
+      ['deletedAt', deletedAt],
+    ] as const) {
+      for (const item of items) {
+        const at = num(written(item));
+        const p = at === null ? null : futureProblem(path, owner, { what: field, at }, now);
+        if (p) out.push(p);
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -773,10 +1084,11 @@ export function checkUpdate(
   before: Y.Doc,
   update: Uint8Array,
   sender: string,
+  context: CheckContext = {},
 ): Problem[] {
   const checker = createUpdateChecker(room, before);
   try {
-    return checker.check(update, sender);
+    return checker.check(update, sender, context);
   } finally {
     checker.destroy();
   }
