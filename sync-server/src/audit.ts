@@ -30,6 +30,10 @@ export type AuditAction =
   | 'conv.member_left'
   | 'conv.role_changed'
   | 'update.refused'
+  | 'awareness.refused'
+  | 'frame.refused'
+  | 'room.refused'
+  | 'socket.refused'
   | 'message.moderated'
   | 'pin.removed';
 

@@ -10,7 +10,7 @@
 // the sender's later updates built on it are refused at once instead of held as pending.
 import type Database from 'better-sqlite3';
 import type { IncomingMessage } from 'node:http';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { judge } from '../../core/src/authz/policy';
 import { CloseCode } from '../../core/src/protocol/messages';
 import { RELAY_USER, parseRoom, type RoomRef } from '../../core/src/model/rooms';
@@ -24,12 +24,21 @@ import type {
   Principal,
   RelayControl,
   RelayHooks,
+  RelayRefusal,
   UpdateVerdict,
 } from './hooks';
 import { TokenBuckets, type BucketSpec } from './limits';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { FrameError } from './relay';
+import { RefusalAudit } from './refusals';
+
+/**
+ * Distinct Yjs clientIDs one update may write with. An honest client writes with its own
+ * document's clientID, plus those of its earlier sessions after a long time offline; an
+ * update with thousands is a flood (each new one would become a database row).
+ */
+export const MAX_CLIENT_IDS_PER_UPDATE = 64;
 
 /** What the socket layer needs from the accounts service (relay-accounts' `Accounts`). */
 export interface AccessVerifier {
@@ -57,6 +66,10 @@ export interface AuthzLimits {
   upgradesPerAddress: BucketSpec;
   upgradesPerUser: BucketSpec;
   updatesPerUser: BucketSpec;
+  /** Bytes of updates per user. */
+  updateBytesPerUser: BucketSpec;
+  /** New clientID bindings per user. */
+  clientIdsPerUser: BucketSpec;
 }
 
 export interface AuthzOptions {
@@ -76,18 +89,29 @@ export interface AuthzOptions {
  * room: a clientID only names items inside one document. Binding per room (not per relay)
  * keeps accidental collisions of clients' random 32-bit clientIDs at the scale of one
  * document's writers, where a relay-wide table would make them likely over years of device
- * sessions, and nobody can reserve clientIDs in rooms they cannot write. The quarantine is
- * small and held in memory; bindings are cached as they are used.
+ * sessions, and nobody can reserve clientIDs in rooms they cannot write.
+ *
+ * A clientID is bound only by an accepted write that the document applied with structs of
+ * that clientID (`Authz.checkUpdate`): naming a clientID in a refused, pending or empty
+ * update (a Skip) reserves nothing. The quarantine holds only clientIDs bound to the user
+ * whose update was refused, so it can never be used against anyone else. Bindings in use are
+ * cached (least recently used evicted first); the database is the truth.
  */
 export class ClientIds {
-  private readonly owners = new Map<string, string>();
-  private readonly quarantined = new Map<string, string>();
+  private readonly cache = new Map<string, Held>();
   private readonly s;
+  private readonly bindTx: (room: string, ids: number[], user: string, at: number) => void;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly maxCached = 100_000,
+  ) {
     this.s = {
       owner: db.prepare<[string, number], { user: string }>(
         'SELECT user FROM client_ids WHERE room = ? AND client_id = ?',
+      ),
+      quarantined: db.prepare<[string, number], { user: string }>(
+        'SELECT user FROM quarantine WHERE room = ? AND client_id = ?',
       ),
       bind: db.prepare<[string, number, string, number]>(
         'INSERT OR IGNORE INTO client_ids (room, client_id, user, bound_at) VALUES (?, ?, ?, ?)',
@@ -96,43 +120,76 @@ export class ClientIds {
         'INSERT OR IGNORE INTO quarantine (room, client_id, user, at, reason) VALUES (?, ?, ?, ?, ?)',
       ),
     };
-    const rows = db
-      .prepare<[], { room: string; client_id: number; user: string }>(
-        'SELECT room, client_id, user FROM quarantine',
-      )
-      .all();
-    for (const r of rows) this.quarantined.set(key(r.room, r.client_id), r.user);
+    // One transaction (one fsync) for every clientID an update brings.
+    this.bindTx = db.transaction((room: string, ids: number[], user: string, at: number) => {
+      for (const id of ids) this.s.bind.run(room, id, user, at);
+    });
+  }
+
+  /**
+   * Who a clientID is bound to in a room (null: nobody yet), and for whom it is quarantined
+   * (null: nobody). Cached while either is known.
+   */
+  lookup(room: string, clientId: number): Held {
+    const k = key(room, clientId);
+    const cached = this.cache.get(k);
+    if (cached) {
+      this.remember(k, cached);
+      return cached;
+    }
+    const found: Held = {
+      user: this.s.owner.get(room, clientId)?.user ?? null,
+      quarantinedFor: this.s.quarantined.get(room, clientId)?.user ?? null,
+    };
+    if (found.user !== null || found.quarantinedFor !== null) this.remember(k, found);
+    return found;
   }
 
   owner(room: string, clientId: number): string | null {
-    const cached = this.owners.get(key(room, clientId));
-    if (cached !== undefined) return cached;
-    const user = this.s.owner.get(room, clientId)?.user ?? null;
-    if (user !== null) this.remember(room, clientId, user);
-    return user;
+    return this.lookup(room, clientId).user;
   }
 
-  /** Binds a clientID in a room to `user` (no-op if it is bound already). */
+  /** Binds clientIDs in a room to `user`, in one transaction (those bound already keep theirs). */
+  bindAll(room: string, clientIds: readonly number[], user: string): void {
+    if (clientIds.length === 0) return;
+    this.bindTx(room, [...clientIds], user, Date.now());
+    for (const id of clientIds) this.cache.delete(key(room, id));
+  }
+
   bind(room: string, clientId: number, user: string): void {
-    this.s.bind.run(room, clientId, user, Date.now());
-    this.remember(room, clientId, this.s.owner.get(room, clientId)?.user ?? user);
+    this.bindAll(room, [clientId], user);
   }
 
-  isQuarantined(room: string, clientId: number): boolean {
-    return this.quarantined.has(key(room, clientId));
-  }
-
+  /**
+   * Quarantines a clientID for `user` after their refused update: their later updates with it
+   * are refused at once. It holds against `user` only, so naming someone else's (unbound)
+   * clientID in a refused update reserves nothing against them. One row per room and clientID.
+   */
   quarantine(room: string, clientId: number, user: string, reason: string): void {
-    if (this.quarantined.has(key(room, clientId))) return;
+    const held = this.lookup(room, clientId);
+    if ((held.user !== null && held.user !== user) || held.quarantinedFor !== null) return;
     this.s.quarantine.run(room, clientId, user, Date.now(), reason.slice(0, 500));
-    this.quarantined.set(key(room, clientId), user);
+    this.remember(key(room, clientId), { user: held.user, quarantinedFor: user });
   }
 
-  private remember(room: string, clientId: number, user: string): void {
-    // Bounded cache: a relay sees a few clientIDs per device session.
-    if (this.owners.size >= 100_000) this.owners.clear();
-    this.owners.set(key(room, clientId), user);
+  /** Entries cached in memory, for tests of the bound. */
+  get held(): number {
+    return this.cache.size;
   }
+
+  private remember(k: string, held: Held): void {
+    this.cache.delete(k);
+    this.cache.set(k, held);
+    if (this.cache.size > this.maxCached) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+}
+
+interface Held {
+  user: string | null;
+  quarantinedFor: string | null;
 }
 
 function key(room: string, clientId: number): string {
@@ -167,6 +224,9 @@ export class Authz {
   private readonly upgradesByAddress: TokenBuckets;
   private readonly upgradesByUser: TokenBuckets;
   private readonly updatesByUser: TokenBuckets;
+  private readonly bytesByUser: TokenBuckets;
+  private readonly bindingsByUser: TokenBuckets;
+  readonly refusals: RefusalAudit;
   private control: RelayControl | null = null;
   private readonly detach: Array<() => void> = [];
 
@@ -175,6 +235,9 @@ export class Authz {
     this.upgradesByAddress = new TokenBuckets(options.limits.upgradesPerAddress);
     this.upgradesByUser = new TokenBuckets(options.limits.upgradesPerUser);
     this.updatesByUser = new TokenBuckets(options.limits.updatesPerUser);
+    this.bytesByUser = new TokenBuckets(options.limits.updateBytesPerUser);
+    this.bindingsByUser = new TokenBuckets(options.limits.clientIdsPerUser);
+    this.refusals = new RefusalAudit(options.audit);
   }
 
   /** The hooks to pass to `startRelay`. */
@@ -184,7 +247,9 @@ export class Authz {
       reauthenticate: (principal, token) => this.reauthenticate(principal, token),
       authorizeRoom: (principal, room) => this.authorizeRoom(principal, room),
       checkUpdate: (input) => this.checkUpdate(input),
+      refused: (r) => this.relayRefused(r),
       attach: (control) => this.attach(control),
+      close: () => this.close(),
     };
   }
 
@@ -226,11 +291,18 @@ export class Authz {
     return next;
   }
 
-  /** `workspace`: any active user; `inbox/<id>`: that user; conversation rooms: members. */
+  /**
+   * `workspace`: any active admin or member, never a guest (it holds everyone's profile and
+   * presence; the role is read now, not from the token: docs/accounts.md, "Guests and the
+   * workspace"); `inbox/<id>`: that user; conversation rooms: members.
+   */
   authorizeRoom(principal: Principal, room: string): true | string {
     const ref = parseRoom(room);
     if (!ref) return 'no such room';
-    if (ref.kind === 'workspace') return true;
+    if (ref.kind === 'workspace') {
+      const role = this.options.conversations.db.user(principal.id)?.role;
+      return role === 'admin' || role === 'member' ? true : 'guests do not open the workspace';
+    }
     if (ref.kind === 'inbox') {
       if (ref.userId !== principal.id) return 'not your inbox';
       this.options.onInboxOpen?.(principal.id);
@@ -275,6 +347,7 @@ export class Authz {
 
   close(): void {
     for (const d of this.detach.splice(0)) d();
+    this.refusals.flush();
   }
 
   // ---- enforced authorship ----
@@ -298,6 +371,9 @@ export class Authz {
   }): UpdateVerdict {
     const { principal, room, update, doc } = input;
     const user = principal.id;
+    // Bytes first: decoding a large update is what costs memory, so the budget is taken before.
+    const bytes = this.bytesByUser.take(user, update.byteLength);
+    if (!bytes.ok) return this.limitedUpdate(input, 'update_bytes', 'byte budget');
     let ids;
     try {
       ids = updateClientIds(update);
@@ -311,34 +387,47 @@ export class Authz {
     if (ids.structs.length === 0 && ids.deletes.length === 0) return { ok: true };
 
     const limit = this.updatesByUser.take(user);
-    if (!limit.ok) {
-      // Dropped without quarantine: the client re-sends it on its next sync.
-      this.limited('updates');
-      return { ok: false, rule: 'rate-limited', reason: 'rate limited' };
+    if (!limit.ok) return this.limitedUpdate(input, 'updates', 'update rate');
+    if (ids.structs.length > MAX_CLIENT_IDS_PER_UPDATE) {
+      return this.refuse(
+        input,
+        [],
+        'client-ids',
+        '',
+        `${ids.structs.length} clientIDs in one update (at most ${MAX_CLIENT_IDS_PER_UPDATE})`,
+      );
     }
-    for (const id of ids.structs) {
-      if (this.clientIds.isQuarantined(room, id)) {
-        return { ok: false, rule: 'quarantined', reason: `clientID ${id} is quarantined` };
-      }
-    }
-    const ref = parseRoom(room);
-    if (!ref) return this.refuse(input, ids.structs, 'unknown-room', '', 'no such room');
     const unbound: number[] = [];
     for (const id of ids.structs) {
-      const owner = this.clientIds.owner(room, id);
-      if (owner === null) unbound.push(id);
-      else if (owner !== user) {
+      const held = this.clientIds.lookup(room, id);
+      if (held.quarantinedFor === user) {
+        return this.refuse(input, [], 'quarantined', '', `clientID ${id} is quarantined`);
+      }
+      if (held.user === null) unbound.push(id);
+      else if (held.user !== user) {
         return this.refuse(input, [], 'client-id', '', `clientID ${id} belongs to another user`);
       }
     }
-    // First use binds: one small write per new clientID (a client's document instance), on
-    // its first write; known ones are answered from memory, so the hot path writes nothing.
-    for (const id of unbound) this.clientIds.bind(room, id, user);
+    if (unbound.length > 0 && !this.bindingsByUser.take(user, unbound.length).ok) {
+      return this.limitedUpdate(input, 'client_ids', 'new clientIDs');
+    }
+    const ref = parseRoom(room);
+    if (!ref) return this.refuse(input, ids.structs, 'unknown-room', '', 'no such room');
 
-    const checked = this.checkerFor(ref, doc).inspect(update, user);
+    let checked;
+    try {
+      checked = this.checkerFor(ref, doc).inspect(update, user, { now: Date.now() });
+    } catch (error) {
+      // The checker must never take the relay down: whatever broke it is refused and audited.
+      this.checkers.get(doc)?.destroy();
+      this.checkers.delete(doc);
+      this.options.log.error({ room, user, err: error }, 'update checker failed; update refused');
+      return this.refuse(input, ids.structs, 'checker', '', 'the update could not be checked');
+    }
     if (checked.problems.some((p) => p.rule === 'pending')) {
       // Builds on changes the relay lacks (e.g. typed before the offline changes were sent):
       // dropped, and the sender re-sends everything missing with the relay's state vector.
+      // Nothing is bound: an update that is not applied reserves no clientID.
       this.options.log.debug({ room, user, problems: checked.problems }, 'update needs resync');
       return { ok: false, rule: 'pending', reason: 'missing dependencies', resync: true };
     }
@@ -351,6 +440,7 @@ export class Authz {
       convRole: convId ? db.roleOf(convId, user) : null,
       kind: conv?.kind ?? null,
       archived: conv ? conv.archivedAt !== null : false,
+      creator: conv?.createdBy ?? null,
     });
     if (!judged.ok) {
       return this.refuse(input, ids.structs, judged.rule, judged.path, judged.message);
@@ -373,10 +463,40 @@ export class Authz {
         detail: { message: key.slice(0, bar), pinnedBy: key.slice(bar + 1) },
       });
     }
-    return { ok: true };
+    if (unbound.length === 0) return { ok: true };
+    // Bound after the document applied the update, and only the clientIDs whose structs it
+    // took in (a Skip, or a range the document had already, adds nothing and binds nothing).
+    const before = unbound.map((id) => Y.getState(doc.store, id));
+    return {
+      ok: true,
+      applied: () => {
+        const used = unbound.filter((id, i) => Y.getState(doc.store, id) > (before[i] ?? 0));
+        this.clientIds.bindAll(room, used, user);
+      },
+    };
   }
 
-  /** Audits a refusal, quarantines the update's clientIDs and answers permission-denied. */
+  /** Dropped without quarantine: the client re-sends it on its next sync. Audited, coalesced. */
+  private limitedUpdate(
+    input: { principal: Principal; room: string },
+    what: string,
+    budget: string,
+  ): UpdateVerdict {
+    this.limited(what);
+    this.refusals.refused({
+      actor: input.principal.id,
+      action: 'update.refused',
+      target: input.room,
+      kind: `rate-limited:${what}`,
+      detail: { room: input.room, rule: 'rate-limited', message: `over the ${budget} limit` },
+    });
+    return { ok: false, rule: 'rate-limited', reason: 'rate limited' };
+  }
+
+  /**
+   * Audits a refusal (coalesced per user and rule, see refusals.ts), quarantines those of the
+   * update's clientIDs that are bound to the sender, and answers permission-denied.
+   */
   private refuse(
     input: { principal: Principal; room: string },
     quarantine: number[],
@@ -386,18 +506,38 @@ export class Authz {
   ): UpdateVerdict {
     const user = input.principal.id;
     for (const id of quarantine) {
-      const owner = this.clientIds.owner(input.room, id);
-      if (owner === user || owner === null) {
-        this.clientIds.quarantine(input.room, id, user, `${rule}: ${message}`);
-      }
+      // A new quarantine row costs what a binding does: the same per-user budget bounds both.
+      const held = this.clientIds.lookup(input.room, id);
+      if (held.user === null && !this.bindingsByUser.take(user).ok) continue;
+      this.clientIds.quarantine(input.room, id, user, `${rule}: ${message}`);
     }
-    this.options.audit.append({
+    this.refusals.refused({
       actor: user,
       action: 'update.refused',
       target: input.room,
-      detail: { room: input.room, user, clientIds: quarantine, rule, path, message },
+      kind: rule,
+      detail: {
+        room: input.room,
+        user,
+        clientIds: quarantine.slice(0, 16),
+        ...(quarantine.length > 16 ? { clientIdCount: quarantine.length } : {}),
+        rule,
+        path: path.slice(0, 300),
+        message: message.slice(0, 500),
+      },
     });
     return { ok: false, rule, reason: message };
+  }
+
+  /** The relay's own refusals (awareness, frames, rooms, sockets): audited, coalesced. */
+  relayRefused(r: RelayRefusal): void {
+    this.refusals.refused({
+      actor: r.principal.id,
+      action: `${r.what}.refused`,
+      target: r.room ?? null,
+      kind: r.rule,
+      detail: { rule: r.rule, reason: r.reason.slice(0, 500), ...(r.room ? { room: r.room } : {}) },
+    });
   }
 }
 

@@ -20,6 +20,10 @@ export interface RelayConfig {
   awarenessBatchMs: number;
   ackIntervalMs: number;
   maxRoomsPerSocket: number;
+  /** Rooms one user may hold open over all their sockets (plain and mux). */
+  maxRoomsPerUser: number;
+  /** Sockets one user may hold open at once. */
+  maxSocketsPerUser: number;
   pingIntervalMs: number;
   compactAfter: number;
   drainTimeoutMs: number;
@@ -50,6 +54,12 @@ export interface RelayConfig {
   limitUpgradesAddress: string;
   limitUpgradesUser: string;
   limitUpdatesUser: string;
+  /** Bytes of document updates per user (the update count alone lets few large ones through). */
+  limitUpdateBytesUser: string;
+  /** New Yjs clientIDs bound per user (each is a row in the database). */
+  limitClientIdsUser: string;
+  /** Bytes of awareness states per user. */
+  limitAwarenessUser: string;
   /** Behind a reverse proxy on loopback: take the client's address from X-Forwarded-For. */
   trustProxy: boolean;
   /** A bearer token that may read /metrics from anywhere (loopback needs none); null = none. */
@@ -130,6 +140,20 @@ export const OPTIONS: Option[] = [
     kind: 'int',
     min: 1,
     help: 'rooms one /_mux socket may hold open; more are refused with 4413 (default 5000)',
+  },
+  {
+    key: 'maxRoomsPerUser',
+    flag: 'max-rooms-per-user',
+    kind: 'int',
+    min: 1,
+    help: 'rooms one user may hold open over all sockets; more are refused with 4413 (default 10000)',
+  },
+  {
+    key: 'maxSocketsPerUser',
+    flag: 'max-sockets-per-user',
+    kind: 'int',
+    min: 1,
+    help: 'sockets one user may hold open at once; more are refused with HTTP 429 (default 32)',
   },
   {
     key: 'ackIntervalMs',
@@ -264,6 +288,24 @@ export const OPTIONS: Option[] = [
     help: 'document updates per user (default 300/50/s)',
   },
   {
+    key: 'limitUpdateBytesUser',
+    flag: 'limit-update-bytes-user',
+    kind: 'bucket',
+    help: 'bytes of document updates per user (default 16777216/524288/s)',
+  },
+  {
+    key: 'limitClientIdsUser',
+    flag: 'limit-client-ids-user',
+    kind: 'bucket',
+    help: 'new Yjs clientIDs bound per user (default 512/1/s)',
+  },
+  {
+    key: 'limitAwarenessUser',
+    flag: 'limit-awareness-user',
+    kind: 'bucket',
+    help: 'bytes of awareness (presence, typing) per user (default 65536/16384/s)',
+  },
+  {
     key: 'trustProxy',
     flag: 'trust-proxy',
     kind: 'bool',
@@ -303,6 +345,8 @@ export function defaults(): RelayConfig {
     awarenessBatchMs: 50,
     ackIntervalMs: 20,
     maxRoomsPerSocket: 5000,
+    maxRoomsPerUser: 10_000,
+    maxSocketsPerUser: 32,
     pingIntervalMs: 30_000,
     compactAfter: 500,
     drainTimeoutMs: 5000,
@@ -323,6 +367,9 @@ export function defaults(): RelayConfig {
     limitUpgradesAddress: '60/30/min',
     limitUpgradesUser: '30/20/min',
     limitUpdatesUser: '300/50/s',
+    limitUpdateBytesUser: '16777216/524288/s',
+    limitClientIdsUser: '512/1/s',
+    limitAwarenessUser: '65536/16384/s',
     trustProxy: false,
     metricsToken: null,
     metricsPublic: false,

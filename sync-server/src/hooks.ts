@@ -22,7 +22,15 @@ export interface AuthRefusal {
 }
 
 export type UpdateVerdict =
-  | { ok: true }
+  | {
+      ok: true;
+      /**
+       * Called once the update has been applied to the room's document (not when applying it
+       * throws): what is bound to the sender (its Yjs clientIDs) follows from an accepted,
+       * applied write only.
+       */
+      applied?: () => void;
+    }
   | {
       ok: false;
       reason: string;
@@ -82,8 +90,26 @@ export interface RelayHooks {
     update: Uint8Array;
     doc: Y.Doc;
   }): UpdateVerdict;
+  /**
+   * A refusal made by the relay itself (an awareness state, a frame, a room or socket over a
+   * limit): the hooks audit it. Called synchronously; must not throw.
+   */
+  refused?(input: RelayRefusal): void;
   /** Called once when the relay is listening, with what the hooks may act on. */
   attach?(control: RelayControl): void;
+  /** Called at shutdown, after the last update was committed and before the database closes. */
+  close?(): void;
+}
+
+/** What the relay refused and why (`RelayHooks.refused`). */
+export interface RelayRefusal {
+  principal: Principal;
+  /** `awareness`, `frame`, `room`, `socket`. */
+  what: 'awareness' | 'frame' | 'room' | 'socket';
+  /** A short, stable name of the rule (`awareness-per-connection`, `malformed`…). */
+  rule: string;
+  room?: string;
+  reason: string;
 }
 
 /** An upgrade refused with an HTTP status before it completes. */

@@ -22,6 +22,10 @@ export interface SocketIO {
 /** Renews the socket's credentials from an AUTH frame's token (null: AUTH is not served). */
 export type Renew = (token: string) => Promise<{ expiresAt: number | null } | AuthRefusal>;
 
+/**
+ * Serves one mux socket. `end` is the server's way to close it (leave every room now, ignore
+ * what follows, close). Returns what leaves every room, for `end` to call.
+ */
 export function handleMux(
   relay: Relay,
   ws: WebSocket,
@@ -29,9 +33,13 @@ export function handleMux(
   principal: Principal,
   log: Logger,
   cid: string,
+  end: (code: number, reason: string) => void,
   renew: Renew | null = null,
-): void {
+): () => void {
   const open = new Map<string, RoomConn>();
+  const leaveAll = () => {
+    for (const room of [...open.keys()]) leave(room);
+  };
 
   const leave = (room: string) => {
     const conn = open.get(room);
@@ -45,14 +53,22 @@ export function handleMux(
     if (error) {
       relay.metrics.refusedFrames.inc({ reason: 'bad_room' });
       log.warn({ room: room.slice(0, 220), reason: error }, 'mux OPEN refused');
+      relay.refused({ principal, what: 'room', rule: 'bad-room', reason: error });
       io.send(encodeClose(room, CloseCode.badRoomName, error));
       return;
     }
     leave(room);
-    if (open.size >= relay.config.maxRoomsPerSocket) {
+    const tooMany =
+      open.size >= relay.config.maxRoomsPerSocket
+        ? 'too many rooms on this socket'
+        : relay.mayJoin(principal)
+          ? null
+          : 'too many rooms open for this user';
+    if (tooMany) {
       relay.metrics.refusedFrames.inc({ reason: 'too_many_rooms' });
-      log.warn({ room, open: open.size }, 'mux OPEN refused: too many rooms on this socket');
-      io.send(encodeClose(room, CloseCode.roomTooLarge, 'too many rooms on this socket'));
+      log.warn({ room, open: open.size }, `mux OPEN refused: ${tooMany}`);
+      relay.refused({ principal, what: 'room', rule: 'too-many-rooms', room, reason: tooMany });
+      io.send(encodeClose(room, CloseCode.roomTooLarge, tooMany));
       return;
     }
     const authorize = relay.hooks.authorizeRoom;
@@ -60,10 +76,12 @@ export function handleMux(
     if (allowed !== true) {
       const reason = allowed === false ? 'not allowed' : allowed;
       log.warn({ room, reason }, 'mux OPEN forbidden');
+      relay.refused({ principal, what: 'room', rule: 'forbidden', room, reason });
       io.send(encodeClose(room, CloseCode.forbidden, reason));
       return;
     }
-    if (ws.readyState !== ws.OPEN) return;
+    // The socket may have been closed (or the room re-opened) while the hook ran.
+    if (ws.readyState !== ws.OPEN || open.has(room)) return;
     const conn: RoomConn = {
       cid,
       principal,
@@ -72,7 +90,7 @@ export function handleMux(
       close: (code, reason) => {
         if (code >= 1002 && code < 4000) {
           // A protocol violation inside a room's message breaks the whole socket.
-          ws.close(code, reason);
+          end(code, reason);
           return;
         }
         if (open.get(room) === conn) {
@@ -92,7 +110,8 @@ export function handleMux(
     const result = await renew(token);
     if (isAuthRefusal(result)) {
       log.warn({ reason: result.refused }, 'mux AUTH refused; closing socket');
-      ws.close(CloseCode.unauthorized, result.refused);
+      relay.refused({ principal, what: 'socket', rule: 'auth', reason: result.refused });
+      end(CloseCode.unauthorized, result.refused);
       return;
     }
     log.debug({ expiresAt: result.expiresAt }, 'mux AUTH renewed');
@@ -104,10 +123,18 @@ export function handleMux(
   const fail = (error: FrameError) => {
     relay.metrics.refusedFrames.inc({ reason: error.metric });
     log.warn({ code: error.code, reason: error.reason }, 'refused mux frame; closing socket');
-    ws.close(error.code, error.reason);
+    relay.refused({ principal, what: 'frame', rule: error.metric, reason: error.reason });
+    end(error.code, error.reason);
   };
 
+  let ignored = false;
   ws.on('message', (data, isBinary) => {
+    // Closing: the socket left its rooms; what it still sends is not taken.
+    if (ws.readyState !== ws.OPEN) {
+      if (!ignored) log.debug('frame ignored: the socket is closing');
+      ignored = true;
+      return;
+    }
     if (!isBinary) {
       fail(new FrameError(CloseCode.unsupportedData, 'text frames are not supported', 'text'));
       return;
@@ -128,6 +155,7 @@ export function handleMux(
       return;
     }
     const handle = () => {
+      if (ws.readyState !== ws.OPEN) return;
       if (frame.kind === 'auth') return authenticate(authText(frame));
       if (frame.kind === 'open') return openRoom(frame.room);
       if (frame.kind === 'close') return leave(frame.room);
@@ -142,11 +170,10 @@ export function handleMux(
     };
     chain = chain.then(handle).catch((error: unknown) => {
       log.error({ err: error }, 'mux frame handler failed; closing socket');
-      ws.close(CloseCode.internalError, 'internal error');
+      end(CloseCode.internalError, 'internal error');
     });
   });
 
-  ws.on('close', () => {
-    for (const room of [...open.keys()]) leave(room);
-  });
+  ws.on('close', leaveAll);
+  return leaveAll;
 }

@@ -13,7 +13,8 @@ import * as authProtocol from 'y-protocols/auth';
 import * as Y from 'yjs';
 import { CloseCode, MessageType, SyncMessageType } from '../../core/src/protocol/messages';
 import type { RelayConfig } from './config';
-import { ANONYMOUS, type Principal, type RelayHooks } from './hooks';
+import { ANONYMOUS, type Principal, type RelayHooks, type RelayRefusal } from './hooks';
+import { TokenBuckets, parseBucketSpec } from './limits';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import type { Store } from './store';
@@ -44,6 +45,21 @@ const LOAD = Symbol('load');
 /** Origin of the relay's own writes (`applyAsRelay`). */
 const RELAY = Symbol('relay');
 
+/**
+ * Awareness bounds (PROTOCOL.md, "Awareness"). An honest app sets one state per room
+ * connection; a stock client echoes others' states, which are dropped as echoes, not counted.
+ */
+export const AWARENESS_LIMITS = {
+  /** Largest state, in characters of JSON. */
+  stateChars: 4096,
+  /** Awareness clientIDs one connection may set in a room. */
+  perConnection: 4,
+  /** Awareness clientIDs one user may set in a room, over all their connections. */
+  perUserInRoom: 16,
+  /** Characters of JSON of every state in a room together: the greeting stays far below a send buffer. */
+  roomChars: 1024 * 1024,
+};
+
 /** Per subscription: its awareness client ids and its acknowledgement pacing. */
 interface ConnState {
   awareness: Set<number>;
@@ -72,6 +88,9 @@ export class Room {
   idleTimer: NodeJS.Timeout | null = null;
   awarenessTimer: NodeJS.Timeout | null = null;
   readonly dirtyAwareness = new Set<number>();
+  /** Characters of JSON of each awareness state held, and their sum (AWARENESS_LIMITS.roomChars). */
+  readonly awarenessChars = new Map<number, number>();
+  awarenessTotal = 0;
   /** New subscriptions that get every awareness state with the next batch. */
   readonly awarenessGreet = new Set<RoomConn>();
   destroyed = false;
@@ -136,6 +155,11 @@ function permissionDenied(reason: string): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
+interface AwarenessRefusal {
+  rule: string;
+  reason: string;
+}
+
 interface AwarenessEntry {
   id: number;
   clock: number;
@@ -160,6 +184,10 @@ export class Relay {
   private readonly dirtyRooms = new Set<Room>();
   private readonly storedListeners = new Set<(stored: Map<string, number>) => void>();
   private flushScheduled = false;
+  /** Room subscriptions per user (accounts on), for --max-rooms-per-user. */
+  private readonly userRooms = new Map<string, number>();
+  /** Awareness bytes per user (per connection without accounts). */
+  private readonly awarenessBudget: TokenBuckets;
   /** False after a failed write until a write succeeds again. */
   storeHealthy = true;
   storeError: string | null = null;
@@ -170,7 +198,36 @@ export class Relay {
     readonly log: Logger,
     readonly metrics: Metrics,
     readonly hooks: RelayHooks,
-  ) {}
+  ) {
+    this.awarenessBudget = new TokenBuckets(
+      parseBucketSpec(config.limitAwarenessUser) ?? { burst: 65536, perSecond: 16384 },
+    );
+  }
+
+  /**
+   * Whether `principal` may open one more room (--max-rooms-per-user, over all their sockets).
+   * Without accounts every client is the same anonymous principal: only the per-socket cap applies.
+   */
+  mayJoin(principal: Principal): boolean {
+    if (principal.id === ANONYMOUS.id) return true;
+    return (this.userRooms.get(principal.id) ?? 0) < this.config.maxRoomsPerUser;
+  }
+
+  /** Tells the hooks (the audit) about a refusal; never throws. */
+  refused(r: RelayRefusal): void {
+    try {
+      this.hooks.refused?.(r);
+    } catch (error) {
+      this.log.error({ err: error }, 'refusal hook failed');
+    }
+  }
+
+  private countRoom(principal: Principal, delta: 1 | -1): void {
+    if (principal.id === ANONYMOUS.id) return;
+    const n = (this.userRooms.get(principal.id) ?? 0) + delta;
+    if (n > 0) this.userRooms.set(principal.id, n);
+    else this.userRooms.delete(principal.id);
+  }
 
   /** Adds a subscription; the room is loaded first if needed, then the client gets step 1. */
   join(conn: RoomConn, name: string): void {
@@ -179,6 +236,7 @@ export class Relay {
       clearTimeout(room.idleTimer);
       room.idleTimer = null;
     }
+    if (!room.conns.has(conn)) this.countRoom(conn.principal, 1);
     room.conns.set(conn, { awareness: new Set(), lastAckAt: 0, ackTimer: null });
     this.metrics.roomConnections.inc();
     const greet = () => {
@@ -203,6 +261,7 @@ export class Relay {
     const state = room.conns.get(conn);
     if (!state) return;
     room.conns.delete(conn);
+    this.countRoom(conn.principal, -1);
     room.awarenessGreet.delete(conn);
     if (state.ackTimer) clearTimeout(state.ackTimer);
     const ids = state.awareness;
@@ -236,6 +295,12 @@ export class Relay {
   /** Logs and counts a refused frame and closes the connection. */
   refuse(conn: RoomConn, error: FrameError): void {
     this.metrics.refusedFrames.inc({ reason: error.metric });
+    this.refused({
+      principal: conn.principal,
+      what: 'frame',
+      rule: error.metric,
+      reason: error.reason,
+    });
     conn.log.warn({ code: error.code, reason: error.reason }, 'refused frame; closing');
     conn.close(error.code, error.reason);
   }
@@ -290,15 +355,27 @@ export class Relay {
           return out;
         }, 'awareness update');
         // Stock clients echo every state they receive: keep what the sender may speak for.
-        const { kept, forged } = this.ownAwareness(room, conn, entries);
-        if (forged) {
+        const { kept: own, forged } = this.ownAwareness(room, conn, entries);
+        const { kept, refused } = this.boundAwareness(room, conn, own);
+        for (const reason of [forged, refused]) {
+          if (!reason) continue;
           this.metrics.refusedFrames.inc({ reason: 'awareness' });
-          conn.log.warn({ room: room.name, reason: forged }, 'awareness update refused');
+          conn.log.warn({ room: room.name, reason: reason.reason }, 'awareness update refused');
+          this.refused({
+            principal: conn.principal,
+            what: 'awareness',
+            rule: reason.rule,
+            room: room.name,
+            reason: reason.reason,
+          });
         }
         if (kept.length === 0) break;
         const update = kept.length === entries.length ? payload : encodeAwarenessEntries(kept);
         awarenessProtocol.applyAwarenessUpdate(room.awareness, update, conn);
-        for (const e of kept) if (e.state !== null) ids?.add(e.id);
+        for (const e of kept) {
+          if (e.state !== null) ids?.add(e.id);
+          else ids?.delete(e.id);
+        }
         break;
       }
       case MessageType.auth:
@@ -324,11 +401,15 @@ export class Relay {
     room: Room,
     conn: RoomConn,
     entries: AwarenessEntry[],
-  ): { kept: AwarenessEntry[]; forged: string | null } {
+  ): { kept: AwarenessEntry[]; forged: AwarenessRefusal | null } {
     const kept: AwarenessEntry[] = [];
-    let forged: string | null = null;
+    let forged: AwarenessRefusal | null = null;
     const anonymous = conn.principal.id === ANONYMOUS.id;
     for (const e of entries) {
+      // What the relay already holds at this clock or newer is an echo (or stale): Yjs would
+      // ignore it, so it is not counted against the sender nor attributed to them.
+      const held = room.awareness.meta.get(e.id);
+      if (held && (held.clock > e.clock || (held.clock === e.clock && e.state !== null))) continue;
       let ownerIsOther = false;
       let ownerIsMe = false;
       for (const [other, seen] of room.conns) {
@@ -343,13 +424,16 @@ export class Relay {
         if (ownerIsMe || anonymous) kept.push(e);
         continue;
       }
-      if (e.json.length > 4096) {
-        forged = `awareness state of ${e.json.length} characters (at most 4096)`;
+      if (e.json.length > AWARENESS_LIMITS.stateChars) {
+        forged = {
+          rule: 'awareness-size',
+          reason: `awareness state of ${e.json.length} characters (at most ${AWARENESS_LIMITS.stateChars})`,
+        };
         continue;
       }
       if (!anonymous && typeof e.state === 'object' && 'u' in e.state) {
         if ((e.state as { u: unknown }).u !== conn.principal.id) {
-          forged = 'awareness state names another user';
+          forged = { rule: 'awareness-user', reason: 'awareness state names another user' };
           continue;
         }
       }
@@ -358,10 +442,83 @@ export class Relay {
     return { kept, forged };
   }
 
+  /**
+   * The entries within the awareness bounds (AWARENESS_LIMITS, --limit-awareness-user): new
+   * clientIDs beyond the connection's and the user's share of the room, states that would take
+   * the room past its total, and anything past the user's byte budget are dropped. What is
+   * already held is never taken away from anyone else, so a flood cannot stop others from
+   * connecting or being seen.
+   */
+  private boundAwareness(
+    room: Room,
+    conn: RoomConn,
+    entries: AwarenessEntry[],
+  ): { kept: AwarenessEntry[]; refused: AwarenessRefusal | null } {
+    if (entries.length === 0) return { kept: entries, refused: null };
+    const mine = room.conns.get(conn)?.awareness ?? new Set<number>();
+    const anonymous = conn.principal.id === ANONYMOUS.id;
+    const budgetKey = anonymous ? `cid:${conn.cid}` : conn.principal.id;
+    const chars = entries.reduce((n, e) => n + e.json.length, 0);
+    if (!this.awarenessBudget.take(budgetKey, chars).ok) {
+      // Removals cost nothing and are always kept: leaving must never be refused.
+      const removals = entries.filter((e) => e.state === null);
+      return {
+        kept: removals,
+        refused: { rule: 'awareness-rate', reason: 'over the awareness byte budget' },
+      };
+    }
+    let userHeld = -1;
+    const heldByUser = (): number => {
+      if (userHeld >= 0) return userHeld;
+      userHeld = 0;
+      for (const [c, st] of room.conns) {
+        if (c.principal.id === conn.principal.id) userHeld += st.awareness.size;
+      }
+      return userHeld;
+    };
+    const kept: AwarenessEntry[] = [];
+    let refused: AwarenessRefusal | null = null;
+    let added = 0;
+    let total = room.awarenessTotal;
+    for (const e of entries) {
+      if (e.state === null) {
+        kept.push(e);
+        continue;
+      }
+      const isNew = !mine.has(e.id);
+      if (isNew && mine.size + added >= AWARENESS_LIMITS.perConnection) {
+        refused = {
+          rule: 'awareness-per-connection',
+          reason: `more than ${AWARENESS_LIMITS.perConnection} awareness states on one connection`,
+        };
+        continue;
+      }
+      if (isNew && !anonymous && heldByUser() + added >= AWARENESS_LIMITS.perUserInRoom) {
+        refused = {
+          rule: 'awareness-per-user',
+          reason: `more than ${AWARENESS_LIMITS.perUserInRoom} awareness states of one user in a room`,
+        };
+        continue;
+      }
+      const grows = e.json.length - (room.awarenessChars.get(e.id) ?? 0);
+      if (grows > 0 && total + grows > AWARENESS_LIMITS.roomChars) {
+        refused = {
+          rule: 'awareness-room',
+          reason: `the room's awareness is at its limit (${AWARENESS_LIMITS.roomChars} characters)`,
+        };
+        continue;
+      }
+      total += grows;
+      if (isNew) added++;
+      kept.push(e);
+    }
+    return { kept, refused };
+  }
+
   private applyUpdate(room: Room, conn: RoomConn, update: Uint8Array): void {
     const check = this.hooks.checkUpdate;
-    if (check) {
-      const verdict = check({ principal: conn.principal, room: room.name, update, doc: room.doc });
+    const verdict = check?.({ principal: conn.principal, room: room.name, update, doc: room.doc });
+    if (verdict) {
       if (!verdict.ok) {
         if (verdict.resync) {
           // Not a refusal: the sender re-sends it with what it builds on (one sync step 2).
@@ -386,6 +543,7 @@ export class Relay {
     } catch {
       throw new FrameError(CloseCode.protocolError, 'malformed update', 'malformed');
     }
+    if (verdict?.ok) verdict.applied?.();
     if (!hadPending && room.doc.store.pendingStructs !== null) {
       // The update needs something the relay lacks: our state vector makes the client re-send it.
       room.whenDurable(() => {
@@ -454,6 +612,17 @@ export class Relay {
       'update',
       ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
         for (const id of [...added, ...updated, ...removed]) created.dirtyAwareness.add(id);
+        const states = created.awareness.getStates();
+        for (const id of [...added, ...updated]) {
+          const state = states.get(id);
+          const chars = state === undefined ? 0 : JSON.stringify(state).length;
+          created.awarenessTotal += chars - (created.awarenessChars.get(id) ?? 0);
+          created.awarenessChars.set(id, chars);
+        }
+        for (const id of removed) {
+          created.awarenessTotal -= created.awarenessChars.get(id) ?? 0;
+          created.awarenessChars.delete(id);
+        }
         this.scheduleAwareness(created);
       },
     );
@@ -676,6 +845,7 @@ export class Relay {
     for (const [c, state] of [...room.conns]) {
       if (state.ackTimer) clearTimeout(state.ackTimer);
       room.conns.delete(c);
+      this.countRoom(c.principal, -1);
       this.metrics.roomConnections.dec();
       c.close(code, reason);
     }

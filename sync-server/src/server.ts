@@ -39,6 +39,12 @@ export interface RelayServices {
   api: AccountsApi;
 }
 
+/**
+ * How long the relay waits for a client to answer its close before dropping the connection.
+ * The socket has left its rooms and ignores frames from the moment the relay closes it.
+ */
+export const CLOSE_WAIT_MS = 5_000;
+
 /** How long a mux socket outlives its token's `exp` without an AUTH refresh. */
 export const AUTH_GRACE_MS = 30_000;
 /** TEST ONLY: a shorter grace (FERRY_TEST_AUTH_GRACE_MS), so expiry tests need not wait 30 s. */
@@ -194,6 +200,17 @@ export async function startRelay(
         return;
       }
       const who = principal;
+      if (who.id !== ANONYMOUS.id && (userSockets.get(who.id) ?? 0) >= config.maxSocketsPerUser) {
+        log.warn({ cid, path: pathname, user: who.id }, 'upgrade refused: too many sockets');
+        relay.refused({
+          principal: who,
+          what: 'socket',
+          rule: 'sockets-per-user',
+          reason: `more than ${config.maxSocketsPerUser} sockets open`,
+        });
+        socket.end('HTTP/1.1 429 Too Many Requests\r\nRetry-After: 5\r\nConnection: close\r\n\r\n');
+        return;
+      }
       const remote = req.socket.remoteAddress ?? '';
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, who, cid, pathname, remote));
     })().catch((err: unknown) => {
@@ -223,15 +240,36 @@ export async function startRelay(
   pinger?.unref();
 
   /** Open sockets and their principals, for `closeSockets` (revocation, disabled users). */
-  const sockets = new Map<WebSocket, { principal: Principal; expiry: NodeJS.Timeout | null }>();
+  interface SocketEntry {
+    principal: Principal;
+    expiry: NodeJS.Timeout | null;
+    /** Ends the socket: leaves its rooms at once, ignores its frames, closes it. */
+    end: (code: number, reason: string) => void;
+  }
+  const sockets = new Map<WebSocket, SocketEntry>();
+  /** Open sockets per user (accounts on), for --max-sockets-per-user. */
+  const userSockets = new Map<string, number>();
   const closeSockets = (match: (p: Principal) => boolean, code: number, reason: string) => {
     let n = 0;
-    for (const [ws, entry] of sockets) {
+    for (const entry of [...sockets.values()]) {
       if (!match(entry.principal)) continue;
-      ws.close(code, reason);
+      entry.end(code, reason);
       n++;
     }
     return n;
+  };
+
+  /**
+   * The one way the relay closes an accepted socket: whatever the reason (session ended, token
+   * expired, a refused frame), the socket leaves every room now, so nothing it sends after this
+   * is applied, stored or forwarded, and nothing more is sent to it; a client that never
+   * answers the close loses the connection after CLOSE_WAIT_MS.
+   */
+  const ender = (ws: WebSocket, leaveRooms: () => void) => (code: number, reason: string) => {
+    if (ws.readyState !== ws.OPEN) return;
+    leaveRooms();
+    ws.close(code, reason);
+    setTimeout(() => ws.terminate(), CLOSE_WAIT_MS).unref();
   };
 
   /** Closes the socket with 4401 `token expired` when its credentials end (+ grace on mux). */
@@ -246,7 +284,7 @@ export async function startRelay(
     const wait = Math.min(Math.max(0, at + graceMs - Date.now()), 2 ** 31 - 1);
     entry.expiry = setTimeout(() => {
       log.info({ user: entry.principal.id }, 'token expired; closing socket 4401');
-      ws.close(CloseCode.unauthorized, 'token expired');
+      entry.end(CloseCode.unauthorized, 'token expired');
     }, wait);
     entry.expiry.unref();
   };
@@ -255,7 +293,10 @@ export async function startRelay(
   const accept = (ws: WebSocket, who: Principal, cid: string, pathname: string, remote: string) => {
     const endpoint = pathname === MUX_PATH ? 'mux' : 'plain';
     const clog = log.child({ cid });
-    sockets.set(ws, { principal: who, expiry: null });
+    let leaveRooms = () => {};
+    const end = ender(ws, () => leaveRooms());
+    sockets.set(ws, { principal: who, expiry: null, end });
+    if (who.id !== ANONYMOUS.id) userSockets.set(who.id, (userSockets.get(who.id) ?? 0) + 1);
     armExpiry(ws, endpoint === 'mux' ? authGraceMs() : 0);
     metrics.connections.inc({ endpoint });
     clog.info({ endpoint, path: pathname.slice(0, 220), remote, user: who.id }, 'connected');
@@ -269,7 +310,11 @@ export async function startRelay(
     ws.on('close', (code, reason) => {
       const entry = sockets.get(ws);
       if (entry?.expiry) clearTimeout(entry.expiry);
-      sockets.delete(ws);
+      if (entry && sockets.delete(ws) && who.id !== ANONYMOUS.id) {
+        const n = (userSockets.get(who.id) ?? 1) - 1;
+        if (n > 0) userSockets.set(who.id, n);
+        else userSockets.delete(who.id);
+      }
       metrics.connections.dec({ endpoint });
       clog.info({ code, reason: reason.toString() }, 'disconnected');
     });
@@ -287,7 +332,7 @@ export async function startRelay(
             return { expiresAt: who.expiresAt ?? null };
           }
         : null;
-      handleMux(relay, ws, io, who, clog, cid, renew);
+      leaveRooms = handleMux(relay, ws, io, who, clog, cid, end, renew);
       return;
     }
     let room: string;
@@ -296,7 +341,9 @@ export async function startRelay(
     } catch {
       room = pathname.slice(1); // not valid percent-encoding: refused as a bad room name below
     }
-    void handlePlain(ws, io, who, clog, cid, room);
+    void handlePlain(ws, io, who, clog, cid, room, end, (leave) => {
+      leaveRooms = leave;
+    });
   };
 
   const handlePlain = async (
@@ -306,42 +353,61 @@ export async function startRelay(
     log: Logger,
     cid: string,
     room: string,
+    end: (code: number, reason: string) => void,
+    onJoined: (leave: () => void) => void,
   ) => {
     const error = roomNameError(room);
     if (error) {
       metrics.refusedFrames.inc({ reason: 'bad_room' });
       log.warn({ room: room.slice(0, 220), reason: error }, 'room refused');
-      ws.close(CloseCode.badRoomName, error);
+      end(CloseCode.badRoomName, error);
       return;
     }
     // Frames that arrive while the authorize hook runs are kept, in order.
     const early: Buffer[] = [];
-    const hold = (data: Buffer) => early.push(data);
+    const hold = (data: Buffer) => {
+      if (ws.readyState === ws.OPEN) early.push(data);
+    };
     ws.on('message', hold);
     let allowed: boolean | string;
     try {
       allowed = hooks.authorizeRoom ? await hooks.authorizeRoom(principal, room) : true;
     } catch (err) {
       log.error({ err, room }, 'authorizeRoom hook failed; closing');
-      ws.close(CloseCode.internalError, 'authorization failed');
+      end(CloseCode.internalError, 'authorization failed');
       return;
     }
     if (allowed !== true) {
       const reason = allowed === false ? 'not allowed' : allowed;
       log.warn({ room, reason }, 'room forbidden');
-      ws.close(CloseCode.forbidden, reason);
+      relay.refused({ principal, what: 'room', rule: 'forbidden', room, reason });
+      end(CloseCode.forbidden, reason);
       return;
     }
     ws.off('message', hold);
     if (ws.readyState !== ws.OPEN) return;
+    if (!relay.mayJoin(principal)) {
+      const reason = 'too many rooms open for this user';
+      log.warn({ room }, 'room refused: too many rooms for this user');
+      relay.refused({ principal, what: 'room', rule: 'rooms-per-user', room, reason });
+      end(CloseCode.roomTooLarge, reason);
+      return;
+    }
     const conn: RoomConn = {
       cid,
       principal,
       log,
       send: (message) => void io.send(message),
-      close: (code, reason) => ws.close(code, reason),
+      close: (code, reason) => end(code, reason),
     };
+    let ignored = false;
     const onMessage = (data: Buffer, isBinary: boolean) => {
+      // Closing: the socket left its room; what it still sends is not taken.
+      if (ws.readyState !== ws.OPEN) {
+        if (!ignored) log.debug({ room }, 'frame ignored: the socket is closing');
+        ignored = true;
+        return;
+      }
       if (!isBinary) {
         relay.refuse(
           conn,
@@ -355,12 +421,13 @@ export async function startRelay(
         if (err instanceof FrameError) relay.refuse(conn, err);
         else {
           log.error({ err }, 'message handler failed; closing socket');
-          ws.close(CloseCode.internalError, 'internal error');
+          end(CloseCode.internalError, 'internal error');
         }
       }
     };
     ws.on('message', onMessage);
     ws.on('close', () => relay.leave(conn, room));
+    onJoined(() => relay.leave(conn, room));
     relay.join(conn, room);
     for (const data of early.splice(0)) onMessage(data, true);
   };
@@ -408,6 +475,7 @@ export async function startRelay(
       for (const ws of wss.clients) ws.terminate();
       for (const entry of sockets.values()) if (entry.expiry) clearTimeout(entry.expiry);
       relay.close();
+      hooks.close?.();
       api.close();
       store.close();
       server.closeAllConnections();

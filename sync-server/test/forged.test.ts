@@ -431,7 +431,12 @@ describe('update rate limit', () => {
     }
     await until(() => denied.includes('rate limited'), 'rate limited');
     expect(f.rows('SELECT * FROM quarantine')).toEqual([]);
-    expect(f.audit('update.refused')).toEqual([]);
+    // Audited like every refusal (issue 10), as a limit, not as a forgery.
+    const refused = f.audit('update.refused');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const row of refused) {
+      expect(row).toMatchObject({ actor: ann.id, detail: { rule: 'rate-limited' } });
+    }
     const metrics = (await getJson(`${f.http}/metrics`)).text;
     expect(metrics).toMatch(/ferry_rate_limited_total\{what="updates"\} [1-9]/);
   });

@@ -41,6 +41,8 @@ export function membershipHooks(
         upgradesPerAddress: spec(config.limitUpgradesAddress),
         upgradesPerUser: spec(config.limitUpgradesUser),
         updatesPerUser: spec(config.limitUpdatesUser),
+        updateBytesPerUser: spec(config.limitUpdateBytesUser),
+        clientIdsPerUser: spec(config.limitClientIdsUser),
       },
       onInboxOpen: (userId) => directory?.syncUser(userId),
     });
