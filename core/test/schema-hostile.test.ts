@@ -288,6 +288,13 @@ describe('info belongs to the conversation’s creator (item 6)', () => {
     // Written once: not even the creator rewrites it.
     const retitle = change(live, (d) => d.getMap('info').set('createdBy', BOB));
     expect(refusedBy(verdict(META, live, retitle, ANN, { creator: ANN }))).toMatch(/^immutable /);
+    // The workspace catalogue is written once too: its creator cannot hand it to someone.
+    const ws = new Y.Doc();
+    registerConversation(ws, { id: CONV, title: 'Deck', createdBy: ANN, createdAt: T });
+    const handOver = change(ws, (d) =>
+      d.getMap('conversations').set(CONV, { v: 1, title: 'Deck', createdBy: BOB, createdAt: T }),
+    );
+    expect(refusedBy(verdict(WS, ws, handOver, ANN))).toBe(`immutable conversations/${CONV}`);
     // Page-index entries and pins are everyone's own, as before.
     const mine = change(live, (d) => {
       recordMessage(d, { period: PAGE.period, author: BOB, id: id(T, 'B'), text: 'x', at: T });

@@ -457,7 +457,10 @@ describe('checkUpdate: forged updates are refused, and the document is untouched
     const hijack = change(ws, (d) =>
       d.getMap('conversations').set(CONV, { v: 1, title: 'Deck', createdBy: BOB, createdAt: T }),
     );
-    expect(rules(checkUpdate(WS, ws, hijack, BOB))).toEqual([`owner conversations/${CONV}`]);
+    expect(rules(checkUpdate(WS, ws, hijack, BOB))).toEqual([
+      `immutable conversations/${CONV}`,
+      `owner conversations/${CONV}`,
+    ]);
     const rename = change(ws, (d) => setProfile(d, { user: ANN, name: 'Fake Ann', at: T }));
     expect(rules(checkUpdate(WS, ws, rename, BOB))).toEqual([`owner people/${ANN}`]);
   });

@@ -295,6 +295,14 @@ function fieldOf(value: unknown, field: string): string | null {
 }
 
 const INFO_FIELDS = ['v', 'title', 'createdBy', 'createdAt'];
+
+/** Roots whose entries are never rewritten once written (`immutable`). */
+const WRITTEN_ONCE: Record<RoomKind, readonly string[]> = {
+  page: [],
+  meta: ['info', 'pages'],
+  workspace: ['conversations'],
+  inbox: [],
+};
 const PAGE_KEY = /^p(0|[1-9][0-9]{0,14})\|([^|]+)\|([^|]+)$/;
 
 function ownerBeforeKey(key: string): string | null {
@@ -645,9 +653,9 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be removed` });
             } else if (change.action === 'update' && root === 'messages') {
               out.push({ rule: 'removal', path, owner, message: `${path} may not be replaced` });
-            } else if (change.action === 'update' && (root === 'pages' || root === 'info')) {
+            } else if (change.action === 'update' && WRITTEN_ONCE[room.kind].includes(root)) {
               // Written once: a rewrite would make the meta document grow per message, or
-              // change who created the conversation.
+              // change who created the conversation (its `createdBy` names the owner).
               out.push({ rule: 'immutable', path, owner, message: `${path} is written once` });
             }
             if (change.action !== 'delete') {
