@@ -518,6 +518,10 @@ describe('entries shaped to break the checker (item 10a)', () => {
     });
     const many = problems(PAGE, live, roots, ANN);
     expect(rules(many)).toEqual(['unknown-root']);
+    const named = change(live, (d) => d.getMap(key).set('k', 1));
+    const root = problems(PAGE, live, named, ANN);
+    expect(rules(root)).toEqual(['unknown-root']);
+    expect(root.every((x) => x.path.length < 300 && x.message.length < 600)).toBe(true);
   });
 
   it('validateDoc refuses a deep entry without throwing', () => {

@@ -514,9 +514,9 @@ function rootProblems(doc: Y.Doc, room: RoomRef, names: Iterable<string>): Probl
     if (!SCHEMA[room.kind][name]) {
       out.push({
         rule: 'unknown-root',
-        path: name,
+        path: clip(name),
         owner: null,
-        message: `${room.kind} documents have no root ${name}`,
+        message: `${room.kind} documents have no root ${clip(name)}`,
       });
       continue;
     }
