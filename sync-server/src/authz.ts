@@ -237,7 +237,8 @@ export class Authz {
     this.updatesByUser = new TokenBuckets(options.limits.updatesPerUser);
     this.bytesByUser = new TokenBuckets(options.limits.updateBytesPerUser);
     this.bindingsByUser = new TokenBuckets(options.limits.clientIdsPerUser);
-    this.refusals = new RefusalAudit(options.audit);
+    // Each member's first refusals are entries of their own; past 60 (then 1/s) they are counted.
+    this.refusals = new RefusalAudit(options.audit, { perSubject: { burst: 60, perSecond: 1 } });
   }
 
   /** The hooks to pass to `startRelay`. */
@@ -347,7 +348,7 @@ export class Authz {
 
   close(): void {
     for (const d of this.detach.splice(0)) d();
-    this.refusals.flush();
+    this.refusals.close();
   }
 
   // ---- enforced authorship ----
@@ -487,7 +488,7 @@ export class Authz {
       actor: input.principal.id,
       action: 'update.refused',
       target: input.room,
-      kind: `rate-limited:${what}`,
+      reason: `rate-limited:${what}`,
       detail: { room: input.room, rule: 'rate-limited', message: `over the ${budget} limit` },
     });
     return { ok: false, rule: 'rate-limited', reason: 'rate limited' };
@@ -515,7 +516,7 @@ export class Authz {
       actor: user,
       action: 'update.refused',
       target: input.room,
-      kind: rule,
+      reason: rule,
       detail: {
         room: input.room,
         user,
@@ -535,7 +536,7 @@ export class Authz {
       actor: r.principal.id,
       action: `${r.what}.refused`,
       target: r.room ?? null,
-      kind: r.rule,
+      reason: r.rule,
       detail: { rule: r.rule, reason: r.reason.slice(0, 500), ...(r.room ? { room: r.room } : {}) },
     });
   }

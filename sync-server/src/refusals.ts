@@ -1,84 +1,125 @@
-// Every refusal lands in the audit log (docs/threat-model.md), but a hostile member must not
-// be able to turn refusals into a flood of audit writes. Each actor has a budget of entries
-// (a token bucket: a burst, then a steady rate); within it every refusal is its own entry.
-// Past it, refusals of one kind by one actor are counted, and the count is appended as one
-// entry (`repeated: n`, with the last one's detail) when the window ends. Memory is bounded:
-// at most `maxKeys` open windows; past that the oldest is closed (its count appended) early.
+// Every refusal lands in the audit log (docs/threat-model.md), but an attacker must not be able
+// to turn refusals into a flood of audit writes (each one an fsynced transaction). Refusals
+// coalesce per (action, actor, target, reason): the same refusal again within the window is
+// only counted, and the count is appended as one entry `{ reason, repeated, firstAt, lastAt }`
+// when the window ends. Without a budget the first refusal of each kind is appended at once
+// (sign-in: an outsider has no actor, the entry keeps the address). With a per-subject budget
+// (a token bucket per actor, or per address when there is none) every refusal within it is its
+// own entry, and past it refusals are only counted (members' forged updates: each of the first
+// ones says what was tried). Memory is bounded: at most `maxKeys` open windows; past that the
+// least recently used one is closed early (its count appended).
 import type { AuditAction, AuditInput } from './audit';
-import { TokenBuckets, type BucketSpec } from './limits';
-
-export interface RefusalSink {
-  append(input: AuditInput): unknown;
-}
+import { LruMap, TokenBuckets, type BucketSpec } from './limits';
 
 export interface Refusal {
-  actor: string;
+  /** Who did it, when known (a user id); null for an outsider. */
+  actor: string | null;
   action: AuditAction;
+  /** What it was aimed at (a user, a session, a room); null when nothing real was. */
   target?: string | null;
-  /** What makes two refusals "the same kind" besides actor and action (e.g. the rule). */
-  kind: string;
-  detail: Record<string, unknown>;
+  ip?: string | null;
+  /** Why, as a short stable name: with actor, action and target it decides what coalesces. */
+  reason: string;
+  detail?: Record<string, unknown>;
 }
 
 interface Window {
   until: number;
-  /** Refusals of this kind counted since the window opened. */
+  /** Refusals counted and not yet appended. */
   repeated: number;
+  firstAt: number;
+  lastAt: number;
   last: Refusal;
 }
 
 export interface RefusalAuditOptions {
-  /** Entries each actor may cause one by one (default 60, then one per second). */
-  perActor?: BucketSpec;
-  windowMs?: number;
-  maxKeys?: number;
-  now?: () => number;
+  windowMs: number;
+  maxKeys: number;
+  now: () => number;
+  /** Entries one subject may cause one by one before its refusals are only counted. */
+  perSubject: BucketSpec | null;
 }
 
 export class RefusalAudit {
-  private readonly open = new Map<string, Window>();
-  private readonly budget: TokenBuckets;
-  private readonly windowMs: number;
-  private readonly maxKeys: number;
-  private readonly now: () => number;
+  private readonly open: LruMap<string, Window>;
+  private readonly options: RefusalAuditOptions;
+  private readonly budget: TokenBuckets | null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly sink: RefusalSink,
-    options: RefusalAuditOptions = {},
+    private readonly audit: { append(input: AuditInput): unknown },
+    options: Partial<RefusalAuditOptions> = {},
   ) {
-    this.budget = new TokenBuckets(options.perActor ?? { burst: 60, perSecond: 1 });
-    this.windowMs = options.windowMs ?? 60_000;
-    this.maxKeys = options.maxKeys ?? 10_000;
-    this.now = options.now ?? Date.now;
+    this.options = {
+      windowMs: 60_000,
+      maxKeys: 10_000,
+      now: () => Date.now(),
+      perSubject: null,
+      ...options,
+    };
+    this.open = new LruMap(this.options.maxKeys, (_key, w) => this.summarize(w));
+    this.budget = this.options.perSubject ? new TokenBuckets(this.options.perSubject) : null;
   }
 
-  /** Audits a refusal: at once while the actor is within budget, else counted into a window. */
+  /** Audits a refusal: at once, or counted into its window (see the top of this file). */
   refused(r: Refusal): void {
-    const at = this.now();
-    if (this.budget.take(r.actor, 1, at).ok) {
-      this.append(r, 0);
-      return;
-    }
-    const key = `${r.actor}\u0000${r.action}\u0000${r.kind}`;
+    const key = [r.action, r.actor ?? '', r.target ?? '', r.reason].join('\u0000');
+    const now = this.options.now();
     const w = this.open.get(key);
-    if (w) {
+    if (w && now < w.until) {
+      if (w.repeated === 0) w.firstAt = now;
       w.repeated++;
+      w.lastAt = now;
       w.last = r;
       return;
     }
-    this.open.set(key, { until: at + this.windowMs, repeated: 1, last: r });
-    if (this.open.size > this.maxKeys) {
-      const [oldestKey, oldest] = this.open.entries().next().value as [string, Window];
-      this.close(oldestKey, oldest);
+    if (w) {
+      this.open.delete(key);
+      this.summarize(w);
+    }
+    const subject = r.actor ?? r.ip ?? '';
+    if (this.budget) {
+      if (this.budget.take(subject, 1, now).ok) {
+        this.write(r, { reason: r.reason, ...r.detail });
+        return;
+      }
+      this.open.set(key, {
+        until: now + this.options.windowMs,
+        repeated: 1,
+        firstAt: now,
+        lastAt: now,
+        last: r,
+      });
+    } else {
+      this.write(r, { reason: r.reason, ...r.detail });
+      this.open.set(key, {
+        until: now + this.options.windowMs,
+        repeated: 0,
+        firstAt: now,
+        lastAt: now,
+        last: r,
+      });
     }
     this.schedule();
   }
 
-  /** Appends every counted refusal now (shutdown). */
-  flush(): void {
-    for (const [key, w] of [...this.open]) this.close(key, w);
-    if (this.timer) clearTimeout(this.timer);
+  /** Closes the windows that have ended, appending their counts. */
+  sweep(): void {
+    const now = this.options.now();
+    for (const [key, w] of this.open.entries()) {
+      if (w.until > now) continue;
+      this.open.delete(key);
+      this.summarize(w);
+    }
+  }
+
+  /** Appends every count still open (shutdown) and stops the timer. */
+  close(): void {
+    for (const [key, w] of this.open.entries()) {
+      this.open.delete(key);
+      this.summarize(w);
+    }
+    if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
 
@@ -87,29 +128,37 @@ export class RefusalAudit {
     return this.open.size;
   }
 
-  private close(key: string, w: Window): void {
-    this.open.delete(key);
-    this.append(w.last, w.repeated);
-  }
-
-  private append(r: Refusal, repeated: number): void {
-    this.sink.append({
-      actor: r.actor,
-      action: r.action,
-      target: r.target ?? null,
-      detail: repeated > 0 ? { ...r.detail, repeated } : r.detail,
+  private summarize(w: Window): void {
+    if (w.repeated === 0) return;
+    this.write(w.last, {
+      reason: w.last.reason,
+      ...w.last.detail,
+      repeated: w.repeated,
+      firstAt: w.firstAt,
+      lastAt: w.lastAt,
     });
   }
 
-  /** Closes the windows that have ended, checking once per window length while any is open. */
+  private write(r: Refusal, detail: Record<string, unknown>): void {
+    this.audit.append({
+      actor: r.actor,
+      action: r.action,
+      target: r.target ?? null,
+      ip: r.ip ?? null,
+      detail,
+    });
+  }
+
+  /** A sweep every window while windows are open; the timer never keeps the process alive. */
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      const at = this.now();
-      for (const [key, w] of [...this.open]) if (w.until <= at) this.close(key, w);
-      if (this.open.size > 0) this.schedule();
-    }, this.windowMs);
+    this.timer = setInterval(() => {
+      this.sweep();
+      if (this.open.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = null;
+      }
+    }, this.options.windowMs);
     this.timer.unref();
   }
 }

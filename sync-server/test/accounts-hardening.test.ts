@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Accounts } from '../src/accounts/service';
-import { CoalescedAudit } from '../src/accounts/audit-window';
+import { RefusalAudit } from '../src/refusals';
 import { sha256 } from '../src/accounts/tokens';
 import { Audit } from '../src/audit';
 import { LruMap } from '../src/limits';
@@ -200,7 +200,7 @@ describe('audit: refusals coalesce per subject and reason', () => {
     try {
       const audit = new Audit(store.db);
       let now = 1_000_000;
-      const refusals = new CoalescedAudit(audit, { windowMs: 60_000, maxKeys: 3, now: () => now });
+      const refusals = new RefusalAudit(audit, { windowMs: 60_000, maxKeys: 3, now: () => now });
       const refuse = (target: string, reason: string) =>
         refusals.refused({
           actor: null,

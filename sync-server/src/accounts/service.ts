@@ -9,7 +9,7 @@ import { newId } from '../../../core/src/ids';
 import type { Audit } from '../audit';
 import { ApiError, conflict, notFound } from '../http/errors';
 import { LruMap, TokenBuckets, type BucketSpec } from '../limits';
-import { CoalescedAudit } from './audit-window';
+import { RefusalAudit } from '../refusals';
 import { OWASP_ARGON2, PasswordHasher, passwordProblem, type Argon2Cost } from './passwords';
 import {
   parseRefreshToken,
@@ -202,7 +202,7 @@ export class Accounts {
   /** Failed sign-ins of names that are no account: bounded (see `unknownNamesTracked`). */
   private readonly unknownNames: LruMap<string, FailureState>;
   /** Refusals audited once per (subject, reason) and window, with a count. */
-  readonly refusals: CoalescedAudit;
+  readonly refusals: RefusalAudit;
   private readonly listeners = new Set<(e: SessionEnded) => void>();
   /** Sessions this process has seen a valid access token for: re-checked on outside changes. */
   private readonly watched = new Map<string, { userId: string; exp: number }>();
@@ -220,7 +220,7 @@ export class Accounts {
     this.key = signingKey(db);
     this.refreshKey = refreshKey(db);
     this.unknownNames = new LruMap(this.options.unknownNamesTracked);
-    this.refusals = new CoalescedAudit(audit, {
+    this.refusals = new RefusalAudit(audit, {
       windowMs: this.options.refusalAuditWindowMs,
       now: () => this.now(),
     });
