@@ -459,7 +459,7 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
     ),
     members: relayRoot('members', '[{ id, role }] sorted by id'),
     activity: relayRoot('activity', '{ at, preview: { id, author, text } | null, versions }'),
-    people: relayRoot('people', '{ username, displayName }'),
+    people: relayRoot('people', '{ username, displayName, status?, avatar? }'),
   },
 };
 

@@ -393,8 +393,14 @@ export interface FerryClient {
    */
   setMyProfile(change: ProfileChange): Promise<void>;
   /**
+   * Why `setMyProfile` is refused now, or null: a guest has no workspace room, where statuses
+   * and pictures live (docs/accounts.md, "Guests and the workspace").
+   */
+  profileUnavailable(): string | null;
+  /**
    * Everyone in `people` (and anyone else seen on the shared workspace room): online, away (idle
-   * or window hidden) or offline (no socket: theirs or mine). Awareness, never stored.
+   * or window hidden) or offline (no socket: theirs or mine). Awareness, never stored. Signed in
+   * as a guest: empty (presence is not shown to guests); a person missing from it has no mark.
    */
   presence: Observe<Map<string, 'online' | 'away' | 'offline'>>;
   /** Notification preferences of this device (local store; works offline). */

@@ -313,7 +313,10 @@ export class Client implements FerryClient, ClientExtras {
   private readonly prefs: NotifyPrefsStore;
   readonly notifyPrefs: Observe<NotifyPrefs>;
   readonly presence: Observe<Map<string, Presence>>;
-  private readonly presenceTracker: PresenceTracker;
+  /** On the workspace room: null while signed in as a guest (no presence shown or published). */
+  private presenceTracker: PresenceTracker | null = null;
+  private readonly presenceObs: { observe: Observe<Map<string, Presence>>; notify: () => void };
+  private presenceOff: (() => void) | null = null;
   readonly sync: Observe<SyncStatus>;
   readonly conversations: Observe<ConversationSummary[]>;
   /** My own account on the relay (admin.ts); online only. */
@@ -352,8 +355,11 @@ export class Client implements FerryClient, ClientExtras {
   private readonly listObs: { observe: Observe<ConversationSummary[]>; notify: () => void };
   private readonly peopleObs: { observe: Observe<Person[]>; notify: () => void };
   private readonly myProfileObs: { observe: Observe<Person>; notify: () => void };
-  /** The workspace room, always open (presence, and everyone's status and avatar). */
-  private readonly profiles: OpenDoc;
+  /**
+   * The workspace room (presence, and everyone's status and avatar), open unless I am a guest:
+   * guests may not see everyone (docs/accounts.md, "Guests and the workspace").
+   */
+  private profiles: OpenDoc | null = null;
   private catchUp: { done: number; total: number } | null = null;
   private catchUpGen = 0;
   private lastSyncedAt: number | null = null;
@@ -448,24 +454,9 @@ export class Client implements FerryClient, ClientExtras {
     }
     this.host.onChange(() => this.onHostChange());
     void this.loadRelaySchema();
-    // Presence on the workspace room's awareness (every active user may open it): awareness.ts.
-    // Its `people` map holds everyone's status and avatar (docs/messaging.md, "Profiles").
-    this.profiles = this.host.acquire(workspaceRoom);
-    const onPeople = () => {
-      this.peopleObs.notify();
-      this.myProfileObs.notify();
-      this.convChanged(null);
-    };
-    workspace.peopleOf(this.profiles.doc).observe(onPeople);
-    this.closeHooks.push(() => workspace.peopleOf(this.profiles.doc).unobserve(onPeople));
-    this.presenceTracker = new PresenceTracker(
-      this.host,
-      this.profiles,
-      this.me,
-      () => this.peopleList().map((p) => p.id),
-      { events: opts.events, ...opts.presence },
-    );
-    this.presence = this.presenceTracker.observe;
+    this.presenceObs = observable(() => this.presenceTracker?.value() ?? new Map<string, Presence>());
+    this.presence = this.presenceObs.observe;
+    this.followWorkspaceAccess();
     if (authObj) {
       this.inbox = this.host.acquire(inboxRoom(this.me));
       this.inbox.loaded.then(
@@ -522,6 +513,74 @@ export class Client implements FerryClient, ClientExtras {
     if (me.displayName === s.displayName && me.role === s.role && me.username === s.username) return;
     this.currentSession = { ...s, displayName: me.displayName, role: me.role, username: me.username };
     this.opts.onProfile?.(this.currentSession);
+    if (me.role !== s.role) this.followWorkspaceAccess();
+  }
+
+  // ---- the workspace room: profiles and presence (docs/accounts.md, "Guests and the workspace") ----
+
+  private get isGuest(): boolean {
+    return this.accounts && this.session.role === 'guest';
+  }
+
+  /** Opens the workspace room for an admin or member; a guest closes it and deletes its copy. */
+  private followWorkspaceAccess(): void {
+    if (this.closed) return;
+    if (this.isGuest) this.closeProfiles(true);
+    else this.openProfiles();
+  }
+
+  private readonly onPeople = (): void => {
+    this.peopleObs.notify();
+    this.myProfileObs.notify();
+    this.convChanged(null);
+  };
+
+  private openProfiles(): void {
+    if (this.profiles) return;
+    // Presence on the workspace room's awareness: awareness.ts. Its `people` map holds
+    // everyone's status and avatar (docs/messaging.md, "Profiles").
+    const od = this.host.acquire(workspaceRoom);
+    this.profiles = od;
+    workspace.peopleOf(od.doc).observe(this.onPeople);
+    this.presenceTracker = new PresenceTracker(
+      this.host,
+      od,
+      this.me,
+      () => this.peopleList().map((p) => p.id),
+      { events: this.opts.events, ...this.opts.presence },
+    );
+    this.presenceOff = this.presenceTracker.observe(() => this.presenceObs.notify());
+    this.onPeople();
+  }
+
+  /**
+   * Stops presence and closes the workspace room; `forget`: deletes this device's copy of it
+   * (a guest keeps nothing of people they may not see, also from before they were one).
+   */
+  private closeProfiles(forget: boolean): void {
+    const od = this.profiles;
+    this.profiles = null;
+    this.presenceOff?.();
+    this.presenceOff = null;
+    this.presenceTracker?.close();
+    this.presenceTracker = null;
+    if (od) {
+      workspace.peopleOf(od.doc).unobserve(this.onPeople);
+      this.host.release(od);
+    }
+    if (forget) {
+      // After the load (whose compaction would write the copy back), else at once.
+      const forgetCopy = () => (this.closed ? undefined : this.store.deleteDocs([workspaceRoom]).catch(() => undefined));
+      if (!od || od.isLoaded) void forgetCopy();
+      else void od.loaded.then(forgetCopy, forgetCopy);
+    }
+    this.presenceObs.notify();
+    this.onPeople();
+  }
+
+  /** Why I cannot set my status and picture now, or null (guests: no workspace). */
+  profileUnavailable(): string | null {
+    return this.isGuest ? workspace.GUEST_PROFILE_REASON : null;
   }
 
   private get accounts(): boolean {
@@ -600,9 +659,14 @@ export class Client implements FerryClient, ClientExtras {
     return s.title;
   }
 
-  /** Status and avatar from the workspace `people` map; invalid values read as null (core). */
+  /**
+   * Status and avatar from the workspace `people` map; for a guest, from the directory, where
+   * the relay copies those of the people a guest may see. Invalid values read as null (core).
+   */
   private extrasOf(user: string): { status: string | null; avatar: string | null } {
-    const p = workspace.readProfile(user, workspace.peopleOf(this.profiles.doc).get(user));
+    const p = this.profiles
+      ? workspace.readProfile(user, workspace.peopleOf(this.profiles.doc).get(user))
+      : this.dir?.people.get(user);
     return { status: p?.status ?? null, avatar: p?.avatar ?? null };
   }
 
@@ -616,15 +680,20 @@ export class Client implements FerryClient, ClientExtras {
   }
 
   async setMyProfile(change: ProfileChange): Promise<void> {
-    await this.profiles.loaded;
-    workspace.setProfile(this.profiles.doc, {
+    const unavailable = this.profileUnavailable();
+    if (unavailable) throw new ModelError('forbidden', unavailable);
+    this.openProfiles();
+    const profiles = this.profiles as OpenDoc | null;
+    if (!profiles) throw new ModelError('forbidden', workspace.GUEST_PROFILE_REASON);
+    await profiles.loaded;
+    workspace.setProfile(profiles.doc, {
       user: this.me,
       name: this.session.displayName,
       at: this.now(),
       ...(change.status !== undefined ? { status: change.status } : {}),
       ...(change.avatar !== undefined ? { avatar: change.avatar } : {}),
     });
-    await this.profiles.lastWrite;
+    await profiles.lastWrite;
   }
 
   private peopleList(): Person[] {
@@ -758,6 +827,8 @@ export class Client implements FerryClient, ClientExtras {
   }
 
   private onRoomRefused(room: string, code: number, reason: string): void {
+    // Made a guest while the workspace was open: no error, the directory brings the role.
+    if (room === workspaceRoom && reason === workspace.GUEST_WORKSPACE_REFUSAL) return this.closeProfiles(true);
     const convId = this.convOfRoom(room);
     if (!convId) {
       this.errors.set(room, new Error(`The relay refused ${room} (${code}: ${reason}).`));
@@ -1921,7 +1992,7 @@ export class Client implements FerryClient, ClientExtras {
     this.closed = true;
     this.catchUpGen++;
     for (const r of this.removeEvents) r();
-    this.presenceTracker.close();
+    this.closeProfiles(false);
     await this.searchFeed?.close();
     await this.host.close();
     await this.store.close();

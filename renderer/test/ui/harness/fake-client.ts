@@ -27,7 +27,11 @@ import type { AccountApi, AdminApi } from '../../../src/data/api';
 import type { NotifyPref, NotifyPrefs } from '../../../src/data/api';
 import { NotifyPrefsStore } from '../../../src/data/notify-prefs';
 import { mentionsIn } from '../../../../core/src/model/mentions';
-import { avatarProblem, statusProblem } from '../../../../core/src/model/workspace';
+import {
+  GUEST_PROFILE_REASON,
+  avatarProblem,
+  statusProblem,
+} from '../../../../core/src/model/workspace';
 import { fakeAccount, fakeAdmin, type FakeAccountHost } from './fake-admin';
 import { fakeSearch } from './fake-search';
 
@@ -145,6 +149,10 @@ export class FakeClient implements FerryClient {
   myProfile: Observe<Person> = (l) => this.myProfileSubject.observe(l);
 
   /** Works offline, like the real client; refuses what core refuses, with its message. */
+  profileUnavailable(): string | null {
+    return this.session.role === 'guest' ? GUEST_PROFILE_REASON : null;
+  }
+
   async setMyProfile(change: { status?: string | null; avatar?: string | null }): Promise<void> {
     this.calls.push(
       `setMyProfile ${change.status === undefined ? '' : `status=${JSON.stringify(change.status)}`}${change.avatar === undefined ? '' : ` avatar=${change.avatar === null ? 'null' : 'set'}`}`.trim(),
