@@ -60,6 +60,8 @@ export interface RelayConfig {
   limitClientIdsUser: string;
   /** Bytes of awareness states per user. */
   limitAwarenessUser: string;
+  /** WebSocket frames per user, of every kind (opens, syncs, awareness, queries). */
+  limitFramesUser: string;
   /** Behind a reverse proxy on loopback: take the client's address from X-Forwarded-For. */
   trustProxy: boolean;
   /** A bearer token that may read /metrics from anywhere (loopback needs none); null = none. */
@@ -306,6 +308,12 @@ export const OPTIONS: Option[] = [
     help: 'bytes of awareness (presence, typing) per user (default 65536/16384/s)',
   },
   {
+    key: 'limitFramesUser',
+    flag: 'limit-frames-user',
+    kind: 'bucket',
+    help: 'WebSocket frames per user, of every kind; past it the socket closes with 1013 (default 5000/300/s)',
+  },
+  {
     key: 'trustProxy',
     flag: 'trust-proxy',
     kind: 'bool',
@@ -370,6 +378,7 @@ export function defaults(): RelayConfig {
     limitUpdateBytesUser: '16777216/524288/s',
     limitClientIdsUser: '512/1/s',
     limitAwarenessUser: '65536/16384/s',
+    limitFramesUser: '5000/300/s',
     trustProxy: false,
     metricsToken: null,
     metricsPublic: false,

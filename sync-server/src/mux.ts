@@ -35,6 +35,7 @@ export function handleMux(
   cid: string,
   end: (code: number, reason: string) => void,
   renew: Renew | null = null,
+  overBudget: () => void = () => end(CloseCode.tryAgainLater, 'too many frames; try again later'),
 ): () => void {
   const open = new Map<string, RoomConn>();
   const leaveAll = () => {
@@ -133,6 +134,10 @@ export function handleMux(
     if (ws.readyState !== ws.OPEN) {
       if (!ignored) log.debug('frame ignored: the socket is closing');
       ignored = true;
+      return;
+    }
+    if (!relay.takeFrame(principal)) {
+      overBudget();
       return;
     }
     if (!isBinary) {

@@ -63,6 +63,8 @@ export const AWARENESS_LIMITS = {
 /** Per subscription: its awareness client ids and its acknowledgement pacing. */
 interface ConnState {
   awareness: Set<number>;
+  /** When this subscription last got every awareness state for a query (ms, performance.now). */
+  queriedAt: number;
   lastAckAt: number;
   ackTimer: NodeJS.Timeout | null;
 }
@@ -188,6 +190,8 @@ export class Relay {
   private readonly userRooms = new Map<string, number>();
   /** Awareness bytes per user (per connection without accounts). */
   private readonly awarenessBudget: TokenBuckets;
+  /** Frames per user (accounts on). */
+  private readonly frameBudget: TokenBuckets;
   /** False after a failed write until a write succeeds again. */
   storeHealthy = true;
   storeError: string | null = null;
@@ -202,6 +206,19 @@ export class Relay {
     this.awarenessBudget = new TokenBuckets(
       parseBucketSpec(config.limitAwarenessUser) ?? { burst: 65536, perSecond: 16384 },
     );
+    this.frameBudget = new TokenBuckets(
+      parseBucketSpec(config.limitFramesUser) ?? { burst: 5000, perSecond: 300 },
+    );
+  }
+
+  /**
+   * Takes one frame from the sender's budget (--limit-frames-user); false: the transport closes
+   * the socket with 1013 and the client reconnects later. Without accounts (loopback only:
+   * benchmarks, interop) frames are not counted.
+   */
+  takeFrame(principal: Principal): boolean {
+    if (principal.id === ANONYMOUS.id) return true;
+    return this.frameBudget.take(principal.id).ok;
   }
 
   /**
@@ -237,7 +254,12 @@ export class Relay {
       room.idleTimer = null;
     }
     if (!room.conns.has(conn)) this.countRoom(conn.principal, 1);
-    room.conns.set(conn, { awareness: new Set(), lastAckAt: 0, ackTimer: null });
+    room.conns.set(conn, {
+      awareness: new Set(),
+      queriedAt: -Infinity,
+      lastAckAt: 0,
+      ackTimer: null,
+    });
     this.metrics.roomConnections.inc();
     const greet = () => {
       room.whenDurable(() => {
@@ -381,9 +403,18 @@ export class Relay {
       case MessageType.auth:
         // Clients have nothing to say in the auth sub-protocol (yet); accepted and ignored.
         break;
-      case MessageType.queryAwareness:
-        conn.send(awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]));
+      case MessageType.queryAwareness: {
+        // Every state at most once a second per subscription (a query is a few bytes, the answer
+        // up to AWARENESS_LIMITS.roomChars); more often, an empty answer, which is all a
+        // keepalive probe needs.
+        const state = room.conns.get(conn);
+        const now = performance.now();
+        if (state && now - state.queriedAt >= 1000) {
+          state.queriedAt = now;
+          conn.send(awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]));
+        } else conn.send(awarenessMessage(room.awareness, []));
         break;
+      }
       default:
         throw new FrameError(CloseCode.unsupportedData, `unknown message type ${type}`, 'unknown');
     }

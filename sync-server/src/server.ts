@@ -259,6 +259,18 @@ export async function startRelay(
     return n;
   };
 
+  /** A user over --limit-frames-user: audited, and the socket closes with 1013 (try later). */
+  const tooManyFrames = (
+    principal: Principal,
+    log: Logger,
+    end: (code: number, reason: string) => void,
+  ) => {
+    metrics.rateLimited.inc({ what: 'frames' });
+    log.warn({ user: principal.id }, 'too many frames; closing 1013');
+    relay.refused({ principal, what: 'frame', rule: 'frames', reason: 'over the frame budget' });
+    end(CloseCode.tryAgainLater, 'too many frames; try again later');
+  };
+
   /**
    * The one way the relay closes an accepted socket: whatever the reason (session ended, token
    * expired, a refused frame), the socket leaves every room now, so nothing it sends after this
@@ -332,7 +344,8 @@ export async function startRelay(
             return { expiresAt: who.expiresAt ?? null };
           }
         : null;
-      leaveRooms = handleMux(relay, ws, io, who, clog, cid, end, renew);
+      const overBudget = () => tooManyFrames(who, clog, end);
+      leaveRooms = handleMux(relay, ws, io, who, clog, cid, end, renew, overBudget);
       return;
     }
     let room: string;
@@ -406,6 +419,10 @@ export async function startRelay(
       if (ws.readyState !== ws.OPEN) {
         if (!ignored) log.debug({ room }, 'frame ignored: the socket is closing');
         ignored = true;
+        return;
+      }
+      if (!relay.takeFrame(principal)) {
+        tooManyFrames(principal, log, end);
         return;
       }
       if (!isBinary) {

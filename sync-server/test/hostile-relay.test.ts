@@ -79,6 +79,7 @@ describe('a hostile member against the relay', () => {
   let ivy: TestUser; // member, signs out mid-socket
   let kim: TestUser; // member, writes a lot
   let lea: TestUser; // member, opens many rooms
+  let ned: TestUser; // member, floods frames
   let conv: string;
   let room: string;
   let clock: Clock;
@@ -92,6 +93,8 @@ describe('a hostile member against the relay', () => {
       '6',
       '--limit-update-bytes-user',
       '65536/64/s',
+      '--limit-frames-user',
+      '400/20/s',
     ]);
     alice = await f.user('alice');
     bob = await f.user('bob');
@@ -99,12 +102,13 @@ describe('a hostile member against the relay', () => {
     ivy = await f.user('ivy');
     kim = await f.user('kim');
     lea = await f.user('lea');
+    ned = await f.user('ned');
     conv = newTestId();
     await f.conversation(alice, {
       id: conv,
       kind: 'channel',
       title: 'Hostile',
-      members: [bob.id, eve.id, ivy.id, kim.id, lea.id],
+      members: [bob.id, eve.id, ivy.id, kim.id, lea.id, ned.id],
     });
     clock = createClock(node());
     room = pageRoom(conv, periodOfMessage(tick(clock, Date.now())));
@@ -408,6 +412,31 @@ describe('a hostile member against the relay', () => {
       }
       expect(back).not.toBeNull();
       back?.destroy();
+    });
+  });
+
+  describe('frames of every kind (beyond the issue: amplification and churn)', () => {
+    it('answers every awareness state at most once a second per subscription, then closes 1013 past the frame budget', async () => {
+      // A state to amplify: alice's, in the room.
+      a.provider.awareness.setLocalState({ u: alice.id, p: 'online', pad: 'p'.repeat(3000) });
+      const raw = await RawSocket.connect(`${f.relay.url}/${room}?token=${ned.accessToken}`);
+      await raw.next((fr) => fr.opcode === 2);
+      const queries = 450;
+      for (let i = 0; i < queries; i++) raw.send(new Uint8Array([3]));
+      const close = await raw.next((fr) => fr.opcode === 8);
+      expect(closeCode(close)).toBe(1013);
+      // Awareness answers: one carries every state (alice's 3 KB among them), the others none.
+      const answers = raw.frames.filter((fr) => fr.opcode === 2 && fr.payload[0] === 1);
+      const full = answers.filter((fr) => fr.payload.length > 1000);
+      expect(answers.length).toBeGreaterThan(100);
+      expect(full.length).toBe(1);
+      expect(answers.length).toBeLessThan(queries);
+      expect(f.audit('frame.refused').at(-1)).toMatchObject({
+        actor: ned.id,
+        detail: { rule: 'frames' },
+      });
+      await raw.ended;
+      a.provider.awareness.setLocalState({});
     });
   });
 

@@ -40,6 +40,8 @@ export const CloseCode = {
   policyViolation: 1008,
   tooLarge: 1009,
   internalError: 1011,
+  /** Over a rate the client can keep to: reconnect later (with back-off), nothing is lost. */
+  tryAgainLater: 1013,
   badRoomName: 4400,
   unauthorized: 4401,
   forbidden: 4403,
