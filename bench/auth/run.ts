@@ -65,6 +65,10 @@ const NO_THROTTLE = [
   'limit-upgrades-address',
   'limit-upgrades-user',
   'limit-updates-user',
+  'limit-update-bytes-user',
+  'limit-client-ids-user',
+  'limit-awareness-user',
+  'limit-frames-user',
 ].flatMap((flag) => [`--${flag}`, '1000000/1000000/s']);
 
 // ---------------------------------------------------------------------------------------------
