@@ -30,7 +30,7 @@ import type {
 import { TokenBuckets, type BucketSpec } from './limits';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
-import { FrameError } from './relay';
+import { FrameError } from './messages';
 import { RefusalAudit } from './refusals';
 
 /**

@@ -26,8 +26,8 @@ import { inboxRoom, periodOfMessage, RELAY_USER, workspaceRoom } from '../../cor
 import type { ClientIds } from './authz';
 import type { ConversationRole, ConversationRow, PersonRow } from './conversations/db';
 import type { Conversations, MembershipEvent } from './conversations/service';
+import type { RelayRooms } from './hooks';
 import type { Logger } from './log';
-import type { Relay } from './relay';
 
 type Preview = DirectoryPreview;
 type ActivityEntry = DirectoryActivity;
@@ -58,7 +58,7 @@ export class Directory {
   private readonly guests;
 
   constructor(
-    private readonly relay: Relay,
+    private readonly relay: RelayRooms,
     private readonly conversations: Conversations,
     private readonly clientIds: ClientIds,
     private readonly log: Logger,
@@ -334,9 +334,9 @@ export class Directory {
       if (key.startsWith('p')) newest = Math.max(newest, Number(key.slice(1)));
     }
     if (newest >= 0) {
-      const page = this.relay.rooms.get(`conv/${convId}/p${newest}`);
-      if (page?.loaded && !page.destroyed) {
-        const last = lastMessage(page.doc);
+      const page = this.relay.loadedDoc(`conv/${convId}/p${newest}`);
+      if (page) {
+        const last = lastMessage(page);
         this.previews.set(
           convId,
           last && periodOfMessage(last.id) === newest

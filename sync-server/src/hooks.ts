@@ -3,7 +3,6 @@
 // `src/authz.ts` implements them for `ferry-relay serve` with accounts on.
 import type { IncomingMessage } from 'node:http';
 import type * as Y from 'yjs';
-import type { Relay } from './relay';
 
 /** Who is on the other end of a socket, as decided by `authenticate`. Opaque to the relay. */
 export interface Principal {
@@ -43,9 +42,31 @@ export type UpdateVerdict =
       resync?: boolean;
     };
 
+/**
+ * What the hooks may ask of the relay's rooms. `Relay` (relay.ts) implements it; declaring it
+ * here keeps the hooks a contract below the relay (this file imports nothing of the relay).
+ */
+export interface RelayRooms {
+  /**
+   * Writes into a room as the relay itself (e.g. a directory document): `fn` runs in one
+   * transaction on the room's document once it is loaded, and the change is stored and
+   * forwarded like any client's update.
+   */
+  applyAsRelay(name: string, fn: (doc: Y.Doc) => void): void;
+  /** Called after each commit with the rooms it stored and their new versions. */
+  onStored(listener: (stored: Map<string, number>) => void): () => void;
+  /**
+   * Closes the subscriptions of the principal `user` in every loaded room `match` accepts
+   * (mux: a CLOSE frame for the room; plain: the socket). Returns how many were closed.
+   */
+  closeRooms(user: string, match: (room: string) => boolean, code: number, reason: string): number;
+  /** The document of a room that is loaded now, else undefined (never loads one). */
+  loadedDoc(name: string): Y.Doc | undefined;
+}
+
 /** What the hooks may do to the running relay (given once, by `attach`). */
 export interface RelayControl {
-  relay: Relay;
+  relay: RelayRooms;
   /** Closes every socket whose principal matches, with `code` and `reason`; returns how many. */
   closeSockets(match: (principal: Principal) => boolean, code: number, reason: string): number;
 }

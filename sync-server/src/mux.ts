@@ -12,7 +12,8 @@ import {
 } from '../../core/src/protocol/mux-frames';
 import { isAuthRefusal, type AuthRefusal, type Principal } from './hooks';
 import type { Logger } from './log';
-import { FrameError, type Relay, type RoomConn } from './relay';
+import { FrameError } from './messages';
+import type { Relay, RoomConn } from './relay';
 
 export interface SocketIO {
   /** Sends with the slow-consumer guard; false if the socket is gone. */

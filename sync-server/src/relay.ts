@@ -9,13 +9,19 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import * as authProtocol from 'y-protocols/auth';
 import * as Y from 'yjs';
 import { CloseCode, MessageType, SyncMessageType } from '../../core/src/protocol/messages';
 import type { RelayConfig } from './config';
-import { ANONYMOUS, type Principal, type RelayHooks, type RelayRefusal } from './hooks';
+import {
+  ANONYMOUS,
+  type Principal,
+  type RelayHooks,
+  type RelayRefusal,
+  type RelayRooms,
+} from './hooks';
 import { TokenBuckets, parseBucketSpec } from './limits';
 import type { Logger } from './log';
+import { FrameError, awarenessMessage, permissionDenied, syncMessage, syncStep1 } from './messages';
 import type { Metrics } from './metrics';
 import type { Store } from './store';
 
@@ -28,17 +34,6 @@ export interface RoomConn {
   send(message: Uint8Array): void;
   /** Closes this subscription (for a plain socket: the socket) with a close code. */
   close(code: number, reason: string): void;
-}
-
-/** A frame that breaks the protocol: the transport closes the connection with `code`. */
-export class FrameError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    readonly metric: string,
-  ) {
-    super(reason);
-  }
 }
 
 const LOAD = Symbol('load');
@@ -109,14 +104,6 @@ export class Room {
   }
 }
 
-function syncStep1(doc: Y.Doc): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, MessageType.sync);
-  encoding.writeVarUint(e, SyncMessageType.step1);
-  encoding.writeVarUint8Array(e, Y.encodeStateVector(doc));
-  return encoding.toUint8Array(e);
-}
-
 /**
  * The room's state as an update, without what Yjs holds as pending (updates whose dependencies
  * are missing): those are not stored yet, and only stored state may leave the relay.
@@ -133,28 +120,6 @@ function storedStateAsUpdate(doc: Y.Doc, stateVector: Uint8Array): Uint8Array {
     store.pendingStructs = pendingStructs;
     store.pendingDs = pendingDs;
   }
-}
-
-function syncMessage(kind: number, update: Uint8Array): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, MessageType.sync);
-  encoding.writeVarUint(e, kind);
-  encoding.writeVarUint8Array(e, update);
-  return encoding.toUint8Array(e);
-}
-
-function awarenessMessage(awareness: awarenessProtocol.Awareness, clients: number[]): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, MessageType.awareness);
-  encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
-  return encoding.toUint8Array(e);
-}
-
-function permissionDenied(reason: string): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, MessageType.auth);
-  authProtocol.writePermissionDenied(e, reason);
-  return encoding.toUint8Array(e);
 }
 
 interface AwarenessRefusal {
@@ -181,7 +146,7 @@ function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
-export class Relay {
+export class Relay implements RelayRooms {
   readonly rooms = new Map<string, Room>();
   private readonly dirtyRooms = new Set<Room>();
   private readonly storedListeners = new Set<(stored: Map<string, number>) => void>();
@@ -598,6 +563,11 @@ export class Relay {
     };
     if (room.loaded) run();
     else room.queue.push(run);
+  }
+
+  loadedDoc(name: string): Y.Doc | undefined {
+    const room = this.rooms.get(name);
+    return room?.loaded && !room.destroyed ? room.doc : undefined;
   }
 
   /** Called after each commit with the rooms it stored and their new versions. */

@@ -21,7 +21,8 @@ import {
 import { correlationId, type Logger } from './log';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { handleMux, type SocketIO } from './mux';
-import { FrameError, Relay, type RoomConn } from './relay';
+import { FrameError } from './messages';
+import { Relay, type RoomConn } from './relay';
 import { securityHeaders, serveStatic } from './static';
 import { PID_FILE, Store, relayRunning } from './store';
 import type { Accounts } from './accounts/service';
