@@ -6,7 +6,7 @@
 import { ApiError, type AuthStatus, type Observe, type Session, type WorkspaceRole } from './api';
 import { refreshKey, type SecretStore } from './accounts';
 import { call, messageOf, type Http } from './http';
-import type { ServerInfo, SetupAdminInput, SignInInput, SignInResult } from '../ui/backend';
+import type { ServerInfo, SetupAdminInput, SignInInput, SignInResult } from './backend';
 
 /** What `/auth/login`, `/auth/refresh` (and `/setup`) answer. */
 export interface TokenAnswer {

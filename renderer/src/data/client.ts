@@ -10,7 +10,7 @@ import * as meta from '../../../core/src/model/meta';
 import * as page from '../../../core/src/model/page';
 import * as workspace from '../../../core/src/model/workspace';
 import { PresenceTracker, type Presence } from './awareness';
-import { MuxConnection, type WebSocketConstructor } from '../../../core/src/protocol/mux-client';
+import type { WebSocketConstructor } from '../../../core/src/protocol/mux-client';
 import {
   ApiError,
   type AccountApi,
@@ -36,22 +36,24 @@ import {
   type Visibility,
 } from './api';
 import { ConversationImpl } from './conversation';
+import type { ConversationHost, ConvState } from './conversation-host';
 import { readDirectory, roomOfVersionKey, type Directory } from './directory';
 import { DocHost, type OpenDoc, type Transport } from './docs';
-import type { Http } from './http';
 import * as ws from './model';
 import { DB_NAME, LocalStore, type DocRecord, type SummaryRecord } from './store';
 import { claimNode, type LocksLike } from './node';
 import { AuthedMux } from './socket';
-import { AccountsDb, refreshKey, userDbName, withMemoryFallback, type SecretStore } from './accounts';
 import { createAccountApi, createAdminApi } from './admin';
 import { SearchFeed, type SearchFeedOptions } from './search';
 import { NotifyPrefsStore } from './notify-prefs';
 import { unreadMentionCount } from '../../../core/src/model/mentions';
-import { Auth, fetchServerInfo, login, setupAdmin as setupAdminCall, type LockFn, type TokenAnswer } from './auth';
-import type { FetchLike } from './http';
-import { normalizeServerUrl, type Backend, type SignInResult } from '../ui/backend';
-import type { FerryDesktopApi } from '../../../core/src/desktop/api';
+import type { Auth } from './auth';
+import { observable } from './observable';
+import { muxTransport, relaySocketUrl } from './transport';
+
+export { muxTransport, relaySocketUrl } from './transport';
+export { loadSession, saveSession } from './legacy-session';
+export type { ConvState } from './conversation-host';
 
 export interface FerryClientOptions {
   session: Session;
@@ -92,119 +94,6 @@ export interface FerryClientOptions {
 }
 
 const defaultRandom: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
-
-/** ws(s):// URL of the relay from its http(s):// URL (path kept, no trailing slash). */
-export function relaySocketUrl(serverUrl: string): string {
-  const u = new URL(serverUrl);
-  if (u.protocol === 'http:') u.protocol = 'ws:';
-  else if (u.protocol === 'https:') u.protocol = 'wss:';
-  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    throw new Error(`The server URL must start with http(s)://, got ${serverUrl}`);
-  }
-  u.search = '';
-  u.hash = '';
-  return u.toString().replace(/\/+$/, '');
-}
-
-function observable<T>(get: () => T): { observe: Observe<T>; notify: () => void } {
-  const listeners = new Set<(v: T) => void>();
-  let scheduled = false;
-  return {
-    observe(listener) {
-      listeners.add(listener);
-      listener(get());
-      return () => listeners.delete(listener);
-    },
-    notify() {
-      if (scheduled || listeners.size === 0) return;
-      scheduled = true;
-      queueMicrotask(() => {
-        scheduled = false;
-        const v = get();
-        for (const l of [...listeners]) l(v);
-      });
-    },
-  };
-}
-
-/** One MuxConnection to the relay: every document's provider gets a virtual socket on it. */
-export function muxTransport(url: string, WebSocket: WebSocketConstructor, online: boolean): Transport {
-  const mux = new MuxConnection(url, { WebSocket, connect: online });
-  // After a failed attempt the mux alternates 'disconnected' (back-off) and 'connecting'
-  // (retry): both read as unreachable until a socket opens or the device goes offline, so the
-  // status does not flicker at every retry.
-  let failed = false;
-  const toConnection = (s: string): Connection => {
-    if (s === 'connected' || s === 'offline') {
-      failed = false;
-      return s === 'connected' ? 'online' : 'offline';
-    }
-    if (s === 'disconnected') failed = true;
-    return failed ? 'unreachable' : 'connecting';
-  };
-  return {
-    url: mux.url,
-    WebSocket: mux.WebSocketPolyfill,
-    shared: true,
-    status: (listener) => mux.onStatus((s) => listener(toConnection(s))),
-    goOffline: () => mux.goOffline(),
-    goOnline: () => mux.goOnline(),
-    close: () => mux.destroy(),
-  };
-}
-
-/** Reads the saved session (null on first run). */
-export async function loadSession(indexedDB: IDBFactory, dbName = DB_NAME): Promise<Session | null> {
-  const store = await LocalStore.open(indexedDB, dbName);
-  try {
-    const s = (await store.getMeta('session')) as Partial<Session> | undefined;
-    if (s && typeof s.userId === 'string' && typeof s.serverUrl === 'string' && typeof s.displayName === 'string') {
-      return {
-        userId: s.userId,
-        serverUrl: s.serverUrl,
-        displayName: s.displayName,
-        username: typeof s.username === 'string' ? s.username : s.userId,
-        role: s.role === 'admin' || s.role === 'guest' ? s.role : 'member',
-      };
-    }
-    return null;
-  } finally {
-    await store.close();
-  }
-}
-
-/**
- * Saves the first-run answers (or changes them). The user id is minted locally once and kept
- * (accounts come later); the server URL is checked here so a typo is refused with a clear error.
- */
-export async function saveSession(
-  indexedDB: IDBFactory,
-  input: { serverUrl: string; displayName: string; userId?: string },
-  dbName = DB_NAME,
-  random: RandomBytes = defaultRandom,
-): Promise<Session> {
-  const displayName = input.displayName.trim();
-  if (displayName.length === 0 || displayName.length > 100) {
-    throw new Error('The display name must be 1 to 100 characters.');
-  }
-  relaySocketUrl(input.serverUrl);
-  const store = await LocalStore.open(indexedDB, dbName);
-  try {
-    const prev = (await store.getMeta('session')) as Partial<Session> | undefined;
-    const userId = input.userId ?? prev?.userId ?? newId(random);
-    const session: Session = {
-      userId,
-      username: prev?.username ?? userId.toLowerCase(),
-      role: prev?.role ?? 'member',
-      serverUrl: input.serverUrl.trim().replace(/\/+$/, ''),
-      displayName,
-    };
-    await store.putMeta('session', session);
-    return session;
-  } finally {
-    await store.close();
-  }
-}
 
 export async function createFerryClient(opts: FerryClientOptions): Promise<FerryClient & ClientExtras> {
   const store = await LocalStore.open(opts.indexedDB, opts.dbName ?? DB_NAME);
@@ -290,19 +179,7 @@ export interface ClientExtras {
   readonly lastCatchUp: readonly string[];
 }
 
-/** What a conversation view shows of the conversation itself (client.convState). */
-export interface ConvState {
-  kind: ConversationKind;
-  role: ConversationRole;
-  archived: boolean;
-  removed: boolean;
-  canPost: boolean;
-  canModerate: boolean;
-  members: Member[];
-  error: string | null;
-}
-
-export class Client implements FerryClient, ClientExtras {
+export class Client implements FerryClient, ClientExtras, ConversationHost {
   readonly host: DocHost;
   readonly me: string;
   readonly now: () => number;
@@ -1998,124 +1875,4 @@ export class Client implements FerryClient, ClientExtras {
     await this.store.close();
     for (const fn of this.closeHooks) fn();
   }
-}
-
-/** What the browser gives the data layer; defaults to the real window's. */
-export interface BrowserEnv {
-  indexedDB: IDBFactory;
-  locks?: LocksLike & { request(name: string, callback: () => Promise<unknown>): Promise<unknown> };
-  WebSocket?: unknown;
-  events?: EventTarget;
-  online?: boolean;
-  /** The window's fetch (the relay's HTTP API). */
-  fetch?: FetchLike;
-  /** Where refresh tokens are kept; default: the desktop's safeStorage, else IndexedDB. */
-  secrets?: SecretStore;
-  /** The database of who is signed in (default `ferry-accounts`). */
-  accountsDb?: string;
-  /** How this device is named in the user's list of sessions. */
-  device?: string;
-  now?: () => number;
-}
-
-/** The desktop app's secret store (Electron safeStorage through the preload), if present. */
-function desktopSecrets(): SecretStore | null {
-  const ferry = (globalThis as { ferry?: Partial<FerryDesktopApi> }).ferry;
-  if (ferry?.kind !== 'electron' || !ferry.getSecret || !ferry.setSecret) return null;
-  const get = ferry.getSecret.bind(ferry);
-  const set = ferry.setSecret.bind(ferry);
-  return { get: (key) => get(key), set: (key, value) => set(key, value) };
-}
-
-/**
- * The UI's Backend (renderer/src/ui/backend.ts): restore() opens the kept session's client with
- * no network; serverInfo/signIn/setupAdmin talk to the relay and, on success, keep the session
- * (user and server in `ferry-accounts`, the refresh token in the secret store) and open the
- * user's own database `ferry-<userId>`.
- */
-export function browserBackend(env?: BrowserEnv): Backend {
-  const nav = globalThis.navigator as (Navigator & { locks?: BrowserEnv['locks'] }) | undefined;
-  const e: BrowserEnv = env ?? {
-    indexedDB: globalThis.indexedDB,
-    WebSocket: globalThis.WebSocket,
-    events: globalThis as unknown as EventTarget,
-    online: nav?.onLine ?? true,
-    ...(nav?.locks ? { locks: nav.locks } : {}),
-  };
-  const accounts = new AccountsDb(e.indexedDB, e.accountsDb);
-  const secrets = withMemoryFallback(e.secrets ?? desktopSecrets() ?? accounts.secrets());
-  const fetchFn: FetchLike = e.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const http: Http = { fetch: fetchFn, online: () => (env ? true : (globalThis.navigator?.onLine ?? true)) };
-  const locks = e.locks;
-  // Web Locks where the browser has them (secure contexts), else a lease in ferry-accounts.
-  const lock: LockFn = locks
-    ? <T,>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T>
-    : <T,>(name: string, fn: () => Promise<T>) => accounts.withLease(name, fn);
-  const device =
-    e.device ?? `${desktopSecrets() ? 'Ferry desktop' : 'Ferry web'}${nav?.platform ? ` (${nav.platform})` : ''}`;
-  const open = (session: Session, initial?: { token: string; expiresAt: number }) => {
-    const auth = new Auth(session, http, secrets, e.now, initial, lock);
-    return createFerryClient({
-      session,
-      auth,
-      indexedDB: e.indexedDB,
-      dbName: userDbName(session.userId),
-      onSignedOut: () => accounts.setCurrent(null),
-      onProfile: (next) => {
-        accounts
-          .current()
-          .then((cur) => (cur?.userId === next.userId ? accounts.setCurrent(next) : undefined))
-          .catch(() => undefined);
-      },
-      ...(e.WebSocket ? { WebSocket: e.WebSocket } : {}),
-      ...(e.events ? { events: e.events } : {}),
-      ...(e.online === undefined ? {} : { online: e.online }),
-      ...(e.locks ? { locks: e.locks } : {}),
-      ...(e.now ? { now: e.now } : {}),
-    });
-  };
-  const adopt = async (serverUrl: string, answer: TokenAnswer): Promise<SignInResult> => {
-    const session: Session = {
-      userId: answer.user.id,
-      username: answer.user.username,
-      displayName: answer.user.displayName,
-      role: answer.user.role,
-      serverUrl,
-    };
-    await secrets.set(refreshKey(session.userId), answer.refreshToken);
-    await accounts.setCurrent(session);
-    const client = await open(session, { token: answer.accessToken, expiresAt: answer.accessExpiresAt });
-    return { ok: true, client };
-  };
-  const url = (raw: string): string | null => {
-    try {
-      return normalizeServerUrl(raw);
-    } catch {
-      return null;
-    }
-  };
-  const badUrl = { ok: false as const, code: 'invalid' as const, message: 'Enter the address of your server (http:// or https://).' };
-  return {
-    async restore() {
-      const session = await accounts.current();
-      return session ? open(session) : null;
-    },
-    async serverInfo(serverUrl) {
-      const u = url(serverUrl);
-      if (!u) throw new ApiError('invalid', badUrl.message);
-      return fetchServerInfo(http, u);
-    },
-    async signIn(input) {
-      const u = url(input.serverUrl);
-      if (!u) return badUrl;
-      const r = await login(http, { ...input, serverUrl: u }, device);
-      return r.ok ? adopt(u, r.answer) : r;
-    },
-    async setupAdmin(input) {
-      const u = url(input.serverUrl);
-      if (!u) return badUrl;
-      const r = await setupAdminCall(http, { ...input, serverUrl: u }, device);
-      return r.ok ? adopt(u, r.answer) : r;
-    },
-  };
 }

@@ -18,7 +18,7 @@ import type {
   PinView,
   ReactionView,
 } from './api';
-import type { Client } from './client';
+import type { ConversationHost } from './conversation-host';
 import type { OpenDoc } from './docs';
 import { TypingTracker } from './awareness';
 
@@ -49,7 +49,7 @@ export class ConversationImpl implements ConversationStore {
   private readonly typingMarks: TypingTracker;
 
   constructor(
-    private readonly client: Client,
+    private readonly client: ConversationHost,
     readonly id: string,
   ) {
     this.typingMarks = new TypingTracker(client.host, client.me, () => this.schedule(), () => client.now());

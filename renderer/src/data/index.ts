@@ -1,13 +1,12 @@
 // The data layer's entry point for the UI: the API types and the factories.
 export type * from './api';
 export { ApiError } from './api';
+export { browserBackend, type BrowserEnv } from './browser-backend';
 export {
-  browserBackend,
   createFerryClient,
   loadSession,
   saveSession,
   relaySocketUrl,
-  type BrowserEnv,
   type ClientExtras,
   type FerryClientOptions,
 } from './client';

@@ -1,0 +1,62 @@
+// The contract between the data layer and the UI's sign-in screens: what a Backend does and
+// answers. It lives below both (renderer/src/ui/backend.ts re-exports it), so the data layer
+// never imports from the UI folder.
+
+import type { FerryClient } from './api';
+
+export interface ServerInfo {
+  name: string;
+  version: string;
+  /** A fresh relay with no users: the sign-in screen offers to create the first admin. */
+  setupRequired: boolean;
+}
+
+export interface SignInInput {
+  serverUrl: string;
+  username: string;
+  password: string;
+  totp?: string;
+  recoveryCode?: string;
+}
+
+export interface SetupAdminInput {
+  serverUrl: string;
+  username: string;
+  displayName: string;
+  password: string;
+  /** The one-time code the relay prints at start (needed unless signing up from loopback). */
+  setupCode?: string;
+}
+
+export type SignInResult =
+  | { ok: true; client: FerryClient }
+  | {
+      ok: false;
+      code:
+        | 'invalid-credentials'
+        | 'totp-required'
+        | 'locked'
+        | 'rate-limited'
+        | 'unreachable'
+        | 'invalid'
+        | 'setup-code'
+        | 'error';
+      message: string;
+      /** Seconds before another attempt may succeed (locked, rate-limited). */
+      retryAfter?: number;
+    };
+
+export interface Backend {
+  /** The client of the kept session (works offline), or null when no one is signed in. */
+  restore(): Promise<FerryClient | null>;
+  /** Throws ApiError('offline' | 'unreachable' | ...). */
+  serverInfo(serverUrl: string): Promise<ServerInfo>;
+  signIn(input: SignInInput): Promise<SignInResult>;
+  setupAdmin(input: SetupAdminInput): Promise<SignInResult>;
+}
+
+/** The server URL as stored: trimmed, without a trailing slash. */
+export function normalizeServerUrl(url: string): string {
+  const parsed = new URL(url.trim());
+  return parsed.origin + parsed.pathname.replace(/\/+$/, '');
+}

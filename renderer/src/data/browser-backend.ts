@@ -1,0 +1,130 @@
+// browserBackend: the UI's Backend (backend.ts) over the real window: sign-in, the kept
+// session, and the client of the signed-in user (client.ts). See README.md, "Entry points".
+import { ApiError, type Session } from './api';
+import { AccountsDb, refreshKey, userDbName, withMemoryFallback, type SecretStore } from './accounts';
+import { Auth, fetchServerInfo, login, setupAdmin as setupAdminCall, type LockFn, type TokenAnswer } from './auth';
+import { normalizeServerUrl, type Backend, type SignInResult } from './backend';
+import { createFerryClient } from './client';
+import type { FetchLike, Http } from './http';
+import type { LocksLike } from './node';
+import type { FerryDesktopApi } from '../../../core/src/desktop/api';
+
+/** What the browser gives the data layer; defaults to the real window's. */
+export interface BrowserEnv {
+  indexedDB: IDBFactory;
+  locks?: LocksLike & { request(name: string, callback: () => Promise<unknown>): Promise<unknown> };
+  WebSocket?: unknown;
+  events?: EventTarget;
+  online?: boolean;
+  /** The window's fetch (the relay's HTTP API). */
+  fetch?: FetchLike;
+  /** Where refresh tokens are kept; default: the desktop's safeStorage, else IndexedDB. */
+  secrets?: SecretStore;
+  /** The database of who is signed in (default `ferry-accounts`). */
+  accountsDb?: string;
+  /** How this device is named in the user's list of sessions. */
+  device?: string;
+  now?: () => number;
+}
+
+/** The desktop app's secret store (Electron safeStorage through the preload), if present. */
+function desktopSecrets(): SecretStore | null {
+  const ferry = (globalThis as { ferry?: Partial<FerryDesktopApi> }).ferry;
+  if (ferry?.kind !== 'electron' || !ferry.getSecret || !ferry.setSecret) return null;
+  const get = ferry.getSecret.bind(ferry);
+  const set = ferry.setSecret.bind(ferry);
+  return { get: (key) => get(key), set: (key, value) => set(key, value) };
+}
+
+/**
+ * The UI's Backend (renderer/src/ui/backend.ts): restore() opens the kept session's client with
+ * no network; serverInfo/signIn/setupAdmin talk to the relay and, on success, keep the session
+ * (user and server in `ferry-accounts`, the refresh token in the secret store) and open the
+ * user's own database `ferry-<userId>`.
+ */
+export function browserBackend(env?: BrowserEnv): Backend {
+  const nav = globalThis.navigator as (Navigator & { locks?: BrowserEnv['locks'] }) | undefined;
+  const e: BrowserEnv = env ?? {
+    indexedDB: globalThis.indexedDB,
+    WebSocket: globalThis.WebSocket,
+    events: globalThis as unknown as EventTarget,
+    online: nav?.onLine ?? true,
+    ...(nav?.locks ? { locks: nav.locks } : {}),
+  };
+  const accounts = new AccountsDb(e.indexedDB, e.accountsDb);
+  const secrets = withMemoryFallback(e.secrets ?? desktopSecrets() ?? accounts.secrets());
+  const fetchFn: FetchLike = e.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const http: Http = { fetch: fetchFn, online: () => (env ? true : (globalThis.navigator?.onLine ?? true)) };
+  const locks = e.locks;
+  // Web Locks where the browser has them (secure contexts), else a lease in ferry-accounts.
+  const lock: LockFn = locks
+    ? <T,>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T>
+    : <T,>(name: string, fn: () => Promise<T>) => accounts.withLease(name, fn);
+  const device =
+    e.device ?? `${desktopSecrets() ? 'Ferry desktop' : 'Ferry web'}${nav?.platform ? ` (${nav.platform})` : ''}`;
+  const open = (session: Session, initial?: { token: string; expiresAt: number }) => {
+    const auth = new Auth(session, http, secrets, e.now, initial, lock);
+    return createFerryClient({
+      session,
+      auth,
+      indexedDB: e.indexedDB,
+      dbName: userDbName(session.userId),
+      onSignedOut: () => accounts.setCurrent(null),
+      onProfile: (next) => {
+        accounts
+          .current()
+          .then((cur) => (cur?.userId === next.userId ? accounts.setCurrent(next) : undefined))
+          .catch(() => undefined);
+      },
+      ...(e.WebSocket ? { WebSocket: e.WebSocket } : {}),
+      ...(e.events ? { events: e.events } : {}),
+      ...(e.online === undefined ? {} : { online: e.online }),
+      ...(e.locks ? { locks: e.locks } : {}),
+      ...(e.now ? { now: e.now } : {}),
+    });
+  };
+  const adopt = async (serverUrl: string, answer: TokenAnswer): Promise<SignInResult> => {
+    const session: Session = {
+      userId: answer.user.id,
+      username: answer.user.username,
+      displayName: answer.user.displayName,
+      role: answer.user.role,
+      serverUrl,
+    };
+    await secrets.set(refreshKey(session.userId), answer.refreshToken);
+    await accounts.setCurrent(session);
+    const client = await open(session, { token: answer.accessToken, expiresAt: answer.accessExpiresAt });
+    return { ok: true, client };
+  };
+  const url = (raw: string): string | null => {
+    try {
+      return normalizeServerUrl(raw);
+    } catch {
+      return null;
+    }
+  };
+  const badUrl = { ok: false as const, code: 'invalid' as const, message: 'Enter the address of your server (http:// or https://).' };
+  return {
+    async restore() {
+      const session = await accounts.current();
+      return session ? open(session) : null;
+    },
+    async serverInfo(serverUrl) {
+      const u = url(serverUrl);
+      if (!u) throw new ApiError('invalid', badUrl.message);
+      return fetchServerInfo(http, u);
+    },
+    async signIn(input) {
+      const u = url(input.serverUrl);
+      if (!u) return badUrl;
+      const r = await login(http, { ...input, serverUrl: u }, device);
+      return r.ok ? adopt(u, r.answer) : r;
+    },
+    async setupAdmin(input) {
+      const u = url(input.serverUrl);
+      if (!u) return badUrl;
+      const r = await setupAdminCall(http, { ...input, serverUrl: u }, device);
+      return r.ok ? adopt(u, r.answer) : r;
+    },
+  };
+}
