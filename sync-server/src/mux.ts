@@ -13,7 +13,8 @@ import {
 import { isAuthRefusal, type AuthRefusal, type Principal } from './hooks';
 import type { Logger } from './log';
 import { FrameError } from './messages';
-import type { Relay, RoomConn } from './relay';
+import type { Relay } from './relay';
+import type { RoomConn } from './room';
 
 export interface SocketIO {
   /** Sends with the slow-consumer guard; false if the socket is gone. */

@@ -1,4 +1,4 @@
-// The relay's heart: loaded rooms, the y-websocket protocol, durable group commit.
+// The relay's heart: rooms loaded and unloaded, the y-websocket protocol, durable group commit.
 //
 // An incoming update is applied to the room's in-memory Y.Doc (which tells us whether it changed
 // anything), queued, and committed with every other update that arrived in the same event-loop
@@ -7,7 +7,6 @@
 // Anything that would reveal uncommitted state to a client (a sync step 2 answer, the initial
 // state vector) waits for that commit too.
 import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode, MessageType, SyncMessageType } from '../../core/src/protocol/messages';
@@ -19,132 +18,24 @@ import {
   type RelayRefusal,
   type RelayRooms,
 } from './hooks';
+import {
+  applyAwareness,
+  decodeAwarenessEntries,
+  judgeAwareness,
+  noteAwarenessChange,
+  queryAwarenessAnswer,
+  sendAwarenessBatch,
+} from './awareness';
 import { TokenBuckets, parseBucketSpec } from './limits';
 import type { Logger } from './log';
-import { FrameError, awarenessMessage, permissionDenied, syncMessage, syncStep1 } from './messages';
+import { FrameError, permissionDenied, syncMessage, syncStep1 } from './messages';
 import type { Metrics } from './metrics';
+import { Room, storedStateAsUpdate, type PendingWrite, type RoomConn } from './room';
 import type { Store } from './store';
-
-/** One client's subscription to one room (a plain socket, or one room on a mux socket). */
-export interface RoomConn {
-  readonly cid: string;
-  readonly principal: Principal;
-  readonly log: Logger;
-  /** Sends one y-websocket message. Must never throw. */
-  send(message: Uint8Array): void;
-  /** Closes this subscription (for a plain socket: the socket) with a close code. */
-  close(code: number, reason: string): void;
-}
 
 const LOAD = Symbol('load');
 /** Origin of the relay's own writes (`applyAsRelay`). */
 const RELAY = Symbol('relay');
-
-/**
- * Awareness bounds (PROTOCOL.md, "Awareness"). An honest app sets one state per room
- * connection; a stock client echoes others' states, which are dropped as echoes, not counted.
- */
-export const AWARENESS_LIMITS = {
-  /** Largest state, in characters of JSON. */
-  stateChars: 4096,
-  /** Awareness clientIDs one connection may set in a room. */
-  perConnection: 4,
-  /** Awareness clientIDs one user may set in a room, over all their connections. */
-  perUserInRoom: 16,
-  /** Characters of JSON of every state in a room together: the greeting stays far below a send buffer. */
-  roomChars: 1024 * 1024,
-};
-
-/** Per subscription: its awareness client ids and its acknowledgement pacing. */
-interface ConnState {
-  awareness: Set<number>;
-  /** When this subscription last got every awareness state for a query (ms, performance.now). */
-  queriedAt: number;
-  lastAckAt: number;
-  ackTimer: NodeJS.Timeout | null;
-}
-
-interface PendingWrite {
-  update: Uint8Array;
-  origin: RoomConn | null;
-}
-
-export class Room {
-  readonly doc = new Y.Doc();
-  readonly awareness: awarenessProtocol.Awareness;
-  readonly conns = new Map<RoomConn, ConnState>();
-  loaded = false;
-  /** Messages that arrived before the stored state was loaded, in order. */
-  readonly queue: Array<() => void> = [];
-  pending: PendingWrite[] = [];
-  afterFlush: Array<() => void> = [];
-  logCount = 0;
-  logBytes = 0;
-  snapshotBytes = 0;
-  compactTimer: NodeJS.Timeout | null = null;
-  idleTimer: NodeJS.Timeout | null = null;
-  awarenessTimer: NodeJS.Timeout | null = null;
-  readonly dirtyAwareness = new Set<number>();
-  /** Characters of JSON of each awareness state held, and their sum (AWARENESS_LIMITS.roomChars). */
-  readonly awarenessChars = new Map<number, number>();
-  awarenessTotal = 0;
-  /** New subscriptions that get every awareness state with the next batch. */
-  readonly awarenessGreet = new Set<RoomConn>();
-  destroyed = false;
-
-  constructor(readonly name: string) {
-    this.awareness = new awarenessProtocol.Awareness(this.doc);
-    this.awareness.setLocalState(null);
-  }
-
-  /** Runs fn now if nothing is waiting to be committed, else right after the commit. */
-  whenDurable(fn: () => void): void {
-    if (this.pending.length === 0) fn();
-    else this.afterFlush.push(fn);
-  }
-}
-
-/**
- * The room's state as an update, without what Yjs holds as pending (updates whose dependencies
- * are missing): those are not stored yet, and only stored state may leave the relay.
- */
-function storedStateAsUpdate(doc: Y.Doc, stateVector: Uint8Array): Uint8Array {
-  const store = doc.store;
-  const { pendingStructs, pendingDs } = store;
-  if (!pendingStructs && !pendingDs) return Y.encodeStateAsUpdate(doc, stateVector);
-  store.pendingStructs = null;
-  store.pendingDs = null;
-  try {
-    return Y.encodeStateAsUpdate(doc, stateVector);
-  } finally {
-    store.pendingStructs = pendingStructs;
-    store.pendingDs = pendingDs;
-  }
-}
-
-interface AwarenessRefusal {
-  rule: string;
-  reason: string;
-}
-
-interface AwarenessEntry {
-  id: number;
-  clock: number;
-  json: string;
-  state: unknown;
-}
-
-/** An awareness update (y-protocols encoding) of these entries. */
-function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, entries.length);
-  for (const e of entries) {
-    encoding.writeVarUint(encoder, e.id);
-    encoding.writeVarUint(encoder, e.clock);
-    encoding.writeVarString(encoder, e.json);
-  }
-  return encoding.toUint8Array(encoder);
-}
 
 export class Relay implements RelayRooms {
   readonly rooms = new Map<string, Room>();
@@ -327,25 +218,10 @@ export class Relay implements RelayRooms {
       }
       case MessageType.awareness: {
         const payload = read(() => decoding.readVarUint8Array(decoder), 'awareness message');
-        const ids = room.conns.get(conn)?.awareness;
         // Validate fully before applying, so a bad update changes nothing.
-        const entries = read(() => {
-          const d = decoding.createDecoder(payload);
-          const n = decoding.readVarUint(d);
-          const out: AwarenessEntry[] = [];
-          for (let i = 0; i < n; i++) {
-            const id = decoding.readVarUint(d);
-            const clock = decoding.readVarUint(d);
-            const json = decoding.readVarString(d);
-            out.push({ id, clock, json, state: JSON.parse(json) as unknown });
-          }
-          return out;
-        }, 'awareness update');
-        // Stock clients echo every state they receive: keep what the sender may speak for.
-        const { kept: own, forged } = this.ownAwareness(room, conn, entries);
-        const { kept, refused } = this.boundAwareness(room, conn, own);
-        for (const reason of [forged, refused]) {
-          if (!reason) continue;
+        const entries = read(() => decodeAwarenessEntries(payload), 'awareness update');
+        const { kept, refusals } = judgeAwareness(room, conn, entries, this.awarenessBudget);
+        for (const reason of refusals) {
           this.metrics.refusedFrames.inc({ reason: 'awareness' });
           conn.log.warn({ room: room.name, reason: reason.reason }, 'awareness update refused');
           this.refused({
@@ -356,159 +232,18 @@ export class Relay implements RelayRooms {
             reason: reason.reason,
           });
         }
-        if (kept.length === 0) break;
-        const update = kept.length === entries.length ? payload : encodeAwarenessEntries(kept);
-        awarenessProtocol.applyAwarenessUpdate(room.awareness, update, conn);
-        for (const e of kept) {
-          if (e.state !== null) ids?.add(e.id);
-          else ids?.delete(e.id);
-        }
+        applyAwareness(room, conn, payload, entries, kept);
         break;
       }
       case MessageType.auth:
         // Clients have nothing to say in the auth sub-protocol (yet); accepted and ignored.
         break;
-      case MessageType.queryAwareness: {
-        // Every state at most once a second per subscription (a query is a few bytes, the answer
-        // up to AWARENESS_LIMITS.roomChars); more often, an empty answer, which is all a
-        // keepalive probe needs.
-        const state = room.conns.get(conn);
-        const now = performance.now();
-        if (state && now - state.queriedAt >= 1000) {
-          state.queriedAt = now;
-          conn.send(awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]));
-        } else conn.send(awarenessMessage(room.awareness, []));
+      case MessageType.queryAwareness:
+        conn.send(queryAwarenessAnswer(room, conn));
         break;
-      }
       default:
         throw new FrameError(CloseCode.unsupportedData, `unknown message type ${type}`, 'unknown');
     }
-  }
-
-  /**
-   * The entries of an awareness update the sender may speak for. A clientID whose state another
-   * user's connection set is theirs: their state (or its removal) coming from someone else is an
-   * echo (stock y-websocket clients re-send every change they receive) and is dropped quietly.
-   * A removal only counts from the clientID's own user. With accounts on, a new state that
-   * names a user (`u`, as the app's presence and typing do) must name the sender: otherwise it
-   * is forged, dropped and reported. A state is at most 4 KiB of JSON.
-   */
-  private ownAwareness(
-    room: Room,
-    conn: RoomConn,
-    entries: AwarenessEntry[],
-  ): { kept: AwarenessEntry[]; forged: AwarenessRefusal | null } {
-    const kept: AwarenessEntry[] = [];
-    let forged: AwarenessRefusal | null = null;
-    const anonymous = conn.principal.id === ANONYMOUS.id;
-    for (const e of entries) {
-      // What the relay already holds at this clock or newer is an echo (or stale): Yjs would
-      // ignore it, so it is not counted against the sender nor attributed to them.
-      const held = room.awareness.meta.get(e.id);
-      if (held && (held.clock > e.clock || (held.clock === e.clock && e.state !== null))) continue;
-      let ownerIsOther = false;
-      let ownerIsMe = false;
-      for (const [other, seen] of room.conns) {
-        if (!seen.awareness.has(e.id)) continue;
-        // The same user's older socket may not have noticed yet that its network went away: a
-        // reconnecting client keeps its clientID.
-        if (other.principal.id === conn.principal.id) ownerIsMe = true;
-        else ownerIsOther = true;
-      }
-      if (ownerIsOther) continue;
-      if (e.state === null) {
-        if (ownerIsMe || anonymous) kept.push(e);
-        continue;
-      }
-      if (e.json.length > AWARENESS_LIMITS.stateChars) {
-        forged = {
-          rule: 'awareness-size',
-          reason: `awareness state of ${e.json.length} characters (at most ${AWARENESS_LIMITS.stateChars})`,
-        };
-        continue;
-      }
-      if (!anonymous && typeof e.state === 'object' && 'u' in e.state) {
-        if ((e.state as { u: unknown }).u !== conn.principal.id) {
-          forged = { rule: 'awareness-user', reason: 'awareness state names another user' };
-          continue;
-        }
-      }
-      kept.push(e);
-    }
-    return { kept, forged };
-  }
-
-  /**
-   * The entries within the awareness bounds (AWARENESS_LIMITS, --limit-awareness-user): new
-   * clientIDs beyond the connection's and the user's share of the room, states that would take
-   * the room past its total, and anything past the user's byte budget are dropped. What is
-   * already held is never taken away from anyone else, so a flood cannot stop others from
-   * connecting or being seen.
-   */
-  private boundAwareness(
-    room: Room,
-    conn: RoomConn,
-    entries: AwarenessEntry[],
-  ): { kept: AwarenessEntry[]; refused: AwarenessRefusal | null } {
-    if (entries.length === 0) return { kept: entries, refused: null };
-    const mine = room.conns.get(conn)?.awareness ?? new Set<number>();
-    const anonymous = conn.principal.id === ANONYMOUS.id;
-    const budgetKey = anonymous ? `cid:${conn.cid}` : conn.principal.id;
-    const chars = entries.reduce((n, e) => n + e.json.length, 0);
-    if (!this.awarenessBudget.take(budgetKey, chars).ok) {
-      // Removals cost nothing and are always kept: leaving must never be refused.
-      const removals = entries.filter((e) => e.state === null);
-      return {
-        kept: removals,
-        refused: { rule: 'awareness-rate', reason: 'over the awareness byte budget' },
-      };
-    }
-    let userHeld = -1;
-    const heldByUser = (): number => {
-      if (userHeld >= 0) return userHeld;
-      userHeld = 0;
-      for (const [c, st] of room.conns) {
-        if (c.principal.id === conn.principal.id) userHeld += st.awareness.size;
-      }
-      return userHeld;
-    };
-    const kept: AwarenessEntry[] = [];
-    let refused: AwarenessRefusal | null = null;
-    let added = 0;
-    let total = room.awarenessTotal;
-    for (const e of entries) {
-      if (e.state === null) {
-        kept.push(e);
-        continue;
-      }
-      const isNew = !mine.has(e.id);
-      if (isNew && mine.size + added >= AWARENESS_LIMITS.perConnection) {
-        refused = {
-          rule: 'awareness-per-connection',
-          reason: `more than ${AWARENESS_LIMITS.perConnection} awareness states on one connection`,
-        };
-        continue;
-      }
-      if (isNew && !anonymous && heldByUser() + added >= AWARENESS_LIMITS.perUserInRoom) {
-        refused = {
-          rule: 'awareness-per-user',
-          reason: `more than ${AWARENESS_LIMITS.perUserInRoom} awareness states of one user in a room`,
-        };
-        continue;
-      }
-      const grows = e.json.length - (room.awarenessChars.get(e.id) ?? 0);
-      if (grows > 0 && total + grows > AWARENESS_LIMITS.roomChars) {
-        refused = {
-          rule: 'awareness-room',
-          reason: `the room's awareness is at its limit (${AWARENESS_LIMITS.roomChars} characters)`,
-        };
-        continue;
-      }
-      total += grows;
-      if (isNew) added++;
-      kept.push(e);
-    }
-    return { kept, refused };
   }
 
   private applyUpdate(room: Room, conn: RoomConn, update: Uint8Array): void {
@@ -611,19 +346,8 @@ export class Relay implements RelayRooms {
     });
     created.awareness.on(
       'update',
-      ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
-        for (const id of [...added, ...updated, ...removed]) created.dirtyAwareness.add(id);
-        const states = created.awareness.getStates();
-        for (const id of [...added, ...updated]) {
-          const state = states.get(id);
-          const chars = state === undefined ? 0 : JSON.stringify(state).length;
-          created.awarenessTotal += chars - (created.awarenessChars.get(id) ?? 0);
-          created.awarenessChars.set(id, chars);
-        }
-        for (const id of removed) {
-          created.awarenessTotal -= created.awarenessChars.get(id) ?? 0;
-          created.awarenessChars.delete(id);
-        }
+      (change: { added: number[]; updated: number[]; removed: number[] }) => {
+        noteAwarenessChange(created, change);
         this.scheduleAwareness(created);
       },
     );
@@ -809,17 +533,7 @@ export class Relay implements RelayRooms {
     room.awarenessTimer = setTimeout(() => {
       room.awarenessTimer = null;
       if (room.destroyed) return;
-      const greet = new Set(room.awarenessGreet);
-      room.awarenessGreet.clear();
-      const all = [...room.awareness.getStates().keys()];
-      if (greet.size > 0 && all.length > 0) {
-        const full = awarenessMessage(room.awareness, all);
-        for (const c of greet) if (room.conns.has(c)) c.send(full);
-      }
-      if (room.dirtyAwareness.size === 0) return;
-      const message = awarenessMessage(room.awareness, [...room.dirtyAwareness]);
-      room.dirtyAwareness.clear();
-      for (const c of room.conns.keys()) if (!greet.has(c)) c.send(message);
+      sendAwarenessBatch(room);
     }, this.config.awarenessBatchMs);
   }
 

@@ -1,0 +1,283 @@
+// Awareness on the relay (PROTOCOL.md, "Awareness"): the bounds, judging each entry of an
+// incoming update (whose it is, whether it fits), keeping a room's tally of what it holds, and
+// the batched fan-out. Memory only: awareness is never stored.
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import { ANONYMOUS } from './hooks';
+import type { TokenBuckets } from './limits';
+import { awarenessMessage } from './messages';
+import type { Room, RoomConn } from './room';
+
+/**
+ * Awareness bounds (PROTOCOL.md, "Awareness"). An honest app sets one state per room
+ * connection; a stock client echoes others' states, which are dropped as echoes, not counted.
+ */
+export const AWARENESS_LIMITS = {
+  /** Largest state, in characters of JSON. */
+  stateChars: 4096,
+  /** Awareness clientIDs one connection may set in a room. */
+  perConnection: 4,
+  /** Awareness clientIDs one user may set in a room, over all their connections. */
+  perUserInRoom: 16,
+  /** Characters of JSON of every state in a room together: the greeting stays far below a send buffer. */
+  roomChars: 1024 * 1024,
+};
+
+export interface AwarenessRefusal {
+  rule: string;
+  reason: string;
+}
+
+export interface AwarenessEntry {
+  id: number;
+  clock: number;
+  json: string;
+  state: unknown;
+}
+
+/** An awareness update (y-protocols encoding) of these entries. */
+export function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const e of entries) {
+    encoding.writeVarUint(encoder, e.id);
+    encoding.writeVarUint(encoder, e.clock);
+    encoding.writeVarString(encoder, e.json);
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+/** The entries of an awareness update (y-protocols encoding); throws on a malformed one. */
+export function decodeAwarenessEntries(payload: Uint8Array): AwarenessEntry[] {
+  const d = decoding.createDecoder(payload);
+  const n = decoding.readVarUint(d);
+  const out: AwarenessEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = decoding.readVarUint(d);
+    const clock = decoding.readVarUint(d);
+    const json = decoding.readVarString(d);
+    out.push({ id, clock, json, state: JSON.parse(json) as unknown });
+  }
+  return out;
+}
+
+/**
+ * What of an awareness update the sender may have: its own states (stock clients echo every
+ * state they receive) within the bounds. Returns those and why anything else was refused.
+ */
+export function judgeAwareness(
+  room: Room,
+  conn: RoomConn,
+  entries: AwarenessEntry[],
+  budget: TokenBuckets,
+): { kept: AwarenessEntry[]; refusals: AwarenessRefusal[] } {
+  const { kept: own, forged } = ownAwareness(room, conn, entries);
+  const { kept, refused } = boundAwareness(room, conn, own, budget);
+  const refusals: AwarenessRefusal[] = [];
+  for (const reason of [forged, refused]) if (reason) refusals.push(reason);
+  return { kept, refusals };
+}
+
+/**
+ * Applies the kept entries of `payload` (the whole payload when all were kept) and records
+ * which awareness clientIDs the subscription now holds.
+ */
+export function applyAwareness(
+  room: Room,
+  conn: RoomConn,
+  payload: Uint8Array,
+  entries: AwarenessEntry[],
+  kept: AwarenessEntry[],
+): void {
+  if (kept.length === 0) return;
+  const ids = room.conns.get(conn)?.awareness;
+  const update = kept.length === entries.length ? payload : encodeAwarenessEntries(kept);
+  awarenessProtocol.applyAwarenessUpdate(room.awareness, update, conn);
+  for (const e of kept) {
+    if (e.state !== null) ids?.add(e.id);
+    else ids?.delete(e.id);
+  }
+}
+
+/**
+ * Notes an awareness change in the room: the changed clientIDs go out with the next batch,
+ * and the characters each state holds are tallied (AWARENESS_LIMITS.roomChars).
+ */
+export function noteAwarenessChange(
+  room: Room,
+  { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+): void {
+  for (const id of [...added, ...updated, ...removed]) room.dirtyAwareness.add(id);
+  const states = room.awareness.getStates();
+  for (const id of [...added, ...updated]) {
+    const state = states.get(id);
+    const chars = state === undefined ? 0 : JSON.stringify(state).length;
+    room.awarenessTotal += chars - (room.awarenessChars.get(id) ?? 0);
+    room.awarenessChars.set(id, chars);
+  }
+  for (const id of removed) {
+    room.awarenessTotal -= room.awarenessChars.get(id) ?? 0;
+    room.awarenessChars.delete(id);
+  }
+}
+
+/**
+ * One batch: new subscriptions get every state (one encoding for all who joined in the window),
+ * everyone else the states that changed since the last batch.
+ */
+export function sendAwarenessBatch(room: Room): void {
+  const greet = new Set(room.awarenessGreet);
+  room.awarenessGreet.clear();
+  const all = [...room.awareness.getStates().keys()];
+  if (greet.size > 0 && all.length > 0) {
+    const full = awarenessMessage(room.awareness, all);
+    for (const c of greet) if (room.conns.has(c)) c.send(full);
+  }
+  if (room.dirtyAwareness.size === 0) return;
+  const message = awarenessMessage(room.awareness, [...room.dirtyAwareness]);
+  room.dirtyAwareness.clear();
+  for (const c of room.conns.keys()) if (!greet.has(c)) c.send(message);
+}
+
+/**
+ * The answer to a query-awareness message: every state at most once a second per subscription
+ * (a query is a few bytes, the answer up to AWARENESS_LIMITS.roomChars); more often, an empty
+ * answer, which is all a keepalive probe needs.
+ */
+export function queryAwarenessAnswer(room: Room, conn: RoomConn): Uint8Array {
+  const state = room.conns.get(conn);
+  const now = performance.now();
+  if (state && now - state.queriedAt >= 1000) {
+    state.queriedAt = now;
+    return awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]);
+  }
+  return awarenessMessage(room.awareness, []);
+}
+
+/**
+ * The entries of an awareness update the sender may speak for. A clientID whose state another
+ * user's connection set is theirs: their state (or its removal) coming from someone else is an
+ * echo (stock y-websocket clients re-send every change they receive) and is dropped quietly.
+ * A removal only counts from the clientID's own user. With accounts on, a new state that
+ * names a user (`u`, as the app's presence and typing do) must name the sender: otherwise it
+ * is forged, dropped and reported. A state is at most 4 KiB of JSON.
+ */
+export function ownAwareness(
+  room: Room,
+  conn: RoomConn,
+  entries: AwarenessEntry[],
+): { kept: AwarenessEntry[]; forged: AwarenessRefusal | null } {
+  const kept: AwarenessEntry[] = [];
+  let forged: AwarenessRefusal | null = null;
+  const anonymous = conn.principal.id === ANONYMOUS.id;
+  for (const e of entries) {
+    // What the relay already holds at this clock or newer is an echo (or stale): Yjs would
+    // ignore it, so it is not counted against the sender nor attributed to them.
+    const held = room.awareness.meta.get(e.id);
+    if (held && (held.clock > e.clock || (held.clock === e.clock && e.state !== null))) continue;
+    let ownerIsOther = false;
+    let ownerIsMe = false;
+    for (const [other, seen] of room.conns) {
+      if (!seen.awareness.has(e.id)) continue;
+      // The same user's older socket may not have noticed yet that its network went away: a
+      // reconnecting client keeps its clientID.
+      if (other.principal.id === conn.principal.id) ownerIsMe = true;
+      else ownerIsOther = true;
+    }
+    if (ownerIsOther) continue;
+    if (e.state === null) {
+      if (ownerIsMe || anonymous) kept.push(e);
+      continue;
+    }
+    if (e.json.length > AWARENESS_LIMITS.stateChars) {
+      forged = {
+        rule: 'awareness-size',
+        reason: `awareness state of ${e.json.length} characters (at most ${AWARENESS_LIMITS.stateChars})`,
+      };
+      continue;
+    }
+    if (!anonymous && typeof e.state === 'object' && 'u' in e.state) {
+      if ((e.state as { u: unknown }).u !== conn.principal.id) {
+        forged = { rule: 'awareness-user', reason: 'awareness state names another user' };
+        continue;
+      }
+    }
+    kept.push(e);
+  }
+  return { kept, forged };
+}
+
+/**
+ * The entries within the awareness bounds (AWARENESS_LIMITS, --limit-awareness-user): new
+ * clientIDs beyond the connection's and the user's share of the room, states that would take
+ * the room past its total, and anything past the user's byte budget are dropped. What is
+ * already held is never taken away from anyone else, so a flood cannot stop others from
+ * connecting or being seen.
+ */
+export function boundAwareness(
+  room: Room,
+  conn: RoomConn,
+  entries: AwarenessEntry[],
+  budget: TokenBuckets,
+): { kept: AwarenessEntry[]; refused: AwarenessRefusal | null } {
+  if (entries.length === 0) return { kept: entries, refused: null };
+  const mine = room.conns.get(conn)?.awareness ?? new Set<number>();
+  const anonymous = conn.principal.id === ANONYMOUS.id;
+  const budgetKey = anonymous ? `cid:${conn.cid}` : conn.principal.id;
+  const chars = entries.reduce((n, e) => n + e.json.length, 0);
+  if (!budget.take(budgetKey, chars).ok) {
+    // Removals cost nothing and are always kept: leaving must never be refused.
+    const removals = entries.filter((e) => e.state === null);
+    return {
+      kept: removals,
+      refused: { rule: 'awareness-rate', reason: 'over the awareness byte budget' },
+    };
+  }
+  let userHeld = -1;
+  const heldByUser = (): number => {
+    if (userHeld >= 0) return userHeld;
+    userHeld = 0;
+    for (const [c, st] of room.conns) {
+      if (c.principal.id === conn.principal.id) userHeld += st.awareness.size;
+    }
+    return userHeld;
+  };
+  const kept: AwarenessEntry[] = [];
+  let refused: AwarenessRefusal | null = null;
+  let added = 0;
+  let total = room.awarenessTotal;
+  for (const e of entries) {
+    if (e.state === null) {
+      kept.push(e);
+      continue;
+    }
+    const isNew = !mine.has(e.id);
+    if (isNew && mine.size + added >= AWARENESS_LIMITS.perConnection) {
+      refused = {
+        rule: 'awareness-per-connection',
+        reason: `more than ${AWARENESS_LIMITS.perConnection} awareness states on one connection`,
+      };
+      continue;
+    }
+    if (isNew && !anonymous && heldByUser() + added >= AWARENESS_LIMITS.perUserInRoom) {
+      refused = {
+        rule: 'awareness-per-user',
+        reason: `more than ${AWARENESS_LIMITS.perUserInRoom} awareness states of one user in a room`,
+      };
+      continue;
+    }
+    const grows = e.json.length - (room.awarenessChars.get(e.id) ?? 0);
+    if (grows > 0 && total + grows > AWARENESS_LIMITS.roomChars) {
+      refused = {
+        rule: 'awareness-room',
+        reason: `the room's awareness is at its limit (${AWARENESS_LIMITS.roomChars} characters)`,
+      };
+      continue;
+    }
+    total += grows;
+    if (isNew) added++;
+    kept.push(e);
+  }
+  return { kept, refused };
+}
