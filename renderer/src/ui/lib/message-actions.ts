@@ -1,0 +1,140 @@
+// The actions on one message, in one list: which exist for a message and the viewer, with their
+// labels, keys, icons and handlers. It drives the row's toolbar and, in a narrow column, the
+// "⋯" menu that shows the same buttons with words (components/MessageToolbar.svelte). The keys
+// themselves are read by lib/message-keys.ts; `keys` here only says so (aria-keyshortcuts).
+import type { MessageView } from '../../data/api';
+
+export type MessageActionId = 'thread' | 'quote' | 'react' | 'pin' | 'edit' | 'delete';
+
+/** `chat`, `pin`, `pencil` and `trash` are Icon.svelte's; `quote` and `react` the toolbar's. */
+export type MessageActionIcon = 'chat' | 'quote' | 'react' | 'pin' | 'pencil' | 'trash';
+
+export interface MessageAction {
+  id: MessageActionId;
+  testid: `message-${MessageActionId}`;
+  /** The word beside the icon in the "⋯" menu. */
+  label: string;
+  /** The button's accessible name. */
+  ariaLabel: string;
+  /** The tooltip, with the key. */
+  title: string;
+  /** aria-keyshortcuts. */
+  keys: string;
+  icon: MessageActionIcon;
+  /** Destructive (red under the pointer). */
+  danger?: boolean;
+  /** A toggle's state (aria-pressed): set on the pin button only, true when it unpins. */
+  pressed?: boolean;
+  /** Shown dimmed: it would be refused here now (pinning on an older server). */
+  unavailable?: boolean;
+  /** It opens a popup of this kind (the emoji picker). */
+  popup?: 'dialog';
+  /** Carries it out; a popup anchors at `anchor`. */
+  run: (anchor: HTMLElement) => void;
+}
+
+/** What the viewer may do on this row, and how each action is carried out. */
+export interface MessageActionContext {
+  /** Reply in (or open) the thread; null where threads are not offered (a reply). */
+  onthread: ((m: MessageView) => void) | null;
+  /** Quote it in the composer; null where I may not post. */
+  onquote: ((m: MessageView) => void) | null;
+  /** Opens the emoji picker at the anchor; null where I may not react. */
+  onreact: ((anchor: HTMLElement) => void) | null;
+  /** The pin button (lib/pins.ts): pin, unpin, or none. */
+  pinAction: 'pin' | 'unpin' | null;
+  /** Why pinning does not work here now (an older server): the button says so. */
+  pinUnavailable: string | null;
+  onpin: (m: MessageView, on: boolean) => void;
+  onedit: (m: MessageView) => void;
+  ondelete: (m: MessageView) => void;
+}
+
+/** The message's actions, in the toolbar's order (Delete last). */
+export function messageActions(m: MessageView, ctx: MessageActionContext): MessageAction[] {
+  const actions: MessageAction[] = [];
+  const { onthread, onquote, onreact, pinAction, pinUnavailable } = ctx;
+  if (onthread && (!m.deleted || m.thread !== null)) {
+    actions.push({
+      id: 'thread',
+      testid: 'message-thread',
+      label: 'Reply in thread',
+      ariaLabel: 'Reply in thread',
+      title: 'Reply in thread (T)',
+      keys: 'T',
+      icon: 'chat',
+      run: () => onthread(m),
+    });
+  }
+  if (onquote && !m.deleted) {
+    actions.push({
+      id: 'quote',
+      testid: 'message-quote',
+      label: 'Quote',
+      ariaLabel: 'Quote',
+      title: 'Quote (Q)',
+      keys: 'Q',
+      icon: 'quote',
+      run: () => onquote(m),
+    });
+  }
+  if (onreact && !m.deleted) {
+    actions.push({
+      id: 'react',
+      testid: 'message-react',
+      label: 'React',
+      ariaLabel: 'React',
+      title: 'React (R)',
+      keys: 'R',
+      icon: 'react',
+      popup: 'dialog',
+      run: (anchor) => onreact(anchor),
+    });
+  }
+  if (pinAction) {
+    const unpin = pinAction === 'unpin';
+    actions.push({
+      id: 'pin',
+      testid: 'message-pin',
+      label: unpin ? 'Unpin' : 'Pin',
+      ariaLabel: unpin ? 'Unpin message' : 'Pin message',
+      title:
+        pinUnavailable && !unpin
+          ? `Pin (unavailable: ${pinUnavailable})`
+          : unpin
+            ? 'Unpin message (P)'
+            : 'Pin message (P)',
+      keys: 'P',
+      icon: 'pin',
+      pressed: unpin,
+      unavailable: pinUnavailable !== null && !unpin,
+      run: () => ctx.onpin(m, !unpin),
+    });
+  }
+  if (m.canEdit && !m.deleted) {
+    actions.push({
+      id: 'edit',
+      testid: 'message-edit',
+      label: 'Edit',
+      ariaLabel: 'Edit message',
+      title: 'Edit (E, or ↑ in an empty composer)',
+      keys: 'E Enter',
+      icon: 'pencil',
+      run: () => ctx.onedit(m),
+    });
+  }
+  if (m.canDelete && !m.deleted) {
+    actions.push({
+      id: 'delete',
+      testid: 'message-delete',
+      label: 'Delete',
+      ariaLabel: m.mine ? 'Delete message' : `Delete ${m.authorName}’s message (moderator)`,
+      title: m.mine ? 'Delete (Del)' : 'Delete (moderator; Del)',
+      keys: 'Delete',
+      icon: 'trash',
+      danger: true,
+      run: () => ctx.ondelete(m),
+    });
+  }
+  return actions;
+}
