@@ -1,12 +1,88 @@
 // Rebuilding a document the relay refused (README.md, "Recovering from a refused update"): the
 // relay's state, plus this device's own entries the relay does not have, written again through
 // the model. Every entry has exactly one owner (core schema.ts), so "mine" is well defined.
-// A helper core could hold one day; it lives here because only the app rebuilds documents.
+// `rewriteMine` is a helper core could hold one day; it lives here because only the app rebuilds
+// documents. `swapInRebuilt` puts the rebuilt document behind its OpenDoc; DocHost (doc-host.ts)
+// decides when (onDenied, finishRebuild) and stores the result.
 import * as Y from 'yjs';
 import * as page from '../../../core/src/model/page';
 import * as meta from '../../../core/src/model/meta';
 import { SCHEMA, rootsOf, validateEntry } from '../../../core/src/model/schema';
-import type { RoomRef } from '../../../core/src/model/rooms';
+import { parseRoom, type RoomRef } from '../../../core/src/model/rooms';
+import type { OpenDoc } from './open-doc';
+import type { DocRecord } from './store';
+
+/** Origin of the one `update` consumers get when their document was rebuilt. */
+export const REBUILT = Symbol('ferry-rebuilt');
+
+/**
+ * Rebuilds of one room (after a refusal) before a further refusal is taken as final: the re-sent
+ * entries themselves were refused (archived, announcement, removed), so the room is `held`.
+ */
+export const MAX_REBUILDS = 1;
+
+type Listener = (...args: unknown[]) => void;
+
+/**
+ * Moves what consumers registered on `old` (its events, and its root types' observers) to
+ * `next`: a rebuilt document replaces `old` behind its OpenDoc (README, "Recovering").
+ */
+function moveListeners(old: Y.Doc, next: Y.Doc): Listener[] {
+  const observers = (old as unknown as { _observers: Map<string, Set<Listener>> })._observers;
+  const updates = [...(observers.get('update') ?? [])];
+  for (const [name, set] of observers) for (const f of set) next.on(name as 'update', f);
+  observers.clear();
+  for (const [name, type] of old.share) {
+    if (!(type instanceof Y.Map)) continue;
+    const target = next.getMap<unknown>(name);
+    for (const f of type._eH.l.splice(0)) target.observe(f);
+    for (const f of type._dEH.l.splice(0)) target.observeDeep(f);
+  }
+  return updates;
+}
+
+/** What `swapInRebuilt` did. */
+export interface Swapped {
+  /** The refusal recovered from. */
+  reason: string;
+  rewritten: Rewritten;
+  /** The consumers' `update` listeners, now on the fresh document: each gets one REBUILT update. */
+  consumers: Listener[];
+}
+
+/**
+ * The fresh document holds the relay's state: writes my entries the relay lacks into it and puts
+ * it in place of the refused one behind `od` (consumers' listeners carried over, the host's own
+ * removed), with the record it now has. The caller listens, stores it and tells the consumers.
+ */
+export function swapInRebuilt(od: OpenDoc, fresh: Y.Doc, me: string | undefined, now: number): Swapped {
+  const old = od.doc;
+  const reason = od.record.denied ?? 'refused by the relay';
+  const relaySV = Y.decodeStateVector(Y.encodeStateVector(fresh));
+  // The clientIDs the refused state was written with: the relay's coverage of them means
+  // nothing (another user's items may sit on them).
+  const untrusted = new Set<number>(od.record.pending.map(([client]) => client));
+  untrusted.add(old.clientID);
+  const ref = parseRoom(od.room);
+  const rewritten =
+    ref && me ? rewriteMine(ref, old, fresh, me, relaySV, untrusted, now) : { messages: 0, entries: 0 };
+  if (od.hostListener) old.off('update', od.hostListener);
+  const consumers = moveListeners(old, fresh);
+  od.setDoc(fresh);
+  const written = Y.getState(fresh.store, fresh.clientID);
+  const record: DocRecord = {
+    remoteSV: Y.encodeStateVector(relaySV),
+    pending: written > 0 ? [[fresh.clientID, written]] : [],
+    rebuilds: (od.record.rebuilds ?? 0) + 1,
+  };
+  if (od.record.counts) record.counts = od.record.counts;
+  if (od.record.version !== undefined) record.version = od.record.version;
+  od.record = record;
+  od.relaySV = relaySV;
+  od.error = null;
+  od.rows = 1;
+  return { reason, rewritten, consumers };
+}
 
 export interface Rewritten {
   /** My messages added again, edited again or deleted again. */
