@@ -1,0 +1,127 @@
+// Session-ended notifications: sessions that end here (logout, revocation, a disabled user, a
+// password change, refresh reuse), and those another process (the admin CLI) ended, noticed by
+// polling `PRAGMA data_version` and re-checking the sessions this process has seen tokens for.
+import { AccountsPart, type AccountsContext } from './rows';
+import type { SessionEnded } from './types';
+
+export class SessionEvents extends AccountsPart {
+  private readonly listeners = new Set<(e: SessionEnded) => void>();
+  private readonly changeListeners = new Set<() => void>();
+  /** Sessions this process has seen a valid access token for: re-checked on outside changes. */
+  private readonly watched = new Map<string, { userId: string; exp: number }>();
+  private dataVersion: number;
+  private poller: NodeJS.Timeout | null = null;
+
+  constructor(ctx: AccountsContext) {
+    super(ctx);
+    this.dataVersion = this.readDataVersion();
+  }
+
+  /** A valid access token of this session was seen (`exp` in ms): watch it for outside changes. */
+  watchSession(sessionId: string, userId: string, exp: number): void {
+    this.watched.set(sessionId, { userId, exp });
+  }
+
+  /** Called when `watch()` sees another process commit to the database (the admin CLI). */
+  onDatabaseChanged(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` whenever a session ends (logout, revocation, a disabled user, a password
+   * change, refresh reuse), here or, via `watch()`, in another process (the admin CLI).
+   * Returns a function that removes the listener.
+   */
+  onSessionEnded(listener: (e: SessionEnded) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  ended(e: SessionEnded): void {
+    this.watched.delete(e.sessionId);
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch {
+        // a listener's failure must not stop the others
+      }
+    }
+  }
+
+  private readDataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /**
+   * Polls `PRAGMA data_version` (it changes when another connection commits) every
+   * `intervalMs`; on a change re-checks the sessions this process has seen tokens for and
+   * reports those that ended. Returns a stop function.
+   */
+  watch(intervalMs = 250): () => void {
+    this.poller ??= setInterval(() => this.recheck(), intervalMs);
+    this.poller.unref();
+    return () => {
+      if (this.poller) clearInterval(this.poller);
+      this.poller = null;
+    };
+  }
+
+  /** Re-checks watched sessions if another process changed the database. */
+  recheck(force = false): void {
+    const version = this.readDataVersion();
+    const now = this.now();
+    for (const [sid, w] of this.watched) {
+      // Tokens that expired a while ago cannot be used again; sockets close 30 s after exp.
+      if (w.exp + 120_000 < now) this.watched.delete(sid);
+    }
+    if (!force && version === this.dataVersion) return;
+    this.dataVersion = version;
+    for (const l of [...this.changeListeners]) {
+      try {
+        l();
+      } catch {
+        // a listener's failure must not stop the session checks
+      }
+    }
+    for (const [sid, w] of [...this.watched]) {
+      const s = this.sessionRow(sid);
+      const u = s ? this.row(s.user) : undefined;
+      let reason: string | null = null;
+      if (!s || !u) reason = 'revoked';
+      else if (s.revoked_at !== null) reason = s.revoked_reason ?? 'revoked';
+      else if (u.disabled_at !== null) reason = 'user disabled';
+      else if (now >= s.expires_at) reason = 'expired';
+      if (reason !== null) this.ended({ sessionId: sid, userId: w.userId, reason });
+    }
+  }
+
+  close(): void {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = null;
+    this.listeners.clear();
+    this.changeListeners.clear();
+  }
+}
+
+/**
+ * What a client is told when its session has ended, by the reason the session row keeps. The
+ * app shows a different sentence for each ("Your account was disabled", "… ended on the
+ * server"), so the words `disabled`, `revoked`, `signed out`, `password` and `expired` matter.
+ */
+export function endedMessage(reason: string | null): string {
+  switch (reason) {
+    case 'user disabled':
+      return 'your account was disabled; ask your administrator';
+    case 'password changed':
+      return 'your password was changed; sign in again';
+    case 'logout':
+      return 'you signed out of this session; sign in again';
+    case 'refresh reused':
+      return 'this sign-in was used from two places, so it was revoked; sign in again';
+    case 'expired':
+      return 'your session expired; sign in again';
+    default:
+      return 'your session was revoked; sign in again';
+  }
+}

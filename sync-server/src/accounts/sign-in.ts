@@ -1,0 +1,157 @@
+// Sign-in: the per-username bucket, backoff and lockout (lockout.ts), the password (or, for a
+// name that is no account, a hash of nobody's, so timing says nothing), the second factor,
+// then a new session (sessions.ts). Every outcome is counted and audited.
+import { ApiError } from '../http/errors';
+import { TokenBuckets } from '../limits';
+import type { RefusalAudit } from '../refusals';
+import type { Lockout } from './lockout';
+import type { PasswordHasher } from './passwords';
+import { AccountsPart, rowFailures, type AccountsContext } from './rows';
+import type { SecondFactor } from './second-factor';
+import type { Sessions } from './sessions';
+import type { LoginResult } from './types';
+import { USERNAME_PATTERN } from './validation';
+
+export interface SignInParts {
+  passwords: PasswordHasher;
+  refusals: RefusalAudit;
+  lockout: Lockout;
+  secondFactor: SecondFactor;
+  sessions: Sessions;
+}
+
+export class SignIn extends AccountsPart {
+  private readonly usernameBuckets: TokenBuckets;
+  private readonly passwords: PasswordHasher;
+  private readonly refusals: RefusalAudit;
+  private readonly lockout: Lockout;
+  private readonly secondFactor: SecondFactor;
+  private readonly sessions: Sessions;
+
+  constructor(ctx: AccountsContext, parts: SignInParts) {
+    super(ctx);
+    this.passwords = parts.passwords;
+    this.refusals = parts.refusals;
+    this.lockout = parts.lockout;
+    this.secondFactor = parts.secondFactor;
+    this.sessions = parts.sessions;
+    this.usernameBuckets = new TokenBuckets(this.options.loginPerUsername);
+  }
+
+  /**
+   * Checks credentials and opens a session. Throws ApiError: 401 invalid-credentials (wrong
+   * username or password or code, the same for unknown users), 401 totp-required, 429
+   * rate-limited (backoff or the per-username bucket), 423 locked, 403 forbidden (disabled).
+   */
+  async login(
+    input: {
+      username: string;
+      password: string;
+      totp?: string | undefined;
+      recoveryCode?: string | undefined;
+      device?: string | undefined;
+    },
+    ip: string | null,
+  ): Promise<LoginResult> {
+    const o = this.options;
+    const username = input.username.trim().toLowerCase();
+    const bad = () => new ApiError(401, 'invalid-credentials', 'wrong username or password');
+    const bucket = this.usernameBuckets.take(username);
+    if (!bucket.ok) {
+      o.onRateLimited?.('login-username');
+      o.onLogin?.('rate-limited');
+      throw new ApiError(
+        429,
+        'rate-limited',
+        'too many sign-in attempts for this account; try again later',
+        undefined,
+        Math.ceil(bucket.retryAfterMs / 1000),
+      );
+    }
+    const r = USERNAME_PATTERN.test(username) ? this.rowByName(username) : undefined;
+    // An unknown name waits and locks by the same rules as an account, from the same kind of
+    // state, so no answer (status, Retry-After, whether a password hash is checked) says
+    // which names exist.
+    const key = username.slice(0, 128);
+    const refusal = this.lockout.attemptRefusal(r ? rowFailures(r) : this.lockout.unknownName(key));
+    if (refusal) {
+      if (refusal.code === 'locked') o.onLogin?.('locked');
+      else {
+        o.onRateLimited?.('login-backoff');
+        o.onLogin?.('rate-limited');
+      }
+      if (r) {
+        this.refusals.refused({
+          actor: null,
+          action: 'auth.login_failed',
+          target: r.id,
+          ip,
+          reason: refusal.code === 'locked' ? 'locked' : 'backoff',
+        });
+      }
+      throw refusal;
+    }
+    if (!r) {
+      await this.passwords.verifyNobody(input.password);
+      this.lockout.unknownNameFailed(key);
+      o.onLogin?.('failure');
+      // Per address, coalesced: trying a million names must not write a million entries.
+      this.refusals.refused({
+        actor: null,
+        action: 'auth.login_failed',
+        ip,
+        reason: 'unknown user',
+      });
+      throw bad();
+    }
+    const passwordOk = await this.passwords.verify(r.password_hash, input.password);
+    if (!passwordOk) {
+      this.lockout.failure(r, ip, 'wrong password');
+      throw bad();
+    }
+    if (r.totp_secret) {
+      if (!input.totp && !input.recoveryCode) {
+        o.onLogin?.('totp-required');
+        throw new ApiError(
+          401,
+          'totp-required',
+          'enter the code from your authenticator app or a recovery code',
+        );
+      }
+      if (!(await this.secondFactor.useSecondFactor(r, input))) {
+        this.lockout.failure(r, ip, input.totp ? 'wrong totp code' : 'wrong recovery code');
+        throw new ApiError(
+          401,
+          'invalid-credentials',
+          'that code is not valid (or was already used)',
+        );
+      }
+    }
+    if (r.disabled_at !== null) {
+      o.onLogin?.('failure');
+      this.audit.append({
+        actor: r.id,
+        action: 'auth.login_failed',
+        target: r.id,
+        ip,
+        detail: { reason: 'disabled' },
+      });
+      throw new ApiError(403, 'forbidden', 'this account is disabled; ask an admin');
+    }
+    this.db
+      .prepare(
+        'UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL WHERE id = ?',
+      )
+      .run(r.id);
+    const result = await this.sessions.openSession(r, input.device ?? null, ip);
+    o.onLogin?.('success');
+    this.audit.append({
+      actor: r.id,
+      action: 'auth.login',
+      target: result.sessionId,
+      ip,
+      detail: input.recoveryCode && !input.totp ? { recoveryCode: true } : null,
+    });
+    return result.login;
+  }
+}
