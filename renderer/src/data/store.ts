@@ -1,24 +1,34 @@
 // The local store: ONE IndexedDB database for every document, summary, draft and setting.
 // See README.md (Persistence) for the design: append-only update rows, compaction into one
 // snapshot in one transaction, durability signalled by the transaction's `oncomplete`.
+import { DB_VERSION, DRAFTS, META, SUMMARIES, UPDATES, commitNow, done, req, upgrade } from './idb';
+import {
+  StoreError,
+  asDocRecord,
+  isRecord,
+  type DocRecord,
+  type LoadedRows,
+  type SummaryRecord,
+  type UpdateRow,
+} from './records';
+
+export { DB_VERSION } from './idb';
+export {
+  CorruptRecordError,
+  StoreError,
+  type DocRecord,
+  type LoadedRows,
+  type SummaryRecord,
+  type UpdateRow,
+} from './records';
 
 export const DB_NAME = 'ferry';
-/** IndexedDB version: bumped when object stores or indexes change (see `upgrade`). */
-export const DB_VERSION = 1;
 /** Version of the records' shapes, kept in the `meta` record `schema`. */
 export const STORE_SCHEMA = 1;
 /** A document with more rows than this is compacted into one snapshot on its next write. */
 export const COMPACT_ROWS = 64;
 /** Seq lanes: one per open connection (window), chosen at random. */
 const LANES = 4096;
-
-export interface UpdateRow {
-  doc: string;
-  seq: number;
-  data: Uint8Array;
-  /** Set on compacted snapshots: `data` is deflate-raw compressed. */
-  z?: 1;
-}
 
 type Codec = 'deflate-raw';
 const hasCodec = (): boolean =>
@@ -32,163 +42,6 @@ async function pipe(data: Uint8Array, stream: CompressionStream | DecompressionS
 const CODEC: Codec = 'deflate-raw';
 const deflate = (data: Uint8Array) => pipe(data, new CompressionStream(CODEC));
 const inflate = (data: Uint8Array) => pipe(data, new DecompressionStream(CODEC));
-
-/** What the store knows about one document beside its updates (meta key `doc:<room>`). */
-export interface DocRecord {
-  /** The relay's last state vector for this document (encoded), null if never heard. */
-  remoteSV: Uint8Array | null;
-  /** Ends `[clientID, clock]` of local updates the relay has not confirmed yet. */
-  pending: Array<[number, number]>;
-  /** For page documents: the meta document's author counts for this page when last synced. */
-  counts?: Record<string, number>;
-  /** The room's version (the directory's `activity.versions`) when this device last synced it. */
-  version?: number;
-  /**
-   * The relay refused an update of this document (permission-denied): its state is not sent as
-   * it is again; the document is rebuilt on a new clientID before it syncs (docs.ts `rebuild`).
-   * A previous release stored it meaning "never sync again": such a room is rebuilt on open.
-   */
-  denied?: string;
-  /** Rebuilds since the relay last confirmed all of this device's changes here (bounded). */
-  rebuilds?: number;
-  /**
-   * The relay refused this device's re-sent changes again (archived, announcement, removed):
-   * they are kept here, not delivered, never sent; the room only receives.
-   */
-  held?: string;
-}
-
-export interface SummaryRecord {
-  id: string;
-  title: string;
-  createdAt: number;
-  /** `authorId` lets the list show the author's current name once the workspace has loaded. */
-  lastMessage: {
-    text: string;
-    authorName: string;
-    at: number;
-    authorId?: string;
-    /** The message's id (absent in records of earlier releases). */
-    id?: string;
-    /** A reply: its thread's root (docs/messaging.md "Threads"). */
-    threadRootId?: string;
-    /** A reply by someone else in a thread I started or replied in (as seen on its page). */
-    threadWithMe?: boolean;
-  } | null;
-  unread: number;
-  /** Unread messages that mention me (absent in records of earlier releases: 0). */
-  mentions?: number;
-  /** Last activity (ms), for ordering the list. */
-  activity: number;
-  /**
-   * The meta document's page index (periods, newest first) when last seen: opening the
-   * conversation loads the newest pages at once, before the (larger) meta document.
-   */
-  periods?: number[];
-  // From the directory document (accounts); absent in records of the previous release.
-  kind?: 'dm' | 'channel' | 'announcement';
-  visibility?: 'open' | 'private';
-  role?: 'owner' | 'moderator' | 'member';
-  archived?: boolean;
-  createdBy?: string;
-  /** Members as the directory lists them, sorted by id. */
-  members?: Array<{ id: string; role: 'owner' | 'moderator' | 'member' }>;
-  /** For a DM: the other person. */
-  dmWith?: string | null;
-  /** false: created on this device and not yet registered with the relay. */
-  registered?: boolean;
-  /** The directory has listed it (so its absence later means I was removed). */
-  listed?: boolean;
-  removed?: boolean;
-  undelivered?: number;
-  /** Why registering or syncing it failed (shown on the conversation). */
-  error?: string;
-  /** Left from this device with nothing undelivered: not listed (its local copy is kept). */
-  hidden?: boolean;
-}
-
-/** A record of a document that cannot be read. The row is kept; the document reports it. */
-export class CorruptRecordError extends Error {
-  constructor(
-    readonly doc: string,
-    readonly seqs: number[],
-    detail: string,
-  ) {
-    super(`Local copy of "${doc}" has ${seqs.length} unreadable record(s) (${detail}); they are kept and skipped.`);
-    this.name = 'CorruptRecordError';
-  }
-}
-
-export class StoreError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
-
-export interface LoadedRows {
-  rows: UpdateRow[];
-  bad: Array<{ seq: number; reason: string }>;
-  record: DocRecord | null;
-}
-
-const UPDATES = 'updates';
-const SUMMARIES = 'summaries';
-const DRAFTS = 'drafts';
-const META = 'meta';
-
-function req<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error ?? new StoreError('IndexedDB request failed'));
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error ?? new StoreError('IndexedDB transaction failed'));
-    tx.onabort = () => reject(tx.error ?? new StoreError('IndexedDB transaction aborted'));
-  });
-}
-
-function commitNow(tx: IDBTransaction): void {
-  // `commit()` is in every current browser; fake-indexeddb and old engines autocommit.
-  if (typeof tx.commit === 'function') tx.commit();
-}
-
-/** Creates and migrates object stores, one step per IndexedDB version. */
-function upgrade(db: IDBDatabase, oldVersion: number): void {
-  if (oldVersion < 1) {
-    db.createObjectStore(UPDATES, { keyPath: ['doc', 'seq'] });
-    db.createObjectStore(SUMMARIES, { keyPath: 'id' });
-    db.createObjectStore(DRAFTS, { keyPath: 'id' });
-    db.createObjectStore(META);
-  }
-  // Later versions: `if (oldVersion < 2) { ... }`, never editing an earlier step.
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
-}
-
-function asDocRecord(v: unknown): DocRecord | null {
-  if (!isRecord(v)) return null;
-  const sv = v.remoteSV;
-  const pending = Array.isArray(v.pending)
-    ? (v.pending as unknown[]).filter(
-        (p): p is [number, number] =>
-          Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number',
-      )
-    : [];
-  const rec: DocRecord = { remoteSV: sv instanceof Uint8Array ? sv : null, pending };
-  if (isRecord(v.counts)) rec.counts = v.counts as Record<string, number>;
-  if (typeof v.version === 'number') rec.version = v.version;
-  if (typeof v.denied === 'string') rec.denied = v.denied;
-  if (typeof v.rebuilds === 'number' && Number.isSafeInteger(v.rebuilds) && v.rebuilds > 0) rec.rebuilds = v.rebuilds;
-  if (typeof v.held === 'string') rec.held = v.held;
-  return rec;
-}
 
 export class LocalStore {
   /**
