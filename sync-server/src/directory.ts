@@ -23,7 +23,7 @@ import { CloseCode } from '../../core/src/protocol/messages';
 import { GUEST_WORKSPACE_REFUSAL, peopleOf, readProfile } from '../../core/src/model/workspace';
 import { lastMessage } from '../../core/src/model/meta';
 import { inboxRoom, periodOfMessage, RELAY_USER, workspaceRoom } from '../../core/src/model/rooms';
-import type { ClientIds } from './authz';
+import type { ClientIds } from './client-ids';
 import type { ConversationRole, ConversationRow, PersonRow } from './conversations/db';
 import type { Conversations, MembershipEvent } from './conversations/service';
 import type { RelayRooms } from './hooks';
