@@ -45,6 +45,19 @@ const rendererRule = {
   patterns: [into('sync-server'), into('electron'), into('e2e'), into('bench')],
 };
 
+/** renderer/src/data/: the data layer sits below the UI; components use it, never the reverse. */
+const dataRule = {
+  ...rendererRule,
+  patterns: [
+    ...rendererRule.patterns,
+    {
+      group: ['**/ui', '**/ui/**'],
+      message:
+        'renderer/src/data is below the UI: it may not import renderer/src/ui (a contract both use lives in data/).',
+    },
+  ],
+};
+
 /** sync-server/: Node only (DOM is kept out by its tsconfig lib). */
 const relayRule = {
   paths: [{ name: 'electron', message: 'The relay does not run in Electron.' }],
@@ -94,6 +107,27 @@ export default tseslint.config(
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
     rules: { 'no-restricted-imports': ['error', rendererRule] },
+  },
+  { files: ['renderer/src/data/**'], rules: { 'no-restricted-imports': ['error', dataRule] } },
+  {
+    // The data layer sits below the UI (renderer/src/data/README.md): a contract both use
+    // lives in data (api.ts, backend.ts), so nothing in data imports renderer/src/ui.
+    files: ['renderer/src/data/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: rendererRule.paths,
+          patterns: [
+            ...rendererRule.patterns,
+            {
+              group: ['**/ui', '**/ui/**'],
+              message: 'renderer/src/data may not import from renderer/src/ui (see its README).',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['sync-server/**'],

@@ -33,6 +33,7 @@ const cases: { file: string; allowed: string[]; forbidden: string[] }[] = [
       'electron',
       '../../../sync-server/src/x',
       '../../../electron/src/main',
+      '../ui/backend',
     ],
   },
   {
