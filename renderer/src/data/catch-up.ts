@@ -1,0 +1,185 @@
+// Accounts: catch-up after (re)connecting and following the directory while online. Only the
+// rooms whose version in the directory changed since this device last synced them are synced
+// (plus rooms with local changes), so a user in hundreds of conversations syncs what changed,
+// not everything (DESIGN.md, "Bounded connections"; README.md, "Catch-up").
+import { metaRoom, pageRoom, parseRoom } from '../../../core/src/model/rooms';
+import type { ClientContext } from './context';
+import { roomOfVersionKey } from './directory';
+import type { DirectorySync } from './directory-sync';
+import type { Summaries } from './summaries';
+import type { SyncState } from './sync-status';
+
+interface RoomToSync {
+  room: string;
+  convId: string;
+  version: number | null;
+  period: number | null;
+}
+
+export interface CatchUpDeps {
+  /** Registers the conversations created offline (before their rooms open). */
+  registerPending(): Promise<void>;
+  /** Rooms that stay local (not registered yet, or I was removed). */
+  blocked(room: string): boolean;
+  /** Conversations whose meta documents sync at the same time (default 8). */
+  concurrency?: number;
+}
+
+export class CatchUp {
+  /** Rooms the last catch-up synced (what changed since, not every conversation). */
+  lastCatchUp: string[] = [];
+  /** Rooms synced by catch-up and by following the directory since start (diagnostics). */
+  roomsSynced = 0;
+  private following: Promise<void> | null = null;
+  private followAgain = false;
+  private caughtUp = false;
+
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly sync: SyncState,
+    private readonly summaries: Summaries,
+    private readonly directory: DirectorySync,
+    private readonly deps: CatchUpDeps,
+  ) {}
+
+  /**
+   * Register what was created offline, sync the directory, then only the rooms whose version
+   * changed since this device last synced them, plus rooms with local changes.
+   */
+  async run(): Promise<void> {
+    const sync = this.sync;
+    const gen = ++sync.gen;
+    const live = () => gen === sync.gen && !this.ctx.closed;
+    sync.progress = { done: 0, total: 1 };
+    sync.notify();
+    await this.ctx.recordsLoaded;
+    const inbox = this.directory.inbox;
+    await inbox.loaded.catch(() => undefined);
+    // Conversations created offline exist on the relay before their rooms are opened.
+    await this.deps.registerPending();
+    if (!live()) return;
+    await inbox.whenSynced();
+    if (!live()) return;
+    this.directory.apply();
+    const rooms = this.changedRooms();
+    const state = { done: 1, total: 1 + rooms.length };
+    sync.progress = state;
+    sync.notify();
+    this.lastCatchUp = rooms.map((r) => r.room);
+    await this.syncRooms(rooms, live, () => {
+      state.done++;
+      sync.notify();
+    });
+    if (!live()) return;
+    sync.progress = null;
+    this.caughtUp = true;
+    if (sync.pending() === 0) sync.lastSyncedAt = this.ctx.now();
+    sync.notify();
+    // The directory may have changed while those rooms synced (follow() waits for catch-up):
+    // sync what it announced meanwhile now, not at its next change.
+    this.follow();
+  }
+
+  /** The directory changed: once caught up, sync what it says changed. */
+  directoryChanged(): void {
+    if (this.caughtUp) this.follow();
+  }
+
+  /** While online after catch-up: the directory changed, sync what it says changed. */
+  private follow(): void {
+    const sync = this.sync;
+    if (this.ctx.closed || sync.progress !== null || sync.status().connection !== 'online') return;
+    if (this.following) {
+      this.followAgain = true;
+      return;
+    }
+    const gen = sync.gen;
+    const live = () => gen === sync.gen && !this.ctx.closed;
+    this.following = (async () => {
+      do {
+        this.followAgain = false;
+        await this.syncRooms(this.changedRooms(), live, () => undefined);
+      } while (this.followAgain && live());
+    })().finally(() => {
+      this.following = null;
+    });
+  }
+
+  /** Resolves once no catch-up and no directory-driven sync is running (tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.following) await this.following;
+      else if (this.sync.progress !== null) await this.sync.whenSettled(30_000);
+      else return;
+    }
+  }
+
+  /**
+   * Rooms to sync: a room whose version in the directory differs from the one recorded when
+   * this device last synced it, if this device holds it, or it is the conversation's newest
+   * page (the list's preview and unread count), or the meta document of a conversation never
+   * synced here; plus rooms with local changes the relay has not confirmed.
+   */
+  private changedRooms(): RoomToSync[] {
+    const out = new Map<string, RoomToSync>();
+    const { records, host } = this.ctx;
+    const dir = this.directory.dir;
+    if (dir) {
+      for (const [convId] of dir.conversations) {
+        const s = this.summaries.get(convId);
+        if (s?.removed || s?.registered === false) continue;
+        const versions = dir.activity.get(convId)?.versions ?? {};
+        let newest = -1;
+        for (const key of Object.keys(versions)) {
+          const r = roomOfVersionKey(convId, key);
+          if (r?.kind === 'page' && r.period > newest) newest = r.period;
+        }
+        for (const [key, version] of Object.entries(versions)) {
+          const r = roomOfVersionKey(convId, key);
+          if (!r) continue;
+          const room = r.kind === 'meta' ? metaRoom(convId) : pageRoom(convId, r.period);
+          const rec = records.get(room);
+          if (rec?.version === version) continue;
+          const wanted = rec !== undefined || (r.kind === 'page' && r.period === newest) || r.kind === 'meta';
+          if (wanted) out.set(room, { room, convId, version, period: r.kind === 'page' ? r.period : null });
+        }
+      }
+    }
+    for (const [room, n] of host.pendingByRoom) {
+      if (n <= 0 || out.has(room) || this.deps.blocked(room)) continue;
+      const ref = parseRoom(room);
+      if (ref?.kind === 'meta' || ref?.kind === 'page') {
+        out.set(room, { room, convId: ref.convId, version: null, period: ref.kind === 'page' ? ref.period : null });
+      }
+    }
+    return [...out.values()];
+  }
+
+  private async syncRooms(rooms: RoomToSync[], live: () => boolean, step: () => void): Promise<void> {
+    const { host, records, store } = this.ctx;
+    const queue = [...rooms];
+    const worker = async () => {
+      while (live() && queue.length > 0) {
+        const r = queue.shift() as RoomToSync;
+        this.roomsSynced++;
+        const od = r.period === null ? this.summaries.holdMeta(r.convId) : host.acquire(r.room);
+        if (r.period !== null) this.summaries.watchPage(r.convId, od);
+        try {
+          await od.loaded;
+          await od.whenSynced();
+          if (live() && od.synced && !od.refused && r.version !== null) {
+            od.record.version = r.version;
+            records.set(r.room, od.record);
+            await store.putDocRecord(r.room, od.record).catch(() => undefined);
+          }
+          if (r.period === null) this.summaries.update(r.convId);
+        } finally {
+          host.release(od);
+        }
+        step();
+      }
+    };
+    const n = Math.max(1, this.deps.concurrency ?? 8);
+    await Promise.all(Array.from({ length: n }, worker));
+  }
+}

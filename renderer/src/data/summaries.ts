@@ -1,0 +1,294 @@
+// The conversation list: one SummaryRecord per conversation (kept in the store so the list
+// shows at once, offline), its order and titles, and how it follows the open documents: the
+// page index from the meta document, the preview, unread and mention counts from the newest
+// page (README.md, "The conversation list").
+import * as Y from 'yjs';
+import { metaRoom, pageRoom, periodOfMessage } from '../../../core/src/model/rooms';
+import * as meta from '../../../core/src/model/meta';
+import * as page from '../../../core/src/model/page';
+import { unreadMentionCount } from '../../../core/src/model/mentions';
+import type { ConversationSummary, Observe } from './api';
+import type { ClientContext } from './context';
+import type { OpenDoc } from './docs';
+import { observable } from './observable';
+import type { SummaryRecord } from './store';
+
+export interface SummariesDeps {
+  nameOf(user: string, fallback?: string): string;
+  /** Workspace mode: the catalogue's title of a conversation. */
+  catalogueTitle(convId: string): string | undefined;
+  /** A meta document held through holdMeta changed (workspace mode follows its newest page). */
+  onMetaUpdate(convId: string): void;
+  /** A page document is watched from now on (the search index follows it). */
+  onPage(convId: string, od: OpenDoc): void;
+}
+
+export class Summaries {
+  private readonly byId = new Map<string, SummaryRecord>();
+  private readonly dirty = new Set<string>();
+  private readonly watchedMetas = new WeakSet<OpenDoc>();
+  private readonly watchedPages = new WeakSet<OpenDoc>();
+  private readonly listObs: { observe: Observe<ConversationSummary[]>; notify: () => void };
+  private flushScheduled = false;
+  /** The list, as the UI sees it. */
+  readonly observe: Observe<ConversationSummary[]>;
+
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly deps: SummariesDeps,
+    initial: SummaryRecord[],
+  ) {
+    for (const s of initial) this.byId.set(s.id, s);
+    this.listObs = observable(() => this.list());
+    this.observe = this.listObs.observe;
+  }
+
+  /** The cached summary of a conversation (title, page index) before its meta document loads. */
+  get(convId: string): SummaryRecord | undefined {
+    return this.byId.get(convId);
+  }
+
+  has(convId: string): boolean {
+    return this.byId.has(convId);
+  }
+
+  ids(): IterableIterator<string> {
+    return this.byId.keys();
+  }
+
+  values(): SummaryRecord[] {
+    return [...this.byId.values()];
+  }
+
+  /** Names or something else the list shows changed: emit it again. */
+  changed(): void {
+    this.listObs.notify();
+  }
+
+  put(next: SummaryRecord): void {
+    const prev = this.byId.get(next.id);
+    if (prev && JSON.stringify(prev) === JSON.stringify(next)) return;
+    this.byId.set(next.id, next);
+    this.dirty.add(next.id);
+    this.flush();
+    this.ctx.convChanged(next.id);
+  }
+
+  /** Forgets a conversation here (the caller deletes its stored row). */
+  drop(convId: string): void {
+    this.byId.delete(convId);
+    this.dirty.delete(convId);
+  }
+
+  private flush(): void {
+    this.listObs.notify();
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      if (this.ctx.closed) return;
+      const list = [...this.dirty].flatMap((id) => this.byId.get(id) ?? []);
+      this.dirty.clear();
+      if (list.length > 0) this.ctx.store.putSummaries(list).catch(() => undefined);
+    });
+  }
+
+  list(): ConversationSummary[] {
+    return [...this.byId.values()]
+      .filter((s) => !s.hidden)
+      .sort((a, b) => b.activity - a.activity || (a.id < b.id ? -1 : 1))
+      .map((s) => {
+        const lm = s.lastMessage;
+        return {
+          id: s.id,
+          kind: s.kind ?? 'channel',
+          visibility: s.visibility ?? 'open',
+          title: this.titleOf(s),
+          createdAt: s.createdAt,
+          lastMessage: lm
+            ? {
+                ...(lm.id !== undefined ? { id: lm.id } : {}),
+                ...(lm.threadRootId !== undefined ? { threadRootId: lm.threadRootId } : {}),
+                ...(lm.threadWithMe ? { threadWithMe: true } : {}),
+                text: lm.text,
+                at: lm.at,
+                authorName: lm.authorId ? this.deps.nameOf(lm.authorId, lm.authorName) : lm.authorName,
+              }
+            : null,
+          unread: s.removed ? 0 : s.unread,
+          mentions: s.removed ? 0 : (s.mentions ?? 0),
+          role: s.role ?? (this.ctx.accounts ? 'member' : 'owner'),
+          archived: s.archived ?? false,
+          memberCount: s.members?.length ?? 0,
+          dmWith: s.dmWith ?? null,
+          registered: s.registered !== false,
+          removed: s.removed ?? false,
+          undelivered: s.undelivered ?? 0,
+        };
+      });
+  }
+
+  /** The title the list shows (a DM: the other person's name), or undefined if unknown. */
+  titleFor(convId: string): string | undefined {
+    const s = this.byId.get(convId);
+    return s ? this.titleOf(s) : undefined;
+  }
+
+  titleOf(s: SummaryRecord): string {
+    if (s.kind === 'dm' && s.dmWith) return this.deps.nameOf(s.dmWith, s.title || 'Direct message');
+    return s.title;
+  }
+
+  /** Whether this device has the conversation's newest page open and loaded. */
+  newestPageOpen(convId: string, s: SummaryRecord | undefined): boolean {
+    const newest = s?.periods?.[0];
+    return newest !== undefined && this.ctx.host.get(pageRoom(convId, newest))?.isLoaded === true;
+  }
+
+  /** Acquires a conversation's meta document and keeps its summary in step with it. */
+  holdMeta(convId: string): OpenDoc {
+    const od = this.ctx.host.acquire(metaRoom(convId));
+    if (!this.watchedMetas.has(od)) {
+      this.watchedMetas.add(od);
+      od.loaded.then(
+        () => {
+          if (od.error) this.ctx.errors.set(od.room, od.error);
+          this.update(convId);
+          od.doc.on('update', () => {
+            this.update(convId);
+            this.deps.onMetaUpdate(convId);
+          });
+        },
+        (e: unknown) => this.ctx.errors.set(od.room, e instanceof Error ? e : new Error(String(e))),
+      );
+    }
+    return od;
+  }
+
+  /**
+   * Keeps the conversation's summary in step with one of its pages (the preview and unread
+   * count come from the newest page of the index; see README.md).
+   */
+  watchPage(convId: string, od: OpenDoc): void {
+    if (this.watchedPages.has(od)) return;
+    this.watchedPages.add(od);
+    this.deps.onPage(convId, od);
+    od.loaded.then(
+      () => {
+        this.update(convId);
+        od.doc.on('update', () => this.update(convId));
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * Rebuilds a conversation's summary from what is open: page index from the meta document,
+   * preview and unread count from the index's newest page. What is not open keeps its cached
+   * value; the directory's fields are not touched here.
+   */
+  update(convId: string): void {
+    const { host, me } = this.ctx;
+    const m = host.get(metaRoom(convId));
+    const metaDoc = m?.isLoaded ? m.doc : null;
+    const info = metaDoc ? meta.readInfo(metaDoc) : null;
+    const prev = this.byId.get(convId);
+    const catalogue = this.deps.catalogueTitle(convId);
+    const title = (prev?.listed ? prev.title : undefined) ?? info?.title ?? prev?.title ?? catalogue;
+    if (title === undefined) return;
+    const createdAt = prev?.createdAt || info?.createdAt || 0;
+    const periods = metaDoc ? meta.listPeriods(metaDoc) : (prev?.periods ?? []);
+    const newest = periods[0];
+    const p = newest === undefined ? undefined : host.get(pageRoom(convId, newest));
+    let lastMessage = prev?.lastMessage ?? null;
+    let unread = prev?.unread ?? 0;
+    let mentions = prev?.mentions ?? 0;
+    if (p?.isLoaded) {
+      const lm = meta.lastMessage(p.doc);
+      // A reply: its root, and whether it answers a thread I am in (it notifies me then).
+      let rc = lm ? page.replyContext(p.doc, lm.id, me) : null;
+      if (rc && !rc.involves && lm && lm.author !== me && newest !== undefined) {
+        const older = this.olderThreadInvolves(convId, rc.root, lm.id, newest);
+        // Being read from this device's disk: the summary (and its unread count, which is what
+        // raises a notification) waits for the answer, then this runs again.
+        if (older === 'reading') return;
+        if (older) rc = { ...rc, involves: true };
+      }
+      lastMessage = lm
+        ? {
+            id: lm.id,
+            text: lm.deleted ? '' : lm.text,
+            authorName: this.deps.nameOf(lm.author),
+            at: lm.at,
+            authorId: lm.author,
+            ...(rc ? { threadRootId: rc.root, ...(rc.involves ? { threadWithMe: true } : {}) } : {}),
+          }
+        : null;
+      unread = meta.unreadCount(p.doc, me);
+      mentions = unread > 0 ? unreadMentionCount(p.doc, me, this.ctx.session.username) : 0;
+    }
+    this.put({
+      ...(prev ?? {}),
+      id: convId,
+      title,
+      createdAt,
+      lastMessage,
+      unread,
+      mentions,
+      activity: Math.max(createdAt, lastMessage?.at ?? 0, prev?.activity ?? 0),
+      periods,
+    });
+  }
+
+  /**
+   * Threads whose root is on an older page than the newest (docs/messaging.md "Threads"):
+   * whether I started or replied in them there, read from the root's page when it is open or on
+   * this device's disk; never fetched from the relay. `true` is kept; `false` only for the
+   * reply it was judged for (I may reply later).
+   */
+  private readonly olderThreads = new Map<string, { involves: boolean; reply: string } | 'reading'>();
+
+  private olderThreadInvolves(convId: string, rootId: string, replyId: string, newest: number): boolean | 'reading' {
+    const { me } = this.ctx;
+    let period: number;
+    try {
+      period = periodOfMessage(rootId);
+    } catch {
+      return false;
+    }
+    if (period >= newest) return false; // on the newest page: replyContext judged it
+    const key = `${convId}|${rootId}`;
+    const known = this.olderThreads.get(key);
+    if (known === 'reading') return known;
+    if (known && (known.involves || known.reply === replyId)) return known.involves;
+    const room = pageRoom(convId, period);
+    const od = this.ctx.host.get(room);
+    if (od?.isLoaded) {
+      const involves = page.threadInvolves(od.doc, rootId, me);
+      this.olderThreads.set(key, { involves, reply: replyId });
+      return involves;
+    }
+    this.olderThreads.set(key, 'reading');
+    this.ctx.store
+      .readDoc(room)
+      .then(
+        ({ rows }) => {
+          const doc = new Y.Doc();
+          try {
+            for (const row of rows) Y.applyUpdate(doc, row.data);
+            return page.threadInvolves(doc, rootId, me);
+          } catch {
+            return false; // a damaged record: judged as not mine, the page itself reports it
+          } finally {
+            doc.destroy();
+          }
+        },
+        () => false,
+      )
+      .then((involves) => {
+        this.olderThreads.set(key, { involves, reply: replyId });
+        if (!this.ctx.closed) this.update(convId);
+      });
+    return 'reading';
+  }
+}
