@@ -110,26 +110,6 @@ export default tseslint.config(
   },
   { files: ['renderer/src/data/**'], rules: { 'no-restricted-imports': ['error', dataRule] } },
   {
-    // The data layer sits below the UI (renderer/src/data/README.md): a contract both use
-    // lives in data (api.ts, backend.ts), so nothing in data imports renderer/src/ui.
-    files: ['renderer/src/data/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: rendererRule.paths,
-          patterns: [
-            ...rendererRule.patterns,
-            {
-              group: ['**/ui', '**/ui/**'],
-              message: 'renderer/src/data may not import from renderer/src/ui (see its README).',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
     files: ['sync-server/**'],
     languageOptions: { globals: { ...globals.node } },
     rules: { 'no-restricted-imports': ['error', relayRule] },
