@@ -1,0 +1,108 @@
+// What a conversation shows of its messages: one MessageView per message on a loaded page (cached
+// per page until it changes), with its reactions, pins and delivery, and the names of the people
+// in it (kept while the conversation is open: a reaction outlives its author's membership).
+import * as page from '../../../core/src/model/page';
+import type { MessageView, ReactionView } from './api';
+import type { ConversationHost } from './conversation-host';
+import { deliveryOf } from './delivery';
+import type { OpenDoc } from './docs';
+import type { ConversationPages } from './pages';
+
+export class MessageViews {
+  private cache = new Map<number, MessageView[]>();
+  /** Names seen while this conversation was open: a reaction outlives its author's membership. */
+  private readonly names = new Map<string, string>();
+  /** Who pinned each message, from the last view (the view itself is always current). */
+  pinnedIndex = new Map<string, { id: string; name: string }[]>();
+
+  constructor(
+    private readonly client: ConversationHost,
+    private readonly id: string,
+    private readonly pages: ConversationPages,
+    /** Messages being sent whose transactions have not completed yet: left out. */
+    private readonly unsaved: ReadonlySet<string>,
+  ) {}
+
+  /** A page's views are stale (all pages': no period). */
+  forget(period?: number): void {
+    if (period === undefined) this.cache.clear();
+    else this.cache.delete(period);
+  }
+
+  /** A person's name, remembered for when the directory no longer lists them. */
+  nameFor(id: string): string {
+    const known = this.client.nameOf(id, '');
+    if (known) this.names.set(id, known);
+    return known || this.names.get(id) || 'Someone';
+  }
+
+  /** A person's name, or the one remembered (without remembering it). */
+  nameSeen(id: string): string {
+    return this.client.nameOf(id, '') || this.names.get(id) || 'Someone';
+  }
+
+  messageView(
+    p: OpenDoc,
+    msg: page.Message,
+    st = this.client.convState(this.id),
+    reactions: page.Reaction[] = page.listReactions(p.doc, msg.id),
+  ): MessageView {
+    const delivery = deliveryOf(p, msg, this.client.me);
+    return {
+      id: msg.id,
+      authorId: msg.author,
+      authorName: this.client.nameOf(msg.author),
+      text: msg.text,
+      createdAt: msg.createdAt,
+      editedAt: msg.editedAt,
+      deleted: msg.deleted,
+      parentId: msg.parent,
+      quoteId: msg.quote,
+      thread: null,
+      writtenOffline: msg.offline,
+      mine: msg.author === this.client.me,
+      delivery,
+      canEdit: msg.author === this.client.me && !msg.deleted && !msg.readOnly && !st.removed && !st.archived,
+      canDelete:
+        !msg.deleted && !st.removed && !st.archived && (msg.author === this.client.me || st.canModerate),
+      reactions: reactions.map((r) => this.reactionView(r)),
+      seenBy: [],
+      pinnedBy: this.pinnedIndex.get(msg.id) ?? [],
+    };
+  }
+
+  private reactionView(r: page.Reaction): ReactionView {
+    return {
+      emoji: r.emoji,
+      count: r.users.length,
+      mine: r.users.includes(this.client.me),
+      by: r.users.map((id) => ({ id, name: this.nameFor(id) })),
+    };
+  }
+
+  pageViews(period: number, p: OpenDoc): MessageView[] {
+    let list = this.cache.get(period);
+    if (!list) {
+      const st = this.client.convState(this.id);
+      const reactions = page.listAllReactions(p.doc);
+      list = page.listMessages(p.doc).map((msg) => this.messageView(p, msg, st, reactions.get(msg.id) ?? []));
+      this.cache.set(period, list);
+    }
+    return list;
+  }
+
+  /** Every loaded message (not the unsaved ones), ascending, with the page it is on. */
+  allViews(periods: number[]): { views: MessageView[]; docOf: Map<string, OpenDoc> } {
+    const views: MessageView[] = [];
+    const docOf = new Map<string, OpenDoc>();
+    for (const period of periods) {
+      const p = this.pages.pages.get(period) as OpenDoc;
+      for (const v of this.pageViews(period, p)) {
+        if (this.unsaved.size > 0 && this.unsaved.has(v.id)) continue;
+        views.push(v);
+        docOf.set(v.id, p);
+      }
+    }
+    return { views, docOf };
+  }
+}
