@@ -1,5 +1,5 @@
-// HTTP(S) server: WebSocket upgrades (plain `/<room>` and multiplexed `/_mux`), health,
-// readiness, metrics and the static web client. Owns the socket lifecycle and draining.
+// HTTP(S) server: WebSocket upgrades (plain `/<room>` and multiplexed `/_mux`) and draining.
+// Plain HTTP requests are http-routes.ts's; the accepted sockets' lifecycle is sockets.ts's.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -18,18 +18,18 @@ import {
   type Principal,
   type RelayHooks,
 } from './hooks';
+import { requestHandler } from './http-routes';
 import { correlationId, type Logger } from './log';
-import { createMetrics, serveMetrics, type Metrics } from './metrics';
+import { createMetrics, type Metrics } from './metrics';
 import { handleMux, type SocketIO } from './mux';
 import { FrameError } from './messages';
 import { Relay } from './relay';
 import type { RoomConn } from './room';
-import { securityHeaders, serveStatic } from './static';
+import { Sockets, authGraceMs, type EndSocket } from './sockets';
 import { PID_FILE, Store, relayRunning } from './store';
 import type { Accounts } from './accounts/service';
 import type { Audit } from './audit';
 import { createAccountsApi, type AccountsApi } from './http/api';
-import { API_PREFIX } from './http/router';
 
 /** What `startRelay` builds before the relay, for hooks that need it (accounts, audit). */
 export interface RelayServices {
@@ -40,22 +40,6 @@ export interface RelayServices {
   /** The `/api/v1` router and its accounts endpoints; more routes may be added to it. */
   api: AccountsApi;
 }
-
-/**
- * How long the relay waits for a client to answer its close before dropping the connection.
- * The socket has left its rooms and ignores frames from the moment the relay closes it.
- */
-export const CLOSE_WAIT_MS = 5_000;
-
-/** How long a mux socket outlives its token's `exp` without an AUTH refresh. */
-export const AUTH_GRACE_MS = 30_000;
-/** TEST ONLY: a shorter grace (FERRY_TEST_AUTH_GRACE_MS), so expiry tests need not wait 30 s. */
-const authGraceMs = (): number => {
-  const test = Number(process.env.FERRY_TEST_AUTH_GRACE_MS);
-  return Number.isFinite(test) && test >= 0 && process.env.FERRY_TEST_AUTH_GRACE_MS
-    ? test
-    : AUTH_GRACE_MS;
-};
 
 export interface RunningRelay {
   url: string;
@@ -95,39 +79,8 @@ export async function startRelay(
     perMessageDeflate: false,
   });
 
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    if (pathname === API_PREFIX || pathname.startsWith(API_PREFIX + '/')) {
-      if (draining) json(res, 503, { error: { code: 'unavailable', message: 'draining' } });
-      else void api.router.handle(req, res);
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end('method not allowed\n');
-      return;
-    }
-    if (pathname === '/healthz') {
-      json(res, 200, { status: 'ok' });
-    } else if (pathname === '/readyz') {
-      const reasons: string[] = [];
-      if (draining) reasons.push('draining');
-      if (!relay.storeHealthy) reasons.push(`database writes failing: ${relay.storeError}`);
-      json(res, reasons.length ? 503 : 200, { ready: reasons.length === 0, reasons });
-    } else if (pathname === '/metrics') {
-      // Loopback, the metrics token, or --metrics-public (metrics.ts says why).
-      void serveMetrics(req, res, { metrics, config, accounts: api.accounts, log });
-    } else if (config.updates && pathname.startsWith('/updates/')) {
-      // The desktop app's update feed (electron-updater verifies each download's sha512
-      // from latest*.yml, and the installer's signature where the OS has one).
-      serveStatic(config.updates, req, res, { prefix: '/updates/', spaFallback: false });
-    } else if (config.web) {
-      serveStatic(config.web, req, res);
-    } else {
-      securityHeaders(res);
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('Ferry relay: no web client here (build it, or pass --web DIR)\n');
-    }
-  };
+  const sockets = new Sockets(config, log, metrics, relay, wss);
+  const onRequest = requestHandler({ config, log, metrics, api, relay, draining: () => draining });
 
   const server = config.tlsCert
     ? https.createServer(
@@ -202,7 +155,7 @@ export async function startRelay(
         return;
       }
       const who = principal;
-      if (who.id !== ANONYMOUS.id && (userSockets.get(who.id) ?? 0) >= config.maxSocketsPerUser) {
+      if (sockets.atLimit(who)) {
         log.warn({ cid, path: pathname, user: who.id }, 'upgrade refused: too many sockets');
         relay.refused({
           principal: who,
@@ -221,97 +174,13 @@ export async function startRelay(
     });
   });
 
-  // Keepalive: a socket that has not answered the previous ping (a vanished laptop, a dead NAT
-  // entry) is dropped, so its rooms can unload. Browsers answer pings by themselves.
-  const alive = new WeakMap<WebSocket, boolean>();
-  const pinger =
-    config.pingIntervalMs > 0
-      ? setInterval(() => {
-          for (const ws of wss.clients) {
-            if (alive.get(ws) === false) {
-              metrics.refusedFrames.inc({ reason: 'no_pong' });
-              log.info('socket did not answer the keepalive ping; dropping it');
-              ws.terminate();
-              continue;
-            }
-            alive.set(ws, false);
-            ws.ping();
-          }
-        }, config.pingIntervalMs)
-      : null;
-  pinger?.unref();
-
-  /** Open sockets and their principals, for `closeSockets` (revocation, disabled users). */
-  interface SocketEntry {
-    principal: Principal;
-    expiry: NodeJS.Timeout | null;
-    /** Ends the socket: leaves its rooms at once, ignores its frames, closes it. */
-    end: (code: number, reason: string) => void;
-  }
-  const sockets = new Map<WebSocket, SocketEntry>();
-  /** Open sockets per user (accounts on), for --max-sockets-per-user. */
-  const userSockets = new Map<string, number>();
-  const closeSockets = (match: (p: Principal) => boolean, code: number, reason: string) => {
-    let n = 0;
-    for (const entry of [...sockets.values()]) {
-      if (!match(entry.principal)) continue;
-      entry.end(code, reason);
-      n++;
-    }
-    return n;
-  };
-
-  /** A user over --limit-frames-user: audited, and the socket closes with 1013 (try later). */
-  const tooManyFrames = (
-    principal: Principal,
-    log: Logger,
-    end: (code: number, reason: string) => void,
-  ) => {
-    metrics.rateLimited.inc({ what: 'frames' });
-    log.warn({ user: principal.id }, 'too many frames; closing 1013');
-    relay.refused({ principal, what: 'frame', rule: 'frames', reason: 'over the frame budget' });
-    end(CloseCode.tryAgainLater, 'too many frames; try again later');
-  };
-
-  /**
-   * The one way the relay closes an accepted socket: whatever the reason (session ended, token
-   * expired, a refused frame), the socket leaves every room now, so nothing it sends after this
-   * is applied, stored or forwarded, and nothing more is sent to it; a client that never
-   * answers the close loses the connection after CLOSE_WAIT_MS.
-   */
-  const ender = (ws: WebSocket, leaveRooms: () => void) => (code: number, reason: string) => {
-    if (ws.readyState !== ws.OPEN) return;
-    leaveRooms();
-    ws.close(code, reason);
-    setTimeout(() => ws.terminate(), CLOSE_WAIT_MS).unref();
-  };
-
-  /** Closes the socket with 4401 `token expired` when its credentials end (+ grace on mux). */
-  const armExpiry = (ws: WebSocket, graceMs: number) => {
-    const entry = sockets.get(ws);
-    if (!entry) return;
-    if (entry.expiry) clearTimeout(entry.expiry);
-    entry.expiry = null;
-    const at = entry.principal.expiresAt;
-    if (typeof at !== 'number') return;
-    // setTimeout overflows past ~24.8 days; such a token is re-armed on its next renewal.
-    const wait = Math.min(Math.max(0, at + graceMs - Date.now()), 2 ** 31 - 1);
-    entry.expiry = setTimeout(() => {
-      log.info({ user: entry.principal.id }, 'token expired; closing socket 4401');
-      entry.end(CloseCode.unauthorized, 'token expired');
-    }, wait);
-    entry.expiry.unref();
-  };
-
   /** A new socket. Kept out of the upgrade handler's scope so no closure retains the request. */
   const accept = (ws: WebSocket, who: Principal, cid: string, pathname: string, remote: string) => {
     const endpoint = pathname === MUX_PATH ? 'mux' : 'plain';
     const clog = log.child({ cid });
     let leaveRooms = () => {};
-    const end = ender(ws, () => leaveRooms());
-    sockets.set(ws, { principal: who, expiry: null, end });
-    if (who.id !== ANONYMOUS.id) userSockets.set(who.id, (userSockets.get(who.id) ?? 0) + 1);
-    armExpiry(ws, endpoint === 'mux' ? authGraceMs() : 0);
+    const end = sockets.ender(ws, () => leaveRooms());
+    sockets.add(ws, who, end, endpoint === 'mux' ? authGraceMs() : 0);
     metrics.connections.inc({ endpoint });
     clog.info({ endpoint, path: pathname.slice(0, 220), remote, user: who.id }, 'connected');
     ws.on('error', (error: Error & { code?: string }) => {
@@ -319,16 +188,9 @@ export async function startRelay(
       metrics.refusedFrames.inc({ reason: tooLarge ? 'too_large' : 'ws_error' });
       clog.warn({ code: error.code, reason: error.message }, 'refused frame; closing');
     });
-    alive.set(ws, true);
-    ws.on('pong', () => alive.set(ws, true));
+    sockets.keepAlive(ws);
     ws.on('close', (code, reason) => {
-      const entry = sockets.get(ws);
-      if (entry?.expiry) clearTimeout(entry.expiry);
-      if (entry && sockets.delete(ws) && who.id !== ANONYMOUS.id) {
-        const n = (userSockets.get(who.id) ?? 1) - 1;
-        if (n > 0) userSockets.set(who.id, n);
-        else userSockets.delete(who.id);
-      }
+      sockets.remove(ws, who);
       metrics.connections.dec({ endpoint });
       clog.info({ code, reason: reason.toString() }, 'disconnected');
     });
@@ -342,11 +204,11 @@ export async function startRelay(
             if (next.id !== who.id) return { refused: 'token belongs to another user' };
             // Rooms hold this principal object: renew it in place.
             Object.assign(who, next);
-            armExpiry(ws, authGraceMs());
+            sockets.armExpiry(ws, authGraceMs());
             return { expiresAt: who.expiresAt ?? null };
           }
         : null;
-      const overBudget = () => tooManyFrames(who, clog, end);
+      const overBudget = () => sockets.tooManyFrames(who, clog, end);
       leaveRooms = handleMux(relay, ws, io, who, clog, cid, end, renew, overBudget);
       return;
     }
@@ -368,7 +230,7 @@ export async function startRelay(
     log: Logger,
     cid: string,
     room: string,
-    end: (code: number, reason: string) => void,
+    end: EndSocket,
     onJoined: (leave: () => void) => void,
   ) => {
     const error = roomNameError(room);
@@ -424,7 +286,7 @@ export async function startRelay(
         return;
       }
       if (!relay.takeFrame(principal)) {
-        tooManyFrames(principal, log, end);
+        sockets.tooManyFrames(principal, log, end);
         return;
       }
       if (!isBinary) {
@@ -462,7 +324,10 @@ export async function startRelay(
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${config.tlsCert ? 'wss' : 'ws'}://${host}:${address.port}`;
   const listening = { address: address.address, port: address.port, url, data: config.data };
-  hooks.attach?.({ relay, closeSockets });
+  hooks.attach?.({
+    relay,
+    closeSockets: (match, code, reason) => sockets.closeSockets(match, code, reason),
+  });
   log.info({ ...listening, web: config.web }, 'listening');
   // Tests, benchmarks and scripts read this line: print it even when info is filtered out.
   if (!log.isLevelEnabled('info')) console.log(JSON.stringify({ msg: 'listening', ...listening }));
@@ -471,7 +336,7 @@ export async function startRelay(
   const drain = () => {
     drained ??= (async () => {
       draining = true;
-      if (pinger) clearInterval(pinger);
+      sockets.stopKeepalive();
       log.info({ sockets: wss.clients.size }, 'draining: refusing new connections');
       server.close();
       relay.flush();
@@ -492,7 +357,7 @@ export async function startRelay(
       ]);
       clearTimeout(timer);
       for (const ws of wss.clients) ws.terminate();
-      for (const entry of sockets.values()) if (entry.expiry) clearTimeout(entry.expiry);
+      sockets.clearExpiries();
       relay.close();
       hooks.close?.();
       api.close();
@@ -505,9 +370,4 @@ export async function startRelay(
   };
 
   return { url, port: address.port, relay, metrics, api, drain };
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-  res.end(JSON.stringify(body) + '\n');
 }
