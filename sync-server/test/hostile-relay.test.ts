@@ -425,11 +425,16 @@ describe('a hostile member against the relay', () => {
       for (let i = 0; i < queries; i++) raw.send(new Uint8Array([3]));
       const close = await raw.next((fr) => fr.opcode === 8);
       expect(closeCode(close)).toBe(1013);
-      // Awareness answers: one carries every state (alice's 3 KB among them), the others none.
+      // Awareness answers: the first carries every state (alice's 3 KB among them); after it,
+      // one full answer a second at most, however fast the queries come. The relay handles the
+      // 400 queries it takes in a fraction of a second on a quiet machine (one full answer);
+      // the bound below holds even if a loaded machine spread them over ten seconds.
       const answers = raw.frames.filter((fr) => fr.opcode === 2 && fr.payload[0] === 1);
       const full = answers.filter((fr) => fr.payload.length > 1000);
       expect(answers.length).toBeGreaterThan(100);
-      expect(full.length).toBe(1);
+      expect(answers[0]?.payload.length).toBeGreaterThan(1000);
+      expect(full.length).toBeGreaterThanOrEqual(1);
+      expect(full.length).toBeLessThanOrEqual(answers.length / 20);
       expect(answers.length).toBeLessThan(queries);
       expect(f.audit('frame.refused').at(-1)).toMatchObject({
         actor: ned.id,
