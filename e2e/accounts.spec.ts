@@ -2,7 +2,7 @@
 // real relay process with accounts on. People are created with the relay's admin CLI
 // (`ferry-relay admin users create ... --password-stdin`); the first test sets up the first admin
 // through the app on the still-empty relay. One relay and one app origin for the whole file.
-import { expect, test, type Browser } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { generate } from 'otplib';
 import {
   createConversation,
@@ -13,18 +13,12 @@ import {
   signIn,
   submitSignIn,
   syncState,
-  signedInPerson,
-  type Person,
 } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { TEST_PASSWORD, useRelay } from './fixtures/relay';
+import { TEST_PASSWORD } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
-
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name, { viewport: { width: 1200, height: 760 } });
+const { relay, app, person } = useWorld({ viewport: { width: 1200, height: 760 } });
 
 test('a fresh relay: the app creates the first admin account, who is then signed in', async ({
   page,

@@ -7,12 +7,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import { generate } from 'otplib';
 import { signIn, submitSignIn } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
+const { relay, app } = useWorld();
 
 /**
  * Ctrl+, opens Settings only while no dialog is open; a dialog closed by Escape is hidden at

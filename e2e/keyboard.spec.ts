@@ -3,15 +3,13 @@
 // search panel's in search.spec.ts. And R on a message in the thread panel. A real relay, the
 // real renderer.
 import { expect, test } from '@playwright/test';
-import { createConversation, messageWithText, send, signedInPerson } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { createConversation, messageWithText, send } from './fixtures/app';
+import { useWorld } from './fixtures/world';
 
-const relay = useRelay();
-const app = useAppServer();
+const { relay, person } = useWorld();
 
 test('quick switcher and person picker: arrows wrap, Enter picks', async ({ browser }) => {
-  const ada = await signedInPerson(browser, relay, app.url, 'Ada');
+  const ada = await person(browser, 'Ada');
   await relay.createUser('bo', { displayName: 'Bo' });
   const page = ada.page;
   for (const title of ['Roadmap', 'Retro', 'Lunch']) await createConversation(page, title);
@@ -51,7 +49,7 @@ test('quick switcher and person picker: arrows wrap, Enter picks', async ({ brow
 });
 
 test('a shortcut pressed right after Escape closed a dialog is not lost', async ({ browser }) => {
-  const ada = await signedInPerson(browser, relay, app.url, 'Ada');
+  const ada = await person(browser, 'Ada');
   const page = ada.page;
   await createConversation(page, 'Roadmap');
   for (let i = 0; i < 3; i++) {
@@ -71,7 +69,7 @@ test('a shortcut pressed right after Escape closed a dialog is not lost', async 
 });
 
 test('R reacts to the focused message in the thread panel too', async ({ browser }) => {
-  const eve = await signedInPerson(browser, relay, app.url, 'Eve');
+  const eve = await person(browser, 'Eve');
   const page = eve.page;
   await createConversation(page, 'Ops');
   await send(page, 'Deploy at noon?');
@@ -105,7 +103,7 @@ test('R reacts to the focused message in the thread panel too', async ({ browser
 test('Escape puts the focus back where it came from: quote chip, profile card, thread, edit profile', async ({
   browser,
 }) => {
-  const kim = await signedInPerson(browser, relay, app.url, 'Kim');
+  const kim = await person(browser, 'Kim');
   const page = kim.page;
   await createConversation(page, 'Field notes');
   await send(page, 'Tide is out at six.');

@@ -5,21 +5,11 @@
 // payload could run) and measures it on pathological input.
 import { build } from 'esbuild';
 import path from 'node:path';
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import {
-  messageWithText,
-  openConversation,
-  openDm,
-  signedInPerson,
-  type Person,
-} from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
+import { expect, test, type Page } from '@playwright/test';
+import { messageWithText, openConversation, openDm } from './fixtures/app';
 import { repoRoot } from './fixtures/paths';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
-
-const relay = useRelay();
-const app = useAppServer();
 
 /** Counts every way a payload could have run: alert/confirm/prompt, dialogs, window.__xss. */
 const TRAP = `
@@ -29,17 +19,16 @@ const TRAP = `
   }
 `;
 
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name, {
-    viewport: { width: 1100, height: 900 },
-    prepare: async (context) => {
-      await context.addInitScript(TRAP);
-    },
-    onPage: (page) =>
-      page.on('dialog', (d) => {
-        throw new Error(`a dialog opened: ${d.message()}`);
-      }),
-  });
+const { person } = useWorld({
+  viewport: { width: 1100, height: 900 },
+  prepare: async (context) => {
+    await context.addInitScript(TRAP);
+  },
+  onPage: (page) =>
+    page.on('dialog', (d) => {
+      throw new Error(`a dialog opened: ${d.message()}`);
+    }),
+});
 
 /**
  * Sends `text` as typed (newlines included) and waits until it is the newest message shown

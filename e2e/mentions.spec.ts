@@ -4,24 +4,13 @@
 // reconnects, his list shows the @ badge, a notification is raised (the browser Notification
 // API, stubbed to record what the app shows) and the mention is highlighted as his. Muting the
 // conversation stops the next one.
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import {
-  createConversation,
-  messageWithText,
-  openConversation,
-  signedInPerson,
-  type Person,
-} from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
+import { expect, test, type Page } from '@playwright/test';
+import { createConversation, messageWithText, openConversation } from './fixtures/app';
 import { notifications, recordNotifications } from './fixtures/notifications';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
-
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name, { prepare: recordNotifications });
+const { person } = useWorld({ prepare: recordNotifications });
 
 const item = (page: Page, title: string) =>
   page.getByTestId('conversation-item').filter({ hasText: title });

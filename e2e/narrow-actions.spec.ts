@@ -2,18 +2,16 @@
 // time, not over them; it opens the same actions as a menu, by keyboard too. A real relay, the
 // real renderer.
 import { expect, test } from '@playwright/test';
-import { createConversation, send, signedInPerson } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { createConversation, send } from './fixtures/app';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
+const { person } = useWorld();
 
 test('thread panel: the "⋯" menu leaves the time visible and works by keyboard', async ({
   browser,
 }) => {
-  const eve = await signedInPerson(browser, relay, app.url, 'Eve');
+  const eve = await person(browser, 'Eve');
   const page = eve.page;
   await createConversation(page, 'Ops');
   await send(page, 'Deploy at noon?');

@@ -12,16 +12,13 @@ import {
   openConversation,
   openDm,
   send,
-  signedInPerson,
   syncState,
   type Person,
 } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
+const world = useWorld();
 
 /** Keeps every Notification the page creates (on `window.__ferryNotifications`). */
 async function captureNotifications(context: BrowserContext): Promise<void> {
@@ -40,7 +37,7 @@ async function captureNotifications(context: BrowserContext): Promise<void> {
 }
 
 const person = (browser: Browser, name: string, notified = false): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name, notified ? { prepare: captureNotifications } : {});
+  world.person(browser, name, notified ? { prepare: captureNotifications } : {});
 
 type Shown = { title: string; body: string; tag: string };
 

@@ -1,7 +1,7 @@
 // Offline-first, end to end (issue 3 §6): two people (accounts made with the relay's admin CLI)
 // in two browser contexts, a real relay process, the real renderer. Offline is real: the relay is stopped, or one person's sockets are
 // cut (NetworkSwitch) while their browser reports offline.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
   edit,
@@ -13,19 +13,13 @@ import {
   send,
   shownMessages,
   syncState,
-  signedInPerson,
-  type Person,
 } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
+const { relay, app, person } = useWorld();
 
 /** An account (created once per relay with the admin CLI), signed in in a fresh browser. */
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name);
 
 /** What both must agree on: who wrote what, in which order, and what is deleted. */
 async function content(page: Page) {

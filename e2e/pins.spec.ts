@@ -3,25 +3,18 @@
 // pins; Ada pins online and, as the channel's owner, unpins Bo's pin; after reconnecting both
 // see the same pinned list. Then the keyboard path: P on a focused message, the Pinned list by
 // keyboard, opening a pinned message reveals and focuses it.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
   messageWithText,
   openConversation,
   send,
-  signedInPerson,
   syncState,
-  type Person,
 } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
-
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name);
+const { person } = useWorld();
 
 /** The pinned list as shown: the first line of each pinned message, most recently pinned first. */
 async function pinnedTexts(page: Page): Promise<string[]> {

@@ -4,7 +4,7 @@
 // when her network is cut for real (NetworkSwitch). Away: Dee's clock (Playwright's) jumps past
 // the away delay, Cy sees her away, then online at her next key. Then: the "New messages"
 // divider and the jump to the first unread message.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
   messageWithText,
@@ -12,18 +12,11 @@ import {
   openDm,
   send,
   syncState,
-  signedInPerson,
-  type Person,
 } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
-
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name);
+const { person } = useWorld();
 
 const dot = (page: Page) => page.getByTestId('conversation').getByTestId('presence-dot');
 
@@ -113,7 +106,7 @@ test('Cy sees Dee away once she is idle past the away delay, online at her next 
   // Two people of their own: the relay is shared by this file's tests, and Bo's list already
   // holds conversations whose previews say "Ada: …".
   // Dee's clock is Playwright's: it runs as usual until the test jumps it forward.
-  const dee = await signedInPerson(browser, relay, app.url, 'Dee', {
+  const dee = await person(browser, 'Dee', {
     prepare: (context) => context.clock.install(),
   });
   const cy = await person(browser, 'Cy');

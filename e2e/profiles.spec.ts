@@ -5,25 +5,12 @@
 // her message row and her status in the DM header and in her profile card, which he opens from
 // her name with the keyboard; "Message" there opens their DM. A file that is not a picture, a
 // broken one and one over 15 MB are refused with a sentence each, and nothing changes.
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import {
-  messageWithText,
-  openConversation,
-  openDm,
-  send,
-  signedInPerson,
-  syncState,
-  type Person,
-} from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { expect, test, type Page } from '@playwright/test';
+import { messageWithText, openConversation, openDm, send, syncState } from './fixtures/app';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
-
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name);
+const { person } = useWorld();
 
 /** A 200×120 PNG drawn in the page (a red disc on blue), as bytes for setInputFiles. */
 async function drawnPng(page: Page): Promise<Buffer> {

@@ -1,25 +1,18 @@
 // Reactions end to end (issue 5): two people (accounts made with the relay's admin CLI) in two
 // browser contexts, a real relay, the real renderer. Bo's relay connection is cut for real
 // (NetworkSwitch: sockets closed, the browser offline) while he reacts; Ada reacts online.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
   messageWithText,
   openConversation,
   send,
   syncState,
-  signedInPerson,
-  type Person,
 } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
-
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name);
+const { person } = useWorld();
 
 /** The chips under a message as shown: `emoji count`, in order. */
 async function chips(page: Page, text: string): Promise<string[]> {

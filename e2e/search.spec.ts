@@ -2,7 +2,7 @@
 // a real relay process, the real renderer (the index in its Web Worker). B's connection is cut
 // for real (NetworkSwitch: sockets closed and refused, the browser offline); B searches, finds
 // A's earlier message, opens it in context; the index survives a reload while offline.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   submitSignIn,
   createConversation,
@@ -11,18 +11,11 @@ import {
   reopen,
   send,
   syncState,
-  signedInPerson,
-  type Person,
 } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
-
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name);
+const { relay, app, person } = useWorld();
 
 const TARGET = 'The ferry to the island leaves from pier 4 at 07:15.';
 

@@ -6,19 +6,11 @@
 // under the pointer. Then keyboard focus in the list (Tab) holds it the same way; Alt+↓ walks
 // the order as shown.
 import { expect, test, type Page } from '@playwright/test';
-import {
-  createConversation,
-  messageWithText,
-  openConversation,
-  send,
-  signedInPerson,
-} from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
-import { useRelay } from './fixtures/relay';
+import { createConversation, messageWithText, openConversation, send } from './fixtures/app';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
+const { person } = useWorld();
 
 /** The channel titles as Bo's list shows them, top to bottom. */
 const shownTitles = (page: Page) =>
@@ -31,8 +23,8 @@ const shownTitles = (page: Page) =>
 test('the list keeps its order under the pointer and re-sorts when the pointer leaves', async ({
   browser,
 }) => {
-  const ada = await signedInPerson(browser, relay, app.url, 'Ada');
-  const bo = await signedInPerson(browser, relay, app.url, 'Bo');
+  const ada = await person(browser, 'Ada');
+  const bo = await person(browser, 'Bo');
   for (const title of ['Alpha', 'Beta', 'Gamma', 'Delta']) {
     await createConversation(ada.page, title, ['bo']);
     await send(ada.page, `Hello from ${title}`);
@@ -71,8 +63,8 @@ test('the list keeps its order under the pointer and re-sorts when the pointer l
 test('keyboard focus in the list holds it too; Alt+↓ opens the next as shown and re-sorts', async ({
   browser,
 }) => {
-  const cy = await signedInPerson(browser, relay, app.url, 'Cy');
-  const dee = await signedInPerson(browser, relay, app.url, 'Dee');
+  const cy = await person(browser, 'Cy');
+  const dee = await person(browser, 'Dee');
   for (const title of ['One', 'Two', 'Three']) {
     await createConversation(cy.page, title, ['dee']);
     await send(cy.page, `Hello from ${title}`);

@@ -3,27 +3,20 @@
 // is cut for real (NetworkSwitch) while she replies in a thread and quotes a message with the
 // keyboard; Bo replies online. After she reconnects both see the same thread, counts and
 // quote; the quote follows an edit and a deletion of the quoted message.
-import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import {
   createConversation,
   edit,
   openConversation,
   remove,
   send,
-  signedInPerson,
   syncState,
-  type Person,
 } from './fixtures/app';
-import { useAppServer } from './fixtures/app-server';
 import { notifications, recordNotifications } from './fixtures/notifications';
-import { useRelay } from './fixtures/relay';
+import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
-const relay = useRelay();
-const app = useAppServer();
-
-const person = (browser: Browser, name: string): Promise<Person> =>
-  signedInPerson(browser, relay, app.url, name);
+const { person } = useWorld();
 
 const pattern = (text: string) =>
   new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`);
@@ -203,7 +196,7 @@ async function replyIn(page: Page, root: string, text: string): Promise<void> {
 test("a reply notifies the root's author in a channel (mentions-only default); a reply in someone else's thread does not", async ({
   browser,
 }) => {
-  const ada = await signedInPerson(browser, relay, app.url, 'Ada', {
+  const ada = await person(browser, 'Ada', {
     prepare: recordNotifications,
   });
   const bo = await person(browser, 'Bo');
