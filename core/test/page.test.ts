@@ -52,6 +52,7 @@ describe('page: messages', () => {
       createdAt: T,
       parent: null,
       quote: null,
+      broadcast: false,
       offline: false,
       editedAt: null,
       deleted: false,

@@ -22,6 +22,8 @@ export interface NewMessage {
   parent?: string;
   /** A message of the same conversation this one quotes (schema 2). */
   quote?: string;
+  /** A thread reply also shown in the channel's main timeline (schema 3; only with `parent`). */
+  broadcast?: boolean;
   /** Written while the author's device had no connection. */
   offline?: boolean;
 }
@@ -39,6 +41,8 @@ export interface Message {
   parent: string | null;
   /** The message it quotes (shown as it is now, never copied); null when none. */
   quote: string | null;
+  /** A thread reply its author also sent to the channel (schema 3): shown in the main timeline. */
+  broadcast: boolean;
   offline: boolean;
   editedAt: number | null;
   deleted: boolean;
@@ -111,6 +115,7 @@ export function readMessage(key: string, value: unknown): Message | null {
     createdAt: num('createdAt') ?? 0,
     parent: typeof parent === 'string' ? parent : null,
     quote: typeof quote === 'string' && v >= 2 ? quote : null,
+    broadcast: m.get('broadcast') === true && typeof parent === 'string' && v >= 3,
     offline: m.get('offline') === true,
     editedAt: num('editedAt'),
     deleted,
@@ -120,8 +125,15 @@ export function readMessage(key: string, value: unknown): Message | null {
   };
 }
 
-/** The version a message needs: 2 when it quotes, else the first (lowest that fits). */
-export function messageVersion(input: { quote?: string | undefined }): number {
+/**
+ * The version a message needs: 3 when it is a reply also sent to the channel, 2 when it quotes,
+ * else the first (the lowest that fits).
+ */
+export function messageVersion(input: {
+  quote?: string | undefined;
+  broadcast?: boolean | undefined;
+}): number {
+  if (input.broadcast === true) return 3;
   return input.quote !== undefined ? 2 : BASE_VERSION;
 }
 
@@ -133,7 +145,7 @@ export function messageVersion(input: { quote?: string | undefined }): number {
 export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   const fn = 'addMessage';
   check(typeof input === 'object' && input !== null, `${fn}: expected a message`);
-  const { id, author, text, createdAt, parent, quote, offline } = input;
+  const { id, author, text, createdAt, parent, quote, broadcast, offline } = input;
   checkMessageId(id, 'id', fn);
   checkUser(author, 'author', fn);
   checkText(text, fn);
@@ -151,11 +163,19 @@ export function addMessage(doc: Y.Doc, input: NewMessage): Message {
     checkMessageId(quote, 'quote', fn);
     check(quote !== id, `${fn}: a message cannot quote itself`);
   }
+  check(
+    broadcast === undefined || typeof broadcast === 'boolean',
+    `${fn}: broadcast must be a boolean`,
+  );
+  check(
+    broadcast !== true || parent !== undefined,
+    `${fn}: only a thread reply can also be sent to the channel`,
+  );
   check(offline === undefined || typeof offline === 'boolean', `${fn}: offline must be a boolean`);
   const messages = messagesOf(doc);
   if (messages.has(id)) throw new ModelError('exists', `${fn}: message ${id} already exists`);
   const entries: [string, unknown][] = [
-    ['v', messageVersion({ quote })],
+    ['v', messageVersion({ quote, broadcast })],
     ['id', id],
     ['author', author],
     ['text', text],
@@ -163,6 +183,7 @@ export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   ];
   if (parent !== undefined) entries.push(['parent', parent]);
   if (quote !== undefined) entries.push(['quote', quote]);
+  if (broadcast === true) entries.push(['broadcast', true]);
   if (offline) entries.push(['offline', true]);
   doc.transact(() => {
     messages.set(id, new Y.Map<unknown>(entries));

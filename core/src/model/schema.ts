@@ -208,6 +208,7 @@ const MESSAGE_FIELDS = new Set([
   'createdAt',
   'parent',
   'quote',
+  'broadcast',
   'offline',
   'editedAt',
   'deleted',
@@ -225,6 +226,7 @@ export const IMMUTABLE_MESSAGE_FIELDS = [
   'createdAt',
   'parent',
   'quote',
+  'broadcast',
   'offline',
 ];
 
@@ -257,6 +259,12 @@ export function messageProblem(key: string, value: unknown): string | null {
     if ((v as number) < 2) return 'quote needs schema 2 (v: 2)';
     if (!isHlc(m.get('quote'))) return 'quote must be a clock id';
     if (m.get('quote') === key) return 'a message cannot quote itself';
+  }
+  if (m.has('broadcast')) {
+    // Schema 3: "also send to channel". A Ferry 2 app shows a v: 3 reply read-only in its thread.
+    if ((v as number) < 3) return 'broadcast needs schema 3 (v: 3)';
+    if (m.get('broadcast') !== true) return 'broadcast must be true when present';
+    if (!m.has('parent')) return 'broadcast is only on a thread reply';
   }
   if (m.has('offline') && typeof m.get('offline') !== 'boolean') return 'offline must be a boolean';
   if (m.has('editedAt') && !isTime(m.get('editedAt'))) return 'editedAt must be a time';
@@ -316,7 +324,7 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
     messages: {
       keyShape: 'message id (clock id) on this page’s period',
       valueShape:
-        'Y.Map: v, id, author, text, createdAt, parent?, quote? (v >= 2), offline?, editedAt?, deleted?, deletedAt?, deletedBy?',
+        'Y.Map: v, id, author, text, createdAt, parent?, quote? (v >= 2), broadcast? (v >= 3, with parent), offline?, editedAt?, deleted?, deletedAt?, deletedBy?',
       removable: false,
       checkKey(key, room) {
         if (!isHlc(key)) return 'key must be a clock id';
