@@ -183,6 +183,13 @@ export interface MessageView {
   parentId: string | null;
   /** The message it quotes (show it through `lookup`: as it is now); null when none. */
   quoteId: string | null;
+  /**
+   * A thread reply also sent to the channel (schema 3, docs/messaging.md "Also send to channel"):
+   * it is in the main timeline too. Absent or false otherwise.
+   */
+  broadcast?: boolean;
+  /** On such a reply in the main timeline: its root as loaded (null: not on this device). */
+  broadcastRoot?: { id: string; authorName: string; text: string; deleted: boolean } | null;
   /** On a thread root with replies: their summary from the loaded pages (exact; see README). */
   thread: ThreadSummary | null;
   /** Written while this device (the author's) had no connection. */
@@ -279,6 +286,8 @@ export interface SendOptions {
   parent?: string;
   /** Quote this message (not deleted; of this conversation). */
   quote?: string;
+  /** With `parent`: also show the reply in the channel's main timeline (one message). */
+  alsoToChannel?: boolean;
 }
 
 /**
@@ -438,6 +447,8 @@ export interface FerryClient {
    * `cancelled`. Rejects only when the index failed (the message says why).
    */
   search(query: string): Promise<SearchResults>;
+  /** Activity and followed threads (activity.ts); absent in a client that does not keep them. */
+  readonly activity?: ActivityApi;
   /** My own account on the relay (online only: ApiError 'offline' otherwise). */
   readonly account: AccountApi;
   /** User administration; present only while my workspace role is `admin` (online only). */
@@ -446,6 +457,69 @@ export interface FerryClient {
   signOut(): Promise<void>;
   /** Flushes everything to disk and closes connections. */
   close(): Promise<void>;
+}
+
+// ---- activity and followed threads (renderer/src/data/activity.ts) ----
+
+/** Someone mentioned me, replied in a thread I follow, or reacted to my message. */
+export interface ActivityItem {
+  key: string;
+  kind: 'mention' | 'reply' | 'reaction';
+  conversationId: string;
+  conversationTitle: string;
+  /** The message to open (a reaction: my message that got it). */
+  messageId: string;
+  /** Its thread's root when the message is a reply: open the thread panel on it. */
+  rootId: string | null;
+  actorId: string;
+  actorName: string;
+  emoji: string | null;
+  /** Plain text excerpt of the message (a reaction: of my message). */
+  text: string;
+  at: number;
+  unread: boolean;
+}
+
+/** A thread I follow: I started it, replied in it, was mentioned in it, or followed it. */
+export interface FollowedThread {
+  conversationId: string;
+  conversationTitle: string;
+  rootId: string;
+  /** Null when the root's page is not on this device. */
+  rootAuthorName: string | null;
+  rootText: string | null;
+  reason: 'started' | 'replied' | 'mentioned' | 'followed';
+  replies: number;
+  /** Replies by others I have not read. */
+  unread: number;
+  lastReplyAt: number;
+  lastReplyAuthorName: string;
+  lastReplyText: string;
+}
+
+export interface ActivityView {
+  /** False until the stored index was read at start. */
+  loaded: boolean;
+  /** Newest first. */
+  items: ActivityItem[];
+  /** Newest activity first. */
+  threads: FollowedThread[];
+  /** Unread items. */
+  unread: number;
+  /** Unread replies over the followed threads. */
+  threadsUnread: number;
+}
+
+export interface ActivityApi {
+  observe: Observe<ActivityView>;
+  /** Marks items read on this device (`all`: every item). */
+  markRead(keys: string[] | 'all'): Promise<void>;
+  /** A followed thread was opened: its replies are read. */
+  markThreadRead(conversationId: string, rootId: string): Promise<void>;
+  /** Follow or unfollow a thread on this device. */
+  follow(conversationId: string, rootId: string, on: boolean): Promise<void>;
+  /** Whether I follow the thread (started, replied, mentioned or by hand; not unfollowed). */
+  following(conversationId: string, rootId: string): boolean;
 }
 
 // ---- accounts: my own account and user administration (renderer/src/data/admin.ts) ----

@@ -46,6 +46,7 @@ import { relayApi, type RelayApi } from './relay-api';
 import { RelaySchema } from './relay-schema';
 import { RoomRules } from './room-rules';
 import { SearchFeed } from './search';
+import { ActivityFeed } from './activity';
 import { SessionState } from './session';
 import { AuthedMux } from './socket';
 import { DB_NAME, LocalStore, type DocRecord, type SummaryRecord } from './store';
@@ -116,6 +117,8 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
   private readonly adminApi: AdminApi = createAdminApi((m, p, b) => this.api(m, p, b));
   /** Feeds the offline search index from page documents (search.ts); null when turned off. */
   readonly searchFeed: SearchFeed | null = null;
+  /** Activity and followed threads from the pages this client follows (activity.ts). */
+  readonly activity: ActivityFeed;
 
   // ---- the services (each one file, see README.md) ----
   private readonly ctx: ClientContext;
@@ -206,6 +209,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     };
     const ctx = this.ctx;
     const nameOf = (user: string, fallback?: string) => this.profiles.nameOf(user, fallback);
+    this.activity = new ActivityFeed(ctx, { nameOf: (u) => this.nameOf(u), titleFor: (c) => this.titleFor(c) });
     this.sessionState = new SessionState(opts.session, opts.onProfile, () => this.profiles.followAccess());
     this.summaries = new Summaries(
       ctx,
@@ -213,7 +217,10 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
         nameOf,
         catalogueTitle: (convId) => this.workspaceMode?.catalogueTitle(convId),
         onMetaUpdate: (convId) => this.workspaceMode?.followNewest(convId),
-        onPage: (convId, od) => this.searchFeed?.watch(convId, od),
+        onPage: (convId, od) => {
+          this.searchFeed?.watch(convId, od);
+          this.activity.watch(convId, od);
+        },
       },
       summaries,
     );
@@ -231,6 +238,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
         catalogue: () => this.workspaceMode?.doc ?? null,
         onNamesLoaded: () => {
           this.summaries.changed();
+          this.activity.refresh();
           this.convChanged(null);
         },
       },
@@ -452,6 +460,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
   }
 
   forget(conversationId: string): Promise<void> {
+    this.activity.forget(conversationId);
     return this.local.forget(conversationId);
   }
 
@@ -551,6 +560,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     for (const r of this.removeEvents) r();
     this.profiles.close(false);
     await this.searchFeed?.close();
+    await this.activity.close();
     await this.host.close();
     await this.store.close();
     for (const fn of this.closeHooks) fn();

@@ -25,6 +25,7 @@ import { withSeenBy } from './delivery';
 import { Lookups } from './lookup';
 import { MessageViews } from './message-views';
 import { ConversationPages } from './pages';
+import { withBroadcastRoots } from './broadcast';
 import { Pins } from './pins';
 import { Threads } from './thread-view';
 
@@ -101,8 +102,12 @@ export class ConversationImpl implements ConversationStore {
   }
 
   /** Checks a reply's parent and a quote; the parent given as a reply means its root. */
-  private sendTargets(options: SendOptions): { parent?: string; quote?: string } {
-    const out: { parent?: string; quote?: string } = {};
+  private sendTargets(options: SendOptions): { parent?: string; quote?: string; broadcast?: boolean } {
+    const out: { parent?: string; quote?: string; broadcast?: boolean } = {};
+    if (options.alsoToChannel === true) {
+      if (options.parent === undefined) throw new ModelError('invalid', 'Only a thread reply can also be sent to the channel.');
+      out.broadcast = true;
+    }
     if (options.parent !== undefined) {
       if (!isHlc(options.parent)) throw new ModelError('invalid', `send: not a message id: ${JSON.stringify(options.parent)}`);
       const root = this.known(options.parent);
@@ -247,14 +252,16 @@ export class ConversationImpl implements ConversationStore {
       if (p.error) errors.push(p.error.message);
       if (p.refused) errors.push(refusal(p.room, p.refused));
       for (const v of this.views.pageViews(period, p)) {
-        // Top level only: replies are in their thread (thread()), counted on their root.
-        if (v.parentId !== null || (this.unsaved.size > 0 && this.unsaved.has(v.id))) continue;
+        // Top level only: replies are in their thread (thread()), counted on their root; a reply
+        // also sent to the channel shows here too (broadcast.ts names its root).
+        if ((v.parentId !== null && v.broadcast !== true) || (this.unsaved.size > 0 && this.unsaved.has(v.id))) continue;
         const thread = threads.get(v.id);
         messages.push(thread ? { ...v, thread } : v);
         docOf.set(v.id, p);
       }
     }
     messages = withSeenBy(messages, docOf, this.client.me, (id) => this.views.nameSeen(id));
+    messages = withBroadcastRoots(messages);
     messages = this.pins.withPins(messages, pins);
     const mayPin = this.pins.mayPin();
     const m = this.pages.meta;

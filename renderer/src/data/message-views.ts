@@ -58,6 +58,7 @@ export class MessageViews {
       deleted: msg.deleted,
       parentId: msg.parent,
       quoteId: msg.quote,
+      ...(msg.broadcast ? { broadcast: true } : {}),
       thread: null,
       writtenOffline: msg.offline,
       mine: msg.author === this.client.me,

@@ -185,6 +185,7 @@ function rewriteMessage(
       createdAt: mine.createdAt,
       ...(mine.parent !== null ? { parent: mine.parent } : {}),
       ...(mine.quote !== null ? { quote: mine.quote } : {}),
+      ...(mine.broadcast ? { broadcast: true } : {}),
       ...(mine.offline ? { offline: true } : {}),
     });
     if (mine.editedAt !== null) page.editMessage(into, id, me, mine.text, mine.editedAt);
