@@ -10,6 +10,7 @@ import {
   repliesText,
   targetOfItem,
   targetOfThread,
+  threadLastLine,
   type OpenTarget,
 } from '../../src/ui/lib/activity';
 
@@ -52,6 +53,18 @@ describe('activity words and targets', () => {
       reason: 'started',
     } as FollowedThread;
     expect(followReason(thread)).toBe('You started it');
+    expect(
+      threadLastLine(
+        {
+          ...thread,
+          replies: 2,
+          lastReplyAuthorName: 'Bo',
+          lastReplyText: '**ok**',
+          lastReplyAt: 0,
+        },
+        30_000,
+      ),
+    ).toBe('2 replies · Bo: ok · just now');
     expect(targetOfItem(item('reply', { messageId: 'M9', rootId: 'R1' }))).toEqual({
       conversationId: 'C1',
       messageId: 'M9',

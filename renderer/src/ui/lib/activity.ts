@@ -5,6 +5,8 @@
 // The "open a message in context" routing for copied links is built separately (package E);
 // the two should become one at merge.
 import type { ActivityItem, FollowedThread } from '../../data/api';
+import { toPlainText } from './markdown';
+import { agoText } from './threads';
 
 /** A message to show: its conversation scrolled to it, or (`thread`) its thread panel opened. */
 export interface OpenTarget {
@@ -67,6 +69,13 @@ export function followReason(t: FollowedThread): string {
 export function repliesText(n: number): string {
   if (n === 0) return 'No replies yet';
   return `${n} ${n === 1 ? 'reply' : 'replies'}`;
+}
+
+/** "2 replies · Bo: looks good · 5 min ago", or "No replies yet". */
+export function threadLastLine(t: FollowedThread, now: number): string {
+  if (t.replies === 0) return repliesText(0);
+  const last = toPlainText(t.lastReplyText);
+  return `${repliesText(t.replies)} · ${t.lastReplyAuthorName}: ${last} · ${agoText(t.lastReplyAt, now)}`;
 }
 
 export type ActivityFilter = 'all' | 'mention' | 'reply' | 'reaction';
