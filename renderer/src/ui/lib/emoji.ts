@@ -1,362 +1,339 @@
-// The emoji the reaction picker offers: a small curated set (about 250) of what people react
-// with at work, in categories, each with a name and a few search words. Written for Ferry (no
-// emoji database is bundled): any other emoji can still arrive from other clients and shows
-// as it is. Recently used emoji are kept per device in localStorage.
+// Emoji for the picker, the composer's `:shortcode:` completion and reactions: the full Unicode
+// set from the maintained `emojibase-data` package (names and keywords from CLDR, Slack-style
+// shortcodes from its `iamcal` preset, group names from its messages). The data is large
+// (about 1,900 emoji), so it is not in the first screen's script: `loadEmoji()` imports
+// `emoji-data.ts` (a chunk of its own, built into the app, so it works offline) the first time
+// the picker or the completion is used. Everything else here is pure: building the index from
+// the data, search with ranking, skin tones, the recent list (this device), and the labels of
+// reaction chips.
 
+/** One emoji as the picker offers it. */
 export interface Emoji {
+  /** The emoji without a skin tone, fully qualified (what is stored in text and reactions). */
   char: string;
+  /** CLDR name, lower case: "red heart". */
   name: string;
-  /** Extra search words (lower case). */
+  /** Without colons, best first: ["heart"]. */
+  shortcodes: string[];
+  /** CLDR keywords, lower case. */
   keywords: string[];
+  /** Index into `EmojiIndex.groups`. */
+  group: number;
+  /** Display order in the data (smileys first). */
+  order: number;
+  /** The emoji in skin tones 1 (light) to 5 (dark), when it has them: `skins[tone - 1]`. */
+  skins?: string[];
 }
 
-export interface EmojiCategory {
-  id: string;
+export interface EmojiGroup {
+  key: string;
+  /** "Smileys & emotion". */
   label: string;
   emoji: Emoji[];
 }
 
-// One line per emoji: `<emoji> <name>: <keywords…>`.
-const TABLE: Record<string, [string, string]> = {
-  smileys: [
-    'Smileys',
-    `😀 grinning face: smile happy
-😃 grinning face with big eyes: smile happy joy
-😄 grinning face with smiling eyes: smile happy laugh
-😁 beaming face: grin smile
-😆 grinning squinting face: laugh haha
-😅 grinning face with sweat: relief phew nervous
-😂 face with tears of joy: laugh lol funny
-🤣 rolling on the floor laughing: rofl lol funny
-🙂 slightly smiling face: smile ok
-🙃 upside-down face: silly irony
-😉 winking face: wink joke
-😊 smiling face with smiling eyes: blush happy
-😇 smiling face with halo: angel innocent
-🥰 smiling face with hearts: love adore
-😍 smiling face with heart-eyes: love crush
-🤩 star-struck: wow amazing excited
-😘 face blowing a kiss: kiss love
-😋 face savoring food: yum tasty
-😛 face with tongue: tongue playful
-😜 winking face with tongue: joke crazy
-🤪 zany face: crazy silly
-🤗 hugging face: hug embrace
-🤔 thinking face: think hmm wonder
-🤨 face with raised eyebrow: skeptical doubt
-😐 neutral face: meh blank
-😑 expressionless face: meh blank
-😶 face without mouth: speechless quiet
-🙄 face with rolling eyes: eyeroll annoyed
-😏 smirking face: smirk smug
-😬 grimacing face: awkward yikes oops
-😌 relieved face: relief calm
-😔 pensive face: sad thoughtful
-😪 sleepy face: tired
-😴 sleeping face: sleep tired zzz
-😷 face with medical mask: sick ill
-🤒 face with thermometer: sick ill fever
-🤯 exploding head: mind blown shocked
-🥳 partying face: celebrate birthday
-😎 smiling face with sunglasses: cool
-🤓 nerd face: geek smart
-😕 confused face: confused unsure
-😟 worried face: worried concern
-😮 face with open mouth: wow surprised
-😲 astonished face: shocked surprised
-🥺 pleading face: please puppy
-😢 crying face: sad tear
-😭 loudly crying face: sob sad cry
-😱 face screaming in fear: scream scared horror
-😤 face with steam from nose: frustrated triumph
-😠 angry face: angry mad
-🤬 face with symbols on mouth: swear angry
-🫡 saluting face: salute yes sir respect
-🤐 zipper-mouth face: secret quiet
-🫠 melting face: melt hot embarrassed
-😵 face with crossed-out eyes: dizzy dead
-🤷 person shrugging: shrug dunno whatever
-🤦 person facepalming: facepalm doh`,
-  ],
-  gestures: [
-    'People and gestures',
-    `👍 thumbs up: yes ok agree like +1 approve
-👎 thumbs down: no disagree dislike -1
-👌 ok hand: ok perfect fine
-✌️ victory hand: peace two
-🤞 crossed fingers: luck hope
-🤟 love-you gesture: love
-🤘 sign of the horns: rock metal
-🤙 call me hand: call shaka
-👈 backhand index pointing left: left point
-👉 backhand index pointing right: right point
-👆 backhand index pointing up: up point this
-👇 backhand index pointing down: down point
-☝️ index pointing up: one point
-👋 waving hand: wave hello hi bye
-🤚 raised back of hand: stop
-✋ raised hand: hand stop high five
-🖐️ hand with fingers splayed: five hand
-🖖 vulcan salute: spock
-👏 clapping hands: clap applause bravo
-🙌 raising hands: hooray celebrate praise
-👐 open hands: hug
-🤲 palms up together: please offer
-🤝 handshake: deal agreement
-🙏 folded hands: thanks please pray
-✍️ writing hand: write note
-💪 flexed biceps: strong muscle effort
-👀 eyes: look watching see
-👁️ eye: look see
-🧠 brain: smart think
-🫶 heart hands: love thanks
-👊 oncoming fist: fist bump punch
-✊ raised fist: power solidarity
-🙋 person raising hand: question me volunteer
-🙇 person bowing: sorry thanks bow
-🙆 person gesturing ok: ok yes
-🙅 person gesturing no: no stop
-💁 person tipping hand: info sassy
-🏃 person running: run hurry late`,
-  ],
-  hearts: [
-    'Hearts and symbols',
-    `❤️ red heart: love like heart
-🧡 orange heart: love heart
-💛 yellow heart: love heart
-💚 green heart: love heart
-💙 blue heart: love heart
-💜 purple heart: love heart
-🖤 black heart: heart
-🤍 white heart: heart
-💔 broken heart: sad heartbreak
-💕 two hearts: love
-💖 sparkling heart: love
-💯 hundred points: 100 perfect score keep it
-✅ check mark button: done yes complete ok
-☑️ check box with check: done
-✔️ check mark: done yes
-❌ cross mark: no wrong cancel
-❎ cross mark button: no
-➕ plus: add plus one +1
-➖ minus: remove minus
-❓ red question mark: question what
-❗ red exclamation mark: important attention
-‼️ double exclamation mark: important urgent
-⚠️ warning: caution alert
-🚫 prohibited: forbidden no stop
-⛔ no entry: stop blocked
-🔴 red circle: red dot stop
-🟠 orange circle: orange dot
-🟡 yellow circle: yellow dot
-🟢 green circle: green dot go online
-🔵 blue circle: blue dot
-⭐ star: favourite favorite star
-🌟 glowing star: shine star
-✨ sparkles: new shiny magic clean
-💫 dizzy: star
-🔥 fire: hot lit great
-💥 collision: boom crash
-💤 zzz: sleep tired
-💬 speech balloon: comment chat talk
-💭 thought balloon: think
-🆗 ok button: ok
-🆕 new button: new
-🔁 repeat button: repeat again loop
-🔄 counterclockwise arrows: refresh sync update
-⬆️ up arrow: up
-⬇️ down arrow: down
-➡️ right arrow: next right
-⬅️ left arrow: back left
-♻️ recycling symbol: recycle reuse
-🏁 chequered flag: finish done race
-🚩 triangular flag: flag issue warning`,
-  ],
-  celebration: [
-    'Celebration and objects',
-    `🎉 party popper: tada celebrate party congratulations
-🎊 confetti ball: celebrate party
-🎈 balloon: party birthday
-🎂 birthday cake: birthday cake
-🎁 wrapped gift: present gift
-🏆 trophy: win award champion
-🥇 first place medal: gold first winner
-🥈 second place medal: silver second
-🥉 third place medal: bronze third
-🏅 sports medal: medal award
-🎯 direct hit: target bullseye goal
-🚀 rocket: launch ship fast release
-💡 light bulb: idea
-🔔 bell: notification ring
-🔕 bell with slash: mute quiet
-📌 pushpin: pin important
-📎 paperclip: attachment
-📝 memo: note write minutes
-📅 calendar: date schedule
-📆 tear-off calendar: date
-⏰ alarm clock: time alarm wake
-⏳ hourglass not done: wait time pending
-⌛ hourglass done: time up
-⏱️ stopwatch: timer time
-📈 chart increasing: growth up trend
-📉 chart decreasing: down trend
-📊 bar chart: stats data
-📣 megaphone: announce
-📢 loudspeaker: announcement
-🔍 magnifying glass tilted left: search find look
-🔒 locked: lock secure private
-🔓 unlocked: unlock open
-🔑 key: key password
-🛠️ hammer and wrench: tools fix build
-🔧 wrench: fix tool
-🔨 hammer: build fix
-⚙️ gear: settings config
-🧪 test tube: test experiment
-🐛 bug: bug issue defect
-💻 laptop: computer work
-🖥️ desktop computer: computer
-📱 mobile phone: phone
-📷 camera: photo picture
-📦 package: box ship delivery
-✉️ envelope: mail email letter
-📧 e-mail: mail email
-🧾 receipt: invoice
-💰 money bag: money cash
-💸 money with wings: spend money
-🗑️ wastebasket: trash delete bin
-📚 books: read library docs`,
-  ],
-  nature: [
-    'Nature, food and travel',
-    `☀️ sun: sunny weather
-🌤️ sun behind small cloud: weather
-☁️ cloud: cloudy weather
-🌧️ cloud with rain: rain weather
-⛈️ cloud with lightning and rain: storm weather
-❄️ snowflake: snow cold winter
-🌈 rainbow: rainbow
-🌊 water wave: wave sea ocean
-🌙 crescent moon: night moon
-🌍 globe showing europe-africa: world earth
-🌱 seedling: grow plant new
-🌲 evergreen tree: tree forest
-🌸 cherry blossom: flower spring
-🌻 sunflower: flower
-🍀 four leaf clover: luck lucky
-🍁 maple leaf: autumn fall
-🐶 dog face: dog puppy
-🐱 cat face: cat kitten
-🦊 fox: fox
-🐻 bear: bear
-🐼 panda: panda
-🐧 penguin: penguin
-🐢 turtle: slow turtle
-🐙 octopus: octopus
-🦄 unicorn: unicorn magic
-🐝 honeybee: bee busy
-🦀 crab: crab
-🐳 spouting whale: whale
-☕ hot beverage: coffee tea break
-🍵 teacup without handle: tea
-🍺 beer mug: beer drinks cheers
-🍻 clinking beer mugs: cheers drinks
-🥂 clinking glasses: cheers toast champagne
-🍕 pizza: pizza food lunch
-🍔 hamburger: burger food lunch
-🌮 taco: taco food
-🍣 sushi: sushi food
-🍰 shortcake: cake dessert
-🍪 cookie: cookie snack
-🍩 doughnut: donut snack
-🍎 red apple: apple fruit
-🍌 banana: banana fruit
-🥑 avocado: avocado
-🍿 popcorn: popcorn watching drama
-🚗 automobile: car drive
-🚲 bicycle: bike cycle
-✈️ airplane: flight travel plane
-🚢 ship: boat ship sea
-⛵ sailboat: boat sail
-🚆 train: train travel
-🏠 house: home
-🏢 office building: office work
-⛺ tent: camping
-🗺️ world map: map travel
-⚓ anchor: anchor harbour harbor ship`,
-  ],
-};
-
-function parse(lines: string): Emoji[] {
-  return lines.split('\n').map((line) => {
-    const space = line.indexOf(' ');
-    const colon = line.indexOf(':', space);
-    return {
-      char: line.slice(0, space),
-      name: line.slice(space + 1, colon),
-      keywords: line
-        .slice(colon + 1)
-        .trim()
-        .split(/\s+/),
-    };
-  });
+export interface EmojiIndex {
+  all: Emoji[];
+  groups: EmojiGroup[];
+  /** By character (a skin-toned form too), variation selectors removed: `keyOf(char)`. */
+  byChar: Map<string, Emoji>;
+  byShortcode: Map<string, Emoji>;
 }
 
-export const CATEGORIES: readonly EmojiCategory[] = Object.entries(TABLE).map(
-  ([id, [label, lines]]) => ({
-    id,
-    label,
-    emoji: parse(lines),
-  }),
-);
+/** The parts of emojibase's compact data this reads. */
+export interface CompactEmojiData {
+  unicode: string;
+  hexcode: string;
+  label: string;
+  group?: number;
+  order?: number;
+  tags?: string[];
+  skins?: { unicode: string; hexcode: string }[];
+}
+export type ShortcodeData = Record<string, string | string[]>;
+export interface MessagesData {
+  groups: { key: string; message: string; order: number }[];
+}
 
-export const ALL_EMOJI: readonly Emoji[] = CATEGORIES.flatMap((c) => c.emoji);
+/** Group 2 is "components" (skin tone swatches, hair): parts of emoji, not emoji to pick. */
+const COMPONENT_GROUP = 2;
 
-const BY_CHAR = new Map(ALL_EMOJI.map((e) => [e.char, e]));
+/**
+ * The fully qualified form: no U+FE0F after a character that is an emoji by default (👍, not
+ * 👍 + VS16 as the data spells some), kept where it is needed (❤️, #️⃣). This is what the old
+ * curated table stored, so an existing reaction and a newly picked one are the same chip.
+ */
+export function qualified(s: string): string {
+  return s.replace(/(\p{Emoji_Presentation})\uFE0F/gu, '$1');
+}
 
-/** The picker's entry for a character, or a bare one for an emoji outside the set. */
-export function emojiInfo(char: string): Emoji {
-  return BY_CHAR.get(char) ?? { char, name: char, keywords: [] };
+/** Lookup key: variation selectors removed, so "❤" and "❤️" find the same emoji. */
+export function keyOf(s: string): string {
+  return s.replace(/\uFE0F/g, '');
+}
+
+const TONE_MODIFIERS = ['1F3FB', '1F3FC', '1F3FD', '1F3FE', '1F3FF'];
+
+/** The skin tone (1-5) of a skin variant's hexcode when all its modifiers are that tone. */
+function uniformTone(hexcode: string): number | null {
+  const tones = new Set(hexcode.split('-').filter((h) => TONE_MODIFIERS.includes(h)));
+  if (tones.size !== 1) return null;
+  return TONE_MODIFIERS.indexOf([...tones][0] as string) + 1;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Builds the picker's index from emojibase's compact data, shortcode presets and messages. */
+export function buildIndex(
+  data: readonly CompactEmojiData[],
+  shortcodeSets: readonly ShortcodeData[],
+  messages: MessagesData,
+): EmojiIndex {
+  const groupKeys = [...messages.groups].sort((a, b) => a.order - b.order);
+  const groups: EmojiGroup[] = [];
+  const groupAt = new Map<number, EmojiGroup>();
+  for (const g of groupKeys) {
+    if (g.order === COMPONENT_GROUP) continue;
+    const group = { key: g.key, label: capitalise(g.message), emoji: [] as Emoji[] };
+    groupAt.set(g.order, group);
+    groups.push(group);
+  }
+  const all: Emoji[] = [];
+  const byChar = new Map<string, Emoji>();
+  const byShortcode = new Map<string, Emoji>();
+  for (const d of data) {
+    const group = d.group === undefined ? undefined : groupAt.get(d.group);
+    if (!group) continue; // regional indicator letters and components
+    const shortcodes: string[] = [];
+    for (const set of shortcodeSets) {
+      const codes = set[d.hexcode];
+      for (const c of typeof codes === 'string' ? [codes] : (codes ?? [])) {
+        if (!shortcodes.includes(c)) shortcodes.push(c);
+      }
+    }
+    // The newest emoji may have none yet: their name as one (":hairy_creature:").
+    if (shortcodes.length === 0) {
+      shortcodes.push(d.label.toLowerCase().replace(/[^a-z0-9+-]+/g, '_'));
+    }
+    const e: Emoji = {
+      char: qualified(d.unicode),
+      name: d.label.toLowerCase(),
+      shortcodes,
+      keywords: (d.tags ?? []).map((t) => t.toLowerCase()),
+      group: groups.indexOf(group),
+      order: d.order ?? Number.MAX_SAFE_INTEGER,
+    };
+    if (d.skins && d.skins.length > 0) {
+      const skins: string[] = [];
+      for (const s of d.skins) {
+        const tone = uniformTone(s.hexcode);
+        if (tone !== null && skins[tone - 1] === undefined) skins[tone - 1] = qualified(s.unicode);
+      }
+      if (skins.length === 5 && skins.every(Boolean)) e.skins = skins;
+      for (const s of d.skins) byChar.set(keyOf(s.unicode), e);
+    }
+    all.push(e);
+    group.emoji.push(e);
+    byChar.set(keyOf(e.char), e);
+    for (const c of shortcodes) if (!byShortcode.has(c)) byShortcode.set(c, e);
+  }
+  all.sort((a, b) => a.order - b.order);
+  for (const g of groups) g.emoji.sort((a, b) => a.order - b.order);
+  return { all, groups, byChar, byShortcode };
+}
+
+let loading: Promise<EmojiIndex> | null = null;
+
+/** The index, loaded once (the data's own chunk) the first time something needs it. */
+export function loadEmoji(): Promise<EmojiIndex> {
+  loading ??= import('./emoji-data')
+    .then((m) => m.emojiIndex())
+    .catch((e: unknown) => {
+      loading = null; // a later try may succeed (e.g. the chunk could not be read once)
+      throw e;
+    });
+  return loading;
+}
+
+/** The picker's entry for a character, or a bare one for an emoji outside the data. */
+export function emojiInfo(index: EmojiIndex | null, char: string): Emoji {
+  return (
+    index?.byChar.get(keyOf(char)) ?? {
+      char,
+      name: char,
+      shortcodes: [],
+      keywords: [],
+      group: -1,
+      order: Number.MAX_SAFE_INTEGER,
+    }
+  );
+}
+
+/** Lower case, trimmed, without the colons of a shortcode. */
+function normalise(query: string): string {
+  return query
+    .trim()
+    .toLowerCase()
+    .replace(/^:+|:+$/g, '');
+}
+
+interface Query {
+  asName: string;
+  asCode: string;
+  key: string;
+  words: string[];
+}
+
+let lastQuery: [string, Query | null] = ['', null];
+
+function compile(query: string): Query | null {
+  if (lastQuery[0] === query) return lastQuery[1];
+  const q = normalise(query);
+  const asName = q.replace(/_/g, ' ');
+  const compiled = q
+    ? {
+        asName,
+        asCode: q.replace(/\s+/g, '_'),
+        key: keyOf(q),
+        words: asName.split(/\s+/).filter(Boolean),
+      }
+    : null;
+  lastQuery = [query, compiled];
+  return compiled;
+}
+
+/** Words of the name and parts of the shortcodes, split once per emoji. */
+const PARTS = new WeakMap<Emoji, string[]>();
+function partsOf(e: Emoji): string[] {
+  let parts = PARTS.get(e);
+  if (!parts) {
+    parts = [...e.name.split(/[\s\-:,]+/), ...e.shortcodes.flatMap((c) => c.split(/[_-]/))];
+    PARTS.set(e, parts);
+  }
+  return parts;
+}
+
+/** Whether `s` starts with `prefix` followed by a word boundary. */
+function startsWithWord(s: string, prefix: string): boolean {
+  return s.startsWith(prefix) && /^[\s_:,-]/.test(s.slice(prefix.length));
 }
 
 /**
- * Emoji whose name or keywords contain every word of the query (a word at the start of a name
- * word ranks first). An empty query gives nothing: the picker then shows the categories.
+ * How well one emoji matches a query, lower is better, null for no match:
+ * 0 the exact name or shortcode (or the emoji itself); 1 the name or a shortcode starts with it
+ * as a whole word ("party" → "party popper", `:heart_eyes:`); 2 starts with it ("partying
+ * face"); 3 a word of the name or a part of a shortcode starts with it; 4 an exact keyword;
+ * 5 a keyword starts with it; 6 it appears inside the name or a shortcode. A query of several
+ * words matches when every word does, ranked by its worst word (never better than 3).
  */
-export function searchEmoji(query: string): Emoji[] {
-  const words = query.toLowerCase().trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return [];
-  const scored: [Emoji, number][] = [];
-  for (const e of ALL_EMOJI) {
-    const hay = [...e.name.toLowerCase().split(/[\s-]+/), ...e.keywords];
-    let score = 0;
-    let ok = true;
-    for (const w of words) {
-      if (e.char === w) score += 3;
-      else if (hay.some((h) => h === w)) score += 2;
-      else if (hay.some((h) => h.startsWith(w))) score += 1;
-      else if (hay.some((h) => h.includes(w))) score += 0;
-      else {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) scored.push([e, score]);
+export function matchRank(e: Emoji, query: string): number | null {
+  const q = compile(query);
+  if (!q) return null;
+  if (e.name === q.asName || e.shortcodes.includes(q.asCode) || keyOf(e.char) === q.key) return 0;
+  if (startsWithWord(e.name, q.asName) || e.shortcodes.some((c) => startsWithWord(c, q.asCode))) {
+    return 1;
   }
-  // Stable: equal scores keep the set's order (most common first within a category).
-  return scored.sort((a, b) => b[1] - a[1]).map((x) => x[0]);
+  if (e.name.startsWith(q.asName) || e.shortcodes.some((c) => c.startsWith(q.asCode))) return 2;
+  if (q.words.length > 1) {
+    let worst = 3;
+    for (const w of q.words) {
+      const r = wordRank(e, w);
+      if (r === null) return null;
+      worst = Math.max(worst, r);
+    }
+    return worst;
+  }
+  return wordRank(e, q.asName);
 }
 
-const RECENT_KEY = 'ferry.recentEmoji';
-export const RECENT_MAX = 16;
+function wordRank(e: Emoji, w: string): number | null {
+  if (partsOf(e).some((p) => p.startsWith(w))) return 3;
+  if (e.keywords.includes(w)) return 4;
+  if (e.keywords.some((k) => k.startsWith(w))) return 5;
+  if (e.name.includes(w) || e.shortcodes.some((c) => c.includes(w))) return 6;
+  return null;
+}
 
-/** Recently used emoji on this device, most recent first. */
+/**
+ * Emoji matching a query, best first: by `matchRank`, then the recently used (most recent
+ * first), then the data's order. An empty query gives nothing (the picker shows the groups).
+ */
+export function searchEmoji(
+  index: EmojiIndex,
+  query: string,
+  recent: readonly string[] = [],
+  limit = 200,
+): Emoji[] {
+  const recentRank = new Map<string, number>();
+  recent.forEach((c, i) => {
+    const e = index.byChar.get(keyOf(c));
+    if (e && !recentRank.has(e.char)) recentRank.set(e.char, i);
+  });
+  const scored: [Emoji, number, number][] = [];
+  for (const e of index.all) {
+    const r = matchRank(e, query);
+    if (r !== null) scored.push([e, r, recentRank.get(e.char) ?? recent.length]);
+  }
+  scored.sort((a, b) => a[1] - b[1] || a[2] - b[2] || a[0].order - b[0].order);
+  return scored.slice(0, limit).map((s) => s[0]);
+}
+
+// ---- skin tones (one choice per device) ----
+
+const TONE_KEY = 'ferry.emojiTone';
+export const TONE_NAMES = [
+  'No skin tone',
+  'Light skin tone',
+  'Medium-light skin tone',
+  'Medium skin tone',
+  'Medium-dark skin tone',
+  'Dark skin tone',
+] as const;
+
+/** The tone chosen on this device: 0 (none, the default yellow) or 1-5. */
+export function skinTone(storage: Pick<Storage, 'getItem'> = localStorage): number {
+  try {
+    const n = Number(storage.getItem(TONE_KEY));
+    return Number.isInteger(n) && n >= 0 && n <= 5 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function setSkinTone(tone: number, storage: Pick<Storage, 'setItem'> = localStorage): void {
+  try {
+    storage.setItem(TONE_KEY, String(Number.isInteger(tone) && tone >= 0 && tone <= 5 ? tone : 0));
+  } catch {
+    // storage disabled: the tone lasts until the app closes
+  }
+}
+
+/** The emoji in the tone, when it has skin tones; otherwise as it is. */
+export function withTone(e: Emoji, tone: number): string {
+  return (tone >= 1 && tone <= 5 && e.skins?.[tone - 1]) || e.char;
+}
+
+// ---- recently used (this device) ----
+
+const RECENT_KEY = 'ferry.recentEmoji';
+export const RECENT_MAX = 24;
+/** Longer entries are not emoji (see core's MAX_EMOJI_CHARS): a damaged list stays small. */
+const RECENT_ENTRY_MAX = 32;
+
+/** Recently used emoji on this device (as picked, with their tone), most recent first. */
 export function recentEmoji(storage: Pick<Storage, 'getItem'> = localStorage): string[] {
   try {
     const raw: unknown = JSON.parse(storage.getItem(RECENT_KEY) ?? '[]');
     if (!Array.isArray(raw)) return [];
-    return raw
-      .filter((x): x is string => typeof x === 'string' && x.length > 0)
-      .slice(0, RECENT_MAX);
+    const out: string[] = [];
+    for (const x of raw) {
+      if (typeof x !== 'string' || x.length === 0 || x.length > RECENT_ENTRY_MAX) continue;
+      if (!out.includes(x)) out.push(x);
+      if (out.length === RECENT_MAX) break;
+    }
+    return out;
   } catch {
     return []; // a damaged entry only loses the recent list
   }
@@ -366,6 +343,7 @@ export function rememberEmoji(
   char: string,
   storage: Pick<Storage, 'getItem' | 'setItem'> = localStorage,
 ): void {
+  if (char.length === 0 || char.length > RECENT_ENTRY_MAX) return;
   const next = [char, ...recentEmoji(storage).filter((c) => c !== char)].slice(0, RECENT_MAX);
   try {
     storage.setItem(RECENT_KEY, JSON.stringify(next));
@@ -373,6 +351,8 @@ export function rememberEmoji(
     // storage full or disabled: the list is a convenience
   }
 }
+
+// ---- labels and display ----
 
 /** "Ada, Bo and 3 others reacted with 👍" (the chip's tooltip and accessible name). */
 export function reactedLabel(names: readonly string[], emoji: string): string {

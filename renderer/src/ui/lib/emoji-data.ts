@@ -1,0 +1,15 @@
+// The emoji data, in a chunk of its own: imported only by `loadEmoji()` (lib/emoji.ts), so the
+// first screen does not carry it. emojibase-data's English compact set (CLDR names, keywords,
+// groups, skin tones), its `iamcal` shortcodes (Slack's: :heart:, :+1:, :tada:; the few newest
+// emoji it lacks get one from their name, see buildIndex) and the group names.
+import data from 'emojibase-data/en/compact.json';
+import messages from 'emojibase-data/en/messages.json';
+import iamcal from 'emojibase-data/en/shortcodes/iamcal.json';
+import { buildIndex, type EmojiIndex } from './emoji';
+
+let index: EmojiIndex | null = null;
+
+export function emojiIndex(): EmojiIndex {
+  index ??= buildIndex(data, [iamcal], messages);
+  return index;
+}
