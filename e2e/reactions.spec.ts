@@ -133,9 +133,12 @@ test('keyboard only: reach React from the message list, or R on a message; chips
     await ada.page.keyboard.press('Tab');
   }
   await expect(react).toBeFocused();
-  // Tab leaves the open picker, back on React; Enter opens it again.
+  // Tab goes to the skin tone button (issue 12), Tab again leaves the open picker, back on
+  // React; Enter opens it again.
   await ada.page.keyboard.press('Enter');
   await expect(ada.page.getByTestId('emoji-search')).toBeFocused();
+  await ada.page.keyboard.press('Tab');
+  await expect(ada.page.getByTestId('emoji-tone-button')).toBeFocused();
   await ada.page.keyboard.press('Tab');
   await expect(ada.page.getByTestId('emoji-picker')).toHaveCount(0);
   await expect(react).toBeFocused();

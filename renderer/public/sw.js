@@ -30,6 +30,18 @@ function workersOf(script, scriptUrl) {
   return [...found];
 }
 
+/**
+ * Chunks a script imports on demand (`import('./name.js')`): the emoji data (issue 12), loaded
+ * when the picker or the completion is first used, must be there offline too.
+ */
+function lazyChunksOf(script, scriptUrl) {
+  const found = new Set();
+  for (const match of script.matchAll(/import\(\s*[`'"]\.\/([\w.-]+\.js)[`'"]\s*\)/g)) {
+    found.add(new URL(match[1], scriptUrl).href);
+  }
+  return [...found];
+}
+
 /** Keeps this index.html and its assets; drops assets of older releases. */
 async function keep(indexResponse) {
   const cache = await caches.open(CACHE);
@@ -39,11 +51,14 @@ async function keep(indexResponse) {
     if (!(await cache.match(url))) await cache.add(url);
   };
   await Promise.all(named.map(add));
-  // Then the worker chunks the kept scripts name (the search index runs in one).
+  // Then the worker chunks the kept scripts name (the search index runs in one) and the chunks
+  // they import on demand.
   const workers = [];
   for (const url of named.filter((u) => u.endsWith('.js'))) {
     const script = await cache.match(url);
-    if (script) workers.push(...workersOf(await script.text(), url));
+    if (!script) continue;
+    const text = await script.text();
+    workers.push(...workersOf(text, url), ...lazyChunksOf(text, url));
   }
   await Promise.all(workers.map(add));
   const assets = [...named, ...workers];
