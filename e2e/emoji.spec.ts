@@ -52,7 +52,8 @@ test('Bo reacts with an emoji found by search in his skin tone; Ada sees it', as
   const counts = await picker
     .locator('[data-section]')
     .evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-count'))));
-  expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(1800);
+  // (less the newest this system's emoji font cannot draw: lib/emoji-support.ts)
+  expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(1700);
   // Groups are built as they come near (the first screen of the picker stays light).
   expect(await picker.getByTestId('emoji-option').count()).toBeLessThan(400);
   await expect(picker.getByRole('group', { name: 'Smileys & emotion' })).toHaveCount(1);

@@ -8,6 +8,7 @@ import { checkEmoji, isOneGrapheme } from '../../../core/src/model/checks';
 import {
   RECENT_MAX,
   emojiInfo,
+  limitToVersion,
   matchRank,
   qualified,
   reactedLabel,
@@ -16,6 +17,7 @@ import {
   searchEmoji,
   setSkinTone,
   skinTone,
+  versionSamples,
   withTone,
 } from '../../src/ui/lib/emoji';
 import { emojiIndex } from '../../src/ui/lib/emoji-data';
@@ -215,5 +217,22 @@ describe('speed', () => {
     for (const q of queries) searchEmoji(index, q);
     // About 2 ms each on an idle machine; the bound leaves room for a busy one.
     expect((performance.now() - t0) / queries.length).toBeLessThan(20);
+  });
+});
+
+describe('emoji this system cannot draw', () => {
+  it('the newest are left out of the picker and search, but keep their names', () => {
+    const samples = versionSamples(index);
+    expect(samples[0]?.[0]).toBe(17);
+    expect(samples.map(([v]) => v)).toEqual([...samples.map(([v]) => v)].sort((a, b) => b - a));
+    const upTo15 = limitToVersion(index, 15.1);
+    expect(upTo15.all.length).toBeLessThan(index.all.length);
+    expect(upTo15.all.every((e) => (e.version ?? 0) <= 15.1)).toBe(true);
+    expect(upTo15.groups.flatMap((g) => g.emoji)).toHaveLength(upTo15.all.length);
+    const hairy = index.byShortcode.get('hairy_creature'); // Emoji 17
+    expect(hairy?.version).toBe(17);
+    expect(searchEmoji(upTo15, 'hairy creature')).toEqual([]);
+    expect(upTo15.byShortcode.get('hairy_creature')).toBe(hairy);
+    expect(limitToVersion(index, Infinity)).toBe(index);
   });
 });

@@ -23,6 +23,8 @@ export interface Emoji {
   order: number;
   /** The emoji in skin tones 1 (light) to 5 (dark), when it has them: `skins[tone - 1]`. */
   skins?: string[];
+  /** The Emoji version that added it, for the recent ones (12 and later; see limitToVersion). */
+  version?: number;
 }
 
 export interface EmojiGroup {
@@ -51,6 +53,11 @@ export interface CompactEmojiData {
   skins?: { unicode: string; hexcode: string }[];
 }
 export type ShortcodeData = Record<string, string | string[]>;
+/** emojibase's versions/emoji.json: Emoji version → hexcodes added in it. */
+export type VersionsData = Record<string, string[]>;
+/** Versions from which the index records when an emoji was added (older ones draw everywhere). */
+const FIRST_TRACKED_VERSION = 12;
+
 export interface MessagesData {
   groups: { key: string; message: string; order: number }[];
 }
@@ -90,7 +97,12 @@ export function buildIndex(
   data: readonly CompactEmojiData[],
   shortcodeSets: readonly ShortcodeData[],
   messages: MessagesData,
+  versions: VersionsData = {},
 ): EmojiIndex {
+  const versionOf = new Map<string, number>();
+  for (const [v, hexcodes] of Object.entries(versions)) {
+    if (Number(v) >= FIRST_TRACKED_VERSION) for (const h of hexcodes) versionOf.set(h, Number(v));
+  }
   const groupKeys = [...messages.groups].sort((a, b) => a.order - b.order);
   const groups: EmojiGroup[] = [];
   const groupAt = new Map<number, EmojiGroup>();
@@ -125,6 +137,8 @@ export function buildIndex(
       group: groups.indexOf(group),
       order: d.order ?? Number.MAX_SAFE_INTEGER,
     };
+    const version = versionOf.get(d.hexcode);
+    if (version !== undefined) e.version = version;
     if (d.skins && d.skins.length > 0) {
       const skins: string[] = [];
       for (const s of d.skins) {
@@ -144,12 +158,41 @@ export function buildIndex(
   return { all, groups, byChar, byShortcode };
 }
 
+/**
+ * The index without the emoji newer than `max` (the picker and search do not offer what this
+ * system cannot draw: a blank cell). They are still known by character and shortcode, so a
+ * reaction or a `:shortcode:` of one still has its name.
+ */
+export function limitToVersion(index: EmojiIndex, max: number): EmojiIndex {
+  if (!index.all.some((e) => (e.version ?? 0) > max)) return index;
+  const keep = (e: Emoji) => (e.version ?? 0) <= max;
+  return {
+    ...index,
+    all: index.all.filter(keep),
+    groups: index.groups.map((g) => ({ ...g, emoji: g.emoji.filter(keep) })),
+  };
+}
+
+/** The newest Emoji versions with a single-character emoji to test drawing with, newest first. */
+export function versionSamples(index: EmojiIndex): [number, string][] {
+  const seen = new Map<number, string>();
+  for (const e of index.all) {
+    const v = e.version;
+    if (v === undefined || seen.has(v)) continue;
+    if ([...keyOf(e.char)].length === 1) seen.set(v, e.char);
+  }
+  return [...seen].sort((a, b) => b[0] - a[0]);
+}
+
 let loading: Promise<EmojiIndex> | null = null;
 
 /** The index, loaded once (the data's own chunk) the first time something needs it. */
 export function loadEmoji(): Promise<EmojiIndex> {
   loading ??= import('./emoji-data')
-    .then((m) => m.emojiIndex())
+    .then((m) => {
+      const index = m.emojiIndex();
+      return limitToVersion(index, m.drawableVersion(versionSamples(index)));
+    })
     .catch((e: unknown) => {
       loading = null; // a later try may succeed (e.g. the chunk could not be read once)
       throw e;
