@@ -184,7 +184,7 @@ export class Authz {
   /**
    * `workspace`: any active admin or member, never a guest (it holds everyone's profile and
    * presence; the role is read now, not from the token: docs/accounts.md, "Guests and the
-   * workspace"); `inbox/<id>`: that user; conversation rooms: members.
+   * workspace"); `inbox/<id>` and `self/<id>`: that user; conversation rooms: members.
    */
   authorizeRoom(principal: Principal, room: string): true | string {
     const ref = parseRoom(room);
@@ -198,6 +198,8 @@ export class Authz {
       this.options.onInboxOpen?.(principal.id);
       return true;
     }
+    // Schema 3: a person's own document (saved, unread marks, reminders), a guest's too.
+    if (ref.kind === 'self') return ref.userId === principal.id ? true : 'not your document';
     const convId = convOf(ref);
     if (convId && this.options.conversations.db.roleOf(convId, principal.id) !== null) return true;
     return 'not a member';

@@ -80,7 +80,9 @@ export function judge(checked: CheckResult, ctx: PolicyContext): Verdict {
 function decide(checked: CheckResult, ctx: PolicyContext): Verdict {
   const { problems, changes } = checked;
   const { room, sender } = ctx;
-  if (room.kind === 'inbox' || room.kind === 'workspace') {
+  // A `self` document: its user's alone (the relay lets nobody else open it, and every
+  // entry's owner is the room's user): any problem refuses.
+  if (room.kind === 'inbox' || room.kind === 'workspace' || room.kind === 'self') {
     const p = problems[0];
     if (p) return refuse(p.rule, p.path, p.message);
     return { ok: true, moderated: [] };

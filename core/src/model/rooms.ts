@@ -21,7 +21,8 @@ export type RoomRef =
   | { kind: 'workspace' }
   | { kind: 'meta'; convId: string }
   | { kind: 'page'; convId: string; period: number }
-  | { kind: 'inbox'; userId: string };
+  | { kind: 'inbox'; userId: string }
+  | { kind: 'self'; userId: string };
 
 export type RoomKind = RoomRef['kind'];
 
@@ -59,6 +60,15 @@ export function inboxRoom(userId: string): string {
   return `inbox/${userId}`;
 }
 
+/**
+ * `self/<userId>`: the user's own document (schema 3: saved messages, unread marks,
+ * reminders; core/src/model/personal.ts). Only that user opens and writes it.
+ */
+export function selfRoom(userId: string): string {
+  check(isId(userId), `selfRoom: user id must be a 16-character id, got ${show(userId)}`);
+  return `self/${userId}`;
+}
+
 /** `conv/<convId>`: the conversation's meta document. */
 export function metaRoom(convId: string): string {
   checkConvId(convId, 'metaRoom');
@@ -74,6 +84,7 @@ export function pageRoom(convId: string, period: number): string {
 
 const META = /^conv\/([0-9A-HJKMNP-TV-Z]{16})$/;
 const INBOX = /^inbox\/([0-9A-HJKMNP-TV-Z]{16})$/;
+const SELF = /^self\/([0-9A-HJKMNP-TV-Z]{16})$/;
 const PAGE = /^conv\/([0-9A-HJKMNP-TV-Z]{16})\/p(0|[1-9][0-9]{0,14})$/;
 
 /**
@@ -87,6 +98,8 @@ export function parseRoom(name: string): RoomRef | null {
   if (m) return { kind: 'meta', convId: m[1] as string };
   m = INBOX.exec(name);
   if (m) return { kind: 'inbox', userId: m[1] as string };
+  m = SELF.exec(name);
+  if (m) return { kind: 'self', userId: m[1] as string };
   m = PAGE.exec(name);
   if (m) {
     const period = Number(m[2]);

@@ -11,6 +11,16 @@ import { DIRECTORY_SHAPES, type DirectoryRoot } from './directory';
 import { ModelError } from './errors';
 import { TOMBSTONE_FIELDS, parseReactionKey } from './page';
 import { parsePinKey } from './meta';
+import {
+  MAX_PERSONAL_ENTRIES,
+  MAX_PERSONAL_JSON,
+  MAX_REMIND_AHEAD_MS,
+  PERSONAL_ROOTS,
+  personalKeyProblem,
+  personalTimes,
+  personalValueProblem,
+  type PersonalRoot,
+} from './personal';
 import { PAGE_SPAN_MS, RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
 import { avatarProblem, statusProblem } from './workspace';
 
@@ -97,13 +107,17 @@ interface RootRule {
   maxJson?: number;
   checkKey(key: string, room: RoomRef): string | null;
   checkValue(key: string, value: unknown, root: Y.Map<unknown>): string | null;
-  /** The owner, from the entry before the change if it existed, else after. */
+  /**
+   * The owner, from the entry before the change if it existed, else after. `room`: the
+   * document's room (a `self` document's entries are all its user's).
+   */
   owner(
     key: string,
     before: unknown,
     after: unknown,
     beforeRoot: Y.Map<unknown> | null,
     afterRoot: Y.Map<unknown>,
+    room?: RoomRef,
   ): string | null;
 }
 
@@ -310,6 +324,7 @@ const WRITTEN_ONCE: Record<RoomKind, readonly string[]> = {
   meta: ['info', 'pages'],
   workspace: ['conversations'],
   inbox: [],
+  self: [],
 };
 const PAGE_KEY = /^p(0|[1-9][0-9]{0,14})\|([^|]+)\|([^|]+)$/;
 
@@ -469,7 +484,74 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
     activity: relayRoot('activity', '{ at, preview: { id, author, text } | null, versions }'),
     people: relayRoot('people', '{ username, displayName, status?, avatar? }'),
   },
+  // The user's own document (schema 3; docs/messaging.md, "Personal state"): every entry is
+  // its user's, bounded in size, count (`MAX_PERSONAL_ENTRIES`) and time.
+  self: {
+    saved: personalRoot('saved', '<convId>|<messageId>', '{ v: 3, at }'),
+    unread: personalRoot('unread', '<convId>', '{ v: 3, at, from: messageId | null, n }'),
+    reminders: personalRoot('reminders', '<convId>|<messageId>', '{ v: 3, at, due, done? }'),
+  },
 };
+
+/** A root of a `self/<userId>` document: its user owns every entry. */
+function personalRoot(root: PersonalRoot, keyShape: string, valueShape: string): RootRule {
+  return {
+    keyShape,
+    valueShape,
+    removable: true,
+    maxJson: MAX_PERSONAL_JSON,
+    checkKey: (key) => (key.length > 64 ? 'key is too long' : personalKeyProblem(root, key)),
+    checkValue: (_key, value) => personalValueProblem(root, value),
+    owner: (_key, _before, _after, _beforeRoot, _afterRoot, room) =>
+      room?.kind === 'self' ? room.userId : null,
+  };
+}
+
+/**
+ * A `self` document's time rules: `at`/`done` no later than the clock allows (`future`), a
+ * reminder's `due` at most `MAX_REMIND_AHEAD_MS` ahead.
+ */
+function personalFuture(
+  root: string,
+  path: string,
+  owner: string | null,
+  value: unknown,
+  now: number,
+): Problem | null {
+  const { past, due } = personalTimes(root, value);
+  for (const d of past) {
+    const p = futureProblem(path, owner, d, now);
+    if (p) return p;
+  }
+  if (due !== null && due > now + MAX_REMIND_AHEAD_MS) {
+    return {
+      rule: 'future',
+      path,
+      owner,
+      message: `a reminder is due at most ${MAX_REMIND_AHEAD_MS / 86_400_000} days ahead`,
+    };
+  }
+  return null;
+}
+
+/** Roots of a `self` document past their entry limit after an update. */
+function personalCountProblems(doc: Y.Doc, touched: Map<string, Set<string>>): Problem[] {
+  const out: Problem[] = [];
+  for (const root of PERSONAL_ROOTS) {
+    if (!touched.has(root) || !doc.share.has(root)) continue;
+    const size = doc.getMap<unknown>(root).size;
+    const max = MAX_PERSONAL_ENTRIES[root];
+    if (size > max) {
+      out.push({
+        rule: 'bad-value',
+        path: root,
+        owner: null,
+        message: `${root} holds ${size} entries, at most ${max}`,
+      });
+    }
+  }
+  return out;
+}
 
 /** A directory root: its shapes from directory.ts, written by the relay only. */
 function relayRoot(root: DirectoryRoot, valueShape: string): RootRule {
@@ -509,7 +591,7 @@ export function validateEntry(
   if (badKey) return { rule: 'bad-key', path, owner: null, message: clip(badKey) };
   // The shape first: no rule below walks a value nested without bound.
   const shape = shapeProblem(value, rule.maxJson ?? MAX_ENTRY_JSON);
-  const owner = rule.owner(key, undefined, value, null, rootMap);
+  const owner = rule.owner(key, undefined, value, null, rootMap, room);
   if (shape) return { ...shape, path, owner };
   const badValue = rule.checkValue(key, value, rootMap);
   if (badValue) return { rule: 'bad-value', path, owner, message: clip(badValue) };
@@ -647,7 +729,7 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
           for (const [key, change] of changes.keys) {
             const path = pathOf(root, key);
             const pre = liveRoot(root)?.get(key);
-            const owner = rule.owner(key, pre, map.get(key), liveRoot(root), map);
+            const owner = rule.owner(key, pre, map.get(key), liveRoot(root), map, room);
             seen.push({ root, key, action: change.action, owner });
             if (root === 'pins' && change.action === 'delete' && owner !== sender) {
               out.push({
@@ -672,7 +754,13 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
               const latest =
                 now === undefined ? null : latestOf(root, key, value, map, liveRoot(root));
               const late =
-                latest && now !== undefined ? futureProblem(path, owner, latest, now) : null;
+                now === undefined
+                  ? null
+                  : room.kind === 'self'
+                    ? personalFuture(root, path, owner, value, now)
+                    : latest
+                      ? futureProblem(path, owner, latest, now)
+                      : null;
               if (late) out.push(late);
               if (root === 'messages' && value instanceof Y.Map && value.has('deletedBy')) {
                 if (value.get('deletedBy') !== sender) {
@@ -692,7 +780,7 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
           const path = pathOf(root, key);
           const pre = liveRoot(root)?.get(key);
           const after = map.get(key);
-          const owner = rule.owner(key, pre, after, liveRoot(root), map);
+          const owner = rule.owner(key, pre, after, liveRoot(root), map, room);
           seen.push({ root, key, action: 'update', owner });
           if (
             owner !== sender &&
@@ -828,6 +916,7 @@ export function createUpdateChecker(room: RoomRef, live: Y.Doc): UpdateChecker {
       (r) => !rootsBefore.has(r) && !schemaRoots.includes(r),
     );
     out.push(...rootProblems(doc, room, newRoots));
+    if (room.kind === 'self') out.push(...personalCountProblems(doc, touched));
     const result = room.kind === 'inbox' && sender !== RELAY_USER ? relayOnly(out, changed) : out;
     if (result.length > 0) dirty = true;
     return {

@@ -134,7 +134,7 @@ export function rewriteMine(
       for (const key of keys) {
         const a = mine.get(key);
         const b = theirs.get(key);
-        if (rule.owner(key, b, a, theirs.size > 0 ? theirs : null, mine) !== me) continue;
+        if (rule.owner(key, b, a, theirs.size > 0 ? theirs : null, mine, room) !== me) continue;
         if (room.kind === 'page' && root === 'messages') {
           try {
             out.messages += rewriteMessage(into, key, a, b, me, mine._map.get(key), relayHas, now);
