@@ -441,6 +441,8 @@ export interface FerryClient {
   forget(conversationId: string): Promise<void>;
   getDraft(conversationId: string): Promise<string>;
   setDraft(conversationId: string, text: string): Promise<void>;
+  /** Saved messages, unread marks, reminders and drafts: mine, on every device (PersonalApi). */
+  readonly personal: PersonalApi;
   /**
    * Full-text search over every message on this device (offline; renderer/src/search). Words,
    * "phrases", from:, in:, before:/after:/on:YYYY-MM-DD. A newer call answers the older one
@@ -604,4 +606,73 @@ export interface AdminApi {
   /** Live sessions of one user (or everyone). */
   listSessions(userId?: string): Promise<DeviceSession[]>;
   revokeSession(sessionId: string): Promise<void>;
+}
+
+// ---- personal state (docs/messaging.md, "Personal state"): data/personal.ts ----
+
+/** A saved message (show it through a conversation store's `lookup`). */
+export interface SavedItem {
+  conversationId: string;
+  messageId: string;
+  /** When it was saved (ms). */
+  at: number;
+}
+
+export interface ReminderItem {
+  conversationId: string;
+  messageId: string;
+  /** When it was set (ms). */
+  at: number;
+  /** When it fires (ms). */
+  due: number;
+  /** When it was marked done; null while pending. */
+  done: number | null;
+}
+
+/** "Unread from here": the sidebar badge shows at least `count`; opening it clears the mark. */
+export interface UnreadMarkView {
+  conversationId: string;
+  /** The first message to show as unread; null: the conversation as a whole. */
+  from: string | null;
+  count: number;
+  at: number;
+}
+
+/** A draft on this device (drafts do not sync; see docs/messaging.md). */
+export interface DraftItem {
+  conversationId: string;
+  /** The thread's root when it is a thread reply's draft. */
+  threadRoot: string | null;
+  text: string;
+  /** When it was last written (ms). */
+  at: number;
+}
+
+export interface PersonalState {
+  /** False until the local copy has been read. */
+  loaded: boolean;
+  saved: SavedItem[];
+  /** Pending ones first (soonest due first), then done ones. */
+  reminders: ReminderItem[];
+  unread: ReadonlyMap<string, UnreadMarkView>;
+  drafts: DraftItem[];
+}
+
+export interface PersonalApi {
+  state: Observe<PersonalState>;
+  save(conversationId: string, messageId: string): Promise<void>;
+  unsave(conversationId: string, messageId: string): Promise<void>;
+  /** Unread from `from` on (null: the whole conversation), `count` messages from there. */
+  markUnread(conversationId: string, from: string | null, count: number): Promise<void>;
+  /** Read again: the mark goes (every device). */
+  clearUnread(conversationId: string): Promise<void>;
+  /** Sets or moves the reminder on a message (`due`: ms, at most a year ahead). */
+  remind(conversationId: string, messageId: string, due: number): Promise<void>;
+  finishReminder(conversationId: string, messageId: string): Promise<void>;
+  cancelReminder(conversationId: string, messageId: string): Promise<void>;
+  /**
+   * Called when a reminder falls due on this device (offline too), once per reminder and due
+   * time per device; reminders that fell due while nobody listened come at once.
+   */
+  onReminderDue(listener: (r: ReminderItem) => void): () => void;
 }

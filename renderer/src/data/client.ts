@@ -40,6 +40,7 @@ import { claimNode } from './node';
 import { NotifyPrefsStore } from './notify-prefs';
 import type { ClientExtras, FerryClientOptions } from './options';
 import { Permissions } from './permissions';
+import { Personal } from './personal';
 import { Profiles } from './profiles';
 import { Registration, UNREGISTERED, type UnregisteredRecord } from './registration';
 import { relayApi, type RelayApi } from './relay-api';
@@ -129,6 +130,8 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
   private readonly syncState: SyncState;
   private readonly rooms: RoomRules;
   private readonly relaySchema: RelaySchema;
+  /** Saved messages, unread marks, reminders (`self/<me>`) and drafts (personal.ts). */
+  readonly personal: Personal;
   private readonly registration: Registration;
   private readonly local: LocalCopy;
   private readonly membership: Membership;
@@ -165,7 +168,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     this.api = relayApi(authObj, () => this.online);
     this.host = new DocHost(store, transport, opts.online ?? true);
     this.host.policy = {
-      blocked: (room) => this.rooms.blocked(room),
+      blocked: (room) => this.rooms.blocked(room) || this.personal.blocked(room),
       onRefused: (room, code, reason) => this.rooms.refused(room, code, reason),
       onDenied: (room, reason, held) => this.rooms.denied(room, reason, held),
       onRecovered: (room, reason, rewritten) => this.rooms.recovered(room, reason, rewritten),
@@ -258,6 +261,10 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
       profilesChanged: () => this.profiles.changed(),
     });
     this.relaySchema = new RelaySchema(ctx, authObj ? this.api : null);
+    this.personal = new Personal(ctx, { relaySchema: () => this.relaySchema.version });
+    this.convListeners.add((id) => {
+      if (id === null) this.personal.schemaChanged();
+    });
     this.sync = this.syncState.observe;
     this.conversations = this.summaries.observe;
     this.people = this.profiles.people;
@@ -522,7 +529,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
   }
 
   setDraft(conversationId: string, text: string): Promise<void> {
-    return this.store.putDraft(conversationId, text);
+    return this.store.putDraft(conversationId, text).then(() => this.personal.draftsChanged());
   }
 
   // ---- the session and the client's life ----
@@ -559,6 +566,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     this.syncState.gen++;
     for (const r of this.removeEvents) r();
     this.profiles.close(false);
+    this.personal.close();
     await this.searchFeed?.close();
     await this.activity.close();
     await this.host.close();

@@ -37,7 +37,8 @@ export class RelaySchema {
    */
   async check(): Promise<void> {
     if (!this.api) return;
-    if (this.asked && this.schema !== null && this.schema >= 2) return;
+    // Asked again while below 3: the personal document waits for it (personal.ts).
+    if (this.asked && this.schema !== null && this.schema >= 3) return;
     let info: unknown;
     try {
       info = await this.api<unknown>('GET', '/server');
@@ -51,6 +52,11 @@ export class RelaySchema {
     this.schema = schema;
     this.ctx.store.putMeta(RELAY_SCHEMA, schema).catch(() => undefined);
     this.ctx.convChanged(null);
+  }
+
+  /** The relay's schema as last learned (kept on disk), or null while unknown. */
+  get version(): number | null {
+    return this.schema;
   }
 
   /**

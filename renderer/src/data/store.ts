@@ -328,6 +328,17 @@ export class LocalStore {
     return isRecord(r) && typeof r.text === 'string' ? r.text : '';
   }
 
+  /** Every draft on this device (key: a conversation id, or `<convId>:thread:<rootId>`). */
+  async listDrafts(): Promise<Array<{ id: string; text: string; at: number }>> {
+    const tx = this.db.transaction([DRAFTS], 'readonly');
+    const all = (await req(tx.objectStore(DRAFTS).getAll())) as unknown[];
+    return all.flatMap((r) =>
+      isRecord(r) && typeof r.id === 'string' && typeof r.text === 'string' && r.text.trim() !== ''
+        ? [{ id: r.id, text: r.text, at: typeof r.at === 'number' ? r.at : 0 }]
+        : [],
+    );
+  }
+
   putDraft(id: string, text: string): Promise<void> {
     const tx = this.db.transaction([DRAFTS], 'readwrite');
     if (text === '') tx.objectStore(DRAFTS).delete(id);

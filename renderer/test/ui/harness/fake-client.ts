@@ -26,6 +26,7 @@ import {
 import type { AccountApi, AdminApi } from '../../../src/data/api';
 import type { NotifyPref, NotifyPrefs } from '../../../src/data/api';
 import { NotifyPrefsStore } from '../../../src/data/notify-prefs';
+import { FakePersonal } from './fake-personal';
 import { mentionsIn } from '../../../../core/src/model/mentions';
 import {
   GUEST_PROFILE_REASON,
@@ -111,6 +112,20 @@ export class FakeClient implements FerryClient {
   };
   private authStatus: AuthStatus = { state: 'ok' };
   private drafts = new Map<string, string>();
+  readonly personal = new FakePersonal(() =>
+    [...this.drafts].flatMap(([id, text]) =>
+      text.trim()
+        ? [
+            {
+              conversationId: id.split(':')[0] ?? id,
+              threadRoot: id.split(':')[2] ?? null,
+              text,
+              at: 0,
+            },
+          ]
+        : [],
+    ),
+  );
   private syncSubject = subject(() => this.status);
   private authSubject = subject(() => this.authStatus);
   private listSubject = subject(() => this.summaries());
@@ -795,6 +810,7 @@ export class FakeClient implements FerryClient {
   }
   async setDraft(conversationId: string, text: string): Promise<void> {
     this.drafts.set(conversationId, text);
+    this.personal.changed();
   }
   async signOut(): Promise<void> {
     this.calls.push('signOut');
