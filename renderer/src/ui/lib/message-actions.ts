@@ -4,10 +4,12 @@
 // themselves are read by lib/message-keys.ts; `keys` here only says so (aria-keyshortcuts).
 import type { MessageView } from '../../data/api';
 
-export type MessageActionId = 'thread' | 'quote' | 'react' | 'pin' | 'edit' | 'delete';
+export type MessageActionId =
+  'thread' | 'quote' | 'react' | 'pin' | 'save' | 'unread' | 'remind' | 'edit' | 'delete';
 
 /** `chat`, `pin`, `pencil` and `trash` are Icon.svelte's; `quote` and `react` the toolbar's. */
-export type MessageActionIcon = 'chat' | 'quote' | 'react' | 'pin' | 'pencil' | 'trash';
+export type MessageActionIcon =
+  'chat' | 'quote' | 'react' | 'pin' | 'bookmark' | 'unread' | 'bell' | 'pencil' | 'trash';
 
 export interface MessageAction {
   id: MessageActionId;
@@ -18,7 +20,7 @@ export interface MessageAction {
   ariaLabel: string;
   /** The tooltip, with the key. */
   title: string;
-  /** aria-keyshortcuts. */
+  /** aria-keyshortcuts ('' when it has no key). */
   keys: string;
   icon: MessageActionIcon;
   /** Destructive (red under the pointer). */
@@ -48,6 +50,15 @@ export interface MessageActionContext {
   onpin: (m: MessageView, on: boolean) => void;
   onedit: (m: MessageView) => void;
   ondelete: (m: MessageView) => void;
+  /** Save, Mark unread, Remind me (lib/personal.ts); absent where there is no personal state. */
+  personal?: {
+    saved: boolean;
+    /** A pending reminder's due time, or null. */
+    reminderDue: number | null;
+    onsave: (on: boolean) => void;
+    onunread: () => void;
+    onremind: () => void;
+  } | null;
 }
 
 /** The message's actions, in the toolbar's order (Delete last). */
@@ -110,6 +121,44 @@ export function messageActions(m: MessageView, ctx: MessageActionContext): Messa
       unavailable: pinUnavailable !== null && !unpin,
       run: () => ctx.onpin(m, !unpin),
     });
+  }
+  const personal = ctx.personal;
+  if (personal && !m.deleted) {
+    actions.push(
+      {
+        id: 'save',
+        testid: 'message-save',
+        label: personal.saved ? 'Unsave' : 'Save',
+        ariaLabel: personal.saved ? 'Remove from Saved' : 'Save message',
+        title: personal.saved ? 'Remove from Saved' : 'Save for later',
+        keys: '',
+        icon: 'bookmark',
+        pressed: personal.saved,
+        run: () => personal.onsave(!personal.saved),
+      },
+      {
+        id: 'unread',
+        testid: 'message-unread',
+        label: 'Mark unread',
+        ariaLabel: 'Mark unread from here',
+        title: 'Mark unread from here',
+        keys: '',
+        icon: 'unread',
+        run: () => personal.onunread(),
+      },
+      {
+        id: 'remind',
+        testid: 'message-remind',
+        label: personal.reminderDue === null ? 'Remind me' : 'Change reminder',
+        ariaLabel: personal.reminderDue === null ? 'Remind me about this' : 'Change reminder',
+        title: personal.reminderDue === null ? 'Remind me about this' : 'Change reminder',
+        keys: '',
+        icon: 'bell',
+        pressed: personal.reminderDue !== null,
+        popup: 'dialog',
+        run: () => personal.onremind(),
+      },
+    );
   }
   if (m.canEdit && !m.deleted) {
     actions.push({
