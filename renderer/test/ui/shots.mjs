@@ -79,7 +79,10 @@ try {
     await page.keyboard.press('Enter');
     // The wait counts down on the button as minutes and seconds (issue 12).
     await page.getByTestId('sign-in-error').getByText('ask an admin to unlock it').waitFor();
-    await page.getByTestId('sign-in-submit').getByText(/1[45]:\d\d/).waitFor();
+    await page
+      .getByTestId('sign-in-submit')
+      .getByText(/1[45]:\d\d/)
+      .waitFor();
     await page.screenshot({ path: `${out}/sign-in-locked-${scheme}.png` });
     await page.goto(`${base}?fresh`);
     await page.getByTestId('sign-in-server').fill('https://down.example');
