@@ -348,6 +348,22 @@ describe('invite links expire (in-process, with a clock)', () => {
       ).rejects.toThrow(/expired/);
       expect(accounts.invites.list().find((i) => i.id === invite.id)?.state).toBe('expired');
       expect(accounts.getUserByUsername('late')).toBeNull();
+
+      // Withdrawing links does not make room for endless new rows: a cap per admin and day.
+      for (let i = 1; i < INVITE_LIMITS.createdPerDay; i++) {
+        const made = accounts.invites.create(
+          { role: 'guest', hours: 1, maxUses: 1 },
+          { actor: ada.id },
+        );
+        accounts.invites.revoke(made.invite.id, { actor: ada.id });
+      }
+      expect(() =>
+        accounts.invites.create({ role: 'guest', hours: 1, maxUses: 1 }, { actor: ada.id }),
+      ).toThrow(/in the last 24 hours/);
+      now += 24 * 3600_000 + 1;
+      expect(
+        accounts.invites.create({ role: 'guest', hours: 1, maxUses: 1 }, { actor: ada.id }).token,
+      ).toHaveLength(43);
     } finally {
       accounts.close();
       store.close();

@@ -40,6 +40,8 @@ interface InviteRow {
 export const INVITE_LIMITS = {
   /** Live (active) invites one admin may hold at once. */
   activePerAdmin: 20,
+  /** Links one admin may make in 24 hours (withdrawn ones count: rows stay bounded). */
+  createdPerDay: 100,
   maxUses: 100,
   minHours: 1,
   maxHours: 30 * 24,
@@ -108,6 +110,20 @@ export class Invites extends AccountsPart {
     if (active >= INVITE_LIMITS.activePerAdmin) {
       throw conflict(
         `you have ${active} active invite links, the most allowed; withdraw one you no longer need`,
+      );
+    }
+    const recent = (
+      this.db
+        .prepare('SELECT COUNT(*) AS n FROM invites WHERE created_by = ? AND created_at > ?')
+        .get(by.actor, now - 24 * 3600_000) as { n: number }
+    ).n;
+    if (recent >= INVITE_LIMITS.createdPerDay) {
+      throw new ApiError(
+        429,
+        'rate-limited',
+        `you made ${recent} invite links in the last 24 hours, the most allowed; try again tomorrow`,
+        undefined,
+        3600,
       );
     }
     const token = randomBytes(32).toString('base64url');
