@@ -71,7 +71,12 @@ describe('accounts: authorization matrix', () => {
       );
       if (r.code !== 0) throw new Error(r.stderr);
     }
-    relay = await startRelayProcess(dir, ['--limit-api-address', '1000/1000/s'], { auth: true });
+    // Invite lookups and sign-ups share the sign-in bucket per address (12 calls here).
+    relay = await startRelayProcess(
+      dir,
+      ['--limit-api-address', '1000/1000/s', '--limit-login-username', '1000/1000/s'],
+      { auth: true },
+    );
     tokens.set('guest', await login(relay.http, 'gus', PASSWORD));
     tokens.set('member', await login(relay.http, 'mia', PASSWORD));
     tokens.set('admin', await login(relay.http, 'ada', PASSWORD));
