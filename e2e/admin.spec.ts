@@ -62,7 +62,13 @@ test('an admin creates a user who enrols two-factor and signs in with a code; di
   // Nina signs in with the shown password in her own browser.
   const ninaContext = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   const page = await ninaContext.newPage();
-  await signIn(page, app.url, relay.httpUrl, 'nina', password);
+  // The admin knows that password: she chooses her own first (issue 12, Onboarding).
+  await page.goto(app.url);
+  await submitSignIn(page, relay.httpUrl, 'nina', password);
+  const chosen = 'nina chose this herself';
+  await page.getByTestId('choose-password-new').fill(chosen);
+  await page.getByTestId('choose-password-confirm').fill(chosen);
+  await page.getByTestId('choose-password-submit').click();
   await expect(page.getByTestId('me-name')).toHaveText('Nina Nord');
   // A member's settings offer her account, not People.
   await page.getByTestId('settings-button').click();
@@ -100,7 +106,7 @@ test('an admin creates a user who enrols two-factor and signs in with a code; di
   await page.getByTestId('settings-button').click();
   await page.getByTestId('sign-out').click();
   await page.getByTestId('sign-out-confirm').click();
-  await submitSignIn(page, relay.httpUrl, 'nina', password);
+  await submitSignIn(page, relay.httpUrl, 'nina', chosen);
   await expect(page.getByTestId('sign-in')).toHaveAttribute('data-step', 'totp');
   const later = Math.floor(Date.now() / 1000) + 30;
   await page.getByTestId('sign-in-totp').fill(await generate({ secret, epoch: later }));

@@ -19,12 +19,14 @@ export const ADMIN_USAGE = `Usage (add --data DIR, or FERRY_DATA, as for serve):
   ferry-relay admin users reset-password <username> [--password-stdin]
   ferry-relay admin users set-role <username> <role>
   ferry-relay admin users reset-totp <username>
+  ferry-relay admin users unlock <username>
   ferry-relay admin sessions list [--user <username>] [--json]
   ferry-relay admin sessions revoke <sessionId> | --user <username>
   ferry-relay admin token <username> [--ttl 15m]
   ferry-relay audit export [--out FILE]
   ferry-relay audit verify [--head HASH]
-Without --password-stdin a random password is generated and printed once.`;
+Without --password-stdin a random password is generated and printed once; the person must
+change a generated password at first sign-in (one from --password-stdin is kept as given).`;
 
 /** A usage error: exit 2. */
 class UsageError extends Error {}
@@ -170,7 +172,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const displayName = str('display-name');
       const { password, generated } = await readPassword();
       return withDb(config, true, async ({ accounts }) => {
-        const u = await accounts.createUser({ username: name, displayName, role, password }, by);
+        const u = await accounts.createUser(
+          { username: name, displayName, role, password, mustChangePassword: generated },
+          by,
+        );
         io.out(`created ${u.role} ${u.username} (${u.id})`);
         if (generated) io.out(`password (shown once): ${password}`);
         return 0;
@@ -201,7 +206,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const { password, generated } = await readPassword();
       return withDb(config, true, async ({ accounts }) => {
         const u = needUser(accounts, name);
-        await accounts.setPassword(u.id, password, by);
+        await accounts.setPassword(u.id, password, by, null, generated);
         io.out(`password of ${u.username} reset; its sessions ended`);
         if (generated) io.out(`password (shown once): ${password}`);
         return 0;
@@ -226,6 +231,19 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         const u = needUser(accounts, name);
         accounts.disableTotp(u.id, by);
         io.out(`two-factor authentication of ${u.username} turned off; they can enrol again`);
+        return 0;
+      });
+    }
+    case 'users unlock': {
+      only([], 1);
+      return withDb(config, true, ({ accounts }) => {
+        const u = needUser(accounts, name);
+        const lifted = accounts.unlock(u.id, by);
+        io.out(
+          lifted
+            ? `${u.username} unlocked: they can sign in again now`
+            : `${u.username} was not locked`,
+        );
         return 0;
       });
     }
@@ -332,7 +350,11 @@ function printUsers(users: User[], io: Io): void {
         u.username,
         u.displayName,
         u.role,
-        u.disabled ? 'disabled' : 'active',
+        u.disabled
+          ? 'disabled'
+          : u.lockedUntil !== null && u.lockedUntil > Date.now()
+            ? `locked until ${date(u.lockedUntil)}`
+            : 'active',
         u.totp ? 'on' : 'off',
         u.id,
       ]),

@@ -43,10 +43,14 @@ export const MAX_CLIENT_IDS_PER_UPDATE = 64;
 
 /** What the socket layer needs from the accounts service (relay-accounts' `Accounts`). */
 export interface AccessVerifier {
-  verifyAccess(
-    token: string,
-  ): Promise<
-    | { userId: string; sessionId: string; role: 'admin' | 'member' | 'guest'; exp: number }
+  verifyAccess(token: string): Promise<
+    | {
+        userId: string;
+        sessionId: string;
+        role: 'admin' | 'member' | 'guest';
+        exp: number;
+        mustChangePassword?: boolean;
+      }
     | 'token expired'
     | 'session ended'
     | 'not authenticated'
@@ -171,6 +175,8 @@ export class Authz {
   private async verify(token: string): Promise<UserPrincipal | AuthRefusal> {
     const info = await this.options.accounts.verifyAccess(token);
     if (typeof info === 'string') return { refused: info };
+    // A session that must first change an admin-chosen password opens no room.
+    if (info.mustChangePassword) return { refused: 'password change required' };
     return { id: info.userId, sessionId: info.sessionId, role: info.role, expiresAt: info.exp };
   }
 

@@ -162,6 +162,30 @@ const MIGRATIONS: Array<{
     // token has no generation; the next rotation issues generation 1).
     sql: `ALTER TABLE sessions ADD COLUMN refresh_generation INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 5,
+    name: 'onboarding: password change required, invite links',
+    // docs/accounts.md, "Onboarding" (issue 12). must_change_password: 1 when an admin chose or
+    // generated the password (People, the admin CLI's generated ones); the session may only
+    // change it until then. invites: the token is kept as its SHA-256 only; uses count up to
+    // max_uses; an expired, used-up or revoked invite is refused and kept for the admin's list.
+    sql: `
+      ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE invites (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('member', 'guest')),
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
+        uses INTEGER NOT NULL DEFAULT 0,
+        revoked_at INTEGER,
+        revoked_by TEXT
+      ) STRICT;
+      CREATE INDEX invites_by_creator ON invites (created_by, created_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

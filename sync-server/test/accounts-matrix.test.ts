@@ -32,6 +32,12 @@ const MATRIX: Array<[string, string, unknown, number, number, number, number]> =
   ['DELETE', `/admin/users/${NOBODY}/totp`, undefined, 401, 403, 403, 404],
   ['GET', '/admin/sessions', undefined, 401, 403, 403, 200],
   ['DELETE', `/admin/sessions/${NOBODY}`, undefined, 401, 403, 403, 404],
+  ['POST', `/admin/users/${NOBODY}/unlock`, undefined, 401, 403, 403, 404],
+  ['GET', '/admin/invites', undefined, 401, 403, 403, 200],
+  ['POST', '/admin/invites', {}, 401, 403, 403, 400],
+  ['DELETE', `/admin/invites/${NOBODY}`, undefined, 401, 403, 403, 404],
+  ['POST', '/invites/lookup', {}, 400, 400, 400, 400],
+  ['POST', '/invites/accept', {}, 400, 400, 400, 400],
   ['POST', '/auth/logout', undefined, 401, 204, 204, 204],
 ];
 
@@ -65,7 +71,12 @@ describe('accounts: authorization matrix', () => {
       );
       if (r.code !== 0) throw new Error(r.stderr);
     }
-    relay = await startRelayProcess(dir, ['--limit-api-address', '1000/1000/s'], { auth: true });
+    // Invite lookups and sign-ups share the sign-in bucket per address (12 calls here).
+    relay = await startRelayProcess(
+      dir,
+      ['--limit-api-address', '1000/1000/s', '--limit-login-username', '1000/1000/s'],
+      { auth: true },
+    );
     tokens.set('guest', await login(relay.http, 'gus', PASSWORD));
     tokens.set('member', await login(relay.http, 'mia', PASSWORD));
     tokens.set('admin', await login(relay.http, 'ada', PASSWORD));

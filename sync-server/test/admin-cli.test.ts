@@ -154,8 +154,17 @@ describe('admin CLI', () => {
         }),
       ),
     ).toBe('invalid-credentials');
-    bobPassword = fresh;
-    await login(relay.http, 'bob', fresh);
+    // A generated password must be changed at first sign-in (issue 12, Onboarding).
+    const first = (await login(relay.http, 'bob', fresh)) as Awaited<ReturnType<typeof login>> & {
+      passwordChangeRequired?: boolean;
+    };
+    expect(first.passwordChangeRequired).toBe(true);
+    bobPassword = 'bob chose this himself';
+    const changed = await api(relay.http, 'POST', '/me/password', {
+      token: first.accessToken,
+      body: { currentPassword: fresh, newPassword: bobPassword },
+    });
+    expect(changed.status).toBe(204);
   });
 
   it('set-role changes what the user may do at once', async () => {

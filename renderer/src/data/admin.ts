@@ -11,6 +11,7 @@ import {
   type AdminUser,
   type DeviceSession,
   type AccountName,
+  type InviteLink,
   type WorkspaceRole,
 } from './api';
 
@@ -104,6 +105,26 @@ export function asAdminUser(v: unknown): AdminUser {
     disabled: o.disabled === true,
     totp: o.totp === true,
     createdAt: num(o.createdAt),
+    lockedUntil: typeof o.lockedUntil === 'number' && Number.isFinite(o.lockedUntil) ? o.lockedUntil : null,
+    mustChangePassword: o.mustChangePassword === true,
+  };
+}
+
+const INVITE_STATES = ['active', 'expired', 'used-up', 'revoked'] as const;
+
+export function asInvite(v: unknown): InviteLink {
+  const o = obj(v);
+  if (typeof o.id !== 'string') throw unexpected('the invite request');
+  const state = INVITE_STATES.find((s) => s === o.state) ?? 'expired';
+  return {
+    id: o.id,
+    role: o.role === 'guest' ? 'guest' : 'member',
+    createdByName: str(o.createdByName),
+    createdAt: num(o.createdAt),
+    expiresAt: num(o.expiresAt),
+    maxUses: num(o.maxUses),
+    uses: num(o.uses),
+    state,
   };
 }
 
@@ -287,6 +308,46 @@ export function createAdminApi(api: ApiCall): AdminApi {
         ...forbidden,
         'not-found': 'That session has already ended.',
       });
+    },
+    async unlockUser(id) {
+      const v = obj(
+        await worded(api<unknown>('POST', `/admin/users/${seg(id)}/unlock`), {
+          ...forbidden,
+          'not-found': 'That user no longer exists.',
+        }),
+      );
+      return asAdminUser(v.user);
+    },
+    async listInvites() {
+      const list = obj(await worded(api<unknown>('GET', '/admin/invites'), forbidden)).invites;
+      if (!Array.isArray(list)) throw unexpected('the invite list');
+      return list.map(asInvite);
+    },
+    async createInvite(input) {
+      const hours = Math.round(input.expiresInHours);
+      const uses = Math.round(input.maxUses);
+      if (!(hours >= 1 && hours <= 720)) throw invalid('An invite link lasts from 1 hour to 30 days.');
+      if (!(uses >= 1 && uses <= 100)) throw invalid('An invite link lets in 1 to 100 people.');
+      const v = obj(
+        await worded(
+          api<unknown>('POST', '/admin/invites', { role: input.role, expiresInHours: hours, maxUses: uses }),
+          {
+            ...forbidden,
+            conflict: 'You have as many active invite links as allowed. Withdraw one you no longer need first.',
+          },
+        ),
+      );
+      if (typeof v.token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(v.token)) throw unexpected('the new invite');
+      return { invite: asInvite(v.invite), token: v.token };
+    },
+    async revokeInvite(id) {
+      const v = obj(
+        await worded(api<unknown>('DELETE', `/admin/invites/${seg(id)}`), {
+          ...forbidden,
+          'not-found': 'That invite link no longer exists.',
+        }),
+      );
+      return asInvite(v.invite);
     },
   };
 }

@@ -581,6 +581,10 @@ export interface AdminUser {
   /** Two-factor on. */
   totp: boolean;
   createdAt: number;
+  /** Locked after too many failed sign-ins until then (ms); null when not locked. */
+  lockedUntil: number | null;
+  /** The password was set by an admin and is still to be changed by the person. */
+  mustChangePassword: boolean;
 }
 
 export interface NewUser {
@@ -606,6 +610,33 @@ export interface AdminApi {
   /** Live sessions of one user (or everyone). */
   listSessions(userId?: string): Promise<DeviceSession[]>;
   revokeSession(sessionId: string): Promise<void>;
+  /** Lifts a sign-in lock at once (audited on the relay); resolves with the user as now. */
+  unlockUser(userId: string): Promise<AdminUser>;
+  /** Invite links (renderer/src/data/invites.ts): active ones and those ended in the last month. */
+  listInvites(): Promise<InviteLink[]>;
+  /** `token` is shown this once (the relay keeps only its hash): the link is built from it. */
+  createInvite(input: NewInvite): Promise<{ invite: InviteLink; token: string }>;
+  revokeInvite(inviteId: string): Promise<InviteLink>;
+}
+
+/** An invite link as admins see it (`/admin/invites`). Times in ms. */
+export interface InviteLink {
+  id: string;
+  role: 'member' | 'guest';
+  createdByName: string;
+  createdAt: number;
+  expiresAt: number;
+  maxUses: number;
+  uses: number;
+  state: 'active' | 'expired' | 'used-up' | 'revoked';
+}
+
+export interface NewInvite {
+  role: 'member' | 'guest';
+  /** 1 hour to 30 days. */
+  expiresInHours: number;
+  /** 1 to 100 people. */
+  maxUses: number;
 }
 
 // ---- personal state (docs/messaging.md, "Personal state"): data/personal.ts ----

@@ -15,6 +15,8 @@ export interface TokenAnswer {
   accessExpiresAt: number;
   refreshToken: string;
   user: { id: string; username: string; displayName: string; role: WorkspaceRole };
+  /** An admin chose the password: the session may only change it (docs/accounts.md, Onboarding). */
+  passwordChangeRequired?: boolean;
 }
 
 export function isTokenAnswer(v: unknown): v is TokenAnswer {

@@ -40,11 +40,31 @@ export type SignInResult =
         | 'unreachable'
         | 'invalid'
         | 'setup-code'
+        | 'password-change-required'
         | 'error';
       message: string;
       /** Seconds before another attempt may succeed (locked, rate-limited). */
       retryAfter?: number;
+      /**
+       * `password-change-required` (an admin chose the password): signed in, but the relay
+       * allows nothing until the person chooses their own; this finishes the sign-in.
+       */
+      changePassword?: (newPassword: string) => Promise<SignInResult>;
     };
+
+/** An invite link's token and what the relay says about it before the sign-up form. */
+export interface InviteInfo {
+  role: 'member' | 'guest';
+  expiresAt: number;
+}
+
+export interface AcceptInviteInput {
+  serverUrl: string;
+  token: string;
+  username: string;
+  displayName: string;
+  password: string;
+}
 
 export interface Backend {
   /** The client of the kept session (works offline), or null when no one is signed in. */
@@ -53,6 +73,10 @@ export interface Backend {
   serverInfo(serverUrl: string): Promise<ServerInfo>;
   signIn(input: SignInInput): Promise<SignInResult>;
   setupAdmin(input: SetupAdminInput): Promise<SignInResult>;
+  /** Throws ApiError: 'not-found' / 'gone' (expired, used up, withdrawn) with plain words. */
+  lookupInvite(serverUrl: string, token: string): Promise<InviteInfo>;
+  /** Makes the account the invite allows and signs in. */
+  acceptInvite(input: AcceptInviteInput): Promise<SignInResult>;
 }
 
 /** The server URL as stored: trimmed, without a trailing slash. */

@@ -2,9 +2,19 @@
 // session, and the client of the signed-in user (client.ts). See README.md, "Entry points".
 import { ApiError, type Session } from './api';
 import { AccountsDb, refreshKey, userDbName, withMemoryFallback, type SecretStore } from './accounts';
-import { Auth, fetchServerInfo, login, setupAdmin as setupAdminCall, type LockFn, type TokenAnswer } from './auth';
+import {
+  Auth,
+  fetchServerInfo,
+  login,
+  setupAdmin as setupAdminCall,
+  signInFailure,
+  type LockFn,
+  type TokenAnswer,
+} from './auth';
 import { normalizeServerUrl, type Backend, type SignInResult } from './backend';
 import { createFerryClient } from './client';
+import { call } from './http';
+import { acceptInvite, lookupInvite } from './invites';
 import type { FetchLike, Http } from './http';
 import type { LocksLike } from './node';
 import type { FerryDesktopApi } from '../../../core/src/desktop/api';
@@ -103,6 +113,30 @@ export function browserBackend(env?: BrowserEnv): Backend {
       return null;
     }
   };
+  /**
+   * The relay allows this session nothing but choosing a new password (an admin set the
+   * current one): the sign-in screen asks for it, then the session is kept as usual.
+   */
+  const changeFirst = (serverUrl: string, answer: TokenAnswer, given: string): SignInResult => ({
+    ok: false,
+    code: 'password-change-required',
+    message: 'Choose your own password to finish signing in.',
+    changePassword: async (newPassword) => {
+      if (newPassword.length < 10) return { ok: false, code: 'invalid', message: 'A password needs at least 10 characters.' };
+      if (newPassword === given) return { ok: false, code: 'invalid', message: 'Choose a password other than the one you were given.' };
+      try {
+        await call(http, serverUrl, 'POST', '/me/password', { currentPassword: given, newPassword }, answer.accessToken);
+      } catch (err) {
+        const f = signInFailure(err);
+        // The session ended meanwhile (an admin reset it again): start over.
+        if (err instanceof ApiError && ['session-ended', 'unauthenticated'].includes(err.code)) {
+          return { ok: false, code: 'error', message: 'This sign-in ended before the new password was saved. Sign in again.' };
+        }
+        return f;
+      }
+      return adopt(serverUrl, { ...answer, passwordChangeRequired: false });
+    },
+  });
   const badUrl = { ok: false as const, code: 'invalid' as const, message: 'Enter the address of your server (http:// or https://).' };
   return {
     async restore() {
@@ -118,6 +152,7 @@ export function browserBackend(env?: BrowserEnv): Backend {
       const u = url(input.serverUrl);
       if (!u) return badUrl;
       const r = await login(http, { ...input, serverUrl: u }, device);
+      if (r.ok && r.answer.passwordChangeRequired) return changeFirst(u, r.answer, input.password);
       return r.ok ? adopt(u, r.answer) : r;
     },
     async setupAdmin(input) {
@@ -125,6 +160,23 @@ export function browserBackend(env?: BrowserEnv): Backend {
       if (!u) return badUrl;
       const r = await setupAdminCall(http, { ...input, serverUrl: u }, device);
       return r.ok ? adopt(u, r.answer) : r;
+    },
+    async lookupInvite(serverUrl, token) {
+      const u = url(serverUrl);
+      if (!u) throw new ApiError('invalid', badUrl.message);
+      return lookupInvite(http, u, token);
+    },
+    async acceptInvite(input) {
+      const u = url(input.serverUrl);
+      if (!u) return badUrl;
+      try {
+        return await adopt(u, await acceptInvite(http, { ...input, serverUrl: u }, device));
+      } catch (err) {
+        if (err instanceof ApiError && ['gone', 'not-found', 'conflict'].includes(err.code)) {
+          return { ok: false, code: 'invalid', message: err.message };
+        }
+        return signInFailure(err);
+      }
     },
   };
 }

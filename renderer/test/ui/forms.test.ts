@@ -101,13 +101,14 @@ describe('what a refusal says', () => {
     expect(refusalText(r, 'totp', 'h')).toMatch(/code is not right/);
     expect(refusalText(r, 'recovery', 'h')).toMatch(/recovery code/);
   });
-  it('locked and rate-limited say how long to wait', () => {
+  // The wait itself counts down on the button (issue 12): the message points at it.
+  it('locked and rate-limited say to wait for the countdown', () => {
     expect(refusalText({ code: 'locked', message: '', retryAfter: 900 }, 'password', 'h')).toMatch(
-      /locked.*15 minutes/,
+      /locked.*counts down.*admin/,
     );
     expect(
       refusalText({ code: 'rate-limited', message: '', retryAfter: 8 }, 'password', 'h'),
-    ).toMatch(/Wait 8 seconds/);
+    ).toMatch(/Too many attempts. Wait until the button counts down/);
     expect(refusalText({ code: 'rate-limited', message: '' }, 'password', 'h')).toMatch(/moment/);
   });
   it('unreachable names the server and reassures about local data', () => {

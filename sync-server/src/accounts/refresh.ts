@@ -103,6 +103,7 @@ export class RefreshTokens extends AccountsPart {
       accessExpiresAt: access.expiresAt,
       refreshToken: next,
       user: toUser(u),
+      ...(u.must_change_password === 1 ? { passwordChangeRequired: true as const } : {}),
     };
   }
 

@@ -22,6 +22,8 @@ export interface UserRow {
   locked_until: number | null;
   created_at: number;
   password_changed_at: number;
+  /** 1: an admin chose this password; the user must change it before anything else (migration 5). */
+  must_change_password: number;
 }
 
 export interface SessionRow {
@@ -61,6 +63,8 @@ export const toUser = (r: UserRow): User => ({
   disabled: r.disabled_at !== null,
   totp: r.totp_secret !== null,
   createdAt: r.created_at,
+  lockedUntil: r.locked_until,
+  mustChangePassword: r.must_change_password === 1,
 });
 
 export const newUserId = () => newId((n) => new Uint8Array(randomBytes(n)));

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type Database from 'better-sqlite3';
 import type { Audit } from '../audit';
 import { RefusalAudit } from '../refusals';
+import { Invites } from './invites';
 import { Lockout } from './lockout';
 import { PasswordHasher } from './passwords';
 import { RefreshTokens } from './refresh';
@@ -53,6 +54,8 @@ export class Accounts {
   /** Refusals audited once per (subject, reason) and window, with a count. */
   readonly refusals: RefusalAudit;
   private readonly users: Users;
+  /** Invite links (invites.ts). */
+  readonly invites: Invites;
   private readonly secondFactor: SecondFactor;
   private readonly lockout: Lockout;
   private readonly sessions: Sessions;
@@ -78,6 +81,7 @@ export class Accounts {
     this.sessions = new Sessions(ctx, keys, this.events);
     this.refreshTokens = new RefreshTokens(ctx, keys, this.sessions);
     this.users = new Users(ctx, this.passwords, this.sessions);
+    this.invites = new Invites(ctx, this.users);
     this.secondFactor = new SecondFactor(ctx);
     this.signIn = new SignIn(ctx, {
       passwords: this.passwords,
@@ -112,10 +116,21 @@ export class Accounts {
   }
 
   createUser(
-    input: { username: string; displayName?: string; role: Role; password: string },
+    input: {
+      username: string;
+      displayName?: string | undefined;
+      role: Role;
+      password: string;
+      mustChangePassword?: boolean;
+    },
     by: Actor,
   ): Promise<User> {
     return this.users.createUser(input, by);
+  }
+
+  /** Lifts a sign-in lock and the backoff (audited `user.unlocked`); false when there was none. */
+  unlock(id: string, by: Actor): boolean {
+    return this.users.unlock(id, by);
   }
 
   /** Changes role, display name or disabled state; disabling ends every session of the user. */
@@ -136,8 +151,9 @@ export class Accounts {
     password: string,
     by: Actor,
     keepSession: string | null = null,
+    mustChange = false,
   ): Promise<void> {
-    return this.users.setPassword(id, password, by, keepSession);
+    return this.users.setPassword(id, password, by, keepSession, mustChange);
   }
 
   /** Checks a user's current password (for re-authentication); counts as a login attempt. */

@@ -66,6 +66,7 @@ export class Sessions extends AccountsPart {
         accessExpiresAt: access.expiresAt,
         refreshToken,
         user: toUser(r),
+        ...(r.must_change_password === 1 ? { passwordChangeRequired: true as const } : {}),
       },
     };
   }
@@ -213,6 +214,12 @@ export class Sessions extends AccountsPart {
     const u = this.row(sub);
     if (!u || u.disabled_at !== null) return 'session ended';
     this.events.watchSession(sid, sub, exp * 1000);
-    return { userId: sub, sessionId: sid, role: u.role, exp: exp * 1000 };
+    return {
+      userId: sub,
+      sessionId: sid,
+      role: u.role,
+      exp: exp * 1000,
+      mustChangePassword: u.must_change_password === 1,
+    };
   }
 }

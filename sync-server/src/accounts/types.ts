@@ -14,6 +14,10 @@ export interface User {
   disabled: boolean;
   totp: boolean;
   createdAt: number;
+  /** When the sign-in lock ends (ms); may lie in the past (the lock is over). */
+  lockedUntil: number | null;
+  /** An admin chose the password: the user must choose their own before anything else. */
+  mustChangePassword: boolean;
 }
 
 /** What a valid access token (with a live session) says. `exp` is in ms. */
@@ -22,6 +26,8 @@ export interface AccessInfo {
   sessionId: string;
   role: Role;
   exp: number;
+  /** The user must change the password an admin gave them: nothing else is allowed. */
+  mustChangePassword: boolean;
 }
 
 export type AccessError = 'token expired' | 'session ended' | 'not authenticated';
@@ -51,6 +57,8 @@ export interface LoginResult {
   accessExpiresAt: number;
   refreshToken: string;
   user: User;
+  /** Present (true) when the session may do nothing but change the password. */
+  passwordChangeRequired?: true;
 }
 
 export interface LockoutPolicy {

@@ -55,8 +55,18 @@ export class Users extends AccountsPart {
       .map(toUser);
   }
 
+  /**
+   * `mustChangePassword`: an admin chose or generated the password, so the user must choose
+   * their own at first sign-in (docs/accounts.md, Onboarding).
+   */
   async createUser(
-    input: { username: string; displayName?: string; role: Role; password: string },
+    input: {
+      username: string;
+      displayName?: string | undefined;
+      role: Role;
+      password: string;
+      mustChangePassword?: boolean;
+    },
     by: Actor,
   ): Promise<User> {
     const username = input.username.trim().toLowerCase();
@@ -73,10 +83,19 @@ export class Users extends AccountsPart {
     try {
       this.db
         .prepare(
-          `INSERT INTO users (id, username, display_name, role, password_hash, created_at, password_changed_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO users (id, username, display_name, role, password_hash, created_at, password_changed_at, must_change_password)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, username, displayName, input.role, hash, now, now);
+        .run(
+          id,
+          username,
+          displayName,
+          input.role,
+          hash,
+          now,
+          now,
+          input.mustChangePassword ? 1 : 0,
+        );
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw conflict(`the username "${username}" is taken`);
@@ -88,7 +107,11 @@ export class Users extends AccountsPart {
       action: 'user.created',
       target: id,
       ip: by.ip ?? null,
-      detail: { username, role: input.role },
+      detail: {
+        username,
+        role: input.role,
+        ...(input.mustChangePassword ? { mustChangePassword: true } : {}),
+      },
     });
     return this.getUser(id) as User;
   }
@@ -158,13 +181,15 @@ export class Users extends AccountsPart {
 
   /**
    * Sets a new password. Ends every session of the user except `keepSession` (the caller's own,
-   * when a user changes their own password).
+   * when a user changes their own password). `mustChange`: an admin chose it, the user must
+   * change it at their next sign-in; a user's own change clears the flag.
    */
   async setPassword(
     id: string,
     password: string,
     by: Actor,
     keepSession: string | null = null,
+    mustChange = false,
   ): Promise<void> {
     const problem = passwordProblem(password);
     if (problem) throw new ApiError(400, 'invalid', problem);
@@ -172,17 +197,41 @@ export class Users extends AccountsPart {
     const hash = await this.passwords.hash(password);
     this.db
       .prepare(
-        'UPDATE users SET password_hash = ?, password_changed_at = ?, failed_logins = 0, locked_until = NULL WHERE id = ?',
+        `UPDATE users SET password_hash = ?, password_changed_at = ?, failed_logins = 0,
+           locked_until = NULL, must_change_password = ? WHERE id = ?`,
       )
-      .run(hash, this.now(), id);
+      .run(hash, this.now(), mustChange ? 1 : 0, id);
     this.audit.append({
       actor: by.actor,
       action: 'user.password_reset',
       target: id,
       ip: by.ip ?? null,
-      detail: { self: by.actor === id },
+      detail: { self: by.actor === id, ...(mustChange ? { mustChangePassword: true } : {}) },
     });
     this.sessions.revokeUserSessions(id, 'password changed', by, keepSession);
+  }
+
+  /**
+   * Lifts a sign-in lock (and the backoff): the failure count starts from zero. Audited with
+   * the lock it lifted; false when the account was neither locked nor backing off.
+   */
+  unlock(id: string, by: Actor): boolean {
+    const r = this.row(id);
+    if (!r) throw notFound('no such user');
+    if (r.failed_logins === 0 && r.locked_until === null) return false;
+    this.db
+      .prepare(
+        'UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL WHERE id = ?',
+      )
+      .run(id);
+    this.audit.append({
+      actor: by.actor,
+      action: 'user.unlocked',
+      target: id,
+      ip: by.ip ?? null,
+      detail: { failures: r.failed_logins, lockedUntil: r.locked_until },
+    });
+    return true;
   }
 
   /** Checks a user's current password (for re-authentication); counts as a login attempt. */

@@ -18,6 +18,7 @@ import { parseBucketSpec, type BucketSpec } from '../limits';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { ApiError, conflict, forbidden, notFound, unauthenticated } from './errors';
+import { installInviteRoutes } from './invites';
 import { parse, Router, type RouteContext } from './router';
 
 const VERSION = (
@@ -257,32 +258,43 @@ export function createAccountsApi(deps: {
   });
 
   // With an access token, or (when it has expired) with the refresh token in the body.
-  router.post('/auth/logout', 'optional', (ctx) => {
-    if (ctx.access) {
-      accounts.revokeSession(ctx.access.sessionId, 'logout', who(ctx));
+  router.post(
+    '/auth/logout',
+    'optional',
+    (ctx) => {
+      if (ctx.access) {
+        accounts.revokeSession(ctx.access.sessionId, 'logout', who(ctx));
+        return {};
+      }
+      const body = parse(
+        v.object({ refreshToken: v.optional(v.pipe(v.string(), v.maxLength(200))) }),
+        ctx.body ?? {},
+      );
+      if (!body.refreshToken) throw unauthenticated();
+      accounts.logoutWithRefresh(body.refreshToken, ctx.ip);
       return {};
-    }
-    const body = parse(
-      v.object({ refreshToken: v.optional(v.pipe(v.string(), v.maxLength(200))) }),
-      ctx.body ?? {},
-    );
-    if (!body.refreshToken) throw unauthenticated();
-    accounts.logoutWithRefresh(body.refreshToken, ctx.ip);
-    return {};
-  });
+    },
+    { beforePasswordChange: true },
+  );
 
   // ---- the caller's own account ----
 
-  router.get('/me', 'user', (ctx) => {
-    const { access, user } = me(ctx);
-    return {
-      body: {
-        user: publicUser(user),
-        totp: { enabled: user.totp, recoveryCodesLeft: accounts.recoveryCodesLeft(user.id) },
-        session: { id: access.sessionId, accessExpiresAt: access.exp },
-      },
-    };
-  });
+  router.get(
+    '/me',
+    'user',
+    (ctx) => {
+      const { access, user } = me(ctx);
+      return {
+        body: {
+          user: publicUser(user),
+          ...(user.mustChangePassword ? { passwordChangeRequired: true } : {}),
+          totp: { enabled: user.totp, recoveryCodesLeft: accounts.recoveryCodesLeft(user.id) },
+          session: { id: access.sessionId, accessExpiresAt: access.exp },
+        },
+      };
+    },
+    { beforePasswordChange: true },
+  );
 
   router.patch('/me', 'user', (ctx) => {
     const { user } = me(ctx);
@@ -290,18 +302,27 @@ export function createAccountsApi(deps: {
     return { body: { user: publicUser(accounts.updateUser(user.id, body, who(ctx))) } };
   });
 
-  router.post('/me/password', 'user', async (ctx) => {
-    const { access, user } = me(ctx);
-    const body = parse(
-      v.object({ currentPassword: v.pipe(v.string(), v.maxLength(1024)), newPassword: Password }),
-      ctx.body ?? {},
-    );
-    if (!(await accounts.checkPassword(user.id, body.currentPassword))) {
-      throw new ApiError(401, 'invalid-credentials', 'the current password is not right');
-    }
-    await accounts.setPassword(user.id, body.newPassword, who(ctx), access.sessionId);
-    return {};
-  });
+  // Clears "must change password": the one thing a session given an admin's password may do.
+  router.post(
+    '/me/password',
+    'user',
+    async (ctx) => {
+      const { access, user } = me(ctx);
+      const body = parse(
+        v.object({ currentPassword: v.pipe(v.string(), v.maxLength(1024)), newPassword: Password }),
+        ctx.body ?? {},
+      );
+      if (!(await accounts.checkPassword(user.id, body.currentPassword))) {
+        throw new ApiError(401, 'invalid-credentials', 'the current password is not right');
+      }
+      if (user.mustChangePassword && body.newPassword === body.currentPassword) {
+        throw new ApiError(400, 'invalid', 'choose a password other than the one you were given');
+      }
+      await accounts.setPassword(user.id, body.newPassword, who(ctx), access.sessionId);
+      return {};
+    },
+    { beforePasswordChange: true },
+  );
 
   router.post('/me/totp/setup', 'user', (ctx) => {
     const { user } = me(ctx);
@@ -371,7 +392,15 @@ export function createAccountsApi(deps: {
 
   // ---- administration ----
 
-  router.get('/admin/users', 'admin', () => ({ body: { users: accounts.listUsers() } }));
+  // lockedUntil only while the lock holds (the row keeps the last one after it ends).
+  const adminView = (u: User) => ({
+    ...u,
+    lockedUntil: u.lockedUntil !== null && u.lockedUntil > Date.now() ? u.lockedUntil : null,
+  });
+
+  router.get('/admin/users', 'admin', () => ({
+    body: { users: accounts.listUsers().map(adminView) },
+  }));
 
   router.post('/admin/users', 'admin', async (ctx) => {
     const body = parse(
@@ -384,10 +413,14 @@ export function createAccountsApi(deps: {
       ctx.body ?? {},
     );
     const password = body.password ?? generatePassword();
-    const user = await accounts.createUser({ ...body, password }, who(ctx));
+    // The admin knows this password: the person chooses their own at first sign-in.
+    const user = await accounts.createUser(
+      { ...body, password, mustChangePassword: true },
+      who(ctx),
+    );
     return {
       status: 201,
-      body: { user, ...(body.password === undefined ? { password } : {}) },
+      body: { user: adminView(user), ...(body.password === undefined ? { password } : {}) },
     };
   });
 
@@ -401,14 +434,20 @@ export function createAccountsApi(deps: {
       }),
       ctx.body ?? {},
     );
-    return { body: { user: accounts.updateUser(user.id, body, who(ctx)) } };
+    return { body: { user: adminView(accounts.updateUser(user.id, body, who(ctx))) } };
+  });
+
+  router.post('/admin/users/:id/unlock', 'admin', (ctx) => {
+    const user = userOr404(ctx.params.id ?? '');
+    accounts.unlock(user.id, who(ctx));
+    return { body: { user: adminView(accounts.getUser(user.id) as User) } };
   });
 
   router.post('/admin/users/:id/password', 'admin', async (ctx) => {
     const user = userOr404(ctx.params.id ?? '');
     const body = parse(v.object({ password: v.optional(Password) }), ctx.body ?? {});
     const password = body.password ?? generatePassword();
-    await accounts.setPassword(user.id, password, who(ctx));
+    await accounts.setPassword(user.id, password, who(ctx), null, true);
     return { body: body.password === undefined ? { password } : {} };
   });
 
@@ -431,6 +470,8 @@ export function createAccountsApi(deps: {
     accounts.revokeSession(s.id, 'revoked by admin', who(ctx));
     return {};
   });
+
+  installInviteRoutes({ router, accounts, config, metrics, who });
 
   return {
     accounts,

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'unsupported-media-type'
   | 'locked'
   | 'rate-limited'
+  | 'password-change-required'
+  | 'gone'
   | 'internal';
 
 export class ApiError extends Error {

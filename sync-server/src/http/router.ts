@@ -49,6 +49,13 @@ interface Route {
   parts: string[];
   auth: RouteAuth;
   handler: Handler;
+  /** Open to a session that must change its password first (docs/accounts.md, Onboarding). */
+  beforePasswordChange: boolean;
+}
+
+export interface RouteOptions {
+  /** The route stays open while the caller must change the password an admin gave them. */
+  beforePasswordChange?: boolean;
 }
 
 export interface RouterOptions {
@@ -108,16 +115,28 @@ export class Router {
   }
 
   /** Adds a route; `path` is relative to /api/v1, e.g. `/admin/users/:id`. */
-  add(method: string, path: string, auth: RouteAuth, handler: Handler): this {
-    this.routes.push({ method: method.toUpperCase(), parts: split(path), auth, handler });
+  add(
+    method: string,
+    path: string,
+    auth: RouteAuth,
+    handler: Handler,
+    options: RouteOptions = {},
+  ): this {
+    this.routes.push({
+      method: method.toUpperCase(),
+      parts: split(path),
+      auth,
+      handler,
+      beforePasswordChange: options.beforePasswordChange ?? false,
+    });
     return this;
   }
 
-  get(path: string, auth: RouteAuth, handler: Handler) {
-    return this.add('GET', path, auth, handler);
+  get(path: string, auth: RouteAuth, handler: Handler, options?: RouteOptions) {
+    return this.add('GET', path, auth, handler, options);
   }
-  post(path: string, auth: RouteAuth, handler: Handler) {
-    return this.add('POST', path, auth, handler);
+  post(path: string, auth: RouteAuth, handler: Handler, options?: RouteOptions) {
+    return this.add('POST', path, auth, handler, options);
   }
   patch(path: string, auth: RouteAuth, handler: Handler) {
     return this.add('PATCH', path, auth, handler);
@@ -217,6 +236,15 @@ export class Router {
         if (!r.ok) {
           this.options.onRateLimited?.('api-user');
           throw rateLimited(r.retryAfterMs);
+        }
+        // A password an admin chose must be replaced before the session does anything else:
+        // enforced here for every route, not only by the app.
+        if (access.mustChangePassword && !route.beforePasswordChange) {
+          throw new ApiError(
+            403,
+            'password-change-required',
+            'choose your own password first (POST /me/password)',
+          );
         }
         if (route.auth === 'admin' && access.role !== 'admin') {
           throw forbidden('only workspace admins may do this');

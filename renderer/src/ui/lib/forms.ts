@@ -127,6 +127,19 @@ export function validateSetupAdmin(f: SetupFields): Errors<keyof SetupFields> {
   return errors;
 }
 
+/** A new password and its repetition ("Choose your own password", an invite's sign-up). */
+export function newPasswordErrors(
+  password: string,
+  confirm: string,
+): Errors<'password' | 'confirm'> {
+  const errors: Errors<'password' | 'confirm'> = {};
+  const p = passwordError(password);
+  if (p) errors.password = p;
+  if (!confirm) errors.confirm = 'Type the password again.';
+  else if (confirm !== password) errors.confirm = 'The two passwords differ.';
+  return errors;
+}
+
 /** "12 seconds", "1 minute", "15 minutes": a wait the relay asked for, in seconds. */
 export function waitText(seconds: number): string {
   const s = Math.max(1, Math.ceil(seconds));
@@ -143,6 +156,7 @@ export type RefusalCode =
   | 'unreachable'
   | 'invalid'
   | 'setup-code'
+  | 'password-change-required'
   | 'error';
 
 export interface Refusal {
@@ -166,14 +180,16 @@ export function refusalText(
         return 'That code is not right. Codes change every 30 seconds: try the current one.';
       if (step === 'recovery') return 'That recovery code is not right, or it was used already.';
       return 'Wrong username or password.';
+    // The wait itself counts down live on the button ("Try again in 13:51"): one message,
+    // no second number that goes stale.
     case 'locked':
-      return r.retryAfter
-        ? `This account is locked after too many failed attempts. Try again in ${waitText(r.retryAfter)}, or ask your administrator.`
-        : 'This account is locked after too many failed attempts. Try again later, or ask your administrator.';
+      return 'This account is locked after too many failed sign-ins. Wait until the button counts down, or ask an admin to unlock it.';
     case 'rate-limited':
       return r.retryAfter
-        ? `Too many attempts. Wait ${waitText(r.retryAfter)}, then try again.`
+        ? 'Too many attempts. Wait until the button counts down, then try again.'
         : 'Too many attempts. Wait a moment, then try again.';
+    case 'password-change-required':
+      return 'Choose your own password to finish signing in.';
     case 'unreachable':
       return `Can't reach the server at ${host}. Check the address and your connection; your messages on this device are safe.`;
     case 'setup-code':

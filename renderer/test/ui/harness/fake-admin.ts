@@ -7,6 +7,7 @@ import {
   ApiError,
   type AccountApi,
   type AdminApi,
+  type InviteLink,
   type AdminUser,
   type DeviceSession,
   type AccountName,
@@ -147,6 +148,18 @@ export function fakeAccount(host: FakeAccountHost): AccountApi {
 export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminApi {
   const now = Date.now();
   let users: AdminUser[] | null = null;
+  let invites: InviteLink[] = [
+    {
+      id: 'i-0',
+      role: 'guest',
+      createdByName: host.session.displayName,
+      createdAt: now - 3 * 24 * HOUR,
+      expiresAt: now - 24 * HOUR,
+      maxUses: 5,
+      uses: 2,
+      state: 'expired',
+    },
+  ];
   const all = (): AdminUser[] => {
     users ??= [
       {
@@ -157,6 +170,8 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
         disabled: false,
         totp: true,
         createdAt: now - 400 * 24 * HOUR,
+        lockedUntil: null,
+        mustChangePassword: false,
       },
       ...people()
         .filter((p) => p.id !== host.session.userId)
@@ -166,6 +181,9 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
           disabled: false,
           totp: i % 2 === 0,
           createdAt: now - (300 - i * 20) * 24 * HOUR,
+          // One person locked out after too many failed sign-ins (People shows it).
+          lockedUntil: i === 2 ? now + 13 * 60_000 : null,
+          mustChangePassword: false,
         })),
       {
         id: 'u-sam',
@@ -175,6 +193,8 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
         disabled: true,
         totp: false,
         createdAt: now - 200 * 24 * HOUR,
+        lockedUntil: null,
+        mustChangePassword: false,
       },
     ];
     return users;
@@ -214,6 +234,8 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
         disabled: false,
         totp: false,
         createdAt: Date.now(),
+        lockedUntil: null,
+        mustChangePassword: true,
       };
       users = [...all(), user];
       host.calls.push(`createUser ${username}`);
@@ -254,6 +276,37 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
     async revokeSession(id) {
       await host.server();
       host.calls.push(`revokeSession ${id}`);
+    },
+    async unlockUser(id) {
+      await host.server();
+      const u = find(id);
+      host.calls.push(`unlockUser ${u.username}`);
+      return put({ ...u, lockedUntil: null });
+    },
+    async listInvites() {
+      await host.server();
+      return invites;
+    },
+    async createInvite(input) {
+      await host.server();
+      const invite: InviteLink = {
+        id: `i-${invites.length + 1}`,
+        role: input.role,
+        createdByName: host.session.displayName,
+        createdAt: Date.now(),
+        expiresAt: Date.now() + input.expiresInHours * HOUR,
+        maxUses: input.maxUses,
+        uses: 0,
+        state: 'active',
+      };
+      invites = [invite, ...invites];
+      host.calls.push(`createInvite ${input.role} ${input.expiresInHours}h ${input.maxUses}`);
+      return { invite, token: 'Harness-invite-token-0123456789abcdefghijklm' };
+    },
+    async revokeInvite(id) {
+      await host.server();
+      invites = invites.map((i) => (i.id === id ? { ...i, state: 'revoked' as const } : i));
+      return invites.find((i) => i.id === id) as InviteLink;
     },
   };
 }

@@ -66,6 +66,24 @@ const backend: Backend = {
     if (input.password !== PASSWORD) {
       return { ok: false, code: 'invalid-credentials', message: 'Wrong username or password.' };
     }
+    if (input.username === 'neo') {
+      // An admin set this password: "Choose your own password" first.
+      return {
+        ok: false,
+        code: 'password-change-required',
+        message: 'Choose your own password to finish signing in.',
+        changePassword: async () => {
+          await delay();
+          return start({
+            userId: 'u-me',
+            username: 'neo',
+            displayName: 'Neo',
+            role: 'member',
+            serverUrl: input.serverUrl,
+          });
+        },
+      };
+    }
     if (input.username === 'totp') {
       if (!input.totp && !input.recoveryCode) {
         return { ok: false, code: 'totp-required', message: 'Code needed.' };
@@ -78,6 +96,26 @@ const backend: Backend = {
       userId: 'u-me',
       username: input.username,
       displayName: 'Ada Park',
+      role: 'member',
+      serverUrl: input.serverUrl,
+    });
+  },
+  async lookupInvite(_serverUrl, token) {
+    await delay();
+    if (token.startsWith('Expired')) {
+      throw new ApiError(
+        'gone',
+        'This invite link has expired; ask whoever sent it for a new one.',
+      );
+    }
+    return { role: 'member', expiresAt: Date.now() + 48 * 3600_000 };
+  },
+  async acceptInvite(input) {
+    await delay();
+    return start({
+      userId: 'u-me',
+      username: input.username,
+      displayName: input.displayName,
       role: 'member',
       serverUrl: input.serverUrl,
     });
