@@ -162,6 +162,16 @@ const MIGRATIONS: Array<{
     // token has no generation; the next rotation issues generation 1).
     sql: `ALTER TABLE sessions ADD COLUMN refresh_generation INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 5,
+    name: 'conversations: topic and description',
+    // docs/messaging.md, "Topic, description and system lines": plain text set by owners and
+    // admins (the rename permission), bounded by core (model/events.ts). NULL: none.
+    sql: `
+      ALTER TABLE conversations ADD COLUMN topic TEXT;
+      ALTER TABLE conversations ADD COLUMN description TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
