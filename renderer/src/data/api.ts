@@ -87,6 +87,8 @@ export interface ConversationSummary {
     id?: string;
     text: string;
     authorName: string;
+    /** The author's id (absent in a list cached by an earlier release). */
+    authorId?: string;
     at: number;
     /** A reply: its thread's root. */
     threadRootId?: string;
