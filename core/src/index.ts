@@ -16,3 +16,4 @@ export * from './authz/permissions';
 export * from './authz/policy';
 export * from './model/mentions';
 export * from './model/personal';
+export * from './model/events';

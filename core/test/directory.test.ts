@@ -244,7 +244,7 @@ describe('readDirectory', () => {
 
   it('reads entries from a newer directory version by the fields it knows', () => {
     const doc = new Y.Doc();
-    doc.getMap('conversations').set(CONV, { ...ENTRY, v: 2, topic: 'later' });
+    doc.getMap('conversations').set(CONV, { ...ENTRY, v: 2, purpose: 'later' });
     expect(readDirectory(doc).conversations.get(CONV)).toEqual({ ...ENTRY, v: 2 });
   });
 

@@ -58,7 +58,7 @@ function page(): Y.Doc {
 describe('schema', () => {
   it('describes every root of every room kind', () => {
     expect(rootsOf('page')).toEqual(['messages', 'reactions', 'reads']);
-    expect(rootsOf('meta')).toEqual(['info', 'pages', 'pins']);
+    expect(rootsOf('meta')).toEqual(['info', 'pages', 'pins', 'events']);
     expect(rootsOf('workspace')).toEqual(['conversations', 'people']);
     expect(SCHEMA.page.messages?.removable).toBe(false);
   });

@@ -115,6 +115,8 @@ export class Directory {
       role,
       createdBy: c.createdBy,
       createdAt: c.createdAt,
+      ...(c.topic ? { topic: c.topic } : {}),
+      ...(c.description ? { description: c.description } : {}),
     };
   }
 

@@ -186,6 +186,16 @@ const MIGRATIONS: Array<{
       CREATE INDEX invites_by_creator ON invites (created_by, created_at);
     `,
   },
+  {
+    version: 6,
+    name: 'conversations: topic and description',
+    // docs/messaging.md, "Topic, description and system lines": plain text set by owners and
+    // admins (the rename permission), bounded by core (model/events.ts). NULL: none.
+    sql: `
+      ALTER TABLE conversations ADD COLUMN topic TEXT;
+      ALTER TABLE conversations ADD COLUMN description TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -26,6 +26,7 @@ import {
 import { MAX_LABEL_CHARS, MAX_MESSAGE_CHARS, isWellFormed } from './checks';
 import { ModelError, show } from './errors';
 import { avatarProblem, statusProblem } from './workspace';
+import { descriptionProblem, topicProblem } from './events';
 
 /** Version of the directory's conversation entries. */
 export const DIRECTORY_VERSION = 1;
@@ -59,6 +60,12 @@ export interface DirectoryConversation {
   /** Null for a conversation imported from before accounts whose creator is unknown. */
   createdBy: string | null;
   createdAt: number;
+  /**
+   * Schema 3 (docs/messaging.md, "Topic, description and system lines"): absent when empty.
+   * Optional keys: an older reader ignores them, an older relay writes neither.
+   */
+  topic?: string;
+  description?: string;
 }
 
 export interface DirectoryMember {
@@ -159,7 +166,7 @@ export function parseConversation(value: unknown): Parsed<DirectoryConversation>
   if (e.createdBy !== null && !isId(e.createdBy))
     return fail('createdBy must be a user id or null');
   if (!isTime(e.createdAt)) return fail('createdAt must be a time');
-  return good({
+  const out: DirectoryConversation = {
     v: e.v as number,
     kind: e.kind,
     visibility: e.visibility,
@@ -168,7 +175,18 @@ export function parseConversation(value: unknown): Parsed<DirectoryConversation>
     role: e.role,
     createdBy: e.createdBy as string | null,
     createdAt: e.createdAt,
-  });
+  };
+  if (e.topic !== undefined) {
+    const p = topicProblem(e.topic);
+    if (p) return fail(p);
+    if (e.topic !== '') out.topic = e.topic as string;
+  }
+  if (e.description !== undefined) {
+    const p = descriptionProblem(e.description);
+    if (p) return fail(p);
+    if (e.description !== '') out.description = e.description as string;
+  }
+  return good(out);
 }
 
 export function parseMembers(value: unknown): Parsed<DirectoryMember[]> {

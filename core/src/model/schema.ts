@@ -21,6 +21,7 @@ import {
   personalValueProblem,
   type PersonalRoot,
 } from './personal';
+import { eventProblem, isEventKey } from './events';
 import { PAGE_SPAN_MS, RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
 import { avatarProblem, statusProblem } from './workspace';
 
@@ -432,6 +433,16 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
       checkKey: (key) => (parsePinKey(key) ? null : 'key must be <messageId>|<userId>'),
       checkValue: (_key, value) => (isTime(value) ? null : 'a pin holds the time it was made'),
       owner: (key) => parsePinKey(key)?.user ?? null,
+    },
+    // Schema 3 (docs/messaging.md, "Topic, description and system lines"): written by the
+    // relay alone. Every entry is the relay's, so a member's write breaks the owner rule.
+    events: {
+      keyShape: '<time, 15 digits>-<suffix>',
+      valueShape: '{ v: 3, kind, actor, user?, text?, at }',
+      removable: true,
+      checkKey: (key) => (isEventKey(key) ? null : 'key must be <time, 15 digits>-<suffix>'),
+      checkValue: (_key, value) => eventProblem(value),
+      owner: () => RELAY_USER,
     },
   },
   workspace: {

@@ -87,6 +87,8 @@ export interface ConversationSummary {
     id?: string;
     text: string;
     authorName: string;
+    /** The author's id (absent in a list cached by an earlier release). */
+    authorId?: string;
     at: number;
     /** A reply: its thread's root. */
     threadRootId?: string;
@@ -134,6 +136,9 @@ export class ApiError extends Error {
 export interface ChannelListing {
   id: string;
   title: string;
+  /** Schema 3: '' when none. */
+  topic: string;
+  description: string;
   kind: ConversationKind;
   visibility: Visibility;
   memberCount: number;
@@ -248,6 +253,14 @@ export interface ConversationView {
    */
   pinsUnavailable: string | null;
   members: Member[];
+  /** The channel's topic and description (schema 3, from the directory); '' when none. */
+  topic: string;
+  description: string;
+  /**
+   * Joins, leaves, additions, removals, renames and topic changes, oldest first: written by
+   * the relay alone into the meta document (docs/messaging.md), shown as quiet system lines.
+   */
+  events: SystemEventView[];
   /**
    * Top-level messages (replies are in `thread()`), ascending by id (hybrid logical clock): the
    * same order on every replica.
@@ -257,6 +270,22 @@ export interface ConversationView {
   loadingOlder: boolean;
   /** Names of the others typing here now (awareness on the newest page room; never me). */
   typing: string[];
+}
+
+/** A relay-written system event, names resolved (docs/messaging.md). */
+export interface SystemEventView {
+  id: string;
+  kind: 'joined' | 'left' | 'added' | 'removed' | 'renamed' | 'topic';
+  at: number;
+  actorId: string;
+  actorName: string;
+  /** I did it / it was done to me (the line says "You" / "you"). */
+  mine: boolean;
+  aboutMe: boolean;
+  userId?: string;
+  userName?: string;
+  /** The new title (`renamed`) or topic (`topic`; '' when cleared). */
+  text?: string;
 }
 
 /** A thread root's replies, as its row in the timeline shows them. */
@@ -431,6 +460,8 @@ export interface FerryClient {
   removeMember(conversationId: string, userId: string): Promise<void>;
   setRole(conversationId: string, userId: string, role: ConversationRole): Promise<void>;
   rename(conversationId: string, title: string): Promise<void>;
+  /** A channel's topic and/or description ('' clears); owners and admins, online only. */
+  setChannelInfo(conversationId: string, info: { topic?: string; description?: string }): Promise<void>;
   setArchived(conversationId: string, archived: boolean): Promise<void>;
   /**
    * Everything this device holds of a conversation, my undelivered messages marked:

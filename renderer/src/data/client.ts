@@ -509,6 +509,10 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     return this.membership.setArchived(conversationId, archived);
   }
 
+  setChannelInfo(conversationId: string, info: { topic?: string; description?: string }): Promise<void> {
+    return this.membership.setChannelInfo(conversationId, info);
+  }
+
   // ---- search, notifications, drafts ----
 
   async search(query: string): Promise<SearchResults> {

@@ -9,7 +9,10 @@ import * as page from '../../../core/src/model/page';
 import * as meta from '../../../core/src/model/meta';
 import { checkEmoji } from '../../../core/src/model/checks';
 import { ModelError } from '../../../core/src/model/errors';
+import { readEvents } from '../../../core/src/model/events';
+import type * as Y from 'yjs';
 import type {
+  SystemEventView,
   ConversationStore,
   ConversationView,
   MessageLookup,
@@ -270,6 +273,7 @@ export class ConversationImpl implements ConversationStore {
     const info = m?.isLoaded ? meta.readInfo(m.doc) : null;
     const oldest = this.pages.oldestLoaded();
     const st = this.client.convState(this.id);
+    const summary = this.client.summaryOf(this.id);
     if (st.error) errors.unshift(st.error);
     for (const od of [m, ...this.pages.pages.values()]) {
       // Held after a rebuild (docs.ts): the summary's sentence says it, else this one.
@@ -291,6 +295,9 @@ export class ConversationImpl implements ConversationStore {
       canPin: mayPin && this.client.pinsUnavailable() === null,
       pinsUnavailable: mayPin ? this.client.pinsUnavailable() : null,
       members: st.members,
+      topic: summary?.topic ?? '',
+      description: summary?.description ?? '',
+      events: m?.isLoaded ? this.eventViews(m.doc) : [],
       messages,
       hasOlder: this.pages.periods().some((p) => p < oldest),
       loadingOlder: this.pages.loadingOlder,
@@ -298,6 +305,21 @@ export class ConversationImpl implements ConversationStore {
     };
     if (errors.length > 0) view.error = errors.join(' ');
     return view;
+  }
+
+  /** The relay's system events, names resolved (read each time: they are few, at most 200). */
+  private eventViews(doc: Y.Doc): SystemEventView[] {
+    return readEvents(doc).map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      at: e.at,
+      actorId: e.actor,
+      actorName: this.views.nameSeen(e.actor),
+      mine: e.actor === this.client.me,
+      aboutMe: e.user === this.client.me,
+      ...(e.user !== undefined ? { userId: e.user, userName: this.views.nameSeen(e.user) } : {}),
+      ...(e.text !== undefined ? { text: e.text } : {}),
+    }));
   }
 
   private schedule(): void {

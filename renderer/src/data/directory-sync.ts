@@ -76,6 +76,8 @@ export class DirectorySync {
       const next: SummaryRecord = {
         id,
         title: c.title || prev?.title || '',
+        ...(c.topic ? { topic: c.topic } : {}),
+        ...(c.description ? { description: c.description } : {}),
         createdAt: c.createdAt || prev?.createdAt || 0,
         lastMessage,
         unread: prev?.unread ?? 0,

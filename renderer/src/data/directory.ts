@@ -14,6 +14,9 @@ export interface DirConversation {
   role: ConversationRole;
   createdBy: string;
   createdAt: number;
+  /** Schema 3; '' when none. */
+  topic: string;
+  description: string;
 }
 
 export interface DirActivity {
@@ -58,6 +61,8 @@ export function readDirectory(doc: Y.Doc): Directory {
       role: c.role,
       createdBy: c.createdBy ?? '',
       createdAt: c.createdAt,
+      topic: c.topic ?? '',
+      description: c.description ?? '',
     });
   }
   return { me: d.me, conversations, members: d.members, activity: d.activity, people: d.people };

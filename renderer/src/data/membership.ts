@@ -2,6 +2,14 @@
 // renaming, archiving, browsing open channels and finding people. The directory
 // (directory-sync.ts) then brings the result; leaving and removal are also kept here at once.
 import { ApiError, type ChannelListing, type ConversationRole, type Person } from './api';
+import {
+  MAX_DESCRIPTION_CHARS,
+  MAX_TOPIC_CHARS,
+  descriptionProblem,
+  normalizeDescription,
+  normalizeTopic,
+  topicProblem,
+} from '../../../core/src/model/events';
 import type { ClientContext } from './context';
 import type { LocalCopy } from './local-copy';
 import type { Profiles } from './profiles';
@@ -57,6 +65,8 @@ export class Membership {
         {
           id: o.id,
           title: typeof o.title === 'string' ? o.title : '',
+          topic: typeof o.topic === 'string' ? o.topic : '',
+          description: typeof o.description === 'string' ? o.description : '',
           kind,
           visibility: o.visibility === 'private' ? 'private' : 'open',
           memberCount:
@@ -105,6 +115,24 @@ export class Membership {
     const t = title.trim();
     if (t.length === 0 || t.length > 200) throw new ApiError('invalid', 'A conversation title must be 1 to 200 characters.');
     await this.api('PATCH', `/conversations/${conversationId}`, { title: t });
+  }
+
+  /** Topic and description: checked here by core's rules (the relay checks them again). */
+  async setChannelInfo(conversationId: string, info: { topic?: string; description?: string }): Promise<void> {
+    const body: { topic?: string; description?: string } = {};
+    if (info.topic !== undefined) {
+      const t = normalizeTopic(info.topic);
+      if (topicProblem(t)) throw new ApiError('invalid', `A topic is one line of at most ${MAX_TOPIC_CHARS} characters.`);
+      body.topic = t;
+    }
+    if (info.description !== undefined) {
+      const d = normalizeDescription(info.description);
+      if (descriptionProblem(d)) {
+        throw new ApiError('invalid', `A description is plain text of at most ${MAX_DESCRIPTION_CHARS} characters.`);
+      }
+      body.description = d;
+    }
+    await this.api('PATCH', `/conversations/${conversationId}`, body);
   }
 
   async setArchived(conversationId: string, archived: boolean): Promise<void> {

@@ -38,6 +38,9 @@ export interface DocRecord {
 export interface SummaryRecord {
   id: string;
   title: string;
+  /** Schema 3: the channel's topic and description from the directory (absent: none). */
+  topic?: string;
+  description?: string;
   createdAt: number;
   /** `authorId` lets the list show the author's current name once the workspace has loaded. */
   lastMessage: {

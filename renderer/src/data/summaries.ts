@@ -112,6 +112,7 @@ export class Summaries {
                 ...(lm.threadWithMe ? { threadWithMe: true } : {}),
                 text: lm.text,
                 at: lm.at,
+                ...(lm.authorId ? { authorId: lm.authorId } : {}),
                 authorName: lm.authorId ? this.deps.nameOf(lm.authorId, lm.authorName) : lm.authorName,
               }
             : null,

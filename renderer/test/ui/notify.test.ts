@@ -21,13 +21,26 @@ const conv = (id: string, unread: number, text = 'hi'): ConversationSummary => (
 });
 
 describe('notificationsFor', () => {
+  it('names the sender in a channel’s body, not in a DM’s, whose title already names them', () => {
+    const dm = conv('a', 1, 'news');
+    const channel = { ...conv('b', 1, 'news'), kind: 'channel' as const, title: 'Ops' };
+    const shown = notificationsFor(new Map(), [dm, channel], null, {
+      dnd: false,
+      conversations: { b: 'all' },
+    });
+    expect(shown.map((n) => [n.title, n.body])).toEqual([
+      ['Conversation a', 'news'],
+      ['Ops', 'Ann: news'],
+    ]);
+  });
+
   it('notifies once per conversation whose unread count grew', () => {
     const before = new Map([
       ['a', 0],
       ['b', 2],
     ]);
     expect(notificationsFor(before, [conv('a', 1, 'news'), conv('b', 2)], null)).toEqual([
-      { title: 'Conversation a', body: 'Ann: news', conversationId: 'a' },
+      { title: 'Conversation a', body: 'news', conversationId: 'a' },
     ]);
   });
 
@@ -37,7 +50,7 @@ describe('notificationsFor', () => {
     expect(notificationsFor(new Map(), [withId], null)).toEqual([
       {
         title: 'Conversation a',
-        body: 'Ann: news',
+        body: 'news',
         conversationId: 'a',
         messageId: '0lq3x8k2a-0001-ANN',
       },
@@ -49,7 +62,7 @@ describe('notificationsFor', () => {
   it('shows the text of a formatted message, not its markup', () => {
     expect(
       notificationsFor(new Map(), [conv('a', 1, '**Ship** it: `v2` _today_')], null)[0]?.body,
-    ).toBe('Ann: Ship it: v2 today');
+    ).toBe('Ship it: v2 today');
   });
 
   it('stays quiet for the conversation on screen, for read messages and for empty ones', () => {

@@ -17,6 +17,9 @@ export interface ConversationRow {
   createdBy: string | null;
   createdAt: number;
   archivedAt: number | null;
+  /** Migration 5: null when none (and on an insert, which leaves them unset). */
+  topic?: string | null;
+  description?: string | null;
 }
 
 export interface MemberRow {
@@ -41,6 +44,8 @@ interface RawConversation {
   created_by: string | null;
   created_at: number;
   archived_at: number | null;
+  topic?: string | null;
+  description?: string | null;
 }
 
 const toConversation = (r: RawConversation): ConversationRow => ({
@@ -51,6 +56,8 @@ const toConversation = (r: RawConversation): ConversationRow => ({
   createdBy: r.created_by,
   createdAt: r.created_at,
   archivedAt: r.archived_at,
+  topic: r.topic ?? null,
+  description: r.description ?? null,
 });
 
 interface RawPerson {
@@ -86,6 +93,12 @@ export class MembershipDb {
       ),
       setTitle: db.prepare<[string | null, string]>(
         'UPDATE conversations SET title = ? WHERE id = ?',
+      ),
+      setTopic: db.prepare<[string | null, string]>(
+        'UPDATE conversations SET topic = ? WHERE id = ?',
+      ),
+      setDescription: db.prepare<[string | null, string]>(
+        'UPDATE conversations SET description = ? WHERE id = ?',
       ),
       setArchived: db.prepare<[number | null, string]>(
         'UPDATE conversations SET archived_at = ? WHERE id = ?',
@@ -147,6 +160,14 @@ export class MembershipDb {
 
   setTitle(id: string, title: string | null): void {
     this.s.setTitle.run(title, id);
+  }
+
+  setTopic(id: string, topic: string | null): void {
+    this.s.setTopic.run(topic, id);
+  }
+
+  setDescription(id: string, description: string | null): void {
+    this.s.setDescription.run(description, id);
   }
 
   setArchived(id: string, at: number | null): void {

@@ -10,6 +10,7 @@ import { parseBucketSpec, type BucketSpec } from '../limits';
 import type { Logger } from '../log';
 import type { RelayServices } from '../server';
 import { MembershipDb } from './db';
+import { SystemEvents } from './events';
 import { registerConversationRoutes } from './routes';
 import { Conversations } from './service';
 
@@ -53,6 +54,7 @@ export function membershipHooks(
         hooks.attach?.(control);
         const dir = new Directory(control.relay, conversations, authz.clientIds, log);
         directory = dir;
+        new SystemEvents(control.relay, conversations, authz.clientIds, log);
         // Names and roles are the accounts service's: follow its audited changes, made by
         // this relay's API or by `ferry-relay admin` in another process.
         const follow = (e: AuditEntry) => {

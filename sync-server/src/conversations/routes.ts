@@ -23,6 +23,10 @@ const CreateBody = v.strictObject({
 const PatchBody = v.strictObject({
   title: v.optional(Title),
   archived: v.optional(v.boolean()),
+  // Bounds and characters are core's (model/events.ts), checked by the service; this only
+  // keeps an oversized body from reaching it.
+  topic: v.optional(v.pipe(v.string(), v.maxLength(2000))),
+  description: v.optional(v.pipe(v.string(), v.maxLength(8000))),
 });
 const AddMembersBody = v.strictObject({
   userIds: v.pipe(v.array(Id), v.minLength(1, 'userIds is empty'), v.maxLength(1000)),

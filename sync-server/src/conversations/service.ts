@@ -5,6 +5,13 @@
 import { dmConversationId, isId } from '../../../core/src/ids';
 import { checkLabel } from '../../../core/src/model/checks';
 import { ModelError } from '../../../core/src/model/errors';
+import {
+  descriptionProblem,
+  normalizeDescription,
+  normalizeTopic,
+  topicProblem,
+  type SystemEvent,
+} from '../../../core/src/model/events';
 import type { AuditInput } from '../audit';
 import { ApiError, conflict, forbidden, notFound } from '../http/errors';
 import {
@@ -36,6 +43,9 @@ export interface ConversationView {
   kind: ConversationKind;
   visibility: Visibility;
   title: string | null;
+  /** Schema 3: '' when none. */
+  topic: string;
+  description: string;
   archived: boolean;
   archivedAt: number | null;
   createdBy: string | null;
@@ -60,6 +70,11 @@ export interface MembershipEvent {
   added: string[];
   /** Users who stopped being members, and why. */
   removed: Array<{ user: string; reason: 'removed' | 'left' }>;
+  /**
+   * What the conversation's timeline shows as quiet system lines (joined, left, added,
+   * removed, renamed, topic): written into its meta document by the relay (events.ts).
+   */
+  events?: Array<Omit<SystemEvent, 'id'>>;
 }
 
 export interface AuditSink {
@@ -108,6 +123,8 @@ export class Conversations {
       kind: c.kind,
       visibility: c.visibility,
       title: c.title,
+      topic: c.topic ?? '',
+      description: c.description ?? '',
       archived: c.archivedAt !== null,
       archivedAt: c.archivedAt,
       createdBy: c.createdBy,
@@ -142,6 +159,8 @@ export class Conversations {
       kind: c.kind,
       visibility: c.visibility,
       title: c.title,
+      topic: c.topic ?? '',
+      description: c.description ?? '',
       archived: c.archivedAt !== null,
       createdBy: c.createdBy,
       createdAt: c.createdAt,
@@ -249,15 +268,25 @@ export class Conversations {
     return { created: true, conversation: this.view(row, caller.id) };
   }
 
-  /** Rename and/or archive/unarchive. */
+  /** Rename, set the topic or description (the rename permission), and/or archive/unarchive. */
   update(
     caller: Caller,
     id: string,
-    patch: { title?: string | undefined; archived?: boolean | undefined },
+    patch: {
+      title?: string | undefined;
+      archived?: boolean | undefined;
+      topic?: string | undefined;
+      description?: string | undefined;
+    },
   ): ConversationView {
     const c = this.mustSee(caller, id);
-    if (patch.title === undefined && patch.archived === undefined) {
-      throw invalid('nothing to change: give title and/or archived');
+    if (
+      patch.title === undefined &&
+      patch.archived === undefined &&
+      patch.topic === undefined &&
+      patch.description === undefined
+    ) {
+      throw invalid('nothing to change: give title, topic, description and/or archived');
     }
     const changes: Record<string, unknown> = {};
     const facts = this.facts(c);
@@ -274,15 +303,42 @@ export class Conversations {
         changes.title = title;
       }
     }
+    const archivedAfter = patch.archived ?? c.archivedAt !== null;
+    if (patch.topic !== undefined) {
+      const topic = this.text(patch.topic, topicProblem, normalizeTopic);
+      if (topic !== (c.topic ?? '')) {
+        this.allow(caller, c, 'rename', { ...facts, archived: archivedAfter });
+        changes.topic = topic;
+      }
+    }
+    if (patch.description !== undefined) {
+      const description = this.text(patch.description, descriptionProblem, normalizeDescription);
+      if (description !== (c.description ?? '')) {
+        this.allow(caller, c, 'rename', { ...facts, archived: archivedAfter });
+        changes.description = description;
+      }
+    }
     if (Object.keys(changes).length === 0) return this.view(c, caller.id);
     this.db.transaction(() => {
       if (changes.title !== undefined) this.db.setTitle(id, changes.title as string);
+      if (changes.topic !== undefined) this.db.setTopic(id, (changes.topic as string) || null);
+      if (changes.description !== undefined) {
+        this.db.setDescription(id, (changes.description as string) || null);
+      }
       if (changes.archived !== undefined) {
         this.db.setArchived(id, changes.archived ? this.now() : null);
       }
     });
     this.record(caller, 'conv.updated', id, changes);
-    this.emit({ convId: id, added: [], removed: [] });
+    const at = this.now();
+    const events: Array<Omit<SystemEvent, 'id'>> = [];
+    if (changes.title !== undefined) {
+      events.push({ kind: 'renamed', actor: caller.id, text: changes.title as string, at });
+    }
+    if (changes.topic !== undefined) {
+      events.push({ kind: 'topic', actor: caller.id, text: changes.topic as string, at });
+    }
+    this.emit({ convId: id, added: [], removed: [], events });
     return this.view(this.mustExist(id), caller.id);
   }
 
@@ -300,7 +356,8 @@ export class Conversations {
       users.filter((u) => this.db.addMember(id, u, role, at)),
     );
     for (const u of added) this.record(caller, 'conv.member_added', id, { user: u, role });
-    if (added.length > 0) this.emit({ convId: id, added, removed: [] });
+    const events = added.map((u) => ({ kind: 'added' as const, actor: caller.id, user: u, at }));
+    if (added.length > 0) this.emit({ convId: id, added, removed: [], events });
     return { added, conversation: this.view(this.mustExist(id), caller.id) };
   }
 
@@ -331,7 +388,12 @@ export class Conversations {
     }
     this.db.removeMember(id, user);
     this.record(caller, 'conv.member_removed', id, { user, role: target });
-    this.emit({ convId: id, added: [], removed: [{ user, reason: 'removed' }] });
+    this.emit({
+      convId: id,
+      added: [],
+      removed: [{ user, reason: 'removed' }],
+      events: [{ kind: 'removed', actor: caller.id, user, at: this.now() }],
+    });
     return this.view(this.mustExist(id), caller.id);
   }
 
@@ -343,7 +405,12 @@ export class Conversations {
     this.allow(caller, c, 'join');
     this.db.addMember(id, caller.id, 'member', this.now());
     this.record(caller, 'conv.member_added', id, { user: caller.id, role: 'member', joined: true });
-    this.emit({ convId: id, added: [caller.id], removed: [] });
+    this.emit({
+      convId: id,
+      added: [caller.id],
+      removed: [],
+      events: [{ kind: 'joined', actor: caller.id, at: this.now() }],
+    });
     return this.view(c, caller.id);
   }
 
@@ -359,7 +426,12 @@ export class Conversations {
     }
     this.db.removeMember(id, caller.id);
     this.record(caller, 'conv.member_left', id, { user: caller.id, role });
-    this.emit({ convId: id, added: [], removed: [{ user: caller.id, reason: 'left' }] });
+    this.emit({
+      convId: id,
+      added: [],
+      removed: [{ user: caller.id, reason: 'left' }],
+      events: [{ kind: 'left', actor: caller.id, at: this.now() }],
+    });
     return this.view(c, caller.id);
   }
 
@@ -373,6 +445,18 @@ export class Conversations {
       throw invalid(e instanceof ModelError ? e.message : String(e));
     }
     return title.trim();
+  }
+
+  /** A topic or description: checked by core's rule, stored normalized ('' for none). */
+  private text(
+    value: string,
+    problem: (x: unknown) => string | null,
+    normalize: (x: string) => string,
+  ): string {
+    const normalized = normalize(value);
+    const p = problem(normalized);
+    if (p) throw invalid(p);
+    return normalized;
   }
 
   private checkUsers(users: string[]): void {

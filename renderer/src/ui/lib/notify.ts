@@ -94,7 +94,12 @@ export function notificationsFor(
             ? `${c.title}: a reply in your thread`
             : c.title,
       // Notifications show text, not markup: "**now**" reads "now".
-      body: c.lastMessage ? `${c.lastMessage.authorName}: ${toPlainText(c.lastMessage.text)}` : '',
+      // A DM's title is the sender: the body does not name them again (issue 12).
+      body: c.lastMessage
+        ? c.kind === 'dm'
+          ? toPlainText(c.lastMessage.text)
+          : `${c.lastMessage.authorName}: ${toPlainText(c.lastMessage.text)}`
+        : '',
       conversationId: c.id,
       // A click opens the conversation at the newest message, highlighted (a reply in its
       // thread: `threadRootId` is its root).

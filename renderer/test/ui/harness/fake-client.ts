@@ -14,6 +14,7 @@ import {
   type ConversationView,
   type FerryClient,
   type Member,
+  type SystemEventView,
   type MessageView,
   type NewConversation,
   type Observe,
@@ -59,6 +60,9 @@ interface Conv {
   title: string;
   createdAt: number;
   members: Member[];
+  topic?: string;
+  description?: string;
+  events?: SystemEventView[];
   archived: boolean;
   registered: boolean;
   removed: boolean;
@@ -325,6 +329,9 @@ export class FakeClient implements FerryClient {
       canReact: !c.removed && !c.archived,
       ...this.pinsOf(c, canPost, canModerate),
       members: c.members,
+      topic: c.topic ?? '',
+      description: c.description ?? '',
+      events: c.events ?? [],
       messages: c.messages.slice(c.hidden).map((m) => ({
         ...m,
         canEdit: m.mine && !m.deleted && canPost,
@@ -514,6 +521,8 @@ export class FakeClient implements FerryClient {
         kind: c.kind,
         visibility: c.visibility,
         memberCount: c.members.length,
+        topic: c.topic ?? '',
+        description: c.description ?? '',
         joined: true,
       }));
     return [...mine, ...this.others.filter((o) => !this.convs.some((c) => c.id === o.id))];
@@ -524,6 +533,8 @@ export class FakeClient implements FerryClient {
     {
       id: 'c-boats',
       title: 'Boat maintenance',
+      topic: 'Haul-out on the 14th',
+      description: 'Engines, hulls and the spare-parts list for the fleet.',
       kind: 'channel',
       visibility: 'open',
       memberCount: 14,
@@ -532,6 +543,8 @@ export class FakeClient implements FerryClient {
     {
       id: 'c-news',
       title: 'Company news',
+      topic: '',
+      description: 'Announcements from the office. Read-only for most of us.',
       kind: 'announcement',
       visibility: 'open',
       memberCount: 212,
@@ -540,6 +553,8 @@ export class FakeClient implements FerryClient {
     {
       id: 'c-lunch',
       title: 'Lunch in Tromsø',
+      topic: '',
+      description: '',
       kind: 'channel',
       visibility: 'open',
       memberCount: 31,
@@ -609,6 +624,17 @@ export class FakeClient implements FerryClient {
     if (!title.trim()) throw new ApiError('invalid', 'A name needs at least one character.');
     const c = this.find(conversationId);
     c.title = title.trim();
+    this.changed(c);
+  }
+
+  async setChannelInfo(
+    conversationId: string,
+    info: { topic?: string; description?: string },
+  ): Promise<void> {
+    await this.server();
+    const c = this.find(conversationId);
+    if (info.topic !== undefined) c.topic = info.topic.trim();
+    if (info.description !== undefined) c.description = info.description.trim();
     this.changed(c);
   }
 
@@ -1036,6 +1062,8 @@ export function seeded(session: Session, now = Date.now()): FakeClient {
         kind: 'channel',
         visibility: 'private',
         title: 'Release 0.2 planning',
+        topic: 'Ship 0.2 on Thursday · agenda in the pinned message',
+        description: 'Planning the 0.2 release: scope, dates and who does what.',
         createdAt: t(12, 9, 0),
         members: [member(dir.me, 'owner'), member(dir.priya, 'moderator'), member(dir.tom)],
         messages: [
