@@ -28,6 +28,26 @@ export default defineConfig({
     // Inlined assets would need data: URLs for fonts/scripts; keep everything a file.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    rolldownOptions: {
+      // Rolldown prints a block of plugin timings on every build where plugins take most of
+      // the time (vite-plugin-svelte compiling always does): not actionable, and noise in
+      // `npm start` (issue 12). Profiling a slow build: turn it back on here.
+      checks: { pluginTimings: false },
+      output: {
+        // The libraries apart from the app (issue 12: one 650 kB chunk set off Vite's size
+        // warning): Yjs and its sync (the largest), markdown and sanitizing, and the rest of
+        // node_modules. They change less often than the app, so the service worker and the
+        // browser keep them across releases. index.html names each (modulepreload), so
+        // public/sw.js keeps them for offline starts.
+        codeSplitting: {
+          groups: [
+            { name: 'yjs', test: /node_modules[\\/](yjs|y-[\w-]+|lib0)[\\/]/ },
+            { name: 'markdown', test: /node_modules[\\/](marked|dompurify)[\\/]/ },
+            { name: 'vendor', test: /node_modules[\\/]/ },
+          ],
+        },
+      },
+    },
   },
   // The search index runs in a module worker (renderer/src/search/worker.ts); its chunk is kept
   // offline by public/sw.js, which finds it named in the entry script.
