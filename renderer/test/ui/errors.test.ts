@@ -38,6 +38,20 @@ describe('errorText', () => {
     );
   });
 
+  it('shows the relay’s own clauses as sentences', () => {
+    expect(
+      errorText(
+        new ApiError('conflict', 'the last owner cannot step down: make someone else owner first'),
+      ),
+    ).toBe('The last owner cannot step down: make someone else owner first.');
+    expect(errorText(new ApiError('invalid', 'id must be a 16-character id (core newId)'))).toBe(
+      'That did not work. Try again; if it keeps happening, restart Ferry.',
+    );
+    expect(errorText(new ModelError('invalid', 'pin: on must be true or false'), 'pin')).toBe(
+      'The pin could not be changed. Try again; if it keeps happening, restart Ferry.',
+    );
+  });
+
   it('never shows developer text: by code, a sentence saying what to do', () => {
     const cases: unknown[] = [
       new ModelError('invalid', 'send: not a message id: "abc"'),

@@ -52,6 +52,18 @@ function messageOf(e: unknown): string {
   return typeof e === 'string' ? e : '';
 }
 
+/**
+ * The relay answers in lower-case clauses ("the last owner cannot step down: make someone else
+ * owner first"): as a sentence. An `identifier:` prefix (core's `addMessage: …`) stays as it is,
+ * so it is not taken for words.
+ */
+function asSentence(message: string): string {
+  const m = message.trim();
+  if (m === '' || /^[a-z][A-Za-z]*:/.test(m)) return m;
+  const capital = m.charAt(0).toUpperCase() + m.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
 /** Writes the whole error to the log (the desktop app keeps renderer warnings in its log file). */
 export function logError(context: string, e: unknown): void {
   const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -63,6 +75,7 @@ export function errorText(e: unknown, doing: Doing = 'action'): string {
   logError(doing, e);
   const code = codeOf(e);
   const message = messageOf(e);
+  const words = asSentence(message);
   const tooLong = /(\w+) is \d+ characters, the limit is (\d+)/.exec(message);
   if (tooLong) {
     const [, what = '', limit = ''] = tooLong;
@@ -83,11 +96,13 @@ export function errorText(e: unknown, doing: Doing = 'action'): string {
       return 'Too many requests. Wait a moment, then try again.';
     case 'read-only':
       return 'This was written by a newer version of Ferry. Update Ferry to change it.';
+  }
+  if (isPlainSentence(words)) return words;
+  switch (code) {
     case 'exists':
     case 'conflict':
       return `${FAILED[doing]} Someone changed it at the same time; ${RETRY.charAt(0).toLowerCase()}${RETRY.slice(1)}`;
   }
-  if (isPlainSentence(message)) return message;
   switch (code) {
     case 'forbidden':
       return `You are not allowed to do this here. Ask an owner or moderator of the conversation.`;
