@@ -53,6 +53,10 @@ test('a message over the limit is stopped before sending; the person may split i
   await expect(ada.page.getByTestId('composer-split')).toHaveText('Send as 2 messages');
   expect(await visibleText(ada.page)).not.toMatch(DEVELOPER);
   await screenshot(ada.page, 'long-message-1-over-limit');
+  await ada.page.emulateMedia({ colorScheme: 'dark' });
+  await ada.page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+  await screenshot(ada.page, 'long-message-1-over-limit-dark');
+  await ada.page.emulateMedia({ colorScheme: 'light' });
 
   // Ada chooses to split: two messages, in order, for both.
   await ada.page.getByTestId('composer-split').click();
