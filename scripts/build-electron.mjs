@@ -37,6 +37,7 @@ const options = (production) => ({
 export async function buildElectron({
   production = process.env.NODE_ENV !== 'development',
   outDir = out,
+  quiet = false,
 } = {}) {
   const started = Date.now();
   const common = options(production);
@@ -67,9 +68,10 @@ export async function buildElectron({
   ]) {
     await copyFile(path.join(icons, from), path.join(assets, to));
   }
-  console.log(
-    `electron: main.cjs and preload.cjs built in ${Date.now() - started} ms -> ${path.relative(root, outDir)}`,
-  );
+  if (!quiet)
+    console.log(
+      `electron: main.cjs and preload.cjs built in ${Date.now() - started} ms -> ${path.relative(root, outDir)}`,
+    );
   return outDir;
 }
 

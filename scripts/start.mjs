@@ -15,6 +15,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildElectron, electronBinary } from './build-electron.mjs';
+import { readyLines, setupCodeOf } from './start-output.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -57,8 +58,9 @@ function rendererOutdated() {
 const why =
   process.env.FERRY_SKIP_RENDERER_BUILD === '1' || webDir !== builtWeb ? null : rendererOutdated();
 if (why) {
-  console.log(`ferry: renderer build ${why}, building (vite)…`);
+  console.log(`Building the app (${why === 'missing' ? 'first start' : 'its sources changed'})…`);
   const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  // Warnings still show (the chunk-size one is fixed at its cause in renderer/vite.config.ts).
   const built = spawnSync(
     process.execPath,
     [vite, 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
@@ -100,6 +102,8 @@ const relayExit = new Promise((resolve) => {
 let app = null;
 let stopping = false;
 let ready = false;
+/** The relay's one-time code for creating the first admin from another machine (its log). */
+let setupCode = null;
 
 async function stop(code) {
   if (stopping) return;
@@ -125,6 +129,7 @@ const url = await new Promise((resolve) => {
       buffer = buffer.slice(nl + 1);
       if (process.env.FERRY_VERBOSE === '1') process.stdout.write(`relay │ ${line}\n`);
       else if (early.length < 50) early.push(line);
+      setupCode ??= setupCodeOf(line);
       try {
         const entry = JSON.parse(line);
         if (entry.msg === 'listening' && typeof entry.port === 'number') {
@@ -151,24 +156,24 @@ void relayExit.then((code) => {
     void stop(typeof code === 'number' && code !== 0 ? code : 1);
   }
 });
-console.log(`ferry: relay ready at ${url} (database in ${dataDir})`);
+let setupRequired = false;
 try {
   const info = await (await fetch(new URL('api/v1/server', url))).json();
-  if (info.setupRequired) {
-    console.log(
-      'ferry: no accounts yet — the app opens on "Create the first admin account" ' +
-        '(no setup code needed from this machine)',
-    );
-  }
+  setupRequired = info.setupRequired === true;
 } catch (error) {
   console.error(`ferry: could not ask the relay about accounts: ${error.message}`);
 }
+const shown = path.relative(process.cwd(), dataDir) || '.';
+const where = shown.startsWith('..') ? dataDir : `./${shown}`;
 
 const binary = wantElectron
   ? electronBinary()
   : { path: null, reason: 'Electron disabled (--no-electron)' };
+const announce = (desktop) =>
+  console.log(readyLines({ url, dataDir: where, desktop, setupRequired, setupCode }).join('\n'));
 if (binary.path) {
-  await buildElectron();
+  await buildElectron({ quiet: true }); // a timing line is of no use to the person starting Ferry
+  announce({ running: true });
   const serverUrl = url.replace(/\/$/, '');
   app = spawn(binary.path, ['.', `--server-url=${serverUrl}`], {
     cwd: root,
@@ -180,6 +185,5 @@ if (binary.path) {
     void stop(0);
   });
 } else {
-  console.log(`${binary.reason} — open Ferry in a browser: ${url}`);
-  console.log('ferry: Ctrl+C stops the relay.');
+  announce({ running: false, reason: binary.reason });
 }

@@ -36,14 +36,32 @@ it('serves the app for a browser, says why in one line, and stops the relay on S
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
-      const m = out.match(/open Ferry in a browser: (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m?.[1]) resolve(m[1]);
+      const m = out.match(/Ferry is running: open (http:\/\/127\.0\.0\.1:\d+\/) in a browser\./);
+      if (m?.[1] && out.includes('Ctrl+C stops Ferry.')) resolve(m[1]);
     });
     void exited.then((code) => reject(new Error(`start.mjs exited early (${code}):\n${out}`)));
   });
-  expect(out).toMatch(
-    /^Electron binary (not installed \(ELECTRON_SKIP_BINARY_DOWNLOAD\)|missing at .+) — open Ferry in a browser: http:\/\/127\.0\.0\.1:\d+\/$/m,
-  );
+  // Only what the person needs (issue 12): where the app is, the relay's address, and on a
+  // relay without accounts how to create the first admin, with the setup code the relay
+  // logged (it accepts that code from another machine).
+  const code = out.match(/this setup code: (\S+)$/m)?.[1] ?? '';
+  const relay = url.replace(/\/$/, '');
+  expect(out.trim().split('\n')).toEqual([
+    `Ferry is running: open ${url} in a browser.`,
+    expect.stringMatching(
+      /^ {2}\(Electron binary (not installed \(ELECTRON_SKIP_BINARY_DOWNLOAD\)|missing at .+): no desktop window\.\)$/,
+    ),
+    `  Relay:    ${relay}  (the server address people sign in to; data in ${path.join(dir, 'data')})`,
+    '',
+    'No accounts yet. Create the first admin account:',
+    '  - on this computer: open the app, it offers "Create the first admin account";',
+    `  - from another machine: open the app there, enter the relay address above and this setup code: ${code}`,
+    '',
+    'Ctrl+C stops Ferry.',
+  ]);
+  expect(code).toMatch(/^[\w-]{12}$/);
+  const setup = await fetch(new URL('api/v1/server', url));
+  expect(((await setup.json()) as { setupRequired: boolean }).setupRequired).toBe(true);
 
   expect((await fetch(new URL('healthz', url))).status).toBe(200);
   expect(await (await fetch(url)).text()).toContain('<title>Ferry start test</title>');

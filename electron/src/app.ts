@@ -204,6 +204,12 @@ export function startFerry(electron: ElectronMain, opts: StartOptions): Promise<
         if (crashes.length <= 3) mainWindow.reload();
         else log.error('renderer keeps crashing: not reloading again');
       });
+      // The renderer's warnings and errors (an action's refusal in full, lib/errors.ts: people
+      // see plain words) go to the log file that Copy Diagnostics names.
+      mainWindow.webContents.on('console-message', (event) => {
+        if (event.level === 'warning' || event.level === 'error')
+          log.warn(`renderer: ${event.message}`);
+      });
       mainWindow.webContents.on('did-finish-load', () => {
         links.attach((link: DeepLink) => mainWindow.webContents.send(IPC.deepLink, link));
       });

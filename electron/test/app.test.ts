@@ -175,6 +175,22 @@ describe('startFerry', () => {
     expect(opts.log.error).toHaveBeenCalledWith('renderer keeps crashing: not reloading again');
   });
 
+  it("writes the renderer's warnings and errors to the log (issue 12: detail is logged, people see words)", async () => {
+    const f = fakeElectron(dir);
+    const opts = options();
+    await startFerry(f.electron, opts);
+    const win = f.windows[0];
+    win?.webContents.emit('console-message', { level: 'info', message: 'hello' });
+    win?.webContents.emit('console-message', {
+      level: 'warning',
+      message: '[ferry] send: ModelError: addMessage: text is 10001 characters',
+    });
+    expect(opts.log.warn).toHaveBeenCalledWith(
+      'renderer: [ferry] send: ModelError: addMessage: text is 10001 characters',
+    );
+    expect(opts.log.warn).not.toHaveBeenCalledWith('renderer: hello');
+  });
+
   it('hardens every web contents that is created', async () => {
     const f = fakeElectron(dir);
     await startFerry(f.electron, options());

@@ -39,8 +39,29 @@ export interface ConversationViewExt extends ConversationView {
   error?: string;
 }
 
-const refusal = (room: string, r: { code: number; reason: string }) =>
-  `The relay refused "${room}" (${r.code}${r.reason ? `: ${r.reason}` : ''}); local changes are kept.`;
+/**
+ * A room the relay closed for good, in words for people (issue 12); the detail (room, close code,
+ * reason) goes to the log once. While the conversation shows as removed (4403) its banner says
+ * it all: nothing more is added (null).
+ */
+const logged = new Set<string>();
+function logOnce(detail: string): void {
+  if (logged.has(detail)) return;
+  logged.add(detail);
+  console.warn(`[ferry] ${detail}`);
+}
+
+function refusal(room: string, r: { code: number; reason: string }, removed: boolean): string | null {
+  logOnce(`relay closed ${room} (${r.code}${r.reason ? `: ${r.reason}` : ''})`);
+  if (removed && r.code === 4403) return null;
+  return 'The server stopped accepting changes to this conversation from this device. Your changes are kept here; ask an owner of the conversation if you should still be in it.';
+}
+
+/** A page or meta document this device could not read: the words, the detail logged. */
+function unreadable(e: Error): string {
+  logOnce(`local copy: ${e.message}`);
+  return 'Part of this conversation could not be read on this device.';
+}
 
 export class ConversationImpl implements ConversationStore {
   private readonly offs: Array<() => void> = [];
@@ -245,6 +266,7 @@ export class ConversationImpl implements ConversationStore {
   view(): ConversationViewExt {
     // Pins first: when they changed, the cached message views are rebuilt with the new marks.
     const pins = this.pins.current();
+    const st = this.client.convState(this.id);
     const periods = [...this.pages.pages.keys()].sort((a, b) => a - b);
     let messages: MessageView[] = [];
     const docOf = new Map<string, OpenDoc>();
@@ -252,8 +274,9 @@ export class ConversationImpl implements ConversationStore {
     const threads = this.threads.summaries(periods);
     for (const period of periods) {
       const p = this.pages.pages.get(period) as OpenDoc;
-      if (p.error) errors.push(p.error.message);
-      if (p.refused) errors.push(refusal(p.room, p.refused));
+      if (p.error) errors.push(unreadable(p.error));
+      const refused = p.refused ? refusal(p.room, p.refused, st.removed) : null;
+      if (refused) errors.push(refused);
       for (const v of this.views.pageViews(period, p)) {
         // Top level only: replies are in their thread (thread()), counted on their root; a reply
         // also sent to the channel shows here too (broadcast.ts names its root).
@@ -268,17 +291,18 @@ export class ConversationImpl implements ConversationStore {
     messages = this.pins.withPins(messages, pins);
     const mayPin = this.pins.mayPin();
     const m = this.pages.meta;
-    if (m?.error) errors.unshift(m.error.message);
-    if (m?.refused) errors.unshift(refusal(m.room, m.refused));
+    if (m?.error) errors.unshift(unreadable(m.error));
+    const metaRefused = m?.refused ? refusal(m.room, m.refused, st.removed) : null;
+    if (metaRefused) errors.unshift(metaRefused);
     const info = m?.isLoaded ? meta.readInfo(m.doc) : null;
     const oldest = this.pages.oldestLoaded();
-    const st = this.client.convState(this.id);
     const summary = this.client.summaryOf(this.id);
     if (st.error) errors.unshift(st.error);
     for (const od of [m, ...this.pages.pages.values()]) {
       // Held after a rebuild (docs.ts): the summary's sentence says it, else this one.
       if (od?.denied && !st.error) {
-        errors.push(`The server refused changes from this device (${od.denied}); they are kept on this device, marked not delivered.`);
+        logOnce(`${od.room} denied: ${od.denied}`);
+        errors.push('The server refused some changes from this device. They are kept here, marked not delivered.');
       }
     }
     const view: ConversationViewExt = {

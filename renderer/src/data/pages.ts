@@ -82,6 +82,9 @@ export class ConversationPages {
         m.doc.on('update', onMeta);
         this.offs.push(() => m.doc.off('update', onMeta));
         void this.followNewPages();
+        // Its stored content arrived before this listener (pins, title, read markers): the
+        // view shown so far was built without it (pages first when the index is cached).
+        this.events.changed(null);
       },
       () => undefined,
     );

@@ -58,13 +58,15 @@ export class RoomRules {
       if (held) this.ctx.errors.set(room, new Error(`The server refused changes from this device in ${room} (${reason}); they are kept on this device and no longer sent.`));
       return;
     }
+    console.warn(`[ferry] relay denied a change in ${room}${held ? ' again' : ''}: ${reason}`);
     const s = this.summaries.get(convId);
     if (s) {
       this.summaries.put({
         ...s,
+        // Words for people (issue 12); the relay's reason goes to the log.
         error: held
-          ? `The server refused your changes here again (${reason}). They are kept on this device, marked not delivered; export the conversation to keep a copy. New messages still arrive.`
-          : `The server refused a change from this device (${reason}). Ferry is sending it again.`,
+          ? `The server refused your changes here again${deniedWhy(reason)}. They are kept on this device, marked not delivered; export the conversation to keep a copy. New messages still arrive.`
+          : `The server refused a change from this device${deniedWhy(reason)}. Ferry is sending it again.`,
       });
     }
     this.ctx.syncChanged();
@@ -92,4 +94,16 @@ export class RoomRules {
     if (s) this.summaries.put({ ...s, error: `The server refused a change from this device (${reason}). ${what}` });
     this.ctx.convChanged(convId);
   }
+}
+
+/**
+ * The relay's reason for refusing a change (core/src/authz/policy.ts: it names users and paths)
+ * as a few words for people, or nothing.
+ */
+export function deniedWhy(reason: string): string {
+  if (/archived/i.test(reason)) return ' (the conversation is archived)';
+  if (/announcement/i.test(reason)) return ' (only owners and moderators post here)';
+  if (/not a member/i.test(reason)) return ' (you are no longer a member)';
+  if (/moderators and owners/i.test(reason)) return ' (only moderators and owners may do that)';
+  return '';
 }

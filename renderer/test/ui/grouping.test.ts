@@ -39,6 +39,24 @@ const shape = (rows: ReturnType<typeof buildRows>) =>
   );
 
 describe('buildRows', () => {
+  it('the "New messages" divider starts a new group: the first unread shows name and avatar', () => {
+    const read = msg('ada', at(27, 10, 0));
+    const unread = msg('ada', at(27, 10, 1));
+    const next = msg('ada', at(27, 10, 2));
+    expect(shape(buildRows([read, unread, next], NOW, 'en'))).toEqual([
+      'day Today',
+      'ada start',
+      'ada',
+      'ada end',
+    ]);
+    expect(shape(buildRows([read, unread, next], NOW, 'en', unread.id))).toEqual([
+      'day Today',
+      'ada start end',
+      'ada start',
+      'ada end',
+    ]);
+  });
+
   it('returns nothing for no messages', () => {
     expect(buildRows([], NOW)).toEqual([]);
   });

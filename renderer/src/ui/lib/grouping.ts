@@ -35,9 +35,16 @@ function startsGroup(prev: MessageView | undefined, m: MessageView): boolean {
 /**
  * Rows for `messages` (already in display order, ascending by id). The input order is kept
  * even when createdAt is not monotonic (clocks of different devices disagree): a day
- * separator appears whenever the day changes from the previous message.
+ * separator appears whenever the day changes from the previous message. `dividerBefore`: the
+ * message the "New messages" divider stands above, which starts a group of its own (its name
+ * and avatar show under the divider, issue 12).
  */
-export function buildRows(messages: readonly MessageView[], now: number, locale?: string): Row[] {
+export function buildRows(
+  messages: readonly MessageView[],
+  now: number,
+  locale?: string,
+  dividerBefore: string | null = null,
+): Row[] {
   const rows: Row[] = [];
   let prev: MessageView | undefined;
   let lastRow: MessageRow | undefined;
@@ -54,7 +61,7 @@ export function buildRows(messages: readonly MessageView[], now: number, locale?
       const key = n === 1 ? `day:${day}` : `day:${day}#${n}`;
       rows.push({ kind: 'day', key, label: dayLabel(m.createdAt, now, locale) });
     }
-    const groupStart = startsGroup(prev, m);
+    const groupStart = startsGroup(prev, m) || m.id === dividerBefore;
     if (groupStart && lastRow) lastRow.groupEnd = true;
     lastRow = { kind: 'message', key: m.id, message: m, groupStart, groupEnd: false };
     rows.push(lastRow);

@@ -2,6 +2,7 @@
 // the server finds (online), without duplicates, without the excluded (me, members).
 
 import type { Person } from '../../data/api';
+import { errorText, isPlainSentence, logError } from './errors';
 
 export function matchesPerson(p: Person, query: string): boolean {
   const q = query.trim().toLowerCase();
@@ -43,13 +44,16 @@ export function apiErrorText(e: unknown): string {
     case 'unreachable':
       return "Can't reach the server right now. Try again in a moment.";
     case 'forbidden':
-      return `You are not allowed to do this${message ? `: ${message}` : '.'}`;
+      logError('forbidden', e);
+      return isPlainSentence(message)
+        ? `You are not allowed to do this: ${message}`
+        : 'You are not allowed to do this.';
     case 'session-ended':
     case 'unauthenticated':
       return 'Your session ended: sign in again to do this.';
     case 'rate-limited':
       return 'Too many requests. Wait a moment, then try again.';
     default:
-      return message || 'Something went wrong. Try again.';
+      return errorText(e);
   }
 }

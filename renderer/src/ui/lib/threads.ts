@@ -1,7 +1,7 @@
 // Threads and quotes in the UI: the words of a thread summary and of a quoted message. Pure,
 // so they are tested on their own (renderer/test/ui/threads.test.ts).
 import type { MessageLookup, ThreadSummary } from '../../data/api';
-import { toPlainText } from './markdown';
+import { previewText } from './preview';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -52,7 +52,7 @@ export function lookupShown(
   }
   const m = l.message;
   if (m.deleted) return { state: 'deleted', author: m.authorName, text: words.deleted };
-  return { state: 'found', author: m.authorName, text: toPlainText(m.text) };
+  return { state: 'found', author: m.authorName, text: previewText(m.text) };
 }
 
 const QUOTE_WORDS: LookupWords = {
