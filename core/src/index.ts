@@ -15,3 +15,4 @@ export * from './model/directory';
 export * from './authz/permissions';
 export * from './authz/policy';
 export * from './model/mentions';
+export * from './model/forward';
