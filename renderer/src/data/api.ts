@@ -209,6 +209,31 @@ export interface MessageView {
   seenBy: { id: string; name: string }[];
   /** Who pinned it (docs/messaging.md, "Pins"), earliest first; empty when not pinned. */
   pinnedBy: { id: string; name: string }[];
+  /** A forward's origin (docs/messaging.md, "Forwarded messages"); `text` is then the comment. */
+  forward?: ForwardView | null;
+}
+
+/** Where a forwarded message came from, as it was when forwarded (a copy, not a live quote). */
+export interface ForwardView {
+  conversationId: string;
+  messageId: string;
+  authorId: string;
+  authorName: string;
+  /** The origin conversation's title then; '' for a direct message. */
+  title: string;
+  text: string;
+  at: number;
+}
+
+/** What `send` forwards: a message of another conversation, as its view shows it. */
+export interface ForwardSource {
+  conversationId: string;
+  /** That conversation's title ('' for a direct message). */
+  title: string;
+  message: Pick<
+    MessageView,
+    'id' | 'authorId' | 'authorName' | 'text' | 'createdAt' | 'deleted' | 'forward'
+  >;
 }
 
 /** A pinned message of the conversation (the meta document's `pins`: there offline). */
@@ -288,6 +313,8 @@ export interface SendOptions {
   quote?: string;
   /** With `parent`: also show the reply in the channel's main timeline (one message). */
   alsoToChannel?: boolean;
+  /** Forward this message (written `v: 3`; the text is the comment and may be empty). */
+  forward?: ForwardSource;
 }
 
 /**
