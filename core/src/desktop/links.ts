@@ -24,8 +24,9 @@ export function messageHash(t: MessageLinkTarget): string {
  * app) with the hash route. Any query or fragment of `appUrl` is dropped.
  */
 export function webMessageLink(appUrl: string, t: MessageLinkTarget): string {
-  const u = new URL(appUrl);
-  return `${u.origin}${u.pathname}${messageHash(t)}`;
+  // core has no URL class (no DOM, no Node): the address up to its query or fragment.
+  const base = /^[^?#]*/.exec(appUrl)?.[0] ?? appUrl;
+  return `${base}${messageHash(t)}`;
 }
 
 /** `ferry://message/<conversationId>/<messageId>`. */

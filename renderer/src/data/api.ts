@@ -46,6 +46,11 @@ export interface Person extends AccountName {
   avatar: string | null;
 }
 
+/** Someone in the people directory (issue 12): their workspace role when the relay said it. */
+export interface DirectoryPerson extends Person {
+  role: WorkspaceRole | null;
+}
+
 /** What `setMyProfile` changes: a field not given is kept, null clears it. */
 export interface ProfileChange {
   status?: string | null;
@@ -451,6 +456,13 @@ export interface FerryClient {
   open(conversationId: string): ConversationStore;
   /** Online only (ApiError 'offline' otherwise). */
   searchPeople(query: string): Promise<Person[]>;
+  /**
+   * Everyone in the workspace this device knows of (offline: people I share a conversation
+   * with, and the relay's last list kept on this device); a guest only ever gets whom they may
+   * see. `refreshDirectory` asks the relay (online only) and keeps the answer.
+   */
+  directoryPeople: Observe<DirectoryPerson[]>;
+  refreshDirectory(query?: string): Promise<number>;
   browseChannels(): Promise<ChannelListing[]>;
   join(conversationId: string): Promise<void>;
   leave(conversationId: string): Promise<void>;
