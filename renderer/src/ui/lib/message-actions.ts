@@ -4,10 +4,20 @@
 // themselves are read by lib/message-keys.ts; `keys` here only says so (aria-keyshortcuts).
 import type { MessageView } from '../../data/api';
 
-export type MessageActionId = 'thread' | 'quote' | 'react' | 'pin' | 'edit' | 'delete';
+export type MessageActionId =
+  | 'thread'
+  | 'quote'
+  | 'react'
+  | 'pin'
+  | 'edit'
+  | 'delete'
+  // Issue 12, message links and forwarding:
+  | 'link'
+  | 'forward';
 
 /** `chat`, `pin`, `pencil` and `trash` are Icon.svelte's; `quote` and `react` the toolbar's. */
-export type MessageActionIcon = 'chat' | 'quote' | 'react' | 'pin' | 'pencil' | 'trash';
+export type MessageActionIcon =
+  'chat' | 'quote' | 'react' | 'pin' | 'pencil' | 'trash' | 'link' | 'forward';
 
 export interface MessageAction {
   id: MessageActionId;
@@ -48,6 +58,42 @@ export interface MessageActionContext {
   onpin: (m: MessageView, on: boolean) => void;
   onedit: (m: MessageView) => void;
   ondelete: (m: MessageView) => void;
+  /** Copy the message's link (issue 12); absent where there is none. */
+  onlink?: ((m: MessageView) => void) | null;
+  /** Forward it to another conversation (issue 12); absent where it cannot be. */
+  onforward?: ((m: MessageView) => void) | null;
+}
+
+/** Issue 12: Copy link and Forward (a block of their own, after the others but Delete). */
+function linkAndForward(m: MessageView, ctx: MessageActionContext): MessageAction[] {
+  const out: MessageAction[] = [];
+  const { onlink, onforward } = ctx;
+  if (onlink && !m.deleted) {
+    out.push({
+      id: 'link',
+      testid: 'message-link',
+      label: 'Copy link',
+      ariaLabel: 'Copy link to message',
+      title: 'Copy link',
+      keys: '',
+      icon: 'link',
+      run: () => onlink(m),
+    });
+  }
+  if (onforward && !m.deleted) {
+    out.push({
+      id: 'forward',
+      testid: 'message-forward',
+      label: 'Forward',
+      ariaLabel: 'Forward message',
+      title: 'Forward',
+      keys: '',
+      icon: 'forward',
+      popup: 'dialog',
+      run: () => onforward(m),
+    });
+  }
+  return out;
 }
 
 /** The message's actions, in the toolbar's order (Delete last). */
@@ -123,6 +169,7 @@ export function messageActions(m: MessageView, ctx: MessageActionContext): Messa
       run: () => ctx.onedit(m),
     });
   }
+  actions.push(...linkAndForward(m, ctx));
   if (m.canDelete && !m.deleted) {
     actions.push({
       id: 'delete',

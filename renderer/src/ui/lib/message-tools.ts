@@ -39,10 +39,7 @@ export function appAddress(kind: 'electron' | 'browser', href: string, serverUrl
 }
 
 /** Both links of a message. */
-export function messageLinks(
-  appUrl: string,
-  t: MessageLinkTarget,
-): { web: string; app: string } {
+export function messageLinks(appUrl: string, t: MessageLinkTarget): { web: string; app: string } {
   return { web: webMessageLink(appUrl, t), app: appMessageLink(t) };
 }
 
