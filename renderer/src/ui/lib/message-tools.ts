@@ -52,5 +52,5 @@ export function linkProblem(
   conversations: readonly ConversationSummary[],
 ): string | null {
   if (conversations.some((c) => c.id === conversationId)) return null;
-  return 'That link is to a conversation you are not in, or one this device has not synced yet. Ask someone in it to add you, or try again once you are online.';
+  return 'You are not in the conversation this link points to (or this device has not synced it yet). Ask someone in it to add you.';
 }
