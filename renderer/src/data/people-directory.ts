@@ -97,6 +97,7 @@ export class PeopleDirectory {
       for (const id of [...this.kept.keys()]) if (!ids.has(id) && found.length < 50) this.kept.delete(id);
     }
     for (const k of found) this.kept.set(k.id, k);
+    this.profiles.rememberNames(found.map((k) => [k.id, k.displayName]));
     while (this.kept.size > MAX_KEPT) this.kept.delete(this.kept.keys().next().value as string);
     this.obs.notify();
     await this.ctx.store
