@@ -95,28 +95,28 @@ test('a copied link opens the message in context for someone else; a reply opens
 test('a link to a conversation I am not in, or to a deleted message, says so', async ({
   browser,
 }) => {
-  const ada = await person(browser, 'Ada');
-  const bo = await person(browser, 'Bo');
+  const ada = await person(browser, 'Eve'); // people of their own: the relay is the file's
+  const bo = await person(browser, 'Fay');
   await createConversation(ada.page, 'Board only', [], { private: true });
   await send(ada.page, 'Salaries are in the spreadsheet.');
   const secret = await copyLink(ada.page, 'Salaries are in the spreadsheet.');
-  await createConversation(ada.page, 'Team', ['bo']);
+  await createConversation(ada.page, 'Crew', ['fay']);
   await send(ada.page, 'Oops, wrong channel for this.');
   const gone = await copyLink(ada.page, 'Oops, wrong channel for this.');
   await remove(ada.page, 'Oops, wrong channel for this.');
 
-  await openConversation(bo.page, 'Team');
+  await openConversation(bo.page, 'Crew');
   await bo.page.goto(secret);
   const notice = bo.page.getByTestId('toast');
   await expect(notice).toContainText('You are not in the conversation this link points to');
-  await expect(bo.page.getByTestId('conversation-title')).toHaveText('Team');
+  await expect(bo.page.getByTestId('conversation-title')).toHaveText('Crew');
   await expect(bo.page.getByText('Salaries')).toHaveCount(0);
   await screenshot(bo.page, 'links-2-bo-not-a-member');
 
   await bo.page.getByTestId('toast-dismiss').click();
   await bo.page.goto(gone);
   await expect(notice).toContainText('That message was deleted.');
-  await expect(bo.page.getByTestId('conversation-title')).toHaveText('Team');
+  await expect(bo.page.getByTestId('conversation-title')).toHaveText('Crew');
   await ada.context.close();
   await bo.context.close();
 });
