@@ -17,3 +17,4 @@ export * from './authz/policy';
 export * from './model/mentions';
 export * from './model/personal';
 export * from './model/events';
+export * from './model/forward';

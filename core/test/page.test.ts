@@ -53,6 +53,7 @@ describe('page: messages', () => {
       parent: null,
       quote: null,
       broadcast: false,
+      forward: null,
       offline: false,
       editedAt: null,
       deleted: false,

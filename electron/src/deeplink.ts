@@ -4,7 +4,9 @@
 //
 //   ferry://conversation/<convId>[?server=<http(s) url>]
 //   ferry://invite/<code>[?server=<http(s) url>]
+//   ferry://message/<convId>/<messageId>[?server=<http(s) url>]   (core/src/desktop/links.ts)
 import type { DeepLink } from '../../core/src/desktop/api';
+import { messageLinkSegments } from '../../core/src/desktop/links';
 import { DEEP_LINK_SCHEME, DESKTOP_LIMITS } from '../../core/src/desktop/api';
 import { isId } from '../../core/src/ids';
 
@@ -49,8 +51,13 @@ export function parseDeepLink(raw: unknown): DeepLinkResult {
   if (url.username || url.password || url.port) return refuse('credentials or port not allowed');
   if (url.hash) return refuse('fragment not allowed');
   const segments = url.pathname.replace(/\/$/, '').split('/').slice(1);
-  if (segments.length !== 1 || !segments[0]) return refuse('expected exactly one path segment');
-  const value = segments[0];
+  const host = url.hostname.toLowerCase();
+  // A message link has two segments (conversation, message); every other kind has one.
+  const expected = host === 'message' ? 2 : 1;
+  if (segments.length !== expected || segments.some((s) => !s)) {
+    return refuse(`expected exactly ${expected === 1 ? 'one path segment' : 'two path segments'}`);
+  }
+  const value = segments[0] as string;
 
   let serverUrl: string | null = null;
   for (const key of new Set(url.searchParams.keys())) {
@@ -63,13 +70,18 @@ export function parseDeepLink(raw: unknown): DeepLinkResult {
     if (!serverUrl) return refuse('server must be an http(s) URL without credentials');
   }
 
-  switch (url.hostname.toLowerCase()) {
+  switch (host) {
     case 'conversation':
       if (!isId(value)) return refuse('not a conversation id');
       return { ok: true, link: { kind: 'conversation', conversationId: value, serverUrl } };
     case 'invite':
       if (!INVITE_CODE.test(value)) return refuse('not an invite code');
       return { ok: true, link: { kind: 'invite', code: value, serverUrl } };
+    case 'message': {
+      const target = messageLinkSegments(segments);
+      if (!target) return refuse('not a conversation and message id');
+      return { ok: true, link: { kind: 'message', ...target, serverUrl } };
+    }
     default:
       return refuse('unknown link type');
   }

@@ -16,7 +16,9 @@ export type DeepLink =
   /** `ferry://conversation/<convId>?server=<https url>` — open a conversation. */
   | { kind: 'conversation'; conversationId: string; serverUrl: string | null }
   /** `ferry://invite/<code>?server=<https url>` — join a workspace or conversation with an invite code. */
-  | { kind: 'invite'; code: string; serverUrl: string | null };
+  | { kind: 'invite'; code: string; serverUrl: string | null }
+  /** `ferry://message/<convId>/<messageId>` — open a message in context (core/src/desktop/links.ts). */
+  | { kind: 'message'; conversationId: string; messageId: string; serverUrl: string | null };
 
 /**
  * Where a notification leads (docs/messaging.md, "Notification targets"). Clicking the

@@ -177,7 +177,7 @@ export function lastMessage(page: Y.Doc): LastMessage | null {
       return {
         id: m.id,
         author: m.author,
-        text: preview(m.text),
+        text: preview(m.text || (m.forward?.text ?? '')),
         at: m.createdAt,
         deleted: m.deleted,
       };

@@ -11,6 +11,7 @@ import { isHlc } from '../hlc';
 import { BASE_VERSION, SCHEMA_VERSION } from '../version';
 import { ModelError, check } from './errors';
 import { checkEmoji, checkMessageId, checkText, checkTime, checkUser } from './checks';
+import { FORWARD_VERSION, checkForward, readForward, type ForwardRef } from './forward';
 
 export interface NewMessage {
   /** A clock id from `tick()`; it decides where the message sorts and which page it is on. */
@@ -26,6 +27,8 @@ export interface NewMessage {
   broadcast?: boolean;
   /** Written while the author's device had no connection. */
   offline?: boolean;
+  /** A forward (schema 3): the origin it quotes; `text` is then the comment, '' for none. */
+  forward?: ForwardRef;
 }
 
 /** A message as readers see it, whatever schema version wrote it. */
@@ -43,6 +46,8 @@ export interface Message {
   quote: string | null;
   /** A thread reply its author also sent to the channel (schema 3): shown in the main timeline. */
   broadcast: boolean;
+  /** A forward's origin (schema 3; `text` is the forwarder's comment); null when none or deleted. */
+  forward: ForwardRef | null;
   offline: boolean;
   editedAt: number | null;
   deleted: boolean;
@@ -116,6 +121,10 @@ export function readMessage(key: string, value: unknown): Message | null {
     parent: typeof parent === 'string' ? parent : null,
     quote: typeof quote === 'string' && v >= 2 ? quote : null,
     broadcast: m.get('broadcast') === true && typeof parent === 'string' && v >= 3,
+    forward:
+      deleted || v < FORWARD_VERSION
+        ? null
+        : readForward(m.get('forward'), typeof text === 'string' ? text : ''),
     offline: m.get('offline') === true,
     editedAt: num('editedAt'),
     deleted,
@@ -126,14 +135,16 @@ export function readMessage(key: string, value: unknown): Message | null {
 }
 
 /**
- * The version a message needs: 3 when it is a reply also sent to the channel, 2 when it quotes,
- * else the first (the lowest that fits).
+ * The version a message needs: 3 for a forward or a reply also sent to the channel, 2 when it
+ * quotes, else the first (the lowest that fits).
  */
 export function messageVersion(input: {
   quote?: string | undefined;
   broadcast?: boolean | undefined;
+  forward?: ForwardRef | undefined;
 }): number {
   if (input.broadcast === true) return 3;
+  if (input.forward !== undefined) return FORWARD_VERSION;
   return input.quote !== undefined ? 2 : BASE_VERSION;
 }
 
@@ -148,7 +159,9 @@ export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   const { id, author, text, createdAt, parent, quote, broadcast, offline } = input;
   checkMessageId(id, 'id', fn);
   checkUser(author, 'author', fn);
-  checkText(text, fn);
+  // A forward's comment may be empty; the forwarded text counts toward the limit with it.
+  if (input.forward === undefined || text !== '') checkText(text, fn);
+  const forward = input.forward === undefined ? undefined : checkForward(input.forward, text, fn);
   checkTime(createdAt, 'createdAt', fn);
   if (parent !== undefined) {
     checkMessageId(parent, 'parent', fn);
@@ -175,7 +188,7 @@ export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   const messages = messagesOf(doc);
   if (messages.has(id)) throw new ModelError('exists', `${fn}: message ${id} already exists`);
   const entries: [string, unknown][] = [
-    ['v', messageVersion({ quote, broadcast })],
+    ['v', messageVersion({ quote, broadcast, forward })],
     ['id', id],
     ['author', author],
     ['text', text],
@@ -185,6 +198,7 @@ export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   if (quote !== undefined) entries.push(['quote', quote]);
   if (broadcast === true) entries.push(['broadcast', true]);
   if (offline) entries.push(['offline', true]);
+  if (forward !== undefined) entries.push(['forward', forward]);
   doc.transact(() => {
     messages.set(id, new Y.Map<unknown>(entries));
   });
@@ -240,6 +254,7 @@ export function editMessage(doc: Y.Doc, id: string, by: string, text: string, at
   checkTime(at, 'at', fn);
   const [m, map] = ownMessage(doc, id, by, fn);
   check(!m.deleted, `${fn}: message ${id} was deleted`);
+  if (m.forward) checkForward(m.forward, text, fn);
   doc.transact(() => {
     map.set('text', text);
     map.set('editedAt', at);
@@ -248,7 +263,7 @@ export function editMessage(doc: Y.Doc, id: string, by: string, text: string, at
 }
 
 /** Fields a deletion writes; a moderator's deletion of another's message writes exactly these. */
-export const TOMBSTONE_FIELDS = ['deleted', 'deletedAt', 'text', 'deletedBy'] as const;
+export const TOMBSTONE_FIELDS = ['deleted', 'deletedAt', 'text', 'deletedBy', 'forward'] as const;
 
 export interface DeleteOptions {
   /**
@@ -280,6 +295,8 @@ export function deleteMessage(
     map.set('deleted', true);
     map.set('deletedAt', at);
     map.set('text', '');
+    // A forward's copied text goes with the deletion (the field is cleared, never removed).
+    if (map.has('forward') && map.get('forward') !== null) map.set('forward', null);
     if (m.author !== by) map.set('deletedBy', by);
   });
   return getMessage(doc, id) as Message;

@@ -24,6 +24,7 @@ import {
 import { eventProblem, isEventKey } from './events';
 import { PAGE_SPAN_MS, RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
 import { avatarProblem, statusProblem } from './workspace';
+import { FORWARD_VERSION, forwardProblem } from './forward';
 
 /**
  * Which rule an entry breaks. `moderation` and `unpin` are the ones a policy may allow:
@@ -229,6 +230,7 @@ const MESSAGE_FIELDS = new Set([
   'deleted',
   'deletedAt',
   'deletedBy',
+  'forward',
 ]);
 /**
  * Fields of a message that never change once written (`v` decides which rules judge the
@@ -264,7 +266,20 @@ export function messageProblem(key: string, value: unknown): string | null {
   if (typeof text !== 'string') return 'text must be a string';
   if (text.length > MAX_MESSAGE_CHARS) return `text is longer than ${MAX_MESSAGE_CHARS}`;
   if (!isWellFormed(text)) return 'text holds a lone UTF-16 surrogate';
-  if (deleted === undefined && text.trim() === '') return 'text is empty';
+  const forward = m.get('forward');
+  if (deleted === undefined && text.trim() === '' && !(forward && text === '')) {
+    return 'text is empty';
+  }
+  if (m.has('forward')) {
+    // Schema 3: a forward's quoted origin; cleared (null) by the message's deletion.
+    if ((v as number) < FORWARD_VERSION) return `forward needs schema ${FORWARD_VERSION}`;
+    if (forward === null) {
+      if (deleted !== true) return 'forward is cleared only by a deletion';
+    } else {
+      const problem = forwardProblem(forward, text);
+      if (problem) return problem;
+    }
+  }
   if (deleted !== undefined && deleted !== true) return 'deleted must be true when present';
   if (!isTime(m.get('createdAt'))) return 'createdAt must be a time';
   if (m.has('parent') && !isHlc(m.get('parent'))) return 'parent must be a clock id';
@@ -340,7 +355,7 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
     messages: {
       keyShape: 'message id (clock id) on this page’s period',
       valueShape:
-        'Y.Map: v, id, author, text, createdAt, parent?, quote? (v >= 2), broadcast? (v >= 3, with parent), offline?, editedAt?, deleted?, deletedAt?, deletedBy?',
+        'Y.Map: v, id, author, text, createdAt, parent?, quote? (v >= 2), broadcast? (v >= 3, with parent), offline?, editedAt?, deleted?, deletedAt?, deletedBy?, forward? (v >= 3)',
       removable: false,
       checkKey(key, room) {
         if (!isHlc(key)) return 'key must be a clock id';
@@ -1095,6 +1110,14 @@ function fieldTransitions(
   if (deletedBy.some((item) => written(item) !== sender)) {
     fail('transition', `deletedBy names who deletes the message (${sender}), nobody else`);
   }
+  // A forward is written with its message; afterwards only its deletion clears it (null).
+  const forward = writes('forward');
+  if (
+    forward.some((item) => written(item) !== null) ||
+    (forward.length > 0 && after.get('deleted') !== true)
+  ) {
+    fail('transition', 'forward is written with the message and only cleared by its deletion');
+  }
   if (deleted.some((item) => written(item) !== true)) {
     fail('transition', 'deleted is only ever set to true');
   }
@@ -1153,8 +1176,8 @@ function isTombstone(
       const ok =
         field === 'deleted'
           ? value === true
-          : field === 'text'
-            ? value === ''
+          : field === 'text' || field === 'forward'
+            ? value === (field === 'text' ? '' : null)
             : field === 'deletedAt'
               ? isTime(value)
               : value === sender;

@@ -46,6 +46,11 @@ export interface Person extends AccountName {
   avatar: string | null;
 }
 
+/** Someone in the people directory (issue 12): their workspace role when the relay said it. */
+export interface DirectoryPerson extends Person {
+  role: WorkspaceRole | null;
+}
+
 /** What `setMyProfile` changes: a field not given is kept, null clears it. */
 export interface ProfileChange {
   status?: string | null;
@@ -214,6 +219,31 @@ export interface MessageView {
   seenBy: { id: string; name: string }[];
   /** Who pinned it (docs/messaging.md, "Pins"), earliest first; empty when not pinned. */
   pinnedBy: { id: string; name: string }[];
+  /** A forward's origin (docs/messaging.md, "Forwarded messages"); `text` is then the comment. */
+  forward?: ForwardView | null;
+}
+
+/** Where a forwarded message came from, as it was when forwarded (a copy, not a live quote). */
+export interface ForwardView {
+  conversationId: string;
+  messageId: string;
+  authorId: string;
+  authorName: string;
+  /** The origin conversation's title then; '' for a direct message. */
+  title: string;
+  text: string;
+  at: number;
+}
+
+/** What `send` forwards: a message of another conversation, as its view shows it. */
+export interface ForwardSource {
+  conversationId: string;
+  /** That conversation's title ('' for a direct message). */
+  title: string;
+  message: Pick<
+    MessageView,
+    'id' | 'authorId' | 'authorName' | 'text' | 'createdAt' | 'deleted' | 'forward'
+  >;
 }
 
 /** A pinned message of the conversation (the meta document's `pins`: there offline). */
@@ -317,6 +347,8 @@ export interface SendOptions {
   quote?: string;
   /** With `parent`: also show the reply in the channel's main timeline (one message). */
   alsoToChannel?: boolean;
+  /** Forward this message (written `v: 3`; the text is the comment and may be empty). */
+  forward?: ForwardSource;
 }
 
 /**
@@ -453,6 +485,13 @@ export interface FerryClient {
   open(conversationId: string): ConversationStore;
   /** Online only (ApiError 'offline' otherwise). */
   searchPeople(query: string): Promise<Person[]>;
+  /**
+   * Everyone in the workspace this device knows of (offline: people I share a conversation
+   * with, and the relay's last list kept on this device); a guest only ever gets whom they may
+   * see. `refreshDirectory` asks the relay (online only) and keeps the answer.
+   */
+  directoryPeople: Observe<DirectoryPerson[]>;
+  refreshDirectory(query?: string): Promise<number>;
   browseChannels(): Promise<ChannelListing[]>;
   join(conversationId: string): Promise<void>;
   leave(conversationId: string): Promise<void>;

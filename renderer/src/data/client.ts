@@ -15,6 +15,7 @@ import {
   type ConversationRole,
   type ConversationStore,
   type ConversationSummary,
+  type DirectoryPerson,
   type FerryClient,
   type NewConversation,
   type NotifyPref,
@@ -36,6 +37,7 @@ import { DirectorySync } from './directory-sync';
 import { DocHost, type OpenDoc, type Transport } from './docs';
 import { LocalCopy } from './local-copy';
 import { Membership } from './membership';
+import { PeopleDirectory } from './people-directory';
 import { claimNode } from './node';
 import { NotifyPrefsStore } from './notify-prefs';
 import type { ClientExtras, FerryClientOptions } from './options';
@@ -135,6 +137,8 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
   private readonly registration: Registration;
   private readonly local: LocalCopy;
   private readonly membership: Membership;
+  private readonly peopleDirectory: PeopleDirectory;
+  readonly directoryPeople: Observe<DirectoryPerson[]>;
   private readonly permissions: Permissions;
   /** Accounts: the directory and the catch-up that follows it; null in workspace mode. */
   private readonly directory: DirectorySync | null = null;
@@ -254,6 +258,8 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     );
     this.local = new LocalCopy(ctx, this.summaries, this.registration, { nameOf, searchFeed: () => this.searchFeed });
     this.membership = new Membership(ctx, this.summaries, this.profiles, this.local, this.api);
+    this.peopleDirectory = new PeopleDirectory(ctx, this.profiles, this.api);
+    this.directoryPeople = this.peopleDirectory.observe;
     this.permissions = new Permissions(ctx, this.summaries, this.profiles, this.registration);
     this.rooms = new RoomRules(ctx, this.summaries, {
       markRemoved: (convId) => this.membership.markRemoved(convId),
@@ -477,6 +483,10 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     return this.membership.searchPeople(query);
   }
 
+  refreshDirectory(query = ''): Promise<number> {
+    return this.peopleDirectory.refresh(query);
+  }
+
   browseChannels(): Promise<ChannelListing[]> {
     return this.membership.browseChannels();
   }
@@ -569,6 +579,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     this.closed = true;
     this.syncState.gen++;
     for (const r of this.removeEvents) r();
+    this.peopleDirectory.close();
     this.profiles.close(false);
     this.personal.close();
     await this.searchFeed?.close();

@@ -31,6 +31,7 @@ import { ConversationPages } from './pages';
 import { withBroadcastRoots } from './broadcast';
 import { Pins } from './pins';
 import { Threads } from './thread-view';
+import { forwardRefOf } from './forwarding';
 
 export { SCREENFUL } from './pages';
 
@@ -152,6 +153,7 @@ export class ConversationImpl implements ConversationStore {
     this.client.assertMay(this.id, 'post');
     const m = await this.pages.writable();
     const targets = this.sendTargets(options);
+    const forward = options.forward ? forwardRefOf(options.forward) : undefined;
     const now = this.client.now();
     const id = tick(this.client.clock, now);
     const period = periodOfMessage(id);
@@ -167,6 +169,7 @@ export class ConversationImpl implements ConversationStore {
         text,
         createdAt: now,
         ...targets,
+        ...(forward ? { forward } : {}),
         ...(offline ? { offline } : {}),
       });
     } catch (e) {
@@ -177,7 +180,7 @@ export class ConversationImpl implements ConversationStore {
     // index gets an entry only for this device's first message on the page.
     meta.markRead(p.doc, this.client.me, now);
     const pageWrite = p.lastWrite;
-    meta.recordMessage(m.doc, { period, author: this.client.me, id, text, at: now });
+    meta.recordMessage(m.doc, { period, author: this.client.me, id, text: text || (forward?.text ?? ''), at: now });
     const metaWrite = m.lastWrite;
     this.client.saveClock();
     try {

@@ -5,6 +5,7 @@ import * as page from '../../../core/src/model/page';
 import type { MessageView, ReactionView } from './api';
 import type { ConversationHost } from './conversation-host';
 import { deliveryOf } from './delivery';
+import { forwardView } from './forwarding';
 import type { OpenDoc } from './docs';
 import type { ConversationPages } from './pages';
 
@@ -69,6 +70,7 @@ export class MessageViews {
       reactions: reactions.map((r) => this.reactionView(r)),
       seenBy: [],
       pinnedBy: this.pinnedIndex.get(msg.id) ?? [],
+      forward: msg.forward ? forwardView(msg.forward) : null,
     };
   }
 

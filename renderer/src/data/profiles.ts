@@ -89,6 +89,23 @@ export class Profiles {
     }
   }
 
+  /**
+   * Keeps names the relay's people list gave (issue 12, people-directory.ts) for people the
+   * directory does not list, so a DM started with one of them offline has their name.
+   */
+  rememberNames(names: Iterable<[string, string]>): void {
+    let changed = false;
+    const dir = this.deps.directory();
+    for (const [id, name] of names) {
+      if (dir?.people.has(id) || this.knownNames.get(id) === name) continue;
+      this.knownNames.set(id, name);
+      changed = true;
+    }
+    if (changed) {
+      this.ctx.store.putMeta(KNOWN_NAMES, Object.fromEntries(this.knownNames)).catch(() => undefined);
+    }
+  }
+
   nameOf(user: string, fallback = 'Someone'): string {
     const p = this.deps.directory()?.people.get(user);
     if (p) return p.displayName;

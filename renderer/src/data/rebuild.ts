@@ -186,6 +186,7 @@ function rewriteMessage(
       ...(mine.parent !== null ? { parent: mine.parent } : {}),
       ...(mine.quote !== null ? { quote: mine.quote } : {}),
       ...(mine.broadcast ? { broadcast: true } : {}),
+      ...(mine.forward !== null ? { forward: mine.forward } : {}),
       ...(mine.offline ? { offline: true } : {}),
     });
     if (mine.editedAt !== null) page.editMessage(into, id, me, mine.text, mine.editedAt);

@@ -14,13 +14,15 @@ export function toSearchDocs(
 ): SearchDoc[] {
   const out: SearchDoc[] = [];
   for (const m of messages) {
-    if (m.deleted || m.text.trim() === '') continue;
+    // A forward is found by its comment and by the text it forwards.
+    const text = m.forward ? [m.text, m.forward.text].filter((t) => t !== '').join('\n') : m.text;
+    if (m.deleted || text.trim() === '') continue;
     out.push({
       id: m.id,
       convId,
       author: m.author,
       authorName: nameOf(m.author),
-      text: m.text,
+      text,
       at: m.createdAt,
       room,
     });

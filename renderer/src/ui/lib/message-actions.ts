@@ -5,11 +5,32 @@
 import type { MessageView } from '../../data/api';
 
 export type MessageActionId =
-  'thread' | 'quote' | 'react' | 'pin' | 'save' | 'unread' | 'remind' | 'edit' | 'delete';
+  | 'thread'
+  | 'quote'
+  | 'react'
+  | 'pin'
+  | 'save'
+  | 'unread'
+  | 'remind'
+  | 'edit'
+  | 'delete'
+  // Issue 12, message links and forwarding:
+  | 'link'
+  | 'forward';
 
 /** `chat`, `pin`, `pencil` and `trash` are Icon.svelte's; `quote` and `react` the toolbar's. */
 export type MessageActionIcon =
-  'chat' | 'quote' | 'react' | 'pin' | 'bookmark' | 'unread' | 'bell' | 'pencil' | 'trash';
+  | 'chat'
+  | 'quote'
+  | 'react'
+  | 'pin'
+  | 'bookmark'
+  | 'unread'
+  | 'bell'
+  | 'pencil'
+  | 'trash'
+  | 'link'
+  | 'forward';
 
 export interface MessageAction {
   id: MessageActionId;
@@ -59,6 +80,42 @@ export interface MessageActionContext {
     onunread: () => void;
     onremind: () => void;
   } | null;
+  /** Copy the message's link (issue 12); absent where there is none. */
+  onlink?: ((m: MessageView) => void) | null;
+  /** Forward it to another conversation (issue 12); absent where it cannot be. */
+  onforward?: ((m: MessageView) => void) | null;
+}
+
+/** Issue 12: Copy link and Forward (a block of their own, after the others but Delete). */
+function linkAndForward(m: MessageView, ctx: MessageActionContext): MessageAction[] {
+  const out: MessageAction[] = [];
+  const { onlink, onforward } = ctx;
+  if (onlink && !m.deleted) {
+    out.push({
+      id: 'link',
+      testid: 'message-link',
+      label: 'Copy link',
+      ariaLabel: 'Copy link to message',
+      title: 'Copy link',
+      keys: '',
+      icon: 'link',
+      run: () => onlink(m),
+    });
+  }
+  if (onforward && !m.deleted) {
+    out.push({
+      id: 'forward',
+      testid: 'message-forward',
+      label: 'Forward',
+      ariaLabel: 'Forward message',
+      title: 'Forward',
+      keys: '',
+      icon: 'forward',
+      popup: 'dialog',
+      run: () => onforward(m),
+    });
+  }
+  return out;
 }
 
 /** The message's actions, in the toolbar's order (Delete last). */
@@ -172,6 +229,7 @@ export function messageActions(m: MessageView, ctx: MessageActionContext): Messa
       run: () => ctx.onedit(m),
     });
   }
+  actions.push(...linkAndForward(m, ctx));
   if (m.canDelete && !m.deleted) {
     actions.push({
       id: 'delete',

@@ -13,6 +13,7 @@ import {
   type ConversationSummary,
   type ConversationView,
   type FerryClient,
+  type DirectoryPerson,
   type Member,
   type SystemEventView,
   type MessageView,
@@ -162,6 +163,21 @@ export class FakeClient implements FerryClient {
   auth: Observe<AuthStatus> = (l) => this.authSubject.observe(l);
   conversations: Observe<ConversationSummary[]> = (l) => this.listSubject.observe(l);
   people: Observe<Person[]> = (l) => this.peopleSubject.observe(l);
+  /** The people directory (issue 12): everyone seeded, with a role. */
+  directoryPeople: Observe<DirectoryPerson[]> = (l) =>
+    this.peopleSubject.observe(() =>
+      l(
+        this.directory.map((p) => ({
+          ...p,
+          role: p.username === 'ada' ? ('admin' as const) : ('member' as const),
+        })),
+      ),
+    );
+  async refreshDirectory(): Promise<number> {
+    await this.server();
+    this.peopleSubject.notify();
+    return this.directory.length;
+  }
   private myStatus: string | null = null;
   private myAvatar: string | null = null;
   private readonly myProfileSubject = subject(() => this.me());
