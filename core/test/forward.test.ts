@@ -114,9 +114,9 @@ describe('forwarded messages: the model', () => {
 
   it('refuses an edit that makes comment and forwarded text too long together', () => {
     const doc = forwarded('FYI');
-    expect(() =>
-      editMessage(doc, id(T), ANN, 'z'.repeat(MAX_MESSAGE_CHARS - 10), T + 1),
-    ).toThrow(/together/);
+    expect(() => editMessage(doc, id(T), ANN, 'z'.repeat(MAX_MESSAGE_CHARS - 10), T + 1)).toThrow(
+      /together/,
+    );
     editMessage(doc, id(T), ANN, 'For you', T + 1);
     expect(getMessage(doc, id(T))?.forward?.text).toBe(origin().text);
   });
