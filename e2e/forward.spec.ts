@@ -6,6 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
+  messageAction,
   messageWithText,
   openConversation,
   send,
@@ -26,9 +27,7 @@ async function themes(page: Page, name: string) {
 }
 
 async function startForward(page: Page, text: string) {
-  const row = messageWithText(page, text);
-  await row.hover();
-  await row.getByTestId('message-forward').click();
+  await messageAction(messageWithText(page, text), 'message-forward');
   await expect(page.getByTestId('forward-dialog')).toBeVisible();
 }
 
@@ -50,8 +49,7 @@ test('Ada forwards offline with a comment; Bo sees it from Ada with the origin, 
 
   await ada.net.off();
   await expect(syncState(ada.page)).toHaveAttribute('data-state', 'offline');
-  await row.hover();
-  await row.getByTestId('message-forward').click();
+  await messageAction(row, 'message-forward');
   const dialog = ada.page.getByTestId('forward-dialog');
   await expect(dialog.getByTestId('forward-preview')).toContainText('Cy');
   await dialog.getByTestId('forward-search').fill('bo');

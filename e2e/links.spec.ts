@@ -6,6 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
+  messageAction,
   messageWithText,
   openConversation,
   remove,
@@ -26,11 +27,8 @@ async function copyLink(page: Page, text: string, scope = page.getByTestId('conv
     .getByTestId('message')
     .filter({ has: page.getByTestId('message-text').filter({ hasText: text }) })
     .first();
-  await row.hover();
-  // In a narrow column (the thread panel) the actions are behind "⋯".
-  const more = row.getByTestId('message-more');
-  if (await more.isVisible()) await more.click();
-  await row.getByTestId('message-link').click();
+  // Behind "⋯ More actions", or in a narrow column (the thread panel) the row's "⋯".
+  await messageAction(row, 'message-link');
   await expect(page.getByTestId('toast-text')).toHaveText('Link copied.');
   const url = await clipboard(page);
   expect(url).toMatch(

@@ -8,6 +8,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
+  messageAction,
   messageWithText,
   openConversation,
   send,
@@ -24,9 +25,7 @@ function item(page: Page, title: string) {
 }
 
 async function act(page: Page, text: string, action: string): Promise<void> {
-  const row = messageWithText(page, text);
-  await row.hover();
-  await row.getByTestId(`message-${action}`).click();
+  await messageAction(messageWithText(page, text), `message-${action}`);
 }
 
 async function shots(page: Page, name: string): Promise<void> {

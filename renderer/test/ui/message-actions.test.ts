@@ -50,6 +50,34 @@ describe('message actions: one list for the toolbar and the "⋯" menu', () => {
     ]);
   });
 
+  it('puts the less used actions behind "More actions" (`more`), before Delete', () => {
+    const ctx = context({
+      personal: {
+        saved: false,
+        reminderDue: null,
+        onsave: () => undefined,
+        onunread: () => undefined,
+        onremind: () => undefined,
+      },
+      onlink: () => undefined,
+      onforward: () => undefined,
+    });
+    const actions = messageActions(message(), ctx);
+    expect(actions.map((a) => [a.id, a.more === true])).toEqual([
+      ['thread', false],
+      ['quote', false],
+      ['react', false],
+      ['pin', false],
+      ['edit', false],
+      ['save', true],
+      ['unread', true],
+      ['remind', true],
+      ['link', true],
+      ['forward', true],
+      ['delete', false],
+    ]);
+  });
+
   it('offers only what the viewer may do', () => {
     const others = message({ mine: false, canEdit: false, canDelete: false });
     expect(ids(others, context({ onquote: null, onreact: null, pinAction: null }))).toEqual([

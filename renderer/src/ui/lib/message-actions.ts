@@ -50,6 +50,10 @@ export interface MessageAction {
   pressed?: boolean;
   /** Shown dimmed: it would be refused here now (pinning on an older server). */
   unavailable?: boolean;
+  /** Less used (Save, Mark unread, Remind me, Copy link, Forward): in a wide row it is behind
+   * the toolbar's "⋯ More actions" menu, not an icon of its own; a narrow row's "⋯" menu lists
+   * every action anyway. */
+  more?: boolean;
   /** It opens a popup of this kind (the emoji picker). */
   popup?: 'dialog';
   /** Carries it out; a popup anchors at `anchor`. */
@@ -99,6 +103,7 @@ function linkAndForward(m: MessageView, ctx: MessageActionContext): MessageActio
       title: 'Copy link',
       keys: '',
       icon: 'link',
+      more: true,
       run: () => onlink(m),
     });
   }
@@ -111,6 +116,7 @@ function linkAndForward(m: MessageView, ctx: MessageActionContext): MessageActio
       title: 'Forward',
       keys: '',
       icon: 'forward',
+      more: true,
       popup: 'dialog',
       run: () => onforward(m),
     });
@@ -118,7 +124,8 @@ function linkAndForward(m: MessageView, ctx: MessageActionContext): MessageActio
   return out;
 }
 
-/** The message's actions, in the toolbar's order (Delete last). */
+/** The message's actions, in the toolbar's order: the everyday ones, then those `more` (behind
+ * "⋯" in a wide row), Delete last. */
 export function messageActions(m: MessageView, ctx: MessageActionContext): MessageAction[] {
   const actions: MessageAction[] = [];
   const { onthread, onquote, onreact, pinAction, pinUnavailable } = ctx;
@@ -179,44 +186,6 @@ export function messageActions(m: MessageView, ctx: MessageActionContext): Messa
       run: () => ctx.onpin(m, !unpin),
     });
   }
-  const personal = ctx.personal;
-  if (personal && !m.deleted) {
-    actions.push(
-      {
-        id: 'save',
-        testid: 'message-save',
-        label: personal.saved ? 'Unsave' : 'Save',
-        ariaLabel: personal.saved ? 'Remove from Saved' : 'Save message',
-        title: personal.saved ? 'Remove from Saved' : 'Save for later',
-        keys: '',
-        icon: 'bookmark',
-        pressed: personal.saved,
-        run: () => personal.onsave(!personal.saved),
-      },
-      {
-        id: 'unread',
-        testid: 'message-unread',
-        label: 'Mark unread',
-        ariaLabel: 'Mark unread from here',
-        title: 'Mark unread from here',
-        keys: '',
-        icon: 'unread',
-        run: () => personal.onunread(),
-      },
-      {
-        id: 'remind',
-        testid: 'message-remind',
-        label: personal.reminderDue === null ? 'Remind me' : 'Change reminder',
-        ariaLabel: personal.reminderDue === null ? 'Remind me about this' : 'Change reminder',
-        title: personal.reminderDue === null ? 'Remind me about this' : 'Change reminder',
-        keys: '',
-        icon: 'bell',
-        pressed: personal.reminderDue !== null,
-        popup: 'dialog',
-        run: () => personal.onremind(),
-      },
-    );
-  }
   if (m.canEdit && !m.deleted) {
     actions.push({
       id: 'edit',
@@ -228,6 +197,47 @@ export function messageActions(m: MessageView, ctx: MessageActionContext): Messa
       icon: 'pencil',
       run: () => ctx.onedit(m),
     });
+  }
+  const personal = ctx.personal;
+  if (personal && !m.deleted) {
+    actions.push(
+      {
+        id: 'save',
+        testid: 'message-save',
+        label: personal.saved ? 'Unsave' : 'Save',
+        ariaLabel: personal.saved ? 'Remove from Saved' : 'Save message',
+        title: personal.saved ? 'Remove from Saved' : 'Save for later',
+        keys: '',
+        icon: 'bookmark',
+        more: true,
+        pressed: personal.saved,
+        run: () => personal.onsave(!personal.saved),
+      },
+      {
+        id: 'unread',
+        testid: 'message-unread',
+        label: 'Mark unread',
+        ariaLabel: 'Mark unread from here',
+        title: 'Mark unread from here',
+        keys: '',
+        icon: 'unread',
+        more: true,
+        run: () => personal.onunread(),
+      },
+      {
+        id: 'remind',
+        testid: 'message-remind',
+        label: personal.reminderDue === null ? 'Remind me' : 'Change reminder',
+        ariaLabel: personal.reminderDue === null ? 'Remind me about this' : 'Change reminder',
+        title: personal.reminderDue === null ? 'Remind me about this' : 'Change reminder',
+        keys: '',
+        icon: 'bell',
+        more: true,
+        pressed: personal.reminderDue !== null,
+        popup: 'dialog',
+        run: () => personal.onremind(),
+      },
+    );
   }
   actions.push(...linkAndForward(m, ctx));
   if (m.canDelete && !m.deleted) {
