@@ -61,7 +61,7 @@ function refusal(room: string, r: { code: number; reason: string }, removed: boo
 /** A page or meta document this device could not read: the words, the detail logged. */
 function unreadable(e: Error): string {
   logOnce(`local copy: ${e.message}`);
-  return 'Part of this conversation could not be read on this device.';
+  return 'Part of this conversation could not be read on this device; the rest is shown and nothing is deleted. If it stays after a restart, use Help → Copy Diagnostics and send it to your administrator.';
 }
 
 export class ConversationImpl implements ConversationStore {

@@ -155,7 +155,9 @@ describe('client.admin', () => {
     // Dee signs in with the shown password; enrols two-factor on her own.
     const deeUser = { id: user.id, username: 'dee.admin', displayName: 'Dee', password };
     const deeDevice = new Device('Dee', relay.url);
-    const d = await deeDevice.signIn(deeUser);
+    // The shown password only lets her choose her own (issue 12): nothing else until then.
+    await expect(deeDevice.signIn(deeUser)).rejects.toThrow(/password-change-required/);
+    const d = await deeDevice.signIn(deeUser, { choosePassword: 'dee-own-password-1' });
     const { secret } = await d.account.setupTotp();
     await d.account.enableTotp(await generate({ secret, epoch: Math.floor(Date.now() / 1000) }));
     expect((await admin.listUsers()).find((u) => u.id === user.id)?.totp).toBe(true);
@@ -177,22 +179,25 @@ describe('client.admin', () => {
     const fresh = await admin.resetPassword(user.id);
     expect(fresh).not.toBe(password);
     await ended;
-    const old = await relay.api('POST', '/auth/login', { username: 'dee.admin', password }, '');
+    const old = await relay.api('POST', '/auth/login', { username: 'dee.admin', password: 'dee-own-password-1' }, '');
     expect(old.status).toBe(401);
     await d.close();
 
     // Disable: signs her out everywhere; sign-in refused; enable again lets her in.
-    const d2 = await new Device('Dee2', relay.url).signIn({ ...deeUser, password: fresh });
+    const d2 = await new Device('Dee2', relay.url).signIn(
+      { ...deeUser, password: fresh },
+      { choosePassword: 'dee-own-password-2' },
+    );
     const ended2 = waitEnded(d2);
     expect(await admin.updateUser(user.id, { disabled: true })).toMatchObject({ disabled: true });
     await ended2;
     // (The socket closes with 4401 'session ended': the client cannot tell it was a disable.)
     expect(authState(d2)).toBe('ended');
     expect(await admin.listSessions(user.id)).toEqual([]);
-    const refused = await relay.api('POST', '/auth/login', { username: 'dee.admin', password: fresh }, '');
+    const refused = await relay.api('POST', '/auth/login', { username: 'dee.admin', password: 'dee-own-password-2' }, '');
     expect(refused.status).toBe(403);
     await admin.updateUser(user.id, { disabled: false });
-    const back = await relay.api('POST', '/auth/login', { username: 'dee.admin', password: fresh }, '');
+    const back = await relay.api('POST', '/auth/login', { username: 'dee.admin', password: 'dee-own-password-2' }, '');
     expect(back.status).toBe(200);
     await d2.close();
 

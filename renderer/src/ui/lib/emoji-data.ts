@@ -7,7 +7,7 @@ import data from 'emojibase-data/en/compact.json';
 import messages from 'emojibase-data/en/messages.json';
 import iamcal from 'emojibase-data/en/shortcodes/iamcal.json';
 import versions from 'emojibase-data/versions/emoji.json';
-import { buildIndex, type EmojiIndex } from './emoji';
+import { buildIndex, type EmojiIndex } from './emoji-index';
 
 export { drawableVersion } from './emoji-support';
 
