@@ -7,13 +7,7 @@
 // the data, search with ranking, skin tones, the recent list (this device), and the labels of
 // reaction chips.
 
-import {
-  keyOf,
-  limitToVersion,
-  versionSamples,
-  type Emoji,
-  type EmojiIndex,
-} from './emoji-index';
+import { keyOf, limitToVersion, versionSamples, type Emoji, type EmojiIndex } from './emoji-index';
 export * from './emoji-index';
 
 let loading: Promise<EmojiIndex> | null = null;
