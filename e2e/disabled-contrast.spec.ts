@@ -76,7 +76,9 @@ async function disabledContrasts(page: Page): Promise<Measured[]> {
 
 /** After a theme switch: the buttons' colour transitions (120 ms) have finished. */
 async function settled(page: Page): Promise<void> {
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+  await page.evaluate(() =>
+    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
+  );
 }
 
 /** One disabled button of each kind app.css has, on the page and on a raised surface. */

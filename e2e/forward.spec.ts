@@ -21,7 +21,9 @@ async function themes(page: Page, name: string) {
   await screenshot(page, name);
   await page.emulateMedia({ colorScheme: 'dark' });
   // Colours change with a short transition: the picture is of where they end.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+  await page.evaluate(() =>
+    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
+  );
   await screenshot(page, `${name}-dark`);
   await page.emulateMedia({ colorScheme: 'light' });
 }

@@ -54,7 +54,9 @@ test('a message over the limit is stopped before sending; the person may split i
   expect(await visibleText(ada.page)).not.toMatch(DEVELOPER);
   await screenshot(ada.page, 'long-message-1-over-limit');
   await ada.page.emulateMedia({ colorScheme: 'dark' });
-  await ada.page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+  await ada.page.evaluate(() =>
+    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
+  );
   await screenshot(ada.page, 'long-message-1-over-limit-dark');
   await ada.page.emulateMedia({ colorScheme: 'light' });
 
