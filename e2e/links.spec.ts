@@ -103,9 +103,13 @@ test('a copied link opens the message in context for someone else; a reply opens
 // fixed first thing next session, not retried. The words it checks are unit-tested
 // (renderer/test/ui/message-tools.test.ts, linkProblem) and the links' parsing too
 // (core/test/message-links.test.ts).
-test.fixme('a link to a conversation I am not in, or to a deleted message, says so', async ({
+const FLAKY =
+  'flaky, cause not found yet: timed out once in four runs at load ~8 between copying the second link and the deletion (issue 12 closing note); to fix, not to retry';
+test('a link to a conversation I am not in, or to a deleted message, says so', async ({
   browser,
 }) => {
+  console.log(`links e2e "not a member / deleted" skipped: ${FLAKY}`);
+  test.fixme(true, FLAKY);
   const ada = await person(browser, 'Eve'); // people of their own: the relay is the file's
   const bo = await person(browser, 'Fay');
   await createConversation(ada.page, 'Board only', [], { private: true });
