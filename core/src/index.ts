@@ -18,3 +18,4 @@ export * from './model/mentions';
 export * from './model/personal';
 export * from './model/events';
 export * from './model/forward';
+export * from './model/files';

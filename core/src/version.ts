@@ -1,5 +1,5 @@
 /** Version of the document schema that this build writes. Readers accept every older one. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * The first schema version. Every entry is written with the lowest version whose shape it fits

@@ -54,6 +54,7 @@ describe('page: messages', () => {
       quote: null,
       broadcast: false,
       forward: null,
+      files: [],
       offline: false,
       editedAt: null,
       deleted: false,

@@ -12,6 +12,7 @@ import { BASE_VERSION, SCHEMA_VERSION } from '../version';
 import { ModelError, check } from './errors';
 import { checkEmoji, checkMessageId, checkText, checkTime, checkUser } from './checks';
 import { FORWARD_VERSION, checkForward, readForward, type ForwardRef } from './forward';
+import { FILES_VERSION, checkFiles, readFiles, type FileRef } from './files';
 
 export interface NewMessage {
   /** A clock id from `tick()`; it decides where the message sorts and which page it is on. */
@@ -29,6 +30,8 @@ export interface NewMessage {
   offline?: boolean;
   /** A forward (schema 3): the origin it quotes; `text` is then the comment, '' for none. */
   forward?: ForwardRef;
+  /** Attached files (schema 4): references, never bytes; `text` is then the caption, '' for none. */
+  files?: FileRef[];
 }
 
 /** A message as readers see it, whatever schema version wrote it. */
@@ -48,6 +51,8 @@ export interface Message {
   broadcast: boolean;
   /** A forward's origin (schema 3; `text` is the forwarder's comment); null when none or deleted. */
   forward: ForwardRef | null;
+  /** Attached files (schema 4); empty when none or deleted. */
+  files: FileRef[];
   offline: boolean;
   editedAt: number | null;
   deleted: boolean;
@@ -125,6 +130,7 @@ export function readMessage(key: string, value: unknown): Message | null {
       deleted || v < FORWARD_VERSION
         ? null
         : readForward(m.get('forward'), typeof text === 'string' ? text : ''),
+    files: deleted || v < FILES_VERSION ? [] : readFiles(m.get('files')),
     offline: m.get('offline') === true,
     editedAt: num('editedAt'),
     deleted,
@@ -135,14 +141,16 @@ export function readMessage(key: string, value: unknown): Message | null {
 }
 
 /**
- * The version a message needs: 3 for a forward or a reply also sent to the channel, 2 when it
- * quotes, else the first (the lowest that fits).
+ * The version a message needs: 4 with files, 3 for a forward or a reply also sent to the
+ * channel, 2 when it quotes, else the first (the lowest that fits).
  */
 export function messageVersion(input: {
   quote?: string | undefined;
   broadcast?: boolean | undefined;
   forward?: ForwardRef | undefined;
+  files?: readonly FileRef[] | undefined;
 }): number {
+  if (input.files !== undefined && input.files.length > 0) return FILES_VERSION;
   if (input.broadcast === true) return 3;
   if (input.forward !== undefined) return FORWARD_VERSION;
   return input.quote !== undefined ? 2 : BASE_VERSION;
@@ -159,8 +167,10 @@ export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   const { id, author, text, createdAt, parent, quote, broadcast, offline } = input;
   checkMessageId(id, 'id', fn);
   checkUser(author, 'author', fn);
-  // A forward's comment may be empty; the forwarded text counts toward the limit with it.
-  if (input.forward === undefined || text !== '') checkText(text, fn);
+  // A forward's comment and a caption of files may be empty; the forwarded text counts toward
+  // the limit with the comment.
+  const files = input.files === undefined ? undefined : checkFiles(input.files, fn);
+  if ((input.forward === undefined && files === undefined) || text !== '') checkText(text, fn);
   const forward = input.forward === undefined ? undefined : checkForward(input.forward, text, fn);
   checkTime(createdAt, 'createdAt', fn);
   if (parent !== undefined) {
@@ -188,7 +198,7 @@ export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   const messages = messagesOf(doc);
   if (messages.has(id)) throw new ModelError('exists', `${fn}: message ${id} already exists`);
   const entries: [string, unknown][] = [
-    ['v', messageVersion({ quote, broadcast, forward })],
+    ['v', messageVersion({ quote, broadcast, forward, files })],
     ['id', id],
     ['author', author],
     ['text', text],
@@ -199,6 +209,7 @@ export function addMessage(doc: Y.Doc, input: NewMessage): Message {
   if (broadcast === true) entries.push(['broadcast', true]);
   if (offline) entries.push(['offline', true]);
   if (forward !== undefined) entries.push(['forward', forward]);
+  if (files !== undefined) entries.push(['files', files]);
   doc.transact(() => {
     messages.set(id, new Y.Map<unknown>(entries));
   });
@@ -263,7 +274,14 @@ export function editMessage(doc: Y.Doc, id: string, by: string, text: string, at
 }
 
 /** Fields a deletion writes; a moderator's deletion of another's message writes exactly these. */
-export const TOMBSTONE_FIELDS = ['deleted', 'deletedAt', 'text', 'deletedBy', 'forward'] as const;
+export const TOMBSTONE_FIELDS = [
+  'deleted',
+  'deletedAt',
+  'text',
+  'deletedBy',
+  'forward',
+  'files',
+] as const;
 
 export interface DeleteOptions {
   /**
@@ -297,6 +315,8 @@ export function deleteMessage(
     map.set('text', '');
     // A forward's copied text goes with the deletion (the field is cleared, never removed).
     if (map.has('forward') && map.get('forward') !== null) map.set('forward', null);
+    // So do a message's files: the relay drops its references and, later, the unused bytes.
+    if (map.has('files') && map.get('files') !== null) map.set('files', null);
     if (m.author !== by) map.set('deletedBy', by);
   });
   return getMessage(doc, id) as Message;

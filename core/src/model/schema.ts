@@ -25,6 +25,7 @@ import { eventProblem, isEventKey } from './events';
 import { PAGE_SPAN_MS, RELAY_USER, periodOfMessage, type RoomKind, type RoomRef } from './rooms';
 import { avatarProblem, statusProblem } from './workspace';
 import { FORWARD_VERSION, forwardProblem } from './forward';
+import { FILES_VERSION, filesProblem } from './files';
 
 /**
  * Which rule an entry breaks. `moderation` and `unpin` are the ones a policy may allow:
@@ -231,6 +232,7 @@ const MESSAGE_FIELDS = new Set([
   'deletedAt',
   'deletedBy',
   'forward',
+  'files',
 ]);
 /**
  * Fields of a message that never change once written (`v` decides which rules judge the
@@ -267,8 +269,19 @@ export function messageProblem(key: string, value: unknown): string | null {
   if (text.length > MAX_MESSAGE_CHARS) return `text is longer than ${MAX_MESSAGE_CHARS}`;
   if (!isWellFormed(text)) return 'text holds a lone UTF-16 surrogate';
   const forward = m.get('forward');
-  if (deleted === undefined && text.trim() === '' && !(forward && text === '')) {
+  const files = m.get('files');
+  if (deleted === undefined && text.trim() === '' && !((forward || files) && text === '')) {
     return 'text is empty';
+  }
+  if (m.has('files')) {
+    // Schema 4: references to attached files; cleared (null) by the message's deletion.
+    if ((v as number) < FILES_VERSION) return `files needs schema ${FILES_VERSION}`;
+    if (files === null) {
+      if (deleted !== true) return 'files is cleared only by a deletion';
+    } else {
+      const problem = filesProblem(files);
+      if (problem) return problem;
+    }
   }
   if (m.has('forward')) {
     // Schema 3: a forward's quoted origin; cleared (null) by the message's deletion.
@@ -355,7 +368,7 @@ export const SCHEMA: Record<RoomKind, Record<string, RootRule>> = {
     messages: {
       keyShape: 'message id (clock id) on this page’s period',
       valueShape:
-        'Y.Map: v, id, author, text, createdAt, parent?, quote? (v >= 2), broadcast? (v >= 3, with parent), offline?, editedAt?, deleted?, deletedAt?, deletedBy?, forward? (v >= 3)',
+        'Y.Map: v, id, author, text, createdAt, parent?, quote? (v >= 2), broadcast? (v >= 3, with parent), offline?, editedAt?, deleted?, deletedAt?, deletedBy?, forward? (v >= 3), files? (v >= 4)',
       removable: false,
       checkKey(key, room) {
         if (!isHlc(key)) return 'key must be a clock id';
@@ -1118,6 +1131,14 @@ function fieldTransitions(
   ) {
     fail('transition', 'forward is written with the message and only cleared by its deletion');
   }
+  // So are files: never swapped under readers.
+  const files = writes('files');
+  if (
+    files.some((item) => written(item) !== null) ||
+    (files.length > 0 && after.get('deleted') !== true)
+  ) {
+    fail('transition', 'files are written with the message and only cleared by its deletion');
+  }
   if (deleted.some((item) => written(item) !== true)) {
     fail('transition', 'deleted is only ever set to true');
   }
@@ -1176,7 +1197,7 @@ function isTombstone(
       const ok =
         field === 'deleted'
           ? value === true
-          : field === 'text' || field === 'forward'
+          : field === 'text' || field === 'forward' || field === 'files'
             ? value === (field === 'text' ? '' : null)
             : field === 'deletedAt'
               ? isTime(value)
