@@ -75,6 +75,8 @@ export interface SyncStatus {
   catchUp: { done: number; total: number } | null;
   /** Last time everything was confirmed stored, ms since epoch. */
   lastSyncedAt: number | null;
+  /** My files waiting for or in upload (docs/attachments.md); absent or null when none. */
+  uploads?: { count: number; bytesLeft: number } | null;
 }
 
 export interface ConversationSummary {
@@ -221,6 +223,8 @@ export interface MessageView {
   pinnedBy: { id: string; name: string }[];
   /** A forward's origin (docs/messaging.md, "Forwarded messages"); `text` is then the comment. */
   forward?: ForwardView | null;
+  /** Attached files (schema 4, docs/attachments.md); `text` is then the caption, maybe ''. */
+  files?: FileView[];
 }
 
 /** Where a forwarded message came from, as it was when forwarded (a copy, not a live quote). */
@@ -349,6 +353,13 @@ export interface SendOptions {
   alsoToChannel?: boolean;
   /** Forward this message (written `v: 3`; the text is the comment and may be empty). */
   forward?: ForwardSource;
+  /**
+   * Attach these (1..10; `v: 4`; the text is the caption and may be empty). The data layer
+   * hashes, measures and queues each file durably BEFORE it writes the message, so the message
+   * shows at once (offline too) and the bytes upload when the relay is reachable. Rejects with
+   * ApiError 'too-large' (the relay's limit said) before writing anything.
+   */
+  files?: Attachment[];
 }
 
 /**
@@ -529,6 +540,91 @@ export interface FerryClient {
   signOut(): Promise<void>;
   /** Flushes everything to disk and closes connections. */
   close(): Promise<void>;
+}
+
+// ---- files, images and voice messages (docs/attachments.md; renderer/src/data/files/) ----
+
+export type FileKind = 'image' | 'voice' | 'file';
+
+/** A file attached to a message, as readers see it (from the message's reference). */
+export interface FileView {
+  /** SHA-256, the file's id on the relay. */
+  hash: string;
+  /** Clean display name (core `cleanFileName`). */
+  name: string;
+  size: number;
+  /** MIME type the sender's device sniffed. Never trust it to decide what runs: nothing does. */
+  type: string;
+  kind: FileKind;
+  /** An image's pixel size: reserve the box before the bytes arrive (no layout jump). */
+  width?: number;
+  height?: number;
+  /** A tiny placeholder of an image as a data: URL (decoded ThumbHash), drawn at once. */
+  placeholder?: string;
+  /** A voice message's duration (ms) and waveform (64 values 0..1). */
+  durationMs?: number;
+  waveform?: number[];
+}
+
+/** Something to attach when sending (SendOptions.files). */
+export interface Attachment {
+  /** The bytes: a File from a picker, a drop or a paste, or a recorded Blob. */
+  file: Blob;
+  /** Name to show (cleaned by the data layer); a File's own name when absent. */
+  name?: string;
+  /** A recorded voice message (MediaRecorder, Opus): its duration and 64-value waveform. */
+  voice?: { durationMs: number; waveform: number[] };
+}
+
+/** Where a file's bytes are, for the one who looks at it. */
+export type FileTransfer =
+  /** On this device (my own queued file, or downloaded): opens with no network. */
+  | { state: 'local' }
+  /** Mine, waiting for the relay (offline, or queued behind others). */
+  | { state: 'queued'; sent: number; total: number }
+  | { state: 'uploading'; sent: number; total: number }
+  /** Mine, stopped: `error` in plain words; `retry` offered when it can help. */
+  | { state: 'failed'; error: string; retryable: boolean }
+  /** Stored on the relay, not on this device yet. */
+  | { state: 'remote' }
+  | { state: 'downloading'; received: number; total: number }
+  /** Someone else's file their device has not uploaded yet ("uploading…"). */
+  | { state: 'waiting' }
+  /** Cannot be had (removed from the conversation, deleted): `error` says so. */
+  | { state: 'unavailable'; error: string };
+
+/** A file of a conversation, for its details panel. */
+export interface ConversationFile {
+  messageId: string;
+  authorName: string;
+  at: number;
+  file: FileView;
+}
+
+export interface FilesApi {
+  /** The relay's limits (from GET /server; the last known offline); null before first contact. */
+  limits: Observe<{ maxFileBytes: number } | null>;
+  /** Why these could not be sent (too many, over the limit: the limit said), or null. */
+  problem(files: readonly Blob[]): string | null;
+  /** Where a file's bytes are; updates as it uploads/downloads. */
+  transfer(hash: string): Observe<FileTransfer>;
+  /**
+   * The bytes: from this device, or downloaded (resuming with Range) and kept in the cache.
+   * Rejects with ApiError ('offline', 'waiting', 'unavailable') saying why in plain words.
+   */
+  open(conversationId: string, file: FileView): Promise<Blob>;
+  /** Stops my upload and deletes its message (a cancelled file is never half-sent). */
+  cancel(conversationId: string, messageId: string): Promise<void>;
+  /** Tries a failed upload again now. */
+  retry(hash: string): void;
+  /** Images, voice messages and files of a conversation (loaded pages), newest first. */
+  list(conversationId: string): Promise<ConversationFile[]>;
+  /** Conversations whose files are kept on this device (downloaded as they arrive, never evicted). */
+  keptOffline: Observe<ReadonlySet<string>>;
+  keepOffline(conversationId: string, on: boolean): Promise<void>;
+  /** The download cache: bytes used and the limit (a setting, default 1 GB). */
+  cache: Observe<{ bytes: number; limit: number }>;
+  setCacheLimit(bytes: number): Promise<void>;
 }
 
 // ---- activity and followed threads (renderer/src/data/activity.ts) ----
