@@ -6,6 +6,7 @@ import { expect, test } from '@playwright/test';
 import { generate } from 'otplib';
 import {
   createConversation,
+  messageAction,
   messageWithText,
   openConversation,
   openDm,
@@ -241,8 +242,7 @@ test('an announcement channel: members read; a moderator posts and deletes; arch
   await send(bo.page, 'Noted, I will post the changes here.');
   const notice = messageWithText(bo.page, 'The ferry leaves at 07:00.');
   const noticeId = await notice.getAttribute('data-message-id');
-  await notice.hover();
-  await notice.getByTestId('message-delete').click();
+  await messageAction(notice, 'message-delete');
   await expect(bo.page.getByTestId('delete-dialog')).toContainText('moderator');
   await bo.page.getByTestId('delete-confirm').click();
   const onAda = ada.page.locator(`[data-testid="message"][data-message-id="${noticeId}"]`);

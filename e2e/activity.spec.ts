@@ -5,7 +5,13 @@
 // thread with its unread reply and opens the thread panel. Bo's reply "also sent to the
 // channel" shows once in the channel's timeline for both, naming its thread, and opens it.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { createConversation, messageWithText, openConversation, send } from './fixtures/app';
+import {
+  createConversation,
+  messageAction,
+  messageWithText,
+  openConversation,
+  send,
+} from './fixtures/app';
 import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
@@ -42,14 +48,12 @@ test('B mentions A, replies in her thread and reacts: A’s Activity and Threads
   await expect(row(bo.page, status)).toHaveCount(1);
   const mention = 'Please check the figures @ada today';
   await send(bo.page, mention);
-  await row(bo.page, root).hover();
-  await row(bo.page, root).getByTestId('message-thread').click();
+  await messageAction(row(bo.page, root), 'message-thread');
   const boPanel = bo.page.getByTestId('thread-panel');
   await boPanel.getByTestId('composer').fill('Looks good to me');
   await boPanel.getByTestId('composer').press('Enter');
   await expect(boPanel.getByTestId('thread-reply')).toHaveCount(1);
-  await row(bo.page, status).hover();
-  await row(bo.page, status).getByTestId('message-react').click();
+  await messageAction(row(bo.page, status), 'message-react');
   await bo.page.keyboard.type('party');
   await bo.page.keyboard.press('Enter');
   await expect(row(bo.page, status).locator('[data-testid="reaction"]')).toHaveCount(1);

@@ -7,6 +7,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
+  messageAction,
   messageWithText,
   openConversation,
   send,
@@ -102,8 +103,7 @@ test('Bo reacts with an emoji found by search in his skin tone; Ada sees it', as
   }
 
   // The tone is remembered on Bo's device, and the toned thumbs are his most recent.
-  await row.hover();
-  await row.getByTestId('message-react').click();
+  await messageAction(row, 'message-react');
   await expect(picker.getByTestId('emoji-tone-button')).toHaveAttribute('data-tone', '3');
   await expect(picker.getByTestId('emoji-option').first()).toHaveAttribute('data-emoji', '👍🏽');
   await bo.page.keyboard.press('Escape');

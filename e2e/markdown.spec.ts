@@ -6,7 +6,7 @@
 import { build } from 'esbuild';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { messageWithText, openConversation, openDm } from './fixtures/app';
+import { messageAction, messageWithText, openConversation, openDm } from './fixtures/app';
 import { repoRoot } from './fixtures/paths';
 import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
@@ -92,15 +92,13 @@ test('formatted text and XSS attempts sent while the reader is offline: formatti
   // An edit and a deletion while Bo is away: the edit renders with its mark, the deletion is a tombstone.
   await sendRaw(ada.page, 'to be edited', 'to be edited');
   const edited = ada.page.getByTestId('message').filter({ hasText: 'to be edited' });
-  await edited.hover();
-  await edited.getByTestId('message-edit').click();
+  await messageAction(edited, 'message-edit');
   await ada.page.getByTestId('edit-input').fill('now **edited**');
   await ada.page.getByTestId('edit-input').press('Enter');
   await expect(body(ada.page, 'now edited').locator('strong')).toHaveText('edited');
   await sendRaw(ada.page, 'to be *deleted*', 'to be deleted');
   const doomed = ada.page.getByTestId('message').filter({ hasText: 'to be deleted' });
-  await doomed.hover();
-  await doomed.getByTestId('message-delete').click();
+  await messageAction(doomed, 'message-delete');
   await ada.page.getByTestId('delete-confirm').click();
   await expect(ada.page.locator('[data-testid="message"][data-deleted="true"]')).toHaveCount(1);
 

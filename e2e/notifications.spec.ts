@@ -8,6 +8,7 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import {
   createConversation,
+  messageAction,
   messageWithText,
   openConversation,
   openDm,
@@ -134,8 +135,7 @@ test('a notification of a reply in my thread opens that thread with the reply fo
   // notify only mentions by default.
   await openConversation(cy.page, 'Standup');
   const root = messageWithText(cy.page, ROOT);
-  await root.hover();
-  await root.getByTestId('message-thread').click();
+  await messageAction(root, 'message-thread');
   const REPLY = 'I will, dialling in from the depot.';
   const cyPanel = cy.page.getByTestId('thread-panel');
   await cyPanel.getByTestId('composer').fill(REPLY);

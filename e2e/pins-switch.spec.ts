@@ -5,6 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
+  messageAction,
   messageWithText,
   openConversation,
   reopen,
@@ -33,8 +34,7 @@ test('pins stay after switching conversations back and forth, and after an offli
   await send(ada.page, 'Nothing pinned here');
   await openConversation(ada.page, 'Pin harbour');
   const row = messageWithText(ada.page, 'Tide tables are in the shed');
-  await row.hover();
-  await row.getByTestId('message-pin').click();
+  await messageAction(row, 'message-pin');
   await openConversation(bo.page, 'Pin harbour');
   for (const p of [ada.page, bo.page]) await expectPinned(p, 'Tide tables are in the shed', 1);
 

@@ -6,6 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
+  messageAction,
   messageWithText,
   openConversation,
   send,
@@ -33,8 +34,7 @@ async function pinnedTexts(page: Page): Promise<string[]> {
 
 async function pinByToolbar(page: Page, text: string): Promise<void> {
   const row = messageWithText(page, text);
-  await row.hover();
-  await row.getByTestId('message-pin').click();
+  await messageAction(row, 'message-pin');
   await expect(row.getByTestId('pin-mark')).toBeVisible();
 }
 
@@ -111,8 +111,7 @@ test('Bo pins offline while Ada pins and unpins online; on reconnect both see th
   await screenshot(bo.page, 'pins-3-bo-merged');
 
   // A deleted pinned message shows as deleted in the list; Ada (owner) can still unpin it.
-  await messageWithText(ada.page, checklist).hover();
-  await messageWithText(ada.page, checklist).getByTestId('message-delete').click();
+  await messageAction(messageWithText(ada.page, checklist), 'message-delete');
   await ada.page.getByTestId('delete-confirm').click();
   await bo.page.getByTestId('pinned-button').click();
   await expect(bo.page.getByTestId('pinned-status')).toHaveText('Message deleted');
@@ -183,8 +182,7 @@ test('pins in threads: Bo pins a reply (P) and the root (button) in the thread p
     p.getByTestId('message-list').getByTestId('message').filter({ hasText: text });
   const inThread = (p: Page, text: string) =>
     p.getByTestId('thread-panel').getByTestId('message').filter({ hasText: text });
-  await inList(bo.page, root).hover();
-  await inList(bo.page, root).getByTestId('message-thread').click();
+  await messageAction(inList(bo.page, root), 'message-thread');
   const boPanel = bo.page.getByTestId('thread-panel');
   await boPanel.getByTestId('composer').fill(reply);
   await boPanel.getByTestId('composer').press('Enter');
@@ -200,8 +198,7 @@ test('pins in threads: Bo pins a reply (P) and the root (button) in the thread p
   await bo.page.keyboard.press('p');
   await expect(inThread(bo.page, reply).getByTestId('pin-mark')).toHaveText('Pinned by you');
   const panelRoot = boPanel.getByTestId('thread-root').getByTestId('message');
-  await panelRoot.hover();
-  await panelRoot.getByTestId('message-more').click(); // the narrow panel's actions menu
+  await messageAction(panelRoot, 'message-more'); // the narrow panel's actions menu
   await panelRoot.getByTestId('message-pin').click();
   await expect(panelRoot.getByTestId('pin-mark')).toHaveText('Pinned by you');
   await expect(inList(bo.page, root).getByTestId('pin-mark')).toHaveText('Pinned by you');

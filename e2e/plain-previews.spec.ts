@@ -3,7 +3,7 @@
 // markers in the pinned list, the search results (highlight kept), a quote chip and block, and
 // the conversation list's preview.
 import { expect, test, type Page } from '@playwright/test';
-import { createConversation, openConversation } from './fixtures/app';
+import { createConversation, messageAction, openConversation } from './fixtures/app';
 import { useWorld } from './fixtures/world';
 import { screenshot } from './fixtures/screens';
 
@@ -30,8 +30,7 @@ test('the pinned list, search results, quotes and the list preview show plain te
   await sendTyped(ada.page, TYPED);
   const row = ada.page.getByTestId('message').filter({ hasText: 'npm run release' });
   await expect(row).toHaveCount(1);
-  await row.hover();
-  await row.getByTestId('message-pin').click();
+  await messageAction(row, 'message-pin');
   await expect(row.getByTestId('pin-mark')).toBeVisible();
 
   await openConversation(bo.page, 'Release notes');
@@ -62,8 +61,7 @@ test('the pinned list, search results, quotes and the list preview show plain te
 
   // A quote chip, and the quote block of the reply.
   const boRow = bo.page.getByTestId('message').filter({ hasText: 'npm run release' });
-  await boRow.hover();
-  await boRow.getByTestId('message-quote').click();
+  await messageAction(boRow, 'message-quote');
   await expect(bo.page.getByTestId('quote-chip').getByTestId('quote-text')).toHaveText(PLAIN);
   await sendTyped(bo.page, 'Noted.');
   const reply = ada.page.getByTestId('message').filter({ hasText: 'Noted.' });

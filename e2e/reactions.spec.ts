@@ -4,6 +4,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
   createConversation,
+  messageAction,
   messageWithText,
   openConversation,
   send,
@@ -30,8 +31,7 @@ function chip(page: Page, text: string, emoji: string) {
 /** Hover (or focus) the message, press its React button, search and pick with the keyboard. */
 async function reactWithPicker(page: Page, text: string, search: string) {
   const row = messageWithText(page, text);
-  await row.hover();
-  await row.getByTestId('message-react').click();
+  await messageAction(row, 'message-react');
   const picker = page.getByTestId('emoji-picker');
   await expect(picker).toBeVisible();
   await expect(page.getByTestId('emoji-search')).toBeFocused();
@@ -66,8 +66,7 @@ test('A reacts online while B reacts offline; on reconnect both see the same chi
   await expect(syncState(bo.page)).toHaveAttribute('data-state', 'offline');
   await reactWithPicker(bo.page, text, 'thumbs up');
   // Arrow keys: search "party", move right from the first match and back, Enter picks 🎉.
-  await row.hover();
-  await row.getByTestId('message-react').click();
+  await messageAction(row, 'message-react');
   await bo.page.keyboard.type('party');
   await bo.page.keyboard.press('ArrowRight');
   await bo.page.keyboard.press('ArrowLeft');
@@ -103,8 +102,7 @@ test('A reacts online while B reacts offline; on reconnect both see the same chi
   await expect(chip(ada.page, text, '👍')).toHaveAttribute('aria-label', 'Bo, Ada reacted with 👍');
 
   // Recent emoji come first in Bo's picker (kept on his device).
-  await row.hover();
-  await row.getByTestId('message-react').click();
+  await messageAction(row, 'message-react');
   const firstTwo = await bo.page
     .getByTestId('emoji-option')
     .evaluateAll((els) => els.slice(0, 2).map((el) => el.getAttribute('data-emoji')));

@@ -7,6 +7,7 @@ import { expect, test, type Locator, type Page } from '@playwright/test';
 import {
   createConversation,
   edit,
+  messageAction,
   openConversation,
   remove,
   send,
@@ -97,8 +98,7 @@ test('A offline replies in a thread and quotes; B replies; both see the same thr
   await expect(quoting.getByTestId('quote-author')).toHaveText('Bo');
 
   // Meanwhile Bo, online, replies in the thread with the toolbar button.
-  await row(bo.page, root).hover();
-  await row(bo.page, root).getByTestId('message-thread').click();
+  await messageAction(row(bo.page, root), 'message-thread');
   const boPanel = bo.page.getByTestId('thread-panel');
   await expect(boPanel).toBeVisible();
   await boPanel.getByTestId('composer').fill('Saturday is mine then');
@@ -162,8 +162,7 @@ test('A offline replies in a thread and quotes; B replies; both see the same thr
   await screenshot(ada.page, 'threads-5-ada-quote-deleted');
 
   // Clicking a live quote shows the quoted message: Bo quotes the root and follows it.
-  await row(bo.page, root).hover();
-  await row(bo.page, root).getByTestId('message-quote').click();
+  await messageAction(row(bo.page, root), 'message-quote');
   await bo.page.getByTestId('composer').fill('Friday confirmed');
   await bo.page.getByTestId('composer').press('Enter');
   await row(bo.page, 'Friday confirmed').getByTestId('quote-block').click();
@@ -184,8 +183,7 @@ test('A offline replies in a thread and quotes; B replies; both see the same thr
 
 /** Bo replies in the thread of his row `root` through the toolbar and the panel's composer. */
 async function replyIn(page: Page, root: string, text: string): Promise<void> {
-  await row(page, root).hover();
-  await row(page, root).getByTestId('message-thread').click();
+  await messageAction(row(page, root), 'message-thread');
   const panel = page.getByTestId('thread-panel');
   await panel.getByTestId('composer').fill(text);
   await panel.getByTestId('composer').press('Enter');
