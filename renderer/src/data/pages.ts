@@ -2,6 +2,7 @@
 // far (newest first until a screenful, older on demand, newer ones as the page index grows), plus
 // pages held only while a lookup observes them. See README.md (Conversations).
 import { pageRoom, periodOf, periodOfMessage } from '../../../core/src/model/rooms';
+import { wallOf } from '../../../core/src/hlc';
 import * as page from '../../../core/src/model/page';
 import * as meta from '../../../core/src/model/meta';
 import type { ConversationHost } from './conversation-host';
@@ -9,6 +10,13 @@ import type { OpenDoc } from './docs';
 
 /** Pages are opened, newest first, until at least this many messages are loaded. */
 export const SCREENFUL = 50;
+/**
+ * A message written this recently (by its id's clock) that is not here yet, online, may still
+ * be on its way (a link copied a moment ago on another device): `reveal` waits for it up to
+ * IN_FLIGHT_WAIT_MS before saying it is missing.
+ */
+export const IN_FLIGHT_MS = 2 * 60_000;
+export const IN_FLIGHT_WAIT_MS = 10_000;
 
 /** What the conversation hears from its documents. */
 export interface PageEvents {
@@ -216,8 +224,58 @@ export class ConversationPages {
     if (this.closed) return false;
     if (!this.pages.has(target)) await this.openPage(target);
     const od = this.pages.get(target);
-    const m = od ? page.getMessage(od.doc, messageId) : undefined;
+    if (!od) return false;
+    // A link or notification can arrive before its message does (written a moment ago on
+    // another device): online, the page's first sync decides, not what the disk had.
+    if (!page.getMessage(od.doc, messageId)) await this.settled(od);
+    if (!page.getMessage(od.doc, messageId) && this.client.now() - wallOf(messageId) < IN_FLIGHT_MS) {
+      await this.arrival(od, messageId);
+    }
+    const m = page.getMessage(od.doc, messageId);
     return m !== undefined && !m.deleted;
+  }
+
+  /** Resolves when the message is on the page, this device is not online, or after a while. */
+  private arrival(od: OpenDoc, messageId: string): Promise<void> {
+    const host = this.client.host;
+    return new Promise((resolve) => {
+      const check = () => {
+        const done =
+          this.closed || host.connection !== 'online' || page.getMessage(od.doc, messageId);
+        if (done) finish();
+      };
+      const finish = () => {
+        clearTimeout(timer);
+        od.doc.off('update', check);
+        offHost();
+        resolve();
+      };
+      const timer = setTimeout(finish, IN_FLIGHT_WAIT_MS);
+      od.doc.on('update', check);
+      const offHost = host.onChange(check);
+      check();
+    });
+  }
+
+  /**
+   * Resolves once the relay has answered the page's first sync, refused it, or this device is
+   * not online (then what is on the disk is all there is to show).
+   */
+  private settled(od: OpenDoc): Promise<void> {
+    const host = this.client.host;
+    const done = () =>
+      this.closed || od.synced || od.refused !== null || od.error !== null || host.connection !== 'online';
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        offState();
+        offHost();
+        resolve();
+      };
+      const offState = od.onState(check);
+      const offHost = host.onChange(check);
+    });
   }
 
   /** The open page of a period: the view's own, or a side page held until `release`. */
