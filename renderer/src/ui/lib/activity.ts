@@ -1,9 +1,9 @@
 // The Activity and Threads views in words, and where each entry opens. Pure, so they are tested
 // on their own (renderer/test/ui/activity.test.ts).
 //
-// Opening a message in context: `openInContext` is this package's small router (issue 12, G).
-// The "open a message in context" routing for copied links is built separately (package E);
-// the two should become one at merge.
+// Opening a message in context: `openInContext` is the workspace's one router for it: Activity
+// entries, followed threads, search hits, notifications and message links all go through it
+// (Workspace.svelte `openFound`).
 import type { ActivityItem, FollowedThread } from '../../data/api';
 import { toPlainText } from './markdown';
 import { agoText } from './threads';
