@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import * as decoding from 'lib0/decoding';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
 import type * as Y from 'yjs';
 import { newId } from '../../core/src/ids';
@@ -14,8 +15,10 @@ import {
   client,
   removeDir,
   startRelayProcess,
+  stored,
   synced,
   tempDir,
+  until,
   type Client,
   type RelayProcess,
 } from './helpers';
@@ -207,6 +210,46 @@ export function denials(c: Client): string[] {
     changed();
   };
   return out;
+}
+
+/** A fresh client of `user` in `room`, synced. */
+export async function joinRoom(f: Fixture, user: TestUser, room: string): Promise<Client> {
+  const c = f.onMux(f.mux(user), room);
+  await synced(c);
+  return c;
+}
+
+/**
+ * Runs a hostile write from a fresh client of `user` in `room` and checks the whole refusal:
+ * permission denied to the sender, an `update.refused` audit row naming the rule, the sender's
+ * clientID quarantined, nothing stored. An update that only deletes (`deletesOnly`) carries none
+ * of the sender's clientIDs: nothing to quarantine (and nothing of the sender's depends on it).
+ */
+export async function forge(
+  f: Fixture,
+  user: TestUser,
+  rule: string,
+  write: (doc: Y.Doc) => void,
+  room: string,
+  deletesOnly = false,
+): Promise<{ client: Client; denied: string[] }> {
+  const c = await joinRoom(f, user, room);
+  const denied = denials(c);
+  const before = f.audit('update.refused').length;
+  write(c.doc);
+  await until(() => denied.length > 0, `permission denied for ${rule}`);
+  await until(() => f.audit('update.refused').length > before, 'the audit row');
+  const row = f.audit('update.refused').at(-1);
+  expect(row).toMatchObject({ actor: user.id, target: room });
+  expect(row?.detail).toMatchObject({ rule, room, user: user.id });
+  const expected = deletesOnly ? [] : [c.doc.clientID];
+  expect(row?.detail?.clientIds).toEqual(expected);
+  const quarantined = f.rows<{ client_id: number; user: string }>(
+    `SELECT client_id, user FROM quarantine WHERE client_id = ${c.doc.clientID}`,
+  );
+  expect(quarantined).toEqual(expected.map((id) => ({ client_id: id, user: user.id })));
+  if (!deletesOnly) expect(stored(c)).toBe(false);
+  return { client: c, denied };
 }
 
 /** Opens a raw socket and resolves with how the relay closes it. */

@@ -15,7 +15,14 @@ import {
   react,
 } from '../../core/src/model/page';
 import { inboxRoom, pageRoom, periodOfMessage } from '../../core/src/model/rooms';
-import { Fixture, denials, newTestId, type TestUser } from './authz-fixture';
+import {
+  Fixture,
+  denials,
+  newTestId,
+  type TestUser,
+  forge as forgeAs,
+  joinRoom,
+} from './authz-fixture';
 import { getJson, startRelayProcess, stored, synced, until, type Client } from './helpers';
 
 process.setMaxListeners(0);
@@ -70,40 +77,16 @@ describe('forged updates', () => {
   });
 
   /** A fresh client of `user` in the room, synced. */
-  async function join(user: TestUser, name = room): Promise<Client> {
-    const c = f.onMux(f.mux(user), name);
-    await synced(c);
-    return c;
-  }
+  const join = (user: TestUser, name = room): Promise<Client> => joinRoom(f, user, name);
 
-  /** Runs a forgery from a fresh client of `user` and checks the whole refusal. */
-  async function forge(
+  /** Runs a hostile write from a fresh client of `user` and checks the whole refusal. */
+  const forge = (
     user: TestUser,
     rule: string,
     write: (doc: Y.Doc) => void,
     name = room,
     deletesOnly = false,
-  ): Promise<{ client: Client; denied: string[] }> {
-    const c = await join(user, name);
-    const denied = denials(c);
-    const before = f.audit('update.refused').length;
-    write(c.doc);
-    await until(() => denied.length > 0, `permission denied for ${rule}`);
-    await until(() => f.audit('update.refused').length > before, 'the audit row');
-    const row = f.audit('update.refused').at(-1);
-    expect(row).toMatchObject({ actor: user.id, target: name });
-    expect(row?.detail).toMatchObject({ rule, room: name, user: user.id });
-    // An update that only deletes carries none of the sender's clientIDs: nothing to quarantine
-    // (and nothing of the sender's can depend on it).
-    const expected = deletesOnly ? [] : [c.doc.clientID];
-    expect(row?.detail?.clientIds).toEqual(expected);
-    const quarantined = f.rows<{ client_id: number; user: string }>(
-      `SELECT client_id, user FROM quarantine WHERE client_id = ${c.doc.clientID}`,
-    );
-    expect(quarantined).toEqual(expected.map((id) => ({ client_id: id, user: user.id })));
-    if (!deletesOnly) expect(stored(c)).toBe(false);
-    return { client: c, denied };
-  }
+  ) => forgeAs(f, user, rule, write, name, deletesOnly);
 
   /** The honest clients still sync with each other, and hold no trace of forged content. */
   async function honestStillSync(): Promise<void> {

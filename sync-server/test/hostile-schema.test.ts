@@ -9,7 +9,14 @@ import { dmConversationId, newId } from '../../core/src/ids';
 import { initConversation, listPeriods, readInfo, recordMessage } from '../../core/src/model/meta';
 import { addMessage, deleteMessage, getMessage, messagesOf } from '../../core/src/model/page';
 import { metaRoom, pageRoom, periodOf, periodOfMessage } from '../../core/src/model/rooms';
-import { Fixture, denials, newTestId, type TestUser } from './authz-fixture';
+import {
+  Fixture,
+  denials,
+  newTestId,
+  type TestUser,
+  forge as forgeAs,
+  joinRoom,
+} from './authz-fixture';
 import { stored, synced, until, type Client } from './helpers';
 
 process.setMaxListeners(0);
@@ -56,36 +63,17 @@ describe('hostile schema: deletions, info, future times, shapes', () => {
     await f?.stop();
   });
 
-  async function join(user: TestUser, name = room): Promise<Client> {
-    const c = f.onMux(f.mux(user), name);
-    await synced(c);
-    return c;
-  }
+  /** A fresh client of `user` in the room, synced. */
+  const join = (user: TestUser, name = room): Promise<Client> => joinRoom(f, user, name);
 
   /** Runs a hostile write from a fresh client of `user` and checks the whole refusal. */
-  async function forge(
+  const forge = (
     user: TestUser,
     rule: string,
     write: (doc: Y.Doc) => void,
     name = room,
-  ): Promise<{ client: Client; denied: string[] }> {
-    const c = await join(user, name);
-    const denied = denials(c);
-    const before = f.audit('update.refused').length;
-    write(c.doc);
-    await until(() => denied.length > 0, `permission denied for ${rule}`);
-    await until(() => f.audit('update.refused').length > before, 'the audit row');
-    const row = f.audit('update.refused').at(-1);
-    expect(row).toMatchObject({ actor: user.id, target: name });
-    expect(row?.detail).toMatchObject({ rule, room: name, user: user.id });
-    expect(row?.detail?.clientIds).toEqual([c.doc.clientID]);
-    const quarantined = f.rows<{ client_id: number; user: string }>(
-      `SELECT client_id, user FROM quarantine WHERE client_id = ${c.doc.clientID}`,
-    );
-    expect(quarantined).toEqual([{ client_id: c.doc.clientID, user: user.id }]);
-    expect(stored(c)).toBe(false);
-    return { client: c, denied };
-  }
+    deletesOnly = false,
+  ) => forgeAs(f, user, rule, write, name, deletesOnly);
 
   /** The honest clients still sync with each other after the refusal. */
   async function honestStillSync(): Promise<void> {
