@@ -35,6 +35,8 @@ export type AuditAction =
   | 'conv.member_left'
   | 'conv.role_changed'
   | 'update.refused'
+  | 'file.refused'
+  | 'file.deleted'
   | 'awareness.refused'
   | 'frame.refused'
   | 'room.refused'

@@ -87,6 +87,13 @@ export interface AuthzOptions {
   limits: AuthzLimits;
   /** Called when a user opens their inbox, so the directory is complete before it syncs. */
   onInboxOpen?: (userId: string) => void;
+  /**
+   * The files reference index (files/service.ts): told which messages of a page an accepted
+   * update changed, once it is applied; it writes their references with the commit.
+   */
+  files?: {
+    noteMessages(room: string, conv: string, doc: Y.Doc, messageIds: Iterable<string>): void;
+  };
 }
 
 /** The conversation a room belongs to, if any. */
@@ -361,7 +368,20 @@ export class Authz {
         detail: { message: key.slice(0, bar), pinnedBy: key.slice(bar + 1) },
       });
     }
-    if (unbound.length === 0) return { ok: true };
+    // The files a page's changed messages reference (docs/attachments.md), read back once the
+    // update is applied and written with the commit that stores it.
+    const files = this.options.files;
+    const changedMessages =
+      files && ref.kind === 'page'
+        ? [...new Set(checked.changes.filter((c) => c.root === 'messages').map((c) => c.key))]
+        : [];
+    const noteFiles = () => {
+      if (files && ref.kind === 'page' && changedMessages.length > 0) {
+        files.noteMessages(room, ref.convId, doc, changedMessages);
+      }
+    };
+    if (unbound.length === 0)
+      return changedMessages.length > 0 ? { ok: true, applied: noteFiles } : { ok: true };
     // Bound after the document applied the update, and only the clientIDs whose structs it
     // took in (a Skip, or a range the document had already, adds nothing and binds nothing).
     const before = unbound.map((id) => Y.getState(doc.store, id));
@@ -370,6 +390,7 @@ export class Authz {
       applied: () => {
         const used = unbound.filter((id, i) => Y.getState(doc.store, id) > (before[i] ?? 0));
         this.clientIds.bindAll(room, used, user);
+        noteFiles();
       },
     };
   }

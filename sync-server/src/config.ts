@@ -58,6 +58,17 @@ export interface RelayConfig {
   limitUpdateBytesUser: string;
   /** New Yjs clientIDs bound per user (each is a row in the database). */
   limitClientIdsUser: string;
+  // Files (docs/attachments.md).
+  /** Largest file one upload may be, in bytes. */
+  maxFileBytes: number;
+  /** Bytes of files one user may hold on the relay (stored plus in progress). */
+  fileQuotaUser: number;
+  /** Bytes of files the relay may hold in all; 0: no limit but the disk's free space. */
+  fileQuotaTotal: number;
+  /** Uploads one user may have in progress at once. */
+  maxUploadsUser: number;
+  /** A file no stored message references is deleted this long after the last reference went (ms). */
+  fileGraceMs: number;
   /** Bytes of awareness states per user. */
   limitAwarenessUser: string;
   /** WebSocket frames per user, of every kind (opens, syncs, awareness, queries). */
@@ -314,6 +325,39 @@ export const OPTIONS: Option[] = [
     help: 'WebSocket frames per user, of every kind; past it the socket closes with 1013 (default 5000/300/s)',
   },
   {
+    key: 'maxFileBytes',
+    flag: 'max-file-bytes',
+    kind: 'int',
+    min: 1,
+    help: 'largest file one upload may be, in bytes (default 2147483648: 2 GiB)',
+  },
+  {
+    key: 'fileQuotaUser',
+    flag: 'file-quota-user',
+    kind: 'int',
+    min: 1,
+    help: 'bytes of files one person may keep on the relay, stored and in progress (default 21474836480: 20 GiB)',
+  },
+  {
+    key: 'fileQuotaTotal',
+    flag: 'file-quota-total',
+    kind: 'int',
+    help: 'bytes of files the relay may keep in all; 0 = no limit but the free disk space (default 0)',
+  },
+  {
+    key: 'maxUploadsUser',
+    flag: 'max-uploads-user',
+    kind: 'int',
+    min: 1,
+    help: 'uploads one person may have in progress at once (default 8)',
+  },
+  {
+    key: 'fileGraceMs',
+    flag: 'file-grace-ms',
+    kind: 'int',
+    help: 'a file no stored message references any more (or an upload left unfinished) is deleted after this many ms (default 604800000: 7 days)',
+  },
+  {
     key: 'trustProxy',
     flag: 'trust-proxy',
     kind: 'bool',
@@ -379,6 +423,11 @@ export function defaults(): RelayConfig {
     limitClientIdsUser: '512/1/s',
     limitAwarenessUser: '65536/16384/s',
     limitFramesUser: '5000/300/s',
+    maxFileBytes: 2 * 1024 ** 3,
+    fileQuotaUser: 20 * 1024 ** 3,
+    fileQuotaTotal: 0,
+    maxUploadsUser: 8,
+    fileGraceMs: 7 * 24 * 3600 * 1000,
     trustProxy: false,
     metricsToken: null,
     metricsPublic: false,

@@ -3,11 +3,14 @@
 import type http from 'node:http';
 import type { RelayConfig } from './config';
 import type { AccountsApi } from './http/api';
+import { Files } from './files/service';
 import { API_PREFIX } from './http/router';
 import type { Logger } from './log';
 import { serveMetrics, type Metrics } from './metrics';
 import type { Relay } from './relay';
 import { securityHeaders, serveStatic } from './static';
+
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface RoutesDeps {
   config: RelayConfig;
@@ -15,6 +18,7 @@ export interface RoutesDeps {
   metrics: Metrics;
   api: AccountsApi;
   relay: Relay;
+  files: Files;
   /** True once the relay drains (SIGTERM): the API answers 503 and readiness fails. */
   draining: () => boolean;
 }
@@ -25,10 +29,28 @@ export function requestHandler({
   metrics,
   api,
   relay,
+  files,
   draining,
 }: RoutesDeps): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   return (req, res) => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (Files.owns(pathname)) {
+      if (draining()) json(res, 503, { error: 'unavailable', message: 'draining' });
+      else {
+        files.handle(req, res).catch((err: unknown) => {
+          log.error({ err }, 'files request failed');
+          if (!res.headersSent) json(res, 500, { error: 'internal', message: 'internal error' });
+          else res.destroy();
+        });
+      }
+      return;
+    }
+    // Every other request has 30 s to arrive whole (slowloris; the server's requestTimeout is
+    // off so that a long file upload is not cut).
+    const slow = setTimeout(() => {
+      if (!req.complete) req.socket.destroy();
+    }, REQUEST_TIMEOUT_MS);
+    res.once('close', () => clearTimeout(slow));
     if (pathname === API_PREFIX || pathname.startsWith(API_PREFIX + '/')) {
       if (draining()) json(res, 503, { error: { code: 'unavailable', message: 'draining' } });
       else void api.router.handle(req, res);

@@ -57,6 +57,32 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    filesStored: new Gauge({
+      name: 'ferry_files_stored',
+      help: 'Files (blobs) stored, complete and verified',
+      registers: [registry],
+    }),
+    fileBytesStored: new Gauge({
+      name: 'ferry_file_bytes_stored',
+      help: 'Bytes of files stored',
+      registers: [registry],
+    }),
+    uploadsInProgress: new Gauge({
+      name: 'ferry_uploads_in_progress',
+      help: 'File uploads started and not yet complete',
+      registers: [registry],
+    }),
+    filesRefused: new Counter({
+      name: 'ferry_files_refused_total',
+      help: 'File uploads and downloads refused, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    filesDeleted: new Counter({
+      name: 'ferry_files_deleted_total',
+      help: 'Files deleted by garbage collection (no stored message referenced them)',
+      registers: [registry],
+    }),
     refusedFrames: new Counter({
       name: 'ferry_refused_frames_total',
       help: 'Frames refused (connection closed) by reason',

@@ -30,6 +30,7 @@ import { PID_FILE, Store, relayRunning } from './store';
 import type { Accounts } from './accounts/service';
 import type { Audit } from './audit';
 import { createAccountsApi, type AccountsApi } from './http/api';
+import { Files } from './files/service';
 
 /** What `startRelay` builds before the relay, for hooks that need it (accounts, audit). */
 export interface RelayServices {
@@ -39,6 +40,8 @@ export interface RelayServices {
   audit: Audit;
   /** The `/api/v1` router and its accounts endpoints; more routes may be added to it. */
   api: AccountsApi;
+  /** Files: uploads, downloads and the reference index the hooks feed (docs/attachments.md). */
+  files: Files;
 }
 
 export interface RunningRelay {
@@ -47,6 +50,7 @@ export interface RunningRelay {
   relay: Relay;
   metrics: Metrics;
   api: AccountsApi;
+  files: Files;
   /** Stops accepting, commits, closes sockets with 1001 "going away", closes the database. */
   drain(): Promise<void>;
 }
@@ -64,9 +68,11 @@ export async function startRelay(
   const store = new Store(config.data, { maxPages: config.debugDbMaxPages });
   const metrics = createMetrics();
   const api = createAccountsApi({ config, log, metrics, db: store.db });
+  const files = new Files({ config, log, metrics, store, accounts: api.accounts });
+  await files.start();
   const hooks =
     typeof hooksOrFactory === 'function'
-      ? hooksOrFactory({ store, metrics, accounts: api.accounts, audit: api.audit, api })
+      ? hooksOrFactory({ store, metrics, accounts: api.accounts, audit: api.audit, api, files })
       : hooksOrFactory;
   const relay = new Relay(config, store, log, metrics, hooks);
   const pidFile = path.join(config.data, PID_FILE);
@@ -80,7 +86,15 @@ export async function startRelay(
   });
 
   const sockets = new Sockets(config, log, metrics, relay, wss);
-  const onRequest = requestHandler({ config, log, metrics, api, relay, draining: () => draining });
+  const onRequest = requestHandler({
+    config,
+    log,
+    metrics,
+    api,
+    relay,
+    files,
+    draining: () => draining,
+  });
 
   const server = config.tlsCert
     ? https.createServer(
@@ -88,9 +102,10 @@ export async function startRelay(
         onRequest,
       )
     : http.createServer(onRequest);
-  // A client has 10 s to send its headers (slowloris) and 30 s for a whole API request.
+  // A client has 10 s to send its headers (slowloris) and 30 s for a whole API request
+  // (http-routes.ts: a file upload may take longer, and is cut only when idle).
   server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.requestTimeout = 0;
 
   /** Sends with a bounded buffer: a consumer that falls too far behind is dropped. */
   const guard = (ws: WebSocket, log: Logger): SocketIO => ({
@@ -360,6 +375,7 @@ export async function startRelay(
       sockets.clearExpiries();
       relay.close();
       hooks.close?.();
+      files.close();
       api.close();
       store.close();
       server.closeAllConnections();
@@ -369,5 +385,5 @@ export async function startRelay(
     return drained;
   };
 
-  return { url, port: address.port, relay, metrics, api, drain };
+  return { url, port: address.port, relay, metrics, api, files, drain };
 }

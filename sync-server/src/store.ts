@@ -196,6 +196,60 @@ const MIGRATIONS: Array<{
       ALTER TABLE conversations ADD COLUMN description TEXT;
     `,
   },
+  {
+    version: 7,
+    name: 'files: blobs, their owners, uploads in progress, the reference index',
+    // docs/attachments.md, "On the relay" (issue 13). Times are ms since the epoch.
+    // blobs: complete, verified files (bytes in the blob store); type is sniffed from the bytes;
+    //   orphaned_at: since when no stored message references it (NULL: referenced), for GC.
+    // blob_owners: who completed an upload of it (may read it; charged to their quota).
+    // uploads: tus resources in progress (the bytes so far are in files/uploads/<id>), so an
+    //   upload resumes after a restart or kill -9; bounded per user (--max-uploads-user).
+    // blob_refs: one row per stored message that references a hash; grants = 1 when its author
+    //   could read the hash when the relay accepted it (or once the author's own upload of it
+    //   completed): only such a reference lets the conversation's members read the file.
+    sql: `
+      CREATE TABLE blobs (
+        hash TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        uploader TEXT NOT NULL,
+        stored_at INTEGER NOT NULL,
+        orphaned_at INTEGER
+      ) STRICT;
+      CREATE INDEX blobs_orphaned ON blobs (orphaned_at) WHERE orphaned_at IS NOT NULL;
+      CREATE TABLE blob_owners (
+        hash TEXT NOT NULL REFERENCES blobs (hash) ON DELETE CASCADE,
+        user TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (hash, user)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX blob_owners_by_user ON blob_owners (user);
+      CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        conv TEXT NOT NULL,
+        type TEXT NOT NULL,
+        user TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX uploads_by_user ON uploads (user);
+      CREATE TABLE blob_refs (
+        hash TEXT NOT NULL,
+        room TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        conv TEXT NOT NULL,
+        author TEXT NOT NULL,
+        grants INTEGER NOT NULL CHECK (grants IN (0, 1)),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (hash, room, message_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX blob_refs_by_message ON blob_refs (room, message_id);
+      CREATE INDEX blob_refs_by_author ON blob_refs (author, hash);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -221,6 +275,7 @@ export class Store {
   private readonly selectSnapshot: Database.Statement<[string], { snapshot: Uint8Array | null }>;
   private readonly selectLog: Database.Statement<[string], { seq: number; data: Uint8Array }>;
   private readonly appendMany: (entries: AppendEntry[]) => Map<string, number>;
+  private readonly commitHooks = new Set<(entries: AppendEntry[]) => void>();
   private readonly compactTx: (room: string) => {
     entries: number;
     bytesBefore: number;
@@ -257,6 +312,8 @@ export class Store {
     this.appendMany = this.db.transaction((entries: AppendEntry[]) => {
       const now = Date.now();
       for (const e of entries) this.insert.run(e.room, e.update, now);
+      // What is derived from the updates (the files reference index) commits with them.
+      for (const hook of this.commitHooks) hook(entries);
       // Each room's version grows with every commit that stores an update to it (same
       // transaction: a version never names an update that is not durable).
       const versions = new Map<string, number>();
@@ -328,6 +385,15 @@ export class Store {
    */
   append(entries: AppendEntry[]): Map<string, number> {
     return this.appendMany(entries);
+  }
+
+  /**
+   * Runs `hook` inside every `append` transaction, after the updates are inserted: what it
+   * writes commits with them or not at all (a throw rolls the whole batch back).
+   */
+  onCommit(hook: (entries: AppendEntry[]) => void): () => void {
+    this.commitHooks.add(hook);
+    return () => this.commitHooks.delete(hook);
   }
 
   /** The room's version: how many commits stored updates to it (0 for none). */

@@ -25,7 +25,7 @@ export function membershipHooks(
   config: RelayConfig,
   log: Logger,
 ): (services: RelayServices) => RelayHooks {
-  return ({ store, metrics, accounts, audit, api }) => {
+  return ({ store, metrics, accounts, audit, api, files }) => {
     const conversations = new Conversations(new MembershipDb(store.db), audit);
     registerConversationRoutes(api.router, conversations);
     // Guests see only people they share a conversation with (GET /users).
@@ -46,6 +46,7 @@ export function membershipHooks(
         clientIdsPerUser: spec(config.limitClientIdsUser),
       },
       onInboxOpen: (userId) => directory?.syncUser(userId),
+      files,
     });
     const hooks = authz.hooks();
     return {

@@ -12,6 +12,7 @@ import { generatePassword } from '../accounts/passwords';
 import { refreshSessionId } from '../accounts/tokens';
 import { DisplayName, Password, RoleSchema, Username, Device } from '../accounts/validation';
 import { SCHEMA_VERSION } from '../../../core/src/version';
+import { MAX_FILES } from '../../../core/src/model/files';
 import { Audit } from '../audit';
 import type { RelayConfig } from '../config';
 import { parseBucketSpec, type BucketSpec } from '../limits';
@@ -193,6 +194,8 @@ export function createAccountsApi(deps: {
       // The document schema this relay checks updates against (docs/messaging.md): the app
       // writes version-2 entries (pins) only to a relay that knows them.
       schema: SCHEMA_VERSION,
+      // Files (docs/attachments.md): the app refuses a larger file before sending a byte.
+      files: { maxFileBytes: config.maxFileBytes, maxFiles: MAX_FILES },
     },
   }));
 

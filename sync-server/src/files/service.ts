@@ -1,0 +1,235 @@
+// Files on the relay (docs/attachments.md, issue 13): the blob store, tus uploads, downloads,
+// the reference index kept with every stored update, and garbage collection. Mounted under
+// /api/v1/files by http-routes.ts; every request carries the same bearer token as the socket.
+import { mkdir, rm } from 'node:fs/promises';
+import type http from 'node:http';
+import path from 'node:path';
+import type * as Y from 'yjs';
+import { referencedHashes, isFileHash } from '../../../core/src/model/files';
+import { readMessage } from '../../../core/src/model/page';
+import type { AccessInfo, Accounts } from '../accounts/service';
+import { FsBlobStore } from '../blobs/fs-store';
+import type { RelayConfig } from '../config';
+import { clientAddress } from '../http/router';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import type { AppendEntry, Store } from '../store';
+import { FileRefusal, sendRefusal } from './answers';
+import { FilesDb } from './db';
+import { serveFile } from './downloads';
+import { createUploads, UPLOADS_PATH, type Caller } from './uploads';
+
+export const FILES_PATH = '/api/v1/files';
+/** How often garbage collection runs (and at most how late after the grace period). */
+const GC_EVERY_MS = 60 * 60 * 1000;
+/** An upload request with no bytes for this long is cut (the client resumes from the offset). */
+const UPLOAD_IDLE_MS = 60_000;
+
+interface PendingRef {
+  conv: string;
+  author: string;
+  hashes: string[];
+}
+
+export interface FilesDeps {
+  config: RelayConfig;
+  log: Logger;
+  metrics: Metrics;
+  store: Store;
+  accounts: Accounts;
+}
+
+export class Files {
+  readonly db: FilesDb;
+  readonly blobs: FsBlobStore;
+  readonly root: string;
+  private readonly callers = new WeakMap<http.IncomingMessage, Caller>();
+  private readonly uploads;
+  /** Reference changes of accepted updates, written with the commit that stores them. */
+  private readonly pending = new Map<string, Map<string, PendingRef>>();
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly detach: () => void;
+
+  constructor(private readonly deps: FilesDeps) {
+    this.log = deps.log.child({ part: 'files' });
+    this.root = path.join(deps.config.data, 'files');
+    this.db = new FilesDb(deps.store.db);
+    this.blobs = new FsBlobStore(this.root);
+    this.uploads = createUploads({
+      config: deps.config,
+      log: this.log,
+      db: this.db,
+      blobs: this.blobs,
+      directory: path.join(this.root, 'uploads'),
+      diskPath: deps.config.data,
+      callerOf: (req) => this.callers.get(req),
+      refused: (caller, refusal, detail) => this.refused(caller, refusal, detail),
+      changed: () => this.refreshMetrics(),
+    });
+    this.detach = deps.store.onCommit((entries) => this.commit(entries));
+  }
+
+  /** Creates the folders, clears temporary files, starts GC. */
+  async start(): Promise<void> {
+    await this.blobs.init();
+    await mkdir(path.join(this.root, 'uploads'), { recursive: true });
+    this.refreshMetrics();
+    this.timer = setInterval(
+      () => void this.gc().catch((err: unknown) => this.log.error({ err }, 'file GC failed')),
+      Math.min(GC_EVERY_MS, Math.max(1000, this.deps.config.fileGraceMs)),
+    );
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.detach();
+  }
+
+  refreshMetrics(): void {
+    const { files, bytes } = this.db.stored();
+    this.deps.metrics.filesStored.set(files);
+    this.deps.metrics.fileBytesStored.set(bytes);
+    this.deps.metrics.uploadsInProgress.set(this.db.uploadsInProgress());
+  }
+
+  private refused(caller: Caller, refusal: FileRefusal, detail: Record<string, unknown>): void {
+    this.deps.metrics.filesRefused.inc({ reason: refusal.code });
+    this.log.warn({ user: caller.userId, reason: refusal.code, ...detail }, 'file refused');
+    this.deps.accounts.refusals.refused({
+      actor: caller.userId,
+      action: 'file.refused',
+      target: typeof detail.hash === 'string' ? detail.hash : null,
+      ip: caller.ip,
+      reason: refusal.code,
+      detail: { ...detail, message: refusal.message },
+    });
+  }
+
+  // ---- the reference index ----
+
+  /**
+   * Called once an accepted update was applied to page room `room` of conversation `conv`:
+   * the messages it changed are read back, and what they reference is written with the commit.
+   */
+  noteMessages(room: string, conv: string, doc: Y.Doc, messageIds: Iterable<string>): void {
+    const messages = doc.getMap('messages');
+    let forRoom = this.pending.get(room);
+    for (const id of messageIds) {
+      const m = readMessage(id, messages.get(id));
+      if (!m) continue;
+      forRoom ??= new Map();
+      forRoom.set(id, {
+        conv,
+        author: m.author,
+        hashes: m.deleted ? [] : referencedHashes(m.files),
+      });
+    }
+    if (forRoom) this.pending.set(room, forRoom);
+  }
+
+  /** Inside the transaction that stores `entries` (Store.onCommit). */
+  private commit(entries: AppendEntry[]): void {
+    const now = Date.now();
+    for (const room of new Set(entries.map((e) => e.room))) {
+      const refs = this.pending.get(room);
+      if (!refs) continue;
+      this.pending.delete(room);
+      for (const [id, r] of refs) this.db.setMessageRefs(room, r.conv, id, r.author, r.hashes, now);
+    }
+  }
+
+  // ---- garbage collection ----
+
+  /** Deletes files no message referenced for the grace period, and abandoned uploads. */
+  async gc(now = Date.now()): Promise<{ files: number; uploads: number }> {
+    const before = now - this.deps.config.fileGraceMs;
+    let files = 0;
+    for (const hash of this.db.orphans(before)) {
+      this.db.deleteBlob(hash);
+      await this.blobs.delete(hash);
+      this.deps.metrics.filesDeleted.inc();
+      this.log.info({ hash }, 'file deleted: no stored message referenced it for the grace period');
+      files++;
+    }
+    let uploads = 0;
+    for (const row of this.db.staleUploads(before)) {
+      this.db.deleteUpload(row.id);
+      this.uploads.store.forget(row.id);
+      await rm(this.uploads.store.fileOf(row.id), { force: true });
+      await this.uploads.store.configstore.delete(row.id).catch(() => undefined);
+      uploads++;
+    }
+    if (files + uploads > 0) this.refreshMetrics();
+    return { files, uploads };
+  }
+
+  // ---- HTTP ----
+
+  /** Whether `pathname` is one of ours. */
+  static owns(pathname: string): boolean {
+    return pathname === FILES_PATH || pathname.startsWith(FILES_PATH + '/');
+  }
+
+  async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    const method = req.method ?? 'GET';
+    const isUpload = pathname === UPLOADS_PATH || pathname.startsWith(UPLOADS_PATH + '/');
+    if (method === 'OPTIONS') {
+      if (isUpload) return this.uploads.tus.handle(req, res);
+      res.writeHead(204, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+        'Access-Control-Allow-Headers': 'Authorization, Range',
+        'Access-Control-Max-Age': '600',
+      });
+      res.end();
+      return;
+    }
+    const head = method === 'HEAD';
+    const access = await this.deps.accounts.authenticateRequest(req);
+    if (typeof access === 'string') {
+      req.resume();
+      const code = access === 'session ended' ? 'session-ended' : 'unauthenticated';
+      sendRefusal(res, new FileRefusal(code, access), head);
+      return;
+    }
+    if ((access as AccessInfo).mustChangePassword) {
+      req.resume();
+      sendRefusal(
+        res,
+        new FileRefusal('password-change-required', 'choose your own password first'),
+        head,
+      );
+      return;
+    }
+    const caller: Caller = {
+      userId: access.userId,
+      ip: clientAddress(req, this.deps.config.trustProxy),
+    };
+    if (isUpload) {
+      this.callers.set(req, caller);
+      req.setTimeout(UPLOAD_IDLE_MS, () => req.destroy());
+      await this.uploads.tus.handle(req, res);
+      return;
+    }
+    const hash = pathname.slice(FILES_PATH.length + 1);
+    if (!isFileHash(hash)) {
+      sendRefusal(res, new FileRefusal('not-found', 'no such file'), head);
+      return;
+    }
+    if (method !== 'GET' && !head) {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendRefusal(res, new FileRefusal('method-not-allowed', 'use GET or HEAD'));
+      return;
+    }
+    await serveFile(req, res, {
+      db: this.db,
+      blobs: this.blobs,
+      log: this.log,
+      userId: caller.userId,
+      hash,
+    });
+  }
+}
