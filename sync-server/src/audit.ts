@@ -36,7 +36,6 @@ export type AuditAction =
   | 'conv.role_changed'
   | 'update.refused'
   | 'file.refused'
-  | 'file.deleted'
   | 'awareness.refused'
   | 'frame.refused'
   | 'room.refused'

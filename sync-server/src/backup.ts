@@ -5,13 +5,19 @@ import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DB_FILE, relayRunning } from './store';
+import { copyBlobs } from './blobs/copy';
 
 export interface BackupSummary {
   file: string;
   rooms: number;
   updates: number;
   bytes: number;
+  /** Files (blobs) copied next to the database, in `<file>.files/`. */
+  files?: number;
 }
+
+/** Where a backup keeps its files: `<backup file>.files/`, the `files/` tree of the data dir. */
+export const filesDirOf = (backupFile: string) => `${backupFile}.files`;
 
 function summarize(file: string): BackupSummary {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -49,7 +55,10 @@ export async function backup(dataDir: string, target: string): Promise<BackupSum
   } finally {
     db.close();
   }
-  return summarize(target);
+  // After the database: a file stored since is only extra; one garbage-collected since was
+  // unreferenced for the whole grace period. Blobs never change, so hard links are safe.
+  const files = await copyBlobs(path.join(dataDir, 'files'), filesDirOf(target));
+  return { ...summarize(target), files };
 }
 
 export async function restore(
@@ -82,5 +91,15 @@ export async function restore(
   rmSync(target + '-wal', { force: true });
   rmSync(target + '-shm', { force: true });
   renameSync(staging, target);
-  return { ...summary, file: target, previous };
+  // The backup's files replace the data directory's (kept aside, like the database).
+  let files: number | undefined;
+  const savedFiles = filesDirOf(source);
+  if (existsSync(savedFiles)) {
+    const live = path.join(dataDir, 'files');
+    if (existsSync(live)) {
+      renameSync(live, `${live}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    }
+    files = await copyBlobs(savedFiles, live);
+  }
+  return { ...summary, file: target, previous, ...(files !== undefined ? { files } : {}) };
 }

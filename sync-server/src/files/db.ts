@@ -58,6 +58,7 @@ export class FilesDb {
       upload: p<UploadRow>('SELECT * FROM uploads WHERE id = ?'),
       touchUpload: p('UPDATE uploads SET updated_at = ? WHERE id = ?'),
       deleteUpload: p('DELETE FROM uploads WHERE id = ?'),
+      uploadIds: p<{ id: string }>('SELECT id FROM uploads'),
       staleUploads: p<UploadRow>('SELECT * FROM uploads WHERE updated_at < ? LIMIT 100'),
       insertBlob: p(
         `INSERT INTO blobs (hash, size, type, uploader, stored_at, orphaned_at)
@@ -139,6 +140,10 @@ export class FilesDb {
 
   deleteUpload(id: string): void {
     this.s.deleteUpload.run(id);
+  }
+
+  uploadIds(): string[] {
+    return this.s.uploadIds.all().map((r) => r.id);
   }
 
   staleUploads(before: number): UploadRow[] {

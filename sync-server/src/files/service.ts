@@ -1,7 +1,7 @@
 // Files on the relay (docs/attachments.md, issue 13): the blob store, tus uploads, downloads,
 // the reference index kept with every stored update, and garbage collection. Mounted under
 // /api/v1/files by http-routes.ts; every request carries the same bearer token as the socket.
-import { mkdir, rm } from 'node:fs/promises';
+import { access, mkdir, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import type * as Y from 'yjs';
@@ -74,6 +74,15 @@ export class Files {
   async start(): Promise<void> {
     await this.blobs.init();
     await mkdir(path.join(this.root, 'uploads'), { recursive: true });
+    // An upload whose bytes are gone (a restored backup, a hand-cleaned folder) is forgotten:
+    // its client starts it again, and it no longer counts against anyone's limits.
+    for (const id of this.db.uploadIds()) {
+      const exists = await access(this.uploads.store.fileOf(id)).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) this.db.deleteUpload(id);
+    }
     this.refreshMetrics();
     this.timer = setInterval(
       () => void this.gc().catch((err: unknown) => this.log.error({ err }, 'file GC failed')),
