@@ -5,6 +5,7 @@
 // under a hash; names and polyglots are served so that nothing runs.
 import { rmSync, symlinkSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock, tick, type Clock } from '../../core/src/hlc';
 import { newId } from '../../core/src/ids';
@@ -121,6 +122,15 @@ describe('files refused, and served safely', () => {
     const third = await create(f.http, carol, 10, meta(bytes(10)));
     expect(third.status).toBe(429);
     expect(await third.json()).toMatchObject({ error: 'too-many-uploads' });
+    // Uploads idle for 15 minutes no longer count: an app that lost them is not locked out.
+    const db = new Database(path.join(f.dir, 'ferry.db'));
+    db.pragma('busy_timeout = 5000');
+    db.prepare('UPDATE uploads SET updated_at = ? WHERE user = ?').run(
+      Date.now() - 16 * 60_000,
+      carol.id,
+    );
+    db.close();
+    expect((await create(f.http, carol, 10, meta(bytes(10)))).status).toBe(201);
 
     // Dave: 150 000 bytes of quota, stored plus in progress.
     expect((await upload(f.http, dave, bytes(90_000), { conv })).ok).toBe(true);

@@ -50,6 +50,12 @@ export class FilesDb {
         'SELECT COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes FROM blobs',
       ),
       uploadCount: p<{ n: number }>('SELECT COUNT(*) AS n FROM uploads WHERE user = ?'),
+      activeCount: p<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM uploads WHERE user = ? AND updated_at >= ?',
+      ),
+      oldestUpload: p<UploadRow>(
+        'SELECT * FROM uploads WHERE user = ? ORDER BY updated_at LIMIT 1',
+      ),
       allUploads: p<{ n: number }>('SELECT COUNT(*) AS n FROM uploads'),
       insertUpload: p(
         `INSERT INTO uploads (id, hash, size, conv, type, user, created_at, updated_at)
@@ -120,6 +126,16 @@ export class FilesDb {
 
   uploadsOf(user: string): number {
     return this.s.uploadCount.get(user)?.n ?? 0;
+  }
+
+  /** Uploads of `user` that received a request since `since`. */
+  activeUploadsOf(user: string, since: number): number {
+    return this.s.activeCount.get(user, since)?.n ?? 0;
+  }
+
+  /** The upload of `user` idle the longest. */
+  oldestUploadOf(user: string): UploadRow | null {
+    return this.s.oldestUpload.get(user) ?? null;
   }
 
   uploadsInProgress(): number {

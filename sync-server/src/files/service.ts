@@ -66,6 +66,7 @@ export class Files {
       callerOf: (req) => this.callers.get(req),
       refused: (caller, refusal, detail) => this.refused(caller, refusal, detail),
       changed: () => this.refreshMetrics(),
+      dropUpload: (id) => this.dropUpload(id),
     });
     this.detach = deps.store.onCommit((entries) => this.commit(entries));
   }
@@ -164,14 +165,21 @@ export class Files {
     }
     let uploads = 0;
     for (const row of this.db.staleUploads(before)) {
-      this.db.deleteUpload(row.id);
-      this.uploads.store.forget(row.id);
-      await rm(this.uploads.store.fileOf(row.id), { force: true });
-      await this.uploads.store.configstore.delete(row.id).catch(() => undefined);
+      await this.dropUpload(row.id);
       uploads++;
     }
     if (files + uploads > 0) this.refreshMetrics();
     return { files, uploads };
+  }
+
+  /** Forgets upload `id` and deletes what it had received. */
+  async dropUpload(id: string): Promise<void> {
+    this.db.deleteUpload(id);
+    this.uploads.store.forget(id);
+    await rm(this.uploads.store.fileOf(id), { force: true });
+    await this.uploads.store.configstore.delete(id).catch(() => undefined);
+    this.log.info({ upload: id }, 'upload dropped (idle)');
+    this.refreshMetrics();
   }
 
   // ---- HTTP ----

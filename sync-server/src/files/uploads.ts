@@ -20,6 +20,10 @@ import { HashingFileStore } from './tus-store';
 export const UPLOADS_PATH = '/api/v1/files/uploads';
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
 const CONV_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** An upload with no request for this long no longer counts as in progress (--max-uploads-user). */
+const ACTIVE_MS = 15 * 60_000;
+/** Idle uploads a person may keep, as a multiple of --max-uploads-user. */
+const IDLE_UPLOADS_FACTOR = 4;
 /** Free space kept on the disk beyond an upload's size (the database needs room too). */
 const DISK_MARGIN = 64 * 1024 * 1024;
 
@@ -41,6 +45,8 @@ export interface UploadsDeps {
   refused: (caller: Caller, refusal: FileRefusal, detail: Record<string, unknown>) => void;
   /** A file is complete and stored (metrics). */
   changed: () => void;
+  /** Forgets an upload and deletes its bytes (an idle one making room). */
+  dropUpload: (id: string) => Promise<void>;
 }
 
 const gib = (n: number) =>
@@ -99,7 +105,17 @@ export function createUploads(deps: UploadsDeps): { tus: Server; store: HashingF
         detail,
       );
     }
-    if (db.uploadsOf(who.userId) >= config.maxUploadsUser) {
+    // In progress means active: uploads idle for 15 minutes do not count (an app that lost
+    // them must not be locked out for the grace period), but a person keeps at most 4× the
+    // limit; past that the one idle the longest is dropped to make room.
+    if (db.uploadsOf(who.userId) >= config.maxUploadsUser * IDLE_UPLOADS_FACTOR) {
+      const oldest = db.oldestUploadOf(who.userId);
+      if (oldest && oldest.updated_at < Date.now() - ACTIVE_MS) await deps.dropUpload(oldest.id);
+    }
+    if (
+      db.activeUploadsOf(who.userId, Date.now() - ACTIVE_MS) >= config.maxUploadsUser ||
+      db.uploadsOf(who.userId) >= config.maxUploadsUser * IDLE_UPLOADS_FACTOR
+    ) {
       throw refuse(
         who,
         new FileRefusal(
