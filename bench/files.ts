@@ -1,7 +1,9 @@
 // Files benchmark (issue 13): upload then download one file through the relay (tus with
 // tus-js-client, then GET) against a plain HTTP PUT/GET of the same bytes to a minimal Node
 // server, both child processes on loopback in the same run. Prints throughput of both, the
-// ratio, and the relay's RSS during the upload (peak above idle). Stops by itself.
+// ratio, and the relay's RSS during the upload (peak above idle). The plain upload runs twice:
+// as is, and fsynced before it answers (the relay answers only once the file is durable and
+// its SHA-256 verified). Stops by itself.
 //
 //   npx tsx bench/files.ts [--mb=1024]
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -45,7 +47,7 @@ async function makeFile(file: string): Promise<string> {
     const chunk = randomBytes(Math.min(16 * MB, left));
     sha.update(chunk);
     left -= chunk.length;
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) =>
     out.end((e?: Error | null) => (e ? reject(e) : resolve())),
@@ -61,7 +63,12 @@ function start(args: string[], match: (l: Record<string, unknown>) => boolean, e
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(proc);
-  return new Promise<{ proc: ChildProcess; line: Record<string, unknown> }>((resolve, reject) => {
+  const lines: Array<Record<string, unknown>> = [];
+  return new Promise<{
+    proc: ChildProcess;
+    line: Record<string, unknown>;
+    lines: Array<Record<string, unknown>>;
+  }>((resolve, reject) => {
     let buffer = '';
     proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       buffer += chunk;
@@ -70,7 +77,8 @@ function start(args: string[], match: (l: Record<string, unknown>) => boolean, e
         buffer = buffer.slice(nl + 1);
         try {
           const line = JSON.parse(text) as Record<string, unknown>;
-          if (match(line)) resolve({ proc, line });
+          lines.push(line);
+          if (match(line)) resolve({ proc, line, lines });
         } catch {
           // not a JSON line
         }
@@ -86,14 +94,23 @@ const http = require('node:http'); const fs = require('node:fs');
 const { pipeline } = require('node:stream/promises');
 const file = process.argv[1];
 http.createServer(async (req, res) => {
-  if (req.method === 'PUT') { await pipeline(req, fs.createWriteStream(file)); res.writeHead(204).end(); }
+  if (req.method === 'PUT') {
+    await pipeline(req, fs.createWriteStream(file));
+    if (req.url.includes('fsync')) { const fd = fs.openSync(file, 'r+'); fs.fsyncSync(fd); fs.closeSync(fd); }
+    res.writeHead(204).end();
+  }
   else { res.writeHead(200, { 'Content-Length': fs.statSync(file).size }); fs.createReadStream(file).pipe(res); }
 }).listen(0, '127.0.0.1', function () { console.log(JSON.stringify({ port: this.address().port })); });
 `;
 
-function put(url: string, file: string): Promise<void> {
+function put(
+  url: string,
+  file: string,
+  o: { method: string; headers: Record<string, string> } = { method: 'PUT', headers: {} },
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'PUT', headers: { 'Content-Length': size } }, (res) => {
+    const headers = { ...o.headers, 'Content-Length': size };
+    const req = http.request(url, { method: o.method, headers }, (res) => {
       res.resume();
       res.on('end', () =>
         res.statusCode === 204 ? resolve() : reject(new Error(String(res.statusCode))),
@@ -138,6 +155,11 @@ async function main(): Promise<void> {
   await put(plainUrl, source);
   const plainUp = performance.now() - t;
   const plainDown = await download(plainUrl);
+  // The same PUT made durable (fsync before the answer), as the relay does.
+  rmSync(plainFile, { force: true });
+  t = performance.now();
+  await put(`${plainUrl}?fsync`, source);
+  const plainUpSync = performance.now() - t;
   plain.proc.kill('SIGTERM');
   rmSync(plainFile, { force: true });
 
@@ -146,10 +168,12 @@ async function main(): Promise<void> {
   const relay = await start(
     [
       '--max-semi-space-size=2',
+      // e.g. BENCH_RELAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the relay.
+      ...(process.env.BENCH_RELAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       '--import',
       'tsx',
       cli,
-      ...['--host', '127.0.0.1', '--port', '0', '--data', data, '--log-level', 'warn'],
+      ...['--host', '127.0.0.1', '--port', '0', '--data', data, '--log-level', 'info'],
       ...['--max-file-bytes', String(size), '--file-quota-user', String(size * 2)],
     ],
     (l) => l.msg === 'listening',
@@ -194,7 +218,33 @@ async function main(): Promise<void> {
   const relayUp = performance.now() - t;
   clearInterval(sampler);
   const relayDown = await download(`${base}/api/v1/files/${hash}`, auth);
+  // The same bytes again as one raw tus PATCH from http.request (no tus-js-client): what the
+  // relay costs apart from the client library. A stored hash: verified, then dropped.
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const created = await fetch(`${base}/api/v1/files/uploads`, {
+    method: 'POST',
+    headers: {
+      ...auth,
+      'Tus-Resumable': '1.0.0',
+      'Upload-Length': String(size),
+      'Upload-Metadata': `hash ${b64(hash)},conv ${b64(conv)},type ${b64('application/octet-stream')}`,
+    },
+  });
+  const location = new URL(created.headers.get('location') ?? '', base).href;
+  t = performance.now();
+  await put(location, source, {
+    method: 'PATCH',
+    headers: {
+      ...auth,
+      'Tus-Resumable': '1.0.0',
+      'Upload-Offset': '0',
+      'Content-Type': 'application/offset+octet-stream',
+    },
+  });
+  const relayRawUp = performance.now() - t;
+  const exited = new Promise((resolve) => relay.proc.once('exit', resolve));
   relay.proc.kill('SIGTERM');
+  await exited;
 
   const rate = (ms: number) => size / MB / (ms / 1000);
   const rows = [
@@ -203,6 +253,18 @@ async function main(): Promise<void> {
       `${fmt(rate(plainUp), 0)} MB/s`,
       `${fmt(rate(relayUp), 0)} MB/s`,
       fmt(plainUp / relayUp, 2),
+    ],
+    [
+      'upload, plain fsynced',
+      `${fmt(rate(plainUpSync), 0)} MB/s`,
+      `${fmt(rate(relayUp), 0)} MB/s`,
+      fmt(plainUpSync / relayUp, 2),
+    ],
+    [
+      'upload, relay by one raw PATCH',
+      `${fmt(rate(plainUp), 0)} MB/s`,
+      `${fmt(rate(relayRawUp), 0)} MB/s`,
+      fmt(plainUp / relayRawUp, 2),
     ],
     [
       'download',
@@ -218,6 +280,10 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   console.log(table(['', 'plain PUT/GET', 'Ferry relay (tus/GET)', 'Ferry / plain'], rows));
+  const storedLine = relay.lines.find((l) => l.msg === 'file stored');
+  console.log(
+    `relay: verify + fsync + rename after the last byte ${String(storedLine?.completeMs)} ms (hashed as sent: ${String(storedLine?.hashedAsSent)})`,
+  );
   console.log(
     `relay RSS idle ${fmt(idle / MB, 1)} MB, peak during upload ${fmt(peak / MB, 1)} MB: +${fmt((peak - idle) / MB, 1)} MB`,
   );
@@ -225,7 +291,11 @@ async function main(): Promise<void> {
   try {
     writeFileSync(
       path.join(results, `files-${Date.now()}.json`),
-      JSON.stringify({ size, plainUp, plainDown, relayUp, relayDown, idle, peak }, null, 2),
+      JSON.stringify(
+        { size, plainUp, plainUpSync, plainDown, relayUp, relayDown, idle, peak },
+        null,
+        2,
+      ),
     );
   } catch {
     // no results folder: the figures are printed above

@@ -13,6 +13,9 @@ import { FileStore } from '@tus/file-store';
 import { ERRORS } from '@tus/utils';
 import { FileRefusal } from './answers';
 
+/** Bytes buffered ahead of the disk per upload (bounded: relay memory stays flat). */
+const WRITE_BUFFER = 4 * 1024 * 1024;
+
 interface Running {
   sha: Hash;
   offset: number;
@@ -46,7 +49,12 @@ export class HashingFileStore extends FileStore {
       await pipeline(
         readable,
         count,
-        createWriteStream(this.fileOf(id), { flags: 'r+', start: offset }),
+        // A deep buffer: the network keeps filling it while a write is in the thread pool.
+        createWriteStream(this.fileOf(id), {
+          flags: 'r+',
+          start: offset,
+          highWaterMark: WRITE_BUFFER,
+        }),
       );
     } catch (error) {
       // What reached the disk is unknown to the hash: the file is hashed at the end instead.
