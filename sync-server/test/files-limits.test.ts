@@ -97,6 +97,9 @@ describe('files refused, and served safely', () => {
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ error: 'too-large', maxFileBytes: 100_000 });
 
+    const options = await fetch(`${f.http}/api/v1/files/uploads`, { method: 'OPTIONS' });
+    expect(options.headers.get('tus-max-size')).toBe('100000');
+
     const outsider = await create(f.http, eve, 10, meta(bytes(10)));
     expect(outsider.status).toBe(403);
     expect(await outsider.json()).toMatchObject({ error: 'not-member' });

@@ -10,7 +10,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { FileStore } from '@tus/file-store';
-import { ERRORS } from '@tus/utils';
+import { ERRORS } from '@tus/server';
 import { FileRefusal } from './answers';
 
 /** Bytes buffered ahead of the disk per upload (bounded: relay memory stays flat). */

@@ -7,7 +7,7 @@ import { statfs } from 'node:fs/promises';
 import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Server, EVENTS } from '@tus/server';
-import type { Upload } from '@tus/utils';
+import { ERRORS, type Upload } from '@tus/server';
 import { isFileHash } from '../../../core/src/model/files';
 import { BlobError, type BlobStore } from '../blobs/store';
 import type { RelayConfig } from '../config';
@@ -240,7 +240,20 @@ export function createUploads(deps: UploadsDeps): { tus: Server; store: HashingF
     onIncomingRequest: incoming,
     onUploadFinish: finish,
     allowedHeaders: ['Authorization'],
+    // Advertised as Tus-Max-Size; tus refuses a larger Upload-Length itself, mapped below.
+    maxSize: config.maxFileBytes,
     onResponseError: (req, error) => {
+      if (error === ERRORS.ERR_MAX_SIZE_EXCEEDED) {
+        const r = nodeReq(req);
+        const who = r ? deps.callerOf(r) : undefined;
+        const tooLarge = new FileRefusal(
+          'too-large',
+          `Files can be up to ${gib(config.maxFileBytes)} on this relay.`,
+          { maxFileBytes: config.maxFileBytes },
+        );
+        if (who) refuse(who, tooLarge);
+        return { status_code: tooLarge.status_code, body: tooLarge.body };
+      }
       if (!(error instanceof FileRefusal)) return undefined;
       // A full disk found while writing (tus-store.ts) is audited here, once.
       const r = nodeReq(req);
