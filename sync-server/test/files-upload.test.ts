@@ -33,6 +33,8 @@ describe('file uploads and downloads', () => {
   let clock: Clock;
   let a: Client;
   let b: Client;
+  /** The file of the first test, readable by bob through alice's message. */
+  let shared: Buffer;
 
   beforeAll(async () => {
     f = await Fixture.start();
@@ -60,6 +62,7 @@ describe('file uploads and downloads', () => {
 
   it('stores an upload once verified; members read it (Range too) once a message references it', async () => {
     const data = bytes(300_000);
+    shared = data;
     const hash = sha256(data);
     const r = await upload(f.http, alice, data, { conv, chunkSize: 100_000 });
     expect(r, r.body).toMatchObject({ ok: true });
@@ -114,6 +117,17 @@ describe('file uploads and downloads', () => {
     expect((await get(f.http, bob, hash)).status).toBe(404);
     const rows = f.rows<{ grants: number }>(`SELECT grants FROM blob_refs WHERE hash = '${hash}'`);
     expect(rows).toEqual([{ grants: 0 }]);
+  });
+
+  it('a reader who references a file in another conversation shares it there (a forward)', async () => {
+    const hash = sha256(shared);
+    expect((await get(f.http, eve, hash, { method: 'HEAD' })).status).toBe(404);
+    const room = pageRoom(eveConv, periodOfMessage(tick(clock, Date.now())));
+    const b2 = f.onMux(f.mux(bob), room);
+    const e = f.onMux(f.mux(eve), room);
+    await Promise.all([synced(b2), synced(e)]);
+    await sendFiles(b2.doc, clock, bob, [fileRef(shared)], e.doc);
+    expect((await get(f.http, eve, hash, { method: 'HEAD' })).status).toBe(200);
   });
 
   it("a message sent before its file arrives grants access once the author's upload completes", async () => {
