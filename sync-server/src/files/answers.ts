@@ -11,6 +11,7 @@ export type FileRefusalCode =
   | 'quota'
   | 'disk-full'
   | 'too-many-uploads'
+  | 'rate-limited'
   | 'bad-metadata'
   | 'hash-mismatch'
   | 'not-found'
@@ -26,6 +27,7 @@ export const STATUS: Record<FileRefusalCode, number> = {
   quota: 507,
   'disk-full': 507,
   'too-many-uploads': 429,
+  'rate-limited': 429,
   'bad-metadata': 400,
   'hash-mismatch': 460,
   'not-found': 404,
@@ -50,12 +52,18 @@ export class FileRefusal extends Error {
   }
 }
 
-export function sendRefusal(res: http.ServerResponse, refusal: FileRefusal, head = false): void {
+export function sendRefusal(
+  res: http.ServerResponse,
+  refusal: FileRefusal,
+  head = false,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   res.writeHead(refusal.status_code, {
+    ...headers,
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',

@@ -11,6 +11,7 @@ import type { AccessInfo, Accounts } from '../accounts/service';
 import { FsBlobStore } from '../blobs/fs-store';
 import type { RelayConfig } from '../config';
 import { clientAddress } from '../http/router';
+import { TokenBuckets } from '../limits';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { AppendEntry, Store } from '../store';
@@ -22,6 +23,11 @@ import { createUploads, UPLOADS_PATH, type Caller } from './uploads';
 export const FILES_PATH = '/api/v1/files';
 /** How often garbage collection runs (and at most how late after the grace period). */
 const GC_EVERY_MS = 60 * 60 * 1000;
+/**
+ * Files requests per user (every tus request and every download): generous, a conversation of
+ * 500 images opens within the burst, but bounded like the rest of the API.
+ */
+const REQUESTS_PER_USER = { burst: 1000, perSecond: 100 };
 /** An upload request with no bytes for this long is cut (the client resumes from the offset). */
 const UPLOAD_IDLE_MS = 60_000;
 
@@ -44,6 +50,7 @@ export class Files {
   readonly blobs: FsBlobStore;
   readonly root: string;
   private readonly callers = new WeakMap<http.IncomingMessage, Caller>();
+  private readonly requests = new TokenBuckets(REQUESTS_PER_USER);
   private readonly uploads;
   /** Reference changes of accepted updates, written with the commit that stores them. */
   private readonly pending = new Map<string, Map<string, PendingRef>>();
@@ -218,6 +225,21 @@ export class Files {
         res,
         new FileRefusal('password-change-required', 'choose your own password first'),
         head,
+      );
+      return;
+    }
+    const allowed = this.requests.take(access.userId);
+    if (!allowed.ok) {
+      req.resume();
+      this.deps.metrics.rateLimited.inc({ what: 'files-user' });
+      const retry = String(Math.max(1, Math.ceil(allowed.retryAfterMs / 1000)));
+      sendRefusal(
+        res,
+        new FileRefusal('rate-limited', 'too many requests; try again later'),
+        head,
+        {
+          'Retry-After': retry,
+        },
       );
       return;
     }
