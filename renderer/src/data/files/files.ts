@@ -1,0 +1,474 @@
+// Files (api.ts FilesApi; docs/attachments.md): the service the client wires. Sending: `prepare`
+// hashes and measures attachments (no writes), `enqueue` puts them in the upload queue BEFORE the
+// message is written (conversation.ts), the uploader sends them when the relay is reachable.
+// Reading: `open` from the queue, the cache or the relay; transfer states per hash; conversations
+// kept offline download their files as pages arrive; the bounded cache.
+import * as page from '../../../../core/src/model/page';
+import { MAX_FILES } from '../../../../core/src/model/files';
+import { ApiError, type ConversationFile, type FileTransfer, type FileView, type Observe, type Attachment } from '../api';
+import type { OpenDoc } from '../docs';
+import type { FetchLike } from '../http';
+import type { LocalStore } from '../store';
+import { DEFAULT_CACHE_LIMIT, FileCache } from './cache';
+import { download, NotOnRelay } from './download';
+import { createHasher } from './hash';
+import { prepare, type Prepared } from './measure';
+import { FileRecords, type UploadRecord } from './records';
+import { Uploader } from './uploader';
+import { fileView } from './view';
+
+const LIMITS = 'filesLimits';
+const CACHE_LIMIT = 'filesCacheLimit';
+const KEPT = 'filesKeptOffline';
+
+/** "2 GB", "100 MB", "1.5 KB": sizes in words people read (1024-based, as file managers do). */
+export function formatBytes(n: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const s = u === 0 ? String(v) : v >= 10 ? String(Math.round(v)) : String(Math.round(v * 10) / 10);
+  return `${s} ${units[u] as string}`;
+}
+
+/** Why these files cannot be sent (count, the relay's size limit), or null. Pure (tested). */
+export function filesProblem(files: readonly Blob[], maxFileBytes: number | null): string | null {
+  if (files.length > MAX_FILES) return `You can attach up to ${MAX_FILES} files to one message.`;
+  if (maxFileBytes === null) return null;
+  const big = files.find((f) => f.size > maxFileBytes);
+  if (!big) return null;
+  const name = typeof File === 'function' && big instanceof File ? `“${big.name}” is ${formatBytes(big.size)}. ` : '';
+  return `${name}Files can be up to ${formatBytes(maxFileBytes)} on this relay.`;
+}
+
+export interface FilesDeps {
+  store: LocalStore;
+  serverUrl: string;
+  fetch: FetchLike;
+  /** Signed in: the token; null without accounts (no files then). */
+  auth: { token(): Promise<string>; invalidate(): void } | null;
+  /** The relay reachable now (the socket is up). */
+  online(): boolean;
+  now(): number;
+  nameOf(user: string): string;
+  removed(conv: string): boolean;
+  /** Deletes my message (cancel). */
+  removeMessage(conv: string, messageId: string): Promise<void>;
+  /** The uploads count changed (the sync status). */
+  syncChanged(): void;
+}
+
+export class Files {
+  private readonly records: FileRecords;
+  private readonly cacheStore: FileCache;
+  private readonly uploader: Uploader;
+  private readonly hasher = createHasher();
+  /** What of the queue the states need, in memory (the Blobs stay on disk). */
+  private readonly queued = new Map<string, { state: 'queued' | 'failed'; error: string | null; retryable: boolean; size: number }>();
+  private readonly cachedSet = new Set<string>();
+  private readonly downloading = new Map<string, { received: number; total: number; run: Promise<Blob> }>();
+  /** What a 404 taught about someone else's file. */
+  private readonly missing = new Map<string, FileTransfer>();
+  private readonly listeners = new Map<string, Set<(t: FileTransfer) => void>>();
+  private readonly pages = new Map<string, Set<OpenDoc>>();
+  private limitsValue: { maxFileBytes: number } | null = null;
+  private readonly limitListeners = new Set<(v: { maxFileBytes: number } | null) => void>();
+  private kept = new Set<string>();
+  private readonly keptListeners = new Set<(v: ReadonlySet<string>) => void>();
+  private cacheLimit = DEFAULT_CACHE_LIMIT;
+  private readonly cacheListeners = new Set<(v: { bytes: number; limit: number }) => void>();
+  readonly loaded: Promise<void>;
+  private closed = false;
+
+  constructor(private readonly deps: FilesDeps) {
+    this.records = new FileRecords(deps.store.db);
+    this.cacheStore = new FileCache(this.records, deps.now, () => this.cacheChanged());
+    const auth = deps.auth;
+    this.uploader = new Uploader({
+      records: this.records,
+      serverUrl: deps.serverUrl,
+      fetch: deps.fetch,
+      token: () => (auth ? auth.token() : Promise.reject(new Error('no account'))),
+      invalidate: () => auth?.invalidate(),
+      online: () => auth !== null && deps.online() && !this.closed,
+      now: deps.now,
+      changed: (hash) => void this.refreshQueued(hash),
+      uploaded: async (rec) => {
+        await this.cacheStore.put(rec.hash, rec.blob, true, rec.conv);
+        this.cachedSet.add(rec.hash);
+        await this.records.deleteUpload(rec.hash);
+        this.queued.delete(rec.hash);
+        this.deps.syncChanged();
+      },
+    });
+    this.loaded = this.load().catch((e: unknown) => {
+      console.warn(`[ferry] files: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  private async load(): Promise<void> {
+    const [uploads, cached, limits, cacheLimit, kept] = await Promise.all([
+      this.records.uploads(),
+      this.records.allCached(),
+      this.deps.store.getMeta(LIMITS),
+      this.deps.store.getMeta(CACHE_LIMIT),
+      this.deps.store.getMeta(KEPT),
+    ]);
+    for (const r of uploads) this.queued.set(r.hash, { state: r.state, error: r.error, retryable: r.retryable, size: r.blob.size });
+    for (const c of cached) if (c.complete) this.cachedSet.add(c.hash);
+    this.cacheStore.bytes = cached.reduce((n, c) => n + c.size, 0);
+    const max = (limits as { maxFileBytes?: unknown } | undefined)?.maxFileBytes;
+    if (this.limitsValue === null && typeof max === 'number' && max > 0) this.setLimits(max, false);
+    if (typeof cacheLimit === 'number' && cacheLimit >= 0) this.cacheLimit = cacheLimit;
+    if (Array.isArray(kept)) this.kept = new Set(kept.filter((k): k is string => typeof k === 'string'));
+    for (const l of this.keptListeners) l(this.kept);
+    this.cacheChanged();
+    this.deps.syncChanged();
+    for (const hash of this.listeners.keys()) this.emit(hash);
+    this.uploader.kick();
+  }
+
+  // ---- limits (GET /server `files`) ----
+
+  /** GET /server's answer (relay-schema.ts asks it): keeps `files.maxFileBytes` for offline use. */
+  serverInfo(info: unknown): void {
+    const files = typeof info === 'object' && info !== null ? (info as { files?: { maxFileBytes?: unknown } }).files : undefined;
+    const max = files?.maxFileBytes;
+    if (typeof max === 'number' && Number.isInteger(max) && max > 0) this.setLimits(max, true);
+  }
+
+  private setLimits(maxFileBytes: number, save: boolean): void {
+    if (this.limitsValue?.maxFileBytes === maxFileBytes) return;
+    this.limitsValue = { maxFileBytes };
+    if (save) this.deps.store.putMeta(LIMITS, { maxFileBytes }).catch(() => undefined);
+    for (const l of this.limitListeners) l(this.limitsValue);
+  }
+
+  limits: Observe<{ maxFileBytes: number } | null> = (listener) => {
+    this.limitListeners.add(listener);
+    listener(this.limitsValue);
+    return () => this.limitListeners.delete(listener);
+  };
+
+  problem(files: readonly Blob[]): string | null {
+    if (!this.deps.auth) return 'Files need an account on the relay.';
+    return filesProblem(files, this.limitsValue?.maxFileBytes ?? null);
+  }
+
+  // ---- sending (conversation.ts) ----
+
+  /** Checks, hashes and measures the attachments; writes nothing. ApiError 'too-large' when refused. */
+  async prepare(files: readonly Attachment[]): Promise<Prepared[]> {
+    await this.loaded;
+    const problem = this.problem(files.map((a) => a.file));
+    if (problem) throw new ApiError('too-large', problem);
+    const out: Prepared[] = [];
+    for (const a of files) out.push(await prepare(a, this.hasher.hash));
+    return out;
+  }
+
+  /** Puts the files in the upload queue; resolves once the queue is on disk. */
+  async enqueue(conv: string, messageId: string, files: readonly Prepared[]): Promise<void> {
+    for (const { ref, blob } of files) {
+      const old = await this.records.upload(ref.hash);
+      const rec: UploadRecord = old
+        ? { ...old, messages: [...old.messages, [conv, messageId]] }
+        : {
+            hash: ref.hash,
+            conv,
+            messages: [[conv, messageId]],
+            ref,
+            blob,
+            url: null,
+            state: 'queued',
+            error: null,
+            retryable: true,
+            mismatches: 0,
+            nextAt: 0,
+            createdAt: this.deps.now(),
+          };
+      await this.records.putUpload(rec);
+      this.queued.set(ref.hash, { state: rec.state, error: rec.error, retryable: rec.retryable, size: blob.size });
+      this.emit(ref.hash);
+    }
+    this.deps.syncChanged();
+  }
+
+  /** The message could not be written after all: its files leave the queue again. */
+  async dequeue(conv: string, messageId: string): Promise<void> {
+    await this.dropMessage(conv, messageId);
+  }
+
+  /** The message is on disk: start uploading. */
+  sent(): void {
+    this.uploader.kick();
+  }
+
+  /** The relay became reachable (or not). */
+  connectionChanged(online: boolean): void {
+    if (online) {
+      this.uploader.kick();
+      for (const conv of this.kept) this.prefetch(conv);
+    } else this.uploader.pause();
+  }
+
+  private async dropMessage(conv: string, messageId: string): Promise<void> {
+    for (const rec of await this.records.uploads()) {
+      const rest = rec.messages.filter(([c, m]) => !(c === conv && m === messageId));
+      if (rest.length === rec.messages.length) continue;
+      if (rest.length > 0) {
+        await this.records.putUpload({ ...rec, messages: rest });
+        continue;
+      }
+      await this.uploader.stop(rec.hash);
+      await this.records.deleteUpload(rec.hash);
+      this.queued.delete(rec.hash);
+      this.emit(rec.hash);
+    }
+    this.deps.syncChanged();
+  }
+
+  /** SyncStatus.uploads: my files waiting for or in upload (failed ones not counted). */
+  uploads(): { count: number; bytesLeft: number } | null {
+    let count = 0;
+    let bytesLeft = 0;
+    for (const [hash, q] of this.queued) {
+      if (q.state !== 'queued') continue;
+      count++;
+      bytesLeft += q.size - (this.uploader.progress(hash)?.sent ?? 0);
+    }
+    return count > 0 ? { count, bytesLeft } : null;
+  }
+
+  private async refreshQueued(hash: string): Promise<void> {
+    const rec = await this.records.upload(hash).catch(() => undefined);
+    if (rec) this.queued.set(hash, { state: rec.state, error: rec.error, retryable: rec.retryable, size: rec.blob.size });
+    else this.queued.delete(hash);
+    this.emit(hash);
+    this.deps.syncChanged();
+  }
+
+  async cancel(conv: string, messageId: string): Promise<void> {
+    await this.dropMessage(conv, messageId);
+    await this.deps.removeMessage(conv, messageId);
+  }
+
+  retry(hash: string): void {
+    void (async () => {
+      const rec = await this.records.upload(hash);
+      if (!rec || rec.state !== 'failed') return;
+      await this.records.putUpload({ ...rec, state: 'queued', error: null, nextAt: 0, mismatches: 0 });
+      await this.refreshQueued(hash);
+      this.uploader.kick();
+    })();
+  }
+
+  // ---- where the bytes are ----
+
+  private stateOf(hash: string): FileTransfer {
+    const up = this.uploader.progress(hash);
+    if (up) return { state: 'uploading', sent: up.sent, total: up.total };
+    const q = this.queued.get(hash);
+    if (q?.state === 'failed') return { state: 'failed', error: q.error ?? 'The file was not sent.', retryable: q.retryable };
+    if (q) return { state: 'queued', sent: 0, total: q.size };
+    const d = this.downloading.get(hash);
+    if (d) return { state: 'downloading', received: d.received, total: d.total };
+    if (this.cachedSet.has(hash)) return { state: 'local' };
+    return this.missing.get(hash) ?? { state: 'remote' };
+  }
+
+  private emit(hash: string): void {
+    const ls = this.listeners.get(hash);
+    if (!ls) return;
+    const t = this.stateOf(hash);
+    for (const l of [...ls]) l(t);
+  }
+
+  transfer(hash: string): Observe<FileTransfer> {
+    return (listener) => {
+      let ls = this.listeners.get(hash);
+      if (!ls) this.listeners.set(hash, (ls = new Set()));
+      ls.add(listener);
+      listener(this.stateOf(hash));
+      return () => {
+        ls.delete(listener);
+        if (ls.size === 0) this.listeners.delete(hash);
+      };
+    };
+  }
+
+  async open(conv: string, file: FileView): Promise<Blob> {
+    await this.loaded;
+    const mine = await this.records.upload(file.hash);
+    if (mine) return mine.blob;
+    const cached = await this.cacheStore.get(file.hash, conv);
+    if (cached) return cached;
+    const running = this.downloading.get(file.hash);
+    if (running) return running.run;
+    if (!this.deps.auth) throw new ApiError('unavailable', 'Files need an account on the relay.');
+    if (this.deps.removed(conv)) {
+      throw new ApiError('unavailable', 'You are no longer in this conversation, so its files cannot be downloaded.');
+    }
+    if (!this.deps.online()) {
+      throw new ApiError('offline', 'This file is not on this device yet. It opens once you are connected.');
+    }
+    const auth = this.deps.auth;
+    const entry = { received: 0, total: file.size, run: Promise.resolve(new Blob([])) };
+    entry.run = download(
+      {
+        serverUrl: this.deps.serverUrl,
+        fetch: this.deps.fetch,
+        token: () => auth.token(),
+        invalidate: () => auth.invalidate(),
+        cache: this.cacheStore,
+        hash: this.hasher.hash,
+        progress: (received, total) => {
+          entry.received = received;
+          entry.total = total;
+          this.emit(file.hash);
+        },
+      },
+      conv,
+      file.hash,
+      file.size,
+      file.type,
+    )
+      .then(async (blob) => {
+        this.cachedSet.add(file.hash);
+        this.missing.delete(file.hash);
+        await this.cacheStore.evict(this.cacheLimit, this.kept, file.hash);
+        await this.syncCachedSet();
+        return blob;
+      })
+      .catch((e: unknown) => {
+        if (!(e instanceof NotOnRelay)) throw e;
+        const removed = this.deps.removed(conv);
+        this.missing.set(
+          file.hash,
+          removed
+            ? { state: 'unavailable', error: 'You are no longer in this conversation.' }
+            : { state: 'waiting' },
+        );
+        throw removed
+          ? new ApiError('unavailable', 'You are no longer in this conversation, so its files cannot be downloaded.')
+          : new ApiError('waiting', 'This file has not reached the relay yet. It opens once the sender’s device has uploaded it.');
+      })
+      .finally(() => {
+        this.downloading.delete(file.hash);
+        this.emit(file.hash);
+      });
+    this.downloading.set(file.hash, entry);
+    this.emit(file.hash);
+    return entry.run;
+  }
+
+  private async syncCachedSet(): Promise<void> {
+    const all = await this.records.allCached();
+    const now = new Set(all.filter((c) => c.complete).map((c) => c.hash));
+    for (const h of [...this.cachedSet]) {
+      if (!now.has(h)) {
+        this.cachedSet.delete(h);
+        this.emit(h);
+      }
+    }
+  }
+
+  // ---- a conversation's files, kept offline ----
+
+  /** A loaded page of a conversation (client.onPage): listed, and prefetched when kept offline. */
+  watch(conv: string, od: OpenDoc): void {
+    let set = this.pages.get(conv);
+    if (!set) this.pages.set(conv, (set = new Set()));
+    if (set.has(od)) return;
+    set.add(od);
+    void od.loaded.then(
+      () => {
+        if (this.closed) return;
+        this.prefetch(conv);
+        od.doc.on('update', () => {
+          if (this.kept.has(conv)) this.prefetch(conv);
+        });
+      },
+      () => undefined,
+    );
+  }
+
+  private prefetching = new Set<string>();
+
+  /** Downloads the files of a kept conversation's loaded pages that are not here yet, one by one. */
+  private prefetch(conv: string): void {
+    if (!this.kept.has(conv) || !this.deps.online() || this.prefetching.has(conv) || this.closed) return;
+    this.prefetching.add(conv);
+    void (async () => {
+      try {
+        for (const f of await this.list(conv)) {
+          const s = this.stateOf(f.file.hash).state;
+          if (s === 'remote' && this.deps.online()) await this.open(conv, f.file).catch(() => undefined);
+        }
+      } finally {
+        this.prefetching.delete(conv);
+      }
+    })();
+  }
+
+  async list(conv: string): Promise<ConversationFile[]> {
+    const out: ConversationFile[] = [];
+    for (const od of this.pages.get(conv) ?? []) {
+      if (!od.isLoaded) continue;
+      for (const m of page.listMessages(od.doc)) {
+        if (m.deleted || m.files.length === 0) continue;
+        for (const ref of m.files) {
+          out.push({ messageId: m.id, authorName: this.deps.nameOf(m.author), at: m.createdAt, file: fileView(ref) });
+        }
+      }
+    }
+    return out.sort((a, b) => b.at - a.at || (a.messageId < b.messageId ? 1 : -1));
+  }
+
+  keptOffline: Observe<ReadonlySet<string>> = (listener) => {
+    this.keptListeners.add(listener);
+    listener(this.kept);
+    return () => this.keptListeners.delete(listener);
+  };
+
+  async keepOffline(conv: string, on: boolean): Promise<void> {
+    await this.loaded;
+    const next = new Set(this.kept);
+    if (on) next.add(conv);
+    else next.delete(conv);
+    await this.deps.store.putMeta(KEPT, [...next]);
+    this.kept = next;
+    for (const l of this.keptListeners) l(this.kept);
+    if (on) this.prefetch(conv);
+  }
+
+  cache: Observe<{ bytes: number; limit: number }> = (listener) => {
+    this.cacheListeners.add(listener);
+    listener({ bytes: this.cacheStore.bytes, limit: this.cacheLimit });
+    return () => this.cacheListeners.delete(listener);
+  };
+
+  private cacheChanged(): void {
+    const v = { bytes: this.cacheStore.bytes, limit: this.cacheLimit };
+    for (const l of this.cacheListeners) l(v);
+  }
+
+  async setCacheLimit(bytes: number): Promise<void> {
+    if (!Number.isFinite(bytes) || bytes < 0) throw new ApiError('invalid', 'The cache size must be a number of bytes, 0 or more.');
+    await this.loaded;
+    this.cacheLimit = Math.floor(bytes);
+    await this.deps.store.putMeta(CACHE_LIMIT, this.cacheLimit);
+    await this.cacheStore.evict(this.cacheLimit, this.kept);
+    await this.syncCachedSet();
+    this.cacheChanged();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.uploader.close();
+    this.hasher.close();
+  }
+}
