@@ -57,6 +57,7 @@ describe('files against a real relay', () => {
     const chan = await a.createConversation({ kind: 'channel', title: 'Limits', visibility: 'private', members: [] });
     const c = a.open(chan);
     await c.loadRecent();
+    await a.whenSettled();
     const small = Array.from({ length: 11 }, (_, i) => ({ file: pdf(20, i) }));
     await expect(c.send('too many', { files: small })).rejects.toThrow(/up to 10 files/);
     const big = c.send('too big', { files: [{ file: pdf(MAX + 1, 1), name: 'big.pdf' }] });
@@ -135,6 +136,8 @@ describe('files against a real relay', () => {
     const chan = await a.createConversation({ kind: 'channel', title: 'Oops', visibility: 'private', members: [] });
     const c = a.open(chan);
     await c.loadRecent();
+    // Registered first: closing the client while its registration is in flight is another story.
+    await a.whenSettled();
     a.setOnline(false);
     const m = await c.send('', { files: [{ file: pdf(1000, 9), name: 'wrong.pdf' }] });
     await until<SyncStatus>(a.sync, (s) => s.uploads?.count === 1, 'queued');

@@ -73,7 +73,8 @@ export class Files {
   /** What a 404 taught about someone else's file. */
   private readonly missing = new Map<string, FileTransfer>();
   private readonly listeners = new Map<string, Set<(t: FileTransfer) => void>>();
-  private readonly pages = new Map<string, Set<OpenDoc>>();
+  /** Loaded pages per conversation, by room (the newest OpenDoc of each). */
+  private readonly pages = new Map<string, Map<string, OpenDoc>>();
   private limitsValue: { maxFileBytes: number } | null = null;
   private readonly limitListeners = new Set<(v: { maxFileBytes: number } | null) => void>();
   private kept = new Set<string>();
@@ -95,7 +96,9 @@ export class Files {
       invalidate: () => auth?.invalidate(),
       online: () => auth !== null && deps.online() && !this.closed,
       now: deps.now,
-      changed: (hash) => void this.refreshQueued(hash),
+      changed: (hash) => {
+        if (!this.closed) this.refreshQueued(hash).catch((e: unknown) => this.warn(e));
+      },
       uploaded: async (rec) => {
         await this.cacheStore.put(rec.hash, rec.blob, true, rec.conv);
         this.cachedSet.add(rec.hash);
@@ -263,7 +266,11 @@ export class Files {
       await this.records.putUpload({ ...rec, state: 'queued', error: null, nextAt: 0, mismatches: 0 });
       await this.refreshQueued(hash);
       this.uploader.kick();
-    })();
+    })().catch((e: unknown) => this.warn(e));
+  }
+
+  private warn(e: unknown): void {
+    if (!this.closed) console.warn(`[ferry] files: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   // ---- where the bytes are ----
@@ -380,10 +387,10 @@ export class Files {
 
   /** A loaded page of a conversation (client.onPage): listed, and prefetched when kept offline. */
   watch(conv: string, od: OpenDoc): void {
-    let set = this.pages.get(conv);
-    if (!set) this.pages.set(conv, (set = new Set()));
-    if (set.has(od)) return;
-    set.add(od);
+    let rooms = this.pages.get(conv);
+    if (!rooms) this.pages.set(conv, (rooms = new Map()));
+    if (rooms.get(od.room) === od) return;
+    rooms.set(od.room, od);
     void od.loaded.then(
       () => {
         if (this.closed) return;
@@ -416,7 +423,7 @@ export class Files {
 
   async list(conv: string): Promise<ConversationFile[]> {
     const out: ConversationFile[] = [];
-    for (const od of this.pages.get(conv) ?? []) {
+    for (const od of this.pages.get(conv)?.values() ?? []) {
       if (!od.isLoaded) continue;
       for (const m of page.listMessages(od.doc)) {
         if (m.deleted || m.files.length === 0) continue;

@@ -99,7 +99,8 @@ const blobReader = {
       size: input.size,
       async slice(start: number, end: number) {
         const part = input.slice(start, Math.min(end, input.size));
-        const value = asBlob ? part : new Uint8Array(await part.arrayBuffer());
+        // tus reads a slice's length from `size` (as its own Buffer source sets it).
+        const value = asBlob ? part : Object.assign(new Uint8Array(await part.arrayBuffer()), { size: part.size });
         return { value, done: end >= input.size };
       },
       close() {},
@@ -125,9 +126,11 @@ export class Uploader {
   /** Starts what may start now (the relay reachable, a slot free, the record due). */
   kick(): void {
     if (this.closed || !this.deps.online()) return;
-    this.pumping ??= this.pump().finally(() => {
-      this.pumping = null;
-    });
+    this.pumping ??= this.pump()
+      .catch((e: unknown) => this.lost('', e))
+      .finally(() => {
+        this.pumping = null;
+      });
   }
 
   private async pump(): Promise<void> {
@@ -142,7 +145,7 @@ export class Uploader {
       }
       if (this.running.size >= PARALLEL || !this.deps.online() || this.closed) break;
       this.running.set(rec.hash, { upload: null, sent: 0, total: rec.blob.size });
-      void this.send(rec);
+      void this.send(rec).catch((e: unknown) => this.lost(rec.hash, e));
     }
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -154,7 +157,7 @@ export class Uploader {
   /** Stops every running upload (offline, signed out, closing); their records stay queued. */
   pause(): void {
     for (const [hash, r] of this.running) {
-      void r.upload?.abort(false);
+      r.upload?.abort(false).catch(() => undefined);
       this.running.delete(hash);
       this.deps.changed(hash);
     }
@@ -227,16 +230,26 @@ export class Uploader {
           this.deps.changed(hash);
         },
         onSuccess: () => {
-          void this.finish(rec).finally(resolve);
+          this.finish(rec)
+            .catch((e: unknown) => this.lost(hash, e))
+            .finally(resolve);
         },
         onError: (err: Error) => {
           const res = (err as DetailedError).originalResponse ?? null;
-          void this.failed(rec, slot, res ? res.getStatus() : 0, res ? codeOf(res.getBody()) : null).finally(resolve);
+          this.failed(rec, slot, res ? res.getStatus() : 0, res ? codeOf(res.getBody()) : null)
+            .catch((e: unknown) => this.lost(hash, e))
+            .finally(resolve);
         },
       });
       slot.upload = upload;
       upload.start();
     });
+  }
+
+  /** Bookkeeping that failed (the store closed under it): the record stays queued for next time. */
+  private lost(hash: string, e: unknown): void {
+    this.running.delete(hash);
+    if (!this.closed) console.warn(`[ferry] upload of ${hash}: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   private async finish(rec: UploadRecord): Promise<void> {
