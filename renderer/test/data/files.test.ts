@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type FileTransfer, type FilesApi, type MessageView, type SyncStatus } from '../../src/data/api';
 import type { Client } from '../../src/data/client';
+import { FileRecords } from '../../src/data/files/records';
 import { Device, removeDir, startRelay, viewWhere, type Relay } from './harness';
 
 const MAX = 300_000;
@@ -130,6 +131,61 @@ describe('files against a real relay', () => {
     await b.close();
   });
 
+  it('a conversation kept offline downloads files as they arrive (waiting until the upload ends); my other device opens mine', async () => {
+    const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const a2 = await new Device('Ada laptop', relay.url).signIn(ada);
+    const b = await new Device('Bo', relay.url).signIn(bo);
+    const chan = await a.createConversation({ kind: 'channel', title: 'Photos', visibility: 'private', members: [bo.id] });
+    await a.whenSettled();
+    const cb = b.open(chan);
+    await until(b.conversations, (l) => l.some((c) => c.id === chan), 'the channel on Bo');
+    await cb.loadRecent();
+    await b.files.keepOffline(chan, true);
+    expect([...(await until(b.files.keptOffline, (k) => k.has(chan), 'kept'))]).toEqual([chan]);
+
+    const ca = a.open(chan);
+    await ca.loadRecent();
+    const file = pdf(150_000, 5);
+    const m = await ca.send('', { files: [{ file, name: 'scan.pdf' }] });
+    const ref = (m.files ?? [])[0] as NonNullable<MessageView['files']>[number];
+    // Bo never opens it: it is on his device once it is on the relay.
+    await transfer(b.files, ref.hash, 'local');
+    b.setOnline(false);
+    expect(await bytesOf(await b.files.open(chan, ref))).toEqual(await bytesOf(file));
+    expect(await until(b.files.cache, (c) => c.bytes >= 150_000, 'cache size')).toMatchObject({ limit: 1024 ** 3 });
+
+    const ca2 = a2.open(chan);
+    await ca2.loadRecent();
+    await viewWhere(ca2, (v) => v.messages.some((x) => x.id === m.id));
+    expect(await bytesOf(await a2.files.open(chan, ref))).toEqual(await bytesOf(file));
+    ca.close();
+    ca2.close();
+    cb.close();
+    await Promise.all([a.close(), a2.close(), b.close()]);
+  });
+
+  it('a file that arrives damaged is sent once more by itself, then stops with plain words', async () => {
+    const ada = await relay.createUser('Ada');
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const chan = await a.createConversation({ kind: 'channel', title: 'Damaged', visibility: 'private', members: [] });
+    const c = a.open(chan);
+    await c.loadRecent();
+    await a.whenSettled();
+    a.setOnline(false);
+    const m = await c.send('x', { files: [{ file: pdf(5000, 1), name: 'a.pdf' }] });
+    const hash = (m.files ?? [])[0]?.hash as string;
+    // The queued bytes change under the hash (a disk fault): the relay's check refuses them.
+    const records = new FileRecords(a.store.db);
+    const rec = await records.upload(hash);
+    await records.putUpload({ ...(rec as NonNullable<typeof rec>), blob: pdf(5000, 2) });
+    a.setOnline(true);
+    const t = await transfer(a.files, hash, 'failed');
+    expect(t).toMatchObject({ state: 'failed', retryable: true, error: expect.stringMatching(/arrived damaged twice/) });
+    c.close();
+    await a.close();
+  });
+
   it('cancelling a queued upload deletes its message and empties the queue', async () => {
     const ada = await relay.createUser('Ada');
     const a = await new Device('Ada', relay.url).signIn(ada);
@@ -147,5 +203,40 @@ describe('files against a real relay', () => {
     expect(v.messages.find((y) => y.id === m.id)?.files ?? []).toEqual([]);
     c.close();
     await a.close();
+  });
+});
+
+describe('files against a relay out of space for me', () => {
+  let small: Relay;
+  beforeAll(async () => {
+    small = await startRelay({ args: ['--file-quota-user', '100000'] });
+  });
+  afterAll(async () => {
+    await small?.stop();
+    if (small) removeDir(small.dataDir);
+  });
+
+  it('my upload stops with what to do; the reader is told the file has not arrived yet', async () => {
+    const [ada, bo] = await Promise.all([small.createUser('Ada'), small.createUser('Bo')]);
+    const a = await new Device('Ada', small.url).signIn(ada);
+    const b = await new Device('Bo', small.url).signIn(bo);
+    const chan = await a.createConversation({ kind: 'channel', title: 'Big', visibility: 'private', members: [bo.id] });
+    const ca = a.open(chan);
+    await ca.loadRecent();
+    const m = await ca.send('here', { files: [{ file: pdf(200_000, 4), name: 'big.pdf' }] });
+    const ref = (m.files ?? [])[0] as NonNullable<MessageView['files']>[number];
+    const failed = await transfer(a.files, ref.hash, 'failed');
+    expect(failed).toMatchObject({ retryable: true, error: expect.stringMatching(/space for files.*Ask your admin/) });
+    expect((await until<SyncStatus>(a.sync, () => true, 'status')).uploads ?? null).toBeNull();
+
+    const cb = b.open(chan);
+    await until(b.conversations, (l) => l.some((c) => c.id === chan), 'the channel on Bo');
+    await cb.loadRecent();
+    await viewWhere(cb, (v) => v.messages.some((x) => x.id === m.id));
+    await expect(b.files.open(chan, ref)).rejects.toMatchObject({ code: 'waiting' });
+    await transfer(b.files, ref.hash, 'waiting');
+    ca.close();
+    cb.close();
+    await Promise.all([a.close(), b.close()]);
   });
 });

@@ -21,6 +21,21 @@ export interface DownloadDeps {
 }
 
 
+/** HEAD /files/<hash>: whether the relay holds the file and lets me read it (200), else false. */
+export async function onRelay(
+  d: Pick<DownloadDeps, 'serverUrl' | 'fetch' | 'token' | 'invalidate'>,
+  hash: string,
+): Promise<boolean> {
+  const url = `${apiBase(d.serverUrl)}/files/${hash}`;
+  const head = async () => d.fetch(url, { method: 'HEAD', headers: { Authorization: `Bearer ${await d.token()}` } });
+  let res = await head();
+  if (res.status === 401) {
+    d.invalidate();
+    res = await head();
+  }
+  return res.status === 200;
+}
+
 export class NotOnRelay extends Error {
   constructor() {
     super('not on the relay (or not readable by me)');

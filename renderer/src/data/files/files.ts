@@ -10,7 +10,7 @@ import type { OpenDoc } from '../docs';
 import type { FetchLike } from '../http';
 import type { LocalStore } from '../store';
 import { DEFAULT_CACHE_LIMIT, FileCache } from './cache';
-import { download, NotOnRelay } from './download';
+import { download, NotOnRelay, onRelay } from './download';
 import { createHasher } from './hash';
 import { prepare, type Prepared } from './measure';
 import { FileRecords, type UploadRecord } from './records';
@@ -61,6 +61,14 @@ export interface FilesDeps {
   syncChanged(): void;
 }
 
+/**
+ * Files still 'waiting' (their sender has not uploaded them yet) are asked for again after 2 s,
+ * then twice as long each time up to a minute: a fresh message's file usually follows within
+ * seconds, one from a device that went offline may take days.
+ */
+export const RECHECK_FIRST_MS = 2_000;
+export const RECHECK_MAX_MS = 60_000;
+
 export class Files {
   private readonly records: FileRecords;
   private readonly cacheStore: FileCache;
@@ -83,6 +91,8 @@ export class Files {
   private readonly cacheListeners = new Set<(v: { bytes: number; limit: number }) => void>();
   readonly loaded: Promise<void>;
   private closed = false;
+  private recheckTimer: ReturnType<typeof setTimeout> | null = null;
+  private recheckMs = RECHECK_FIRST_MS;
 
   constructor(private readonly deps: FilesDeps) {
     this.records = new FileRecords(deps.store.db);
@@ -215,6 +225,7 @@ export class Files {
     if (online) {
       this.uploader.kick();
       for (const conv of this.kept) this.prefetch(conv);
+      this.recheck().catch((e: unknown) => this.warn(e));
     } else this.uploader.pause();
   }
 
@@ -359,6 +370,10 @@ export class Files {
             ? { state: 'unavailable', error: 'You are no longer in this conversation.' }
             : { state: 'waiting' },
         );
+        if (!removed) {
+          this.recheckMs = RECHECK_FIRST_MS;
+          this.scheduleRecheck();
+        }
         throw removed
           ? new ApiError('unavailable', 'You are no longer in this conversation, so its files cannot be downloaded.')
           : new ApiError('waiting', 'This file has not reached the relay yet. It opens once the sender’s device has uploaded it.');
@@ -370,6 +385,37 @@ export class Files {
     this.downloading.set(file.hash, entry);
     this.emit(file.hash);
     return entry.run;
+  }
+
+  /** Asks again, later, for files their sender has not uploaded yet (a HEAD each). */
+  private scheduleRecheck(): void {
+    if (this.recheckTimer !== null || this.closed) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = null;
+      this.recheck().catch((e: unknown) => this.warn(e));
+    }, this.recheckMs);
+    this.recheckMs = Math.min(RECHECK_MAX_MS, this.recheckMs * 2);
+  }
+
+  private async recheck(): Promise<void> {
+    const auth = this.deps.auth;
+    const waiting = [...this.missing].filter(([, t]) => t.state === 'waiting').map(([h]) => h);
+    if (!auth || waiting.length === 0 || this.closed) return;
+    if (!this.deps.online()) return; // connectionChanged(true) asks again
+    const deps = { serverUrl: this.deps.serverUrl, fetch: this.deps.fetch, token: () => auth.token(), invalidate: () => auth.invalidate() };
+    let arrived = false;
+    for (const hash of waiting) {
+      if (await onRelay(deps, hash).catch(() => false)) {
+        this.missing.delete(hash);
+        this.emit(hash);
+        arrived = true;
+      }
+    }
+    if (arrived) {
+      this.recheckMs = RECHECK_FIRST_MS;
+      for (const conv of this.kept) this.prefetch(conv);
+    }
+    if ([...this.missing.values()].some((t) => t.state === 'waiting')) this.scheduleRecheck();
   }
 
   private async syncCachedSet(): Promise<void> {
@@ -475,6 +521,7 @@ export class Files {
 
   close(): void {
     this.closed = true;
+    if (this.recheckTimer !== null) clearTimeout(this.recheckTimer);
     this.uploader.close();
     this.hasher.close();
   }

@@ -7,6 +7,7 @@
 // relay is tried again hourly, a conversation I was removed from holds the file.
 import { Upload, type DetailedError, type HttpRequest } from 'tus-js-client';
 import { apiBase, type FetchLike } from '../http';
+import { onRelay } from './download';
 import type { FileRecords, UploadRecord } from './records';
 
 /** Files sent at the same time. */
@@ -176,24 +177,12 @@ export class Uploader {
     this.pause();
   }
 
-  /** HEAD /files/<hash>: whether the relay already holds it for me (then nothing is sent). */
-  private async held(hash: string): Promise<boolean> {
-    const url = `${apiBase(this.deps.serverUrl)}/files/${hash}`;
-    const head = async () =>
-      this.deps.fetch(url, { method: 'HEAD', headers: { Authorization: `Bearer ${await this.deps.token()}` } });
-    let res = await head();
-    if (res.status === 401) {
-      this.deps.invalidate();
-      res = await head();
-    }
-    return res.status === 200;
-  }
-
   private async send(rec: UploadRecord): Promise<void> {
     const { hash } = rec;
     const slot = this.running.get(hash);
     try {
-      if (await this.held(hash)) return await this.finish(rec);
+      // The relay already holds it for me (sent before a crash, or attached twice): nothing to send.
+      if (await onRelay(this.deps, hash)) return await this.finish(rec);
     } catch {
       // no answer: tus below meets the same network and decides
     }
