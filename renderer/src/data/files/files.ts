@@ -203,7 +203,16 @@ export class Files {
             nextAt: 0,
             createdAt: this.deps.now(),
           };
-      await this.records.putUpload(rec);
+      try {
+        await this.records.putUpload(rec);
+      } catch (e) {
+        await this.dropMessage(conv, messageId).catch(() => undefined);
+        console.warn(`[ferry] files: queueing failed: ${e instanceof Error ? e.message : String(e)}`);
+        throw new ApiError(
+          'no-space',
+          'This device has no room left to keep the file until it is sent. Free some disk space and try again.',
+        );
+      }
       this.queued.set(ref.hash, { state: rec.state, error: rec.error, retryable: rec.retryable, size: blob.size });
       this.emit(ref.hash);
     }
@@ -274,7 +283,7 @@ export class Files {
     void (async () => {
       const rec = await this.records.upload(hash);
       if (!rec || rec.state !== 'failed') return;
-      await this.records.putUpload({ ...rec, state: 'queued', error: null, nextAt: 0, mismatches: 0 });
+      await this.records.putUpload({ ...rec, state: 'queued', error: null, nextAt: 0, mismatches: 0, autoAt: undefined });
       await this.refreshQueued(hash);
       this.uploader.kick();
     })().catch((e: unknown) => this.warn(e));

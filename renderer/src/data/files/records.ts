@@ -23,6 +23,8 @@ export interface UploadRecord {
   mismatches: number;
   /** Not tried before this time (ms since epoch): quota and disk full retry hourly. */
   nextAt: number;
+  /** A failed file tried again by itself at this time (quota, disk full: hourly). */
+  autoAt?: number;
   createdAt: number;
 }
 

@@ -44,6 +44,8 @@ export interface Outcome {
   wait: number;
   /** Forget the tus URL and start over (the relay deleted what it had). */
   restart: boolean;
+  /** Failed, but tried again by itself after `wait` (quota, disk full). */
+  auto?: boolean;
 }
 
 /** The relay's JSON error body: `{ error: code, message }` (or the API's `{ error: { code, message } }`). */
@@ -76,7 +78,7 @@ export function outcomeOf(status: number, code: string | null, mismatches: numbe
       code === 'quota'
         ? 'You have used all the space for files this relay allows.'
         : 'The relay is out of space for files.';
-    return fail(`${why} Ask your admin; Ferry tries again every hour.`, true, HOUR);
+    return { ...fail(`${why} Ask your admin; Ferry tries again every hour.`, true, HOUR), auto: true };
   }
   if (status === 403 || code === 'not-member') {
     return fail('You are no longer a member of this conversation, so the file was not sent. It is kept on this device.', false);
@@ -139,9 +141,12 @@ export class Uploader {
     const now = this.deps.now();
     let soonest = Infinity;
     for (const rec of all.sort((a, b) => a.createdAt - b.createdAt)) {
-      if (rec.state !== 'queued' || this.running.has(rec.hash)) continue;
-      if (rec.nextAt > now) {
-        soonest = Math.min(soonest, rec.nextAt);
+      if (this.running.has(rec.hash)) continue;
+      const auto = rec.state === 'failed' && rec.autoAt !== undefined;
+      if (rec.state !== 'queued' && !auto) continue;
+      const at = auto ? (rec.autoAt as number) : rec.nextAt;
+      if (at > now) {
+        soonest = Math.min(soonest, at);
         continue;
       }
       if (this.running.size >= PARALLEL || !this.deps.online() || this.closed) break;
@@ -263,6 +268,7 @@ export class Uploader {
         nextAt: this.deps.now() + o.wait,
         mismatches: current.mismatches + (mismatch ? 1 : 0),
         url: o.restart ? null : (rec.url ?? current.url),
+        ...(o.auto ? { autoAt: this.deps.now() + o.wait } : { autoAt: undefined }),
       });
       if (o.error) console.warn(`[ferry] upload of ${rec.hash} failed (${status} ${code ?? ''})`);
     }
