@@ -82,6 +82,14 @@ describe('files: encodings', () => {
     expect(decodeWave(voice.ref.wave as string)).toHaveLength(2);
   });
 
+  it('a file that cannot be read is refused in words, naming it', async () => {
+    const broken = () => Promise.reject(new Error('NotReadableError'));
+    await expect(prepare({ file: new File(['x'], 'notes.txt') }, broken)).rejects.toMatchObject({
+      code: 'unreadable',
+      message: 'Ferry could not read “notes.txt”. If it was moved or changed, attach it again.',
+    });
+  });
+
   it('says the limit in plain words; more than 10 files is refused', () => {
     expect(formatBytes(2 * 1024 ** 3)).toBe('2 GB');
     expect(formatBytes(1536)).toBe('1.5 KB');

@@ -4,7 +4,7 @@
 // and waveform, and the clean name. Then the reference is checked as core will check it.
 import { rgbaToThumbHash } from 'thumbhash';
 import { cleanFileName, fileRefProblem, MAX_PREVIEW_BYTES, type FileRef } from '../../../../core/src/model/files';
-import type { Attachment } from '../api';
+import { ApiError, type Attachment } from '../api';
 import { encodeWave, fileType, kindOf, sniffType, toBase64 } from './encode';
 import type { Hasher } from './hash';
 
@@ -61,10 +61,20 @@ export interface Prepared {
 export async function prepare(a: Attachment, hash: Hasher): Promise<Prepared> {
   const blob = a.file;
   const given = a.name ?? (typeof File === 'function' && blob instanceof File ? blob.name : '');
-  const head = new Uint8Array(await blob.slice(0, 64).arrayBuffer());
+  let head: Uint8Array;
+  let digest: string;
+  try {
+    head = new Uint8Array(await blob.slice(0, 64).arrayBuffer());
+    digest = await hash(blob);
+  } catch (e) {
+    // A picked file moved or changed on disk since (NotReadableError), or no WebAssembly here.
+    console.warn(`[ferry] files: reading an attachment failed: ${e instanceof Error ? e.message : String(e)}`);
+    const what = given ? `“${cleanFileName(given)}”` : 'this file';
+    throw new ApiError('unreadable', `Ferry could not read ${what}. If it was moved or changed, attach it again.`);
+  }
   const type = fileType(sniffType(head), blob.type);
   const kind = kindOf(type, a.voice !== undefined);
-  const ref: FileRef = { hash: await hash(blob), name: cleanFileName(given || defaultName(kind)), size: blob.size, type, kind };
+  const ref: FileRef = { hash: digest, name: cleanFileName(given || defaultName(kind)), size: blob.size, type, kind };
   if (kind === 'image') {
     const m = await measureImage(blob);
     if (m) Object.assign(ref, m);
