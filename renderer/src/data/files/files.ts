@@ -109,6 +109,10 @@ export class Files {
       changed: (hash) => {
         if (!this.closed) this.refreshQueued(hash).catch((e: unknown) => this.warn(e));
       },
+      progress: (hash) => {
+        this.emit(hash);
+        this.deps.syncChanged();
+      },
       uploaded: async (rec) => {
         await this.cacheStore.put(rec.hash, rec.blob, true, rec.conv);
         this.cachedSet.add(rec.hash);

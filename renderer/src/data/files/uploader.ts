@@ -29,8 +29,10 @@ export interface UploaderDeps {
   /** Whether the relay is reachable now. */
   online(): boolean;
   now(): number;
-  /** A file's state changed (progress, failure, done). */
+  /** A file's state changed (started, paused, failed, done): its record may have changed. */
   changed(hash: string): void;
+  /** Bytes went out (many times a second: nothing is read from disk for it). */
+  progress(hash: string): void;
   /** The relay holds the file now: the record is gone, the bytes move to the cache. */
   uploaded(rec: UploadRecord): Promise<void>;
 }
@@ -151,6 +153,7 @@ export class Uploader {
       }
       if (this.running.size >= PARALLEL || !this.deps.online() || this.closed) break;
       this.running.set(rec.hash, { upload: null, sent: 0, total: rec.blob.size });
+      this.deps.progress(rec.hash);
       void this.send(rec).catch((e: unknown) => this.lost(rec.hash, e));
     }
     if (this.timer !== null) clearTimeout(this.timer);
@@ -221,7 +224,7 @@ export class Uploader {
           if (this.running.get(hash) !== slot) return;
           slot.sent = sent;
           slot.total = total;
-          this.deps.changed(hash);
+          this.deps.progress(hash);
         },
         onSuccess: () => {
           this.finish(rec)
