@@ -3,8 +3,6 @@
 // message is written (conversation.ts), the uploader sends them when the relay is reachable.
 // Reading: `open` from the queue, the cache or the relay; transfer states per hash; conversations
 // kept offline download their files as pages arrive; the bounded cache.
-import * as page from '../../../../core/src/model/page';
-import { MAX_FILES } from '../../../../core/src/model/files';
 import { ApiError, type ConversationFile, type FileTransfer, type FileView, type Observe, type Attachment } from '../api';
 import type { OpenDoc } from '../docs';
 import type { FetchLike } from '../http';
@@ -15,34 +13,14 @@ import { createHasher } from './hash';
 import { prepare, type Prepared } from './measure';
 import { FileRecords, type UploadRecord } from './records';
 import { Uploader } from './uploader';
-import { fileView } from './view';
+import { filesProblem } from './limits';
+import { filesOfPages } from './view';
+
+export { filesProblem, formatBytes } from './limits';
 
 const LIMITS = 'filesLimits';
 const CACHE_LIMIT = 'filesCacheLimit';
 const KEPT = 'filesKeptOffline';
-
-/** "2 GB", "100 MB", "1.5 KB": sizes in words people read (1024-based, as file managers do). */
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const s = u === 0 ? String(v) : v >= 10 ? String(Math.round(v)) : String(Math.round(v * 10) / 10);
-  return `${s} ${units[u] as string}`;
-}
-
-/** Why these files cannot be sent (count, the relay's size limit), or null. Pure (tested). */
-export function filesProblem(files: readonly Blob[], maxFileBytes: number | null): string | null {
-  if (files.length > MAX_FILES) return `You can attach up to ${MAX_FILES} files to one message.`;
-  if (maxFileBytes === null) return null;
-  const big = files.find((f) => f.size > maxFileBytes);
-  if (!big) return null;
-  const name = typeof File === 'function' && big instanceof File ? `“${big.name}” is ${formatBytes(big.size)}. ` : '';
-  return `${name}Files can be up to ${formatBytes(maxFileBytes)} on this relay.`;
-}
 
 export interface FilesDeps {
   store: LocalStore;
@@ -68,6 +46,8 @@ export interface FilesDeps {
  */
 export const RECHECK_FIRST_MS = 2_000;
 export const RECHECK_MAX_MS = 60_000;
+/** Files remembered as waiting or unavailable. */
+const MAX_MISSING = 5000;
 
 export class Files {
   private readonly records: FileRecords;
@@ -377,6 +357,8 @@ export class Files {
       .catch((e: unknown) => {
         if (!(e instanceof NotOnRelay)) throw e;
         const removed = this.deps.removed(conv);
+        // Bounded: the oldest answers are forgotten (asked again when that file is opened).
+        if (this.missing.size >= MAX_MISSING) this.missing.delete(this.missing.keys().next().value as string);
         this.missing.set(
           file.hash,
           removed
@@ -480,18 +462,9 @@ export class Files {
     })();
   }
 
-  async list(conv: string): Promise<ConversationFile[]> {
-    const out: ConversationFile[] = [];
-    for (const od of this.pages.get(conv)?.values() ?? []) {
-      if (!od.isLoaded) continue;
-      for (const m of page.listMessages(od.doc)) {
-        if (m.deleted || m.files.length === 0) continue;
-        for (const ref of m.files) {
-          out.push({ messageId: m.id, authorName: this.deps.nameOf(m.author), at: m.createdAt, file: fileView(ref) });
-        }
-      }
-    }
-    return out.sort((a, b) => b.at - a.at || (a.messageId < b.messageId ? 1 : -1));
+  list(conv: string): Promise<ConversationFile[]> {
+    const docs = [...(this.pages.get(conv)?.values() ?? [])].filter((od) => od.isLoaded).map((od) => od.doc);
+    return Promise.resolve(filesOfPages(docs, (u) => this.deps.nameOf(u)));
   }
 
   keptOffline: Observe<ReadonlySet<string>> = (listener) => {

@@ -1,7 +1,9 @@
 // What readers see of a file reference (api.ts FileView): the placeholder decoded from its
 // ThumbHash into a data: URL, the waveform into 64 numbers 0..1.
+import type * as Y from 'yjs';
 import type { FileRef } from '../../../../core/src/model/files';
-import type { FileView } from '../api';
+import * as page from '../../../../core/src/model/page';
+import type { ConversationFile, FileView } from '../api';
 import { decodeWave, thumbDataUrl } from './encode';
 
 const placeholders = new Map<string, string | null>();
@@ -30,4 +32,18 @@ export function fileView(ref: FileRef): FileView {
   if (ref.ms !== undefined) v.durationMs = ref.ms;
   if (ref.wave !== undefined) v.waveform = decodeWave(ref.wave);
   return v;
+}
+
+/** The files of these page documents' messages (not deleted), newest first (details panel). */
+export function filesOfPages(docs: readonly Y.Doc[], nameOf: (user: string) => string): ConversationFile[] {
+  const out: ConversationFile[] = [];
+  for (const doc of docs) {
+    for (const m of page.listMessages(doc)) {
+      if (m.deleted || m.files.length === 0) continue;
+      for (const ref of m.files) {
+        out.push({ messageId: m.id, authorName: nameOf(m.author), at: m.createdAt, file: fileView(ref) });
+      }
+    }
+  }
+  return out.sort((a, b) => b.at - a.at || (a.messageId < b.messageId ? 1 : -1));
 }
