@@ -25,10 +25,12 @@ export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
  * so connections may go to any http(s)/ws(s) host; no plugins, frames, forms or <base>.
  * Images only from the app and inline (profile pictures are data: URLs): nothing a message or
  * a profile holds can make the app fetch a remote image (a tracking pixel).
+ * 'wasm-unsafe-eval' (issue 13) lets the app compile its own WebAssembly (hash-wasm's SHA-256 of
+ * attached files, streamed); it allows no JavaScript eval.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self' data:",

@@ -53,9 +53,9 @@ describe('CSP', () => {
       return [name, values] as const;
     }),
   );
-  it('allows scripts only from the app, no inline or eval', () => {
-    expect(directives.get('script-src')).toEqual(["'self'"]);
-    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval');
+  it('allows scripts only from the app, no inline or eval (WebAssembly only: hashing files)', () => {
+    expect(directives.get('script-src')).toEqual(["'self'", "'wasm-unsafe-eval'"]);
+    expect(CONTENT_SECURITY_POLICY.replace("'wasm-unsafe-eval'", '')).not.toContain('unsafe-eval');
     expect(directives.get('default-src')).toEqual(["'none'"]);
   });
   it('forbids plugins, frames, base and form targets', () => {

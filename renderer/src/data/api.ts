@@ -494,6 +494,8 @@ export interface FerryClient {
   /** The DM with that person (deterministic id); works offline. */
   openDm(userId: string): Promise<string>;
   open(conversationId: string): ConversationStore;
+  /** Files, images and voice messages: limits, transfers, the download cache (issue 13). */
+  readonly files: FilesApi;
   /** Online only (ApiError 'offline' otherwise). */
   searchPeople(query: string): Promise<Person[]>;
   /**

@@ -79,6 +79,7 @@ export function browserBackend(env?: BrowserEnv): Backend {
       auth,
       indexedDB: e.indexedDB,
       dbName: userDbName(session.userId),
+      fetch: fetchFn,
       onSignedOut: () => accounts.setCurrent(null),
       onProfile: (next) => {
         accounts

@@ -57,6 +57,7 @@ import { Summaries } from './summaries';
 import { SyncState } from './sync-status';
 import { muxTransport, relaySocketUrl } from './transport';
 import { WorkspaceMode } from './workspace-mode';
+import { Files } from './files/files';
 
 export { muxTransport, relaySocketUrl } from './transport';
 export { loadSession, saveSession } from './legacy-session';
@@ -146,6 +147,8 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
   /** Workspace mode (no accounts): the catalogue and its catch-up; null when signed in. */
   private readonly workspaceMode: WorkspaceMode | null = null;
   private readonly api: RelayApi;
+  /** Files, images and voice messages (files/files.ts). */
+  readonly files: Files;
 
   private readonly records = new Map<string, DocRecord>();
   private readonly recordsLoaded: Promise<void>;
@@ -227,14 +230,43 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
         onPage: (convId, od) => {
           this.searchFeed?.watch(convId, od);
           this.activity.watch(convId, od);
+          this.files.watch(convId, od);
         },
       },
       summaries,
     );
-    this.syncState = new SyncState(ctx, this.summaries, authObj, () => {
-      void this.runCatchUp();
-      void this.relaySchema.check();
+    this.files = new Files({
+      store,
+      serverUrl: opts.session.serverUrl,
+      fetch: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      auth: authObj
+        ? { token: () => authObj.token(Math.min(5_000, authObj.margin())), invalidate: () => authObj.invalidate() }
+        : null,
+      online: () => this.host.connection === 'online' && !authObj?.ended,
+      now: () => this.now(),
+      nameOf: (u) => this.nameOf(u),
+      removed: (convId) => this.summaries.get(convId)?.removed === true,
+      removeMessage: async (convId, messageId) => {
+        const conv = this.open(convId);
+        try {
+          await conv.remove(messageId);
+        } finally {
+          conv.close();
+        }
+      },
+      syncChanged: () => this.syncState?.notify(),
     });
+    this.syncState = new SyncState(
+      ctx,
+      this.summaries,
+      authObj,
+      () => {
+        void this.runCatchUp();
+        void this.relaySchema.check();
+      },
+      () => this.files.uploads(),
+    );
+    this.syncState.onConnection = (online) => this.files.connectionChanged(online);
     this.prefs = new NotifyPrefsStore(store);
     this.notifyPrefs = this.prefs.observe;
     this.profiles = new Profiles(
@@ -266,7 +298,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
       closeWorkspace: () => this.profiles.close(true),
       profilesChanged: () => this.profiles.changed(),
     });
-    this.relaySchema = new RelaySchema(ctx, authObj ? this.api : null);
+    this.relaySchema = new RelaySchema(ctx, authObj ? this.api : null, (info) => this.files.serverInfo(info));
     this.personal = new Personal(ctx, { relaySchema: () => this.relaySchema.version });
     this.convListeners.add((id) => {
       if (id === null) this.personal.schemaChanged();
@@ -582,6 +614,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     this.peopleDirectory.close();
     this.profiles.close(false);
     this.personal.close();
+    this.files.close();
     await this.searchFeed?.close();
     await this.activity.close();
     await this.host.close();

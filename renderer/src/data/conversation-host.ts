@@ -6,6 +6,7 @@ import type { Action } from '../../../core/src/authz/permissions';
 import type { ConversationKind, ConversationRole, Member } from './api';
 import type { DocHost, OpenDoc } from './docs';
 import type { SummaryRecord } from './store';
+import type { Files } from './files/files';
 
 /** What a conversation view shows of the conversation itself (client.convState). */
 export interface ConvState {
@@ -24,6 +25,8 @@ export interface ConversationHost {
   readonly host: DocHost;
   /** My user id. */
   readonly me: string;
+  /** Files: attachments are prepared and queued here before the message is written. */
+  readonly files: Files;
   /** The clock that assigns message ids. */
   readonly clock: Clock;
   /** Errors of documents whose local copy has unreadable records, by room or conversation. */

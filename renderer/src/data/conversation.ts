@@ -154,12 +154,17 @@ export class ConversationImpl implements ConversationStore {
     const m = await this.pages.writable();
     const targets = this.sendTargets(options);
     const forward = options.forward ? forwardRefOf(options.forward) : undefined;
+    // Files are checked, hashed and measured before anything is written (ApiError 'too-large').
+    const prepared = options.files && options.files.length > 0 ? await this.client.files.prepare(options.files) : null;
+    const files = prepared?.map((f) => f.ref);
     const now = this.client.now();
     const id = tick(this.client.clock, now);
     const period = periodOfMessage(id);
     const p = await this.pages.openPage(period);
     const offline = this.client.host.connection !== 'online';
     this.typingMarks.set(false);
+    // The queue is on disk before the message is: a message never names a file this device lost.
+    if (prepared) await this.client.files.enqueue(this.id, id, prepared);
     // Shown only once on disk: the view leaves it out until its transactions complete.
     this.unsaved.add(id);
     try {
@@ -170,17 +175,20 @@ export class ConversationImpl implements ConversationStore {
         createdAt: now,
         ...targets,
         ...(forward ? { forward } : {}),
+        ...(files ? { files } : {}),
         ...(offline ? { offline } : {}),
       });
     } catch (e) {
       this.unsaved.delete(id); // refused before anything was written (empty, too long, ...)
+      if (prepared) await this.client.files.dequeue(this.id, id);
       throw e;
     }
     // Replying reads the page (a write only if others wrote since the last marker); the page
     // index gets an entry only for this device's first message on the page.
     meta.markRead(p.doc, this.client.me, now);
     const pageWrite = p.lastWrite;
-    meta.recordMessage(m.doc, { period, author: this.client.me, id, text: text || (forward?.text ?? ''), at: now });
+    const preview = text || (forward?.text ?? '') || (files ? files.map((f) => f.name).join(', ') : '');
+    meta.recordMessage(m.doc, { period, author: this.client.me, id, text: preview, at: now });
     const metaWrite = m.lastWrite;
     this.client.saveClock();
     try {
@@ -189,6 +197,7 @@ export class ConversationImpl implements ConversationStore {
       this.unsaved.delete(id);
       this.schedule();
     }
+    if (prepared) this.client.files.sent();
     const view = this.views.messageView(p, page.getMessage(p.doc, id) as page.Message);
     return view;
   }

@@ -3,12 +3,16 @@
 import { StoreError } from './records';
 
 /** IndexedDB version: bumped when object stores or indexes change (see `upgrade`). */
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export const UPDATES = 'updates';
 export const SUMMARIES = 'summaries';
 export const DRAFTS = 'drafts';
 export const META = 'meta';
+/** My files waiting to upload, Blob included (files/queue.ts), by hash. Version 2. */
+export const UPLOADS = 'uploads';
+/** Downloaded files (files/cache.ts), by hash. Version 2. */
+export const FILES = 'files';
 
 export function req<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -38,5 +42,10 @@ export function upgrade(db: IDBDatabase, oldVersion: number): void {
     db.createObjectStore(DRAFTS, { keyPath: 'id' });
     db.createObjectStore(META);
   }
-  // Later versions: `if (oldVersion < 2) { ... }`, never editing an earlier step.
+  if (oldVersion < 2) {
+    // Issue 13: the upload queue and the download cache (docs/attachments.md).
+    db.createObjectStore(UPLOADS, { keyPath: 'hash' });
+    db.createObjectStore(FILES, { keyPath: 'hash' });
+  }
+  // Later versions: `if (oldVersion < 3) { ... }`, never editing an earlier step.
 }

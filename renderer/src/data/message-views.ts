@@ -6,6 +6,7 @@ import type { MessageView, ReactionView } from './api';
 import type { ConversationHost } from './conversation-host';
 import { deliveryOf } from './delivery';
 import { forwardView } from './forwarding';
+import { fileView } from './files/view';
 import type { OpenDoc } from './docs';
 import type { ConversationPages } from './pages';
 
@@ -71,6 +72,7 @@ export class MessageViews {
       seenBy: [],
       pinnedBy: this.pinnedIndex.get(msg.id) ?? [],
       forward: msg.forward ? forwardView(msg.forward) : null,
+      ...(msg.files.length > 0 ? { files: msg.files.map(fileView) } : {}),
     };
   }
 

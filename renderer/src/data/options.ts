@@ -3,6 +3,7 @@ import type { RandomBytes } from '../../../core/src/ids';
 import type { Session } from './api';
 import type { Auth } from './auth';
 import type { Transport } from './docs';
+import type { FetchLike } from './http';
 import type { LocksLike } from './node';
 import type { SearchFeedOptions } from './search';
 
@@ -40,6 +41,8 @@ export interface FerryClientOptions {
   onSignedOut?: () => Promise<void>;
   /** The directory changed my name or role: keep it for the next (offline) start. */
   onProfile?: (session: Session) => void;
+  /** The window's fetch (file uploads' HEAD and downloads); default globalThis.fetch. */
+  fetch?: FetchLike;
   /** Offline search (search.ts): false turns it off (benchmarks); default on, in a worker if any. */
   search?: false | SearchFeedOptions;
 }

@@ -17,6 +17,8 @@ export class RelaySchema {
   constructor(
     private readonly ctx: ClientContext,
     private readonly api: RelayApi | null,
+    /** Every GET /server answer (files.ts keeps the file limits from it). */
+    private readonly onInfo: (info: unknown) => void = () => undefined,
   ) {}
 
   /** Reads the schema kept from an earlier run (a device starting offline still knows it). */
@@ -46,6 +48,7 @@ export class RelaySchema {
       return; // asked again at the next connect; the kept value stands meanwhile
     }
     this.asked = true;
+    this.onInfo(info);
     const raw = typeof info === 'object' && info !== null ? (info as { schema?: unknown }).schema : undefined;
     const schema = typeof raw === 'number' && Number.isInteger(raw) && raw >= 1 ? raw : 1;
     if (this.ctx.closed || schema === this.schema) return;

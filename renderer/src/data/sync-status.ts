@@ -24,6 +24,8 @@ export class SyncState {
     private readonly summaries: Summaries,
     private readonly auth: Auth | undefined,
     private readonly onOnline: () => void,
+    /** My files waiting for or in upload (files/files.ts). */
+    private readonly uploads: () => { count: number; bytesLeft: number } | null = () => null,
   ) {
     this.obs = observable(() => this.status());
     this.observe = this.obs.observe;
@@ -57,13 +59,18 @@ export class SyncState {
       pending: this.pending(),
       catchUp: this.progress ? { ...this.progress } : null,
       lastSyncedAt: this.lastSyncedAt,
+      uploads: this.uploads(),
     };
   }
+
+  /** Called when the connection goes up or down (files pause and resume uploads). */
+  onConnection: (online: boolean) => void = () => undefined;
 
   /** The open documents changed (connection, pending counts). */
   hostChanged(): void {
     const c = this.status().connection;
     if (c === 'online' && this.lastConnection !== 'online') this.onOnline();
+    if (c !== this.lastConnection) this.onConnection(c === 'online');
     if (c !== 'online') this.gen++;
     if (c !== 'online' && this.progress) this.progress = null;
     this.lastConnection = c;

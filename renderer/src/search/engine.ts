@@ -23,6 +23,11 @@ export interface SearchDoc {
   at: number;
   /** The page room it came from; rows are persisted per room (or per conversation without). */
   room?: string;
+  /**
+   * What is attached (issue 13), one letter each: `f` any file, `i` an image, `v` a voice
+   * message; '' or absent for none. Matched by the `has:` filters.
+   */
+  has?: string;
 }
 
 /** A query after parsing and name resolution: plain data, it crosses to the worker. */
@@ -41,6 +46,8 @@ export interface EngineQuery {
   convIds: string[] | null;
   since: number | null;
   until: number | null;
+  /** `has:` letters every match must carry (SearchDoc.has); null or absent: no filter. */
+  has?: string[] | null;
   limit?: number;
   offset?: number;
 }
@@ -93,8 +100,11 @@ export interface Snapshot {
   vocab: [string, number][];
 }
 
-/** One persisted row: [seq, id, convId, author, authorName, text, at]. */
-export type Row = [number, string, string, string, string, string, number];
+/**
+ * One persisted row: [seq, id, convId, author, authorName, text, at, has?]. `has` (issue 13) is
+ * optional so rows stored before it (which cannot have files) still restore as they are.
+ */
+export type Row = [number, string, string, string, string, string, number, string?];
 
 interface Live {
   seq: number;
@@ -105,6 +115,7 @@ interface Live {
   text: string;
   at: number;
   seg: string;
+  has: string;
 }
 
 const SNIPPET_CHARS = 160;
@@ -228,13 +239,15 @@ export class SearchEngine {
         r.author === doc.author &&
         r.authorName === doc.authorName &&
         r.at === doc.at &&
-        r.seg === seg
+        r.seg === seg &&
+        r.has === (doc.has ?? '')
       )
         return false;
       this.drop(old);
     }
     const { id, convId, author, authorName, text, at } = doc;
-    this.add({ seq: this.nextSeq++, id, convId, author, authorName, text, at, seg }, true);
+    const has = doc.has ?? '';
+    this.add({ seq: this.nextSeq++, id, convId, author, authorName, text, at, seg, has }, true);
     this.sinceSnapshot++;
     if (old !== undefined) this.maybeCompact();
     return true;
@@ -373,7 +386,11 @@ export class SearchEngine {
     const rows: Row[] = [];
     for (const seq of this.bySeg.get(seg) ?? []) {
       const r = this.rows[seq] as Live;
-      rows.push([r.seq, r.id, r.convId, r.author, r.authorName, r.text, r.at]);
+      rows.push(
+        r.has
+          ? [r.seq, r.id, r.convId, r.author, r.authorName, r.text, r.at, r.has]
+          : [r.seq, r.id, r.convId, r.author, r.authorName, r.text, r.at],
+      );
     }
     return rows;
   }
@@ -415,9 +432,11 @@ export class SearchEngine {
     for (const [seg, rows] of segments) {
       if (!Array.isArray(rows)) throw new Error(`segment ${seg}: bad shape`);
       for (const row of rows) {
-        if (!Array.isArray(row) || row.length !== 7) throw new Error(`segment ${seg}: bad row`);
-        const [seq, id, convId, author, authorName, text, at] = row;
-        const r: Live = { seq, id, convId, author, authorName, text, at, seg };
+        if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8))
+          throw new Error(`segment ${seg}: bad row`);
+        const [seq, id, convId, author, authorName, text, at, has = ''] = row;
+        if (typeof has !== 'string') throw new Error(`segment ${seg}: bad row`);
+        const r: Live = { seq, id, convId, author, authorName, text, at, seg, has };
         checkDoc(r);
         if (!Number.isInteger(seq) || seq < 1) throw new Error(`segment ${seg}: bad seq`);
         if (e.byId.has(id)) throw new Error(`segment ${seg}: ${id} twice`);
@@ -546,6 +565,7 @@ export class SearchEngine {
     const authors = q.authors ? new Set(q.authors) : null;
     const convs = q.convIds ? new Set(q.convIds) : null;
     const names = q.authorNames?.map((n) => fold(n).trim()).filter(Boolean) ?? null;
+    const hasAll = q.has && q.has.length > 0 ? q.has : null;
     const passes = (r: Live): boolean => {
       if (authors && !authors.has(r.author)) {
         if (!names) return false;
@@ -557,6 +577,7 @@ export class SearchEngine {
       if (convs && !convs.has(r.convId)) return false;
       if (q.since !== null && r.at < q.since) return false;
       if (q.until !== null && r.at >= q.until) return false;
+      if (hasAll && !hasAll.every((h) => r.has.includes(h))) return false;
       return true;
     };
 
@@ -605,7 +626,7 @@ export class SearchEngine {
     };
 
     if (groups.length === 0) {
-      const filtered = authors || convs || names || q.since !== null || q.until !== null;
+      const filtered = authors || convs || names || hasAll || q.since !== null || q.until !== null;
       if (filtered) for (const r of this.rows) if (r && passes(r)) consider(r, 0);
     } else if (groups.length < 250 && groups.every((g) => g.variants.length > 0)) {
       const n = Math.max(1, this.live);
@@ -650,7 +671,7 @@ export class SearchEngine {
       const convOk = convs ? flags(this.convIx, [...convs]) : null;
       const since = q.since ?? -Infinity;
       const until = q.until ?? Infinity;
-      const exact = !names && q.phrases.length === 0;
+      const exact = !names && !hasAll && q.phrases.length === 0;
       for (let i = 0; i < first.length; i++) {
         const seq = first[i] as number;
         if (stamp[seq] !== base + all) continue;
@@ -817,6 +838,8 @@ export interface StoredSegment {
   refs: string[];
   id: string[];
   text: string[];
+  /** Row `has` letters (issue 13); absent in segments stored before, and when no row has any. */
+  has?: string[];
 }
 
 export function encodeSegment(rows: readonly Row[]): StoredSegment {
@@ -830,6 +853,7 @@ export function encodeSegment(rows: readonly Row[]): StoredSegment {
     text: new Array<string>(n),
   };
   const table = new Map<string, number>();
+  if (rows.some((r) => r[7])) out.has = rows.map((r) => r[7] ?? '');
   rows.forEach(([seq, id, convId, author, authorName, text, at], i) => {
     const key = `${convId}\u0000${author}\u0000${authorName}`;
     let r = table.get(key);
@@ -868,6 +892,7 @@ export function decodeSegment(value: unknown): Row[] {
     s.ref.length !== n ||
     s.id.length !== n ||
     s.text.length !== n ||
+    (s.has !== undefined && (!Array.isArray(s.has) || s.has.length !== n)) ||
     s.refs.length % 3 !== 0
   )
     throw new Error('segment: columns of different lengths');
@@ -875,7 +900,7 @@ export function decodeSegment(value: unknown): Row[] {
   for (let i = 0; i < n; i++) {
     const r = (s.ref[i] as number) * 3;
     if (r + 2 >= s.refs.length) throw new Error('segment: bad reference');
-    rows[i] = [
+    const row: Row = [
       s.seq[i] as number,
       s.id[i] as string,
       s.refs[r] as string,
@@ -884,6 +909,9 @@ export function decodeSegment(value: unknown): Row[] {
       s.text[i] as string,
       s.at[i] as number,
     ];
+    const has = s.has?.[i];
+    if (has) row.push(has);
+    rows[i] = row;
   }
   return rows;
 }

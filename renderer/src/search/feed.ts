@@ -14,9 +14,15 @@ export function toSearchDocs(
 ): SearchDoc[] {
   const out: SearchDoc[] = [];
   for (const m of messages) {
-    // A forward is found by its comment and by the text it forwards.
-    const text = m.forward ? [m.text, m.forward.text].filter((t) => t !== '').join('\n') : m.text;
+    // A forward is found by its comment and by the text it forwards; a message with files by
+    // its caption and the files' names (issue 13).
+    const files = m.files ?? [];
+    const parts = [m.text, m.forward?.text ?? '', ...files.map((f) => f.name)];
+    const text = parts.filter((t) => t !== '').join('\n');
     if (m.deleted || text.trim() === '') continue;
+    let has = files.length > 0 ? 'f' : '';
+    if (files.some((f) => f.kind === 'image')) has += 'i';
+    if (files.some((f) => f.kind === 'voice')) has += 'v';
     out.push({
       id: m.id,
       convId,
@@ -25,6 +31,7 @@ export function toSearchDocs(
       text,
       at: m.createdAt,
       room,
+      ...(has ? { has } : {}),
     });
   }
   return out;

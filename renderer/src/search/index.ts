@@ -1,7 +1,7 @@
 // Ferry's offline search: the public API. The data layer feeds it messages (see README.md);
 // the UI asks it queries. The index lives in a Web Worker when there is one, else on the page
 // (same interface, same code: host.ts). Every method resolves to a Result: errors are values.
-import { parseQuery, type ParsedQuery } from './query';
+import { HAS_LETTER, parseQuery, type ParsedQuery } from './query';
 import { terms } from './text';
 import type { EngineQuery, QueryResult, SearchDoc } from './engine';
 import { SearchHost } from './host';
@@ -262,6 +262,7 @@ export function createSearch(options: SearchOptions): Search {
       convIds,
       since: parsed.since,
       until: parsed.until,
+      has: parsed.has.length > 0 ? parsed.has.map((h) => HAS_LETTER[h]) : null,
     };
   }
 

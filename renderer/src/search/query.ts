@@ -2,6 +2,7 @@
 //
 //   from:<username or name>   in:<channel title>   before:YYYY-MM-DD   after:YYYY-MM-DD
 //   on:YYYY-MM-DD             a filter value may be quoted: from:"Ana María" in:"team chat"
+//   has:file  has:image  has:voice   (issue 13: messages with attachments of that kind)
 //
 // The parser never throws. Odd input keeps as much meaning as it can and says what it did in
 // `notes`: an unbalanced quote runs to the end of the query; an empty filter (`from:`) is
@@ -9,8 +10,22 @@
 // as text. Dates are days in the local time zone: before: is before that day starts, after:
 // is after that day ends, on: is within that day (as Slack and Teams read them).
 
-export type FilterKey = 'from' | 'in' | 'before' | 'after' | 'on';
-const FILTERS = new Set<string>(['from', 'in', 'before', 'after', 'on']);
+export type FilterKey = 'from' | 'in' | 'before' | 'after' | 'on' | 'has';
+const FILTERS = new Set<string>(['from', 'in', 'before', 'after', 'on', 'has']);
+
+/** What `has:` accepts: file (any attachment), image, voice; the letter SearchDoc.has uses. */
+export type HasKind = 'file' | 'image' | 'voice';
+const HAS: Record<string, HasKind> = {
+  file: 'file',
+  files: 'file',
+  attachment: 'file',
+  image: 'image',
+  images: 'image',
+  picture: 'image',
+  voice: 'voice',
+  audio: 'voice',
+};
+export const HAS_LETTER: Record<HasKind, string> = { file: 'f', image: 'i', voice: 'v' };
 
 export interface ParsedQuery {
   /** Free text words and unknown `foo:bar` tokens, as typed (not folded). */
@@ -19,6 +34,8 @@ export interface ParsedQuery {
   phrases: string[];
   from: string[];
   in: string[];
+  /** `has:` kinds every match must have. */
+  has: HasKind[];
   /** Local-day bounds in ms: at >= since and at < until. */
   since: number | null;
   until: number | null;
@@ -99,6 +116,7 @@ export function parseQuery(input: string): ParsedQuery {
     phrases: [],
     from: [],
     in: [],
+    has: [],
     since: null,
     until: null,
     prefixLast: false,
@@ -129,6 +147,18 @@ export function parseQuery(input: string): ParsedQuery {
     }
     if (key === 'from' || key === 'in') {
       q[key].push(value);
+      continue;
+    }
+    if (key === 'has') {
+      const kind = HAS[value.toLowerCase()];
+      if (kind) {
+        if (!q.has.includes(kind)) q.has.push(kind);
+      } else {
+        q.notes.push(
+          `has:${value} is not known (has:file, has:image, has:voice): searched as text.`,
+        );
+        q.words.push(p.raw);
+      }
       continue;
     }
     const day = parseDay(value);

@@ -28,6 +28,7 @@ import {
 import type { AccountApi, AdminApi } from '../../../src/data/api';
 import type { NotifyPref, NotifyPrefs } from '../../../src/data/api';
 import { NotifyPrefsStore } from '../../../src/data/notify-prefs';
+import { noFiles } from './no-files';
 import { FakePersonal } from './fake-personal';
 import { mentionsIn } from '../../../../core/src/model/mentions';
 import {
@@ -106,6 +107,7 @@ const offline = () => new ApiError('offline', 'You are offline: this needs the s
 
 export class FakeClient implements FerryClient {
   readonly session: Session;
+  readonly files = noFiles();
   private convs: Conv[] = [];
   /** Everyone on the server (searchPeople); `people` is those I share a conversation with. */
   private directory: Person[] = [];
