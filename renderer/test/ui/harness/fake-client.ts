@@ -16,6 +16,7 @@ import {
   type DirectoryPerson,
   type Member,
   type SystemEventView,
+  type FileView,
   type MessageView,
   type NewConversation,
   type Observe,
@@ -28,7 +29,7 @@ import {
 import type { AccountApi, AdminApi } from '../../../src/data/api';
 import type { NotifyPref, NotifyPrefs } from '../../../src/data/api';
 import { NotifyPrefsStore } from '../../../src/data/notify-prefs';
-import { noFiles } from './no-files';
+import { FakeFiles, fakeHash, pictureBlob, placeholderOf } from './fake-files';
 import { FakePersonal } from './fake-personal';
 import { mentionsIn } from '../../../../core/src/model/mentions';
 import {
@@ -107,7 +108,6 @@ const offline = () => new ApiError('offline', 'You are offline: this needs the s
 
 export class FakeClient implements FerryClient {
   readonly session: Session;
-  readonly files = noFiles();
   private convs: Conv[] = [];
   /** Everyone on the server (searchPeople); `people` is those I share a conversation with. */
   private directory: Person[] = [];
@@ -151,6 +151,8 @@ export class FakeClient implements FerryClient {
     },
   };
   readonly account: AccountApi = fakeAccount(this.accountHost);
+  /** Files (issue 13): in memory (fake-files.ts). */
+  readonly files = new FakeFiles((uploads) => this.setStatus({ uploads }));
   private readonly adminApi: AdminApi = fakeAdmin(this.accountHost, () => this.directory);
   get admin(): AdminApi | undefined {
     return this.session.role === 'admin' ? this.adminApi : undefined;
@@ -388,6 +390,107 @@ export class FakeClient implements FerryClient {
       canPin: canPost && this.pinsUnavailable === null,
       pinsUnavailable: canPost ? this.pinsUnavailable : null,
     };
+  }
+
+  /** Issue 13 screenshots (`?files`): a message in c-field with images, a PDF, a voice
+   *  message and a risky name, and one of Priya's still "uploading…". */
+  async seedFiles(): Promise<void> {
+    const c = this.convs.find((x) => x.id === 'c-field');
+    if (!c) return;
+    const at = Date.now() - 60_000;
+    const pics = await Promise.all(
+      [
+        [1200, 800, 200],
+        [800, 1000, 20],
+        [1000, 1000, 140],
+      ].map(async ([w, h, hue], i) =>
+        this.files.seed(
+          {
+            hash: fakeHash(100 + i),
+            name: `harbour-${i + 1}.png`,
+            size: 240_000 + i * 51_000,
+            type: 'image/png',
+            kind: 'image',
+            width: w,
+            height: h,
+            placeholder: await placeholderOf(hue as number),
+          },
+          await pictureBlob(w as number, h as number, hue as number),
+        ),
+      ),
+    );
+    const pdf = this.files.seed(
+      {
+        hash: fakeHash(200),
+        name: 'Inspection report 2026-11.pdf',
+        size: 1_840_000,
+        type: 'application/pdf',
+        kind: 'file',
+      },
+      new Blob(['%PDF-1.4 fake'], { type: 'application/pdf' }),
+    );
+    const exe = this.files.seed(
+      {
+        hash: fakeHash(201),
+        name: 'invoicefdp.exe',
+        size: 73_000,
+        type: 'application/octet-stream',
+        kind: 'file',
+      },
+      new Blob(['MZ'], { type: 'application/octet-stream' }),
+    );
+    const wave = Array.from({ length: 64 }, (_, i) => Math.abs(Math.sin(i / 3)) * 0.8 + 0.1);
+    const voice = this.files.seed(
+      {
+        hash: fakeHash(300),
+        name: 'Voice message.webm',
+        size: 41_000,
+        type: 'audio/webm',
+        kind: 'voice',
+        durationMs: 14_000,
+        waveform: wave,
+      },
+      new Blob([], { type: 'audio/webm' }),
+    );
+    const waiting = this.files.seed(
+      {
+        hash: fakeHash(400),
+        name: 'deck-photo.jpg',
+        size: 3_100_000,
+        type: 'image/jpeg',
+        kind: 'image',
+        width: 1600,
+        height: 900,
+        placeholder: await placeholderOf(280),
+      },
+      null,
+      { state: 'waiting' },
+    );
+    const withFiles = (
+      authorId: string,
+      name: string,
+      t: number,
+      text: string,
+      files: FileView[],
+    ) => {
+      const m = { ...message(authorId, name, t, text, false), files };
+      for (const f of files)
+        this.files.all.push({ messageId: m.id, authorName: name, at: t, file: f });
+      return m;
+    };
+    c.messages = [
+      ...c.messages,
+      withFiles(
+        'u-ingrid',
+        'Ingrid Solberg',
+        at,
+        'Photos from the harbour inspection, and the report.',
+        [...pics, pdf],
+      ),
+      withFiles('u-ingrid', 'Ingrid Solberg', at + 1000, '', [voice, exe]),
+      withFiles('u-priya', 'Priya Raman', at + 30_000, 'Deck photo coming', [waiting]),
+    ];
+    this.changed(c);
   }
 
   private changed(c: Conv) {
@@ -735,11 +838,21 @@ export class FakeClient implements FerryClient {
         if (text.includes('#fail')) throw new Error('The disk is full: the message was not saved.');
         if (!this.canPost(c)) throw new ApiError('forbidden', 'You cannot post here.');
         const at = Date.now();
-        const m = message(this.session.userId, this.session.displayName, at, text, true, {
-          writtenOffline: !this.online,
-          delivery: 'pending',
-          quoteId: options.quote ?? null,
-        });
+        const problem = options.files ? this.files.problem(options.files.map((f) => f.file)) : null;
+        if (problem) throw new ApiError('too-large', problem);
+        const files = options.files
+          ? await Promise.all(options.files.map((f) => this.files.attach(f, this.online)))
+          : undefined;
+        const m = {
+          ...message(this.session.userId, this.session.displayName, at, text, true, {
+            writtenOffline: !this.online,
+            delivery: 'pending',
+            quoteId: options.quote ?? null,
+          }),
+          ...(files ? { files } : {}),
+        };
+        for (const f of files ?? [])
+          this.files.all.push({ messageId: m.id, authorName: m.authorName, at, file: f });
         if (options.parent !== undefined) {
           const root = c.messages.find((x) => x.id === options.parent);
           if (!root) throw new ApiError('not-found', 'The message this replies to is not here.');

@@ -6,6 +6,7 @@
 //   ?setup   with ?fresh: a server with no users (the first-admin form)
 //   ?guest   signed in as a guest
 //   ?admin   signed in as a workspace admin (People; harness/fake-admin.ts has the fake's rules)
+//   ?files   a message with images, a PDF, a voice message and a risky file name (issue 13)
 import '../../../src/styles/app.css';
 import { mount } from 'svelte';
 import App from '../../../src/App.svelte';
@@ -46,6 +47,7 @@ const backend: Backend = {
       serverUrl: 'https://ferry.corp.example',
     });
     window.__ferryFake = client.controls();
+    if (params.has('files')) void client.seedFiles();
     return client;
   },
   async serverInfo(serverUrl) {
