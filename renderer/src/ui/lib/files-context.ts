@@ -4,6 +4,7 @@
 
 import { getContext, setContext } from 'svelte';
 import type { FileView, FilesApi, MessageView } from '../../data/api';
+import { cleanFileName } from '../../../../core/src/model/files';
 
 export interface FilesContext {
   readonly api: FilesApi;
@@ -82,4 +83,21 @@ export function imagesOf(
     for (const f of m.files ?? []) if (f.kind === 'image') out.push({ messageId: m.id, file: f });
   }
   return out;
+}
+
+/**
+ * Saves a file: its bytes through the cache, then a download link with the clean name. Never
+ * opens or runs it. Rejects with the FilesApi's plain reason (offline, not uploaded yet…).
+ */
+export async function downloadFile(ctx: FilesContext, file: FileView): Promise<void> {
+  const url = await ctx.urls.acquire(file);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = cleanFileName(file.name) || 'file';
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The download has its own copy once started: let the URL go a moment later.
+  setTimeout(() => ctx.urls.release(file.hash), 10_000);
 }

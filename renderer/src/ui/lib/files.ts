@@ -254,3 +254,6 @@ export function transferLine(t: FileTransfer, mine: boolean): TransferLine {
       return { ...none, text: t.error || 'This file is not available.', loadable: false };
   }
 }
+
+/** The download cache limits offered in Settings (the default is 1 GB). */
+export const CACHE_LIMITS: readonly number[] = [250e6, 500e6, 1e9, 2e9, 5e9, 10e9];

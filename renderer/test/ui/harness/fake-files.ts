@@ -126,8 +126,19 @@ export class FakeFiles implements FilesApi {
         ? { state: 'uploading', sent: 0, total: a.file.size }
         : { state: 'queued', sent: 0, total: a.file.size },
     );
-    if (online) setTimeout(() => this.set(hash, { state: 'local' }), 600);
+    if (online) this.progress(hash, a.file.size, 0);
     return view;
+  }
+
+  /** A fake upload: a tenth more every 500 ms. */
+  private progress(hash: string, total: number, step: number) {
+    setTimeout(() => {
+      if (step >= 10) this.set(hash, { state: 'local' });
+      else {
+        this.set(hash, { state: 'uploading', sent: Math.round((total * step) / 10), total });
+        this.progress(hash, total, step + 1);
+      }
+    }, 500);
   }
 
   /** A seeded file with bytes (or a state only). */
