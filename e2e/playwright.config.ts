@@ -25,7 +25,12 @@ export default defineConfig({
         browserName: 'chromium',
         launchOptions: {
           executablePath: CHROMIUM_PATH,
-          args: CHROMIUM_ARGS,
+          // A fake microphone that needs no permission prompt (voice messages, files.spec.ts).
+          args: [
+            ...CHROMIUM_ARGS,
+            '--use-fake-ui-for-media-stream',
+            '--use-fake-device-for-media-stream',
+          ],
         },
         screenshot: 'only-on-failure',
         trace: 'off',

@@ -432,7 +432,7 @@ export class FakeClient implements FerryClient {
     const exe = this.files.seed(
       {
         hash: fakeHash(201),
-        name: 'invoicefdp.exe',
+        name: 'invoice_fdp.exe',
         size: 73_000,
         type: 'application/octet-stream',
         kind: 'file',
