@@ -65,6 +65,9 @@ describe('CSP', () => {
     expect(directives.get('base-uri')).toEqual(["'none'"]);
     expect(directives.get('form-action')).toEqual(["'none'"]);
   });
+  it('plays media only from the app and object URLs (voice messages, issue 13)', () => {
+    expect(directives.get('media-src')).toEqual(["'self'", 'blob:']);
+  });
 });
 
 describe('external URLs', () => {

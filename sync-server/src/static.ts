@@ -27,6 +27,8 @@ export const CSP = [
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
+  // Voice messages play from object URLs of their bytes (issue 13).
+  "media-src 'self' blob:",
   "font-src 'self'",
   // As the renderer's own meta CSP: the relay URL is the user's choice (DESIGN: Session.serverUrl).
   "connect-src 'self' ws: wss: http: https:",

@@ -2,6 +2,7 @@
 // wanted and loadable, an object URL of its bytes (shared and revoked through FileUrls).
 // Call during a component's initialisation (it makes effects).
 
+import { untrack } from 'svelte';
 import type { FileTransfer, FileView } from '../../data/api';
 import { useFiles } from './files-context';
 import { transferLine } from './files';
@@ -14,6 +15,15 @@ export function useFile(file: () => FileView, want: () => boolean = () => true) 
   let url = $state<string | null>(null);
   let error = $state<string | null>(null);
   const loadable = $derived(transferLine(transfer, false).loadable);
+  // After a failed open (not uploaded yet, offline), a change of state tries again.
+  let attempt = $state(0);
+  let lastState = '';
+  $effect(() => {
+    const st = transfer.state;
+    if (st === lastState) return;
+    lastState = st;
+    if (untrack(() => error) !== null) attempt++;
+  });
 
   $effect(() => {
     if (!ctx) return;
@@ -22,6 +32,7 @@ export function useFile(file: () => FileView, want: () => boolean = () => true) 
 
   $effect(() => {
     const f = file();
+    void attempt;
     if (!ctx || !want() || !loadable) return;
     let live = true;
     error = null;
