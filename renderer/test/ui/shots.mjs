@@ -622,6 +622,30 @@ try {
     await page.getByTestId('search-input').fill('gps offsets');
     await page.getByTestId('search-hit').nth(1).waitFor();
     await page.screenshot({ path: `${out}/readme-search-${scheme}.png` });
+
+    // Files (issue 13, `?files`): images in a grid, a PDF card, a voice message, a risky name,
+    // one still uploading; two attached in the composer; the viewer.
+    await page.goto(`${base}?files`);
+    await page.getByTestId('message-files').first().waitFor();
+    await page.getByText('Jump to latest').click();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=message-image][data-loaded=true]').length >= 3,
+    );
+    await page.screenshot({ path: `${out}/files-message-${scheme}.png` });
+    await page.getByTestId('attach-input').setInputFiles([
+      { name: 'site-plan.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4') },
+      {
+        name: 'Budget 2027.xlsx',
+        mimeType: 'application/vnd.ms-excel',
+        buffer: Buffer.alloc(1200),
+      },
+    ]);
+    await page.getByTestId('composer-file').nth(1).waitFor();
+    await page.screenshot({ path: `${out}/files-composer-${scheme}.png` });
+    await page.getByTestId('message-image').first().locator('button').click();
+    await page.getByTestId('viewer-image').waitFor();
+    await page.screenshot({ path: `${out}/files-viewer-${scheme}.png` });
+    await page.keyboard.press('Escape');
     await context.close();
   }
 } finally {
