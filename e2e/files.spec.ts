@@ -20,11 +20,32 @@ import { screenshot } from './fixtures/screens';
 
 const { relay, app, person } = useWorld();
 
-/** A 64×64 PNG (a sunset). */
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAABf0lEQVR42u3V0SpEYRTF8fUQ3+MopUjUhESdmKahCU1oQl9oQhOa0IQmNKGJ0vIinsmVU+fGFVlnl3Z99bvaN/u/rzZGMrqG0SW6hrEqXcN4ja5hsk7XML1K11Bp0DXMrtE1zG/QNSw26RqyTbqG5W26hlqLrmFlh66hsUfXsB7pGpr7dA1bh7T1+THzM9t1aLVp5df076yWYveIJv5UXzDZi3jC8oT6QvnVOOiwJLm+UHI72qcso2R9oUwAjs8pM6kvyA3odCkzPEBuwNkFNYb1BS0D3StqzA/QMnDZo8b8AC0DvWtqzA/QMnBzS435AVoG+n1qzA/QMnB/R435AVoGBg/UmB+gZeD1mRrzA7QMvA0pM6yXG/D+QpnhAXIDQjWGegwTMUzFUIlhLoaFGLLoZQ7X9fkcruvzOVzX53O4rs/ncF2fz+G6Pp/DdX0+T38g/YH0B9IfSH8g/YH0B9IfSH8g/YH0B9IfSH/gv+ZfGVuK1WZHhfkAAAAASUVORK5CYII=',
-  'base64',
-);
+/**
+ * A real 96×64 PNG (a sunset), drawn and encoded by Chromium itself: the app must be able to
+ * decode it to measure it and make its placeholder.
+ */
+async function sunsetPng(page: Page): Promise<Buffer> {
+  const base64 = await page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(96, 64);
+    const g = canvas.getContext('2d') as OffscreenCanvasRenderingContext2D;
+    const sky = g.createLinearGradient(0, 0, 0, 64);
+    sky.addColorStop(0, '#f59e0b');
+    sky.addColorStop(1, '#7c3aed');
+    g.fillStyle = sky;
+    g.fillRect(0, 0, 96, 64);
+    g.fillStyle = '#fde68a';
+    g.beginPath();
+    g.arc(48, 46, 14, 0, Math.PI * 2);
+    g.fill();
+    const bytes = new Uint8Array(
+      await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer(),
+    );
+    let binary = '';
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    return btoa(binary);
+  });
+  return Buffer.from(base64, 'base64');
+}
 const PDF = Buffer.from(
   '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
 );
@@ -68,7 +89,7 @@ test('an image, a PDF and a voice message sent offline survive a reload, reach B
 
   // The image and the PDF through the Attach button's picker; the chips show name and size.
   await ada.page.getByTestId('attach-input').setInputFiles([
-    { name: 'harbour.png', mimeType: 'image/png', buffer: PNG },
+    { name: 'harbour.png', mimeType: 'image/png', buffer: await sunsetPng(ada.page) },
     { name: 'report.pdf', mimeType: 'application/pdf', buffer: PDF },
   ]);
   await expect(ada.page.getByTestId('composer-file')).toHaveCount(2);
@@ -80,8 +101,12 @@ test('an image, a PDF and a voice message sent offline survive a reload, reach B
   const sent = messageWithText(ada.page, 'Harbour and the report');
   await expect(sent).toHaveAttribute('data-delivery', 'pending');
   await expect(ada.page.getByTestId('composer-file')).toHaveCount(0);
-  // The local preview at once, offline.
-  await expect(sent.getByTestId('message-image')).toHaveAttribute('data-loaded', 'true');
+  // The local preview at once, offline, in a box of the image's own shape (measured on the
+  // device: 96×64, shown whole, never upscaled) with its placeholder behind it.
+  const image = sent.getByTestId('message-image');
+  await expect(image).toHaveAttribute('data-loaded', 'true');
+  expect(await image.boundingBox()).toMatchObject({ width: 96, height: 64 });
+  await expect(image).toHaveCSS('background-image', /^url\("data:image\/png;base64,/);
   await expect(sent.getByTestId('file-card')).toHaveAttribute('data-name', 'report.pdf');
 
   // A voice message: click to start, watch the time run, click to stop and send.
@@ -110,6 +135,11 @@ test('an image, a PDF and a voice message sent offline survive a reload, reach B
 
   const got = messageWithText(bo.page, 'Harbour and the report');
   await expect(got.getByTestId('message-image')).toHaveAttribute('data-loaded', 'true');
+  // Bo's box has the same shape before a byte arrived: the size travels in the message.
+  expect(await got.getByTestId('message-image').boundingBox()).toMatchObject({
+    width: 96,
+    height: 64,
+  });
   await expect(got.getByTestId('file-card')).toHaveAttribute('data-name', 'report.pdf');
   await expect(voiceRow(bo.page)).toHaveCount(1);
   const player = voiceRow(bo.page).getByTestId('voice-player');
@@ -186,6 +216,7 @@ test('an HTML-payload name and a right-to-left-override .exe show cleaned and ru
   await screenshot(bo.page, 'files-4-risky');
   await bo.page.getByTestId('risky-file-dialog').getByRole('button', { name: 'Cancel' }).click();
   await expect(bo.page.getByTestId('risky-file-dialog')).toHaveCount(0);
+  await expect(exe.getByTestId('file-open')).toBeFocused(); // back where the person was
   const download = bo.page.waitForEvent('download');
   await exe.getByTestId('file-open').click();
   await bo.page.getByTestId('risky-download').click();

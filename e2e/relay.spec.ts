@@ -1,5 +1,6 @@
 // The harness itself: the relay fixture really serves the built app, really stops (SIGTERM and
 // kill -9) and comes back on the same port with the same data.
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
@@ -70,6 +71,22 @@ test('two people use the web client the relay serves, with no desktop app', asyn
   await openConversation(bo.page, 'Web client');
   await send(ada.page, 'Hello from the browser.');
   await expect(messageWithText(bo.page, 'Hello from the browser.')).toHaveCount(1);
+  // Files too: the relay's own CSP header lets the app hash them ('wasm-unsafe-eval'), and Bo
+  // saves the same bytes.
+  await ada.page.getByTestId('attach-input').setInputFiles({
+    name: 'agenda.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('1. Ship it.\n'),
+  });
+  await ada.page.getByTestId('composer').fill('The agenda');
+  await ada.page.getByTestId('composer').press('Enter');
+  const card = messageWithText(bo.page, 'The agenda').getByTestId('file-card');
+  await expect(card).toHaveAttribute('data-name', 'agenda.txt');
+  const saved = bo.page.waitForEvent('download');
+  await card.getByTestId('file-save').click();
+  const download = await saved;
+  expect(download.suggestedFilename()).toBe('agenda.txt');
+  expect(readFileSync((await download.path()) as string, 'utf8')).toBe('1. Ship it.\n');
   await screenshot(bo.page, 'relay-web-client-bo');
   await Promise.all(people.map((p) => p.context.close()));
 });

@@ -13,8 +13,10 @@ import {
   createUpdateChecker,
   deleteMessage,
   encodeHlc,
+  filesSummary,
   getMessage,
   judge,
+  lastMessage,
   messagesOf,
   periodOfMessage,
   referencedHashes,
@@ -232,5 +234,25 @@ describe('cleanFileName', () => {
     expect(unescape(encodeURIComponent(long)).length).toBeLessThanOrEqual(MAX_FILE_NAME_BYTES);
     expect(long.endsWith('é.gz')).toBe(true);
     expect(cleanFileName('😀'.repeat(100))).toBe('😀'.repeat(63));
+  });
+});
+
+describe('filesSummary: a caption-less message in the conversation list', () => {
+  it('says what was sent in a few words', () => {
+    expect(filesSummary([])).toBe('');
+    expect(filesSummary([voice])).toBe('Voice message (0:12)');
+    expect(filesSummary([image()])).toBe('Image: whiteboard.png');
+    expect(filesSummary([{ ...voice, kind: 'file', ms: undefined, wave: undefined }])).toBe(
+      'File: Voice message.ogg',
+    );
+    expect(filesSummary([image(), voice, image({ name: 'b.png' })])).toBe(
+      '3 files: whiteboard.png, Voice message.ogg, …',
+    );
+  });
+
+  it('is the preview of the newest message when it has no caption', () => {
+    const doc = withFiles('', [image()]);
+    expect(lastMessage(doc)?.text).toBe('Image: whiteboard.png');
+    expect(lastMessage(withFiles('Look', [image()]))?.text).toBe('Look');
   });
 });

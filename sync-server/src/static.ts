@@ -24,7 +24,9 @@ const TYPES: Record<string, string> = {
 
 export const CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  // 'wasm-unsafe-eval': the app compiles its own WebAssembly (hash-wasm's SHA-256 of attached
+  // files, issue 13); JavaScript eval stays refused.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   // Voice messages play from object URLs of their bytes (issue 13).

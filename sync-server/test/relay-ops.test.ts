@@ -123,7 +123,9 @@ describe('relay: operations and bad input', () => {
     const index = await fetch(`${relay.http}/`);
     expect(index.status).toBe(200);
     expect(index.headers.get('cache-control')).toBe('no-cache');
-    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(index.headers.get('content-security-policy')).toContain(
+      "script-src 'self' 'wasm-unsafe-eval';",
+    );
     expect(index.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     const asset = await fetch(`${relay.http}/assets/index-B4x9kQ2z.js`);
     expect(asset.headers.get('cache-control')).toContain('immutable');

@@ -180,6 +180,28 @@ export function readFiles(value: unknown): FileRef[] {
   return filesProblem(value) === null ? (value as FileRef[]).map(copyRef) : [];
 }
 
+/** m:ss of a duration (a voice message's length in words). */
+function clock(ms: number): string {
+  const total = Math.round(ms / 1000);
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
+}
+
+/**
+ * A message's files in a few words, where its text would show (the conversation list's preview,
+ * a notification) when it has no caption: "Voice message (0:12)", "Image: harbour.png",
+ * "File: report.pdf", "3 files: harbour.png, report.pdf, …". Empty for none.
+ */
+export function filesSummary(files: readonly FileRef[]): string {
+  const [first] = files;
+  if (!first) return '';
+  if (files.length === 1) {
+    if (first.kind === 'voice') return `Voice message (${clock(first.ms ?? 0)})`;
+    return `${first.kind === 'image' ? 'Image' : 'File'}: ${first.name}`;
+  }
+  const names = files.slice(0, 2).map((f) => f.name);
+  return `${files.length} files: ${names.join(', ')}${files.length > 2 ? ', …' : ''}`;
+}
+
 /** Every hash a stored message's `files` references (what the relay's `blob_refs` index keeps). */
 export function referencedHashes(value: unknown): string[] {
   return [...new Set(readFiles(value).map((f) => f.hash))];

@@ -22,6 +22,7 @@ import * as Y from 'yjs';
 import { isHlc, parseHlc } from '../hlc';
 import { isId } from '../ids';
 import { BASE_VERSION, SCHEMA_VERSION } from '../version';
+import { filesSummary } from './files';
 import { ModelError, check, show } from './errors';
 import { checkLabel, checkMessageId, checkText, checkTime, checkUser } from './checks';
 import { periodOfMessage } from './rooms';
@@ -177,7 +178,7 @@ export function lastMessage(page: Y.Doc): LastMessage | null {
       return {
         id: m.id,
         author: m.author,
-        text: preview(m.text || (m.forward?.text ?? '')),
+        text: preview(m.text || m.forward?.text || filesSummary(m.files)),
         at: m.createdAt,
         deleted: m.deleted,
       };

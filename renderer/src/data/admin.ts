@@ -254,7 +254,7 @@ export function createAdminApi(api: ApiCall): AdminApi {
       const v = obj(
         await worded(api<unknown>('POST', '/admin/users', body), {
           ...forbidden,
-          conflict: `The username "${username}" is taken.`,
+          conflict: `The username ${username} is taken; choose another.`,
         }),
       );
       const pw = typeof v.password === 'string' ? v.password : input.password;

@@ -146,7 +146,7 @@ describe('client.admin', () => {
     expect(password.length).toBeGreaterThanOrEqual(10);
     await expect(admin.createUser({ username: 'dee.admin' })).rejects.toMatchObject({
       code: 'conflict',
-      message: 'The username "dee.admin" is taken.',
+      message: 'The username dee.admin is taken; choose another.',
     });
     const users = await admin.listUsers();
     expect(users.map((u) => u.username)).toContain('dee.admin');

@@ -44,6 +44,11 @@ describe('errorText', () => {
         new ApiError('conflict', 'the last owner cannot step down: make someone else owner first'),
       ),
     ).toBe('The last owner cannot step down: make someone else owner first.');
+    // A taken username is said as such (the relay once quoted it, and the quotes made it read
+    // as developer text: "someone changed it at the same time").
+    expect(
+      apiErrorText(new ApiError('conflict', 'the username dee.admin is taken; choose another')),
+    ).toBe('The username dee.admin is taken; choose another.');
     expect(errorText(new ApiError('invalid', 'id must be a 16-character id (core newId)'))).toBe(
       'That did not work. Try again; if it keeps happening, restart Ferry.',
     );

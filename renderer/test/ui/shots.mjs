@@ -452,7 +452,7 @@ try {
     await page.getByTestId('people-new-username').fill('ingrid');
     await page.getByTestId('people-new-display-name').fill('Ingrid Again');
     await page.getByTestId('people-create').click();
-    await page.getByTestId('people-create-error').getByText('taken').waitFor();
+    await page.getByTestId('people-create-error').getByText('is taken').waitFor();
     await page.getByTestId('people-new-username').fill('noor');
     await page.getByTestId('people-new-display-name').fill('Noor Haddad');
     await page.getByTestId('people-new-role').selectOption('guest');

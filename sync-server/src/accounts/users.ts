@@ -76,7 +76,8 @@ export class Users extends AccountsPart {
     const problem = passwordProblem(input.password);
     if (problem) throw new ApiError(400, 'invalid', problem);
     const displayName = displayNameOrThrow(input.displayName ?? username);
-    if (this.rowByName(username)) throw conflict(`the username "${username}" is taken`);
+    if (this.rowByName(username))
+      throw conflict(`the username ${username} is taken; choose another`);
     const hash = await this.passwords.hash(input.password);
     const id = newUserId();
     const now = this.now();
@@ -98,7 +99,7 @@ export class Users extends AccountsPart {
         );
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw conflict(`the username "${username}" is taken`);
+        throw conflict(`the username ${username} is taken; choose another`);
       }
       throw error;
     }

@@ -225,7 +225,7 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
         );
       }
       if (all().some((u) => u.username === username))
-        throw new ApiError('conflict', `The username "${username}" is taken.`);
+        throw new ApiError('conflict', `The username ${username} is taken; choose another.`);
       const user: AdminUser = {
         id: `u-${username}`,
         username,
