@@ -168,7 +168,7 @@ test('an image, a PDF and a voice message sent offline survive a reload, reach B
   await again.getByTestId('message-image').getByRole('button').click();
   const shown = bo.page.getByTestId('viewer-image');
   await expect(shown).toBeVisible();
-  await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(64);
+  await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(96);
 });
 
 test('an HTML-payload name and a right-to-left-override .exe show cleaned and run nothing', async ({
