@@ -3,6 +3,7 @@
 // them; names are cleaned of path separators, controls and bidi overrides.
 import * as Y from 'yjs';
 import { describe, it, expect } from './harness';
+import { change } from './replica';
 import {
   FILES_VERSION,
   MAX_FILES,
@@ -56,18 +57,6 @@ const voice: FileRef = {
   ms: 12_300,
   wave: 'AAECAwQF',
 };
-
-/** The update `write` makes on a replica of `base`. */
-function change(base: Y.Doc, write: (doc: Y.Doc) => void, clientID?: number): Uint8Array {
-  const replica = new Y.Doc();
-  if (clientID !== undefined) replica.clientID = clientID;
-  Y.applyUpdate(replica, Y.encodeStateAsUpdate(base));
-  const updates: Uint8Array[] = [];
-  replica.on('update', (u: Uint8Array) => updates.push(u));
-  write(replica);
-  replica.destroy();
-  return Y.mergeUpdates(updates);
-}
 
 function verdict(live: Y.Doc, update: Uint8Array, sender: string, role = 'member'): string {
   const checker = createUpdateChecker(PAGE, live);

@@ -3,6 +3,7 @@
 // of one but its deletion, whoever sends it.
 import * as Y from 'yjs';
 import { describe, it, expect } from './harness';
+import { change } from './replica';
 import {
   MAX_MESSAGE_CHARS,
   SCHEMA_VERSION,
@@ -41,17 +42,6 @@ const origin = (over: Partial<ForwardRef> = {}): ForwardRef => ({
   at: T - 5000,
   ...over,
 });
-
-function change(base: Y.Doc, write: (doc: Y.Doc) => void, clientID?: number): Uint8Array {
-  const replica = new Y.Doc();
-  if (clientID !== undefined) replica.clientID = clientID;
-  Y.applyUpdate(replica, Y.encodeStateAsUpdate(base));
-  const updates: Uint8Array[] = [];
-  replica.on('update', (u: Uint8Array) => updates.push(u));
-  write(replica);
-  replica.destroy();
-  return Y.mergeUpdates(updates);
-}
 
 function verdict(live: Y.Doc, update: Uint8Array, sender: string, role = 'member'): Verdict {
   const checker = createUpdateChecker(PAGE, live);

@@ -3,6 +3,7 @@
 // the `unpin` rule, allowed to moderators and owners only).
 import * as Y from 'yjs';
 import { describe, it, expect } from './harness';
+import { change } from './replica';
 import {
   ModelError,
   createUpdateChecker,
@@ -41,16 +42,6 @@ function meta(): Y.Doc {
 function sync(a: Y.Doc, b: Y.Doc): void {
   Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
   Y.applyUpdate(a, Y.encodeStateAsUpdate(b, Y.encodeStateVector(a)));
-}
-
-/** The update a replica of `base` sends after `write`. */
-function change(base: Y.Doc, write: (doc: Y.Doc) => void): Uint8Array {
-  const replica = new Y.Doc();
-  Y.applyUpdate(replica, Y.encodeStateAsUpdate(base));
-  const updates: Uint8Array[] = [];
-  replica.on('update', (u: Uint8Array) => updates.push(u));
-  write(replica);
-  return Y.mergeUpdates(updates);
 }
 
 function verdict(

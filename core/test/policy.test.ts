@@ -2,6 +2,7 @@
 // update does, judge() decides with the sender's role and the conversation's state.
 import * as Y from 'yjs';
 import { describe, it, expect } from './harness';
+import { change } from './replica';
 import {
   ModelError,
   RELAY_USER,
@@ -37,17 +38,6 @@ const T = Date.UTC(2026, 10, 27, 9);
 const id = (wall: number, node = 'DEV1') => encodeHlc({ wall, counter: 0, node });
 const PAGE: RoomRef = { kind: 'page', convId: CONV, period: periodOfMessage(id(T)) };
 const META: RoomRef = { kind: 'meta', convId: CONV };
-
-/** The update a replica of `base` (with its own clientID) sends after `write`. */
-function change(base: Y.Doc, write: (doc: Y.Doc) => void, clientID?: number): Uint8Array {
-  const replica = new Y.Doc();
-  if (clientID !== undefined) replica.clientID = clientID;
-  Y.applyUpdate(replica, Y.encodeStateAsUpdate(base));
-  const updates: Uint8Array[] = [];
-  replica.on('update', (u: Uint8Array) => updates.push(u));
-  write(replica);
-  return Y.mergeUpdates(updates);
-}
 
 function page(): Y.Doc {
   const doc = new Y.Doc();

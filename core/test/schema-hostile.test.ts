@@ -3,6 +3,7 @@
 // future, and entries shaped to break the checker itself.
 import * as Y from 'yjs';
 import { describe, it, expect } from './harness';
+import { change } from './replica';
 import {
   MAX_DRIFT_MS,
   MAX_ENTRY_DEPTH,
@@ -43,18 +44,6 @@ const PAGE: RoomRef = { kind: 'page', convId: CONV, period: periodOfMessage(id(T
 const META: RoomRef = { kind: 'meta', convId: CONV };
 const WS: RoomRef = { kind: 'workspace' };
 const MSG = `messages/${id(T)}`;
-
-/** The update a replica of `base` (with its own clientID) sends after `write`. */
-function change(base: Y.Doc, write: (doc: Y.Doc) => void, clientID?: number): Uint8Array {
-  const replica = new Y.Doc();
-  if (clientID !== undefined) replica.clientID = clientID;
-  Y.applyUpdate(replica, Y.encodeStateAsUpdate(base));
-  const updates: Uint8Array[] = [];
-  replica.on('update', (u: Uint8Array) => updates.push(u));
-  write(replica);
-  replica.destroy();
-  return Y.mergeUpdates(updates);
-}
 
 function problems(
   room: RoomRef,
