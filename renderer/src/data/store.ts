@@ -222,7 +222,10 @@ export class LocalStore {
     return seq;
   }
 
-  putDocRecord(doc: string, record: DocRecord): Promise<void> {
+  // The writes below are `async` so that a write after close (fire-and-forget callers: a relay
+  // answer arriving as the window closes) rejects, and the caller's .catch takes it, instead
+  // of IndexedDB's synchronous InvalidStateError escaping as an unhandled error.
+  async putDocRecord(doc: string, record: DocRecord): Promise<void> {
     return this.putMeta(`doc:${doc}`, record);
   }
 
@@ -253,7 +256,7 @@ export class LocalStore {
   }
 
   /** Deletes documents (rows and records) for good: only `forget` of a removed conversation. */
-  deleteDocs(rooms: string[]): Promise<void> {
+  async deleteDocs(rooms: string[]): Promise<void> {
     const tx = this.db.transaction([UPDATES, META], 'readwrite');
     for (const room of rooms) {
       tx.objectStore(UPDATES).delete(IDBKeyRange.bound([room, -Infinity], [room, Infinity]));
@@ -264,7 +267,7 @@ export class LocalStore {
     return this.track(done(tx));
   }
 
-  deleteSummary(id: string): Promise<void> {
+  async deleteSummary(id: string): Promise<void> {
     const tx = this.db.transaction([SUMMARIES, DRAFTS], 'readwrite');
     tx.objectStore(SUMMARIES).delete(id);
     tx.objectStore(DRAFTS).delete(id);
@@ -287,7 +290,7 @@ export class LocalStore {
     return out;
   }
 
-  deleteMeta(key: string): Promise<void> {
+  async deleteMeta(key: string): Promise<void> {
     const tx = this.db.transaction([META], 'readwrite');
     tx.objectStore(META).delete(key);
     commitNow(tx);
@@ -299,7 +302,7 @@ export class LocalStore {
     return req(tx.objectStore(META).get(key));
   }
 
-  putMeta(key: string, value: unknown): Promise<void> {
+  async putMeta(key: string, value: unknown): Promise<void> {
     const tx = this.db.transaction([META], 'readwrite');
     tx.objectStore(META).put(value, key);
     commitNow(tx);
@@ -314,7 +317,7 @@ export class LocalStore {
     );
   }
 
-  putSummaries(list: SummaryRecord[]): Promise<void> {
+  async putSummaries(list: SummaryRecord[]): Promise<void> {
     const tx = this.db.transaction([SUMMARIES], 'readwrite');
     const store = tx.objectStore(SUMMARIES);
     for (const s of list) store.put(s);
@@ -339,7 +342,7 @@ export class LocalStore {
     );
   }
 
-  putDraft(id: string, text: string): Promise<void> {
+  async putDraft(id: string, text: string): Promise<void> {
     const tx = this.db.transaction([DRAFTS], 'readwrite');
     if (text === '') tx.objectStore(DRAFTS).delete(id);
     else tx.objectStore(DRAFTS).put({ id, text, at: Date.now() });

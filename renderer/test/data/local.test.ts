@@ -68,6 +68,11 @@ describe('local store', () => {
     const rows = await raw.readDoc(pageRoom(id, periodOf(sent.createdAt)));
     expect(rows.rows.length).toBeGreaterThan(0);
     await raw.close();
+    // A late fire-and-forget write after close (a relay answer arriving as the window closes)
+    // is a rejection its caller can catch, never a throw that escapes as unhandled.
+    const late = raw.putMeta('late', 1);
+    await expect(late).rejects.toThrow();
+    await expect(raw.putSummaries([])).rejects.toThrow();
     // ...and a new client started without closing the old one (the window was killed) shows it.
     const again = await dev.start({ relay: false });
     const c2 = again.open(id);
