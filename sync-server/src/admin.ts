@@ -307,10 +307,10 @@ async function withDb<T>(
   create: boolean,
   fn: (s: { accounts: Accounts; audit: Audit }) => T | Promise<T>,
 ): Promise<T> {
-  if (!create && !existsSync(path.join(config.data, DB_FILE))) {
-    throw new Refused(`no relay database in ${config.data} (give --data DIR)`);
+  if (!create && !config.database && !existsSync(path.join(config.data, DB_FILE))) {
+    throw new Refused(`no relay database in ${config.data} (give --data DIR or --database URL)`);
   }
-  const store = new Store(config.data);
+  const store = new Store(config.data, { database: config.database ?? undefined });
   try {
     const audit = new Audit(store.db);
     const accounts = new Accounts(store.db, audit, accountsOptions(config));

@@ -3,7 +3,7 @@
 // or reordered entry breaks the chain at that point. Entries cut from the end leave a valid
 // (shorter) chain: compare the head with an earlier export (`verify --head`).
 import { createHash } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlDb, SqlStatement } from './db/sql';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -122,9 +122,9 @@ export class Audit {
   private seen: number;
   /** Seqs this process appended above `seen` (another process wrote in between). */
   private readonly own = new Set<number>();
-  private readonly after: Database.Statement<[number], Row>;
+  private readonly after: SqlStatement<[number], Row>;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: SqlDb) {
     const last = db.prepare<[], { seq: number; hash: string }>(
       'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
     );
@@ -159,9 +159,10 @@ export class Audit {
       );
       return { ...entry, prev, hash };
     });
-    // IMMEDIATE: the admin CLI and the relay may append at the same time from two processes;
-    // the write lock is taken before the head is read, so both chain onto the real head.
-    this.appendTx = (input, at) => tx.immediate(input, at);
+    // The admin CLI and the relay (or several relay nodes) may append at the same time: a
+    // transaction takes the write lock before the head is read (SqlDb.transaction), so each
+    // chains onto the real head.
+    this.appendTx = tx;
   }
 
   /** Appends one entry (one transaction) and returns it. */

@@ -8,7 +8,7 @@
 // conversation. A refusal is not applied, stored or forwarded, is answered with
 // permission-denied, audited (`update.refused`) and quarantines the update's clientIDs, so
 // the sender's later updates built on it are refused at once instead of held as pending.
-import type Database from 'better-sqlite3';
+import type { SqlDb } from './db/sql';
 import type { IncomingMessage } from 'node:http';
 import * as Y from 'yjs';
 import { judge } from '../../core/src/authz/policy';
@@ -78,7 +78,7 @@ export interface AuthzLimits {
 }
 
 export interface AuthzOptions {
-  db: Database.Database;
+  db: SqlDb;
   conversations: Conversations;
   audit: AuditSink;
   metrics: Metrics;

@@ -2,7 +2,7 @@
 // authorship"): who first wrote with each clientID in a room, and which clientIDs of a user's
 // refused updates are refused at once from then on. Used by authz.ts (binding, checks) and
 // directory.ts (the relay's own clientID in each inbox).
-import type Database from 'better-sqlite3';
+import type { SqlDb } from './db/sql';
 
 /**
  * Yjs clientID bindings and the quarantine (migration 3: `client_ids`, `quarantine`), per
@@ -23,7 +23,7 @@ export class ClientIds {
   private readonly bindTx: (room: string, ids: number[], user: string, at: number) => void;
 
   constructor(
-    db: Database.Database,
+    db: SqlDb,
     private readonly maxCached = 100_000,
   ) {
     this.s = {

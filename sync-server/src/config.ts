@@ -9,6 +9,12 @@ export interface RelayConfig {
   host: string;
   port: number;
   data: string;
+  /** PostgreSQL URL shared by several nodes (docs/scale-out.md); null: SQLite in `data`. */
+  database: string | null;
+  /** Redis URL: how the nodes of one relay tell each other about commits; null: one node. */
+  redis: string | null;
+  /** This node's name in logs, metrics and cross-node messages (default host:pid). */
+  nodeId: string | null;
   web: string | null;
   /** Desktop app update feed (electron-updater generic provider) served at /updates/. */
   updates: string | null;
@@ -98,6 +104,24 @@ export const OPTIONS: Option[] = [
   { key: 'host', flag: 'host', kind: 'string', help: 'address to listen on (default 127.0.0.1)' },
   { key: 'port', flag: 'port', kind: 'int', min: 0, help: 'TCP port, 0 = any free (default 7880)' },
   { key: 'data', flag: 'data', kind: 'path', help: 'data directory (default ./data)' },
+  {
+    key: 'database',
+    flag: 'database',
+    kind: 'string',
+    help: 'postgres://… shared by several relay nodes (default: SQLite in the data directory)',
+  },
+  {
+    key: 'redis',
+    flag: 'redis',
+    kind: 'string',
+    help: 'redis://… through which several relay nodes forward updates (needs --database)',
+  },
+  {
+    key: 'nodeId',
+    flag: 'node-id',
+    kind: 'string',
+    help: "this node's name in logs and metrics (default <hostname>:<pid>)",
+  },
   {
     key: 'web',
     flag: 'web',
@@ -387,6 +411,9 @@ export function defaults(): RelayConfig {
     host: '127.0.0.1',
     port: 7880,
     data: path.resolve('data'),
+    database: null,
+    redis: null,
+    nodeId: null,
     web: existsSync(path.join(defaultWeb, 'index.html')) ? defaultWeb : null,
     updates: null,
     tlsCert: null,
@@ -562,6 +589,18 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     errors.push(
       `--no-auth: refused with --host ${config.host}; without accounts anyone who reaches the ` +
         'port can read and write everything, so it listens on loopback only (127.0.0.1, ::1, localhost)',
+    );
+  }
+  if (config.database !== null && !/^postgres(ql)?:\/\/./i.test(config.database)) {
+    errors.push('--database: give a postgres://user:password@host:port/database URL');
+  }
+  if (config.redis !== null && !/^rediss?:\/\/./i.test(config.redis)) {
+    errors.push('--redis: give a redis://host:port URL (rediss:// for TLS)');
+  }
+  if (config.redis !== null && config.database === null) {
+    errors.push(
+      '--redis: several nodes share one database; give --database postgres://… too ' +
+        '(each node with its own SQLite would keep different rooms and accounts)',
     );
   }
   if (config.metricsToken !== null && config.metricsToken.length < 16) {

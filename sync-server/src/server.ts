@@ -65,7 +65,10 @@ export async function startRelay(
     // Two relays on one database would each hold their own copy of a room in memory.
     throw new Error(`another relay (pid ${other}) is serving ${config.data}; stop it first`);
   }
-  const store = new Store(config.data, { maxPages: config.debugDbMaxPages });
+  const store = new Store(config.data, {
+    maxPages: config.debugDbMaxPages,
+    database: config.database ?? undefined,
+  });
   const metrics = createMetrics();
   const api = createAccountsApi({ config, log, metrics, db: store.db });
   const files = new Files({ config, log, metrics, store, accounts: api.accounts });

@@ -1,10 +1,14 @@
-// Durable storage: one SQLite file (better-sqlite3, WAL, synchronous=FULL), an append-only
-// update log per room and one snapshot per room that compaction folds the log into.
-import Database from 'better-sqlite3';
+// Durable storage: an append-only update log per room and one snapshot per room that
+// compaction folds the log into, beside accounts, membership, audit and files. In one SQLite
+// file (better-sqlite3, WAL, synchronous=FULL) by default, or in PostgreSQL shared by several
+// relay nodes (--database postgres://…; docs/scale-out.md). One schema, one migration list.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as Y from 'yjs';
 import { importLegacyConversations } from './conversations/legacy';
+import { PostgresDb } from './db/postgres';
+import { type SqlDb, isPostgresUrl } from './db/sql';
+import { SqliteDb } from './db/sqlite';
 
 export const DB_FILE = 'ferry.db';
 /** Written by a serving relay into its data directory; removed when it drains. */
@@ -30,7 +34,7 @@ const MIGRATIONS: Array<{
   name: string;
   sql: string;
   /** Runs after `sql`, in the same transaction (data that SQL alone cannot move). */
-  after?: (db: Database.Database) => void;
+  after?: (db: SqlDb) => void;
 }> = [
   {
     version: 1,
@@ -250,6 +254,14 @@ const MIGRATIONS: Array<{
       CREATE INDEX blob_refs_by_author ON blob_refs (author, hash);
     `,
   },
+  {
+    version: 8,
+    name: 'update log: the room version of each update',
+    // docs/scale-out.md, "Updates between nodes": a node that missed a published commit re-reads
+    // the log after the room version it has. NULL for updates stored before this version (a
+    // node that needs those reloads the whole room).
+    sql: `ALTER TABLE updates ADD COLUMN version INTEGER;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -261,6 +273,11 @@ export interface StoredRoom {
   logCount: number;
   logBytes: number;
   snapshotBytes: number;
+  /**
+   * The room version the updates hold at least (read before them: they may hold more, never
+   * less). A node forwards published commits of later versions only.
+   */
+  version: number;
 }
 
 export interface AppendEntry {
@@ -268,82 +285,123 @@ export interface AppendEntry {
   update: Uint8Array;
 }
 
+export interface StoreOptions {
+  /** SQLite: the most pages the file may grow to (tests of a full disk). */
+  maxPages?: number;
+  /** A PostgreSQL URL: the shared database of several nodes. Default: SQLite in dataDir. */
+  database?: string;
+}
+
+export interface CompactResult {
+  entries: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  /** Another node holds the room's compaction lease: nothing was done. */
+  busy?: boolean;
+}
+
 export class Store {
-  readonly db: Database.Database;
+  readonly db: SqlDb;
+  /** Where the database is, for messages (a file path, or the URL without its password). */
   readonly file: string;
-  private readonly insert: Database.Statement<[string, Uint8Array, number]>;
-  private readonly selectSnapshot: Database.Statement<[string], { snapshot: Uint8Array | null }>;
-  private readonly selectLog: Database.Statement<[string], { seq: number; data: Uint8Array }>;
+  private readonly sqlite: SqliteDb | null;
   private readonly appendMany: (entries: AppendEntry[]) => Map<string, number>;
   private readonly commitHooks = new Set<(entries: AppendEntry[]) => void>();
-  private readonly compactTx: (room: string) => {
-    entries: number;
-    bytesBefore: number;
-    bytesAfter: number;
-  };
+  private readonly compactTx: (room: string) => CompactResult;
 
-  constructor(dataDir: string, options: { maxPages?: number } = {}) {
+  constructor(dataDir: string, options: StoreOptions = {}) {
     mkdirSync(dataDir, { recursive: true });
-    this.file = path.join(dataDir, DB_FILE);
-    this.db = new Database(this.file);
-    // First: the admin CLI opens this file while the relay writes; every statement below
-    // (even setting WAL mode again) may need to wait for its lock.
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
+    if (options.database && isPostgresUrl(options.database)) {
+      this.sqlite = null;
+      this.db = new PostgresDb(options.database);
+    } else {
+      this.sqlite = new SqliteDb(path.join(dataDir, DB_FILE));
+      this.db = this.sqlite;
+      // First: the admin CLI opens this file while the relay writes; every statement below
+      // (even setting WAL mode again) may need to wait for its lock.
+      this.sqlite.raw.pragma('busy_timeout = 5000');
+      this.sqlite.raw.pragma('journal_mode = WAL');
+      this.sqlite.raw.pragma('synchronous = FULL');
+      this.sqlite.raw.pragma('foreign_keys = ON');
+    }
+    this.file = this.db.location;
     this.migrate();
-    if (options.maxPages) this.db.pragma(`max_page_count = ${Math.floor(options.maxPages)}`);
+    if (options.maxPages && this.sqlite) {
+      this.sqlite.raw.pragma(`max_page_count = ${Math.floor(options.maxPages)}`);
+    }
 
-    this.insert = this.db.prepare('INSERT INTO updates (room, data, at) VALUES (?, ?, ?)');
-    this.selectSnapshot = this.db.prepare('SELECT snapshot FROM rooms WHERE name = ?');
-    this.selectLog = this.db.prepare('SELECT seq, data FROM updates WHERE room = ? ORDER BY seq');
-    const upsertSnapshot = this.db.prepare<[string, Uint8Array, number]>(
+    const db = this.db;
+    const pg = db instanceof PostgresDb ? db : null;
+    const bumpVersion = db.prepare<[string], { version: number }>(
+      `INSERT INTO room_versions (room, version) VALUES (?, 1)
+       ON CONFLICT (room) DO UPDATE SET version = room_versions.version + 1 RETURNING version`,
+    );
+    const insert = db.prepare<[string, Uint8Array, number, number]>(
+      'INSERT INTO updates (room, data, at, version) VALUES (?, ?, ?, ?)',
+    );
+    const append = (entries: AppendEntry[]) => {
+      const now = Date.now();
+      // Each room's version grows with every commit that stores an update to it, in the same
+      // transaction (a version never names an update that is not durable). Taken first and in
+      // order of room: on PostgreSQL it locks the room's row, so commits to one room from
+      // several nodes queue there, and two batches never wait on each other in a cycle.
+      const versions = new Map<string, number>();
+      for (const room of [...new Set(entries.map((e) => e.room))].sort()) {
+        versions.set(room, bumpVersion.get(room)?.version ?? 0);
+      }
+      for (const e of entries) insert.run(e.room, e.update, now, versions.get(e.room) ?? 0);
+      // What is derived from the updates (the files reference index) commits with them.
+      for (const hook of this.commitHooks) hook(entries);
+      return versions;
+    };
+    this.appendMany = pg ? pg.sharedTransaction(append) : db.transaction(append);
+
+    const selectSnapshot = db.prepare<[string], { snapshot: Uint8Array | null }>(
+      'SELECT snapshot FROM rooms WHERE name = ?',
+    );
+    const selectLog = db.prepare<[string], { seq: number; data: Uint8Array }>(
+      'SELECT seq, data FROM updates WHERE room = ? ORDER BY seq',
+    );
+    const upsertSnapshot = db.prepare<[string, Uint8Array, number]>(
       `INSERT INTO rooms (name, snapshot, compacted_at) VALUES (?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET snapshot = excluded.snapshot, compacted_at = excluded.compacted_at`,
     );
-    const deleteLog = this.db.prepare<[string, number]>(
-      'DELETE FROM updates WHERE room = ? AND seq <= ?',
+    // Exactly the entries folded in: on PostgreSQL a commit of another node may hold a lower
+    // seq than the last one read and become visible only now; it stays in the log.
+    const deleteLog = pg
+      ? db.prepare<[string, number[]]>('DELETE FROM updates WHERE room = ? AND seq = ANY(?)')
+      : db.prepare<[string, number]>('DELETE FROM updates WHERE room = ? AND seq <= ?');
+    // The compaction lease: one node at a time folds a room (released with the transaction,
+    // so a node that dies mid-way holds nothing).
+    const lease = pg
+      ? db.prepare<[string], { ok: boolean }>(
+          "SELECT pg_try_advisory_xact_lock(hashtext('ferry-compact:' || ?)) AS ok",
+        )
+      : null;
+    this.compactTx = (pg ? pg.sharedTransaction.bind(pg) : db.transaction.bind(db))(
+      (room: string): CompactResult => {
+        if (lease && !lease.get(room)?.ok) {
+          return { entries: 0, bytesBefore: 0, bytesAfter: 0, busy: true };
+        }
+        const snapshot = selectSnapshot.get(room)?.snapshot ?? null;
+        const log = selectLog.all(room);
+        const last = log[log.length - 1];
+        if (!last) return { entries: 0, bytesBefore: 0, bytesAfter: 0 };
+        const parts = snapshot ? [snapshot, ...log.map((r) => r.data)] : log.map((r) => r.data);
+        const merged = Y.mergeUpdates(parts);
+        upsertSnapshot.run(room, merged, Date.now());
+        if (pg) deleteLog.run(room, log.map((r) => r.seq) as never);
+        else deleteLog.run(room, last.seq as never);
+        const bytesBefore = parts.reduce((n, p) => n + p.byteLength, 0);
+        return { entries: log.length, bytesBefore, bytesAfter: merged.byteLength };
+      },
     );
-    const bumpVersion = this.db.prepare<[string], { version: number }>(
-      `INSERT INTO room_versions (room, version) VALUES (?, 1)
-       ON CONFLICT (room) DO UPDATE SET version = version + 1 RETURNING version`,
-    );
-    this.appendMany = this.db.transaction((entries: AppendEntry[]) => {
-      const now = Date.now();
-      for (const e of entries) this.insert.run(e.room, e.update, now);
-      // What is derived from the updates (the files reference index) commits with them.
-      for (const hook of this.commitHooks) hook(entries);
-      // Each room's version grows with every commit that stores an update to it (same
-      // transaction: a version never names an update that is not durable).
-      const versions = new Map<string, number>();
-      for (const e of entries) {
-        if (versions.has(e.room)) continue;
-        versions.set(e.room, bumpVersion.get(e.room)?.version ?? 0);
-      }
-      return versions;
-    });
-    this.compactTx = this.db.transaction((room: string) => {
-      const snapshot = this.selectSnapshot.get(room)?.snapshot ?? null;
-      const log = this.selectLog.all(room);
-      const last = log[log.length - 1];
-      if (!last) return { entries: 0, bytesBefore: 0, bytesAfter: 0 };
-      const parts = snapshot ? [snapshot, ...log.map((r) => r.data)] : log.map((r) => r.data);
-      const merged = Y.mergeUpdates(parts);
-      upsertSnapshot.run(room, merged, Date.now());
-      deleteLog.run(room, last.seq);
-      const bytesBefore = parts.reduce((n, p) => n + p.byteLength, 0);
-      return { entries: log.length, bytesBefore, bytesAfter: merged.byteLength };
-    });
   }
 
   private migrate(): void {
     this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
-    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
-      v: number | null;
-    };
-    const current = row.v ?? 0;
+    const current = this.schemaVersion();
     if (current > SCHEMA_VERSION) {
       throw new Error(
         `database ${this.file} has schema version ${current}, newer than this relay knows ` +
@@ -354,6 +412,9 @@ export class Store {
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       this.db.transaction(() => {
+        // Several nodes may start at once: the transaction's write lock queues them, and the
+        // ones after the first find the migration applied.
+        if (this.schemaVersion() >= m.version) return;
         this.db.exec(m.sql);
         m.after?.(this.db);
         record.run(m.version, m.name, new Date().toISOString());
@@ -362,21 +423,50 @@ export class Store {
   }
 
   schemaVersion(): number {
-    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
-      v: number | null;
-    };
-    return row.v ?? 0;
+    const row = this.db
+      .prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')
+      .get();
+    return row?.v ?? 0;
   }
 
   load(room: string): StoredRoom {
-    const snapshot = this.selectSnapshot.get(room)?.snapshot ?? null;
-    const log = this.selectLog.all(room).map((r) => r.data);
+    const version = this.roomVersion(room);
+    // One statement: on PostgreSQL it sees one state, so a compaction by another node between
+    // reading the snapshot and reading the log cannot hide the entries it folded.
+    const rows = this.db
+      .prepare<[string, string], { kind: number; data: Uint8Array | null }>(
+        `SELECT 0 AS kind, snapshot AS data, 0 AS seq FROM rooms WHERE name = ?
+         UNION ALL SELECT 1 AS kind, data, seq FROM updates WHERE room = ?
+         ORDER BY kind, seq`,
+      )
+      .all(room, room);
+    const snapshot = rows[0]?.kind === 0 ? rows[0].data : null;
+    const log = rows.filter((r) => r.kind === 1).map((r) => r.data!);
     return {
       updates: snapshot ? [snapshot, ...log] : log,
       logCount: log.length,
       logBytes: log.reduce((n, u) => n + u.byteLength, 0),
       snapshotBytes: snapshot?.byteLength ?? 0,
+      version,
     };
+  }
+
+  /**
+   * The updates of the room's commits after version `after`, in order, or null when the log
+   * no longer holds all of them (compacted, or stored before versions were kept): the caller
+   * reloads the room.
+   */
+  readSince(room: string, after: number): { updates: Uint8Array[]; version: number } | null {
+    const version = this.roomVersion(room);
+    if (version <= after) return { updates: [], version };
+    const rows = this.db
+      .prepare<[string, number], { version: number; data: Uint8Array }>(
+        'SELECT version, data FROM updates WHERE room = ? AND version > ? ORDER BY seq',
+      )
+      .all(room, after);
+    const seen = new Set(rows.map((r) => r.version));
+    for (let v = after + 1; v <= version; v++) if (!seen.has(v)) return null;
+    return { updates: rows.map((r) => r.data), version };
   }
 
   /**
@@ -405,16 +495,32 @@ export class Store {
   }
 
   /** Folds the room's log into its snapshot (Y.mergeUpdates) in one transaction. */
-  compact(room: string): { entries: number; bytesBefore: number; bytesAfter: number } {
+  compact(room: string): CompactResult {
     return this.compactTx(room);
+  }
+
+  /** Whether the database answers (for /readyz). */
+  reachable(): boolean {
+    try {
+      this.db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Online backup (SQLite backup API) to `file`; safe while the relay writes. */
   async backup(file: string): Promise<void> {
-    await this.db.backup(file);
+    if (!this.sqlite) {
+      throw new Error(
+        `the relay keeps its data in PostgreSQL (${this.file}): back it up with pg_dump ` +
+          'or your database backups, not ferry-relay backup',
+      );
+    }
+    await this.sqlite.raw.backup(file);
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    this.db.close();
   }
 }

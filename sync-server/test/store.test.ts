@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import type { SqliteDb } from '../src/db/sqlite';
 import { DB_FILE, SCHEMA_VERSION, Store } from '../src/store';
 import { removeDir, tempDir } from './helpers';
 
@@ -35,8 +36,8 @@ describe('store', () => {
     const dir = fresh();
     const store = open(dir);
     expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect((store.db as SqliteDb).raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect((store.db as SqliteDb).raw.pragma('synchronous', { simple: true })).toBe(2); // FULL
     store.close();
     const db = new Database(path.join(dir, DB_FILE));
     db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(99, 'future', 'later');

@@ -1,7 +1,7 @@
 // The accounts tables' rows, and what every part of the accounts service shares: the
 // database, the audit log, the options and clock, and the row lookups.
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlDb } from '../db/sql';
 import { newId } from '../../../core/src/ids';
 import type { Audit } from '../audit';
 import type { AccountsOptions, User } from './types';
@@ -70,14 +70,14 @@ export const toUser = (r: UserRow): User => ({
 export const newUserId = () => newId((n) => new Uint8Array(randomBytes(n)));
 
 export interface AccountsContext {
-  db: Database.Database;
+  db: SqlDb;
   audit: Audit;
   options: AccountsOptions;
 }
 
 /** The base of each part of the accounts service (users, sessions, sign-in…). */
 export abstract class AccountsPart {
-  protected readonly db: Database.Database;
+  protected readonly db: SqlDb;
   protected readonly audit: Audit;
   protected readonly options: AccountsOptions;
 

@@ -6,7 +6,7 @@
 // `Accounts` is the facade the rest of the relay (and the tests) use; each concern is a part in
 // its own file of this folder (see sync-server/README.md, "Source layout"), wired here.
 import type { IncomingMessage } from 'node:http';
-import type Database from 'better-sqlite3';
+import type { SqlDb } from '../db/sql';
 import type { Audit } from '../audit';
 import { RefusalAudit } from '../refusals';
 import { Invites } from './invites';
@@ -64,7 +64,7 @@ export class Accounts {
   private readonly events: SessionEvents;
 
   constructor(
-    readonly db: Database.Database,
+    readonly db: SqlDb,
     readonly audit: Audit,
     options: Partial<AccountsOptions> = {},
   ) {

@@ -1,6 +1,6 @@
 // Session-ended notifications: sessions that end here (logout, revocation, a disabled user, a
 // password change, refresh reuse), and those another process (the admin CLI) ended, noticed by
-// polling `PRAGMA data_version` and re-checking the sessions this process has seen tokens for.
+// polling the database's change counter (SqlDb.changeCounter) and re-checking the sessions this process has seen tokens for.
 import { AccountsPart, type AccountsContext } from './rows';
 import type { SessionEnded } from './types';
 
@@ -50,7 +50,7 @@ export class SessionEvents extends AccountsPart {
   }
 
   private readDataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return this.db.changeCounter();
   }
 
   /**

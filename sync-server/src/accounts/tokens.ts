@@ -2,14 +2,14 @@
 // their SHA-256 kept). docs/accounts.md, Tokens and sessions.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import type Database from 'better-sqlite3';
+import type { SqlDb } from '../db/sql';
 
 export const ISSUER = 'ferry';
 const KEY_NAME = 'access-token-hs256';
 const REFRESH_KEY_NAME = 'refresh-token-hmac';
 
 /** A 32-byte secret made once per database and kept in `secrets` under `name`. */
-function secret(db: Database.Database, name: string): Uint8Array {
+function secret(db: SqlDb, name: string): Uint8Array {
   db.prepare('INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)').run(
     name,
     randomBytes(32),
@@ -23,12 +23,12 @@ function secret(db: Database.Database, name: string): Uint8Array {
 }
 
 /** The access token signing key. */
-export function signingKey(db: Database.Database): Uint8Array {
+export function signingKey(db: SqlDb): Uint8Array {
   return secret(db, KEY_NAME);
 }
 
 /** The key that makes refresh tokens (a separate key: the two never sign the same bytes). */
-export function refreshKey(db: Database.Database): Uint8Array {
+export function refreshKey(db: SqlDb): Uint8Array {
   return secret(db, REFRESH_KEY_NAME);
 }
 

@@ -1,6 +1,6 @@
 // The membership tables of migration 3 (docs/accounts.md, "What the relay keeps"): plain SQL
 // over the relay's database, no rules. The rules are in `service.ts`.
-import type Database from 'better-sqlite3';
+import type { SqlDb } from '../db/sql';
 import type {
   ConversationKind,
   ConversationRole,
@@ -80,7 +80,7 @@ const toPerson = (r: RawPerson): PersonRow => ({
 export class MembershipDb {
   private readonly s;
 
-  constructor(readonly db: Database.Database) {
+  constructor(readonly db: SqlDb) {
     this.s = {
       conv: db.prepare<[string], RawConversation>('SELECT * FROM conversations WHERE id = ?'),
       insertConv: db.prepare(

@@ -2,12 +2,12 @@
 // conversations its `workspace` document lists become open channels with no owner, so any
 // member can join them and an admin can set owners. Run inside migration 3's transaction, so
 // it happens exactly once, whichever command opens the upgraded database first.
-import type Database from 'better-sqlite3';
+import type { SqlDb } from '../db/sql';
 import * as Y from 'yjs';
 import { listConversations } from '../../../core/src/model/workspace';
 
 /** Imports the legacy catalogue; returns how many conversations were added. */
-export function importLegacyConversations(db: Database.Database): number {
+export function importLegacyConversations(db: SqlDb): number {
   const snapshot = db
     .prepare<[string], { snapshot: Uint8Array | null }>('SELECT snapshot FROM rooms WHERE name = ?')
     .get('workspace')?.snapshot;

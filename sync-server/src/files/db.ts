@@ -1,7 +1,7 @@
 // The files tables of migration 7 (store.ts; docs/attachments.md "On the relay"): complete
 // blobs and their owners, uploads in progress, and the reference index that decides who may
 // read a file. All SQL of the files feature is here.
-import type Database from 'better-sqlite3';
+import type { SqlDb } from '../db/sql';
 
 export interface UploadRow {
   id: string;
@@ -26,7 +26,7 @@ export interface BlobRow {
 export class FilesDb {
   private readonly s;
 
-  constructor(readonly db: Database.Database) {
+  constructor(readonly db: SqlDb) {
     const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
     this.s = {
       owner: p('SELECT 1 AS x FROM blob_owners WHERE hash = ? AND user = ?'),

@@ -4,7 +4,7 @@
 // same router by the membership code (relay-authz).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type Database from 'better-sqlite3';
+import type { SqlDb } from '../db/sql';
 import { Gauge } from 'prom-client';
 import * as v from 'valibot';
 import { Accounts, type AccountsOptions, type User } from '../accounts/service';
@@ -104,7 +104,7 @@ export function createAccountsApi(deps: {
   config: RelayConfig;
   log: Logger;
   metrics: Metrics;
-  db: Database.Database;
+  db: SqlDb;
 }): AccountsApi {
   const { config, log, metrics, db } = deps;
   const audit = new Audit(db);
