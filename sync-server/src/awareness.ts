@@ -185,7 +185,8 @@ export function ownAwareness(
       if (other.principal.id === conn.principal.id) ownerIsMe = true;
       else ownerIsOther = true;
     }
-    if (ownerIsOther) continue;
+    // A state another node's client holds is theirs too (docs/scale-out.md).
+    if (ownerIsOther || room.remoteAwareness.has(e.id)) continue;
     if (e.state === null) {
       if (ownerIsMe || anonymous) kept.push(e);
       continue;

@@ -21,6 +21,8 @@ export interface RoutesDeps {
   files: Files;
   /** True once the relay drains (SIGTERM): the API answers 503 and readiness fails. */
   draining: () => boolean;
+  /** Why the node should not take traffic (PostgreSQL or Redis unreachable); empty: fine. */
+  notReady: () => string[];
 }
 
 export function requestHandler({
@@ -31,6 +33,7 @@ export function requestHandler({
   relay,
   files,
   draining,
+  notReady,
 }: RoutesDeps): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   return (req, res) => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
@@ -66,6 +69,7 @@ export function requestHandler({
       const reasons: string[] = [];
       if (draining()) reasons.push('draining');
       if (!relay.storeHealthy) reasons.push(`database writes failing: ${relay.storeError}`);
+      reasons.push(...notReady());
       json(res, reasons.length ? 503 : 200, { ready: reasons.length === 0, reasons });
     } else if (pathname === '/metrics') {
       // Loopback, the metrics token, or --metrics-public (metrics.ts says why).

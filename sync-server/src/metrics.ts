@@ -30,6 +30,48 @@ export function createMetrics() {
       help: 'Rooms held in memory',
       registers: [registry],
     }),
+    // Several nodes (docs/scale-out.md). Each node serves its own /metrics; these are the
+    // cross-node figures.
+    nodeInfo: new Gauge({
+      name: 'ferry_node_info',
+      help: "This node's id and whether it runs with other nodes (value 1)",
+      labelNames: ['node', 'mode'] as const,
+      registers: [registry],
+    }),
+    clusterMessages: new Counter({
+      name: 'ferry_cluster_messages_total',
+      help: 'Messages between nodes: published, received, dropped (best effort: gaps are re-read)',
+      labelNames: ['kind', 'event'] as const,
+      registers: [registry],
+    }),
+    clusterLag: new Histogram({
+      name: 'ferry_cluster_lag_seconds',
+      help: "Pub/sub lag: from a commit on another node to this node's clients having it",
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
+    clusterGapReads: new Counter({
+      name: 'ferry_cluster_gap_reads_total',
+      help: 'Commits of other nodes this node missed and re-read from the database (log: the missing commits; reload: the whole room)',
+      labelNames: ['how'] as const,
+      registers: [registry],
+    }),
+    clusterBusUp: new Gauge({
+      name: 'ferry_cluster_bus_up',
+      help: 'Whether this node reaches the other nodes (Redis), 1 or 0',
+      registers: [registry],
+    }),
+    clusterReconnects: new Counter({
+      name: 'ferry_cluster_bus_reconnects_total',
+      help: 'Times the connection to Redis came back after a loss',
+      registers: [registry],
+    }),
+    compactionLease: new Counter({
+      name: 'ferry_compaction_lease_total',
+      help: 'Compaction leases taken by this node, or found held by another (busy)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     updates: new Counter({
       name: 'ferry_updates_total',
       help: 'Document updates stored durably',

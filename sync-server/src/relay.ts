@@ -32,12 +32,15 @@ import { FrameError, permissionDenied, syncMessage, syncStep1 } from './messages
 import type { Metrics } from './metrics';
 import { Room, storedStateAsUpdate, type PendingWrite, type RoomConn } from './room';
 import type { Store } from './store';
+import type { ClusterRooms, RoomHost } from './cluster/rooms';
 
 const LOAD = Symbol('load');
 /** Origin of the relay's own writes (`applyAsRelay`). */
 const RELAY = Symbol('relay');
+/** Origin of updates and awareness another node committed or received (already stored there). */
+const REMOTE = Symbol('remote');
 
-export class Relay implements RelayRooms {
+export class Relay implements RelayRooms, RoomHost {
   readonly rooms = new Map<string, Room>();
   private readonly dirtyRooms = new Set<Room>();
   private readonly storedListeners = new Set<(stored: Map<string, number>) => void>();
@@ -51,6 +54,8 @@ export class Relay implements RelayRooms {
   /** False after a failed write until a write succeeds again. */
   storeHealthy = true;
   storeError: string | null = null;
+  /** The other nodes holding the same rooms (docs/scale-out.md); null on one node. */
+  private peers: ClusterRooms | null = null;
 
   constructor(
     readonly config: RelayConfig,
@@ -100,6 +105,40 @@ export class Relay implements RelayRooms {
     const n = (this.userRooms.get(principal.id) ?? 0) + delta;
     if (n > 0) this.userRooms.set(principal.id, n);
     else this.userRooms.delete(principal.id);
+  }
+
+  /** Runs with other nodes: commits and awareness travel through `peers`. */
+  setPeers(peers: ClusterRooms): void {
+    this.peers = peers;
+    peers.attach(this);
+  }
+
+  applyRemote(room: Room, updates: Uint8Array[]): void {
+    if (room.destroyed || updates.length === 0) return;
+    // The 'update' handler forwards what is new to this node's clients (nothing is stored:
+    // the node that accepted these stored them).
+    Y.transact(
+      room.doc,
+      () => {
+        for (const u of updates) Y.applyUpdate(room.doc, u, REMOTE);
+      },
+      REMOTE,
+    );
+  }
+
+  applyRemoteAwareness(room: Room, update: Uint8Array): void {
+    if (room.destroyed) return;
+    let entries;
+    try {
+      entries = decodeAwarenessEntries(update);
+    } catch {
+      this.metrics.clusterMessages.inc({ kind: 'awareness', event: 'malformed' });
+      return;
+    }
+    // Held as another node's until removed there (or timed out: y-protocols drops states not
+    // renewed within 30 s, which is how the clients of a node that died disappear).
+    for (const e of entries) room.remoteAwareness.add(e.id);
+    awarenessProtocol.applyAwarenessUpdate(room.awareness, update, REMOTE);
   }
 
   /** Adds a subscription; the room is loaded first if needed, then the client gets step 1. */
@@ -337,6 +376,11 @@ export class Relay implements RelayRooms {
     this.metrics.roomsLoaded.set(this.rooms.size);
     created.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === LOAD) return;
+      if (origin === REMOTE) {
+        const message = syncMessage(SyncMessageType.update, update);
+        for (const c of created.conns.keys()) c.send(message);
+        return;
+      }
       created.pending.push({
         update,
         origin: created.conns.has(origin as RoomConn) ? (origin as RoomConn) : null,
@@ -351,6 +395,7 @@ export class Relay implements RelayRooms {
         this.scheduleAwareness(created);
       },
     );
+    this.peers?.opened(created);
     const load = () => this.load(created);
     if (this.config.debugLoadDelayMs > 0) setTimeout(load, this.config.debugLoadDelayMs);
     else load();
@@ -372,6 +417,7 @@ export class Relay implements RelayRooms {
       room.logCount = stored.logCount;
       room.logBytes = stored.logBytes;
       room.snapshotBytes = stored.snapshotBytes;
+      room.version = stored.version;
     } catch (error) {
       this.log.error({ room: room.name, err: error }, 'room failed to load; closing its clients');
       this.drop(room, CloseCode.unavailable, 'room failed to load');
@@ -423,6 +469,14 @@ export class Relay implements RelayRooms {
       for (const w of writes) if (w.origin && room.conns.has(w.origin)) writers.add(w.origin);
       for (const c of writers) this.ack(room, c);
       for (const fn of room.afterFlush.splice(0)) fn();
+      const version = versions.get(room.name);
+      if (this.peers && version !== undefined) {
+        this.peers.committed(
+          room,
+          version,
+          writes.map((w) => w.update),
+        );
+      }
       this.maybeCompact(room);
     }
     for (const listener of this.storedListeners) {
@@ -515,6 +569,13 @@ export class Relay implements RelayRooms {
     const started = performance.now();
     try {
       const result = this.store.compact(room.name);
+      if (result.busy) {
+        // Another node holds the room's compaction lease: it folds the log; try again later.
+        this.metrics.compactionLease.inc({ result: 'busy' });
+        return;
+      }
+      if (this.store.db.dialect === 'postgres')
+        this.metrics.compactionLease.inc({ result: 'acquired' });
       room.logCount = 0;
       room.logBytes = 0;
       room.snapshotBytes = result.bytesAfter || room.snapshotBytes;
@@ -533,6 +594,18 @@ export class Relay implements RelayRooms {
     room.awarenessTimer = setTimeout(() => {
       room.awarenessTimer = null;
       if (room.destroyed) return;
+      if (this.peers) {
+        // Only this node's clients' changes: the others' came from their nodes.
+        const local = [...room.dirtyAwareness].filter((id) => !room.remoteAwareness.has(id));
+        if (local.length > 0) {
+          this.peers.awareness(
+            room,
+            awarenessProtocol.encodeAwarenessUpdate(room.awareness, local),
+          );
+        }
+        const states = room.awareness.getStates();
+        for (const id of room.dirtyAwareness) if (!states.has(id)) room.remoteAwareness.delete(id);
+      }
       sendAwarenessBatch(room);
     }, this.config.awarenessBatchMs);
   }
@@ -580,6 +653,7 @@ export class Relay implements RelayRooms {
     room.doc.destroy();
     if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
     this.metrics.roomsLoaded.set(this.rooms.size);
+    this.peers?.closed(room);
   }
 
   /** Commits what is pending and unloads every room (shutdown). */

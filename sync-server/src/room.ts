@@ -53,6 +53,14 @@ export class Room {
   /** New subscriptions that get every awareness state with the next batch. */
   readonly awarenessGreet = new Set<RoomConn>();
   destroyed = false;
+  // Several nodes (docs/scale-out.md, "Updates between nodes").
+  /** The room version whose commits this node holds, all of them (contiguous). */
+  version = 0;
+  /** Versions above `version` held already (own commits, or published ones that came early). */
+  readonly ahead = new Set<number>();
+  /** Awareness clientIDs whose states came from other nodes: not published again. */
+  readonly remoteAwareness = new Set<number>();
+  catchUpTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly name: string) {
     this.awareness = new awarenessProtocol.Awareness(this.doc);

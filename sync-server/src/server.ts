@@ -24,6 +24,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { handleMux, type SocketIO } from './mux';
 import { FrameError } from './messages';
 import { Relay } from './relay';
+import { startClusterNode } from './cluster/node';
 import type { RoomConn } from './room';
 import { Sockets, authGraceMs, type EndSocket } from './sockets';
 import { PID_FILE, Store, relayRunning } from './store';
@@ -78,6 +79,7 @@ export async function startRelay(
       ? hooksOrFactory({ store, metrics, accounts: api.accounts, audit: api.audit, api, files })
       : hooksOrFactory;
   const relay = new Relay(config, store, log, metrics, hooks);
+  const node = startClusterNode({ config, log, metrics, store, relay, api });
   const pidFile = path.join(config.data, PID_FILE);
   writeFileSync(pidFile, String(process.pid));
   let draining = false;
@@ -97,6 +99,7 @@ export async function startRelay(
     relay,
     files,
     draining: () => draining,
+    notReady: () => node.notReady(),
   });
 
   const server = config.tlsCert
@@ -377,6 +380,7 @@ export async function startRelay(
       for (const ws of wss.clients) ws.terminate();
       sockets.clearExpiries();
       relay.close();
+      await node.close();
       hooks.close?.();
       files.close();
       api.close();

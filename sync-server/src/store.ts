@@ -494,6 +494,21 @@ export class Store {
     return row?.version ?? 0;
   }
 
+  /** The versions of these rooms (those with none are left out). */
+  roomVersions(rooms: string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < rooms.length; i += 500) {
+      const chunk = rooms.slice(i, i + 500);
+      const rows = this.db
+        .prepare<string[], { room: string; version: number }>(
+          `SELECT room, version FROM room_versions WHERE room IN (${chunk.map(() => '?').join(', ')})`,
+        )
+        .all(...chunk);
+      for (const r of rows) out.set(r.room, r.version);
+    }
+    return out;
+  }
+
   /** Folds the room's log into its snapshot (Y.mergeUpdates) in one transaction. */
   compact(room: string): CompactResult {
     return this.compactTx(room);

@@ -220,6 +220,16 @@ export function stored(c: Client): boolean {
   return true;
 }
 
+/**
+ * True when the relay acknowledged this client's own writes (what the app's "stored" mark
+ * means). With several nodes, updates of other nodes' clients arrive after the last ack, so
+ * `stored` (every clientID) may stay false while everything of this client is durable.
+ */
+export function storedOwn(c: Client): boolean {
+  const mine = Y.getState(c.doc.store, c.doc.clientID);
+  return (c.relayState().get(c.doc.clientID) ?? 0) >= mine;
+}
+
 export async function getJson(
   url: string,
 ): Promise<{ status: number; body: unknown; text: string }> {

@@ -2,7 +2,8 @@
 // (docs/accounts.md): the membership service and its routes, the `RelayHooks` (authz.ts) and
 // the directory writer (directory.ts). `startRelay(config, log, membershipHooks(config, log))`.
 import type { AuditEntry } from '../audit';
-import { Authz } from '../authz';
+import { CloseCode } from '../../../core/src/protocol/messages';
+import { Authz, isConversationRoom } from '../authz';
 import type { RelayConfig } from '../config';
 import { Directory } from '../directory';
 import type { RelayHooks } from '../hooks';
@@ -63,6 +64,20 @@ export function membershipHooks(
         };
         audit.onAppend(follow);
         audit.onOtherAppend(follow);
+        // A member removed (or gone) through another node: their rooms on this node close too.
+        // (This node's own changes close them through conversations.onChange, in authz.ts.)
+        audit.onOtherAppend((e) => {
+          const user = e.detail?.['user'];
+          if (e.action !== 'conv.member_removed' && e.action !== 'conv.member_left') return;
+          if (!e.target || typeof user !== 'string') return;
+          const convId = e.target;
+          control.relay.closeRooms(
+            user,
+            (room) => isConversationRoom(room, convId),
+            CloseCode.forbidden,
+            e.action === 'conv.member_left' ? 'left conversation' : 'removed from conversation',
+          );
+        });
       },
     };
   };
