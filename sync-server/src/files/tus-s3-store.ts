@@ -191,7 +191,15 @@ export class S3UploadStore extends DataStore {
           held.push(c.subarray(0, take));
           n += take;
           c = c.subarray(take);
-          await flush();
+          const failed = await flush().then(
+            () => null,
+            (error: unknown) => error,
+          );
+          if (failed) {
+            // Stop the request with this error (not a bare abort) so the client is told why.
+            readable.destroy(failed as Error);
+            throw failed;
+          }
         }
         if (c.length > 0) {
           held.push(c);
@@ -199,6 +207,7 @@ export class S3UploadStore extends DataStore {
         }
       }
     } catch (error) {
+      if (error instanceof FileRefusal) throw error;
       // The request broke: what arrived is kept (below), and the client resumes after it.
       failure = error;
     }
