@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coverage } from '../src/files/tus-s3-store';
 import { runCli } from './accounts-helpers';
 import { Fixture, newTestId, type TestUser } from './authz-fixture';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3Engine } from './engines/s3';
@@ -50,6 +51,27 @@ async function partialUpload(
   await done;
   return first.upload.url as string;
 }
+
+describe('upload segments', () => {
+  const seg = (start: number, end: number) => ({ key: `${start}-${end}`, start, end });
+
+  it('reads the segments reaching furthest, so two nodes writing at once cannot corrupt', () => {
+    // A kept writing [8, 12) of an old request while B took the resumed one from 8.
+    const path = coverage([seg(0, 8), seg(8, 12), seg(8, 16), seg(16, 20), seg(30, 40)]);
+    expect(path.map((s) => [s.key, s.skip])).toEqual([
+      ['0-8', 0],
+      ['8-16', 0],
+      ['16-20', 0],
+    ]);
+    // Overlaps are skipped into, and a gap ends the offset.
+    expect(coverage([seg(0, 10), seg(5, 20)]).map((s) => [s.key, s.skip])).toEqual([
+      ['0-10', 0],
+      ['5-20', 5],
+    ]);
+    expect(coverage([seg(4, 10)])).toEqual([]);
+    expect(coverage([seg(0, 10)], 3).map((s) => s.skip)).toEqual([3]);
+  });
+});
 
 describe('files on S3-compatible storage', () => {
   let s3: S3Engine;
