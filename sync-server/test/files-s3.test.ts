@@ -8,7 +8,12 @@
 // and `backup` saying plainly that it does not copy the bucket.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coverage } from '../src/files/tus-s3-store';
 import { runCli } from './accounts-helpers';
@@ -279,6 +284,17 @@ describe('garbage collection on S3-compatible storage', () => {
       );
       expect(await there()).toBe(false);
       expect((await get(f.http, alice, hash)).status).toBe(404);
+      // The bytes of an upload whose row is gone (dropped while the bucket was down) go too.
+      const stray = `gc/uploads/${'ab'.repeat(16)}/s/0000000000000-0000000000004`;
+      await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: stray, Body: 'abcd' }));
+      const line = await f.relay.waitForLog(
+        (l) => l.msg === 'deleted the bytes of forgotten uploads',
+      );
+      expect(line.strays).toBe(1);
+      const left = await client.send(
+        new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'gc/uploads/' }),
+      );
+      expect(left.Contents ?? []).toEqual([]);
     } finally {
       client.destroy();
     }

@@ -185,6 +185,9 @@ export class Files {
       await this.dropUpload(row.id);
       uploads++;
     }
+    // Upload bytes whose row went while the storage was unreachable (S3 only).
+    const strays = await this.bytes.sweep((id) => this.db.upload(id) !== null, before);
+    if (strays > 0) this.log.info({ strays }, 'deleted the bytes of forgotten uploads');
     if (files + uploads > 0) this.refreshMetrics();
     return { files, uploads };
   }

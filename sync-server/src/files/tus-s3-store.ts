@@ -267,6 +267,40 @@ export class S3UploadStore extends DataStore {
     );
   }
 
+  /**
+   * Removes upload folders no upload row knows (their row was dropped while the bucket was
+   * unreachable) whose last write is older than `before`: returns how many.
+   */
+  async sweep(known: (id: string) => boolean, before: number): Promise<number> {
+    const root = `${this.s3.prefix}uploads/`;
+    const newest = new Map<string, number>();
+    let token: string | undefined;
+    do {
+      const r = await this.send(() =>
+        this.s3.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.s3.bucket,
+            Prefix: root,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        ),
+      );
+      for (const o of r.Contents ?? []) {
+        const id = (o.Key ?? '').slice(root.length).split('/')[0] ?? '';
+        const at = o.LastModified?.getTime() ?? Date.now();
+        if (/^[0-9a-f]{32}$/.test(id)) newest.set(id, Math.max(newest.get(id) ?? 0, at));
+      }
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    let n = 0;
+    for (const [id, at] of newest) {
+      if (at >= before || known(id)) continue;
+      await this.remove(id);
+      n++;
+    }
+    return n;
+  }
+
   override async remove(id: string): Promise<void> {
     const keys = await this.keys(id);
     for (let i = 0; i < keys.length; i += 1000) {

@@ -30,6 +30,8 @@ export interface UploadBytes {
   drop(id: string): Promise<void>;
   /** Forgets anything held in memory about it. */
   forget(id: string): void;
+  /** Deletes uploads' bytes no row knows, last written before `before` (GC); how many. */
+  sweep(known: (id: string) => boolean, before: number): Promise<number>;
 }
 
 export function fsUploadBytes(
@@ -63,6 +65,8 @@ export function fsUploadBytes(
       await store.configstore.delete(id).catch(() => undefined);
     },
     forget: (id) => store.forget(id),
+    // On disk a row and its file are dropped together, by this node alone.
+    sweep: () => Promise.resolve(0),
   };
 }
 
@@ -83,5 +87,6 @@ export function s3UploadBytes(blobs: S3BlobStore): UploadBytes {
     },
     drop: (id) => store.remove(id),
     forget: () => undefined,
+    sweep: (known, before) => store.sweep(known, before),
   };
 }
