@@ -14,6 +14,8 @@ export interface BackupSummary {
   bytes: number;
   /** Files (blobs) copied next to the database, in `<file>.files/`. */
   files?: number;
+  /** Set instead of `files` when the files are in an S3-compatible bucket (not copied). */
+  filesNotCopied?: string;
 }
 
 /** Where a backup keeps its files: `<backup file>.files/`, the `files/` tree of the data dir. */
@@ -44,7 +46,15 @@ function summarize(file: string): BackupSummary {
   }
 }
 
-export async function backup(dataDir: string, target: string): Promise<BackupSummary> {
+/**
+ * `blobs`: the `--blobs s3://…` setting. The bucket is not copied: it is backed up by the
+ * storage's own means (versioning, replication), and the summary says so instead of a count.
+ */
+export async function backup(
+  dataDir: string,
+  target: string,
+  blobs: string | null = null,
+): Promise<BackupSummary> {
   const source = path.join(dataDir, DB_FILE);
   if (!existsSync(source)) throw new Error(`no database at ${source} (check --data)`);
   if (existsSync(target)) throw new Error(`${target} exists; refusing to overwrite it`);
@@ -54,6 +64,14 @@ export async function backup(dataDir: string, target: string): Promise<BackupSum
     await db.backup(target);
   } finally {
     db.close();
+  }
+  if (blobs !== null) {
+    return {
+      ...summarize(target),
+      filesNotCopied:
+        `the files are in ${blobs}, not in this backup: back the bucket up with the ` +
+        "storage's own means (versioning, replication or snapshots)",
+    };
   }
   // After the database: a file stored since is only extra; one garbage-collected since was
   // unreferenced for the whole grace period. Blobs never change, so hard links are safe.

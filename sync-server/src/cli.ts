@@ -25,8 +25,9 @@ async function main(): Promise<number> {
     return 0;
   }
   if (command === 'backup' && file) {
-    const summary = await backup(config.data, file);
+    const summary = await backup(config.data, file, config.blobs);
     console.log(JSON.stringify({ msg: 'backup written', ...summary }));
+    if (summary.filesNotCopied) console.error(`ferry-relay: ${summary.filesNotCopied}`);
     return 0;
   }
   if (command === 'restore' && file) {

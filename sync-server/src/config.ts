@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseS3Url } from './blobs/s3-url';
 import { parseBucketSpec } from './limits';
 
 export interface RelayConfig {
@@ -85,6 +86,15 @@ export interface RelayConfig {
   metricsToken: string | null;
   /** Serve /metrics to anyone who reaches the port (the pre-issue-10 behaviour). */
   metricsPublic: boolean;
+  // Files on S3-compatible storage (docs/scale-out.md); null: the filesystem under --data.
+  /** `s3://bucket[/prefix]`, or null for `<data>/files`. */
+  blobs: string | null;
+  s3Endpoint: string | null;
+  s3Region: string | null;
+  s3ForcePathStyle: boolean;
+  /** Never logged; also taken from AWS_ACCESS_KEY_ID etc. by the SDK when unset. */
+  s3AccessKeyId: string | null;
+  s3SecretAccessKey: string | null;
 }
 
 type Kind = 'string' | 'int' | 'path' | 'level' | 'bool' | 'bucket';
@@ -399,6 +409,42 @@ export const OPTIONS: Option[] = [
     kind: 'bool',
     help: 'serve /metrics to anyone who can reach the port, no token (default off: loopback or --metrics-token)',
   },
+  {
+    key: 'blobs',
+    flag: 'blobs',
+    kind: 'string',
+    help: 'keep file bytes in an S3-compatible bucket, s3://BUCKET[/PREFIX] (default: <data>/files)',
+  },
+  {
+    key: 's3Endpoint',
+    flag: 's3-endpoint',
+    kind: 'string',
+    help: 'S3 endpoint URL for a non-AWS store, e.g. https://minio.example:9000 (default: AWS)',
+  },
+  {
+    key: 's3Region',
+    flag: 's3-region',
+    kind: 'string',
+    help: 'S3 region (default us-east-1)',
+  },
+  {
+    key: 's3ForcePathStyle',
+    flag: 's3-force-path-style',
+    kind: 'bool',
+    help: 'address the bucket as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT (MinIO, Ceph; default off)',
+  },
+  {
+    key: 's3AccessKeyId',
+    flag: 's3-access-key-id',
+    kind: 'string',
+    help: 'S3 access key id; prefer the environment or the config file (default: AWS_ACCESS_KEY_ID and the SDK chain)',
+  },
+  {
+    key: 's3SecretAccessKey',
+    flag: 's3-secret-access-key',
+    kind: 'string',
+    help: 'S3 secret key; prefer the environment or the config file, a flag shows in ps (default: AWS_SECRET_ACCESS_KEY)',
+  },
 ];
 
 /** Hosts `--no-auth` may listen on. */
@@ -458,6 +504,12 @@ export function defaults(): RelayConfig {
     trustProxy: false,
     metricsToken: null,
     metricsPublic: false,
+    blobs: null,
+    s3Endpoint: null,
+    s3Region: null,
+    s3ForcePathStyle: false,
+    s3AccessKeyId: null,
+    s3SecretAccessKey: null,
   };
 }
 
@@ -605,6 +657,12 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   }
   if (config.metricsToken !== null && config.metricsToken.length < 16) {
     errors.push('--metrics-token: too short; use at least 16 random characters');
+  }
+  if (config.blobs !== null && parseS3Url(config.blobs) === null) {
+    errors.push(`--blobs: "${config.blobs}" is not s3://BUCKET[/PREFIX] (a valid bucket name)`);
+  }
+  if ((config.s3AccessKeyId === null) !== (config.s3SecretAccessKey === null)) {
+    errors.push('--s3-access-key-id and --s3-secret-access-key: give both or neither');
   }
   if (config.updates !== null && !existsSync(config.updates)) {
     errors.push(`--updates: directory ${config.updates} does not exist`);

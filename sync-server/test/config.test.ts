@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseS3Url } from '../src/blobs/s3-url';
 import { ConfigError, helpText, OPTIONS, parseArgs } from '../src/config';
 import { removeDir, repoRoot, tempDir } from './helpers';
 
@@ -48,6 +49,51 @@ describe('config', () => {
     expect(parseArgs(['--metrics-public'], {}).config.metricsPublic).toBe(true);
     expect(() => parseArgs(['--metrics-token', 'short'], {})).toThrow(
       /--metrics-token: too short; use at least 16/,
+    );
+  });
+
+  it('files on S3: --blobs and the --s3-* options from flags, FERRY_* and the file, checked', () => {
+    expect(parseArgs([], {}).config).toMatchObject({ blobs: null, s3ForcePathStyle: false });
+    const file = path.join(dir, 's3.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        blobs: 's3://from-file',
+        s3Region: 'eu-west-3',
+        's3-force-path-style': true,
+      }),
+    );
+    const parsed = parseArgs(['--config', file, '--blobs', 's3://team-files/ferry/'], {
+      FERRY_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      FERRY_S3_ACCESS_KEY_ID: 'id',
+      FERRY_S3_SECRET_ACCESS_KEY: 'secret',
+    });
+    expect(parsed.config).toMatchObject({
+      blobs: 's3://team-files/ferry/',
+      s3Endpoint: 'http://127.0.0.1:9000',
+      s3Region: 'eu-west-3',
+      s3ForcePathStyle: true,
+      s3AccessKeyId: 'id',
+      s3SecretAccessKey: 'secret',
+    });
+    expect(parseS3Url('s3://team-files/ferry/')).toEqual({
+      bucket: 'team-files',
+      prefix: 'ferry/',
+    });
+    expect(parseS3Url('s3://team-files')).toEqual({ bucket: 'team-files', prefix: '' });
+    let error: unknown;
+    try {
+      parseArgs(['--blobs', 'https://x/y', '--s3-access-key-id', 'only-the-id'], {});
+    } catch (e) {
+      error = e;
+    }
+    const text = (error as Error).message;
+    expect(text).toMatch(/--blobs: "https:\/\/x\/y" is not s3:\/\/BUCKET/);
+    expect(text).toMatch(/--s3-access-key-id and --s3-secret-access-key: give both/);
+    expect(() => parseArgs(['--blobs', 's3://UPPER/../x'], {})).toThrow(/--blobs/);
+    // A wrong secret is named by its source, never echoed.
+    expect(() => parseArgs([], { FERRY_S3_SECRET_ACCESS_KEY: ' ' })).toThrow(
+      /FERRY_S3_SECRET_ACCESS_KEY: must be a non-empty string/,
     );
   });
 

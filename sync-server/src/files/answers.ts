@@ -16,7 +16,8 @@ export type FileRefusalCode =
   | 'hash-mismatch'
   | 'not-found'
   | 'bad-range'
-  | 'method-not-allowed';
+  | 'method-not-allowed'
+  | 'storage-unavailable';
 
 export const STATUS: Record<FileRefusalCode, number> = {
   unauthenticated: 401,
@@ -33,6 +34,7 @@ export const STATUS: Record<FileRefusalCode, number> = {
   'not-found': 404,
   'bad-range': 416,
   'method-not-allowed': 405,
+  'storage-unavailable': 503,
 };
 
 /** A refusal, thrown from the tus hooks (its `status_code`/`body` shape) or answered directly. */

@@ -52,7 +52,19 @@ export async function serveFile(
   const { db, blobs, userId, hash } = deps;
   const head = req.method === 'HEAD';
   const row = db.blob(hash);
-  const stat = row && db.mayRead(userId, hash) ? await blobs.stat(hash) : null;
+  let stat;
+  try {
+    stat = row && db.mayRead(userId, hash) ? await blobs.stat(hash) : null;
+  } catch (error) {
+    // The storage is unreachable (S3 down): say so, not "no such file".
+    deps.log.warn({ err: error, hash }, 'file storage unreachable');
+    sendRefusal(
+      res,
+      new FileRefusal('storage-unavailable', 'The file storage is unreachable; try again soon.'),
+      head,
+    );
+    return;
+  }
   if (!row || !stat) {
     sendRefusal(res, new FileRefusal('not-found', 'no such file'), head);
     return;

@@ -1,7 +1,6 @@
 // Files on the relay (docs/attachments.md, issue 13): the blob store, tus uploads, downloads,
 // the reference index kept with every stored update, and garbage collection. Mounted under
 // /api/v1/files by http-routes.ts; every request carries the same bearer token as the socket.
-import { access, mkdir, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import type * as Y from 'yjs';
@@ -9,6 +8,10 @@ import { referencedHashes, isFileHash } from '../../../core/src/model/files';
 import { readMessage } from '../../../core/src/model/page';
 import type { AccessInfo, Accounts } from '../accounts/service';
 import { FsBlobStore } from '../blobs/fs-store';
+import { connectS3 } from '../blobs/s3-client';
+import { S3BlobStore } from '../blobs/s3-store';
+import { parseS3Url } from '../blobs/s3-url';
+import type { BlobStore } from '../blobs/store';
 import type { RelayConfig } from '../config';
 import { clientAddress } from '../http/router';
 import { TokenBuckets } from '../limits';
@@ -18,6 +21,7 @@ import type { AppendEntry, Store } from '../store';
 import { FileRefusal, sendRefusal } from './answers';
 import { FilesDb } from './db';
 import { serveFile } from './downloads';
+import { fsUploadBytes, s3UploadBytes, type UploadBytes } from './upload-bytes';
 import { createUploads, UPLOADS_PATH, type Caller } from './uploads';
 
 export const FILES_PATH = '/api/v1/files';
@@ -47,7 +51,8 @@ export interface FilesDeps {
 
 export class Files {
   readonly db: FilesDb;
-  readonly blobs: FsBlobStore;
+  readonly blobs: BlobStore;
+  readonly bytes: UploadBytes;
   readonly root: string;
   private readonly callers = new WeakMap<http.IncomingMessage, Caller>();
   private readonly requests = new TokenBuckets(REQUESTS_PER_USER);
@@ -62,14 +67,20 @@ export class Files {
     this.log = deps.log.child({ part: 'files' });
     this.root = path.join(deps.config.data, 'files');
     this.db = new FilesDb(deps.store.db);
-    this.blobs = new FsBlobStore(this.root);
+    const s3 = deps.config.blobs ? parseS3Url(deps.config.blobs) : null;
+    this.bytes = s3
+      ? s3UploadBytes(new S3BlobStore(connectS3(s3, deps.config)))
+      : fsUploadBytes(
+          new FsBlobStore(this.root),
+          path.join(this.root, 'uploads'),
+          deps.config.data,
+        );
+    this.blobs = this.bytes.blobs;
     this.uploads = createUploads({
       config: deps.config,
       log: this.log,
       db: this.db,
-      blobs: this.blobs,
-      directory: path.join(this.root, 'uploads'),
-      diskPath: deps.config.data,
+      bytes: this.bytes,
       callerOf: (req) => this.callers.get(req),
       refused: (caller, refusal, detail) => this.refused(caller, refusal, detail),
       changed: () => this.refreshMetrics(),
@@ -78,18 +89,16 @@ export class Files {
     this.detach = deps.store.onCommit((entries) => this.commit(entries));
   }
 
-  /** Creates the folders, clears temporary files, starts GC. */
+  /**
+   * Creates the folders and clears temporary files (or checks the bucket answers: a clear
+   * error at startup otherwise), then starts GC.
+   */
   async start(): Promise<void> {
-    await this.blobs.init();
-    await mkdir(path.join(this.root, 'uploads'), { recursive: true });
+    await this.bytes.init();
     // An upload whose bytes are gone (a restored backup, a hand-cleaned folder) is forgotten:
     // its client starts it again, and it no longer counts against anyone's limits.
     for (const id of this.db.uploadIds()) {
-      const exists = await access(this.uploads.store.fileOf(id)).then(
-        () => true,
-        () => false,
-      );
-      if (!exists) this.db.deleteUpload(id);
+      if (!(await this.bytes.exists(id))) this.db.deleteUpload(id);
     }
     this.refreshMetrics();
     this.timer = setInterval(
@@ -164,8 +173,9 @@ export class Files {
     const before = now - this.deps.config.fileGraceMs;
     let files = 0;
     for (const hash of this.db.orphans(before)) {
-      this.db.deleteBlob(hash);
+      // The bytes first: if the storage is unreachable the row stays and the next GC retries.
       await this.blobs.delete(hash);
+      this.db.deleteBlob(hash);
       this.deps.metrics.filesDeleted.inc();
       this.log.info({ hash }, 'file deleted: no stored message referenced it for the grace period');
       files++;
@@ -175,16 +185,17 @@ export class Files {
       await this.dropUpload(row.id);
       uploads++;
     }
+    // Upload bytes whose row went while the storage was unreachable (S3 only).
+    const strays = await this.bytes.sweep((id) => this.db.upload(id) !== null, before);
+    if (strays > 0) this.log.info({ strays }, 'deleted the bytes of forgotten uploads');
     if (files + uploads > 0) this.refreshMetrics();
     return { files, uploads };
   }
 
   /** Forgets upload `id` and deletes what it had received. */
   async dropUpload(id: string): Promise<void> {
+    await this.bytes.drop(id);
     this.db.deleteUpload(id);
-    this.uploads.store.forget(id);
-    await rm(this.uploads.store.fileOf(id), { force: true });
-    await this.uploads.store.configstore.delete(id).catch(() => undefined);
     this.log.info({ upload: id }, 'upload dropped (idle)');
     this.refreshMetrics();
   }
@@ -201,7 +212,7 @@ export class Files {
     const method = req.method ?? 'GET';
     const isUpload = pathname === UPLOADS_PATH || pathname.startsWith(UPLOADS_PATH + '/');
     if (method === 'OPTIONS') {
-      if (isUpload) return this.uploads.tus.handle(req, res);
+      if (isUpload) return this.uploads.handle(req, res);
       res.writeHead(204, {
         'Access-Control-Allow-Origin': '*',
         'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
@@ -250,7 +261,7 @@ export class Files {
     if (isUpload) {
       this.callers.set(req, caller);
       req.setTimeout(UPLOAD_IDLE_MS, () => req.destroy());
-      await this.uploads.tus.handle(req, res);
+      await this.uploads.handle(req, res);
       return;
     }
     const hash = pathname.slice(FILES_PATH.length + 1);

@@ -9,13 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { Server, EVENTS } from '@tus/server';
 import { ERRORS, type Upload } from '@tus/server';
 import { isFileHash } from '../../../core/src/model/files';
-import { BlobError, type BlobStore } from '../blobs/store';
+import { BlobError } from '../blobs/store';
 import type { RelayConfig } from '../config';
 import type { Logger } from '../log';
 import { FileRefusal } from './answers';
 import type { FilesDb } from './db';
-import { sniffFile } from './sniff';
-import { HashingFileStore } from './tus-store';
+import type { UploadBytes } from './upload-bytes';
 
 export const UPLOADS_PATH = '/api/v1/files/uploads';
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
@@ -37,10 +36,8 @@ export interface UploadsDeps {
   config: RelayConfig;
   log: Logger;
   db: FilesDb;
-  blobs: BlobStore;
-  directory: string;
-  /** Disk whose free space decides `disk-full` (the files folder). */
-  diskPath: string;
+  /** Where uploads in progress and stored files live (disk or S3-compatible bucket). */
+  bytes: UploadBytes;
   callerOf: (req: http.IncomingMessage) => Caller | undefined;
   refused: (caller: Caller, refusal: FileRefusal, detail: Record<string, unknown>) => void;
   /** A file is complete and stored (metrics). */
@@ -54,9 +51,8 @@ const gib = (n: number) =>
     ? `${Math.round((n / 1024 ** 3) * 10) / 10} GB`
     : `${Math.round(n / 1024 ** 2)} MB`;
 
-export function createUploads(deps: UploadsDeps): { tus: Server; store: HashingFileStore } {
-  const { config, db, blobs, log } = deps;
-  const store = new HashingFileStore({ directory: deps.directory });
+export function createUploads(deps: UploadsDeps): Server {
+  const { config, db, bytes, log } = deps;
   const nodeReq = (req: unknown) =>
     (req as { runtime?: { node?: { req?: http.IncomingMessage } } }).runtime?.node?.req;
   const caller = (req: unknown): Caller => {
@@ -135,7 +131,7 @@ export function createUploads(deps: UploadsDeps): { tus: Server; store: HashingF
     if (config.fileQuotaTotal > 0 && db.totalBytes() + size > config.fileQuotaTotal) {
       throw quota('The relay is out of space for files; ask your admin.');
     }
-    const disk = await statfs(deps.diskPath).catch(() => null);
+    const disk = bytes.diskPath ? await statfs(bytes.diskPath).catch(() => null) : null;
     if (disk && disk.bavail * disk.bsize < size + DISK_MARGIN) {
       throw refuse(
         who,
@@ -175,18 +171,22 @@ export function createUploads(deps: UploadsDeps): { tus: Server; store: HashingF
     const who = caller(req);
     const row = db.upload(upload.id);
     if (!row) throw new FileRefusal('not-found', 'no such upload');
-    const file = store.fileOf(upload.id);
-    const computed = store.takeHash(upload.id, row.size);
     const drop = async () => {
       db.deleteUpload(upload.id);
-      await store.configstore.delete(upload.id);
       deps.changed();
+      // Bytes left behind when the storage is down: GC never sees them again (the row is gone);
+      // the S3 bucket's lifecycle rule on uploads/ is the net (docs/scale-out.md).
+      await bytes.drop(upload.id).catch((err: unknown) => {
+        log.warn({ err, upload: upload.id }, 'could not delete the bytes of a finished upload');
+      });
     };
     const started = performance.now();
     let type: string;
+    let hashedAsSent: boolean;
     try {
-      type = await sniffFile(file);
-      const stat = await blobs.adopt(row.hash, file, computed);
+      type = await bytes.sniff(upload.id, row.size);
+      const stat = await bytes.complete(upload.id, row.hash, row.size);
+      hashedAsSent = stat.hashedAsSent;
       db.completed(row.hash, stat.size, type, row.user);
     } catch (error) {
       await drop();
@@ -210,7 +210,11 @@ export function createUploads(deps: UploadsDeps): { tus: Server; store: HashingF
         );
       }
       log.error({ err: error, upload: upload.id }, 'completing an upload failed');
-      throw error;
+      if (error instanceof FileRefusal) throw error;
+      throw new FileRefusal(
+        'storage-unavailable',
+        'The file could not be stored; the upload starts again when the storage is back.',
+      );
     }
     await drop();
     // completeMs: verify, fsync and rename (a hash not computed while the bytes arrived, after
@@ -223,7 +227,7 @@ export function createUploads(deps: UploadsDeps): { tus: Server; store: HashingF
         size: row.size,
         type,
         completeMs,
-        hashedAsSent: !!computed,
+        hashedAsSent,
       },
       'file stored',
     );
@@ -232,7 +236,7 @@ export function createUploads(deps: UploadsDeps): { tus: Server; store: HashingF
 
   const tus = new Server({
     path: UPLOADS_PATH,
-    datastore: store,
+    datastore: bytes.datastore,
     relativeLocation: true,
     respectForwardedHeaders: config.trustProxy,
     namingFunction: () => randomBytes(16).toString('hex'),
@@ -264,8 +268,8 @@ export function createUploads(deps: UploadsDeps): { tus: Server; store: HashingF
   });
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
     db.deleteUpload(id);
-    store.forget(id);
+    bytes.forget(id);
     deps.changed();
   });
-  return { tus, store };
+  return tus;
 }
