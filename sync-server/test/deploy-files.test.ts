@@ -10,8 +10,8 @@ import { OPTIONS } from '../src/config';
 import { repoRoot } from './helpers';
 
 const deploy = (file: string) => path.join(repoRoot, 'deploy', file);
-/** Flags issue 14 names that other work adds to config.ts; checked as soon as they exist there. */
-const PENDING = new Set(['database', 'redis', 'blobs']);
+/** Flags issue 14 names that other work still adds to config.ts (--database and --redis are in). */
+const PENDING = new Set(['blobs']);
 
 function unknownFlags(command: string): string[] {
   const known = new Set(OPTIONS.map((o) => o.flag));
