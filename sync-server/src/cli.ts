@@ -1,4 +1,5 @@
 // Entry point: `npm run relay -- [serve|backup <file>|restore <file>] [options]`.
+import { isDatabaseUnavailable } from './db/sql';
 import { ConfigError, helpText, parseArgs } from './config';
 import { createLogger } from './log';
 import { startRelay } from './server';
@@ -61,10 +62,20 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('unhandledRejection', (error) => {
+    if (isDatabaseUnavailable(error)) {
+      log.error({ err: error }, 'database unavailable; operation abandoned');
+      return;
+    }
     log.fatal({ err: error }, 'unhandled rejection');
     stop('unhandledRejection');
   });
   process.on('uncaughtException', (error) => {
+    if (isDatabaseUnavailable(error)) {
+      // PostgreSQL is away: what needed it (a timer's write, a periodic read) is abandoned and
+      // retried later; writes are refused and /readyz says so until it is back.
+      log.error({ err: error }, 'database unavailable; operation abandoned');
+      return;
+    }
     // Never lose stored data to a bug: log, then drain like a SIGTERM.
     log.fatal({ err: error }, 'uncaught exception');
     stop('uncaughtException');

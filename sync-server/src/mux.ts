@@ -1,4 +1,5 @@
 // The multiplexed endpoint (/_mux): many rooms over one WebSocket. See PROTOCOL.md.
+import { isDatabaseUnavailable } from './db/sql';
 import type { WebSocket } from 'ws';
 import { roomNameError } from '../../core/src/protocol/rooms';
 import { CloseCode } from '../../core/src/protocol/messages';
@@ -176,6 +177,11 @@ export function handleMux(
       }
     };
     chain = chain.then(handle).catch((error: unknown) => {
+      if (isDatabaseUnavailable(error)) {
+        log.error({ err: error }, 'database unavailable; closing socket, the client retries');
+        end(CloseCode.storageFailed, 'relay storage unavailable');
+        return;
+      }
       log.error({ err: error }, 'mux frame handler failed; closing socket');
       end(CloseCode.internalError, 'internal error');
     });

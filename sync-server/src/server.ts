@@ -23,6 +23,7 @@ import { correlationId, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { handleMux, type SocketIO } from './mux';
 import { FrameError } from './messages';
+import { isDatabaseUnavailable } from './db/sql';
 import { Relay } from './relay';
 import { startClusterNode } from './cluster/node';
 import type { RoomConn } from './room';
@@ -321,7 +322,10 @@ export async function startRelay(
         relay.receive(conn, room, data);
       } catch (err) {
         if (err instanceof FrameError) relay.refuse(conn, err);
-        else {
+        else if (isDatabaseUnavailable(err)) {
+          log.error({ err }, 'database unavailable; closing socket, the client retries');
+          end(CloseCode.storageFailed, 'relay storage unavailable');
+        } else {
           log.error({ err }, 'message handler failed; closing socket');
           end(CloseCode.internalError, 'internal error');
         }

@@ -11,7 +11,7 @@ import {
   receiveMessageOnPort,
 } from 'node:worker_threads';
 import { toPostgres } from './dialect';
-import { type RunResult, type SqlDb, type SqlStatement, redactUrl } from './sql';
+import { DatabaseError, type RunResult, type SqlDb, type SqlStatement, redactUrl } from './sql';
 
 /** Every write transaction takes this advisory lock unless it says it locks what it needs. */
 const WRITE_LOCK = 0x6665_7272; // "ferr"
@@ -28,16 +28,6 @@ interface Answer {
   rows?: Record<string, unknown>[];
   rowCount?: number;
   error?: { message: string; code: string | null };
-}
-
-export class DatabaseError extends Error {
-  constructor(
-    message: string,
-    readonly code: string | null,
-  ) {
-    super(message);
-    this.name = 'DatabaseError';
-  }
 }
 
 export class PostgresDb implements SqlDb {

@@ -41,6 +41,36 @@ export interface SqlDb {
   close(): void;
 }
 
+/** A statement PostgreSQL refused or could not run; `code` is its SQLSTATE or FERRY_DB_*. */
+export class DatabaseError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | null,
+  ) {
+    super(message);
+    this.name = 'DatabaseError';
+  }
+}
+
+/**
+ * Whether `error` says the database is away (down, restarting, unreachable, too slow) rather
+ * than that a statement was wrong: the operation is abandoned and retried later (by the client
+ * or the relay's own timers), and the relay keeps serving what needs no database.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof DatabaseError)) return false;
+  const code = error.code ?? '';
+  return (
+    code === 'FERRY_DB_DOWN' ||
+    code === 'FERRY_DB_TIMEOUT' ||
+    code.startsWith('08') || // connection exceptions
+    code === '57P01' || // admin shutdown
+    code === '57P02' || // crash shutdown
+    code === '57P03' || // cannot connect now (starting up, shutting down)
+    code === '57014' // statement timeout
+  );
+}
+
 /** The database URL a relay was given, without its password (for logs and errors). */
 export function redactUrl(url: string): string {
   try {

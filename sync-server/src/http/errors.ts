@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'rate-limited'
   | 'password-change-required'
   | 'gone'
+  | 'unavailable'
   | 'internal';
 
 export class ApiError extends Error {

@@ -3,6 +3,7 @@
 // bearer authentication, per-address and per-user token buckets, CORS without credentials,
 // `Cache-Control: no-store`, an `X-Request-Id` per request and one log line per request
 // (method, path without the query string, status, time; never bodies or tokens).
+import { isDatabaseUnavailable } from '../db/sql';
 import type http from 'node:http';
 import * as v from 'valibot';
 import type { AccessInfo, Accounts } from '../accounts/service';
@@ -274,6 +275,20 @@ export class Router {
         const allow = (error as ApiError & { allow?: string }).allow;
         if (allow) headers.Allow = allow;
         send(error.status, error.toBody(), headers);
+      } else if (isDatabaseUnavailable(error)) {
+        // PostgreSQL is away (several nodes): nothing was done; the app retries 5xx.
+        log.error({ err: error }, 'api request abandoned: database unavailable');
+        send(
+          503,
+          new ApiError(
+            503,
+            'unavailable',
+            'The server cannot reach its database right now; try again in a moment.',
+            undefined,
+            5,
+          ).toBody(),
+          { 'Retry-After': '5' },
+        );
       } else {
         log.error({ err: error }, 'api handler failed');
         send(500, new ApiError(500, 'internal', `internal error (request ${requestId})`).toBody());
