@@ -195,8 +195,10 @@ export class ClusterRooms {
 
   private advanceTo(room: Room, version: number): void {
     if (version > room.version) room.version = version;
-    for (const v of room.ahead) if (v <= room.version) room.ahead.delete(v);
-    while (room.ahead.delete(room.version + 1)) room.version++;
+    // The database is the truth: what was held above it was applied already (a commit made
+    // since is re-read when its gap shows), or was never committed (a bogus message) and
+    // must not keep the room waiting.
+    room.ahead.clear();
   }
 
   /** Compares every loaded room's version with the database; catches up those behind. */
