@@ -69,7 +69,8 @@ export async function backup(
     return {
       ...summarize(target),
       filesNotCopied:
-        `the files are in ${blobs}, not in this backup: back the bucket up with the ` +
+        `the files are in ${blobs}, not in this backup: back ` +
+        `${blobs.startsWith('s3://') ? 'the bucket' : 'that directory'} up with the ` +
         "storage's own means (versioning, replication or snapshots)",
     };
   }

@@ -413,7 +413,7 @@ export const OPTIONS: Option[] = [
     key: 'blobs',
     flag: 'blobs',
     kind: 'string',
-    help: 'keep file bytes in an S3-compatible bucket, s3://BUCKET[/PREFIX] (default: <data>/files)',
+    help: 'where file bytes live: s3://BUCKET[/PREFIX] (an S3-compatible bucket) or /ABSOLUTE/DIR (a filesystem every node mounts); default <data>/files',
   },
   {
     key: 's3Endpoint',
@@ -658,8 +658,20 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (config.metricsToken !== null && config.metricsToken.length < 16) {
     errors.push('--metrics-token: too short; use at least 16 random characters');
   }
-  if (config.blobs !== null && parseS3Url(config.blobs) === null) {
-    errors.push(`--blobs: "${config.blobs}" is not s3://BUCKET[/PREFIX] (a valid bucket name)`);
+  if (
+    config.blobs !== null &&
+    parseS3Url(config.blobs) === null &&
+    !path.isAbsolute(config.blobs)
+  ) {
+    errors.push(
+      `--blobs: "${config.blobs}" is neither s3://BUCKET[/PREFIX] (a valid bucket name) nor an absolute directory`,
+    );
+  }
+  if (config.redis !== null && config.blobs === null) {
+    errors.push(
+      '--blobs: several nodes need one place for file bytes that every node reaches: ' +
+        's3://BUCKET[/PREFIX] or a directory on a filesystem every node mounts',
+    );
   }
   if ((config.s3AccessKeyId === null) !== (config.s3SecretAccessKey === null)) {
     errors.push('--s3-access-key-id and --s3-secret-access-key: give both or neither');

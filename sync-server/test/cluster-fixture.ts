@@ -22,7 +22,9 @@ export interface ClusterOptions {
   database: string;
   redis: string;
   nodes?: number;
+  /** More flags for every node. Without `--blobs`, the nodes share a temporary directory. */
   args?: string[];
+  env?: Record<string, string>;
 }
 
 /** A TCP front: each connection goes to the next node that accepts it. */
@@ -85,6 +87,8 @@ export class Front {
 export class Cluster {
   readonly nodes: Array<RelayProcess | null> = [];
   readonly dirs: string[] = [];
+  /** The files directory the nodes share (when no --blobs was given). */
+  readonly filesDir: string | null;
   readonly clients: Client[] = [];
   readonly muxes: MuxConnection[] = [];
   readonly front: Front;
@@ -92,6 +96,7 @@ export class Cluster {
   private db: pg.Client | null = null;
 
   private constructor(readonly options: ClusterOptions) {
+    this.filesDir = options.args?.includes('--blobs') ? null : tempDir('ferry-files-');
     this.front = new Front(() => this.nodes.flatMap((n) => (n ? [n.port] : [])));
   }
 
@@ -112,11 +117,12 @@ export class Cluster {
   }
 
   private startNode(i: number): Promise<RelayProcess> {
-    const { database, redis, args = [] } = this.options;
+    const { database, redis, args = [], env = {} } = this.options;
+    const files = this.filesDir ? ['--blobs', this.filesDir] : [];
     return startRelayProcess(
       this.dirs[i]!,
-      ['--database', database, '--redis', redis, '--node-id', `node${i}`, ...args],
-      { auth: true },
+      ['--database', database, '--redis', redis, '--node-id', `node${i}`, ...files, ...args],
+      { auth: true, env },
     );
   }
 
@@ -208,5 +214,6 @@ export class Cluster {
     await Promise.all(this.nodes.map((n) => n?.stop('SIGKILL')));
     await this.front.close();
     for (const d of this.dirs) removeDir(d);
+    if (this.filesDir) removeDir(this.filesDir);
   }
 }

@@ -88,7 +88,7 @@ describe('config', () => {
       error = e;
     }
     const text = (error as Error).message;
-    expect(text).toMatch(/--blobs: "https:\/\/x\/y" is not s3:\/\/BUCKET/);
+    expect(text).toMatch(/--blobs: "https:\/\/x\/y" is neither s3:\/\/BUCKET/);
     expect(text).toMatch(/--s3-access-key-id and --s3-secret-access-key: give both/);
     expect(() => parseArgs(['--blobs', 's3://UPPER/../x'], {})).toThrow(/--blobs/);
     // A wrong secret is named by its source, never echoed.

@@ -1,5 +1,6 @@
 // Helpers for the files tests (docs/attachments.md): uploads with tus-js-client (the app's own
 // client) and raw fetch, messages that reference files, bytes and their hashes.
+import { expect } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import * as tus from 'tus-js-client';
 import type * as Y from 'yjs';
@@ -110,4 +111,38 @@ export async function deleteFilesMessage(
 ): Promise<void> {
   deleteMessage(doc, id, author.id, Date.now());
   await until(() => getMessage(reader, id)?.deleted === true, 'the deletion at the reader');
+}
+
+/** The offset a tus HEAD through `http` answers for the upload at `url`. */
+export async function offsetOf(http: string, as: TestUser, url: string): Promise<number> {
+  const r = await fetch(new URL(new URL(url).pathname, http), {
+    method: 'HEAD',
+    headers: { Authorization: `Bearer ${as.accessToken}`, 'Tus-Resumable': '1.0.0' },
+  });
+  expect(r.status).toBe(200);
+  return Number(r.headers.get('upload-offset'));
+}
+
+/** Uploads until `after` bytes were sent, then stops (abort: no callback fires). */
+export async function partialUpload(
+  http: string,
+  as: TestUser,
+  data: Buffer,
+  conv: string,
+  after: number,
+): Promise<string> {
+  let stopped = false;
+  let onStopped = () => {};
+  const done = new Promise<void>((resolve) => (onStopped = resolve));
+  const first = upload(http, as, data, {
+    conv,
+    onProgress: (sent, up) => {
+      if (!stopped && sent > after) {
+        stopped = true;
+        void up.abort().then(onStopped);
+      }
+    },
+  });
+  await done;
+  return first.upload.url as string;
 }

@@ -19,43 +19,10 @@ import { coverage } from '../src/files/tus-s3-store';
 import { runCli } from './accounts-helpers';
 import { Fixture, newTestId, type TestUser } from './authz-fixture';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3Engine } from './engines/s3';
-import { bytes, get, sha256, upload } from './files-helpers';
+import { bytes, get, offsetOf, partialUpload, sha256, upload } from './files-helpers';
 import { removeDir, startRelayProcess, tempDir, until, type RelayProcess } from './helpers';
 
 process.setMaxListeners(0);
-
-async function offsetOf(http: string, as: TestUser, url: string): Promise<number> {
-  const r = await fetch(new URL(new URL(url).pathname, http), {
-    method: 'HEAD',
-    headers: { Authorization: `Bearer ${as.accessToken}`, 'Tus-Resumable': '1.0.0' },
-  });
-  expect(r.status).toBe(200);
-  return Number(r.headers.get('upload-offset'));
-}
-
-/** Uploads until `after` bytes were sent, then stops (abort: no callback fires). */
-async function partialUpload(
-  http: string,
-  as: TestUser,
-  data: Buffer,
-  conv: string,
-  after: number,
-): Promise<string> {
-  let stopped = false;
-  let onStopped = () => {};
-  const done = new Promise<void>((resolve) => (onStopped = resolve));
-  const first = upload(http, as, data, {
-    conv,
-    onProgress: (sent, up) => {
-      if (!stopped && sent > after) {
-        stopped = true;
-        void up.abort().then(onStopped);
-      }
-    },
-  });
-  await done;
-  return first.upload.url as string;
-}
 
 describe('upload segments', () => {
   const seg = (start: number, end: number) => ({ key: `${start}-${end}`, start, end });

@@ -30,8 +30,12 @@ export class FsBlobStore implements BlobStore {
   readonly tmp: string;
 
   /** `root` is `<dataDir>/files`. */
-  constructor(readonly root: string) {
-    this.tmp = path.join(root, 'tmp');
+  /** `tmpName`: in a directory several nodes share, this node's own folder under tmp/. */
+  constructor(
+    readonly root: string,
+    tmpName: string | null = null,
+  ) {
+    this.tmp = tmpName ? path.join(root, 'tmp', tmpName) : path.join(root, 'tmp');
   }
 
   /** Creates the folders and removes temporary files a crash left behind. */

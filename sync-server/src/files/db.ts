@@ -69,7 +69,7 @@ export class FilesDb {
       insertBlob: p(
         `INSERT INTO blobs (hash, size, type, uploader, stored_at, orphaned_at)
          VALUES (@hash, @size, @type, @user, @now,
-           CASE WHEN EXISTS (SELECT 1 FROM blob_refs WHERE hash = @hash) THEN NULL ELSE @now END)
+           CASE WHEN EXISTS (SELECT 1 FROM blob_refs WHERE hash = @hash) THEN NULL ELSE CAST(@now AS INTEGER) END)
          ON CONFLICT (hash) DO NOTHING`,
       ),
       insertOwner: p(

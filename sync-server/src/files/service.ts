@@ -2,6 +2,7 @@
 // the reference index kept with every stored update, and garbage collection. Mounted under
 // /api/v1/files by http-routes.ts; every request carries the same bearer token as the socket.
 import type http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type * as Y from 'yjs';
 import { referencedHashes, isFileHash } from '../../../core/src/model/files';
@@ -65,15 +66,19 @@ export class Files {
 
   constructor(private readonly deps: FilesDeps) {
     this.log = deps.log.child({ part: 'files' });
-    this.root = path.join(deps.config.data, 'files');
+    const { blobs, data, nodeId } = deps.config;
+    const s3 = blobs ? parseS3Url(blobs) : null;
+    // A directory given with --blobs is shared by several nodes (docs/scale-out.md): each
+    // keeps its half-written files in a folder of its own, which only it clears at start.
+    const shared = blobs !== null && s3 === null;
+    this.root = shared ? blobs : path.join(data, 'files');
     this.db = new FilesDb(deps.store.db);
-    const s3 = deps.config.blobs ? parseS3Url(deps.config.blobs) : null;
     this.bytes = s3
       ? s3UploadBytes(new S3BlobStore(connectS3(s3, deps.config)))
       : fsUploadBytes(
-          new FsBlobStore(this.root),
+          new FsBlobStore(this.root, shared ? tmpName(nodeId) : null),
           path.join(this.root, 'uploads'),
-          deps.config.data,
+          shared ? this.root : data,
         );
     this.blobs = this.bytes.blobs;
     this.uploads = createUploads({
@@ -282,4 +287,9 @@ export class Files {
       hash,
     });
   }
+}
+
+/** The temporary folder of this node in a shared files directory: stable across restarts. */
+function tmpName(nodeId: string | null): string {
+  return (nodeId ?? os.hostname()).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'node';
 }
