@@ -138,6 +138,26 @@ describe('three nodes', () => {
     for (const c of clients) c.destroy();
   });
 
+  it('closes the room of a member removed through another node', async () => {
+    const carol = await cluster.user('carol', 0);
+    const added = await cluster.call(0, 'POST', `/conversations/${conv}/members`, alice, {
+      userIds: [carol.id],
+    });
+    expect(added.status).toBe(200);
+    const onTwo = cluster.onMux(cluster.mux(carol, 2), room);
+    await synced(onTwo);
+    const closed = nextClose(onTwo);
+    const removed = await cluster.call(
+      0,
+      'DELETE',
+      `/conversations/${conv}/members/${carol.id}`,
+      alice,
+    );
+    expect(removed.status).toBe(200);
+    expect(await closed).toMatchObject({ code: 4403, reason: 'removed from conversation' });
+    onTwo.destroy();
+  });
+
   it('keeps one verifiable audit chain written by all nodes', async () => {
     for (const at of [0, 1, 2]) {
       const u = await cluster.user(`auditee${at}`, at);
