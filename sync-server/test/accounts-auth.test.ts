@@ -426,8 +426,10 @@ describe('accounts: backoff, lockout and rate limits', () => {
     expect(locked.status).toBe(423);
     expect(errorCode(locked)).toBe('locked');
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    const audit = (await runCli(['audit', 'export', '--data', dir])).stdout;
-    expect(audit).toContain('"action":"auth.locked"');
+    const exported = await runCli(['audit', 'export', '--data', dir]);
+    expect(exported.stdout, `exit ${exported.code}: ${exported.stderr}`).toContain(
+      '"action":"auth.locked"',
+    );
     // After the lock the right password works again (and resets the count); a wrong one
     // right after a lock would lock again at once.
     await new Promise((r) => setTimeout(r, 1600));

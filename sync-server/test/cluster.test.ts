@@ -171,6 +171,20 @@ describe('three nodes', () => {
     expect(result.code).toBe(0);
   });
 
+  it('answers text PostgreSQL cannot hold with a clear 400, and keeps serving', async () => {
+    const titled = await cluster.call(0, 'POST', '/conversations', alice, {
+      id: newTestId(),
+      kind: 'channel',
+      title: 'nul \u0000 inside',
+    });
+    expect(titled.status).toBe(400);
+    expect(JSON.stringify(titled.body)).toContain('control characters');
+    const searched = await cluster.call(1, 'GET', '/users?q=a%00b', alice);
+    expect(searched.status).toBe(400);
+    expect(JSON.stringify(searched.body)).toContain('NUL');
+    expect((await cluster.call(1, 'GET', '/users?q=bo', alice)).status).toBe(200);
+  });
+
   it('answers /readyz on every node', async () => {
     for (const at of [0, 1, 2]) {
       const r = await getJson(`${cluster.node(at).http}/readyz`);

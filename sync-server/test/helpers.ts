@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as decoding from 'lib0/decoding';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
@@ -101,6 +102,17 @@ export async function startRelayProcess(
   options: { auth?: boolean; env?: Record<string, string> } = {},
 ): Promise<RelayProcess> {
   const authArgs = options.auth ? [] : ['--no-auth'];
+  // Exploration mode: FERRY_TEST_POSTGRES=postgres://…/postgres runs every relay process of
+  // these tests on a fresh PostgreSQL database (tests that read ferry.db directly then fail).
+  const pgAdmin = process.env.FERRY_TEST_POSTGRES;
+  if (pgAdmin && !args.includes('--database')) {
+    const name = `t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+    const c = new pg.Client({ connectionString: pgAdmin });
+    await c.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    await c.end();
+    args = [...args, '--database', pgAdmin.replace(/\/[^/]*$/, `/${name}`)];
+  }
   const proc = spawn(
     process.execPath,
     [

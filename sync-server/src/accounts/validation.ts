@@ -16,7 +16,7 @@ export const Username = v.pipe(
 );
 
 // eslint-disable-next-line no-control-regex -- the point is to refuse control characters
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export const DisplayName = v.pipe(
   v.string(),

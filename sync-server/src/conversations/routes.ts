@@ -1,6 +1,7 @@
 // HTTP routes of the membership service (`/api/v1/conversations…`, sync-server/API.md).
 // Bodies are validated with valibot; every rule is the service's (and core's `can()`).
 import * as v from 'valibot';
+import { CONTROL } from '../accounts/validation';
 import { parse, type RouteContext, type Router } from '../http/router';
 import type { Caller, Conversations } from './service';
 
@@ -11,7 +12,13 @@ const RoleSchema = v.picklist(
   ['owner', 'moderator', 'member'],
   'role is owner, moderator or member',
 );
-const Title = v.pipe(v.string(), v.trim(), v.minLength(1, 'title is empty'), v.maxLength(200));
+const Title = v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1, 'title is empty'),
+  v.maxLength(200),
+  v.check((t) => !CONTROL.test(t), 'a title may not contain control characters'),
+);
 
 const CreateBody = v.strictObject({
   id: Id,

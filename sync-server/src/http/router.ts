@@ -3,7 +3,7 @@
 // bearer authentication, per-address and per-user token buckets, CORS without credentials,
 // `Cache-Control: no-store`, an `X-Request-Id` per request and one log line per request
 // (method, path without the query string, status, time; never bodies or tokens).
-import { isDatabaseUnavailable } from '../db/sql';
+import { DatabaseError, isDatabaseUnavailable } from '../db/sql';
 import type http from 'node:http';
 import * as v from 'valibot';
 import type { AccessInfo, Accounts } from '../accounts/service';
@@ -275,6 +275,15 @@ export class Router {
         const allow = (error as ApiError & { allow?: string }).allow;
         if (allow) headers.Allow = allow;
         send(error.status, error.toBody(), headers);
+      } else if (
+        error instanceof DatabaseError &&
+        (error.code === '22021' || error.code === '22P05')
+      ) {
+        // Text PostgreSQL cannot hold (a NUL character) that no validation caught first.
+        send(
+          400,
+          new ApiError(400, 'invalid', 'text may not contain NUL or control characters').toBody(),
+        );
       } else if (isDatabaseUnavailable(error)) {
         // PostgreSQL is away (several nodes): nothing was done; the app retries 5xx.
         log.error({ err: error }, 'api request abandoned: database unavailable');
