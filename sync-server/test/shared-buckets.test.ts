@@ -137,6 +137,42 @@ describe('shared buckets', () => {
     }
   });
 
+  it('a take made while the first connection is still being made waits for it (no fallback)', async () => {
+    const { log, lines } = capture();
+    const limits = new SharedLimits({ url: redis().url, log });
+    open.push(limits);
+    const bucket = limits.buckets(`test${seq++}`, { burst: 1, perSecond: 1 / 60 });
+    expect((await bucket.take('frank')).ok).toBe(true);
+    expect(limits.fallbacks).toBe(0);
+    expect(lines).toHaveLength(0);
+    // Answered by Redis: another node sees the bucket spent.
+    const other = (await node(redis().url)).buckets(bucket.name, bucket.spec);
+    expect((await other.take('frank')).ok).toBe(false);
+  });
+
+  it('Redis too slow (clients paused): the take falls back after 250 ms instead of waiting', async () => {
+    const { log, lines } = capture();
+    const limits = await node(redis().url, log);
+    const bucket = limits.buckets(`test${seq++}`, { burst: 1, perSecond: 1 / 60 });
+    const admin = createClient({ url: redis().url });
+    await admin.connect();
+    try {
+      await admin.sendCommand(['CLIENT', 'PAUSE', '600', 'ALL']);
+      const started = performance.now();
+      expect((await bucket.take('grace')).ok).toBe(true);
+      const took = performance.now() - started;
+      expect(took).toBeGreaterThanOrEqual(240);
+      expect(took).toBeLessThan(550);
+      expect(limits.fallbacks).toBe(1);
+      expect(lines.filter((l) => l.msg.includes('cannot reach Redis'))).toHaveLength(1);
+      // Still paused: the next take falls back too, to the node's own bucket, now spent.
+      expect((await bucket.take('grace')).ok).toBe(false);
+    } finally {
+      await admin.sendCommand(['CLIENT', 'UNPAUSE']).catch(() => {});
+      await admin.close();
+    }
+  });
+
   it('Redis never reachable: the local limits answer from the first take', async () => {
     const { log, lines } = capture();
     const limits = new SharedLimits({ url: 'redis://127.0.0.1:1', log });

@@ -64,6 +64,8 @@ export class SharedLimits {
   private readonly log: Logger;
   private readonly timeoutMs: number;
   private down = false;
+  private everReady = false;
+  private waiting: Promise<void> | null = null;
   private closed = false;
   fallbacks = 0;
 
@@ -88,9 +90,11 @@ export class SharedLimits {
         },
       });
       this.client.on('error', () => {});
-      // connect() retries until close(); its rejection then is expected.
-      this.client.connect().catch(() => {});
     }
+    this.everReady = this.client.isReady;
+    this.client.on('ready', () => (this.everReady = true));
+    // connect() retries until close(); its rejection then is expected.
+    if (this.own) this.client.connect().catch(() => {});
   }
 
   /** Buckets named `name` (e.g. `login-username`) shared by every node on this Redis. */
@@ -101,7 +105,13 @@ export class SharedLimits {
   /** Resolves once the connection to Redis is up (start-up, tests). */
   ready(): Promise<void> {
     if (this.client.isReady) return Promise.resolve();
-    return new Promise((resolve) => this.client.once('ready', () => resolve()));
+    this.waiting ??= new Promise((resolve) =>
+      this.client.once('ready', () => {
+        this.waiting = null;
+        resolve();
+      }),
+    );
+    return this.waiting;
   }
 
   /** True while takes are answered by Redis (false during an outage). */
@@ -111,7 +121,7 @@ export class SharedLimits {
 
   /** Runs the script on `key`; throws when Redis does not answer (in time). */
   async run(key: string, spec: BucketSpec, cost: number): Promise<TakeResult> {
-    if (this.closed || !this.client.isReady) throw new Error('Redis is not connected');
+    if (this.closed) throw new Error('closed');
     const args = {
       keys: [key],
       arguments: [String(spec.burst), String(spec.perSecond), String(cost)],
@@ -119,17 +129,28 @@ export class SharedLimits {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`Redis took over ${this.timeoutMs} ms`)),
+        () => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)),
         this.timeoutMs,
       );
     });
     try {
-      const reply = await Promise.race([this.evaluate(args), timeout]);
+      // At start-up (not connected yet, no fallback yet) a take waits for the connection,
+      // within the same time limit; during an outage it falls back at once.
+      const connected =
+        this.client.isReady || (!this.everReady && !this.down)
+          ? this.ready()
+          : Promise.reject(new Error('Redis is not connected'));
+      const reply = await Promise.race([
+        connected.then(() => (timer ? this.evaluate(args) : null)),
+        timeout,
+      ]);
       const [taken, retryAfterMs] = reply as [number, number];
       this.up();
       return taken === 1 ? { ok: true } : { ok: false, retryAfterMs: Number(retryAfterMs) };
     } finally {
       clearTimeout(timer);
+      // A connection made after the time limit spends no token for this take.
+      timer = undefined;
     }
   }
 
