@@ -1,6 +1,7 @@
 // Rate limits across nodes (issue 14; docs/scale-out.md, "Rate limits across nodes"): two relay
 // processes on one PostgreSQL and one Redis hold one sign-in budget per username, so spreading
 // guesses over the nodes behind a load balancer gains nothing.
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from './accounts-helpers';
 import { type TestUser } from './authz-fixture';
@@ -21,8 +22,8 @@ describe('two nodes, one rate limit', () => {
       database,
       redis: redis().url,
       nodes: 2,
-      // 4 sign-ins per username, then one every 15 s.
-      args: ['--limit-login-username', '4/4/min'],
+      // 4 sign-ins per username, then one every 15 s; 3 socket upgrades per user.
+      args: ['--limit-login-username', '4/4/min', '--limit-upgrades-user', '3/3/min'],
     });
     // Signs in once, on node 0: one of alice's 4 tokens.
     alice = await cluster.user('alice', 0);
@@ -62,5 +63,26 @@ describe('two nodes, one rate limit', () => {
       body: { username: 'admin', password: 'not the password' },
     });
     expect(other.status).toBe(401);
+  });
+
+  it('socket upgrades of one user spread over both nodes spend one budget', async () => {
+    const bob = await cluster.user('bob', 1);
+    const upgrade = (node: number) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${cluster.node(node).url}/workspace?token=${bob.accessToken}`);
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          res.destroy();
+        });
+        ws.on('error', () => {});
+      });
+    const statuses = [];
+    // Per node each would pass: node 0 sees 2 of them, node 1 2.
+    for (const node of [0, 1, 0, 1]) statuses.push(await upgrade(node));
+    expect(statuses).toEqual([101, 101, 101, 429]);
   });
 });
