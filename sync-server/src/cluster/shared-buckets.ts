@@ -171,8 +171,8 @@ export class SharedLimits {
     if (this.down || this.closed) return;
     this.down = true;
     this.log.warn(
-      { err: error },
-      'rate limits: cannot reach Redis; each node enforces its own limits until it is back',
+      { err: error, timeoutMs: this.timeoutMs },
+      'rate limits: cannot reach Redis (down, or no answer in time); each node enforces its own limits until it answers',
     );
   }
 
