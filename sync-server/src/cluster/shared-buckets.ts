@@ -45,9 +45,8 @@ export const KEY_PREFIX = 'ferry:rl:';
 type Client = ReturnType<typeof createClient>;
 
 export interface SharedLimitsOptions {
-  /** redis://… (a client of its own is made), or a connected client to use (not closed here). */
-  url?: string;
-  client?: Client;
+  /** redis://[user:password@]host:port[/db]; the limits get a connection of their own. */
+  url: string;
   log: Logger;
   /** Called for every take answered by the node's own buckets instead of Redis. */
   onFallback?: (name: string) => void;
@@ -60,41 +59,34 @@ export interface SharedLimitsOptions {
 /** The Redis connection and outage state the shared buckets of one node have in common. */
 export class SharedLimits {
   private readonly client: Client;
-  private readonly own: boolean;
   private readonly log: Logger;
   private readonly timeoutMs: number;
   private down = false;
   private everReady = false;
   private waiting: Promise<void> | null = null;
   private closed = false;
-  fallbacks = 0;
+  private fallbackCount = 0;
 
   constructor(private readonly options: SharedLimitsOptions) {
     this.log = options.log;
     this.timeoutMs = options.timeoutMs ?? 250;
-    if (options.client) {
-      this.client = options.client;
-      this.own = false;
-    } else {
-      if (!options.url) throw new Error('SharedLimits needs a Redis url or client');
-      const maxDelay = options.maxRetryDelayMs ?? 2000;
-      this.own = true;
-      // Commands fail at once while disconnected (no offline queue): a take falls back then.
-      this.client = createClient({
-        url: options.url,
-        disableOfflineQueue: true,
-        socket: {
-          connectTimeout: 2000,
-          reconnectStrategy: (retries: number) =>
-            Math.min(50 * 2 ** Math.min(retries, 10), maxDelay) + Math.floor(Math.random() * 50),
-        },
-      });
-      this.client.on('error', () => {});
-    }
-    this.everReady = this.client.isReady;
+    const maxDelay = options.maxRetryDelayMs ?? 2000;
+    // Commands fail at once while disconnected (no offline queue): a take falls back then.
+    this.client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 2000,
+        // 50 ms doubling up to maxDelay, jittered (as the bus, redis-bus.ts).
+        reconnectStrategy: (retries: number) =>
+          Math.min(50 * 2 ** Math.min(retries, 10), maxDelay) + Math.floor(Math.random() * 50),
+      },
+    });
+    // Outages are reported by the takes that fall back (once each), not per retry.
+    this.client.on('error', () => {});
     this.client.on('ready', () => (this.everReady = true));
     // connect() retries until close(); its rejection then is expected.
-    if (this.own) this.client.connect().catch(() => {});
+    this.client.connect().catch(() => {});
   }
 
   /** Buckets named `name` (e.g. `login-username`) shared by every node on this Redis. */
@@ -112,6 +104,11 @@ export class SharedLimits {
       }),
     );
     return this.waiting;
+  }
+
+  /** Takes answered by the node's own buckets since start. */
+  get fallbacks(): number {
+    return this.fallbackCount;
   }
 
   /** True while takes are answered by Redis (false during an outage). */
@@ -166,7 +163,7 @@ export class SharedLimits {
 
   /** A take fell back to the node's own buckets. */
   fellBack(name: string, error: unknown): void {
-    this.fallbacks++;
+    this.fallbackCount++;
     this.options.onFallback?.(name);
     if (this.down || this.closed) return;
     this.down = true;
@@ -185,7 +182,6 @@ export class SharedLimits {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (!this.own) return;
     try {
       if (this.client.isReady) await this.client.close();
       else this.client.destroy();
