@@ -27,7 +27,13 @@ import type {
   RelayRefusal,
   UpdateVerdict,
 } from './hooks';
-import { TokenBuckets, type BucketSpec } from './limits';
+import {
+  localLimiters,
+  TokenBuckets,
+  type BucketSpec,
+  type Limiter,
+  type LimiterFactory,
+} from './limits';
 import { ClientIds } from './client-ids';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
@@ -85,6 +91,11 @@ export interface AuthzOptions {
   log: Logger;
   accounts: AccessVerifier;
   limits: AuthzLimits;
+  /**
+   * Where the upgrade buckets live: this process (default) or Redis, shared by every node.
+   * The in-socket budgets (updates, bytes, bindings) stay in this process: docs/scale-out.md.
+   */
+  limiters?: LimiterFactory;
   /** Called when a user opens their inbox, so the directory is complete before it syncs. */
   onInboxOpen?: (userId: string) => void;
   /**
@@ -121,8 +132,8 @@ export function upgradeToken(req: IncomingMessage): string | null {
 export class Authz {
   readonly clientIds: ClientIds;
   private readonly checkers = new WeakMap<Y.Doc, UpdateChecker>();
-  private readonly upgradesByAddress: TokenBuckets;
-  private readonly upgradesByUser: TokenBuckets;
+  private readonly upgradesByAddress: Limiter;
+  private readonly upgradesByUser: Limiter;
   private readonly updatesByUser: TokenBuckets;
   private readonly bytesByUser: TokenBuckets;
   private readonly bindingsByUser: TokenBuckets;
@@ -132,8 +143,9 @@ export class Authz {
 
   constructor(readonly options: AuthzOptions) {
     this.clientIds = new ClientIds(options.db);
-    this.upgradesByAddress = new TokenBuckets(options.limits.upgradesPerAddress);
-    this.upgradesByUser = new TokenBuckets(options.limits.upgradesPerUser);
+    const limiters = options.limiters ?? localLimiters;
+    this.upgradesByAddress = limiters('upgrades-address', options.limits.upgradesPerAddress);
+    this.upgradesByUser = limiters('upgrades-user', options.limits.upgradesPerUser);
     this.updatesByUser = new TokenBuckets(options.limits.updatesPerUser);
     this.bytesByUser = new TokenBuckets(options.limits.updateBytesPerUser);
     this.bindingsByUser = new TokenBuckets(options.limits.clientIdsPerUser);
@@ -162,7 +174,7 @@ export class Authz {
 
   async authenticate(req: IncomingMessage): Promise<UserPrincipal | AuthRefusal | HttpRefusal> {
     const address = req.socket.remoteAddress ?? '';
-    const byAddress = this.upgradesByAddress.take(address);
+    const byAddress = await this.upgradesByAddress.take(address);
     if (!byAddress.ok) {
       this.limited('upgrade_address');
       return { status: 429, retryAfterS: byAddress.retryAfterMs / 1000 };
@@ -171,7 +183,7 @@ export class Authz {
     if (!token) return { refused: 'not authenticated' };
     const result = await this.verify(token);
     if ('refused' in result) return result;
-    const byUser = this.upgradesByUser.take(result.id);
+    const byUser = await this.upgradesByUser.take(result.id);
     if (!byUser.ok) {
       this.limited('upgrade_user');
       return { status: 429, retryAfterS: byUser.retryAfterMs / 1000 };

@@ -87,6 +87,20 @@ export class TokenBuckets {
   }
 }
 
+/**
+ * A rate limit the caller awaits: a node's own TokenBuckets, or buckets every node shares
+ * (cluster/shared-buckets.ts, with `--redis`). Used only where the path is async anyway.
+ */
+export interface Limiter {
+  take(key: string, cost?: number): TakeResult | Promise<TakeResult>;
+}
+
+/** Makes the limiter named `name` (e.g. `login-username`) with `spec`. */
+export type LimiterFactory = (name: string, spec: BucketSpec) => Limiter;
+
+/** One node on its own: every limit is the process's TokenBuckets. */
+export const localLimiters: LimiterFactory = (_name, spec) => new TokenBuckets(spec);
+
 /** "20 burst, 10/min" → { burst: 20, perSecond: 10 / 60 }. */
 export function perMinute(burst: number, perMin: number): BucketSpec {
   return { burst, perSecond: perMin / 60 };

@@ -163,6 +163,12 @@ export function createMetrics() {
       labelNames: ['what'] as const,
       registers: [registry],
     }),
+    rateLimitFallbacks: new Counter({
+      name: 'ferry_rate_limit_fallbacks_total',
+      help: 'Rate-limit checks answered by this node alone because Redis was unreachable, by limit',
+      labelNames: ['name'] as const,
+      registers: [registry],
+    }),
     metricsRefused: new Counter({
       name: 'ferry_metrics_refused_total',
       help: 'Requests for /metrics refused, by reason (remote, no-token, wrong-token, user-token)',

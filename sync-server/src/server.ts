@@ -26,6 +26,8 @@ import { FrameError } from './messages';
 import { isDatabaseUnavailable } from './db/sql';
 import { Relay } from './relay';
 import { startClusterNode } from './cluster/node';
+import { SharedLimits } from './cluster/shared-buckets';
+import { localLimiters, type LimiterFactory } from './limits';
 import type { RoomConn } from './room';
 import { Sockets, authGraceMs, type EndSocket } from './sockets';
 import { PID_FILE, Store, relayRunning } from './store';
@@ -44,6 +46,8 @@ export interface RelayServices {
   api: AccountsApi;
   /** Files: uploads, downloads and the reference index the hooks feed (docs/attachments.md). */
   files: Files;
+  /** Where async rate limits live: this process, or Redis with `--redis` (shared by nodes). */
+  limiters: LimiterFactory;
 }
 
 export interface RunningRelay {
@@ -72,12 +76,32 @@ export async function startRelay(
     database: config.database ?? undefined,
   });
   const metrics = createMetrics();
-  const api = createAccountsApi({ config, log, metrics, db: store.db });
+  // With several nodes, the limits an outsider could multiply by spreading requests over them
+  // (addresses, users, usernames, upgrades) are kept in Redis; without, nothing changes.
+  const shared = config.redis
+    ? new SharedLimits({
+        url: config.redis,
+        log,
+        onFallback: (name) => metrics.rateLimitFallbacks.inc({ name }),
+      })
+    : null;
+  const limiters: LimiterFactory = shared
+    ? (name, spec) => shared.buckets(name, spec)
+    : localLimiters;
+  const api = createAccountsApi({ config, log, metrics, db: store.db, limiters });
   const files = new Files({ config, log, metrics, store, accounts: api.accounts });
   await files.start();
   const hooks =
     typeof hooksOrFactory === 'function'
-      ? hooksOrFactory({ store, metrics, accounts: api.accounts, audit: api.audit, api, files })
+      ? hooksOrFactory({
+          store,
+          metrics,
+          accounts: api.accounts,
+          audit: api.audit,
+          api,
+          files,
+          limiters,
+        })
       : hooksOrFactory;
   const relay = new Relay(config, store, log, metrics, hooks);
   const node = startClusterNode({ config, log, metrics, store, relay, api });
@@ -385,6 +409,7 @@ export async function startRelay(
       sockets.clearExpiries();
       relay.close();
       await node.close();
+      await shared?.close();
       hooks.close?.();
       files.close();
       api.close();

@@ -2,7 +2,7 @@
 // name that is no account, a hash of nobody's, so timing says nothing), the second factor,
 // then a new session (sessions.ts). Every outcome is counted and audited.
 import { ApiError } from '../http/errors';
-import { TokenBuckets } from '../limits';
+import { localLimiters, type Limiter } from '../limits';
 import type { RefusalAudit } from '../refusals';
 import type { Lockout } from './lockout';
 import type { PasswordHasher } from './passwords';
@@ -21,7 +21,7 @@ export interface SignInParts {
 }
 
 export class SignIn extends AccountsPart {
-  private readonly usernameBuckets: TokenBuckets;
+  private readonly usernameBuckets: Limiter;
   private readonly passwords: PasswordHasher;
   private readonly refusals: RefusalAudit;
   private readonly lockout: Lockout;
@@ -35,7 +35,8 @@ export class SignIn extends AccountsPart {
     this.lockout = parts.lockout;
     this.secondFactor = parts.secondFactor;
     this.sessions = parts.sessions;
-    this.usernameBuckets = new TokenBuckets(this.options.loginPerUsername);
+    const limiters = this.options.limiters ?? localLimiters;
+    this.usernameBuckets = limiters('login-username', this.options.loginPerUsername);
   }
 
   /**
@@ -56,7 +57,7 @@ export class SignIn extends AccountsPart {
     const o = this.options;
     const username = input.username.trim().toLowerCase();
     const bad = () => new ApiError(401, 'invalid-credentials', 'wrong username or password');
-    const bucket = this.usernameBuckets.take(username);
+    const bucket = await this.usernameBuckets.take(username);
     if (!bucket.ok) {
       o.onRateLimited?.('login-username');
       o.onLogin?.('rate-limited');

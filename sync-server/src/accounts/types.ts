@@ -1,6 +1,6 @@
 // The accounts service's public shapes and options: what other code and tests see
 // (re-exported by service.ts).
-import type { BucketSpec } from '../limits';
+import type { BucketSpec, LimiterFactory } from '../limits';
 import { OWASP_ARGON2, type Argon2Cost } from './passwords';
 import type { Role } from './validation';
 
@@ -79,6 +79,8 @@ export interface AccountsOptions {
   /** The first backoff wait (ms); it doubles with each further failure. */
   backoffBaseMs: number;
   loginPerUsername: BucketSpec;
+  /** Where the per-username buckets live: this process (default) or Redis, shared by nodes. */
+  limiters?: LimiterFactory;
   /**
    * Names that are no account whose failed sign-ins are counted (a capped LRU), so they wait
    * and lock exactly like real accounts do: the backoff tells no one which names exist.

@@ -26,7 +26,7 @@ export function membershipHooks(
   config: RelayConfig,
   log: Logger,
 ): (services: RelayServices) => RelayHooks {
-  return ({ store, metrics, accounts, audit, api, files }) => {
+  return ({ store, metrics, accounts, audit, api, files, limiters }) => {
     const conversations = new Conversations(new MembershipDb(store.db), audit);
     registerConversationRoutes(api.router, conversations);
     // Guests see only people they share a conversation with (GET /users).
@@ -46,6 +46,7 @@ export function membershipHooks(
         updateBytesPerUser: spec(config.limitUpdateBytesUser),
         clientIdsPerUser: spec(config.limitClientIdsUser),
       },
+      limiters,
       onInboxOpen: (userId) => directory?.syncUser(userId),
       files,
     });

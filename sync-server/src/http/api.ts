@@ -15,7 +15,7 @@ import { SCHEMA_VERSION } from '../../../core/src/version';
 import { MAX_FILES } from '../../../core/src/model/files';
 import { Audit } from '../audit';
 import type { RelayConfig } from '../config';
-import { parseBucketSpec, type BucketSpec } from '../limits';
+import { parseBucketSpec, type BucketSpec, type LimiterFactory } from '../limits';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { ApiError, conflict, forbidden, notFound, unauthenticated } from './errors';
@@ -105,10 +105,15 @@ export function createAccountsApi(deps: {
   log: Logger;
   metrics: Metrics;
   db: SqlDb;
+  /** Where the sign-in and API buckets live: this process (default) or Redis (several nodes). */
+  limiters?: LimiterFactory;
 }): AccountsApi {
-  const { config, log, metrics, db } = deps;
+  const { config, log, metrics, db, limiters } = deps;
   const audit = new Audit(db);
-  const accounts = new Accounts(db, audit, accountsOptions(config, metrics));
+  const accounts = new Accounts(db, audit, {
+    ...accountsOptions(config, metrics),
+    ...(limiters ? { limiters } : {}),
+  });
   const stopWatching = accounts.watch();
   // Another process (the admin CLI) changed the database: what it audited reaches this relay's
   // listeners through audit.onOtherAppend (the directory follows names and roles that way).
@@ -123,6 +128,7 @@ export function createAccountsApi(deps: {
     apiPerUser: bucket(config.limitApiUser),
     onRateLimited: (what) => metrics.rateLimited.inc({ what }),
     trustProxy: config.trustProxy,
+    ...(limiters ? { limiters } : {}),
   });
   let peopleVisibleTo: PeopleVisibleTo = (id) => [id];
   new Gauge({
@@ -250,13 +256,13 @@ export function createAccountsApi(deps: {
         ctx.body ?? {},
       );
     } catch (error) {
-      router.takeAnonymous(ctx.ip);
+      await router.takeAnonymous(ctx.ip);
       throw error;
     }
     const sid = refreshSessionId(body.refreshToken);
     const session = sid ? accounts.getSession(sid) : null;
-    if (session) router.takeKeyed(`session:${session.id}`, 'refresh-session');
-    else router.takeAnonymous(ctx.ip);
+    if (session) await router.takeKeyed(`session:${session.id}`, 'refresh-session');
+    else await router.takeAnonymous(ctx.ip);
     return { body: await accounts.refresh(body.refreshToken, ctx.ip) };
   });
 
@@ -474,7 +480,14 @@ export function createAccountsApi(deps: {
     return {};
   });
 
-  installInviteRoutes({ router, accounts, config, metrics, who });
+  installInviteRoutes({
+    router,
+    accounts,
+    config,
+    metrics,
+    who,
+    ...(limiters ? { limiters } : {}),
+  });
 
   return {
     accounts,

@@ -7,7 +7,7 @@ import type { Accounts } from '../accounts/service';
 import { INVITE_LIMITS, type Invite } from '../accounts/invites';
 import { Device, DisplayName, Password, Username } from '../accounts/validation';
 import type { RelayConfig } from '../config';
-import { parseBucketSpec, TokenBuckets } from '../limits';
+import { localLimiters, parseBucketSpec, type LimiterFactory } from '../limits';
 import type { Metrics } from '../metrics';
 import { ApiError, rateLimited } from './errors';
 import { parse, type RouteContext, type Router } from './router';
@@ -53,15 +53,16 @@ export function installInviteRoutes(deps: {
   config: RelayConfig;
   metrics: Metrics;
   who: (ctx: RouteContext) => { actor: string | null; ip: string };
+  limiters?: LimiterFactory;
 }): void {
   const { router, accounts, config, metrics } = deps;
   // Like sign-in's per-username bucket, here per address: guessing tokens is as slow as
   // guessing passwords (and a 256-bit token is not guessed).
   const spec = parseBucketSpec(config.limitLoginUsername);
   if (!spec) throw new Error(`not a rate limit: ${config.limitLoginUsername}`);
-  const perAddress = new TokenBuckets(spec);
-  const limit = (ip: string) => {
-    const r = perAddress.take(ip);
+  const perAddress = (deps.limiters ?? localLimiters)('invite-address', spec);
+  const limit = async (ip: string) => {
+    const r = await perAddress.take(ip);
     if (!r.ok) {
       metrics.rateLimited.inc({ what: 'invite-address' });
       throw rateLimited(r.retryAfterMs, 'too many attempts with invite links; try again later');
@@ -97,8 +98,8 @@ export function installInviteRoutes(deps: {
     body: { invite: view(accounts.invites.revoke(ctx.params.id ?? '', deps.who(ctx))) },
   }));
 
-  router.post('/invites/lookup', 'none', (ctx) => {
-    limit(ctx.ip);
+  router.post('/invites/lookup', 'none', async (ctx) => {
+    await limit(ctx.ip);
     const body = parse(v.strictObject({ token: Token }), ctx.body ?? {});
     try {
       return { body: accounts.invites.inspect(body.token) };
@@ -108,7 +109,7 @@ export function installInviteRoutes(deps: {
   });
 
   router.post('/invites/accept', 'none', async (ctx) => {
-    limit(ctx.ip);
+    await limit(ctx.ip);
     const body = parse(AcceptBody, ctx.body ?? {});
     try {
       await accounts.invites.accept(

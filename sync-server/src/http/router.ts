@@ -7,7 +7,7 @@ import { DatabaseError, isDatabaseUnavailable } from '../db/sql';
 import type http from 'node:http';
 import * as v from 'valibot';
 import type { AccessInfo, Accounts } from '../accounts/service';
-import { TokenBuckets, type BucketSpec } from '../limits';
+import { localLimiters, type BucketSpec, type Limiter, type LimiterFactory } from '../limits';
 import { correlationId, type Logger } from '../log';
 import { ApiError, forbidden, rateLimited } from './errors';
 
@@ -70,6 +70,8 @@ export interface RouterOptions {
   onRateLimited?: (what: string) => void;
   /** `--trust-proxy`: see clientAddress. */
   trustProxy?: boolean;
+  /** Where the buckets live: this process (default) or Redis, shared by every node. */
+  limiters?: LimiterFactory;
 }
 
 export const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -107,12 +109,13 @@ export function parse<S extends v.GenericSchema>(schema: S, value: unknown): v.I
 
 export class Router {
   private readonly routes: Route[] = [];
-  private readonly perAddress: TokenBuckets;
-  private readonly perUser: TokenBuckets;
+  private readonly perAddress: Limiter;
+  private readonly perUser: Limiter;
 
   constructor(private readonly options: RouterOptions) {
-    this.perAddress = new TokenBuckets(options.anonymousPerAddress);
-    this.perUser = new TokenBuckets(options.apiPerUser);
+    const limiters = options.limiters ?? localLimiters;
+    this.perAddress = limiters('api-address', options.anonymousPerAddress);
+    this.perUser = limiters('api-user', options.apiPerUser);
   }
 
   /** Adds a route; `path` is relative to /api/v1, e.g. `/admin/users/:id`. */
@@ -147,8 +150,8 @@ export class Router {
   }
 
   /** Spends one unauthenticated-call token of `ip`, or throws 429. */
-  takeAnonymous(ip: string): void {
-    const r = this.perAddress.take(ip);
+  async takeAnonymous(ip: string): Promise<void> {
+    const r = await this.perAddress.take(ip);
     if (!r.ok) {
       this.options.onRateLimited?.('api-address');
       throw rateLimited(r.retryAfterMs);
@@ -156,8 +159,8 @@ export class Router {
   }
 
   /** Spends one token of the per-user bucket under `key` (e.g. `session:<id>`), or throws 429. */
-  takeKeyed(key: string, what = 'api-user'): void {
-    const r = this.perUser.take(key);
+  async takeKeyed(key: string, what = 'api-user'): Promise<void> {
+    const r = await this.perUser.take(key);
     if (!r.ok) {
       this.options.onRateLimited?.(what);
       throw rateLimited(r.retryAfterMs);
@@ -227,13 +230,13 @@ export class Router {
       if (authenticates || (route.auth === 'optional' && req.headers.authorization)) {
         const result = await this.options.accounts.authenticateRequest(req);
         if (typeof result === 'string') {
-          this.takeAnonymous(ip);
+          await this.takeAnonymous(ip);
           throw authError(result);
         }
         access = result;
       }
       if (access) {
-        const r = this.perUser.take(access.userId);
+        const r = await this.perUser.take(access.userId);
         if (!r.ok) {
           this.options.onRateLimited?.('api-user');
           throw rateLimited(r.retryAfterMs);
@@ -251,7 +254,7 @@ export class Router {
           throw forbidden('only workspace admins may do this');
         }
       } else if (route.auth !== 'self') {
-        this.takeAnonymous(ip);
+        await this.takeAnonymous(ip);
       }
 
       const body = await readJson(req);
