@@ -141,21 +141,14 @@ export class Fixture {
 
   /** A mux connection with the user's token. */
   mux(as: TestUser): MuxConnection {
-    const m = new MuxConnection(`${this.relay.url}/_mux?token=${as.accessToken}`, {
-      WebSocket: WS,
-      minBackoffMs: 50,
-    });
-    m.onStatus(changed);
+    const m = muxTo(this.relay.url, as);
     this.muxes.push(m);
     return m;
   }
 
   /** A stock provider for `room` on a mux connection. */
   onMux(m: MuxConnection, room: string, doc?: Y.Doc): Client {
-    const c = client(m.url, room, {
-      WebSocketPolyfill: m.WebSocketPolyfill,
-      ...(doc ? { doc } : {}),
-    });
+    const c = providerOn(m, room, doc);
     this.clients.push(c);
     return c;
   }
@@ -195,6 +188,21 @@ export class Fixture {
     await this.relay.stop('SIGKILL');
     removeDir(this.dir);
   }
+}
+
+/** A mux connection to the relay at `url` (ws://…) with the user's token. */
+export function muxTo(url: string, as: TestUser): MuxConnection {
+  const m = new MuxConnection(`${url}/_mux?token=${as.accessToken}`, {
+    WebSocket: WS,
+    minBackoffMs: 50,
+  });
+  m.onStatus(changed);
+  return m;
+}
+
+/** A stock provider for `room` on a mux connection. */
+export function providerOn(m: MuxConnection, room: string, doc?: Y.Doc): Client {
+  return client(m.url, room, { WebSocketPolyfill: m.WebSocketPolyfill, ...(doc ? { doc } : {}) });
 }
 
 /** A fresh 16-character id, as a client mints it. */

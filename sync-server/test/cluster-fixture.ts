@@ -5,12 +5,11 @@
 import net from 'node:net';
 import pg from 'pg';
 import type * as Y from 'yjs';
-import { MuxConnection } from '../../core/src/protocol/mux-client';
+import type { MuxConnection } from '../../core/src/protocol/mux-client';
 import { api, login, type ApiResponse, type Tokens } from './accounts-helpers';
-import { PASSWORD, WS, type TestUser } from './authz-fixture';
+import { PASSWORD, muxTo, providerOn, type TestUser } from './authz-fixture';
 import {
   changed,
-  client,
   removeDir,
   startRelayProcess,
   tempDir,
@@ -177,22 +176,14 @@ export class Cluster {
 
   /** A mux connection of `user` to node `at`, or through the front when `at` is 'front'. */
   mux(as: TestUser, at: number | 'front'): MuxConnection {
-    const base = at === 'front' ? this.front.url : this.node(at).url;
-    const m = new MuxConnection(`${base}/_mux?token=${as.accessToken}`, {
-      WebSocket: WS,
-      minBackoffMs: 50,
-    });
-    m.onStatus(changed);
+    const m = muxTo(at === 'front' ? this.front.url : this.node(at).url, as);
     this.muxes.push(m);
     return m;
   }
 
   /** A stock provider for `room` on a mux connection. */
   onMux(m: MuxConnection, room: string, doc?: Y.Doc): Client {
-    const c = client(m.url, room, {
-      WebSocketPolyfill: m.WebSocketPolyfill,
-      ...(doc ? { doc } : {}),
-    });
+    const c = providerOn(m, room, doc);
     this.clients.push(c);
     return c;
   }

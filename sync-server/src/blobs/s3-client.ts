@@ -4,7 +4,13 @@
 // FERRY_S3_SECRET_ACCESS_KEY (or the config file) or else the SDK's standard chain
 // (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles). Credentials are
 // never logged: `describe()` names the bucket, prefix and endpoint only.
-import { HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+  type _Object,
+} from '@aws-sdk/client-s3';
 import type { RelayConfig } from '../config';
 import type { S3Location } from './s3-url';
 
@@ -67,4 +73,29 @@ export async function checkBucket(target: S3Target): Promise<void> {
           : `unreachable: ${s3Reason(error)}`;
     throw new Error(`--blobs ${target.describe()}: ${why}`, { cause: error });
   }
+}
+
+/**
+ * Every object under `prefix`, page after page. `wrap` runs each request (the tus store maps
+ * an unreachable store to its own error there).
+ */
+export async function* listObjects(
+  target: S3Target,
+  prefix: string,
+  wrap: <T>(op: () => Promise<T>) => Promise<T> = (op) => op(),
+): AsyncIterable<_Object> {
+  let token: string | undefined;
+  do {
+    const r = await wrap(() =>
+      target.client.send(
+        new ListObjectsV2Command({
+          Bucket: target.bucket,
+          Prefix: prefix,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      ),
+    );
+    yield* r.Contents ?? [];
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
 }

@@ -15,13 +15,12 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { checkBucket, type S3Target } from './s3-client';
+import { checkBucket, listObjects, type S3Target } from './s3-client';
 import { BlobError, assertHash, type BlobStat, type BlobStore, type ByteRange } from './store';
 
 /** Bytes per multipart part (S3 wants at least 5 MiB for every part but the last). */
@@ -195,20 +194,9 @@ export class S3BlobStore implements BlobStore {
 
   async *list(): AsyncIterable<string> {
     const prefix = `${this.s3.prefix}blobs/`;
-    let token: string | undefined;
-    do {
-      const r = await this.s3.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.s3.bucket,
-          Prefix: prefix,
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-      );
-      for (const o of r.Contents ?? []) {
-        const name = (o.Key ?? '').slice(prefix.length);
-        if (/^[0-9a-f]{64}$/.test(name)) yield name;
-      }
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
-    } while (token);
+    for await (const o of listObjects(this.s3, prefix)) {
+      const name = (o.Key ?? '').slice(prefix.length);
+      if (/^[0-9a-f]{64}$/.test(name)) yield name;
+    }
   }
 }

@@ -13,14 +13,9 @@
 // hash matches. Unlike @tus/s3-store this needs no ListParts or AbortMultipartUpload (missing
 // from several S3-compatible servers, s3rver among them) and no per-process metadata cache.
 import { Readable } from 'node:stream';
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DataStore, ERRORS, Upload } from '@tus/server';
-import type { S3Target } from '../blobs/s3-client';
+import { listObjects, type S3Target } from '../blobs/s3-client';
 import { isS3Missing } from '../blobs/s3-store';
 import { FileRefusal } from './answers';
 
@@ -122,20 +117,9 @@ export class S3UploadStore extends DataStore {
   /** Every object under the upload's folder. */
   private async keys(id: string): Promise<string[]> {
     const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const r = await this.send(() =>
-        this.s3.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.s3.bucket,
-            Prefix: this.dirOf(id),
-            ...(token ? { ContinuationToken: token } : {}),
-          }),
-        ),
-      );
-      for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
-    } while (token);
+    for await (const o of listObjects(this.s3, this.dirOf(id), (op) => this.send(op))) {
+      if (o.Key) keys.push(o.Key);
+    }
     return keys;
   }
 
@@ -274,24 +258,11 @@ export class S3UploadStore extends DataStore {
   async sweep(known: (id: string) => boolean, before: number): Promise<number> {
     const root = `${this.s3.prefix}uploads/`;
     const newest = new Map<string, number>();
-    let token: string | undefined;
-    do {
-      const r = await this.send(() =>
-        this.s3.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.s3.bucket,
-            Prefix: root,
-            ...(token ? { ContinuationToken: token } : {}),
-          }),
-        ),
-      );
-      for (const o of r.Contents ?? []) {
-        const id = (o.Key ?? '').slice(root.length).split('/')[0] ?? '';
-        const at = o.LastModified?.getTime() ?? Date.now();
-        if (/^[0-9a-f]{32}$/.test(id)) newest.set(id, Math.max(newest.get(id) ?? 0, at));
-      }
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
-    } while (token);
+    for await (const o of listObjects(this.s3, root, (op) => this.send(op))) {
+      const id = (o.Key ?? '').slice(root.length).split('/')[0] ?? '';
+      const at = o.LastModified?.getTime() ?? Date.now();
+      if (/^[0-9a-f]{32}$/.test(id)) newest.set(id, Math.max(newest.get(id) ?? 0, at));
+    }
     let n = 0;
     for (const [id, at] of newest) {
       if (at >= before || known(id)) continue;
