@@ -53,6 +53,9 @@ export class PostgresDb implements SqlDb {
     this.worker = new Worker(new URL('./pg-worker.mjs', import.meta.url), {
       workerData: { url, signal: shared, port: port2, connectTimeoutMs, statementTimeoutMs },
       transferList: [port2],
+      // Plain JavaScript: none of the parent's loaders (tsx, a benchmark's probe). A loader
+      // whose hooks wait on the main thread would deadlock with the main thread's first wait.
+      execArgv: [],
     });
     this.worker.unref();
     this.port.unref();
