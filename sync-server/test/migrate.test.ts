@@ -19,7 +19,7 @@ import { MuxConnection } from '../../core/src/protocol/mux-client';
 import { Fixture, joinRoom, newTestId, PASSWORD, WS, type TestUser } from './authz-fixture';
 import { usePostgres } from './engines/postgres';
 import { S3Engine } from './engines/s3';
-import { bytes, fileRef, get, sendFiles, upload } from './files-helpers';
+import { bytes, fileRef, get, partialUpload, sendFiles, upload } from './files-helpers';
 import {
   TEST_ARGON2,
   client,
@@ -93,6 +93,9 @@ describe('ferry-relay migrate', () => {
   let clock: Clock;
   const said: string[] = [];
   const file = bytes(3_000);
+  const big = bytes(2 * 1024 * 1024);
+  let partialUrl = '';
+  let convId = '';
   const cleanup: Array<() => Promise<unknown> | void> = [];
 
   beforeAll(async () => {
@@ -127,6 +130,9 @@ describe('ferry-relay migrate', () => {
     expect((await upload(f.http, alice, file, { conv })).ok).toBe(true);
     said.push(await sendFiles(a.doc, clock, alice, [fileRef(file)], b.doc));
     await until(() => storedOwn(a), 'the file message stored');
+    // An upload left half-way (its bytes under files/uploads/<id>).
+    partialUrl = await partialUpload(f.http, alice, big, conv, 256 * 1024, 128 * 1024);
+    convId = conv;
   }, 120_000);
   afterAll(async () => {
     for (const c of cleanup.reverse()) await c();
@@ -212,6 +218,19 @@ describe('ferry-relay migrate', () => {
     const id = tick(clock, Date.now());
     addMessage(c.doc, { id, author: alice.id, text: 'after the move', createdAt: Date.now() });
     await until(() => storedOwn(c), 'the new message stored on PostgreSQL');
+    // The upload left half-way was not moved: the app's tus client finds no upload there
+    // (404) and sends the file again from byte 0, through the new node.
+    expect(r.stdout).toMatch(
+      /1 uploads in progress were not moved: the app sends those files again/,
+    );
+    const again = await upload(node.http, a2, big, {
+      conv: convId,
+      uploadUrl: node.http + new URL(partialUrl).pathname,
+    });
+    expect(again.ok, again.body + JSON.stringify(node.logs.filter((l) => l.level >= 40))).toBe(
+      true,
+    );
+    expect((await get(node.http, a2, fileRef(big).hash, { method: 'HEAD' })).status).toBe(200);
     // The disabled user stays disabled.
     await expect(login(node.http, 'carol', PASSWORD)).rejects.toThrow(/login carol: 4\d\d/);
   }, 120_000);
@@ -242,6 +261,9 @@ describe('ferry-relay migrate', () => {
     expect(r2.stdout).toMatch(/resuming the migration of/);
     expect(r2.stdout).toMatch(/migrated and verified/);
     expect(r2.stdout).toMatch(/files: not copied \(no --blobs\)/);
+    // Without --blobs the upload in progress moves too (its bytes stay in the shared files/).
+    const uploads = await query<{ n: number }>(target, 'SELECT COUNT(*)::int AS n FROM uploads');
+    expect(uploads[0]?.n).toBe(1);
     const dup = await query<{ n: number }>(
       target,
       'SELECT COUNT(*)::int AS n FROM (SELECT seq FROM updates GROUP BY seq HAVING COUNT(*) > 1) d',
