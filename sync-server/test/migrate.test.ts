@@ -274,6 +274,18 @@ describe('ferry-relay migrate', () => {
     // Running it once more changes nothing and verifies again.
     const r3 = await migrate(['--to', target, '--data', f.dir]);
     expect(r3.code, r3.stderr).toBe(0);
+
+    // A target changed behind its back: exit 1 and each difference named.
+    await query(target, "UPDATE users SET display_name = 'Mallory' WHERE username = 'bob'");
+    await query(target, 'DELETE FROM updates WHERE seq = (SELECT MAX(seq) FROM updates)');
+    const r4 = await migrate(['--to', target, '--data', f.dir]);
+    expect(r4.code).toBe(1);
+    expect(r4.stdout).toMatch(/migrated, but the copy differs/);
+    expect(r4.stderr).toMatch(
+      /differs: users: the same number of rows \(4\) but different content/,
+    );
+    expect(r4.stderr).toMatch(/differs: updates: \d+ rows in the source, \d+ in the target/);
+    expect(r4.stderr).toMatch(/differs: room \S+: the state vectors differ/);
   }, 120_000);
 
   it('refuses a target that holds another install', async () => {

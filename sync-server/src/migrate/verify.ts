@@ -90,7 +90,7 @@ export function verify(source: Store, target: Store, skipped: Set<string>): Veri
     rows,
     rooms: rooms.length,
     auditEntries: dst.entries,
-    auditHead: dst.ok ? dst.head : null,
+    auditHead: dst.ok && dst.entries > 0 ? dst.head : null,
   };
 }
 
