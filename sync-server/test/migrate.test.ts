@@ -13,6 +13,7 @@ import { createClock, tick, type Clock } from '../../core/src/hlc';
 import { newId } from '../../core/src/ids';
 import { addMessage, getMessage } from '../../core/src/model/page';
 import { pageRoom, periodOfMessage } from '../../core/src/model/rooms';
+import { FsBlobStore } from '../src/blobs/fs-store';
 import { Store } from '../src/store';
 import { login, runCli } from './accounts-helpers';
 import { MuxConnection } from '../../core/src/protocol/mux-client';
@@ -239,7 +240,11 @@ describe('ferry-relay migrate', () => {
     await stopSource();
     const target = await postgres().createDatabase('migrate_killed');
     let killed = false;
-    const first = migrate(['--to', target, '--data', f.dir, '--batch-size', '3'], {}, (line) => {
+    // Files into a directory every node would mount (--blobs /DIR).
+    const shared = tempDir();
+    cleanup.push(() => removeDir(shared));
+    const args = ['--to', target, '--data', f.dir, '--blobs', shared, '--batch-size', '3'];
+    const first = migrate(args, {}, (line) => {
       if (!killed && /^audit: \d+ of \d+ rows copied/.test(line)) {
         killed = true;
         first.proc.kill('SIGKILL');
@@ -256,14 +261,12 @@ describe('ferry-relay migrate', () => {
     expect(progress.find((p) => p.tbl === 'audit')?.copied).toBeGreaterThan(0);
     expect(progress.find((p) => p.tbl === 'updates')?.done ?? 0).toBe(0);
 
-    const r2 = await migrate(['--to', target, '--data', f.dir, '--batch-size', '3']);
+    const r2 = await migrate(args);
     expect(r2.code, r2.stdout + r2.stderr).toBe(0);
     expect(r2.stdout).toMatch(/resuming the migration of/);
     expect(r2.stdout).toMatch(/migrated and verified/);
-    expect(r2.stdout).toMatch(/files: not copied \(no --blobs\)/);
-    // Without --blobs the upload in progress moves too (its bytes stay in the shared files/).
-    const uploads = await query<{ n: number }>(target, 'SELECT COUNT(*)::int AS n FROM uploads');
-    expect(uploads[0]?.n).toBe(1);
+    expect(r2.stdout).toMatch(/1 files \([01] copied, [01] already there\)/);
+    expect((await new FsBlobStore(shared).stat(fileRef(file).hash))?.size).toBe(file.length);
     const dup = await query<{ n: number }>(
       target,
       'SELECT COUNT(*)::int AS n FROM (SELECT seq FROM updates GROUP BY seq HAVING COUNT(*) > 1) d',
@@ -272,13 +275,13 @@ describe('ferry-relay migrate', () => {
     const n = (await query<{ n: number }>(target, 'SELECT COUNT(*)::int AS n FROM updates'))[0]?.n;
     expect(n).toBe(total);
     // Running it once more changes nothing and verifies again.
-    const r3 = await migrate(['--to', target, '--data', f.dir]);
+    const r3 = await migrate(['--to', target, '--data', f.dir, '--blobs', shared]);
     expect(r3.code, r3.stderr).toBe(0);
 
     // A target changed behind its back: exit 1 and each difference named.
     await query(target, "UPDATE users SET display_name = 'Mallory' WHERE username = 'bob'");
     await query(target, 'DELETE FROM updates WHERE seq = (SELECT MAX(seq) FROM updates)');
-    const r4 = await migrate(['--to', target, '--data', f.dir]);
+    const r4 = await migrate(['--to', target, '--data', f.dir, '--blobs', shared]);
     expect(r4.code).toBe(1);
     expect(r4.stdout).toMatch(/migrated, but the copy differs/);
     expect(r4.stderr).toMatch(
@@ -302,7 +305,12 @@ describe('ferry-relay migrate', () => {
 
     // Another data directory into a database this install was migrated to.
     const mine = await postgres().createDatabase('migrate_mine');
-    expect((await migrate(['--to', mine, '--data', f.dir])).code).toBe(0);
+    const plain = await migrate(['--to', mine, '--data', f.dir]);
+    expect(plain.code, plain.stderr).toBe(0);
+    // Without --blobs the files stay in <data>/files, and the upload in progress moves too.
+    expect(plain.stdout).toMatch(/files: not copied \(no --blobs\)/);
+    const uploads = await query<{ n: number }>(mine, 'SELECT COUNT(*)::int AS n FROM uploads');
+    expect(uploads[0]?.n).toBe(1);
     const other = tempDir();
     new Store(other).close();
     const r2 = await migrate(['--to', mine, '--data', other]);

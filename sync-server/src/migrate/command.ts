@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { FsBlobStore } from '../blobs/fs-store';
 import { S3BlobStore } from '../blobs/s3-store';
 import { connectS3 } from '../blobs/s3-client';
 import { parseS3Url } from '../blobs/s3-url';
@@ -20,9 +21,10 @@ import { verify } from './verify';
 
 export const MIGRATE_USAGE = `Usage:
   ferry-relay migrate --to postgres://USER:PASSWORD@HOST:PORT/DB [--data DIR]
-                      [--blobs s3://BUCKET[/PREFIX] --s3-endpoint URL --s3-region R --s3-force-path-style]
+      [--blobs /SHARED/DIR | --blobs s3://BUCKET[/PREFIX] --s3-endpoint URL --s3-force-path-style]
 Copies a stopped single-node relay (its SQLite database and files) into PostgreSQL (and the
-S3-compatible bucket), then verifies the copy. Run it again to resume after an interruption.`;
+bucket or directory of --blobs), then verifies the copy. Run it again to resume after an
+interruption.`;
 
 interface Io {
   out: (line: string) => void;
@@ -112,11 +114,13 @@ async function migrate(argv: string[], io: Io): Promise<number> {
     const resumed = claimTarget(target.db, source.db, dataDir);
     io.out(`${resumed ? 'resuming the migration of' : 'migrating'} ${dataDir} into ${where}`);
 
+    // --blobs: an S3-compatible bucket, or a directory every node mounts (as for serve).
     const s3 = config.blobs ? parseS3Url(config.blobs) : null;
-    const blobs = s3 ? new S3BlobStore(connectS3(s3, config)) : null;
+    const s3Store = s3 ? new S3BlobStore(connectS3(s3, config)) : null;
+    const blobs = s3Store ?? (config.blobs ? new FsBlobStore(config.blobs, 'ferry-migrate') : null);
     if (blobs) await blobs.init();
-    // Uploads in progress keep their bytes under files/uploads/<id> on this machine; with S3
-    // they are dropped, and the app's tus client, finding no upload, sends the file again.
+    // Uploads in progress keep their bytes under files/uploads/<id> on this machine; with
+    // --blobs they are dropped, and the app's tus client, finding no upload, sends the file again.
     const skip = new Set<string>(blobs ? ['uploads'] : []);
     copyTables(source.db, target.db, { batchSize, skip, log: io.out });
     advanceSequence(source.db, target.db);
@@ -124,7 +128,7 @@ async function migrate(argv: string[], io: Io): Promise<number> {
     let files: FilesResult | null = null;
     if (blobs) {
       files = await copyFiles(source.db, dataDir, blobs, io.out);
-      blobs.s3.client.destroy();
+      s3Store?.s3.client.destroy();
     }
     io.out('verifying');
     const v = verify(source, target, skip);
@@ -146,8 +150,9 @@ async function migrate(argv: string[], io: Io): Promise<number> {
       }
     } else {
       io.out(
-        `files: not copied (no --blobs): every node must see these same ${n('blobs')} files, ` +
-          `so give each node a --data on one shared filesystem holding ${path.join(dataDir, 'files')}`,
+        `files: not copied (no --blobs): a node on PostgreSQL with --data ${dataDir} finds ` +
+          `these ${n('blobs')} files where they are; several nodes need --blobs (s3://… or a ` +
+          'directory they all mount): run this again with it to copy them there',
       );
     }
     if (files && files.missing.length > 0) {

@@ -1,8 +1,8 @@
 // The file bytes of a migration (docs/scale-out.md "Moving a single-node install"): with
-// `--blobs s3://…` every blob the source's `blobs` table lists is put from <data>/files into
-// the bucket. The S3 store's put hashes the bytes as they stream and completes the object only
-// when they have the name's SHA-256, so a copied blob is verified on the way; one already in
-// the bucket with the recorded size is skipped (an interrupted run resumes at the first blob
+// `--blobs` (a bucket or a shared directory) every blob the source's `blobs` table lists is
+// put from <data>/files into that store. A store's put hashes the bytes as they stream and
+// keeps them only when they have the name's SHA-256, so a copied blob is verified on the way;
+// one already there with the recorded size is skipped (an interrupted run resumes at the first blob
 // it had not finished). Uploads in progress are not copied (see cli.ts).
 import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
