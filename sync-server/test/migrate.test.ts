@@ -160,6 +160,15 @@ describe('ferry-relay migrate', () => {
     expect(await query(target, 'SELECT 1 FROM pg_tables WHERE tablename = $$users$$')).toEqual([]);
   });
 
+  it('exits 2 on bad usage, naming what is wrong', async () => {
+    const none = await migrate(['--data', f.dir]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--to: give the PostgreSQL URL to migrate into/);
+    const sqlite = await migrate(['--to', 'sqlite:///tmp/x.db', '--data', f.dir]);
+    expect(sqlite.code).toBe(2);
+    expect(sqlite.stderr).toMatch(/--to: give a postgres:\/\/… URL/);
+  });
+
   it('refuses a source whose schema is newer than this relay knows', async () => {
     const dir = tempDir();
     const s = new Store(dir);
@@ -291,7 +300,7 @@ describe('ferry-relay migrate', () => {
     expect(r4.stderr).toMatch(/differs: room \S+: the state vectors differ/);
   }, 120_000);
 
-  it('refuses a target that holds another install', async () => {
+  it('refuses a target of another install; without --blobs leaves files, with it on a rerun copies them', async () => {
     await stopSource();
     // A relay node started on the database first: it has its own secrets.
     const target = await postgres().createDatabase('migrate_other');
@@ -311,6 +320,16 @@ describe('ferry-relay migrate', () => {
     expect(plain.stdout).toMatch(/files: not copied \(no --blobs\)/);
     const uploads = await query<{ n: number }>(mine, 'SELECT COUNT(*)::int AS n FROM uploads');
     expect(uploads[0]?.n).toBe(1);
+    // Run again with --blobs: the files are copied, the upload in progress leaves the target
+    // (its bytes are not in the new store), and everything verifies.
+    const dirFiles = tempDir();
+    const withFiles = await migrate(['--to', mine, '--data', f.dir, '--blobs', dirFiles]);
+    removeDir(dirFiles);
+    expect(withFiles.code, withFiles.stdout + withFiles.stderr).toBe(0);
+    expect(withFiles.stdout).toMatch(/uploads: 1 rows of an earlier run removed/);
+    expect(withFiles.stdout).toMatch(
+      /migrated and verified: .* 1 files \(1 copied, 0 already there\)/,
+    );
     const other = tempDir();
     new Store(other).close();
     const r2 = await migrate(['--to', mine, '--data', other]);

@@ -93,7 +93,12 @@ interface Progress {
   lastKey: unknown[] | null;
   copied: number;
   done: boolean;
+  /** Left out on purpose by a run (uploads with --blobs), not copied. */
+  skipped?: boolean;
 }
+
+/** `last_key` of a table a run left out on purpose. */
+const SKIPPED = 'skipped';
 
 function progressOf(target: SqlDb, table: string): Progress {
   const row = target
@@ -102,6 +107,7 @@ function progressOf(target: SqlDb, table: string): Progress {
     )
     .get(table);
   if (!row) return { lastKey: null, copied: 0, done: false };
+  if (row.last_key === SKIPPED) return { lastKey: null, copied: 0, done: true, skipped: true };
   return {
     lastKey: row.last_key === null ? null : (JSON.parse(row.last_key) as unknown[]),
     copied: row.copied,
@@ -119,11 +125,19 @@ export function copyTables(source: SqlDb, target: SqlDb, o: CopyOptions): Map<st
   );
   for (const spec of TABLES) {
     let p = progressOf(target, spec.name);
-    if (p.done) continue;
     if (o.skip.has(spec.name)) {
-      target.transaction(() => saveProgress.run(spec.name, null, 0, 1))();
+      // Rows an earlier run without --blobs copied name bytes the new store does not have.
+      if (p.skipped) continue;
+      target.transaction(() => {
+        const removed = target.prepare(`DELETE FROM ${spec.name}`).run().changes;
+        if (removed > 0) o.log(`${spec.name}: ${removed} rows of an earlier run removed`);
+        saveProgress.run(spec.name, SKIPPED, 0, 1);
+      })();
       continue;
     }
+    // Left out by an earlier run with --blobs, wanted now: copied from the start.
+    if (p.skipped) p = { lastKey: null, copied: 0, done: false };
+    if (p.done) continue;
     const total = count(source, spec.name);
     if (p.copied > 0) o.log(`${spec.name}: resuming after ${p.copied} of ${total} rows`);
     const columns = columnsOf(source, spec.name);
