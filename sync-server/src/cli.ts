@@ -1,4 +1,4 @@
-// Entry point: `npm run relay -- [serve|backup <file>|restore <file>] [options]`.
+// Entry point: `npm run relay -- [serve|backup <file>|restore <file>|migrate --to URL] [options]`.
 import { isDatabaseUnavailable } from './db/sql';
 import { ConfigError, helpText, parseArgs } from './config';
 import { createLogger } from './log';
@@ -6,10 +6,12 @@ import { startRelay } from './server';
 import { membershipHooks } from './conversations';
 import { backup, restore } from './backup';
 import { runAdmin } from './admin';
+import { runMigrate } from './migrate/command';
 
 async function main(): Promise<number> {
   const first = process.argv[2];
   if (first === 'admin' || first === 'audit') return runAdmin(process.argv.slice(2));
+  if (first === 'migrate') return runMigrate(process.argv.slice(2));
   let parsed;
   try {
     parsed = parseArgs(process.argv.slice(2));

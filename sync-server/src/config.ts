@@ -707,6 +707,7 @@ export function helpText(): string {
     '  ferry-relay restore <file> [--data DIR]  replace the database (relay must be stopped)',
     '  ferry-relay admin users|sessions|token … [--data DIR]  manage accounts (ferry-relay admin --help)',
     '  ferry-relay audit export|verify … [--data DIR]  the audit log (ferry-relay audit --help)',
+    '  ferry-relay migrate --to postgres://… [--data DIR] [--blobs s3://…]  move a stopped single node into the shared stores',
     '',
     'Options (flag / environment variable / config file key):',
     '  --config FILE  (FERRY_CONFIG)  JSON file with any of the keys below',

@@ -130,12 +130,15 @@ export async function partialUpload(
   data: Buffer,
   conv: string,
   after: number,
+  /** Several PATCHes of this size instead of one: the abort lands before the end. */
+  chunkSize?: number,
 ): Promise<string> {
   let stopped = false;
   let onStopped = () => {};
   const done = new Promise<void>((resolve) => (onStopped = resolve));
   const first = upload(http, as, data, {
     conv,
+    ...(chunkSize ? { chunkSize } : {}),
     onProgress: (sent, up) => {
       if (!stopped && sent > after) {
         stopped = true;
