@@ -5,6 +5,7 @@
 // what it started, also on failure.
 //
 //   npx tsx bench/cluster.ts [--quick] [--idle=3000] [--budget-gib=2]
+//                            [--only=idle,fanout,sqlite,failover]   (fanout includes the writes)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,12 @@ function option(name: string, fallback: number): number {
   return value;
 }
 const quick = process.argv.includes('--quick');
+const PARTS = ['idle', 'fanout', 'sqlite', 'failover'];
+const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+const only = new Set(onlyArg ? onlyArg.slice('--only='.length).split(',') : PARTS);
+for (const part of only) {
+  if (!PARTS.includes(part)) throw new Error(`--only: ${part}? (${PARTS.join(', ')})`);
+}
 const sizes = {
   idleConnections: option('idle', quick ? 600 : 3000),
   budgetGiB: option('budget-gib', 2),
@@ -94,26 +101,33 @@ const fanoutAndWrites = async (d: Deployment, f: Figures): Promise<void> => {
 
 try {
   // Idle first, on fresh nodes, so memory starts from the same point.
-  for (const [key, n] of [
-    ['one', 1],
-    ['three', 3],
-  ] as const) {
+  for (const [key, n] of only.has('idle')
+    ? ([
+        ['one', 1],
+        ['three', 3],
+      ] as const)
+    : []) {
     await withDeployment(key, 'postgres+redis', n, async (d, f) => {
       step(`${d.label}: ${sizes.idleConnections} idle connections`);
       f.idle = await idle(d, sizes.idleConnections, 100);
     });
   }
   // The other order for the next loads, so a drift in the machine's load hits both alike.
-  await withDeployment('three', 'postgres+redis', 3, fanoutAndWrites);
-  await withDeployment('one', 'postgres+redis', 1, fanoutAndWrites);
-  await withDeployment('sqlite', 'sqlite', 1, fanoutAndWrites);
-  await withDeployment('postgres', 'postgres', 1, fanoutAndWrites);
-  await withDeployment('three', 'postgres+redis', 3, async (d, f) => {
-    front = new TcpFront(() => d.ports);
-    await front.listen();
-    step(`${d.label}: ${sizes.failoverClients} clients through a TCP front, kill -9 of node 2`);
-    f.failover = await failover(d, front, sizes.failoverClients, 2);
-  });
+  if (only.has('fanout')) {
+    await withDeployment('three', 'postgres+redis', 3, fanoutAndWrites);
+    await withDeployment('one', 'postgres+redis', 1, fanoutAndWrites);
+  }
+  if (only.has('sqlite')) {
+    await withDeployment('sqlite', 'sqlite', 1, fanoutAndWrites);
+    await withDeployment('postgres', 'postgres', 1, fanoutAndWrites);
+  }
+  if (only.has('failover'))
+    await withDeployment('three', 'postgres+redis', 3, async (d, f) => {
+      front = new TcpFront(() => d.ports);
+      await front.listen();
+      step(`${d.label}: ${sizes.failoverClients} clients through a TCP front, kill -9 of node 2`);
+      f.failover = await failover(d, front, sizes.failoverClients, 2);
+    });
 } finally {
   await (front as TcpFront | null)?.close();
   await engines.dispose();
@@ -148,6 +162,8 @@ const within2 = (a?: number, b?: number): boolean | null =>
 const pct = (r?: { delivered: number; expected: number }): string =>
   r ? fmt((100 * r.delivered) / r.expected, 1) : 'n/a';
 const fo = three.failover;
+const upper = (b?: { p50: number; p99: number }): string =>
+  b ? `${fmt(b.p50, 1)} / ${fmt(b.p99, 1)}` : 'n/a';
 const perNode = (nodes: IdleNode[] | undefined, f: (n: IdleNode) => number): string =>
   nodes?.map((n) => fmt(f(n))).join(' / ') ?? 'n/a';
 const rssSteps = (nodes: IdleNode[] | undefined): string =>
@@ -204,6 +220,20 @@ const rows: string[][] = [
   ],
   ['fan-out delivered %', pct(one.fanout), pct(three.fanout), '100', ''],
   [
+    "fan-out: writer node's commit p50 / p99 ≤ ms",
+    upper(one.fanout?.commitMs),
+    upper(three.fanout?.commitMs),
+    '',
+    '',
+  ],
+  [
+    "fan-out: readers' nodes pub/sub lag p50 / p99 ≤ ms",
+    'n/a',
+    upper(three.fanout?.lagMs ?? undefined),
+    '',
+    '',
+  ],
+  [
     `acknowledged writes/s, ${sizes.writes.rooms} rooms`,
     fmt(one.writes?.perSecond ?? NaN, 0),
     fmt(three.writes?.perSecond ?? NaN, 0),
@@ -239,6 +269,11 @@ const p50p99 = (f?: FanoutResult): string =>
 const singleRows: string[][] = [
   ['fan-out p50 / p99 ms', p50p99(sqlite.fanout), p50p99(postgres.fanout)],
   ['fan-out delivered %', pct(sqlite.fanout), pct(postgres.fanout)],
+  [
+    'fan-out: commit p50 / p99 ≤ ms',
+    upper(sqlite.fanout?.commitMs),
+    upper(postgres.fanout?.commitMs),
+  ],
   [
     `acknowledged writes/s, ${sizes.writes.rooms} rooms`,
     fmt(sqlite.writes?.perSecond ?? NaN, 0),

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import type { TcpFront } from '../lib/front';
+import { diffHistogram, parseHistogram, quantileUpperBound, type Histogram } from '../lib/prom';
 import { summarize, type Summary } from '../lib/stats';
 import { cpuQuiet, inWindows, withDeadline } from '../lib/wait';
 import { WireClient } from '../lib/ywire';
@@ -119,7 +120,29 @@ export interface FanoutResult {
   expected: number;
   delivered: number;
   latencyMs: Summary;
+  /**
+   * From the relays' own histograms over the measured phase (bucket upper bounds, ms): the
+   * writer's node's durable commits, and on the readers' nodes the pub/sub lag (commit on
+   * another node → its clients have it; three nodes only).
+   */
+  commitMs: { p50: number; p99: number };
+  lagMs: { p50: number; p99: number } | null;
 }
+
+/** One histogram summed over the given nodes. */
+async function histogram(d: Deployment, nodes: number[], name: string): Promise<Histogram> {
+  const sum: Histogram = new Map();
+  for (const i of nodes) {
+    const h = parseHistogram((await d.node(i).metrics()) ?? '', name);
+    for (const [le, n] of h) sum.set(le, (sum.get(le) ?? 0) + n);
+  }
+  return sum;
+}
+
+const bounds = (h: Histogram): { p50: number; p99: number } => ({
+  p50: quantileUpperBound(h, 0.5) * 1000,
+  p99: quantileUpperBound(h, 0.99) * 1000,
+});
 
 export async function fanout(d: Deployment, o: FanoutOptions): Promise<FanoutResult> {
   process.setMaxListeners(Math.max(process.getMaxListeners(), o.rooms * (o.readers + 1) + 10));
@@ -172,11 +195,18 @@ export async function fanout(d: Deployment, o: FanoutOptions): Promise<FanoutRes
       return samples;
     };
     await phase('warmup', o.warmup);
+    const others = d.nodes.map((_, i) => i).slice(1);
+    const STORE = 'ferry_store_latency_seconds';
+    const LAG = 'ferry_cluster_lag_seconds';
+    const [store0, lag0] = [await histogram(d, [0], STORE), await histogram(d, others, LAG)];
     const samples = await phase('paced', o.messages);
+    const [store1, lag1] = [await histogram(d, [0], STORE), await histogram(d, others, LAG)];
     return {
       expected: o.messages * o.rooms * o.readers,
       delivered: samples.length,
       latencyMs: summarize(samples),
+      commitMs: bounds(diffHistogram(store1, store0)),
+      lagMs: others.length ? bounds(diffHistogram(lag1, lag0)) : null,
     };
   } finally {
     for (const c of all) {
