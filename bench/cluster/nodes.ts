@@ -1,7 +1,8 @@
 // Relay deployments for the cluster benchmark: N real `ferry-relay` processes (`--no-auth`,
 // loopback), on SQLite (one node), on PostgreSQL, or on PostgreSQL + Redis with a distinct
 // --node-id and data directory each. The engines are the relay tests' own (started on temp
-// dirs and ephemeral ports, dying with this process). Every relay started here is killed at
+// dirs and ephemeral ports, dying with this process); the nodes of a cluster share a files
+// directory (--blobs). Every relay started here is killed at
 // exit, whatever happened before.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,6 +102,10 @@ export async function startDeployment(
     storage === 'sqlite' ? null : await engines.pg.createDatabase(`bench_${++databases}`);
   const nodes: (RunningServer | null)[] = [];
   const dirs: string[] = [];
+  // Several nodes need one place for file bytes (the benchmark sends none): a shared directory.
+  const files =
+    storage === 'postgres+redis' ? mkdtempSync(path.join(tmpdir(), 'ferry-bench-files-')) : null;
+  if (files) dirs.push(files);
   const stop = async (): Promise<void> => {
     await Promise.all(
       nodes.map(async (n) => {
@@ -118,7 +123,7 @@ export async function startDeployment(
       const shared = database
         ? [
             ...['--database', database],
-            ...(storage === 'postgres+redis' ? ['--redis', engines.redis.url] : []),
+            ...(files ? ['--redis', engines.redis.url, '--blobs', files] : []),
             ...['--node-id', `bench-node${i}`],
           ]
         : [];
