@@ -30,7 +30,7 @@ import { fmt, table } from '../lib/stats';
 import { cpuQuiet, withDeadline } from '../lib/wait';
 import { reference } from '../relay/servers';
 
-const probeUrl = new URL('../relay/probe.ts', import.meta.url).href;
+const probeUrl = new URL('../relay/probe.mjs', import.meta.url).href;
 
 process.setMaxListeners(0);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -49,7 +49,7 @@ interface Target {
   http: string;
   pid: number;
   room: string;
-  /** Full GC in the server, then its heap in use (bench/relay/probe.ts). */
+  /** Full GC in the server, then its heap in use (bench/relay/probe.mjs). */
   heapAfterGc(): Promise<number>;
   /** Query string with the token of `who` (empty for the peer). */
   auth(who: 'attacker' | 'member' | 'newcomer'): Record<string, string>;

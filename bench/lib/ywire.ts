@@ -28,6 +28,11 @@ export interface WireClientOptions {
   awareness?: boolean;
   /** Called with every document update the server forwards (not sync step 2). */
   onUpdate?: (update: Uint8Array) => void;
+  /**
+   * Called with the state vector of every sync step 1 the server sends: Ferry's relay sends one
+   * after each durable commit of this client's updates (its acknowledgement).
+   */
+  onServerState?: (stateVector: Map<number, number>) => void;
 }
 
 export class WireClient {
@@ -85,6 +90,7 @@ export class WireClient {
         const step = decoding.readVarUint(decoder);
         const payload = decoding.readVarUint8Array(decoder);
         if (step === SYNC_STEP1) {
+          options.onServerState?.(Y.decodeStateVector(payload));
           this.send((e) => {
             encoding.writeVarUint(e, MSG_SYNC);
             encoding.writeVarUint(e, SYNC_STEP2);

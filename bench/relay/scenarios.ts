@@ -188,7 +188,7 @@ async function storeLatency(server: RunningServer): Promise<Histogram | null> {
 
 // ---------------------------------------------------------------------------------------------
 // Idle memory: one client in each of N rooms, each room holding one small message; memory is
-// read after a full GC in the server (probe.ts): before, with everyone connected and idle, and
+// read after a full GC in the server (probe.mjs): before, with everyone connected and idle, and
 // after every client closed.
 
 export interface IdleOptions {

@@ -1,6 +1,6 @@
 // The two servers the relay benchmark compares, each started as a child process on an
 // ephemeral loopback port, with a way to stop it, to read its pid for /proc figures and to
-// ask it (through probe.ts) for its memory after a full GC.
+// ask it (through probe.mjs) for its memory after a full GC.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const probeUrl = pathToFileURL(path.join(repoRoot, 'bench/relay/probe.ts')).href;
+const probeUrl = pathToFileURL(path.join(repoRoot, 'bench/relay/probe.mjs')).href;
 
 export interface MemoryProbe {
   rss: number;
@@ -48,7 +48,8 @@ export interface ServerKind {
 
 /**
  * Finds the bound port in a server's output: a JSON log line with a numeric `port`, or
- * a loopback URL such as http://127.0.0.1:PORT.
+ * a loopback URL such as http://127.0.0.1:PORT in a line that is not JSON. (A JSON log line
+ * without `port` is not searched for URLs: the relay logs its Redis URL before it listens.)
  */
 export function findPort(line: string): number | null {
   const trimmed = line.trim();
@@ -59,7 +60,7 @@ export function findPort(line: string): number | null {
         const record = parsed as Record<string, unknown>;
         const address = record.address as Record<string, unknown> | undefined;
         const port = record.port ?? address?.port;
-        if (typeof port === 'number' && port > 0) return port;
+        return typeof port === 'number' && port > 0 ? port : null;
       }
     } catch {
       // not JSON after all; try the URL form below
@@ -75,7 +76,7 @@ export function setServerNodeArgs(args: string[]): void {
   serverNodeArgs.splice(0, serverNodeArgs.length, ...args);
 }
 
-interface SpawnSpec {
+export interface SpawnSpec {
   name: string;
   /** Whether the server serves Prometheus metrics at /metrics. */
   hasMetrics?: boolean;
@@ -83,13 +84,27 @@ interface SpawnSpec {
   args: string[];
   env?: Record<string, string>;
   cleanup?: () => void;
+  /**
+   * Start through `setpriv --pdeathsig KILL` (which execs, so the pid is still the server's):
+   * the server dies with the benchmark even when the benchmark itself is killed.
+   */
+  dieWithParent?: boolean;
 }
 
 /** Starts the server and resolves once its output names the port it listens on. */
-function startNode(spec: SpawnSpec): Promise<RunningServer> {
+export function startNode(spec: SpawnSpec): Promise<RunningServer> {
+  const nodeArgs = [
+    '--expose-gc',
+    ...serverNodeArgs,
+    '--import',
+    'tsx',
+    '--import',
+    probeUrl,
+    ...spec.args,
+  ];
   const child = spawn(
-    process.execPath,
-    ['--expose-gc', ...serverNodeArgs, '--import', 'tsx', '--import', probeUrl, ...spec.args],
+    spec.dieWithParent ? 'setpriv' : process.execPath,
+    spec.dieWithParent ? ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs] : nodeArgs,
     {
       cwd: repoRoot,
       env: { ...process.env, ...spec.env },
@@ -111,6 +126,7 @@ function startNode(spec: SpawnSpec): Promise<RunningServer> {
         probeWaiters.shift()?.(probe);
         return;
       }
+      if (process.env.BENCH_SERVER_LOG) console.log(`[${spec.name}] ${line}`);
       if (tail.length >= 20) tail.shift();
       tail.push(line);
       if (port !== null) return;
@@ -129,10 +145,12 @@ function startNode(spec: SpawnSpec): Promise<RunningServer> {
           return response.ok ? response.text() : null;
         },
         probe: () =>
-          new Promise<MemoryProbe>((resolveProbe) => {
-            probeWaiters.push(resolveProbe);
-            child.kill('SIGUSR2');
-          }),
+          child.exitCode !== null || child.signalCode !== null
+            ? Promise.reject(new Error(`${spec.name} exited:\n${tail.join('\n')}`))
+            : new Promise<MemoryProbe>((resolveProbe) => {
+                probeWaiters.push(resolveProbe);
+                child.kill('SIGUSR2');
+              }),
         stop: async () => {
           if (child.exitCode === null && child.signalCode === null) {
             child.kill('SIGTERM');
