@@ -49,7 +49,7 @@ describe.each([
     const data = bytes(12 * 1024 * 1024);
     const hash = sha256(data);
     const [a, b] = [0, 1].map((i) => cluster.node(i).http);
-    const url = await partialUpload(a!, alice, data, conv, 5 * 1024 * 1024);
+    const url = await partialUpload(a!, alice, data, conv, 5 * 1024 * 1024, 3 * 1024 * 1024);
     let offset = 0;
     for (let i = 0; i < 200 && offset === 0; i++) offset = await offsetOf(a!, alice, url);
     expect(offset).toBeGreaterThan(0);

@@ -88,7 +88,7 @@ describe('files on S3-compatible storage', () => {
   it('finishes through relay B an upload started through relay A', async () => {
     const data = bytes(20 * 1024 * 1024);
     const hash = sha256(data);
-    const url = await partialUpload(f.http, alice, data, conv, 10 * 1024 * 1024);
+    const url = await partialUpload(f.http, alice, data, conv, 10 * 1024 * 1024, 5 * 1024 * 1024);
     let offset = 0;
     // A may still be sending its last segment to the bucket: ask until it has one.
     for (let i = 0; i < 200 && offset === 0; i++) offset = await offsetOf(f.http, alice, url);

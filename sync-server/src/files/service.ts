@@ -102,7 +102,12 @@ export class Files {
     await this.bytes.init();
     // An upload whose bytes are gone (a restored backup, a hand-cleaned folder) is forgotten:
     // its client starts it again, and it no longer counts against anyone's limits.
+    // With several nodes another node may have just created one (its row is written before
+    // its bytes): only uploads idle for a while are judged.
+    const recent = this.deps.config.redis !== null ? Date.now() - 10 * 60_000 : Infinity;
     for (const id of this.db.uploadIds()) {
+      const row = this.db.upload(id);
+      if (!row || row.updated_at > recent) continue;
       if (!(await this.bytes.exists(id))) this.db.deleteUpload(id);
     }
     this.refreshMetrics();
