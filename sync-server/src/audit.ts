@@ -13,6 +13,12 @@ export type AuditAction =
   | 'auth.locked'
   | 'auth.logout'
   | 'auth.refresh_reused'
+  // Company sign-in (docs/identity.md): an account brought in step with the directory or
+  // issuer, a refused OIDC step, a back-channel logout, an admin's test of the directory.
+  | 'identity.synced'
+  | 'identity.refused'
+  | 'identity.logout'
+  | 'identity.tested'
   | 'metrics.refused'
   | 'session.revoked'
   | 'user.created'

@@ -262,6 +262,63 @@ const MIGRATIONS: Array<{
     // node that needs those reloads the whole room).
     sql: `ALTER TABLE updates ADD COLUMN version INTEGER;`,
   },
+  {
+    version: 9,
+    name: 'company sign-in: account sources, directory syncs, group grants, OIDC flows',
+    // docs/identity.md, "Data kept". Existing accounts are local. A directory account's
+    // (source, external_id) is its identity: a rename in the directory keeps the account.
+    sql: `
+      ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local'
+        CHECK (source IN ('local', 'ldap', 'oidc'));
+      ALTER TABLE users ADD COLUMN external_id TEXT;
+      ALTER TABLE users ADD COLUMN email TEXT;
+      ALTER TABLE users ADD COLUMN synced_at INTEGER;
+      CREATE UNIQUE INDEX users_by_external ON users (source, external_id)
+        WHERE external_id IS NOT NULL;
+      ALTER TABLE sessions ADD COLUMN idp_session TEXT;
+      CREATE INDEX sessions_by_idp ON sessions (idp_session) WHERE idp_session IS NOT NULL;
+      CREATE TABLE identity_syncs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        node TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        ok INTEGER,
+        seen INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        enabled INTEGER NOT NULL DEFAULT 0,
+        role_changes INTEGER NOT NULL DEFAULT 0,
+        channel_changes INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+      ) STRICT;
+      CREATE INDEX identity_syncs_by_source ON identity_syncs (source, id);
+      CREATE TABLE group_grants (
+        user TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('channel', 'disabled')),
+        target TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (user, kind, target)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE oidc_flows (
+        state_hash TEXT PRIMARY KEY,
+        nonce TEXT NOT NULL,
+        verifier TEXT NOT NULL,
+        app TEXT NOT NULL,
+        challenge TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE oidc_codes (
+        code_hash TEXT PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        challenge TEXT NOT NULL,
+        idp_session TEXT,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { SqlDb } from '../db/sql';
 import { newId } from '../../../core/src/ids';
 import type { Audit } from '../audit';
+import type { IdentitySource } from '../identity/types';
 import type { AccountsOptions, User } from './types';
 import type { Role } from './validation';
 
@@ -24,6 +25,13 @@ export interface UserRow {
   password_changed_at: number;
   /** 1: an admin chose this password; the user must change it before anything else (migration 5). */
   must_change_password: number;
+  /** Where the person signs in (migration 9): 'local', or the company directory or issuer. */
+  source: IdentitySource;
+  /** The directory's stable id (LDAP entryUUID/objectGUID, OIDC sub); null for local accounts. */
+  external_id: string | null;
+  email: string | null;
+  /** When the directory last confirmed this account (ms); null for local accounts. */
+  synced_at: number | null;
 }
 
 export interface SessionRow {
@@ -65,6 +73,8 @@ export const toUser = (r: UserRow): User => ({
   createdAt: r.created_at,
   lockedUntil: r.locked_until,
   mustChangePassword: r.must_change_password === 1,
+  source: r.source,
+  email: r.email,
 });
 
 export const newUserId = () => newId((n) => new Uint8Array(randomBytes(n)));

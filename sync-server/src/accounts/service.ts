@@ -9,15 +9,17 @@ import type { IncomingMessage } from 'node:http';
 import type { SqlDb } from '../db/sql';
 import type { Audit } from '../audit';
 import { RefusalAudit } from '../refusals';
+import { ExternalAccounts } from './external';
 import { Invites } from './invites';
 import { Lockout } from './lockout';
 import { PasswordHasher } from './passwords';
 import { RefreshTokens } from './refresh';
-import type { AccountsContext } from './rows';
+import type { AccountsContext, UserRow } from './rows';
+import { ApiError } from '../http/errors';
 import { SecondFactor } from './second-factor';
 import { SessionEvents } from './session-events';
 import { Sessions } from './sessions';
-import { SignIn } from './sign-in';
+import { SignIn, type DirectorySignIn } from './sign-in';
 import { refreshKey, signingKey } from './tokens';
 import {
   DEFAULT_ACCOUNTS_OPTIONS,
@@ -62,6 +64,8 @@ export class Accounts {
   private readonly refreshTokens: RefreshTokens;
   private readonly signIn: SignIn;
   private readonly events: SessionEvents;
+  /** Accounts from the company directory or issuer (external.ts, docs/identity.md). */
+  readonly external: ExternalAccounts;
 
   constructor(
     readonly db: SqlDb,
@@ -83,6 +87,7 @@ export class Accounts {
     this.users = new Users(ctx, this.passwords, this.sessions);
     this.invites = new Invites(ctx, this.users);
     this.secondFactor = new SecondFactor(ctx);
+    this.external = new ExternalAccounts(ctx);
     this.signIn = new SignIn(ctx, {
       passwords: this.passwords,
       refusals: this.refusals,
@@ -207,6 +212,51 @@ export class Accounts {
     ip: string | null,
   ): Promise<LoginResult> {
     return this.signIn.login(input, ip);
+  }
+
+  /**
+   * Company sign-in (identity/service.ts): the directory that checks passwords of its
+   * accounts and of names Ferry does not know, and whether local passwords are for admins only.
+   */
+  configureSignIn(directory: DirectorySignIn | null, localSignIn: 'everyone' | 'admins'): void {
+    this.signIn.directory = directory;
+    this.signIn.localSignIn = localSignIn;
+  }
+
+  /**
+   * A session for a person the issuer vouched for (OIDC): no password, the same checks of a
+   * disabled account as a sign-in, audited `auth.login` with the source.
+   */
+  async openExternalSession(
+    userId: string,
+    input: { device: string | null; ip: string | null; idpSession: string | null },
+  ): Promise<LoginResult> {
+    const user = this.getUser(userId);
+    if (!user) throw new ApiError(401, 'invalid-credentials', 'that sign-in is no longer valid');
+    if (user.disabled)
+      throw new ApiError(403, 'forbidden', 'this account is disabled; ask an admin');
+    const row = this.db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?').get(userId);
+    const result = await this.sessions.openSession(
+      row as UserRow,
+      input.device,
+      input.ip,
+      this.options.accessTokenTtlSeconds,
+      input.idpSession,
+    );
+    this.options.onLogin?.('success');
+    this.audit.append({
+      actor: userId,
+      action: 'auth.login',
+      target: result.sessionId,
+      ip: input.ip,
+      detail: { source: user.source },
+    });
+    return result.login;
+  }
+
+  /** Ends the sessions opened through one issuer session (OIDC back-channel logout). */
+  revokeIdpSessions(idpSession: string, reason: string, by: Actor): number {
+    return this.sessions.revokeIdpSessions(idpSession, reason, by);
   }
 
   /** Unknown names whose failures are counted now (for tests of the bound). */

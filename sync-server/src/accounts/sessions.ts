@@ -34,14 +34,16 @@ export class Sessions extends AccountsPart {
     device: string | null,
     ip: string | null,
     accessTtlSeconds = this.options.accessTokenTtlSeconds,
+    /** The issuer's session (OIDC `sid`): its back-channel logout ends this session. */
+    idpSession: string | null = null,
   ): Promise<{ sessionId: string; login: LoginResult }> {
     const now = this.now();
     const sessionId = newUserId();
     const refreshToken = refreshTokenFor(this.keys.refresh, sessionId, 1);
     this.db
       .prepare(
-        `INSERT INTO sessions (id, user, created_at, last_used_at, expires_at, refresh_hash, device, ip, refresh_generation)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+        `INSERT INTO sessions (id, user, created_at, last_used_at, expires_at, refresh_hash, device, ip, refresh_generation, idp_session)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
       )
       .run(
         sessionId,
@@ -52,6 +54,7 @@ export class Sessions extends AccountsPart {
         sha256(refreshToken),
         device,
         ip,
+        idpSession,
       );
     const access = await signAccess(
       this.keys.access,
@@ -191,6 +194,19 @@ export class Sessions extends AccountsPart {
       .all(userId)
       .map((r) => r.id)
       .filter((id) => id !== keep);
+    let n = 0;
+    for (const id of ids) if (this.revokeSession(id, reason, by)) n++;
+    return n;
+  }
+
+  /** Ends the live sessions opened through the issuer's session `sid`; returns how many. */
+  revokeIdpSessions(idpSession: string, reason: string, by: Actor): number {
+    const ids = this.db
+      .prepare<[string], { id: string }>(
+        'SELECT id FROM sessions WHERE idp_session = ? AND revoked_at IS NULL',
+      )
+      .all(idpSession)
+      .map((r) => r.id);
     let n = 0;
     for (const id of ids) if (this.revokeSession(id, reason, by)) n++;
     return n;

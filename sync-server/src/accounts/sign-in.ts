@@ -6,7 +6,7 @@ import { localLimiters, type Limiter } from '../limits';
 import type { RefusalAudit } from '../refusals';
 import type { Lockout } from './lockout';
 import type { PasswordHasher } from './passwords';
-import { AccountsPart, rowFailures, type AccountsContext } from './rows';
+import { AccountsPart, rowFailures, type AccountsContext, type UserRow } from './rows';
 import type { SecondFactor } from './second-factor';
 import type { Sessions } from './sessions';
 import type { LoginResult } from './types';
@@ -20,7 +20,20 @@ export interface SignInParts {
   sessions: Sessions;
 }
 
+/**
+ * Sign-in against the company directory (identity/service.ts): the account id of the person
+ * the directory accepted (made or updated), null for wrong credentials (counted here), or an
+ * ApiError: 503 when the directory cannot answer, 403 when the person may not use Ferry.
+ */
+export interface DirectorySignIn {
+  signIn(username: string, password: string, ip: string | null): Promise<string | null>;
+}
+
 export class SignIn extends AccountsPart {
+  /** Set when LDAP is configured. */
+  directory: DirectorySignIn | null = null;
+  /** 'admins': only admins may sign in with a local password (docs/identity.md). */
+  localSignIn: 'everyone' | 'admins' = 'everyone';
   private readonly usernameBuckets: Limiter;
   private readonly passwords: PasswordHasher;
   private readonly refusals: RefusalAudit;
@@ -69,7 +82,7 @@ export class SignIn extends AccountsPart {
         Math.ceil(bucket.retryAfterMs / 1000),
       );
     }
-    const r = USERNAME_PATTERN.test(username) ? this.rowByName(username) : undefined;
+    let r = USERNAME_PATTERN.test(username) ? this.rowByName(username) : undefined;
     // An unknown name waits and locks by the same rules as an account, from the same kind of
     // state, so no answer (status, Retry-After, whether a password hash is checked) says
     // which names exist.
@@ -92,24 +105,9 @@ export class SignIn extends AccountsPart {
       }
       throw refusal;
     }
-    if (!r) {
-      await this.passwords.verifyNobody(input.password);
-      this.lockout.unknownNameFailed(key);
-      o.onLogin?.('failure');
-      // Per address, coalesced: trying a million names must not write a million entries.
-      this.refusals.refused({
-        actor: null,
-        action: 'auth.login_failed',
-        ip,
-        reason: 'unknown user',
-      });
-      throw bad();
-    }
-    const passwordOk = await this.passwords.verify(r.password_hash, input.password);
-    if (!passwordOk) {
-      this.lockout.failure(r, ip, 'wrong password');
-      throw bad();
-    }
+    const checked = await this.checkPassword(r, username, input.password, key, ip);
+    if (checked === null) throw bad();
+    r = checked;
     if (r.totp_secret) {
       if (!input.totp && !input.recoveryCode) {
         o.onLogin?.('totp-required');
@@ -144,6 +142,21 @@ export class SignIn extends AccountsPart {
         'UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL WHERE id = ?',
       )
       .run(r.id);
+    if (r.source === 'local' && r.role !== 'admin' && this.localSignIn === 'admins') {
+      o.onLogin?.('failure');
+      this.refusals.refused({
+        actor: r.id,
+        action: 'auth.login_failed',
+        target: r.id,
+        ip,
+        reason: 'local sign-in is for admins only',
+      });
+      throw new ApiError(
+        403,
+        'local-sign-in-off',
+        'sign in with your company account: local accounts are for admins only here',
+      );
+    }
     const result = await this.sessions.openSession(r, input.device ?? null, ip);
     o.onLogin?.('success');
     this.audit.append({
@@ -154,5 +167,57 @@ export class SignIn extends AccountsPart {
       detail: input.recoveryCode && !input.totp ? { recoveryCode: true } : null,
     });
     return result.login;
+  }
+
+  /**
+   * The password check of one attempt: a local account's hash, or the company directory for
+   * its accounts and (with a directory) for names Ferry does not know yet. A wrong password
+   * counts towards backoff and lockout exactly as for a local account. Returns the account
+   * (made or brought up to date by the directory), or null for wrong credentials.
+   */
+  private async checkPassword(
+    r: UserRow | undefined,
+    username: string,
+    password: string,
+    key: string,
+    ip: string | null,
+  ): Promise<UserRow | null> {
+    const directory = this.directory;
+    if (directory && (r === undefined || r.source === 'ldap') && password.length > 0) {
+      const outcome = await directory.signIn(username, password, ip);
+      if (outcome !== null) return this.row(outcome) ?? null;
+      if (r) this.lockout.failure(r, ip, 'wrong password (directory)');
+      else {
+        this.lockout.unknownNameFailed(key);
+        this.options.onLogin?.('failure');
+        this.refusals.refused({
+          actor: null,
+          action: 'auth.login_failed',
+          ip,
+          reason: 'unknown user',
+        });
+      }
+      return null;
+    }
+    if (!r) {
+      await this.passwords.verifyNobody(password);
+      this.lockout.unknownNameFailed(key);
+      this.options.onLogin?.('failure');
+      // Per address, coalesced: trying a million names must not write a million entries.
+      this.refusals.refused({
+        actor: null,
+        action: 'auth.login_failed',
+        ip,
+        reason: 'unknown user',
+      });
+      return null;
+    }
+    // A directory account's stored "hash" matches no password (external.ts): with the
+    // directory switched off, or for an OIDC account, the password form cannot open it.
+    if (!(await this.passwords.verify(r.password_hash, password))) {
+      this.lockout.failure(r, ip, 'wrong password');
+      return null;
+    }
+    return r;
   }
 }

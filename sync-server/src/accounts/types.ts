@@ -1,5 +1,6 @@
 // The accounts service's public shapes and options: what other code and tests see
 // (re-exported by service.ts).
+import type { IdentitySource } from '../identity/types';
 import type { BucketSpec, LimiterFactory } from '../limits';
 import { OWASP_ARGON2, type Argon2Cost } from './passwords';
 import type { Role } from './validation';
@@ -18,6 +19,9 @@ export interface User {
   lockedUntil: number | null;
   /** An admin chose the password: the user must choose their own before anything else. */
   mustChangePassword: boolean;
+  /** Where the person signs in: a local password, or the company directory or issuer. */
+  source: IdentitySource;
+  email: string | null;
 }
 
 /** What a valid access token (with a live session) says. `exp` is in ms. */

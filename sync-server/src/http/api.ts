@@ -83,6 +83,18 @@ const publicUser = (u: User) => ({
   role: u.role,
 });
 
+/**
+ * Names and passwords of directory accounts are the directory's (docs/identity.md): changing
+ * them here would be undone by the next sync, or would open a second way in.
+ */
+function local(user: User): void {
+  if (user.source !== 'local') {
+    throw conflict(
+      'this account is managed by the company directory: change it there (name, password, second factor)',
+    );
+  }
+}
+
 const LoginBody = v.object({
   // Not the username rules: a wrong shape must answer like a wrong password.
   username: v.pipe(v.string(), v.maxLength(64)),
@@ -295,7 +307,7 @@ export function createAccountsApi(deps: {
       const { access, user } = me(ctx);
       return {
         body: {
-          user: publicUser(user),
+          user: { ...publicUser(user), source: user.source, email: user.email },
           ...(user.mustChangePassword ? { passwordChangeRequired: true } : {}),
           totp: { enabled: user.totp, recoveryCodesLeft: accounts.recoveryCodesLeft(user.id) },
           session: { id: access.sessionId, accessExpiresAt: access.exp },
@@ -307,6 +319,7 @@ export function createAccountsApi(deps: {
 
   router.patch('/me', 'user', (ctx) => {
     const { user } = me(ctx);
+    local(user);
     const body = parse(v.strictObject({ displayName: DisplayName }), ctx.body ?? {});
     return { body: { user: publicUser(accounts.updateUser(user.id, body, who(ctx))) } };
   });
@@ -317,6 +330,7 @@ export function createAccountsApi(deps: {
     'user',
     async (ctx) => {
       const { access, user } = me(ctx);
+      local(user);
       const body = parse(
         v.object({ currentPassword: v.pipe(v.string(), v.maxLength(1024)), newPassword: Password }),
         ctx.body ?? {},
@@ -335,6 +349,7 @@ export function createAccountsApi(deps: {
 
   router.post('/me/totp/setup', 'user', (ctx) => {
     const { user } = me(ctx);
+    local(user);
     return { body: accounts.startTotp(user.id) };
   });
 
@@ -443,6 +458,7 @@ export function createAccountsApi(deps: {
       }),
       ctx.body ?? {},
     );
+    if (body.displayName !== undefined) local(user);
     return { body: { user: adminView(accounts.updateUser(user.id, body, who(ctx))) } };
   });
 
@@ -454,6 +470,7 @@ export function createAccountsApi(deps: {
 
   router.post('/admin/users/:id/password', 'admin', async (ctx) => {
     const user = userOr404(ctx.params.id ?? '');
+    local(user);
     const body = parse(v.object({ password: v.optional(Password) }), ctx.body ?? {});
     const password = body.password ?? generatePassword();
     await accounts.setPassword(user.id, password, who(ctx), null, true);

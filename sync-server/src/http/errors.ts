@@ -18,6 +18,10 @@ export type ErrorCode =
   | 'password-change-required'
   | 'gone'
   | 'unavailable'
+  /** The company directory or issuer cannot answer (docs/identity.md). */
+  | 'directory-unavailable'
+  /** Local passwords are for admins only on this relay: use the company sign-in. */
+  | 'local-sign-in-off'
   | 'internal';
 
 export class ApiError extends Error {

@@ -41,6 +41,11 @@ export interface Reply {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * A page for a person in a browser instead of JSON (the end of a single sign-on): sent with
+   * a policy that runs no script and loads nothing.
+   */
+  html?: string;
 }
 
 export type Handler = (ctx: RouteContext) => Promise<Reply> | Reply;
@@ -52,11 +57,15 @@ interface Route {
   handler: Handler;
   /** Open to a session that must change its password first (docs/accounts.md, Onboarding). */
   beforePasswordChange: boolean;
+  /** Takes a form body too (only where a third party posts one: OIDC back-channel logout). */
+  form: boolean;
 }
 
 export interface RouteOptions {
   /** The route stays open while the caller must change the password an admin gave them. */
   beforePasswordChange?: boolean;
+  /** Accept application/x-www-form-urlencoded as well as JSON. */
+  form?: boolean;
 }
 
 export interface RouterOptions {
@@ -132,6 +141,7 @@ export class Router {
       auth,
       handler,
       beforePasswordChange: options.beforePasswordChange ?? false,
+      form: options.form ?? false,
     });
     return this;
   }
@@ -257,7 +267,7 @@ export class Router {
         await this.takeAnonymous(ip);
       }
 
-      const body = await readJson(req);
+      const body = await readJson(req, route.form);
       const ctx: RouteContext = {
         req,
         requestId,
@@ -270,6 +280,19 @@ export class Router {
         access,
       };
       const reply = await route.handler(ctx);
+      if (reply.html !== undefined) {
+        status = reply.status ?? 200;
+        for (const [k, value] of Object.entries(reply.headers ?? {})) res.setHeader(k, value);
+        res.writeHead(status, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Security-Policy':
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'",
+          'Cache-Control': 'no-store',
+          'Referrer-Policy': 'no-referrer',
+        });
+        res.end(req.method === 'HEAD' ? undefined : reply.html);
+        return;
+      }
       send(reply.status ?? (reply.body === undefined ? 204 : 200), reply.body, reply.headers);
     } catch (error) {
       if (error instanceof ApiError) {
@@ -350,8 +373,12 @@ function match(pattern: string[], parts: string[]): Record<string, string> | nul
   return params;
 }
 
-/** Reads a JSON body of at most 64 KiB: 413 when larger, 415 when not JSON, 400 when malformed. */
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+/**
+ * Reads a JSON body of at most 64 KiB: 413 when larger, 415 when not JSON, 400 when malformed.
+ * A form (application/x-www-form-urlencoded: what an OIDC issuer posts a logout token as)
+ * becomes an object of its fields.
+ */
+async function readJson(req: http.IncomingMessage, allowForm: boolean): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > MAX_BODY_BYTES) {
     req.resume();
@@ -369,6 +396,9 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   }
   if (size === 0) return undefined;
   const type = String(req.headers['content-type'] ?? '');
+  if (allowForm && /^application\/x-www-form-urlencoded\b/i.test(type)) {
+    return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+  }
   if (!/^application\/json\b/i.test(type)) {
     throw new ApiError(
       415,

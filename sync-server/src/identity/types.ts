@@ -60,3 +60,33 @@ export interface GroupMaps {
   /** The role of a person in none of the `roles` groups; null: they may not sign in. */
   defaultRole: Role | null;
 }
+
+/** A company directory people sign in against (identity/ldap.ts's LdapDirectory). */
+export interface PersonDirectory {
+  /** Checks the password; IdentityError 'invalid-credentials' for a wrong one or no such person. */
+  authenticate(username: string, password: string): Promise<ExternalPerson>;
+  /** The person of that sign-in name, read with the service account; null when there is none. */
+  lookup(username: string): Promise<ExternalPerson | null>;
+  /** Everyone the directory lets use Ferry (the user filter), groups resolved. */
+  listPeople(): Promise<ExternalPerson[]>;
+  /** Connect, service bind, one search: what an admin's "Test connection" shows. */
+  test(): Promise<{ message: string; people: number }>;
+}
+
+/** What the relay keeps of one OIDC sign-in between the redirect and the callback. */
+export interface OidcFlow {
+  state: string;
+  nonce: string;
+  /** The relay's own PKCE verifier for the issuer (not the app's). */
+  verifier: string;
+}
+
+/** The company's OpenID issuer (identity/oidc.ts's OidcIssuer). */
+export interface SingleSignOn {
+  /** The issuer's authorization URL for a new flow, with its state, nonce and PKCE verifier. */
+  begin(): Promise<{ url: string; flow: OidcFlow }>;
+  /** Exchanges the code of the callback URL and checks the ID token; IdentityError 'rejected'. */
+  finish(callbackUrl: URL, flow: OidcFlow): Promise<{ person: ExternalPerson; sid: string | null }>;
+  /** Checks a back-channel logout token; IdentityError 'rejected' when it is not valid. */
+  verifyLogoutToken(jwt: string): Promise<{ sub: string | null; sid: string | null }>;
+}
