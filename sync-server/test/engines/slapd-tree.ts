@@ -14,7 +14,11 @@ export const SERVICE_DN = `cn=svc-ferry,ou=service,${SUFFIX}`;
 /** Put in a group by refint when its last member goes (groupOfNames needs one member). */
 export const NOBODY_DN = `cn=nobody,${SUFFIX}`;
 
-/** A person of the test tree. `disabled` is written as `employeeType: disabled`. */
+/**
+ * A person of the test tree. `disabled` is written twice, for the two forms of the provider's
+ * `disabled` setting: `employeeType: disabled` (attribute=value) and `employeeNumber: 514`
+ * (attribute:bits; 512 when enabled, as AD's userAccountControl with bit 2 ACCOUNTDISABLE).
+ */
 export interface TreeUser {
   uid: string;
   password: string;
@@ -67,6 +71,7 @@ export function personAttributes(user: TreeUser): Record<string, string | string
     userPassword: ssha(user.password),
   };
   if (user.mail) attrs.mail = user.mail;
+  attrs.employeeNumber = user.disabled ? '514' : '512';
   if (user.disabled) attrs.employeeType = 'disabled';
   return attrs;
 }

@@ -74,7 +74,7 @@ export interface SlapdEngine {
   /** `count` users `${prefix}0000`… (password `${prefix}-pw`) in `groups`; their uids. */
   addUsers(count: number, options?: { prefix?: string; groups?: string[] }): Promise<string[]>;
   removeUser(uid: string): Promise<void>;
-  /** `employeeType: disabled` on or off. */
+  /** `employeeType: disabled` and `employeeNumber: 514` (AD-like bit 2) on, or 512 and none. */
   setDisabled(uid: string, disabled: boolean): Promise<void>;
   setPassword(uid: string, password: string): Promise<void>;
   /** New uid and DN (refint moves the group memberships along); the entryUUID stays. */
@@ -250,7 +250,10 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdEngin
       return uids;
     },
     removeUser: (uid) => asRoot((c) => c.del(userDn(uid))),
-    setDisabled: (uid, disabled) => replace(uid, 'employeeType', disabled ? ['disabled'] : []),
+    setDisabled: async (uid, disabled) => {
+      await replace(uid, 'employeeType', disabled ? ['disabled'] : []);
+      await replace(uid, 'employeeNumber', [disabled ? '514' : '512']);
+    },
     setPassword: (uid, password) => replace(uid, 'userPassword', [ssha(password)]),
     renameUser: (uid, newUid) => asRoot((c) => c.modifyDN(userDn(uid), `uid=${newUid}`)),
     addMember: (group, dn) => member('add', group, dn),
