@@ -3,6 +3,7 @@
 // nested groups, the disabled flag, the paged listing, renames, TLS both ways, and every failure
 // in words without a password in it.
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LdapDirectory } from '../src/identity/ldap';
@@ -14,6 +15,7 @@ import {
   PEOPLE_BASE,
   TEST_USERS,
   groupDn,
+  startSlapd,
   useSlapd,
   userDn,
   type SlapdEngine,
@@ -325,5 +327,44 @@ describe('identity.ldap configuration', () => {
       attribute: 'employeeType',
       value: 'disabled',
     });
+  });
+});
+
+describe('LDAP at scale and against a silent server', () => {
+  it('lists 1,000 people over several pages (500 a page), groups read once', async () => {
+    const own = await startSlapd();
+    try {
+      let started = Date.now();
+      await own.addUsers(1000, { prefix: 'bulk', groups: ['emea-sales'] });
+      const added = Date.now() - started;
+      const d = new LdapDirectory(config(own));
+      started = Date.now();
+      const people = await d.listPeople();
+      const listed = Date.now() - started;
+      console.log(`slapd: 1,000 users added in ${added} ms, 1,004 listed in ${listed} ms`);
+      expect(people).toHaveLength(1004);
+      const one = people.find((p) => p.username === 'bulk0999')!;
+      expect(one.groups).toEqual([groupDn('emea-sales'), groupDn('sales')]);
+    } finally {
+      await own.dispose();
+    }
+  });
+
+  it('a server that accepts and never answers is unavailable within timeoutMs', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const d = directory({ url: `ldap://127.0.0.1:${port}`, timeoutMs: 300 });
+      const started = Date.now();
+      const error = await failure(d.authenticate('alice', alice.password), [alice.password]);
+      expect(error.code).toBe('unavailable');
+      expect(error.message).toBe(`cannot reach ldap://127.0.0.1:${port} (no answer within 300 ms)`);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
