@@ -245,6 +245,13 @@ describe('LDAP transport security and failures in words', () => {
     expect((await failure(d.test())).code).toBe('unavailable');
   });
 
+  it('a filter that finds several people for one name is misconfigured, not a sign-in', async () => {
+    const d = directory({ userFilter: '(|(uid={username})(objectClass=inetOrgPerson))' });
+    const error = await failure(d.authenticate('alice', alice.password), [alice.password]);
+    expect(error.code).toBe('misconfigured');
+    expect(error.message).toContain('more than one entry');
+  });
+
   it('a base that does not exist is misconfigured', async () => {
     const d = directory({ userBase: 'ou=nowhere,dc=ferry,dc=test' });
     const error = await failure(d.test());
