@@ -206,12 +206,12 @@ export class CookieJar {
     const cookies = this.byOrigin.get(url.origin) ?? new Map<string, string>();
     this.byOrigin.set(url.origin, cookies);
     for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';');
+      const [pair = '', ...attributes] = line.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
       const gone = attributes.some((a) => {
-        const [key, v = ''] = a.trim().split('=');
+        const [key = '', v = ''] = a.trim().split('=');
         if (/^max-age$/i.test(key)) return Number(v) <= 0;
         if (/^expires$/i.test(key)) return Date.parse(v) <= Date.now();
         return false;
@@ -222,14 +222,14 @@ export class CookieJar {
   }
 }
 
+function unescapeHtml(text: string): string {
+  return text.replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code)));
+}
+
 function textOf(html: string): string {
   const error = /<p id="(?:login-)?error">([^<]*)<\/p>/.exec(html);
-  const text = error ? error[1] : html.replace(/<[^>]+>/g, ' ');
-  return text
-    .replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code)))
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 300);
+  const text = error?.[1] ?? html.replace(/<[^>]+>/g, ' ');
+  return unescapeHtml(text).replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
 /**
@@ -267,10 +267,7 @@ export async function signInAtIssuer(
     const form = /<form id="login" method="post" action="([^"]+)"/.exec(html);
     if (response.status === 200 && form && credentials && !posted) {
       posted = true;
-      url = new URL(
-        form[1].replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c))),
-        url,
-      );
+      url = new URL(unescapeHtml(form[1] ?? ''), url);
       init = {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
