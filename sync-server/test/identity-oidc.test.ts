@@ -10,7 +10,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { OidcIssuer, type OidcFlow } from '../src/identity/oidc';
 import { parseOidcConfig, type OidcConfig } from '../src/identity/oidc-config';
 import { IdentityError } from '../src/identity/types';
-import { IssuerPageError, signInAtIssuer, startIssuer } from './engines/oidc';
+import {
+  CookieJar,
+  IssuerPageError,
+  signInAtIssuer,
+  signOutAtIssuer,
+  startIssuer,
+} from './engines/oidc';
 import { useIssuer } from './engines/use-issuer';
 
 const REDIRECT = 'http://127.0.0.1:7880/api/v1/auth/oidc/callback';
@@ -282,6 +288,21 @@ describe('back-channel logout', () => {
     expect(await issuer.verifyLogoutToken(token)).toEqual({ sub: 'sub-alice', sid });
     const replay = await refused(issuer.verifyLogoutToken(token));
     expect(replay.message).toBe('logout token refused: it was used already');
+  });
+
+  it('signing out at the issuer (end_session) sends a logout token for that sid', async () => {
+    const issuer = new OidcIssuer(configFor());
+    const jar = new CookieJar();
+    const { url, flow } = await issuer.begin();
+    const { sid } = await issuer.finish(new URL(await signInAtIssuer(url, ALICE, jar)), flow);
+    const endSession = await issuer.endSessionUrl();
+    expect(endSession).toBe(`${idp().issuer}/session/end?client_id=${idp().clientId}`);
+    const before = (await idp().logoutTokens()).length;
+    const landed = await signOutAtIssuer(endSession ?? '', jar);
+    expect(landed).toBe(`${idp().issuer}/session/end/success`);
+    const tokens = await idp().logoutTokens();
+    expect(tokens).toHaveLength(before + 1);
+    expect(await issuer.verifyLogoutToken(tokens.at(-1) ?? '')).toEqual({ sub: 'sub-alice', sid });
   });
 
   it('refuses a logout token signed by another key, and an ID token posing as one', async () => {

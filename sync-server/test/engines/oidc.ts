@@ -279,3 +279,51 @@ export async function signInAtIssuer(
   }
   throw new Error('the issuer redirected more than 20 times');
 }
+
+/**
+ * RP-initiated logout without a browser: GET the end_session URL, confirm the issuer's
+ * "Sign out" form with the session in `jar`, follow redirects; resolves to where the issuer
+ * sent the person last (its "signed out" page or the post-logout redirect URI). The issuer
+ * sends back-channel logout tokens on the way.
+ */
+export async function signOutAtIssuer(endSessionUrl: string, jar: CookieJar): Promise<string> {
+  const issuerOrigin = new URL(endSessionUrl).origin;
+  let url = new URL(endSessionUrl);
+  let init: RequestInit = { method: 'GET' };
+  for (let hops = 0; hops < 20; hops++) {
+    const headers = new Headers(init.headers);
+    const cookie = jar.header(url);
+    if (cookie) headers.set('cookie', cookie);
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    jar.store(url, response);
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel();
+      const next = new URL(location, url);
+      if (next.origin !== issuerOrigin) return next.href;
+      url = next;
+      init = { method: 'GET' };
+      continue;
+    }
+    const html = await response.text();
+    const form = /<form id="op\.logoutForm" method="post" action="([^"]+)">(.*?)<\/form>/.exec(
+      html,
+    );
+    if (response.status === 200 && form) {
+      const fields = new URLSearchParams({ logout: 'yes' });
+      for (const input of (form[2] ?? '').matchAll(/name="([^"]+)" value="([^"]*)"/g)) {
+        fields.set(input[1] ?? '', unescapeHtml(input[2] ?? ''));
+      }
+      url = new URL(unescapeHtml(form[1] ?? ''), url);
+      init = {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: fields.toString(),
+      };
+      continue;
+    }
+    if (response.ok) return url.href;
+    throw new IssuerPageError(response.status, textOf(html));
+  }
+  throw new Error('the issuer redirected more than 20 times');
+}
