@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseS3Url } from './blobs/s3-url';
 import { parseBucketSpec } from './limits';
+import { parseIdentityConfig, type IdentityConfig } from './identity/config';
 
 export interface RelayConfig {
   host: string;
@@ -95,6 +96,8 @@ export interface RelayConfig {
   /** Never logged; also taken from AWS_ACCESS_KEY_ID etc. by the SDK when unset. */
   s3AccessKeyId: string | null;
   s3SecretAccessKey: string | null;
+  /** Company sign-in (docs/identity.md): only in the config file; null: local accounts only. */
+  identity: IdentityConfig | null;
 }
 
 type Kind = 'string' | 'int' | 'path' | 'level' | 'bool' | 'bucket';
@@ -510,6 +513,7 @@ export function defaults(): RelayConfig {
     s3ForcePathStyle: false,
     s3AccessKeyId: null,
     s3SecretAccessKey: null,
+    identity: null,
   };
 }
 
@@ -530,6 +534,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const positional: string[] = [];
   let configFile: string | null = env.FERRY_CONFIG ?? null;
   let help = false;
+  let identityRaw: unknown = null;
 
   // Flags first (they win), but the config file they name must be read before them.
   const flagValues: Array<[Option, string]> = [];
@@ -572,6 +577,10 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         errors.push(`config file ${configFile}: must hold a JSON object`);
       } else {
         for (const [key, value] of Object.entries(json)) {
+          if (key === 'identity') {
+            identityRaw = value;
+            continue;
+          }
           const option = OPTIONS.find((o) => o.key === key || o.flag === key);
           if (!option) errors.push(`config file ${configFile}: unknown key "${key}"`);
           else raw.set(option.key, { value, source: `config file key "${key}"` });
@@ -627,6 +636,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         break;
     }
   }
+  if (identityRaw !== null) config.identity = parseIdentityConfig(identityRaw, errors);
   if ((config.tlsCert === null) !== (config.tlsKey === null)) {
     errors.push('--tls-cert and --tls-key: give both or neither');
   }

@@ -181,6 +181,30 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    // Company sign-in (docs/identity.md).
+    directorySignIns: new Counter({
+      name: 'ferry_directory_signins_total',
+      help: 'Passwords checked by the company directory, by result (success, failure, unavailable)',
+      labelNames: ['source', 'result'] as const,
+      registers: [registry],
+    }),
+    directorySyncs: new Counter({
+      name: 'ferry_directory_syncs_total',
+      help: 'Directory syncs this node ran, by result (ok, failed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    directorySyncSeconds: new Histogram({
+      name: 'ferry_directory_sync_seconds',
+      help: 'How long a directory sync took',
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300],
+      registers: [registry],
+    }),
+    directoryDisabled: new Counter({
+      name: 'ferry_directory_disabled_total',
+      help: 'Accounts the directory sync disabled (left, disabled or in no group)',
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -285,7 +285,7 @@ describe('identity.ldap configuration', () => {
         bindPasswordFile: path.join(e.dir, 'missing.pw'),
         attributes: { id: 'entryUUID', username: 'uid', displayName: 'cn', disabled: 'bogus' },
         roles: { [ADMINS]: 'owner' },
-        syncEverySeconds: 5,
+        syncEverySeconds: 1,
         colour: 'blue',
       }),
       errors,
@@ -300,8 +300,21 @@ describe('identity.ldap configuration', () => {
       'identity.ldap.attributes.disabled: "bogus" is neither attribute:bits (userAccountControl:2) nor attribute=value (employeeType=disabled)',
       'identity.ldap.attributes.email: must be a non-empty string',
       `identity.ldap.roles["${ADMINS}"]: must be one of admin, member, guest`,
-      'identity.ldap.syncEverySeconds: must be a whole number from 10 to 86400',
+      'identity.ldap.syncEverySeconds: must be a whole number from 2 to 86400',
     ]);
+    // A directory elsewhere on the network over plain ldap:// would see passwords in clear.
+    const plain: string[] = [];
+    parseLdapConfig(rawConfig(e, { url: 'ldap://dc1.corp.example' }), plain);
+    expect(plain).toEqual([
+      "identity.ldap.url: ldap:// without startTls would send people's passwords in clear text; " +
+        'use ldaps://, or startTls: true (or allowPlainLdap: true for a directory you trust the path to)',
+    ]);
+    const trusted: string[] = [];
+    parseLdapConfig(
+      rawConfig(e, { url: 'ldap://dc1.corp.example', allowPlainLdap: true }),
+      trusted,
+    );
+    expect(trusted).toEqual([]);
     const more: string[] = [];
     parseLdapConfig(
       rawConfig(e, { url: e.ldapsUrl, startTls: true, userFilter: '(uid={username}' }),

@@ -146,6 +146,8 @@ export function endedMessage(reason: string | null): string {
       return 'this sign-in was used from two places, so it was revoked; sign in again';
     case 'expired':
       return 'your session expired; sign in again';
+    case 'signed out at the issuer':
+      return 'you signed out of your company account; sign in again';
     default:
       return 'your session was revoked; sign in again';
   }

@@ -14,6 +14,7 @@ import { MembershipDb } from './db';
 import { SystemEvents } from './events';
 import { registerConversationRoutes } from './routes';
 import { Conversations } from './service';
+import { startIdentity } from '../identity/wiring';
 
 function spec(text: string): BucketSpec {
   const s = parseBucketSpec(text);
@@ -31,6 +32,8 @@ export function membershipHooks(
     registerConversationRoutes(api.router, conversations);
     // Guests see only people they share a conversation with (GET /users).
     api.setPeopleVisibleTo((id) => conversations.db.peopleOf(id).map((p) => p.id));
+    // Company sign-in: the directory and the issuer, the sync, their routes (docs/identity.md).
+    const identity = startIdentity({ config, log, metrics, store, accounts, audit, api, conversations });
     let directory: Directory | null = null;
     const authz = new Authz({
       db: store.db,
@@ -53,6 +56,10 @@ export function membershipHooks(
     const hooks = authz.hooks();
     return {
       ...hooks,
+      close() {
+        void identity?.stop();
+        hooks.close?.();
+      },
       attach(control) {
         hooks.attach?.(control);
         const dir = new Directory(control.relay, conversations, authz.clientIds, log);

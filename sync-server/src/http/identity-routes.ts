@@ -133,7 +133,10 @@ export function installIdentityRoutes(deps: IdentityRoutesDeps): void {
         ),
       };
     }
-    const url = new URL(ctx.req.url ?? '/', oidc.redirectUri);
+    // The configured redirect URI with the query the issuer sent (a proxy may have changed the
+    // path the relay sees; the issuer only ever sends people to the exact configured URI).
+    const url = new URL(oidc.redirectUri);
+    url.search = new URL(ctx.req.url ?? '/', 'http://relay').search;
     try {
       const { person, sid } = await oidc.sso.finish(url, flow);
       const id = identity.admit('oidc', person, oidc.maps, oidc.createAccounts, ctx.ip);

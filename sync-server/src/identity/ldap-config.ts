@@ -44,6 +44,8 @@ export interface LdapConfig {
   maps: GroupMaps;
   syncEverySeconds: number;
   timeoutMs: number;
+  /** What the sign-in form calls the account: "Use your <label>". */
+  label: string;
 }
 
 export const DEFAULT_GROUP_FILTER =
@@ -66,6 +68,8 @@ const KEYS = [
   'defaultRole',
   'syncEverySeconds',
   'timeoutMs',
+  'label',
+  'allowPlainLdap',
 ];
 const ATTRIBUTE_KEYS = ['id', 'username', 'displayName', 'email', 'avatar', 'disabled'];
 const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
@@ -177,6 +181,21 @@ export function parseLdapConfig(raw: unknown, errors: string[]): LdapConfig | nu
   }
   const startTls = raw.startTls ?? false;
   if (typeof startTls !== 'boolean') errors.push(`${at}.startTls: must be true or false`);
+  // Sign-in passwords cross the network to the directory: never in clear text, unless IT
+  // says so for a network it trusts (a directory on this machine, over loopback, is fine).
+  const allowPlain = raw.allowPlainLdap ?? false;
+  if (typeof allowPlain !== 'boolean') errors.push(`${at}.allowPlainLdap: must be true or false`);
+  const loopback = /^(localhost|127(\.\d{1,3}){3}|::1)$/i.test(host);
+  if (m && !secure && startTls !== true && allowPlain !== true && !loopback) {
+    errors.push(
+      `${at}.url: ldap:// without startTls would send people's passwords in clear text; ` +
+        'use ldaps://, or startTls: true (or allowPlainLdap: true for a directory you trust the path to)',
+    );
+  }
+  const label = raw.label ?? 'company account';
+  if (typeof label !== 'string' || label.trim() === '' || label.length > 60) {
+    errors.push(`${at}.label: must be a name of 1-60 characters`);
+  }
   if (startTls === true && secure) {
     errors.push(`${at}.startTls: ldaps:// is already TLS; use ldap:// with startTls, or ldaps://`);
   }
@@ -284,14 +303,15 @@ export function parseLdapConfig(raw: unknown, errors: string[]): LdapConfig | nu
       }
     }
   }
-  const defaultRole = raw.defaultRole ?? null;
+  // Absent: everyone the user filter finds is a member; null: only people in a `roles` group.
+  const defaultRole = raw.defaultRole === undefined ? 'member' : raw.defaultRole;
   if (defaultRole !== null && !ROLES.includes(defaultRole as Role)) {
     errors.push(`${at}.defaultRole: must be one of ${ROLES.join(', ')} (or null: no sign-in)`);
   }
   if ((roles.length > 0 || channels.length > 0) && groups === null) {
     errors.push(`${at}.groups: needed for roles and channels (give groups.base)`);
   }
-  const syncEverySeconds = int(raw.syncEverySeconds, `${at}.syncEverySeconds`, 300, 10, 86_400);
+  const syncEverySeconds = int(raw.syncEverySeconds, `${at}.syncEverySeconds`, 300, 2, 86_400);
   const timeoutMs = int(raw.timeoutMs, `${at}.timeoutMs`, 5_000, 100, 120_000);
 
   if (errors.length > before) return null;
@@ -316,5 +336,6 @@ export function parseLdapConfig(raw: unknown, errors: string[]): LdapConfig | nu
     },
     syncEverySeconds,
     timeoutMs,
+    label: String(label).trim(),
   };
 }

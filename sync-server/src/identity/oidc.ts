@@ -6,16 +6,10 @@
 // Every failure is an IdentityError in words; none holds the secret, a code or a token.
 import * as client from 'openid-client';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { IdentityError, type ExternalPerson } from './types';
-import type { OidcConfig } from './oidc-config';
+import { IdentityError, type ExternalPerson, type OidcFlow } from './types';
 
-/** What the relay keeps between begin() and finish(): in memory or `oidc_flows`. */
-export interface OidcFlow {
-  state: string;
-  nonce: string;
-  /** The PKCE code verifier; its S256 went to the issuer. */
-  verifier: string;
-}
+export type { OidcFlow };
+import type { OidcConfig } from './oidc-config';
 
 export interface OidcSignIn {
   person: ExternalPerson;
