@@ -122,8 +122,8 @@ export class OidcIssuer {
       if (isNetworkError(error)) {
         throw new IdentityError('unavailable', `the issuer ${config.issuer} cannot be reached`);
       }
-      const message = error instanceof Error ? error.message : '';
-      if (/issuer/i.test(message) && /unexpected|mismatch/i.test(message)) {
+      const message = innermostMessage(error);
+      if (/"issuer"/.test(message)) {
         throw new IdentityError(
           'misconfigured',
           `the discovery document of ${config.issuer} names another issuer; identity.oidc.issuer must be exactly the issuer URL`,
