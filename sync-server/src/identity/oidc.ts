@@ -6,16 +6,10 @@
 // Every failure is an IdentityError in words; none holds the secret, a code or a token.
 import * as client from 'openid-client';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { IdentityError, type ExternalPerson } from './types';
+import { IdentityError, type ExternalPerson, type OidcFlow, type SingleSignOn } from './types';
 import type { OidcConfig } from './oidc-config';
 
-/** What the relay keeps between begin() and finish(): in memory or `oidc_flows`. */
-export interface OidcFlow {
-  state: string;
-  nonce: string;
-  /** The PKCE code verifier; its S256 went to the issuer. */
-  verifier: string;
-}
+export type { OidcFlow };
 
 export interface OidcSignIn {
   person: ExternalPerson;
@@ -85,7 +79,7 @@ function claimGroups(claims: Record<string, unknown>, name: string | null): stri
   return [];
 }
 
-export class OidcIssuer {
+export class OidcIssuer implements SingleSignOn {
   private configuration: client.Configuration | null = null;
   private jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
   /** Logout token ids seen, until their expiry: a replayed token is refused (this node only). */
