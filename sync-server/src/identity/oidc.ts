@@ -6,10 +6,10 @@
 // Every failure is an IdentityError in words; none holds the secret, a code or a token.
 import * as client from 'openid-client';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { IdentityError, type ExternalPerson, type OidcFlow } from './types';
+import { IdentityError, type ExternalPerson, type OidcFlow, type SingleSignOn } from './types';
+import type { OidcConfig } from './oidc-config';
 
 export type { OidcFlow };
-import type { OidcConfig } from './oidc-config';
 
 export interface OidcSignIn {
   person: ExternalPerson;
@@ -79,7 +79,7 @@ function claimGroups(claims: Record<string, unknown>, name: string | null): stri
   return [];
 }
 
-export class OidcIssuer {
+export class OidcIssuer implements SingleSignOn {
   private configuration: client.Configuration | null = null;
   private jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
   /** Logout token ids seen, until their expiry: a replayed token is refused (this node only). */
@@ -116,8 +116,8 @@ export class OidcIssuer {
       if (isNetworkError(error)) {
         throw new IdentityError('unavailable', `the issuer ${config.issuer} cannot be reached`);
       }
-      const message = error instanceof Error ? error.message : '';
-      if (/issuer/i.test(message) && /unexpected|mismatch/i.test(message)) {
+      const message = innermostMessage(error);
+      if (/"issuer"/.test(message)) {
         throw new IdentityError(
           'misconfigured',
           `the discovery document of ${config.issuer} names another issuer; identity.oidc.issuer must be exactly the issuer URL`,
