@@ -104,7 +104,11 @@ export async function startIdentityRelay(options: {
   writeFileSync(configFile, JSON.stringify({ identity }, null, 2));
   let f: Fixture;
   try {
-    f = await Fixture.start(['--port', String(port), '--config', configFile]);
+    // Each sign-in is three anonymous calls (start, callback, exchange) from one address.
+    f = await Fixture.start([
+      ...['--port', String(port), '--config', configFile],
+      ...['--limit-api-address', '1000/100/s'],
+    ]);
   } catch (error) {
     await issuer?.dispose();
     removeDir(dir);
