@@ -272,6 +272,11 @@ export class OidcIssuer implements SingleSignOn {
     if (this.seenLogoutTokens.has(jti)) {
       throw new IdentityError('rejected', 'logout token refused: it was used already');
     }
+    // Only tokens the issuer signed get here; still, the memory is bounded (oldest go first).
+    if (this.seenLogoutTokens.size >= 10_000) {
+      const oldest = this.seenLogoutTokens.keys().next().value;
+      if (oldest !== undefined) this.seenLogoutTokens.delete(oldest);
+    }
     this.seenLogoutTokens.set(jti, now + 11 * 60_000);
     return { sub, sid };
   }

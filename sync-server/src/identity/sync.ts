@@ -9,7 +9,8 @@ import type { ExternalSource } from '../accounts/external';
 import type { Accounts } from '../accounts/service';
 import type { SqlDb } from '../db/sql';
 import type { Logger } from '../log';
-import { AccountSync, emptyCounts, missingAccounts, type SyncCounts } from './apply';
+import type { AccountSync } from './apply';
+import { emptyCounts, missingAccounts, type SyncCounts } from './apply';
 import { IdentityError, type ExternalPerson, type GroupMaps, type PersonDirectory } from './types';
 
 /** One sync as the admin page shows it. */
