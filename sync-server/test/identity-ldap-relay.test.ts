@@ -91,6 +91,28 @@ describe('sign-in with the company directory', () => {
     ).toBe(0);
   });
 
+  it('backs off and locks a directory account like a local one: the directory is not asked', async () => {
+    await ldap().addUser(
+      { uid: 'frank', password: 'frank-pw-6', displayName: 'Frank Guessed', mail: null },
+      ['staff'],
+    );
+    await login(r.f.http, 'frank', 'frank-pw-6');
+    const tries = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await api(r.f.http, 'POST', '/auth/login', {
+        body: { username: 'frank', password: `guess number ${i}` },
+      });
+      tries.push(res.status);
+    }
+    expect(tries.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(tries[5]).toBe(429);
+    // Even the right password waits now: the backoff is checked before the directory.
+    const right = await api(r.f.http, 'POST', '/auth/login', {
+      body: { username: 'frank', password: 'frank-pw-6' },
+    });
+    expect([right.status, errorCode(right)]).toEqual([429, 'rate-limited']);
+  });
+
   it('refuses a person disabled in the directory, and a filter injection finds nobody', async () => {
     const dave = await api(r.f.http, 'POST', '/auth/login', {
       body: { username: 'dave', password: 'dave-pw-4' },
