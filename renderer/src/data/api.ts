@@ -29,6 +29,13 @@ export type AuthStatus =
   | { state: 'ok' }
   | { state: 'ended'; reason: 'expired' | 'revoked' | 'disabled' | 'unknown'; message: string };
 
+/**
+ * The workspace's offline limit (docs/identity.md, issue 15): `locked` while this device has
+ * been offline longer than the workspace allows; everything stays readable, nothing new is
+ * written, and `message` says why ("You have been offline for 15 days; …").
+ */
+export type OfflineLimit = { locked: false } | { locked: true; days: number; message: string };
+
 /** An account as the relay's API returns it: who, without a profile. */
 export interface AccountName {
   id: string;
@@ -271,7 +278,12 @@ export interface ConversationView {
   role: ConversationRole;
   archived: boolean;
   removed: boolean;
-  /** False in an announcement channel for plain members, when archived, when removed. */
+  /**
+   * Nothing may be written anywhere now, and why in words: offline longer than the workspace
+   * allows (docs/identity.md, issue 15). Null or absent: only the flags below apply.
+   */
+  readOnly?: string | null;
+  /** False in an announcement channel for plain members, when archived, when removed, when read-only. */
   canPost: boolean;
   /** May delete others' messages. */
   canModerate: boolean;
@@ -461,6 +473,8 @@ export interface FerryClient {
   readonly session: Session;
   sync: Observe<SyncStatus>;
   auth: Observe<AuthStatus>;
+  /** Offline past the workspace's limit: read-only until back online (absent: no limit known). */
+  offlineLimit?: Observe<OfflineLimit>;
   conversations: Observe<ConversationSummary[]>;
   /** Everyone I share a conversation with, plus me (from the directory document; offline). */
   people: Observe<Person[]>;
