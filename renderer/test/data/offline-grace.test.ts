@@ -7,6 +7,7 @@ import { createFerryClient, type Client } from '../../src/data/client';
 import type { ConversationView } from '../../src/data/api';
 import { DAY_MS, EMPTY_GRACE, OfflineGrace, asGraceRecord, graceMessage, graceState, type GraceRecord } from '../../src/data/offline-grace';
 import { userDbName } from '../../src/data/accounts';
+import WebSocket from 'ws';
 import { Device, removeDir, startRelay, texts, viewWhere, type Relay } from './harness';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -98,7 +99,7 @@ afterAll(async () => {
 });
 
 describe('a client offline past the limit (real relay)', () => {
-  it('stays readable, refuses to post, react or create with the banner words, and writes nothing', async () => {
+  it('stays readable, refuses to post, react, edit or create with the banner words, writes nothing; online again it writes', async () => {
     const ada = await relay.createUser('Ada');
     const laptop = new Device('Laptop', relay.url);
     let now = Date.now();
@@ -127,6 +128,7 @@ describe('a client offline past the limit (real relay)', () => {
       indexedDB: laptop.idb,
       dbName: userDbName(session.userId),
       online: false,
+      WebSocket,
       now: () => now,
       offlineGraceDays: 14,
       search: false,
@@ -156,6 +158,15 @@ describe('a client offline past the limit (real relay)', () => {
       await expect(b.createConversation('another')).rejects.toThrow(graceMessage(16));
       const after = await viewWhere(store, () => true);
       expect(texts(after)).toEqual(['hello']);
+      // Online again: the relay accepts the session, writing is back (the relay decides).
+      b.setOnline(true);
+      await viewWhere(store, (v) => v.canPost && !v.readOnly);
+      await store.send('back online');
+      await b.whenSettled();
+      expect(texts(await viewWhere(store, (v) => texts(v).length === 2))).toEqual(['hello', 'back online']);
+      let unlocked: unknown = null;
+      b.offlineLimit((s) => (unlocked = s))();
+      expect(unlocked).toEqual({ locked: false });
       store.close();
     } finally {
       await b.close();
