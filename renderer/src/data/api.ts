@@ -826,6 +826,8 @@ export interface IdentitySync {
   created: number;
   updated: number;
   disabled: number;
+  /** Accounts enabled again (the person is back in the directory). */
+  enabled: number;
   roleChanges: number;
   channelChanges: number;
   error: string | null;

@@ -226,7 +226,7 @@ export function browserBackend(env?: BrowserEnv): Backend {
       return { ok: true };
     },
     async finishSso(ret) {
-      const r = await exchangeReturn(http, ret, keeper.take(), now());
+      const r = await exchangeReturn(http, ret, keeper.take(), now(), device);
       return r.ok ? adopt(r.serverUrl, r.answer) : r;
     },
     async lookupInvite(serverUrl, token) {

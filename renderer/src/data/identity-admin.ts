@@ -28,6 +28,7 @@ export function asSync(v: unknown): IdentitySync {
     created: num(o.created),
     updated: num(o.updated),
     disabled: num(o.disabled),
+    enabled: num(o.enabled),
     roleChanges: num(o.roleChanges),
     channelChanges: num(o.channelChanges),
     error: typeof o.error === 'string' && o.error ? o.error : null,

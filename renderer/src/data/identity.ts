@@ -191,6 +191,7 @@ export async function exchangeReturn(
   ret: AuthReturn,
   pending: PendingSso | null,
   now: number,
+  device?: string,
 ): Promise<{ ok: true; serverUrl: string; answer: TokenAnswer } | SignInFailure> {
   if (ret.kind === 'error') return ssoFailure(ret.message);
   if (!pending) {
@@ -201,13 +202,16 @@ export async function exchangeReturn(
     const answer = await call<unknown>(http, pending.serverUrl, 'POST', '/auth/oidc/exchange', {
       code: ret.code,
       verifier: pending.verifier,
+      ...(device ? { device } : {}),
     });
     if (!isTokenAnswer(answer)) return ssoFailure('The server answered the sign-in with something unexpected.');
     return { ok: true, serverUrl: pending.serverUrl, answer };
   } catch (e) {
     if (isMissingRoute(e)) return ssoFailure('This server does not offer company sign-in (it may be an older version).');
     if (e instanceof ApiError && (e.code === 'invalid' || e.code === 'unauthenticated' || e.code === 'invalid-credentials')) {
-      return ssoFailure(`${e.message.replace(/\.?$/, '.')} Start the sign-in again.`);
+      // The relay's words ("that sign-in is no longer valid; start again") as a sentence.
+      const m = e.message.trim();
+      return ssoFailure(`${m.charAt(0).toUpperCase()}${m.slice(1)}${/[.!?]$/.test(m) ? '' : '.'}`);
     }
     return signInFailure(e);
   }

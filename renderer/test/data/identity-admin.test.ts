@@ -1,6 +1,6 @@
 // The admin's Sign-in page data (identity-admin.ts, issue 15): answers read defensively, and,
-// against a REAL relay of this branch (from before the identity routes), local accounts only,
-// every user `local`, and the directory's buttons saying in words that there is none.
+// against a REAL relay with no company sign-in configured: local accounts only, every user
+// `local`, and the directory's buttons saying in words that there is none.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asOverview, asSync, asTestSignIn } from '../../src/data/identity-admin';
 import { Device, removeDir, startRelay, type Relay } from './harness';
@@ -17,7 +17,7 @@ describe('reading the answers', () => {
         syncEverySeconds: 300,
         accounts: 40,
         syncs: [
-          { id: 's2', startedAt: 10, finishedAt: 20, ok: false, seen: 0, created: 0, updated: 0, disabled: 0, roleChanges: 0, channelChanges: 0, error: 'the company directory cannot be reached; try again' },
+          { id: 's2', startedAt: 10, finishedAt: 20, ok: false, seen: 0, created: 0, updated: 0, disabled: 0, enabled: 0, roleChanges: 0, channelChanges: 0, error: 'the company directory cannot be reached; try again' },
           { nonsense: true },
         ],
       },
@@ -58,7 +58,7 @@ afterAll(async () => {
   if (relay) removeDir(relay.dataDir);
 });
 
-describe('against a relay without the identity routes (real)', () => {
+describe('against a relay without company sign-in configured (real)', () => {
   it('shows local sign-in only, every account local, and the directory buttons say there is none', async () => {
     const boss = await relay.createUser('Boss', 'admin');
     const c = await new Device('Desk', relay.url).signIn(boss);
@@ -66,10 +66,11 @@ describe('against a relay without the identity routes (real)', () => {
       await c.whenSettled();
       const identity = c.admin?.identity;
       expect(identity).toBeDefined();
+      const users0 = await c.admin!.listUsers();
       expect(await identity!.overview()).toEqual({
         localSignIn: 'everyone',
         offlineGraceDays: null,
-        local: { accounts: 0 },
+        local: { accounts: users0.length },
         ldap: null,
         oidc: null,
       });

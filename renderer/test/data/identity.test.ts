@@ -1,7 +1,7 @@
 // Company sign-in as the app sees it (identity.ts, issue 15): the PKCE-like verifier and its
 // challenge, the return from the issuer read strictly, the providers of a relay, and the
-// exchange's refusals in words. Against a REAL relay of this branch, which predates the
-// identity routes: the app must then behave as before (local sign-in only, no limit).
+// exchange's refusals in words. Against a REAL relay with no company sign-in configured, and
+// a path where it has no such route (as a relay from before issue 15 answers: 404).
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -114,11 +114,13 @@ afterAll(async () => {
   if (relay) removeDir(relay.dataDir);
 });
 
-describe('against a relay without the identity routes (real)', () => {
+describe('against a relay without company sign-in configured (real)', () => {
   const http = { fetch: (i: string, init?: RequestInit) => fetch(i, init) };
 
-  it('its providers are the old behaviour: local sign-in for everyone, no offline limit', async () => {
+  it('its providers: local sign-in for everyone, no offline limit; a 404 (an older relay) means the same', async () => {
     expect(await fetchProviders(http, relay.url)).toEqual(LEGACY_PROVIDERS);
+    // The relay's own 404 for a route it does not have, as a relay from before issue 15 gives.
+    expect(await fetchProviders(http, `${relay.url}/no-such-prefix`)).toEqual(LEGACY_PROVIDERS);
   });
 
   it('a relay that is not there is an error in words, not "local only"', async () => {

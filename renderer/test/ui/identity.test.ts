@@ -18,6 +18,7 @@ const sync = (s: Partial<IdentitySync>): IdentitySync => ({
   created: 0,
   updated: 0,
   disabled: 0,
+  enabled: 0,
   roleChanges: 0,
   channelChanges: 0,
   error: null,

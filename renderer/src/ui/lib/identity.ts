@@ -41,6 +41,7 @@ export function syncSummary(s: IdentitySync): string {
     s.created > 0 ? `${s.created} created` : '',
     s.updated > 0 ? `${s.updated} updated` : '',
     s.disabled > 0 ? `${s.disabled} disabled` : '',
+    s.enabled > 0 ? `${s.enabled} enabled again` : '',
     s.roleChanges > 0 ? count(s.roleChanges, 'role change') : '',
     s.channelChanges > 0 ? count(s.channelChanges, 'channel change') : '',
   ].filter(Boolean);
