@@ -5,6 +5,8 @@
 //   ferry://conversation/<convId>[?server=<http(s) url>]
 //   ferry://invite/<code>[?server=<http(s) url>]
 //   ferry://message/<convId>/<messageId>[?server=<http(s) url>]   (core/src/desktop/links.ts)
+//   ferry://auth?code=<one-time code>  |  ferry://auth?error=<code>&message=<words>
+//     (the relay's end of single sign-on, docs/identity.md; nothing else is accepted there)
 import type { DeepLink } from '../../core/src/desktop/api';
 import { messageLinkSegments } from '../../core/src/desktop/links';
 import { DEEP_LINK_SCHEME, DESKTOP_LIMITS } from '../../core/src/desktop/api';
@@ -50,8 +52,9 @@ export function parseDeepLink(raw: unknown): DeepLinkResult {
   }
   if (url.username || url.password || url.port) return refuse('credentials or port not allowed');
   if (url.hash) return refuse('fragment not allowed');
-  const segments = url.pathname.replace(/\/$/, '').split('/').slice(1);
   const host = url.hostname.toLowerCase();
+  if (host === 'auth') return parseAuthLink(url);
+  const segments = url.pathname.replace(/\/$/, '').split('/').slice(1);
   // A message link has two segments (conversation, message); every other kind has one.
   const expected = host === 'message' ? 2 : 1;
   if (segments.length !== expected || segments.some((s) => !s)) {
@@ -85,6 +88,44 @@ export function parseDeepLink(raw: unknown): DeepLinkResult {
     default:
       return refuse('unknown link type');
   }
+}
+
+const AUTH_CODE = /^[A-Za-z0-9_-]{16,256}$/;
+const AUTH_ERROR = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/**
+ * `ferry://auth?code=…` or `ferry://auth?error=…[&message=…]`: no path, exactly one of code
+ * or error, no other parameter, each given once. The message is words for the screen: control
+ * characters become spaces, at most 300 characters (the renderer shows it as text).
+ */
+function parseAuthLink(url: URL): DeepLinkResult {
+  if (url.pathname !== '' && url.pathname !== '/') return refuse('auth link with a path');
+  const q = url.searchParams;
+  for (const key of new Set(q.keys())) {
+    if (key !== 'code' && key !== 'error' && key !== 'message') {
+      return refuse(`unknown parameter "${key.slice(0, 32)}"`);
+    }
+    if (q.getAll(key).length !== 1) return refuse(`${key} given twice`);
+  }
+  const code = q.get('code');
+  const error = q.get('error');
+  if ((code === null) === (error === null)) return refuse('auth link needs a code or an error');
+  if (code !== null) {
+    if (q.has('message')) return refuse('auth code with a message');
+    if (!AUTH_CODE.test(code)) return refuse('not a sign-in code');
+    return { ok: true, link: { kind: 'auth', code } };
+  }
+  if (!AUTH_ERROR.test(error as string)) return refuse('not a sign-in error code');
+  // eslint-disable-next-line no-control-regex
+  const words = (q.get('message') ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim();
+  return {
+    ok: true,
+    link: {
+      kind: 'auth-error',
+      error: error as string,
+      message: words.slice(0, 300) || 'Company sign-in did not finish.',
+    },
+  };
 }
 
 /**

@@ -223,6 +223,43 @@ describe('startFerry', () => {
     expect(win?.webContents.send).toHaveBeenCalledTimes(2); // the hostile one never arrives
   });
 
+  it('single sign-on (issue 15): the issuer opens in the system browser, its ferry://auth return reaches the renderer', async () => {
+    const f = fakeElectron(dir);
+    await startFerry(f.electron, options());
+    const win = f.windows[0];
+    win?.webContents.emit('did-finish-load');
+    const trusted = { senderFrame: { url: 'app://ferry/index.html', parent: null } };
+    const start = 'https://ferry.corp.example/api/v1/auth/oidc/start?app=desktop&challenge=abc';
+    const open = f.ipc.get(IPC.openExternal) as (e: unknown, url: unknown) => Promise<boolean>;
+    expect(await open(trusted, start)).toBe(true);
+    expect(f.electron.shell.openExternal).toHaveBeenCalledWith(start); // never a window of ours
+    expect(f.windows).toHaveLength(1);
+    const code = 'q2V7mN0sX1yZ_a-bcdefGHIJ';
+    // Windows and Linux: the browser starts ferry again; the lock hands the link over.
+    f.app.emit('second-instance', {}, ['ferry', `ferry://auth?code=${code}`], '/');
+    expect(win?.webContents.send).toHaveBeenLastCalledWith(IPC.deepLink, { kind: 'auth', code });
+    // macOS: open-url.
+    f.app.emit(
+      'open-url',
+      { preventDefault: vi.fn() },
+      'ferry://auth?error=access_denied&message=No+access',
+    );
+    expect(win?.webContents.send).toHaveBeenLastCalledWith(IPC.deepLink, {
+      kind: 'auth-error',
+      error: 'access_denied',
+      message: 'No access',
+    });
+    // Anything else on ferry://auth never arrives.
+    f.app.emit(
+      'second-instance',
+      {},
+      ['ferry', `ferry://auth?code=${code}&next=https://evil.example`],
+      '/',
+    );
+    f.app.emit('open-url', { preventDefault: vi.fn() }, 'ferry://auth?code=short');
+    expect(win?.webContents.send).toHaveBeenCalledTimes(2);
+  });
+
   it('a broken IT config file is reported and the dev server preset used', async () => {
     await mkdir(path.join(dir, 'app'));
     await writeFile(path.join(dir, 'app', 'ferry-config.json'), '{"serverUrl": ');

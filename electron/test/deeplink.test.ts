@@ -50,6 +50,53 @@ describe('parseDeepLink', () => {
   });
 });
 
+describe('parseDeepLink: the end of single sign-on (issue 15)', () => {
+  const CODE = 'q2V7mN0sX1yZ_a-bcdefGHIJ';
+  it('reads ferry://auth?code= and ferry://auth?error=&message=', () => {
+    expect(parseDeepLink(`ferry://auth?code=${CODE}`)).toEqual({
+      ok: true,
+      link: { kind: 'auth', code: CODE },
+    });
+    expect(parseDeepLink(`ferry://auth/?code=${CODE}`)).toMatchObject({ ok: true });
+    expect(
+      parseDeepLink('ferry://auth?error=access_denied&message=You+are+not+allowed+to+use+Ferry.'),
+    ).toEqual({
+      ok: true,
+      link: {
+        kind: 'auth-error',
+        error: 'access_denied',
+        message: 'You are not allowed to use Ferry.',
+      },
+    });
+    // Control characters in the words become spaces; no message gets a sentence of its own.
+    expect(parseDeepLink('ferry://auth?error=failed&message=a%0Ab')).toMatchObject({
+      link: { message: 'a b' },
+    });
+    expect(parseDeepLink('ferry://auth?error=failed')).toMatchObject({
+      link: { message: 'Company sign-in did not finish.' },
+    });
+  });
+
+  it.each([
+    ['neither code nor error', 'ferry://auth'],
+    ['both code and error', `ferry://auth?code=${CODE}&error=x`],
+    ['a code given twice', `ferry://auth?code=${CODE}&code=${CODE}`],
+    ['a short code', 'ferry://auth?code=abc'],
+    ['a code with symbols', `ferry://auth?code=${CODE}%3Cscript%3E`],
+    ['a code with a message', `ferry://auth?code=${CODE}&message=hi`],
+    ['an unknown parameter', `ferry://auth?code=${CODE}&redirect=https://evil`],
+    ['a server parameter', `ferry://auth?code=${CODE}&server=https://evil`],
+    ['a path', `ferry://auth/x?code=${CODE}`],
+    ['an error code with capitals or spaces', 'ferry://auth?error=Bad%20Thing'],
+    ['a fragment', `ferry://auth?code=${CODE}#x`],
+    ['credentials', `ferry://u:p@auth?code=${CODE}`],
+    ['a port', `ferry://auth:1/?code=${CODE}`],
+  ])('refuses %s', (_why, raw) => {
+    const result = parseDeepLink(raw);
+    expect(result.ok).toBe(false);
+  });
+});
+
 describe('deepLinkFromArgv', () => {
   it('finds the link among Chromium switches, or null', () => {
     expect(

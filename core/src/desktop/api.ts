@@ -18,7 +18,14 @@ export type DeepLink =
   /** `ferry://invite/<code>?server=<https url>` — join a workspace or conversation with an invite code. */
   | { kind: 'invite'; code: string; serverUrl: string | null }
   /** `ferry://message/<convId>/<messageId>` — open a message in context (core/src/desktop/links.ts). */
-  | { kind: 'message'; conversationId: string; messageId: string; serverUrl: string | null };
+  | { kind: 'message'; conversationId: string; messageId: string; serverUrl: string | null }
+  /**
+   * `ferry://auth?code=<one-time code>` — the relay ends single sign-on here (docs/identity.md):
+   * the app trades the code, with the verifier it kept, for its tokens.
+   */
+  | { kind: 'auth'; code: string }
+  /** `ferry://auth?error=<code>&message=<words>` — single sign-on failed; the words are shown as text. */
+  | { kind: 'auth-error'; error: string; message: string };
 
 /**
  * Where a notification leads (docs/messaging.md, "Notification targets"). Clicking the

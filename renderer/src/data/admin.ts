@@ -6,6 +6,7 @@
 import {
   ApiError,
   type AccountApi,
+  type AccountSource,
   type AccountStatus,
   type AdminApi,
   type AdminUser,
@@ -14,6 +15,8 @@ import {
   type InviteLink,
   type WorkspaceRole,
 } from './api';
+
+import { createIdentityAdminApi } from './identity-admin';
 
 /** An authenticated API call (client.ts): throws ApiError 'offline' without a connection. */
 export type ApiCall = <T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown) => Promise<T>;
@@ -88,10 +91,26 @@ function unexpected(what: string): ApiError {
   return new ApiError('error', `The server answered ${what} with something unexpected.`);
 }
 
-function asPerson(v: unknown): AccountName & { role: WorkspaceRole } {
+/** An account's source as the relay says it; absent (a relay from before issue 15): local. */
+export function sourceOf(v: unknown): AccountSource {
+  return v === 'ldap' || v === 'oidc' ? v : 'local';
+}
+
+function email(v: unknown): string | null {
+  return typeof v === 'string' && v.trim() ? v.trim() : null;
+}
+
+function asPerson(v: unknown): AccountName & { role: WorkspaceRole; source: AccountSource; email: string | null } {
   const o = obj(v);
   if (typeof o.id !== 'string') throw unexpected('the account request');
-  return { id: o.id, username: str(o.username), displayName: str(o.displayName), role: role(o.role) };
+  return {
+    id: o.id,
+    username: str(o.username),
+    displayName: str(o.displayName),
+    role: role(o.role),
+    source: sourceOf(o.source),
+    email: email(o.email),
+  };
 }
 
 export function asAdminUser(v: unknown): AdminUser {
@@ -107,6 +126,8 @@ export function asAdminUser(v: unknown): AdminUser {
     createdAt: num(o.createdAt),
     lockedUntil: typeof o.lockedUntil === 'number' && Number.isFinite(o.lockedUntil) ? o.lockedUntil : null,
     mustChangePassword: o.mustChangePassword === true,
+    source: sourceOf(o.source),
+    email: email(o.email),
   };
 }
 
@@ -236,6 +257,7 @@ export function createAccountApi(api: ApiCall): AccountApi {
 export function createAdminApi(api: ApiCall): AdminApi {
   const forbidden = { forbidden: 'Only workspace admins can manage people.' };
   return {
+    identity: createIdentityAdminApi(api),
     async listUsers() {
       const list = obj(await worded(api<unknown>('GET', '/admin/users'), forbidden)).users;
       if (!Array.isArray(list)) throw unexpected('the user list');

@@ -29,6 +29,13 @@ export type AuthStatus =
   | { state: 'ok' }
   | { state: 'ended'; reason: 'expired' | 'revoked' | 'disabled' | 'unknown'; message: string };
 
+/**
+ * The workspace's offline limit (docs/identity.md, issue 15): `locked` while this device has
+ * been offline longer than the workspace allows; everything stays readable, nothing new is
+ * written, and `message` says why ("You have been offline for 15 days; …").
+ */
+export type OfflineLimit = { locked: false } | { locked: true; days: number; message: string };
+
 /** An account as the relay's API returns it: who, without a profile. */
 export interface AccountName {
   id: string;
@@ -271,7 +278,12 @@ export interface ConversationView {
   role: ConversationRole;
   archived: boolean;
   removed: boolean;
-  /** False in an announcement channel for plain members, when archived, when removed. */
+  /**
+   * Nothing may be written anywhere now, and why in words: offline longer than the workspace
+   * allows (docs/identity.md, issue 15). Null or absent: only the flags below apply.
+   */
+  readOnly?: string | null;
+  /** False in an announcement channel for plain members, when archived, when removed, when read-only. */
   canPost: boolean;
   /** May delete others' messages. */
   canModerate: boolean;
@@ -461,6 +473,8 @@ export interface FerryClient {
   readonly session: Session;
   sync: Observe<SyncStatus>;
   auth: Observe<AuthStatus>;
+  /** Offline past the workspace's limit: read-only until back online (absent: no limit known). */
+  offlineLimit?: Observe<OfflineLimit>;
   conversations: Observe<ConversationSummary[]>;
   /** Everyone I share a conversation with, plus me (from the directory document; offline). */
   people: Observe<Person[]>;
@@ -708,9 +722,16 @@ export interface DeviceSession {
   current: boolean;
 }
 
+/**
+ * Where an account signs in (issue 15): a Ferry password, the company directory (LDAP) or
+ * single sign-on (OIDC). Directory accounts are renamed and given passwords in the directory,
+ * never in Ferry. Relays from before issue 15 say nothing: `local`.
+ */
+export type AccountSource = 'local' | 'ldap' | 'oidc';
+
 /** My account as the relay has it (`GET /me`). */
 export interface AccountStatus {
-  user: AccountName & { role: WorkspaceRole };
+  user: AccountName & { role: WorkspaceRole; source: AccountSource; email: string | null };
   totp: { enabled: boolean; recoveryCodesLeft: number };
 }
 
@@ -753,6 +774,9 @@ export interface AdminUser {
   lockedUntil: number | null;
   /** The password was set by an admin and is still to be changed by the person. */
   mustChangePassword: boolean;
+  /** Where they sign in; not `local`: name and password are managed by the company directory. */
+  source: AccountSource;
+  email: string | null;
 }
 
 export interface NewUser {
@@ -785,6 +809,56 @@ export interface AdminApi {
   /** `token` is shown this once (the relay keeps only its hash): the link is built from it. */
   createInvite(input: NewInvite): Promise<{ invite: InviteLink; token: string }>;
   revokeInvite(inviteId: string): Promise<InviteLink>;
+  /** Company sign-in (identity-admin.ts, issue 15); absent where the client has no such page. */
+  readonly identity?: IdentityAdminApi;
+}
+
+// ---- company sign-in, as admins see it (renderer/src/data/identity-admin.ts, issue 15) ----
+
+/** One directory sync (`identity_syncs`). Times in ms; `error` in words. */
+export interface IdentitySync {
+  id: string;
+  startedAt: number;
+  /** null: still running. */
+  finishedAt: number | null;
+  ok: boolean;
+  seen: number;
+  created: number;
+  updated: number;
+  disabled: number;
+  /** Accounts enabled again (the person is back in the directory). */
+  enabled: number;
+  roleChanges: number;
+  channelChanges: number;
+  error: string | null;
+}
+
+/** `GET /admin/identity`: each sign-in source, its accounts, the last directory syncs. */
+export interface IdentityOverview {
+  localSignIn: 'everyone' | 'admins';
+  offlineGraceDays: number | null;
+  local: { accounts: number };
+  ldap: null | { label: string; url: string; syncEverySeconds: number; accounts: number; syncs: IdentitySync[] };
+  oidc: null | { label: string; issuer: string; createAccounts: boolean; accounts: number };
+}
+
+/** What "Test sign-in as…" found: the person as the directory describes them, and what Ferry would give them. */
+export interface IdentityTestSignIn {
+  person: { externalId: string; username: string; displayName: string; email: string | null; disabled: boolean; groups: string[] };
+  role: WorkspaceRole | null;
+  channels: string[];
+}
+
+/** Workspace admins only, online only. Failures are ApiError with the relay's words. */
+export interface IdentityAdminApi {
+  /** The sources; a relay from before issue 15 answers local only (`ldap`, `oidc` null). */
+  overview(): Promise<IdentityOverview>;
+  /** Connects, binds as the service account, runs one search; resolves with the relay's words. */
+  testConnection(): Promise<string>;
+  /** Binds as that person and maps them, creating nothing. The password only passes through. */
+  testSignIn(username: string, password: string): Promise<IdentityTestSignIn>;
+  /** Syncs now; resolves with the sync's row (ok or not, with its error in words). */
+  syncNow(): Promise<IdentitySync>;
 }
 
 /** An invite link as admins see it (`/admin/invites`). Times in ms. */

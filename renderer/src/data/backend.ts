@@ -3,6 +3,7 @@
 // never imports from the UI folder.
 
 import type { FerryClient } from './api';
+import type { AuthReturn, Providers } from './identity';
 
 export interface ServerInfo {
   name: string;
@@ -77,6 +78,19 @@ export interface Backend {
   lookupInvite(serverUrl: string, token: string): Promise<InviteInfo>;
   /** Makes the account the invite allows and signs in. */
   acceptInvite(input: AcceptInviteInput): Promise<SignInResult>;
+  /**
+   * Which sign-ins the relay offers (docs/identity.md): an old relay answers local only.
+   * Throws ApiError ('offline', 'unreachable', ...). Absent on backends without it.
+   */
+  providers?(serverUrl: string): Promise<Providers>;
+  /**
+   * Starts single sign-on: keeps a fresh verifier and sends the person to the issuer (the web
+   * build leaves the page; the desktop app opens the system browser). Resolves with a failure
+   * in words when it could not start.
+   */
+  startSso?(serverUrl: string): Promise<{ ok: true } | Extract<SignInResult, { ok: false }>>;
+  /** Finishes it with what the relay sent back (`#/auth?…` or `ferry://auth?…`). */
+  finishSso?(ret: AuthReturn): Promise<SignInResult>;
 }
 
 /** The server URL as stored: trimmed, without a trailing slash. */

@@ -15,6 +15,17 @@ import { normalizeServerUrl, type Backend, type SignInResult } from './backend';
 import { createFerryClient } from './client';
 import { call } from './http';
 import { acceptInvite, lookupInvite } from './invites';
+import {
+  challengeOf,
+  exchangeReturn,
+  fetchProviders,
+  makeVerifier,
+  memoryKeeper,
+  ssoFailure,
+  ssoStartUrl,
+  storageKeeper,
+  type VerifierKeeper,
+} from './identity';
 import type { FetchLike, Http } from './http';
 import type { LocksLike } from './node';
 import type { FerryDesktopApi } from '../../../core/src/desktop/api';
@@ -34,6 +45,10 @@ export interface BrowserEnv {
   accountsDb?: string;
   /** How this device is named in the user's list of sessions. */
   device?: string;
+  /** Where a started single sign-on keeps its verifier (default: sessionStorage, or memory on the desktop). */
+  ssoKeeper?: VerifierKeeper;
+  /** Sends the browser to the issuer (default: `location.assign`, or the system browser on the desktop). */
+  openSso?: (url: string) => Promise<boolean>;
   now?: () => number;
 }
 
@@ -44,6 +59,20 @@ function desktopSecrets(): SecretStore | null {
   const get = ferry.getSecret.bind(ferry);
   const set = ferry.setSecret.bind(ferry);
   return { get: (key) => get(key), set: (key, value) => set(key, value) };
+}
+
+/** The desktop app's way to the system browser (RFC 8252: never a window of our own). */
+function desktopOpener(): ((url: string) => Promise<boolean>) | null {
+  const ferry = (globalThis as { ferry?: Partial<FerryDesktopApi> }).ferry;
+  if (ferry?.kind !== 'electron' || !ferry.openExternal) return null;
+  const open = ferry.openExternal.bind(ferry);
+  return (url) => open(url);
+}
+
+/** The verifier survives the web page leaving for the issuer in this tab's sessionStorage. */
+function defaultKeeper(desktop: boolean): VerifierKeeper {
+  const storage = (globalThis as { sessionStorage?: Storage }).sessionStorage;
+  return !desktop && storage ? storageKeeper(storage) : memoryKeeper();
 }
 
 /**
@@ -72,7 +101,17 @@ export function browserBackend(env?: BrowserEnv): Backend {
     : <T,>(name: string, fn: () => Promise<T>) => accounts.withLease(name, fn);
   const device =
     e.device ?? `${desktopSecrets() ? 'Ferry desktop' : 'Ferry web'}${nav?.platform ? ` (${nav.platform})` : ''}`;
-  const open = (session: Session, initial?: { token: string; expiresAt: number }) => {
+  const desktopOpen = desktopOpener();
+  const keeper = e.ssoKeeper ?? defaultKeeper(desktopOpen !== null);
+  const openSso =
+    e.openSso ??
+    desktopOpen ??
+    (async (target: string) => {
+      globalThis.location.assign(target);
+      return true;
+    });
+  const now = e.now ?? (() => Date.now());
+  const open = (session: Session, initial?: { token: string; expiresAt: number }, offlineGraceDays?: number | null) => {
     const auth = new Auth(session, http, secrets, e.now, initial, lock);
     return createFerryClient({
       session,
@@ -92,6 +131,7 @@ export function browserBackend(env?: BrowserEnv): Backend {
       ...(e.online === undefined ? {} : { online: e.online }),
       ...(e.locks ? { locks: e.locks } : {}),
       ...(e.now ? { now: e.now } : {}),
+      ...(offlineGraceDays === undefined ? {} : { offlineGraceDays }),
     });
   };
   const adopt = async (serverUrl: string, answer: TokenAnswer): Promise<SignInResult> => {
@@ -104,7 +144,12 @@ export function browserBackend(env?: BrowserEnv): Backend {
     };
     await secrets.set(refreshKey(session.userId), answer.refreshToken);
     await accounts.setCurrent(session);
-    const client = await open(session, { token: answer.accessToken, expiresAt: answer.accessExpiresAt });
+    // The workspace's offline limit, heard at sign-in (the client asks again whenever online).
+    const days = await fetchProviders(http, serverUrl).then(
+      (p) => p.offlineGraceDays,
+      () => undefined,
+    );
+    const client = await open(session, { token: answer.accessToken, expiresAt: answer.accessExpiresAt }, days);
     return { ok: true, client };
   };
   const url = (raw: string): string | null => {
@@ -161,6 +206,28 @@ export function browserBackend(env?: BrowserEnv): Backend {
       if (!u) return badUrl;
       const r = await setupAdminCall(http, { ...input, serverUrl: u }, device);
       return r.ok ? adopt(u, r.answer) : r;
+    },
+    async providers(serverUrl) {
+      const u = url(serverUrl);
+      if (!u) throw new ApiError('invalid', badUrl.message);
+      return fetchProviders(http, u);
+    },
+    async startSso(serverUrl) {
+      const u = url(serverUrl);
+      if (!u) return badUrl;
+      const verifier = makeVerifier();
+      const challenge = await challengeOf(verifier);
+      keeper.put({ verifier, serverUrl: u, at: now() });
+      const opened = await openSso(ssoStartUrl(u, desktopOpen ? 'desktop' : 'web', challenge)).catch(() => false);
+      if (!opened) {
+        keeper.take();
+        return ssoFailure('Ferry could not open your browser for company sign-in.');
+      }
+      return { ok: true };
+    },
+    async finishSso(ret) {
+      const r = await exchangeReturn(http, ret, keeper.take(), now(), device);
+      return r.ok ? adopt(r.serverUrl, r.answer) : r;
     },
     async lookupInvite(serverUrl, token) {
       const u = url(serverUrl);

@@ -21,6 +21,7 @@ import {
   type NotifyPref,
   type NotifyPrefs,
   type Observe,
+  type OfflineLimit,
   type Person,
   type ProfileChange,
   type SearchResults,
@@ -58,6 +59,8 @@ import { SyncState } from './sync-status';
 import { muxTransport, relaySocketUrl } from './transport';
 import { WorkspaceMode } from './workspace-mode';
 import { Files } from './files/files';
+import { fetchProviders } from './identity';
+import { followGrace, OfflineGrace } from './offline-grace';
 
 export { muxTransport, relaySocketUrl } from './transport';
 export { loadSession, saveSession } from './legacy-session';
@@ -149,6 +152,10 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
   private readonly api: RelayApi;
   /** Files, images and voice messages (files/files.ts). */
   readonly files: Files;
+  /** Accounts: the workspace's offline limit (offline-grace.ts); null in workspace mode. */
+  private readonly grace: OfflineGrace | null = null;
+  private readonly graceLink: { online(): void; close(): void } | null = null;
+  readonly offlineLimit: Observe<OfflineLimit>;
 
   private readonly records = new Map<string, DocRecord>();
   private readonly recordsLoaded: Promise<void>;
@@ -216,6 +223,10 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
       now: () => this.now(),
       convChanged: (convId) => this.convChanged(convId),
       syncChanged: () => this.syncState.notify(),
+      writeBlocked: () => {
+        const g = this.grace?.state;
+        return g?.locked ? g.message : null;
+      },
     };
     const ctx = this.ctx;
     const nameOf = (user: string, fallback?: string) => this.profiles.nameOf(user, fallback);
@@ -263,10 +274,34 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
       () => {
         void this.runCatchUp();
         void this.relaySchema.check();
+        this.graceLink?.online();
       },
       () => this.files.uploads(),
     );
-    this.syncState.onConnection = (online) => this.files.connectionChanged(online);
+    this.syncState.onConnection = (online) => {
+      this.files.connectionChanged(online);
+      this.grace?.check();
+    };
+    if (authObj) {
+      // Past the limit offline, every conversation turns read-only and says why (permissions.ts).
+      this.grace = new OfflineGrace(store, this.now, () => this.syncState.status().connection === 'online', () =>
+        this.convChanged(null),
+      );
+      const http = { fetch: opts.fetch ?? ((input: string, init?: RequestInit) => globalThis.fetch(input, init)) };
+      this.graceLink = followGrace(
+        this.grace,
+        authObj,
+        async () => (await fetchProviders(http, opts.session.serverUrl)).offlineGraceDays,
+        opts.offlineGraceDays,
+      );
+    }
+    const grace = this.grace;
+    this.offlineLimit = grace
+      ? grace.observe
+      : (listener) => {
+          listener({ locked: false });
+          return () => undefined;
+        };
     this.prefs = new NotifyPrefsStore(store);
     this.notifyPrefs = this.prefs.observe;
     this.profiles = new Profiles(
@@ -612,6 +647,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     this.syncState.gen++;
     for (const r of this.removeEvents) r();
     this.peopleDirectory.close();
+    this.graceLink?.close();
     this.profiles.close(false);
     this.personal.close();
     this.files.close();

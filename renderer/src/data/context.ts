@@ -26,4 +26,9 @@ export interface ClientContext {
   convChanged(convId: string | null): void;
   /** Something the sync status reads changed. */
   syncChanged(): void;
+  /**
+   * Why nothing may be written now, in words (offline past the workspace's limit,
+   * offline-grace.ts), or null. Absent: never blocked.
+   */
+  writeBlocked?(): string | null;
 }

@@ -14,6 +14,8 @@ export interface ConvState {
   role: ConversationRole;
   archived: boolean;
   removed: boolean;
+  /** Nothing may be written anywhere now, and why (offline past the workspace's limit). */
+  readOnly: string | null;
   canPost: boolean;
   canModerate: boolean;
   members: Member[];

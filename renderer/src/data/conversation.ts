@@ -324,6 +324,7 @@ export class ConversationImpl implements ConversationStore {
       role: st.role,
       archived: st.archived,
       removed: st.removed,
+      readOnly: st.readOnly,
       canPost: st.canPost,
       canModerate: st.canModerate,
       canReact: this.mayReact(),

@@ -87,7 +87,12 @@ export async function call<T>(
     }
   }
   if (res.ok) return parsed as T;
-  const err = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const top = parsed as { error?: unknown; message?: unknown } | undefined;
+  // The relay's shape is `{ error: { code, message } }`; `{ error: code, message }` is read too.
+  const err =
+    typeof top?.error === 'string'
+      ? { code: top.error, message: top.message }
+      : (top?.error as { code?: unknown; message?: unknown } | undefined);
   if (err && typeof err.code === 'string') {
     const message = typeof err.message === 'string' && err.message ? err.message : (MESSAGES[err.code] ?? err.code);
     throw new ApiError(err.code, message, retryAfterOf(res, parsed));

@@ -43,6 +43,8 @@ export interface FerryClientOptions {
   onProfile?: (session: Session) => void;
   /** The window's fetch (file uploads' HEAD and downloads); default globalThis.fetch. */
   fetch?: FetchLike;
+  /** The workspace's offline limit as heard at sign-in (`/auth/providers`); null: none. */
+  offlineGraceDays?: number | null;
   /** Offline search (search.ts): false turns it off (benchmarks); default on, in a worker if any. */
   search?: false | SearchFeedOptions;
 }

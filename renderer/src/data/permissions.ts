@@ -26,8 +26,10 @@ export class Permissions {
     const role: ConversationRole = s?.role ?? (accounts ? 'member' : 'owner');
     const archived = s?.archived ?? false;
     const removed = s?.removed ?? false;
+    const blocked = accounts ? (this.ctx.writeBlocked?.() ?? null) : null;
     const may = (action: Action) =>
       !removed &&
+      blocked === null &&
       (!accounts ||
         can(
           { workspaceRole: this.ctx.session.role, convRole: s ? role : null },
@@ -43,6 +45,7 @@ export class Permissions {
       role,
       archived,
       removed,
+      readOnly: removed ? null : blocked,
       canPost: may('post'),
       canModerate: accounts ? may('delete-others') : false,
       members,
@@ -57,6 +60,7 @@ export class Permissions {
     if (st.removed) {
       throw new ModelError('forbidden', 'You are no longer a member of this conversation; nothing can be sent to it.');
     }
+    if (st.readOnly) throw new ModelError('forbidden', st.readOnly);
     const s = this.summaries.get(convId);
     const ok = can(
       { workspaceRole: this.ctx.session.role, convRole: s ? st.role : null },

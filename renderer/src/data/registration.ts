@@ -88,6 +88,12 @@ export class Registration {
     return this.ctx.store.deleteMeta(UNREGISTERED + convId);
   }
 
+  /** Offline past the workspace's limit (offline-grace.ts): nothing new is created. */
+  private assertWritable(): void {
+    const blocked = this.ctx.accounts ? (this.ctx.writeBlocked?.() ?? null) : null;
+    if (blocked) throw new ModelError('forbidden', blocked);
+  }
+
   async create(input: NewConversation | string): Promise<string> {
     const { me, accounts } = this.ctx;
     const spec: NewConversation =
@@ -100,6 +106,7 @@ export class Registration {
     if (accounts && this.ctx.session.role === 'guest') {
       throw new ModelError('forbidden', 'Guests cannot create conversations.');
     }
+    this.assertWritable();
     const id = newId(this.deps.random);
     const at = this.ctx.now();
     const catalogue = this.deps.catalogue();
@@ -173,6 +180,7 @@ export class Registration {
     const id = dmConversationId(me, userId);
     const s = this.summaries.get(id);
     if (s && !s.removed) return id;
+    this.assertWritable();
     if (!s) {
       await this.add({
         id,

@@ -66,7 +66,7 @@ export function fakeAccount(host: FakeAccountHost): AccountApi {
     async status() {
       await host.server();
       return {
-        user: { ...me(), role: host.session.role },
+        user: { ...me(), role: host.session.role, source: 'local', email: null },
         totp: { enabled: totp, recoveryCodesLeft: totp ? 10 : 0 },
       };
     },
@@ -172,6 +172,8 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
         createdAt: now - 400 * 24 * HOUR,
         lockedUntil: null,
         mustChangePassword: false,
+        source: 'local',
+        email: null,
       },
       ...people()
         .filter((p) => p.id !== host.session.userId)
@@ -184,6 +186,8 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
           // One person locked out after too many failed sign-ins (People shows it).
           lockedUntil: i === 2 ? now + 13 * 60_000 : null,
           mustChangePassword: false,
+          source: i === 1 ? 'ldap' : i === 3 ? 'oidc' : 'local',
+          email: null,
         })),
       {
         id: 'u-sam',
@@ -195,6 +199,8 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
         createdAt: now - 200 * 24 * HOUR,
         lockedUntil: null,
         mustChangePassword: false,
+        source: 'local',
+        email: null,
       },
     ];
     return users;
@@ -236,6 +242,8 @@ export function fakeAdmin(host: FakeAccountHost, people: () => Person[]): AdminA
         createdAt: Date.now(),
         lockedUntil: null,
         mustChangePassword: true,
+        source: 'local',
+        email: null,
       };
       users = [...all(), user];
       host.calls.push(`createUser ${username}`);
