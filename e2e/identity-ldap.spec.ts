@@ -13,8 +13,8 @@ import {
   startSlapd,
   type SlapdEngine,
 } from '../sync-server/test/engines/slapd';
-import { submitSignIn } from './fixtures/app';
-import { RelayProcess } from './fixtures/relay';
+import { createConversation, messageWithText, send, submitSignIn } from './fixtures/app';
+import { RelayProcess, TEST_PASSWORD } from './fixtures/relay';
 import { screenshot } from './fixtures/screens';
 
 let slapd: SlapdEngine | null = null;
@@ -115,4 +115,36 @@ test('a directory password signs in; the admin tests the directory, a sign-in an
   await expect(dialog.getByTestId('identity-result')).toContainText('Cannot reach ldap://');
   await screenshot(page, 'identity-ldap-2-directory-down');
   await (slapd as SlapdEngine).start();
+});
+
+test('a person disabled in the directory loses the workspace at the next sync and is told why', async ({
+  browser,
+}) => {
+  const r = relay as RelayProcess;
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  await page.goto(r.httpUrl);
+  await submitSignIn(page, r.httpUrl, 'bob', 'bob-pw-2');
+  await expect(page.getByTestId('workspace')).toBeVisible();
+  await createConversation(page, 'directory-team');
+  await send(page, 'Hello from the directory');
+  // IT disables bob in the directory; the next sync (here: an admin's "Sync now") ends his
+  // sessions, and his open app says so.
+  await (slapd as SlapdEngine).setDisabled('bob', true);
+  const root = await fetch(`${r.httpUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'root', password: TEST_PASSWORD }),
+  }).then((res) => res.json() as Promise<{ accessToken: string }>);
+  const sync = await fetch(`${r.httpUrl}/api/v1/admin/identity/ldap/sync`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${root.accessToken}` },
+  }).then((res) => res.json() as Promise<{ sync: { disabled: number } }>);
+  expect(sync.sync.disabled).toBe(1);
+  await expect(page.getByTestId('session-ended')).toContainText('Your account was disabled');
+  // What he wrote stays on his device.
+  await expect(messageWithText(page, 'Hello from the directory')).toHaveCount(1);
+  await screenshot(page, 'identity-ldap-3-disabled');
+  await (slapd as SlapdEngine).setDisabled('bob', false);
+  await context.close();
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { freePort } from '../sync-server/test/engines/common';
 import { startIssuer, type IssuerEngine } from '../sync-server/test/engines/oidc';
+import { createConversation, send } from './fixtures/app';
 import { RelayProcess } from './fixtures/relay';
 import { screenshot } from './fixtures/screens';
 
@@ -78,6 +79,9 @@ test('"Sign in with Ferry Test" goes to the issuer and back into the workspace; 
   await expect(page.getByTestId('workspace')).toBeVisible();
   // The one-time code left the address bar and history.
   expect(new URL(page.url()).hash).toBe('');
+  // A person signed in through the issuer chats like anyone.
+  await createConversation(page, 'sso-hello');
+  await send(page, 'Hello from single sign-on');
   await expect(async () => {
     await page.keyboard.press('Control+,');
     await expect(page.getByTestId('settings-dialog')).toBeVisible({ timeout: 1_000 });
