@@ -169,6 +169,32 @@ describe('single sign-on', () => {
     expect(forged.status).toBe(400);
   });
 
+  it('a person the issuer calls "admin" gets a name of their own, never the local admin', async () => {
+    await r.issuer?.addUser({
+      username: 'Admin',
+      password: 'pretend-admin-pw',
+      name: 'Not\u0007 the admin',
+      groups: ['staff'],
+    });
+    const { verifier, back } = await codeFor({ username: 'Admin', password: 'pretend-admin-pw' });
+    const res = await exchange(codeOf(back.location) as string, verifier);
+    expect(res.status).toBe(200);
+    expect(res.body.user).toMatchObject({
+      username: 'admin-2',
+      displayName: 'Not the admin',
+      role: 'member',
+    });
+    expect(res.body.user.id).not.toBe(r.f.admin.id);
+    const local = await r.f.call<{
+      users: Array<{ id: string; username: string; source: string; role: string }>;
+    }>('GET', '/admin/users', r.f.admin);
+    expect(local.body.users.find((u) => u.id === r.f.admin.id)).toMatchObject({
+      username: 'admin',
+      source: 'local',
+      role: 'admin',
+    });
+  });
+
   it('says which sign-ins the relay offers', async () => {
     const res = await api(r.f.http, 'GET', '/auth/providers');
     expect(res.body).toEqual({

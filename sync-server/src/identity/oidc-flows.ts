@@ -34,6 +34,7 @@ export class OidcFlows {
   constructor(
     private readonly db: SqlDb,
     private readonly now: () => number,
+    private readonly maxPending = MAX_PENDING,
   ) {}
 
   /** Keeps a new flow; false when too many are pending (the caller answers 503). */
@@ -42,7 +43,7 @@ export class OidcFlows {
       const t = this.now();
       this.db.prepare('DELETE FROM oidc_flows WHERE expires_at <= ?').run(t);
       const n = (this.db.prepare('SELECT COUNT(*) AS n FROM oidc_flows').get() as { n: number }).n;
-      if (n >= MAX_PENDING) return false;
+      if (n >= this.maxPending) return false;
       this.db
         .prepare(
           `INSERT INTO oidc_flows (state_hash, nonce, verifier, app, challenge, expires_at)
