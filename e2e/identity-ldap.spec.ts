@@ -7,10 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import {
-  GROUPS_BASE,
-  PEOPLE_BASE,
-  groupDn,
+  TEST_ROLES,
   startSlapd,
+  testLdapConfig,
   type SlapdEngine,
 } from '../sync-server/test/engines/slapd';
 import { createConversation, messageWithText, send, submitSignIn } from './fixtures/app';
@@ -24,32 +23,14 @@ test.beforeAll(async () => {
   slapd = await startSlapd();
   const dir = test.info().outputPath('identity-ldap');
   mkdirSync(dir, { recursive: true });
-  const ldap = {
-    url: slapd.url,
+  const ldap = testLdapConfig(slapd, {
     startTls: true,
     caFile: slapd.caFile,
     label: 'Ferry Test directory',
-    bindDn: slapd.serviceDn,
-    bindPasswordFile: slapd.servicePasswordFile,
-    userBase: PEOPLE_BASE,
-    userFilter: '(&(objectClass=inetOrgPerson)(uid={username}))',
-    attributes: {
-      id: 'entryUUID',
-      username: 'uid',
-      displayName: 'displayName',
-      email: 'mail',
-      disabled: 'employeeType=disabled',
-    },
-    groups: { base: GROUPS_BASE, nested: true },
-    roles: {
-      [groupDn('ferry-admins')]: 'admin',
-      [groupDn('staff')]: 'member',
-      [groupDn('contractors')]: 'guest',
-    },
+    roles: TEST_ROLES,
     defaultRole: null,
     syncEverySeconds: 3600,
-    timeoutMs: 3000,
-  };
+  });
   const configFile = path.join(dir, 'ferry.json');
   writeFileSync(configFile, JSON.stringify({ identity: { offlineGraceDays: 14, ldap } }));
   relay = await RelayProcess.start({ args: ['--config', configFile] });

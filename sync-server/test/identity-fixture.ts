@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Fixture, newTestId } from './authz-fixture';
 import { freePort } from './engines/common';
 import { startIssuer, type IssuerEngine, type IssuerUser } from './engines/oidc';
-import { GROUPS_BASE, PEOPLE_BASE, groupDn, type SlapdEngine } from './engines/slapd';
+import { TEST_ROLES, groupDn, testLdapConfig, type SlapdEngine } from './engines/slapd';
 import { removeDir, tempDir } from './helpers';
 
 /** The people of the test issuer: the LDAP tree's names, other passwords, group names. */
@@ -17,33 +17,15 @@ export const ISSUER_USERS: IssuerUser[] = [
 ];
 
 export function ldapSection(e: SlapdEngine, over: Record<string, unknown> = {}) {
-  return {
-    url: e.url,
+  return testLdapConfig(e, {
     startTls: true,
     caFile: e.caFile,
     label: 'Ferry Test directory',
-    bindDn: e.serviceDn,
-    bindPasswordFile: e.servicePasswordFile,
-    userBase: PEOPLE_BASE,
-    userFilter: '(&(objectClass=inetOrgPerson)(uid={username}))',
-    attributes: {
-      id: 'entryUUID',
-      username: 'uid',
-      displayName: 'displayName',
-      email: 'mail',
-      disabled: 'employeeType=disabled',
-    },
-    groups: { base: GROUPS_BASE, nested: true },
-    roles: {
-      [groupDn('ferry-admins')]: 'admin',
-      [groupDn('staff')]: 'member',
-      [groupDn('contractors')]: 'guest',
-    },
+    roles: TEST_ROLES,
     defaultRole: null,
     syncEverySeconds: 2,
-    timeoutMs: 3000,
     ...over,
-  };
+  });
 }
 
 export interface IdentityRelay {

@@ -12,7 +12,7 @@ import { IdentityError, type ExternalPerson } from '../src/identity/types';
 import { freePort } from './engines/common';
 import {
   GROUPS_BASE,
-  PEOPLE_BASE,
+  testLdapConfig,
   TEST_USERS,
   groupDn,
   startSlapd,
@@ -25,19 +25,7 @@ const ldap = useSlapd();
 const ADMINS = groupDn('ferry-admins');
 
 function rawConfig(e: SlapdEngine, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    url: e.url,
-    bindDn: e.serviceDn,
-    bindPasswordFile: e.servicePasswordFile,
-    userBase: PEOPLE_BASE,
-    userFilter: '(&(objectClass=inetOrgPerson)(uid={username}))',
-    attributes: {
-      id: 'entryUUID',
-      username: 'uid',
-      displayName: 'displayName',
-      email: 'mail',
-      disabled: 'employeeType=disabled',
-    },
+  return testLdapConfig(e, {
     // Written with spaces and capitals, as admins copy them: normalised on reading.
     groups: { base: GROUPS_BASE.toUpperCase(), nested: true },
     roles: {
@@ -45,9 +33,8 @@ function rawConfig(e: SlapdEngine, over: Record<string, unknown> = {}): Record<s
       [groupDn('staff')]: 'member',
     },
     channels: { [groupDn('sales')]: 'chan-sales' },
-    timeoutMs: 3000,
     ...over,
-  };
+  });
 }
 
 function config(e: SlapdEngine, over: Record<string, unknown> = {}): LdapConfig {

@@ -1,6 +1,7 @@
 // The renderer's data API: everything Svelte components may know about data.
 // Components import these types and call these methods; they never see a Y.Doc,
 // a provider or IndexedDB. The implementation lives beside this file.
+import type { DirectorySyncRecord } from '../../../core/src/protocol/identity';
 
 /** Called with the current value at once, then on every change. Returns an unsubscribe. */
 export type Observe<T> = (listener: (value: T) => void) => () => void;
@@ -815,23 +816,8 @@ export interface AdminApi {
 
 // ---- company sign-in, as admins see it (renderer/src/data/identity-admin.ts, issue 15) ----
 
-/** One directory sync (`identity_syncs`). Times in ms; `error` in words. */
-export interface IdentitySync {
-  id: string;
-  startedAt: number;
-  /** null: still running. */
-  finishedAt: number | null;
-  ok: boolean;
-  seen: number;
-  created: number;
-  updated: number;
-  disabled: number;
-  /** Accounts enabled again (the person is back in the directory). */
-  enabled: number;
-  roleChanges: number;
-  channelChanges: number;
-  error: string | null;
-}
+/** One directory sync (`identity_syncs`): the relay's record, shared through core. */
+export type IdentitySync = DirectorySyncRecord;
 
 /** `GET /admin/identity`: each sign-in source, its accounts, the last directory syncs. */
 export interface IdentityOverview {

@@ -18,12 +18,15 @@ function unexpected(what: string): ApiError {
 
 export function asSync(v: unknown): IdentitySync {
   const o = obj(v);
-  if (typeof o.id !== 'string' && typeof o.id !== 'number') throw unexpected('the sync request');
+  if (typeof o.id !== 'number') throw unexpected('the sync request');
   return {
-    id: String(o.id),
+    id: o.id,
+    source: 'ldap',
+    node: str(o.node),
     startedAt: num(o.startedAt),
     finishedAt: typeof o.finishedAt === 'number' ? o.finishedAt : null,
-    ok: o.ok === true,
+    // Still running: no verdict yet.
+    ok: typeof o.ok === 'boolean' ? o.ok : null,
     seen: num(o.seen),
     created: num(o.created),
     updated: num(o.updated),

@@ -2,6 +2,7 @@
 // data dir, and Ferry clients over fake-indexeddb and `ws`. Tests run under Node, so this file
 // (and only this one) uses Node's child_process/fs, which the renderer itself never may.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,26 @@ function launch(
     });
     proc.on('exit', (code) => reject(new Error(`relay exited with ${code}: ${err.slice(0, 500)}`)));
   });
+}
+
+/**
+ * One relay for the test file: started before its first test, stopped and removed after the
+ * last. The returned getter works inside the tests.
+ */
+export function useRelay(opts: Parameters<typeof startRelay>[0] = {}): () => Relay {
+  let relay: Relay | null = null;
+  beforeAll(async () => {
+    relay = await startRelay(opts);
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    if (relay) removeDir(relay.dataDir);
+    relay = null;
+  });
+  return () => {
+    if (!relay) throw new Error('useRelay(): the relay runs only inside the tests of its file');
+    return relay;
+  };
 }
 
 /**

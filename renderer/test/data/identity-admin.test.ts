@@ -1,9 +1,9 @@
 // The admin's Sign-in page data (identity-admin.ts, issue 15): answers read defensively, and,
 // against a REAL relay with no company sign-in configured: local accounts only, every user
 // `local`, and the directory's buttons saying in words that there is none.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { asOverview, asSync, asTestSignIn } from '../../src/data/identity-admin';
-import { Device, removeDir, startRelay, type Relay } from './harness';
+import { Device, useRelay } from './harness';
 
 describe('reading the answers', () => {
   it('the overview, with syncs, an odd sync dropped, missing parts defaulted', () => {
@@ -17,7 +17,7 @@ describe('reading the answers', () => {
         syncEverySeconds: 300,
         accounts: 40,
         syncs: [
-          { id: 's2', startedAt: 10, finishedAt: 20, ok: false, seen: 0, created: 0, updated: 0, disabled: 0, enabled: 0, roleChanges: 0, channelChanges: 0, error: 'the company directory cannot be reached; try again' },
+          { id: 2, startedAt: 10, finishedAt: 20, ok: false, seen: 0, created: 0, updated: 0, disabled: 0, enabled: 0, roleChanges: 0, channelChanges: 0, error: 'the company directory cannot be reached; try again' },
           { nonsense: true },
         ],
       },
@@ -32,7 +32,7 @@ describe('reading the answers', () => {
   });
 
   it('a sync and a test sign-in', () => {
-    expect(asSync({ id: 7, startedAt: 1, finishedAt: null, ok: true })).toMatchObject({ id: '7', finishedAt: null, seen: 0, error: null });
+    expect(asSync({ id: 7, startedAt: 1, finishedAt: null, ok: true })).toMatchObject({ id: 7, finishedAt: null, ok: true, seen: 0, error: null });
     expect(() => asSync({})).toThrow(/unexpected/);
     expect(
       asTestSignIn({
@@ -49,19 +49,12 @@ describe('reading the answers', () => {
   });
 });
 
-let relay: Relay;
-beforeAll(async () => {
-  relay = await startRelay();
-});
-afterAll(async () => {
-  await relay?.stop();
-  if (relay) removeDir(relay.dataDir);
-});
+const relayOf = useRelay();
 
 describe('against a relay without company sign-in configured (real)', () => {
   it('shows local sign-in only, every account local, and the directory buttons say there is none', async () => {
-    const boss = await relay.createUser('Boss', 'admin');
-    const c = await new Device('Desk', relay.url).signIn(boss);
+    const boss = await relayOf().createUser('Boss', 'admin');
+    const c = await new Device('Desk', relayOf().url).signIn(boss);
     try {
       await c.whenSettled();
       const identity = c.admin?.identity;

@@ -3,7 +3,7 @@
 // exchange's refusals in words. Against a REAL relay with no company sign-in configured, and
 // a path where it has no such route (as a relay from before issue 15 answers: 404).
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   LEGACY_PROVIDERS,
   SSO_PENDING_MAX_MS,
@@ -18,7 +18,7 @@ import {
   ssoStartUrl,
   storageKeeper,
 } from '../../src/data/identity';
-import { removeDir, startRelay, type Relay } from './harness';
+import { useRelay } from './harness';
 
 const CODE = 'q2V7mN0sX1yZ_a-bcdefGHIJ';
 
@@ -105,22 +105,15 @@ describe('keeping the verifier', () => {
   });
 });
 
-let relay: Relay;
-beforeAll(async () => {
-  relay = await startRelay();
-});
-afterAll(async () => {
-  await relay?.stop();
-  if (relay) removeDir(relay.dataDir);
-});
+const relayOf = useRelay();
 
 describe('against a relay without company sign-in configured (real)', () => {
   const http = { fetch: (i: string, init?: RequestInit) => fetch(i, init) };
 
   it('its providers: local sign-in for everyone, no offline limit; a 404 (an older relay) means the same', async () => {
-    expect(await fetchProviders(http, relay.url)).toEqual(LEGACY_PROVIDERS);
+    expect(await fetchProviders(http, relayOf().url)).toEqual(LEGACY_PROVIDERS);
     // The relay's own 404 for a route it does not have, as a relay from before issue 15 gives.
-    expect(await fetchProviders(http, `${relay.url}/no-such-prefix`)).toEqual(LEGACY_PROVIDERS);
+    expect(await fetchProviders(http, `${relayOf().url}/no-such-prefix`)).toEqual(LEGACY_PROVIDERS);
   });
 
   it('a relay that is not there is an error in words, not "local only"', async () => {
@@ -129,7 +122,7 @@ describe('against a relay without company sign-in configured (real)', () => {
 
   it('the exchange refuses in words: the issuer said no, nothing pending, too old, no such route', async () => {
     const now = Date.now();
-    const pending = { verifier: makeVerifier(), serverUrl: relay.url, at: now };
+    const pending = { verifier: makeVerifier(), serverUrl: relayOf().url, at: now };
     expect(await exchangeReturn(http, { kind: 'error', error: 'access_denied', message: 'Not for you.' }, pending, now)).toEqual({
       ok: false,
       code: 'error',

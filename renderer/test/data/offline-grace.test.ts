@@ -1,14 +1,14 @@
 // The workspace's offline limit (offline-grace.ts, issue 15): the clock logic on its own, then
 // through a real client of a real relay: past the limit while offline every conversation turns
 // read-only and says why; writing is refused with those words and nothing is written.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Auth } from '../../src/data/auth';
 import { createFerryClient, type Client } from '../../src/data/client';
 import type { ConversationView } from '../../src/data/api';
 import { DAY_MS, EMPTY_GRACE, OfflineGrace, asGraceRecord, graceMessage, graceState, type GraceRecord } from '../../src/data/offline-grace';
 import { userDbName } from '../../src/data/accounts';
 import WebSocket from 'ws';
-import { Device, removeDir, startRelay, texts, viewWhere, type Relay } from './harness';
+import { Device, texts, useRelay, viewWhere } from './harness';
 
 const T0 = Date.UTC(2026, 0, 1);
 const rec = (r: Partial<GraceRecord>): GraceRecord => ({ ...EMPTY_GRACE, ...r });
@@ -89,22 +89,15 @@ describe('OfflineGrace (kept, followed, told)', () => {
   });
 });
 
-let relay: Relay;
-beforeAll(async () => {
-  relay = await startRelay();
-});
-afterAll(async () => {
-  await relay?.stop();
-  if (relay) removeDir(relay.dataDir);
-});
+const relayOf = useRelay();
 
 describe('a client offline past the limit (real relay)', () => {
   it('stays readable, refuses to post, react, edit or create with the banner words, writes nothing; online again it writes', async () => {
-    const ada = await relay.createUser('Ada');
-    const laptop = new Device('Laptop', relay.url);
+    const ada = await relayOf().createUser('Ada');
+    const laptop = new Device('Laptop', relayOf().url);
     let now = Date.now();
     // Signed in and connected: the relay accepted the session (recorded with this clock).
-    const first = (await laptop.backend({ now: () => now }).signIn({ serverUrl: relay.url, username: ada.username, password: ada.password })) as {
+    const first = (await laptop.backend({ now: () => now }).signIn({ serverUrl: relayOf().url, username: ada.username, password: ada.password })) as {
       ok: true;
       client: Client;
     };

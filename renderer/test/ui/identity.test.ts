@@ -10,7 +10,9 @@ import {
 } from '../../src/ui/lib/identity';
 
 const sync = (s: Partial<IdentitySync>): IdentitySync => ({
-  id: '1',
+  id: 1,
+  source: 'ldap',
+  node: 'relay-1',
   startedAt: 0,
   finishedAt: 1,
   ok: true,
@@ -27,6 +29,7 @@ const sync = (s: Partial<IdentitySync>): IdentitySync => ({
 
 describe('identity words', () => {
   it('says what a sync did, only what changed, or why it failed', () => {
+    expect(syncSummary(sync({ ok: null, finishedAt: null }))).toBe('Running…');
     expect(syncSummary(sync({ seen: 120 }))).toBe('120 people seen; nothing changed.');
     expect(
       syncSummary(sync({ seen: 1, created: 1, disabled: 2, roleChanges: 1, channelChanges: 3 })),

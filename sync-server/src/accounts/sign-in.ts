@@ -187,29 +187,12 @@ export class SignIn extends AccountsPart {
       const outcome = await directory.signIn(username, password, ip);
       if (outcome !== null) return this.row(outcome) ?? null;
       if (r) this.lockout.failure(r, ip, 'wrong password (directory)');
-      else {
-        this.lockout.unknownNameFailed(key);
-        this.options.onLogin?.('failure');
-        this.refusals.refused({
-          actor: null,
-          action: 'auth.login_failed',
-          ip,
-          reason: 'unknown user',
-        });
-      }
+      else this.unknownNameFailed(key, ip);
       return null;
     }
     if (!r) {
       await this.passwords.verifyNobody(password);
-      this.lockout.unknownNameFailed(key);
-      this.options.onLogin?.('failure');
-      // Per address, coalesced: trying a million names must not write a million entries.
-      this.refusals.refused({
-        actor: null,
-        action: 'auth.login_failed',
-        ip,
-        reason: 'unknown user',
-      });
+      this.unknownNameFailed(key, ip);
       return null;
     }
     // A directory account's stored "hash" matches no password (external.ts): with the
@@ -219,5 +202,13 @@ export class SignIn extends AccountsPart {
       return null;
     }
     return r;
+  }
+
+  /** A failed attempt on a name that is no account: counted like an account's, audited per address. */
+  private unknownNameFailed(key: string, ip: string | null): void {
+    this.lockout.unknownNameFailed(key);
+    this.options.onLogin?.('failure');
+    // Per address, coalesced: trying a million names must not write a million entries.
+    this.refusals.refused({ actor: null, action: 'auth.login_failed', ip, reason: 'unknown user' });
   }
 }

@@ -4,6 +4,7 @@
 // and a person disabled or gone is disabled in Ferry (every session ended, every socket
 // closed, on every node) — never deleted. Each account's changes make one `identity.synced`
 // entry in the audit log; the disabling itself is `user.disabled`, as for an admin's.
+import type { DirectorySyncCounts } from '../../../core/src/protocol/identity';
 import type { Accounts } from '../accounts/service';
 import type { UserRow } from '../accounts/rows';
 import type { ExternalSource } from '../accounts/external';
@@ -24,14 +25,7 @@ export interface ChannelMembership {
   remove(channelId: string, userId: string): void;
 }
 
-export interface SyncCounts {
-  seen: number;
-  created: number;
-  updated: number;
-  disabled: number;
-  enabled: number;
-  roleChanges: number;
-  channelChanges: number;
+export interface SyncCounts extends DirectorySyncCounts {
   /** Problems that did not stop the sync (a mapped channel that does not exist…), in words. */
   warnings: string[];
 }

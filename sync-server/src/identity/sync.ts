@@ -5,7 +5,7 @@
 // holds is disabled. A sync that fails changes nothing and is recorded with the reason in
 // words; a directory that answers with nobody at all is taken as a failure, not as everyone
 // leaving.
-import type { ExternalSource } from '../accounts/external';
+import type { DirectorySyncRecord } from '../../../core/src/protocol/identity';
 import type { Accounts } from '../accounts/service';
 import type { SqlDb } from '../db/sql';
 import type { Logger } from '../log';
@@ -13,28 +13,12 @@ import type { AccountSync } from './apply';
 import { emptyCounts, missingAccounts, type SyncCounts } from './apply';
 import { IdentityError, type ExternalPerson, type GroupMaps, type PersonDirectory } from './types';
 
-/** One sync as the admin page shows it. */
-export interface SyncRecord {
-  id: number;
-  source: ExternalSource;
-  node: string;
-  startedAt: number;
-  finishedAt: number | null;
-  ok: boolean | null;
-  seen: number;
-  created: number;
-  updated: number;
-  disabled: number;
-  enabled: number;
-  roleChanges: number;
-  channelChanges: number;
-  /** The first error, or the warnings, in words; null when all went well. */
-  error: string | null;
-}
+/** One sync as the admin page shows it (shared with the app). */
+export type SyncRecord = DirectorySyncRecord;
 
 interface SyncRow {
   id: number;
-  source: ExternalSource;
+  source: 'ldap';
   node: string;
   started_at: number;
   finished_at: number | null;

@@ -232,6 +232,58 @@ function textOf(html: string): string {
   return unescapeHtml(text).replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
+/** A form post the issuer's page asks for: where to, and its fields. */
+const post = (url: URL, fields: URLSearchParams) => ({
+  url,
+  init: {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: fields.toString(),
+  } satisfies RequestInit,
+});
+
+/**
+ * Browses the issuer like a browser without one: requests with the cookie jar, follows its
+ * redirects, and resolves to the first URL outside the issuer. A page (not a redirect) goes to
+ * `onPage`: the next request to make, a URL to resolve to, or null (the flow stops there:
+ * IssuerPageError with the page's text).
+ */
+async function browse(
+  start: string,
+  jar: CookieJar,
+  onPage: (page: {
+    status: number;
+    html: string;
+    url: URL;
+  }) => { url: URL; init: RequestInit } | string | null,
+): Promise<string> {
+  const issuerOrigin = new URL(start).origin;
+  let url = new URL(start);
+  let init: RequestInit = { method: 'GET' };
+  for (let hops = 0; hops < 20; hops++) {
+    const headers = new Headers(init.headers);
+    const cookie = jar.header(url);
+    if (cookie) headers.set('cookie', cookie);
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    jar.store(url, response);
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel();
+      const next = new URL(location, url);
+      if (next.origin !== issuerOrigin) return next.href;
+      url = next;
+      init = { method: 'GET' };
+      continue;
+    }
+    const html = await response.text();
+    const next = onPage({ status: response.status, html, url });
+    if (typeof next === 'string') return next;
+    if (next === null) throw new IssuerPageError(response.status, textOf(html));
+    ({ url, init } = next);
+  }
+  throw new Error('the issuer redirected more than 20 times');
+}
+
 /**
  * Drives the sign-in a browser would do, without one: GET the authorization URL, post the
  * issuer's login form (unless the jar already holds a session and `credentials` is null),
@@ -244,40 +296,13 @@ export async function signInAtIssuer(
   credentials: { username: string; password: string } | null,
   jar: CookieJar = new CookieJar(),
 ): Promise<string> {
-  const issuerOrigin = new URL(authorizationUrl).origin;
-  let url = new URL(authorizationUrl);
-  let init: RequestInit = { method: 'GET' };
   let posted = false;
-  for (let hops = 0; hops < 20; hops++) {
-    const headers = new Headers(init.headers);
-    const cookie = jar.header(url);
-    if (cookie) headers.set('cookie', cookie);
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    jar.store(url, response);
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      await response.body?.cancel();
-      const next = new URL(location, url);
-      if (next.origin !== issuerOrigin) return next.href;
-      url = next;
-      init = { method: 'GET' };
-      continue;
-    }
-    const html = await response.text();
+  return browse(authorizationUrl, jar, ({ status, html, url }) => {
     const form = /<form id="login" method="post" action="([^"]+)"/.exec(html);
-    if (response.status === 200 && form && credentials && !posted) {
-      posted = true;
-      url = new URL(unescapeHtml(form[1] ?? ''), url);
-      init = {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(credentials).toString(),
-      };
-      continue;
-    }
-    throw new IssuerPageError(response.status, textOf(html));
-  }
-  throw new Error('the issuer redirected more than 20 times');
+    if (status !== 200 || !form || !credentials || posted) return null;
+    posted = true;
+    return post(new URL(unescapeHtml(form[1] ?? ''), url), new URLSearchParams(credentials));
+  });
 }
 
 /**
@@ -287,43 +312,17 @@ export async function signInAtIssuer(
  * sends back-channel logout tokens on the way.
  */
 export async function signOutAtIssuer(endSessionUrl: string, jar: CookieJar): Promise<string> {
-  const issuerOrigin = new URL(endSessionUrl).origin;
-  let url = new URL(endSessionUrl);
-  let init: RequestInit = { method: 'GET' };
-  for (let hops = 0; hops < 20; hops++) {
-    const headers = new Headers(init.headers);
-    const cookie = jar.header(url);
-    if (cookie) headers.set('cookie', cookie);
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    jar.store(url, response);
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      await response.body?.cancel();
-      const next = new URL(location, url);
-      if (next.origin !== issuerOrigin) return next.href;
-      url = next;
-      init = { method: 'GET' };
-      continue;
-    }
-    const html = await response.text();
+  return browse(endSessionUrl, jar, ({ status, html, url }) => {
     const form = /<form id="op\.logoutForm" method="post" action="([^"]+)">(.*?)<\/form>/.exec(
       html,
     );
-    if (response.status === 200 && form) {
+    if (status === 200 && form) {
       const fields = new URLSearchParams({ logout: 'yes' });
       for (const input of (form[2] ?? '').matchAll(/name="([^"]+)" value="([^"]*)"/g)) {
         fields.set(input[1] ?? '', unescapeHtml(input[2] ?? ''));
       }
-      url = new URL(unescapeHtml(form[1] ?? ''), url);
-      init = {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: fields.toString(),
-      };
-      continue;
+      return post(new URL(unescapeHtml(form[1] ?? ''), url), fields);
     }
-    if (response.ok) return url.href;
-    throw new IssuerPageError(response.status, textOf(html));
-  }
-  throw new Error('the issuer redirected more than 20 times');
+    return status >= 200 && status < 300 ? url.href : null;
+  });
 }

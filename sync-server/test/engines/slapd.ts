@@ -87,6 +87,41 @@ export interface SlapdEngine {
   dispose(): Promise<void>;
 }
 
+/**
+ * The relay's `identity.ldap` section for this engine's test tree (docs/identity.md): where
+ * to connect, the service account, the bases, the filter and the attribute map. Callers add
+ * roles, channels, TLS and timing with `over`.
+ */
+export function testLdapConfig(
+  e: Pick<SlapdEngine, 'url' | 'serviceDn' | 'servicePasswordFile'>,
+  over: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    url: e.url,
+    bindDn: e.serviceDn,
+    bindPasswordFile: e.servicePasswordFile,
+    userBase: PEOPLE_BASE,
+    userFilter: '(&(objectClass=inetOrgPerson)(uid={username}))',
+    attributes: {
+      id: 'entryUUID',
+      username: 'uid',
+      displayName: 'displayName',
+      email: 'mail',
+      disabled: 'employeeType=disabled',
+    },
+    groups: { base: GROUPS_BASE, nested: true },
+    timeoutMs: 3000,
+    ...over,
+  };
+}
+
+/** The test tree's groups as roles: admins, staff members, contractors guests. */
+export const TEST_ROLES: Record<string, string> = {
+  [groupDn('ferry-admins')]: 'admin',
+  [groupDn('staff')]: 'member',
+  [groupDn('contractors')]: 'guest',
+};
+
 export interface SlapdOptions {
   readyTimeoutMs?: number;
 }
