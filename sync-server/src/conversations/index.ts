@@ -33,7 +33,16 @@ export function membershipHooks(
     // Guests see only people they share a conversation with (GET /users).
     api.setPeopleVisibleTo((id) => conversations.db.peopleOf(id).map((p) => p.id));
     // Company sign-in: the directory and the issuer, the sync, their routes (docs/identity.md).
-    const identity = startIdentity({ config, log, metrics, store, accounts, audit, api, conversations });
+    const identity = startIdentity({
+      config,
+      log,
+      metrics,
+      store,
+      accounts,
+      audit,
+      api,
+      conversations,
+    });
     let directory: Directory | null = null;
     const authz = new Authz({
       db: store.db,
