@@ -17,9 +17,10 @@ import {
 } from './api';
 
 import { createIdentityAdminApi } from './identity-admin';
+import type { ApiCall } from './http';
 
 /** An authenticated API call (client.ts): throws ApiError 'offline' without a connection. */
-export type ApiCall = <T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown) => Promise<T>;
+export type { ApiCall };
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 // eslint-disable-next-line no-control-regex

@@ -814,6 +814,21 @@ export interface AdminApi {
   readonly identity?: IdentityAdminApi;
 }
 
+// ---- company sign-in: what a relay offers, and how a single sign-on comes back (issue 15) ----
+
+/** What `GET /api/v1/auth/providers` says (an old relay without it: local only, no limit). */
+export interface Providers {
+  /** Who may sign in with a local password: everyone, or admins only (break-glass). */
+  local: 'everyone' | 'admins';
+  ldap: { label: string } | null;
+  oidc: { label: string } | null;
+  /** Days a device may write while the relay has not accepted its session; null: no limit. */
+  offlineGraceDays: number | null;
+}
+
+/** The issuer's answer as the relay hands it back to the app. */
+export type AuthReturn = { kind: 'code'; code: string } | { kind: 'error'; error: string; message: string };
+
 // ---- company sign-in, as admins see it (renderer/src/data/identity-admin.ts, issue 15) ----
 
 /** One directory sync (`identity_syncs`): the relay's record, shared through core. */

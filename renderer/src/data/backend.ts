@@ -2,8 +2,7 @@
 // answers. It lives below both (renderer/src/ui/backend.ts re-exports it), so the data layer
 // never imports from the UI folder.
 
-import type { FerryClient } from './api';
-import type { AuthReturn, Providers } from './identity';
+import type { AuthReturn, FerryClient, Providers } from './api';
 
 export interface ServerInfo {
   name: string;

@@ -108,3 +108,6 @@ export async function call<T>(
 export function messageOf(code: string): string {
   return MESSAGES[code] ?? 'Something went wrong.';
 }
+
+/** An authenticated JSON call to the relay's API (the account and admin APIs are built on one). */
+export type ApiCall = <T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown) => Promise<T>;

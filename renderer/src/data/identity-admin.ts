@@ -3,7 +3,7 @@
 // now" over `/admin/identity…`. Answers are checked here; a relay from before issue 15 (404)
 // shows local accounts only. Failures keep the relay's words (they are written for people).
 import { ApiError, type IdentityAdminApi, type IdentityOverview, type IdentitySync, type IdentityTestSignIn } from './api';
-import type { ApiCall } from './admin';
+import type { ApiCall } from './http';
 
 function obj(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};

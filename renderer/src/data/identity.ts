@@ -3,19 +3,11 @@
 // return from the issuer (`#/auth?code=` in the web build, `ferry://auth?code=` on the
 // desktop) and the exchange of the one-time code for Ferry's tokens. No secret is ever logged
 // or put in a message; the verifier never leaves this device except in the final exchange.
-import { ApiError } from './api';
+import { ApiError, type AuthReturn, type Providers } from './api';
 import { isTokenAnswer, signInFailure, type SignInFailure, type TokenAnswer } from './auth';
 import { apiBase, call, type Http } from './http';
 
-/** What `GET /api/v1/auth/providers` says (an old relay without it: local only, no limit). */
-export interface Providers {
-  /** Who may sign in with a local password: everyone, or admins only (break-glass). */
-  local: 'everyone' | 'admins';
-  ldap: { label: string } | null;
-  oidc: { label: string } | null;
-  /** Days a device may write while the relay has not accepted its session; null: no limit. */
-  offlineGraceDays: number | null;
-}
+export type { AuthReturn, Providers };
 
 /** What a relay from before issue 15 offers. */
 export const LEGACY_PROVIDERS: Readonly<Providers> = Object.freeze({
@@ -85,8 +77,6 @@ export function ssoStartUrl(serverUrl: string, app: 'web' | 'desktop', challenge
   return `${apiBase(serverUrl)}/auth/oidc/start?${q.toString()}`;
 }
 
-/** The issuer's answer as the relay hands it back to the app. */
-export type AuthReturn = { kind: 'code'; code: string } | { kind: 'error'; error: string; message: string };
 
 const CODE = /^[A-Za-z0-9_-]{16,256}$/;
 const ERROR_CODE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
