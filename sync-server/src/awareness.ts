@@ -33,7 +33,26 @@ export interface AwarenessEntry {
   id: number;
   clock: number;
   json: string;
-  state: unknown;
+  /** The parsed state (null: a removal); parsed on first use, throws on malformed JSON. */
+  readonly state: unknown;
+}
+
+/** An entry whose JSON is parsed only when its state is first asked for. */
+class DecodedEntry implements AwarenessEntry {
+  private parsed = false;
+  private value: unknown = undefined;
+  constructor(
+    readonly id: number,
+    readonly clock: number,
+    readonly json: string,
+  ) {}
+  get state(): unknown {
+    if (!this.parsed) {
+      this.value = JSON.parse(this.json) as unknown;
+      this.parsed = true;
+    }
+    return this.value;
+  }
 }
 
 /** An awareness update (y-protocols encoding) of these entries. */
@@ -48,7 +67,10 @@ export function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
-/** The entries of an awareness update (y-protocols encoding); throws on a malformed one. */
+/**
+ * The entries of an awareness update (y-protocols encoding); throws on a malformed encoding.
+ * Their JSON is parsed lazily: call checkAwarenessJson (or read `state`) before trusting them.
+ */
 export function decodeAwarenessEntries(payload: Uint8Array): AwarenessEntry[] {
   const d = decoding.createDecoder(payload);
   const n = decoding.readVarUint(d);
@@ -57,10 +79,31 @@ export function decodeAwarenessEntries(payload: Uint8Array): AwarenessEntry[] {
     const id = decoding.readVarUint(d);
     const clock = decoding.readVarUint(d);
     const json = decoding.readVarString(d);
-    out.push({ id, clock, json, state: JSON.parse(json) as unknown });
+    out.push(new DecodedEntry(id, clock, json));
   }
   return out;
 }
+
+/**
+ * An echo: the relay holds this clientID at this clock with these very characters of JSON
+ * (stock providers re-send every state they receive, N² entries when N join one room). Such an
+ * entry is valid JSON and not a removal, so it needs no parsing to be judged.
+ */
+function isHeldEcho(room: Room, e: AwarenessEntry): boolean {
+  const held = room.awareness.meta.get(e.id);
+  return held !== undefined && held.clock === e.clock && room.awarenessJson.get(e.id) === e.json;
+}
+
+/**
+ * Throws (a SyntaxError) when an entry's JSON is malformed, as decoding every entry did: every
+ * entry is parsed except echoes of what the relay holds (isHeldEcho), whose JSON is known good.
+ */
+export function checkAwarenessJson(room: Room, entries: AwarenessEntry[]): void {
+  for (const e of entries) if (!isHeldEcho(room, e)) void e.state;
+}
+
+/** Work counters for tests: subscriptions visited while judging awareness (issue 16). */
+export const awarenessWork = { holdersVisited: 0 };
 
 /**
  * What of an awareness update the sender may have: its own states (stock clients echo every
@@ -91,12 +134,11 @@ export function applyAwareness(
   kept: AwarenessEntry[],
 ): void {
   if (kept.length === 0) return;
-  const ids = room.conns.get(conn)?.awareness;
   const update = kept.length === entries.length ? payload : encodeAwarenessEntries(kept);
   awarenessProtocol.applyAwarenessUpdate(room.awareness, update, conn);
   for (const e of kept) {
-    if (e.state !== null) ids?.add(e.id);
-    else ids?.delete(e.id);
+    if (e.state !== null) room.holdAwareness(conn, e.id);
+    else room.releaseAwareness(conn, e.id);
   }
 }
 
@@ -112,13 +154,17 @@ export function noteAwarenessChange(
   const states = room.awareness.getStates();
   for (const id of [...added, ...updated]) {
     const state = states.get(id);
-    const chars = state === undefined ? 0 : JSON.stringify(state).length;
+    const json = state === undefined ? undefined : JSON.stringify(state);
+    const chars = json?.length ?? 0;
     room.awarenessTotal += chars - (room.awarenessChars.get(id) ?? 0);
     room.awarenessChars.set(id, chars);
+    if (json === undefined) room.awarenessJson.delete(id);
+    else room.awarenessJson.set(id, json);
   }
   for (const id of removed) {
     room.awarenessTotal -= room.awarenessChars.get(id) ?? 0;
     room.awarenessChars.delete(id);
+    room.awarenessJson.delete(id);
   }
 }
 
@@ -173,13 +219,16 @@ export function ownAwareness(
   const anonymous = conn.principal.id === ANONYMOUS.id;
   for (const e of entries) {
     // What the relay already holds at this clock or newer is an echo (or stale): Yjs would
-    // ignore it, so it is not counted against the sender nor attributed to them.
+    // ignore it, so it is not counted against the sender nor attributed to them. The echo of a
+    // state held with these very characters is known without parsing it.
+    if (isHeldEcho(room, e)) continue;
     const held = room.awareness.meta.get(e.id);
     if (held && (held.clock > e.clock || (held.clock === e.clock && e.state !== null))) continue;
     let ownerIsOther = false;
     let ownerIsMe = false;
-    for (const [other, seen] of room.conns) {
-      if (!seen.awareness.has(e.id)) continue;
+    // The subscriptions holding this clientID (the index, not a scan of the room): usually one.
+    for (const other of room.awarenessHolders.get(e.id) ?? []) {
+      awarenessWork.holdersVisited++;
       // The same user's older socket may not have noticed yet that its network went away: a
       // reconnecting client keeps its clientID.
       if (other.principal.id === conn.principal.id) ownerIsMe = true;
@@ -235,15 +284,7 @@ export function boundAwareness(
       refused: { rule: 'awareness-rate', reason: 'over the awareness byte budget' },
     };
   }
-  let userHeld = -1;
-  const heldByUser = (): number => {
-    if (userHeld >= 0) return userHeld;
-    userHeld = 0;
-    for (const [c, st] of room.conns) {
-      if (c.principal.id === conn.principal.id) userHeld += st.awareness.size;
-    }
-    return userHeld;
-  };
+  const heldByUser = (): number => room.awarenessPerUser.get(conn.principal.id) ?? 0;
   const kept: AwarenessEntry[] = [];
   let refused: AwarenessRefusal | null = null;
   let added = 0;

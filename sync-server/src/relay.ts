@@ -20,6 +20,7 @@ import {
 } from './hooks';
 import {
   applyAwareness,
+  checkAwarenessJson,
   decodeAwarenessEntries,
   judgeAwareness,
   noteAwarenessChange,
@@ -135,6 +136,12 @@ export class Relay implements RelayRooms, RoomHost {
       this.metrics.clusterMessages.inc({ kind: 'awareness', event: 'malformed' });
       return;
     }
+    try {
+      checkAwarenessJson(room, entries);
+    } catch {
+      this.metrics.clusterMessages.inc({ kind: 'awareness', event: 'malformed' });
+      return;
+    }
     // Held as another node's until removed there (or timed out: y-protocols drops states not
     // renewed within 30 s, which is how the clients of a node that died disappear).
     for (const e of entries) room.remoteAwareness.add(e.id);
@@ -149,7 +156,7 @@ export class Relay implements RelayRooms, RoomHost {
       room.idleTimer = null;
     }
     if (!room.conns.has(conn)) this.countRoom(conn.principal, 1);
-    room.conns.set(conn, {
+    room.setConn(conn, {
       awareness: new Set(),
       queriedAt: -Infinity,
       lastAckAt: 0,
@@ -175,9 +182,8 @@ export class Relay implements RelayRooms, RoomHost {
   leave(conn: RoomConn, name: string): void {
     const room = this.rooms.get(name);
     if (!room) return;
-    const state = room.conns.get(conn);
+    const state = room.deleteConn(conn);
     if (!state) return;
-    room.conns.delete(conn);
     this.countRoom(conn.principal, -1);
     room.awarenessGreet.delete(conn);
     if (state.ackTimer) clearTimeout(state.ackTimer);
@@ -259,6 +265,7 @@ export class Relay implements RelayRooms, RoomHost {
         const payload = read(() => decoding.readVarUint8Array(decoder), 'awareness message');
         // Validate fully before applying, so a bad update changes nothing.
         const entries = read(() => decodeAwarenessEntries(payload), 'awareness update');
+        read(() => checkAwarenessJson(room, entries), 'awareness update');
         const { kept, refusals } = judgeAwareness(room, conn, entries, this.awarenessBudget);
         for (const reason of refusals) {
           this.metrics.refusedFrames.inc({ reason: 'awareness' });
@@ -632,7 +639,7 @@ export class Relay implements RelayRooms, RoomHost {
     this.destroy(room);
     for (const [c, state] of [...room.conns]) {
       if (state.ackTimer) clearTimeout(state.ackTimer);
-      room.conns.delete(c);
+      room.deleteConn(c);
       this.countRoom(c.principal, -1);
       this.metrics.roomConnections.dec();
       c.close(code, reason);

@@ -19,7 +19,8 @@ export interface RoomConn {
 
 /** Per subscription: its awareness client ids and its acknowledgement pacing. */
 export interface ConnState {
-  awareness: Set<number>;
+  /** Changed only through Room (holdAwareness, releaseAwareness, setConn, deleteConn): indexed. */
+  readonly awareness: ReadonlySet<number>;
   /** When this subscription last got every awareness state for a query (ms, performance.now). */
   queriedAt: number;
   lastAckAt: number;
@@ -34,7 +35,15 @@ export interface PendingWrite {
 export class Room {
   readonly doc = new Y.Doc();
   readonly awareness: awarenessProtocol.Awareness;
-  readonly conns = new Map<RoomConn, ConnState>();
+  /** Subscriptions; changed only through setConn and deleteConn, which keep the index below. */
+  readonly conns: ReadonlyMap<RoomConn, ConnState> = new Map<RoomConn, ConnState>();
+  /**
+   * The awareness index (issue 16): each awareness clientID a subscription holds → the
+   * subscriptions holding it, and per user (principal id) how many clientIDs their subscriptions
+   * hold together, so judging an entry is O(1) instead of a scan of every subscription.
+   */
+  readonly awarenessHolders = new Map<number, Set<RoomConn>>();
+  readonly awarenessPerUser = new Map<string, number>();
   loaded = false;
   /** Messages that arrived before the stored state was loaded, in order. */
   readonly queue: Array<() => void> = [];
@@ -49,6 +58,11 @@ export class Room {
   readonly dirtyAwareness = new Set<number>();
   /** Characters of JSON of each awareness state held, and their sum (AWARENESS_LIMITS.roomChars). */
   readonly awarenessChars = new Map<number, number>();
+  /**
+   * The JSON of each state held as the relay encodes it: an incoming entry with the same clock
+   * and these very characters is an echo, dropped without parsing it (valid JSON, not a removal).
+   */
+  readonly awarenessJson = new Map<number, string>();
   awarenessTotal = 0;
   /** New subscriptions that get every awareness state with the next batch. */
   readonly awarenessGreet = new Set<RoomConn>();
@@ -67,11 +81,96 @@ export class Room {
     this.awareness.setLocalState(null);
   }
 
+  /** Adds (or replaces) a subscription; a replaced one's awareness clientIDs are released. */
+  setConn(conn: RoomConn, state: ConnState): void {
+    this.deleteConn(conn);
+    (this.conns as Map<RoomConn, ConnState>).set(conn, state);
+    for (const id of state.awareness) this.indexAwareness(conn, id, 1);
+  }
+
+  /** Removes a subscription and its awareness clientIDs from the index; returns its state. */
+  deleteConn(conn: RoomConn): ConnState | undefined {
+    const state = this.conns.get(conn);
+    if (!state) return undefined;
+    for (const id of state.awareness) this.indexAwareness(conn, id, -1);
+    (this.conns as Map<RoomConn, ConnState>).delete(conn);
+    return state;
+  }
+
+  /** Records that the subscription holds this awareness clientID. */
+  holdAwareness(conn: RoomConn, id: number): void {
+    const ids = this.conns.get(conn)?.awareness as Set<number> | undefined;
+    if (!ids || ids.has(id)) return;
+    ids.add(id);
+    this.indexAwareness(conn, id, 1);
+  }
+
+  /** Records that the subscription no longer holds this awareness clientID. */
+  releaseAwareness(conn: RoomConn, id: number): void {
+    const ids = this.conns.get(conn)?.awareness as Set<number> | undefined;
+    if (!ids?.delete(id)) return;
+    this.indexAwareness(conn, id, -1);
+  }
+
+  private indexAwareness(conn: RoomConn, id: number, delta: 1 | -1): void {
+    const user = conn.principal.id;
+    const count = (this.awarenessPerUser.get(user) ?? 0) + delta;
+    if (count > 0) this.awarenessPerUser.set(user, count);
+    else this.awarenessPerUser.delete(user);
+    let holders = this.awarenessHolders.get(id);
+    if (delta > 0) {
+      if (!holders) this.awarenessHolders.set(id, (holders = new Set()));
+      holders.add(conn);
+    } else if (holders) {
+      holders.delete(conn);
+      if (holders.size === 0) this.awarenessHolders.delete(id);
+    }
+  }
+
   /** Runs fn now if nothing is waiting to be committed, else right after the commit. */
   whenDurable(fn: () => void): void {
     if (this.pending.length === 0) fn();
     else this.afterFlush.push(fn);
   }
+}
+
+/**
+ * Where the awareness index disagrees with the subscriptions' own sets (none: an empty list).
+ * For tests: the index must follow every join, leave, echo, removal and close.
+ */
+export function awarenessIndexErrors(room: Room): string[] {
+  const errors: string[] = [];
+  const holders = new Map<number, Set<RoomConn>>();
+  const perUser = new Map<string, number>();
+  for (const [conn, state] of room.conns) {
+    for (const id of state.awareness) {
+      let set = holders.get(id);
+      if (!set) holders.set(id, (set = new Set()));
+      set.add(conn);
+    }
+    const user = conn.principal.id;
+    if (state.awareness.size > 0) {
+      perUser.set(user, (perUser.get(user) ?? 0) + state.awareness.size);
+    }
+  }
+  for (const [id, set] of holders) {
+    const indexed = room.awarenessHolders.get(id);
+    if (!indexed || indexed.size !== set.size || [...set].some((c) => !indexed.has(c))) {
+      errors.push(`clientID ${id}: held by ${set.size}, indexed ${indexed?.size ?? 0}`);
+    }
+  }
+  for (const id of room.awarenessHolders.keys()) {
+    if (!holders.has(id)) errors.push(`clientID ${id}: indexed but held by none`);
+  }
+  for (const [user, count] of perUser) {
+    if (room.awarenessPerUser.get(user) !== count) {
+      errors.push(`user ${user}: holds ${count}, indexed ${room.awarenessPerUser.get(user) ?? 0}`);
+    }
+  }
+  for (const user of room.awarenessPerUser.keys()) {
+    if (!perUser.has(user)) errors.push(`user ${user}: indexed but holds none`);
+  }
+  return errors;
 }
 
 /**
