@@ -5,7 +5,12 @@
 // that is the load a wire client that never applies awareness does not make.
 //
 //   npx tsx bench/relay/crowd.ts [--clients=250,500,1000] [--only=ferry|reference]
-//                                [--limit-s=120]
+//                                [--limit-s=120] [--server-node-args="--cpu-prof"]
+//                                [--ferry-before=DIR]
+//
+// --ferry-before=DIR also runs the relay of another copy of the sources (DIR/sync-server/src;
+// e.g. `git archive <commit> sync-server/src core/src | tar -x -C DIR`, DIR under the repo so
+// its imports find node_modules) as `ferry-before`, to compare two commits in one run.
 //
 // Prints, per server and size: seconds until all N synced (the provider's 'sync' event) and
 // until every client sees all N awareness states, the server's CPU seconds (/proc) until it is
@@ -21,7 +26,14 @@ import * as Y from 'yjs';
 import { cpuSeconds, rssBytes } from '../lib/proc';
 import { fmt, table } from '../lib/stats';
 import { cpuQuiet } from '../lib/wait';
-import { ferry, reference, type RunningServer, type ServerKind } from './servers';
+import {
+  ferry,
+  ferryFrom,
+  reference,
+  setServerNodeArgs,
+  type RunningServer,
+  type ServerKind,
+} from './servers';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -29,10 +41,19 @@ interface Args {
   sizes: number[];
   only: string | null;
   limitMs: number;
+  serverNodeArgs: string[];
+  /** Another copy of the sources whose relay runs too, as `ferry-before`. */
+  ferryBefore: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [1000], only: null, limitMs: 120_000 };
+  const args: Args = {
+    sizes: [1000],
+    only: null,
+    limitMs: 120_000,
+    serverNodeArgs: [],
+    ferryBefore: null,
+  };
   for (const arg of argv) {
     if (arg.startsWith('--clients=')) {
       args.sizes = arg.slice('--clients='.length).split(',').map(Number);
@@ -44,9 +65,13 @@ function parseArgs(argv: string[]): Args {
       const s = Number(arg.slice('--limit-s='.length));
       if (!(s > 0 && s <= 600)) throw new Error('--limit-s takes seconds from 1 to 600');
       args.limitMs = s * 1000;
+    } else if (arg.startsWith('--ferry-before=')) {
+      args.ferryBefore = arg.slice('--ferry-before='.length);
+    } else if (arg.startsWith('--server-node-args=')) {
+      args.serverNodeArgs = arg.slice('--server-node-args='.length).split(/\s+/).filter(Boolean);
     } else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: npx tsx bench/relay/crowd.ts [--clients=250,500,1000] [--only=ferry|reference] [--limit-s=120]',
+        'usage: npx tsx bench/relay/crowd.ts [--clients=250,500,1000] [--only=ferry|reference] [--limit-s=120] [--server-node-args="FLAGS"] [--ferry-before=DIR]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}" (try --help)`);
@@ -66,6 +91,8 @@ export interface CrowdResult {
   secondsToAwarenessComplete: number;
   /** Server CPU seconds from the first open until it was quiet (or the limit). */
   cpuSeconds: number;
+  /** CPU seconds of this process (the N stock clients) over the same span. */
+  clientCpuSeconds: number;
   /** Server RSS with the crowd connected, and before it came. */
   rssMB: number;
   baseRssMB: number;
@@ -97,6 +124,7 @@ async function crowd(server: RunningServer, n: number, limitMs: number): Promise
   const baseRss = rssBytes(server.pid);
   const loadStart = os.loadavg()[0] ?? 0;
   const cpu0 = cpuSeconds(server.pid);
+  const own0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + limitMs;
   const syncedAll = until(deadline);
@@ -145,6 +173,7 @@ async function crowd(server: RunningServer, n: number, limitMs: number): Promise
   const rss = rssBytes(server.pid);
   const cpuEnd = await cpuQuiet(server.pid, Math.max(5_000, deadline - performance.now()));
   const loadEnd = os.loadavg()[0] ?? 0;
+  const own = process.cpuUsage(own0);
   for (const p of providers) p.destroy();
   return {
     server: server.name,
@@ -154,6 +183,7 @@ async function crowd(server: RunningServer, n: number, limitMs: number): Promise
     sawEveryone,
     secondsToAwarenessComplete,
     cpuSeconds: cpuEnd - cpu0,
+    clientCpuSeconds: (own.user + own.system) / 1e6,
     rssMB: rss / 2 ** 20,
     baseRssMB: baseRss / 2 ** 20,
     loadStart,
@@ -170,7 +200,11 @@ async function main(): Promise<void> {
     console.error(`bench/relay/crowd: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(2);
   }
-  const kinds: ServerKind[] = [ferry, reference].filter(
+  setServerNodeArgs(args.serverNodeArgs);
+  const before = args.ferryBefore
+    ? [ferryFrom(path.join(args.ferryBefore, 'sync-server/src/cli.ts'), 'ferry-before')]
+    : [];
+  const kinds: ServerKind[] = [...before, ferry, reference].filter(
     (k) => args.only === null || k.name === args.only,
   );
   if (kinds.length === 0) {
@@ -195,7 +229,7 @@ async function main(): Promise<void> {
         console.log(
           `  ${kind.name} N=${n}: synced ${r.synced}/${n} in ${fmt(r.secondsToAllSynced)} s, ` +
             `all see all ${r.sawEveryone}/${n} in ${fmt(r.secondsToAwarenessComplete)} s, ` +
-            `CPU ${fmt(r.cpuSeconds)} s, RSS ${fmt(r.rssMB)} MB, load ${fmt(r.loadStart)} → ${fmt(r.loadEnd)}` +
+            `CPU ${fmt(r.cpuSeconds)} s (clients ${fmt(r.clientCpuSeconds)} s), RSS ${fmt(r.rssMB)} MB, load ${fmt(r.loadStart)} → ${fmt(r.loadEnd)}` +
             (r.gaveUp ? ' (gave up at the limit)' : ''),
         );
       } finally {
@@ -213,6 +247,7 @@ async function main(): Promise<void> {
         'all synced s',
         'all see all s',
         'server CPU s',
+        'clients CPU s',
         'RSS MB',
         'load start→end',
       ],
@@ -223,6 +258,7 @@ async function main(): Promise<void> {
         fmt(r.secondsToAllSynced),
         `${fmt(r.secondsToAwarenessComplete)}${r.sawEveryone < r.clients ? ` (${r.sawEveryone})` : ''}`,
         fmt(r.cpuSeconds),
+        fmt(r.clientCpuSeconds),
         fmt(r.rssMB),
         `${fmt(r.loadStart)}→${fmt(r.loadEnd)}`,
       ]),

@@ -204,29 +204,37 @@ const ferryEntry = 'sync-server/src/cli.ts';
 /** The relay's default (--room-idle-ms), passed explicitly so the benchmark knows what to wait. */
 const FERRY_ROOM_IDLE_MS = 30_000;
 
-export const ferry: ServerKind = {
-  name: 'ferry',
-  description: `Ferry relay (${ferryEntry}), durable SQLite storage in a fresh temp dir, default settings, --no-auth`,
-  roomIdleMs: FERRY_ROOM_IDLE_MS,
-  unavailable: () =>
-    existsSync(path.join(repoRoot, ferryEntry)) ? null : `${ferryEntry} does not exist yet`,
-  start: () => {
-    const data = mkdtempSync(path.join(tmpdir(), 'ferry-bench-relay-'));
-    // `node --import tsx` is what `npx tsx` runs, minus its wrapper processes, so the pid we
-    // measure is the relay itself.
-    return startNode({
-      name: 'ferry',
-      hasMetrics: true,
-      args: [
-        ferryEntry,
-        ...['--host', '127.0.0.1', '--port', '0', '--data', data],
-        ...['--room-idle-ms', String(FERRY_ROOM_IDLE_MS)],
-        // The load generator's clients are stock y-websocket clients without accounts and its
-        // updates are not conversation documents, as with the reference server: this measures
-        // the relay's transport and storage, without accounts or authorship checks.
-        '--no-auth',
-      ],
-      cleanup: () => rmSync(data, { recursive: true, force: true }),
-    });
-  },
-};
+/**
+ * Ferry's relay from `entry` (its cli.ts): the working tree's by default, or another copy of
+ * the sources (e.g. an older commit extracted with `git archive`) to compare two in one run.
+ */
+export function ferryFrom(entry: string, name = 'ferry'): ServerKind {
+  return {
+    name,
+    description: `Ferry relay (${entry}), durable SQLite storage in a fresh temp dir, default settings, --no-auth`,
+    roomIdleMs: FERRY_ROOM_IDLE_MS,
+    unavailable: () =>
+      existsSync(path.resolve(repoRoot, entry)) ? null : `${entry} does not exist yet`,
+    start: () => {
+      const data = mkdtempSync(path.join(tmpdir(), 'ferry-bench-relay-'));
+      // `node --import tsx` is what `npx tsx` runs, minus its wrapper processes, so the pid we
+      // measure is the relay itself.
+      return startNode({
+        name,
+        hasMetrics: true,
+        args: [
+          entry,
+          ...['--host', '127.0.0.1', '--port', '0', '--data', data],
+          ...['--room-idle-ms', String(FERRY_ROOM_IDLE_MS)],
+          // The load generator's clients are stock y-websocket clients without accounts and its
+          // updates are not conversation documents, as with the reference server: this measures
+          // the relay's transport and storage, without accounts or authorship checks.
+          '--no-auth',
+        ],
+        cleanup: () => rmSync(data, { recursive: true, force: true }),
+      });
+    },
+  };
+}
+
+export const ferry: ServerKind = ferryFrom(ferryEntry);
