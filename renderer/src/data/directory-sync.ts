@@ -80,7 +80,10 @@ export class DirectorySync {
         ...(c.description ? { description: c.description } : {}),
         createdAt: c.createdAt || prev?.createdAt || 0,
         lastMessage,
+        // The counts are the pages' (summaries.ts): kept as they are, with what they came from.
         unread: prev?.unread ?? 0,
+        ...(prev?.mentions !== undefined ? { mentions: prev.mentions } : {}),
+        ...(prev?.pageCounts ? { pageCounts: prev.pageCounts } : {}),
         activity: Math.max(c.createdAt, act?.at ?? 0, lastMessage?.at ?? 0, prev?.activity ?? 0),
         ...(prev?.periods ? { periods: prev.periods } : {}),
         kind: c.kind,

@@ -58,6 +58,12 @@ export interface SummaryRecord {
   unread: number;
   /** Unread messages that mention me (absent in records of earlier releases: 0). */
   mentions?: number;
+  /**
+   * Counts per page (period -> counts) as last seen loaded on this device, kept from the newest
+   * page back to the newest one holding my read marker: `unread` and `mentions` are their sums
+   * (README.md, "The conversation list"). Absent in records of earlier releases.
+   */
+  pageCounts?: Record<string, PageCounts>;
   /** Last activity (ms), for ordering the list. */
   activity: number;
   /**
@@ -85,6 +91,14 @@ export interface SummaryRecord {
   error?: string;
   /** Left from this device with nothing undelivered: not listed (its local copy is kept). */
   hidden?: boolean;
+}
+
+/** One page's share of a conversation's unread count (SummaryRecord.pageCounts). */
+export interface PageCounts {
+  unread: number;
+  mentions: number;
+  /** I have a read marker on this page. */
+  marked: boolean;
 }
 
 /** A record of a document that cannot be read. The row is kept; the document reports it. */

@@ -3,15 +3,15 @@
 // page index from the meta document, the preview, unread and mention counts from the newest
 // page (README.md, "The conversation list").
 import * as Y from 'yjs';
-import { metaRoom, pageRoom, periodOfMessage } from '../../../core/src/model/rooms';
+import { metaRoom, pageRoom, parseRoom, periodOfMessage } from '../../../core/src/model/rooms';
 import * as meta from '../../../core/src/model/meta';
 import * as page from '../../../core/src/model/page';
-import { unreadMentionCount } from '../../../core/src/model/mentions';
 import type { ConversationSummary, Observe } from './api';
 import type { ClientContext } from './context';
 import type { OpenDoc } from './docs';
 import { observable } from './observable';
 import type { SummaryRecord } from './store';
+import { countsOfPage, readPageCounts, sumCounts } from './unread';
 
 export interface SummariesDeps {
   nameOf(user: string, fallback?: string): string;
@@ -28,6 +28,8 @@ export class Summaries {
   private readonly dirty = new Set<string>();
   private readonly watchedMetas = new WeakSet<OpenDoc>();
   private readonly watchedPages = new WeakSet<OpenDoc>();
+  /** Periods of the pages watched per conversation (a page may load before the index names it). */
+  private readonly watchedPeriods = new Map<string, Set<number>>();
   private readonly listObs: { observe: Observe<ConversationSummary[]>; notify: () => void };
   private flushScheduled = false;
   /** The list, as the UI sees it. */
@@ -173,6 +175,12 @@ export class Summaries {
   watchPage(convId: string, od: OpenDoc): void {
     if (this.watchedPages.has(od)) return;
     this.watchedPages.add(od);
+    const ref = parseRoom(od.room);
+    if (ref?.kind === 'page') {
+      const set = this.watchedPeriods.get(convId) ?? new Set<number>();
+      set.add(ref.period);
+      this.watchedPeriods.set(convId, set);
+    }
     this.deps.onPage(convId, od);
     od.loaded.then(
       () => {
@@ -185,8 +193,10 @@ export class Summaries {
 
   /**
    * Rebuilds a conversation's summary from what is open: page index from the meta document,
-   * preview and unread count from the index's newest page. What is not open keeps its cached
-   * value; the directory's fields are not touched here.
+   * preview from the newest page, unread and mention counts summed over the pages from the
+   * newest back to the one holding my read marker (unread.ts). The newest page is the newest of
+   * the index and of the pages loaded here (a page may sync before the meta document naming
+   * it). What is not open keeps its cached value; the directory's fields are not touched here.
    */
   update(convId: string): void {
     const { host, me } = this.ctx;
@@ -199,16 +209,25 @@ export class Summaries {
     if (title === undefined) return;
     const createdAt = prev?.createdAt || info?.createdAt || 0;
     const periods = metaDoc ? meta.listPeriods(metaDoc) : (prev?.periods ?? []);
-    const newest = periods[0];
-    const p = newest === undefined ? undefined : host.get(pageRoom(convId, newest));
+    const pageCounts = readPageCounts(prev?.pageCounts);
+    for (const period of this.watchedPeriods.get(convId) ?? []) {
+      const od = host.get(pageRoom(convId, period));
+      const c = od?.isLoaded ? countsOfPage(od.doc, me, this.ctx.session.username) : null;
+      if (c) pageCounts[period] = c;
+    }
+    const newest = Math.max(periods[0] ?? -Infinity, ...Object.keys(pageCounts).map(Number));
+    const p = Number.isFinite(newest) ? host.get(pageRoom(convId, newest)) : undefined;
     let lastMessage = prev?.lastMessage ?? null;
     let unread = prev?.unread ?? 0;
     let mentions = prev?.mentions ?? 0;
+    let kept = Object.keys(pageCounts).length > 0 ? pageCounts : undefined;
+    // Without the newest page's counts (not loaded here yet), the cached sums stay.
+    if (pageCounts[newest]) ({ unread, mentions, kept } = sumCounts(pageCounts, newest));
     if (p?.isLoaded) {
       const lm = meta.lastMessage(p.doc);
       // A reply: its root, and whether it answers a thread I am in (it notifies me then).
       let rc = lm ? page.replyContext(p.doc, lm.id, me) : null;
-      if (rc && !rc.involves && lm && lm.author !== me && newest !== undefined) {
+      if (rc && !rc.involves && lm && lm.author !== me) {
         const older = this.olderThreadInvolves(convId, rc.root, lm.id, newest);
         // Being read from this device's disk: the summary (and its unread count, which is what
         // raises a notification) waits for the answer, then this runs again.
@@ -225,8 +244,6 @@ export class Summaries {
             ...(rc ? { threadRootId: rc.root, ...(rc.involves ? { threadWithMe: true } : {}) } : {}),
           }
         : null;
-      unread = meta.unreadCount(p.doc, me);
-      mentions = unread > 0 ? unreadMentionCount(p.doc, me, this.ctx.session.username) : 0;
     }
     this.put({
       ...(prev ?? {}),
@@ -236,6 +253,7 @@ export class Summaries {
       lastMessage,
       unread,
       mentions,
+      ...(kept ? { pageCounts: kept } : {}),
       activity: Math.max(createdAt, lastMessage?.at ?? 0, prev?.activity ?? 0),
       periods,
     });
