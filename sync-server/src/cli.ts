@@ -1,12 +1,20 @@
 // Entry point: `npm run relay -- [serve|backup <file>|restore <file>|migrate --to URL] [options]`.
 import { isDatabaseUnavailable } from './db/sql';
 import { ConfigError, helpText, parseArgs } from './config';
-import { createLogger } from './log';
+import { createLogger, logOutput, type LogOutput } from './log';
 import { startRelay } from './server';
 import { membershipHooks } from './conversations';
 import { backup, restore } from './backup';
 import { runAdmin } from './admin';
 import { runMigrate } from './migrate/command';
+
+/** The serving relay's log output (log.ts), flushed (for a bounded time) before any exit. */
+let output: LogOutput | null = null;
+
+/** Exits once the log lines waiting have been written, or after 2 s (a stuck reader). */
+function exitAfterLogs(code: number): void {
+  void (output ? output.flush(2000) : Promise.resolve()).then(() => process.exit(code));
+}
 
 async function main(): Promise<number> {
   const first = process.argv[2];
@@ -39,7 +47,8 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const log = createLogger(config.logLevel);
+  output = logOutput();
+  const log = createLogger(config.logLevel, output);
   if (config.debugLoadDelayMs > 0 || config.debugDbMaxPages > 0) {
     log.warn(
       { debugLoadDelayMs: config.debugLoadDelayMs, debugDbMaxPages: config.debugDbMaxPages },
@@ -53,11 +62,13 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    // The last lines get 2 s to reach a reader of stdout; a reader that stopped reading does
+    // not hold the exit (log.ts).
     running.drain().then(
-      () => process.exit(0),
+      () => exitAfterLogs(0),
       (error: unknown) => {
         log.fatal({ err: error }, 'drain failed');
-        process.exit(1);
+        exitAfterLogs(1);
       },
     );
   };
@@ -87,10 +98,10 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    if (code >= 0) exitAfterLogs(code);
   },
   (error: unknown) => {
     console.error(`ferry-relay: ${(error as Error).message}`);
-    process.exit(1);
+    exitAfterLogs(1);
   },
 );

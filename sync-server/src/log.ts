@@ -1,11 +1,60 @@
 // Structured logs (pino, JSON lines on stdout). Every connection gets a child logger with its
 // correlation id `cid`, so one grep follows one client.
+//
+// The output never blocks the relay (issue 16): lines are written asynchronously, at most
+// LOG_BUFFER_BYTES wait in memory when whatever reads stdout stops reading (a parent that died
+// holding the pipe, a stuck log shipper), and past that lines are dropped and counted, never
+// the event loop held. pino's own stdout writer is synchronous: with a full pipe it held the
+// relay's event loop, so a relay whose reader had stopped ignored SIGTERM for minutes.
 import { pino, type Logger } from 'pino';
+import SonicBoom from 'sonic-boom';
 
 export type { Logger };
 
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'ferry-relay' } });
+/** Log lines that may wait for a slow reader of stdout before new ones are dropped. */
+export const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/** The relay's log output: stdout, asynchronous and bounded. */
+export interface LogOutput {
+  readonly stream: SonicBoom;
+  /** Lines dropped because the reader of stdout was too far behind. */
+  dropped(): number;
+  /** Writes what is waiting, for at most `timeoutMs` (a stuck reader cannot hold the exit). */
+  flush(timeoutMs: number): Promise<void>;
+}
+
+export function logOutput(fd = 1, maxBytes = LOG_BUFFER_BYTES): LogOutput {
+  const stream = new SonicBoom({ fd, sync: false, maxLength: maxBytes });
+  let dropped = 0;
+  stream.on('drop', () => dropped++);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    // The reader is gone (EPIPE) or the descriptor broke: logging stops, the relay goes on.
+    stream.write = () => true;
+    if (error.code !== 'EPIPE') process.stderr.write(`ferry-relay: log output: ${error.message}\n`);
+  });
+  return {
+    stream,
+    dropped: () => dropped,
+    flush: (timeoutMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        try {
+          stream.flush(() => done());
+        } catch {
+          done();
+        }
+      }),
+  };
+}
+
+export function createLogger(level: string, output?: LogOutput): Logger {
+  const options = { level, base: { service: 'ferry-relay' } };
+  return output ? pino(options, output.stream) : pino(options);
 }
 
 let nextId = 0;
