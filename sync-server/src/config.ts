@@ -7,6 +7,9 @@ import { parseS3Url } from './blobs/s3-url';
 import { parseBucketSpec } from './limits';
 import { parseIdentityConfig, type IdentityConfig } from './identity/config';
 
+/** When an update counts as stored (RelayConfig.durability). */
+export type Durability = 'full' | 'process';
+
 export interface RelayConfig {
   host: string;
   port: number;
@@ -96,11 +99,18 @@ export interface RelayConfig {
   /** Never logged; also taken from AWS_ACCESS_KEY_ID etc. by the SDK when unset. */
   s3AccessKeyId: string | null;
   s3SecretAccessKey: string | null;
+  /**
+   * When an update is acknowledged (issue 16): 'full' once it is on disk (fsync, the default);
+   * 'process' once it is in the database's log without waiting for the disk, durable against a
+   * crash of the relay but not of the machine (SQLite synchronous=NORMAL in WAL mode,
+   * PostgreSQL synchronous_commit=off).
+   */
+  durability: Durability;
   /** Company sign-in (docs/identity.md): only in the config file; null: local accounts only. */
   identity: IdentityConfig | null;
 }
 
-type Kind = 'string' | 'int' | 'path' | 'level' | 'bool' | 'bucket';
+type Kind = 'string' | 'int' | 'path' | 'level' | 'bool' | 'bucket' | 'durability';
 
 interface Option {
   key: keyof RelayConfig;
@@ -225,6 +235,14 @@ export const OPTIONS: Option[] = [
     kind: 'int',
     min: 0,
     help: 'on SIGTERM, wait this long for sockets to close before exiting (default 5000)',
+  },
+  {
+    key: 'durability',
+    flag: 'durability',
+    kind: 'durability',
+    help:
+      'full (default): acknowledge an update once it is on disk; process: once written, without ' +
+      'waiting for the disk: a relay crash loses nothing, a power cut may lose the last second',
   },
   {
     key: 'logLevel',
@@ -479,6 +497,7 @@ export function defaults(): RelayConfig {
     compactAfter: 500,
     drainTimeoutMs: 5000,
     logLevel: 'info',
+    durability: 'full',
     debugLoadDelayMs: 0,
     debugDbMaxPages: 0,
     noAuth: false,
@@ -613,6 +632,11 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         } else target[option.key] = n;
         break;
       }
+      case 'durability':
+        if (value !== 'full' && value !== 'process') {
+          errors.push(`${source}: "${String(value)}" is not full or process`);
+        } else target[option.key] = value;
+        break;
       case 'level':
         if (!LEVELS.includes(String(value))) {
           errors.push(`${source}: "${String(value)}" is not one of ${LEVELS.join(', ')}`);
@@ -724,7 +748,15 @@ export function helpText(): string {
   ];
   for (const o of OPTIONS) {
     const value =
-      o.kind === 'int' ? ' N' : o.kind === 'level' ? ' LEVEL' : o.kind === 'bool' ? '' : ' VALUE';
+      o.kind === 'int'
+        ? ' N'
+        : o.kind === 'level'
+          ? ' LEVEL'
+          : o.kind === 'durability'
+            ? ' full|process'
+            : o.kind === 'bool'
+              ? ''
+              : ' VALUE';
     lines.push(`  --${o.flag}${value}  (${envName(o.flag)}, "${o.key}")`);
     lines.push(`      ${o.help}`);
   }

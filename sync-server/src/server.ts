@@ -74,6 +74,7 @@ export async function startRelay(
   const store = new Store(config.data, {
     maxPages: config.debugDbMaxPages,
     database: config.database ?? undefined,
+    durability: config.durability,
   });
   const metrics = createMetrics();
   // With several nodes, the limits an outsider could multiply by spreading requests over them

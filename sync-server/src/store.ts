@@ -347,6 +347,13 @@ export interface StoreOptions {
   maxPages?: number;
   /** A PostgreSQL URL: the shared database of several nodes. Default: SQLite in dataDir. */
   database?: string;
+  /**
+   * 'full' (default): a commit is on disk when it returns (SQLite synchronous=FULL, PostgreSQL
+   * synchronous_commit=on). 'process': in the database's log without waiting for the disk
+   * (synchronous=NORMAL in WAL, synchronous_commit=off): a relay crash loses nothing, a power
+   * cut or OS crash may lose the last commits (never corrupts).
+   */
+  durability?: 'full' | 'process';
 }
 
 export interface CompactResult {
@@ -370,7 +377,7 @@ export class Store {
     mkdirSync(dataDir, { recursive: true });
     if (options.database && isPostgresUrl(options.database)) {
       this.sqlite = null;
-      this.db = new PostgresDb(options.database);
+      this.db = new PostgresDb(options.database, { durability: options.durability ?? 'full' });
     } else {
       this.sqlite = new SqliteDb(path.join(dataDir, DB_FILE));
       this.db = this.sqlite;
@@ -378,7 +385,9 @@ export class Store {
       // (even setting WAL mode again) may need to wait for its lock.
       this.sqlite.raw.pragma('busy_timeout = 5000');
       this.sqlite.raw.pragma('journal_mode = WAL');
-      this.sqlite.raw.pragma('synchronous = FULL');
+      this.sqlite.raw.pragma(
+        options.durability === 'process' ? 'synchronous = NORMAL' : 'synchronous = FULL',
+      );
       this.sqlite.raw.pragma('foreign_keys = ON');
     }
     this.file = this.db.location;

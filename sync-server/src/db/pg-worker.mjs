@@ -6,7 +6,7 @@
 import { workerData, parentPort } from 'node:worker_threads';
 import pg from 'pg';
 
-/** @type {{ url: string, signal: SharedArrayBuffer, port: import('node:worker_threads').MessagePort, connectTimeoutMs: number, statementTimeoutMs: number }} */
+/** @type {{ url: string, signal: SharedArrayBuffer, port: import('node:worker_threads').MessagePort, connectTimeoutMs: number, statementTimeoutMs: number, synchronousCommit: boolean }} */
 const data = workerData;
 const signal = new Int32Array(data.signal);
 const port = data.port;
@@ -47,6 +47,8 @@ async function connection() {
         query_timeout: data.statementTimeoutMs + 1_000,
         keepAlive: true,
         application_name: 'ferry-relay',
+        // --durability process: commits return before the server's WAL reaches the disk.
+        ...(data.synchronousCommit ? {} : { options: '-c synchronous_commit=off' }),
       });
       c.on('error', (err) => {
         // The server went away between queries: the next query reconnects.

@@ -21,6 +21,8 @@ export interface PostgresOptions {
   connectTimeoutMs?: number;
   /** How long one statement may take on the server (ms). */
   statementTimeoutMs?: number;
+  /** 'process': synchronous_commit=off for this connection (store.ts, StoreOptions). */
+  durability?: 'full' | 'process';
 }
 
 interface Answer {
@@ -51,7 +53,14 @@ export class PostgresDb implements SqlDb {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(new URL('./pg-worker.mjs', import.meta.url), {
-      workerData: { url, signal: shared, port: port2, connectTimeoutMs, statementTimeoutMs },
+      workerData: {
+        url,
+        signal: shared,
+        port: port2,
+        connectTimeoutMs,
+        statementTimeoutMs,
+        synchronousCommit: (options.durability ?? 'full') === 'full',
+      },
       transferList: [port2],
       // Plain JavaScript: none of the parent's loaders (tsx, a benchmark's probe). A loader
       // whose hooks wait on the main thread would deadlock with the main thread's first wait.
