@@ -2,21 +2,14 @@
 // - a week away: messages unread on the page I last read and on the newer page both count;
 // - a new week's page synced before the meta document that names it still gives the list its
 //   unread count (the preview alone came from the directory).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConversationSummary, SyncStatus } from '../../src/data/api';
 import type { Client } from '../../src/data/client';
 import { metaRoom, PAGE_SPAN_MS } from '../../../core/src/model/rooms';
 import { readPageCounts, sumCounts } from '../../src/data/unread';
-import { Device, listWhere, removeDir, startRelay, viewWhere, type Relay } from './harness';
+import { Device, listWhere, useRelay, viewWhere } from './harness';
 
-let relay: Relay;
-beforeAll(async () => {
-  relay = await startRelay();
-});
-afterAll(async () => {
-  await relay?.stop();
-  if (relay) removeDir(relay.dataDir);
-});
+const relayOf = useRelay();
 
 interface Pair {
   a: Client;
@@ -28,14 +21,14 @@ interface Pair {
 }
 
 async function pair(title: string): Promise<Pair> {
-  const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
+  const [ada, bo] = await Promise.all([relayOf().createUser('Ada'), relayOf().createUser('Bo')]);
   let ago = 0;
-  const res = await new Device('Ada', relay.url)
+  const res = await new Device('Ada', relayOf().url)
     .backend({ now: () => Date.now() - ago })
-    .signIn({ serverUrl: relay.url, username: ada.username, password: ada.password });
+    .signIn({ serverUrl: relayOf().url, username: ada.username, password: ada.password });
   if (!res.ok) throw new Error(res.message);
   const a = res.client as Client;
-  const bDevice = new Device('Bo', relay.url);
+  const bDevice = new Device('Bo', relayOf().url);
   const b = await bDevice.signIn(bo);
   const id = await a.createConversation({ kind: 'channel', title, visibility: 'private', members: [bo.id] });
   await listWhere(b, (l) => l.some((x) => x.id === id));
