@@ -8,12 +8,12 @@ import { backup, restore } from './backup';
 import { runAdmin } from './admin';
 import { runMigrate } from './migrate/command';
 
-/** The serving relay's log output (log.ts), flushed (for a bounded time) before any exit. */
+/** The serving relay's log output (log.ts), written out (for a bounded time) before any exit. */
 let output: LogOutput | null = null;
 
 /** Exits once the log lines waiting have been written, or after 2 s (a stuck reader). */
 function exitAfterLogs(code: number): void {
-  void (output ? output.flush(2000) : Promise.resolve()).then(() => process.exit(code));
+  void (output ? output.close(2000) : Promise.resolve()).then(() => process.exit(code));
 }
 
 async function main(): Promise<number> {
@@ -61,7 +61,8 @@ async function main(): Promise<number> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping');
+    // Lines dropped while nobody read stdout (log.ts) are counted here, once it reads again.
+    log.info({ signal, droppedLogLines: output?.dropped() ?? 0 }, 'stopping');
     // The last lines get 2 s to reach a reader of stdout; a reader that stopped reading does
     // not hold the exit (log.ts).
     running.drain().then(

@@ -19,8 +19,11 @@ export interface LogOutput {
   readonly stream: SonicBoom;
   /** Lines dropped because the reader of stdout was too far behind. */
   dropped(): number;
-  /** Writes what is waiting, for at most `timeoutMs` (a stuck reader cannot hold the exit). */
-  flush(timeoutMs: number): Promise<void>;
+  /**
+   * Writes what is waiting and closes the output, for at most `timeoutMs` (a stuck reader
+   * cannot hold the exit). Lines logged after this are dropped: the process is exiting.
+   */
+  close(timeoutMs: number): Promise<void>;
 }
 
 export function logOutput(fd = 1, maxBytes = LOG_BUFFER_BYTES): LogOutput {
@@ -35,19 +38,22 @@ export function logOutput(fd = 1, maxBytes = LOG_BUFFER_BYTES): LogOutput {
   return {
     stream,
     dropped: () => dropped,
-    flush: (timeoutMs) =>
+    close: (timeoutMs) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
         timer.unref();
-        const done = () => {
+        stream.once('close', () => {
           clearTimeout(timer);
           resolve();
-        };
+        });
         try {
-          stream.flush(() => done());
+          // end(): what waits is written, then the descriptor closes ('close').
+          stream.end();
         } catch {
-          done();
+          clearTimeout(timer);
+          resolve();
         }
+        stream.write = () => true;
       }),
   };
 }
