@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { recordFigures, type Figure } from '../lib/figures';
 import { cpuSeconds, rssBytes } from '../lib/proc';
 import { fmt, table } from '../lib/stats';
 import { cpuQuiet } from '../lib/wait';
@@ -192,6 +193,39 @@ async function crowd(server: RunningServer, n: number, limitMs: number): Promise
   };
 }
 
+/** One row per crowd size for `npm run bench:table`: Ferry beside the reference. */
+function crowdFigures(results: readonly CrowdResult[]): Figure[] {
+  const figures: Figure[] = [];
+  for (const n of new Set(results.map((r) => r.clients))) {
+    const of = (name: string) => results.find((r) => r.clients === n && r.server === name);
+    const ferryRun = of(ferry.name);
+    const ref = of(reference.name);
+    const seconds = (r: CrowdResult | undefined) =>
+      r && r.synced === r.clients ? r.secondsToAllSynced : null;
+    const ferrySeconds = seconds(ferryRun);
+    figures.push(
+      {
+        figure: `${n} stock providers join one room: all synced (s)`,
+        peer: reference.name,
+        peerValue: seconds(ref),
+        ferry: ferrySeconds,
+        target: n >= 1000 ? '< 1 s' : null,
+        met: n >= 1000 ? ferrySeconds !== null && ferrySeconds < 1 : null,
+        digits: 2,
+      },
+      {
+        figure: `${n} stock providers join one room: relay CPU (s)`,
+        peer: reference.name,
+        peerValue: ref?.cpuSeconds ?? null,
+        ferry: ferryRun?.cpuSeconds ?? null,
+        target: null,
+        met: null,
+      },
+    );
+  }
+  return figures;
+}
+
 async function main(): Promise<void> {
   let args: Args;
   try {
@@ -264,6 +298,7 @@ async function main(): Promise<void> {
       ]),
     ),
   );
+  recordFigures('crowd', crowdFigures(results));
   const out = path.join(repoRoot, 'bench/.results');
   mkdirSync(out, { recursive: true });
   const file = path.join(out, `crowd-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
