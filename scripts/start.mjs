@@ -77,20 +77,13 @@ if (why) {
 // The relay runs compiled (no TypeScript loader: less memory, listens sooner; bench/README.md)
 // as a direct child, so signals reach it, not a shim. About 0.3 s when its sources changed.
 try {
-  await buildRelay();
+  await buildRelay({ quiet: true }); // ~0.3 s, only when its sources changed: no line for it
 } catch (error) {
   console.error(`ferry: relay build failed: ${error.message}`);
   process.exit(1);
 }
 // A small young generation keeps idle sockets cheap, as in deploy/ (bench/README.md).
-const relayArgs = [
-  '--max-semi-space-size=2',
-  relayBundle,
-  '--host',
-  host,
-  '--port',
-  port,
-];
+const relayArgs = ['--max-semi-space-size=2', relayBundle, '--host', host, '--port', port];
 relayArgs.push('--data', dataDir);
 if (existsSync(path.join(webDir, 'index.html'))) relayArgs.push('--web', webDir);
 const relay = spawn(process.execPath, relayArgs, {
