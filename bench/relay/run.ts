@@ -3,8 +3,12 @@
 // bench/.results/. Loopback only; every wait is bounded; stops by itself.
 //
 //   npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|reference]
-//                              [--scenario=fanout,idle,join]
+//                              [--scenario=startup,fanout,idle,join] [--idle-rooms=N]
 //                              [--server-node-args="--max-semi-space-size=1"]
+//
+// `ferry` is the relay as it ships (compiled by scripts/build-relay.mjs, built before the first
+// timed start); `ferry-tsx` (its sources through tsx) takes part in the startup scenario only.
+// --idle-rooms=10000 needs ~10,100 open files in this process and in the server (ulimit -n).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,8 +23,10 @@ import {
   type IdleResult,
   type JoinResult,
 } from './scenarios';
+import { startup, type StartupResult } from './startup';
 import {
   ferry,
+  ferryTsx,
   reference,
   setServerNodeArgs,
   type RunningServer,
@@ -35,9 +41,10 @@ interface Args {
   serverNodeArgs: string[];
   only: string | null;
   scenarios: Set<string>;
+  idleRooms: number | null;
 }
 
-const SCENARIOS = ['fanout', 'idle', 'join'];
+const SCENARIOS = ['startup', 'fanout', 'idle', 'join'];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -46,6 +53,7 @@ function parseArgs(argv: string[]): Args {
     serverNodeArgs: [],
     only: null,
     scenarios: new Set(SCENARIOS),
+    idleRooms: null,
   };
   for (const arg of argv) {
     if (arg === '--quick') args.quick = true;
@@ -55,6 +63,10 @@ function parseArgs(argv: string[]): Args {
       if (!Number.isInteger(args.rounds) || args.rounds < 1 || args.rounds > 9) {
         throw new Error(`--rounds must be a whole number from 1 to 9, not "${arg.slice(9)}"`);
       }
+    } else if (arg.startsWith('--idle-rooms=')) {
+      args.idleRooms = Number(arg.slice('--idle-rooms='.length));
+      if (!Number.isInteger(args.idleRooms) || args.idleRooms < 1 || args.idleRooms > 50_000)
+        throw new Error(`--idle-rooms must be a whole number from 1 to 50000`);
     } else if (arg.startsWith('--server-node-args=')) {
       args.serverNodeArgs = arg.slice('--server-node-args='.length).split(/\s+/).filter(Boolean);
     } else if (arg.startsWith('--scenario=')) {
@@ -65,7 +77,7 @@ function parseArgs(argv: string[]): Args {
       }
     } else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|reference] [--scenario=fanout,idle,join] [--server-node-args="FLAGS"]',
+        'usage: npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|ferry-tsx|reference] [--scenario=startup,fanout,idle,join] [--idle-rooms=N] [--server-node-args="FLAGS"]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}" (try --help)`);
@@ -81,6 +93,7 @@ try {
   process.exit(2);
 }
 setServerNodeArgs(args.serverNodeArgs);
+const loadAtStart = os.loadavg();
 const q = args.quick;
 const sizes = {
   fanoutSmall: {
@@ -99,17 +112,22 @@ const sizes = {
     burstMessages: q ? 40 : 200,
     warmupMessages: 5,
   } satisfies FanoutOptions,
-  idle: { rooms: q ? 200 : 1000, window: 100 },
+  idle: { rooms: args.idleRooms ?? (q ? 200 : 1000), window: 100 },
   join: { clients: q ? 200 : 1000, window: 250, seedMessages: 100 },
 };
 
-const kinds = [reference, ferry].filter((k) => args.only === null || k.name === args.only);
+const kinds = [reference, ferry, ferryTsx].filter(
+  (k) => args.only === null || k.name === args.only,
+);
+/** Servers measured only in the startup scenario. */
+const startupOnly = new Set([ferryTsx.name]);
 if (kinds.length === 0) {
-  console.error(`bench/relay: --only=${args.only}: no such server (ferry, reference)`);
+  console.error(`bench/relay: --only=${args.only}: no such server (ferry, ferry-tsx, reference)`);
   process.exit(2);
 }
 
 interface Results {
+  startup?: StartupResult;
   fanoutSmall?: FanoutResult;
   fanoutWide?: FanoutResult;
   idle?: IdleResult;
@@ -139,9 +157,19 @@ const runnable = kinds.filter((kind) => {
   return why === null;
 });
 for (const kind of runnable) results.set(kind.name, []);
+for (const kind of runnable) kind.prepare?.();
 
 type Step = (kind: ServerKind, r: Results) => Promise<void>;
 const steps: [string, Step][] = [];
+const STARTUP_LABEL = 'startup: spawn to listening, then memory at rest';
+if (args.scenarios.has('startup')) {
+  steps.push([
+    STARTUP_LABEL,
+    async (kind, r) => {
+      r.startup = await startup(kind);
+    },
+  ]);
+}
 if (args.scenarios.has('fanout')) {
   steps.push([
     'fan-out 10 rooms x 5 clients',
@@ -189,6 +217,7 @@ for (let round = 0; round < args.rounds; round++) {
     for (const kind of order) {
       const r = perRound.get(kind.name) ?? {};
       if (r.error !== undefined) continue;
+      if (startupOnly.has(kind.name) && label !== STARTUP_LABEL) continue;
       console.log(`-- round ${round + 1}/${args.rounds}, ${kind.name}: ${label}`);
       try {
         await step(kind, r);
@@ -245,9 +274,13 @@ const fanoutRows = (label: string, pick: (r: Results) => FanoutResult | undefine
     2,
   );
 };
+row('startup: s to listening', (r) => r.startup?.secondsToListen, 2);
+row('startup: RSS MB at rest', (r) => r.startup && r.startup.baseRss / MB);
+row('startup: heap MB at rest', (r) => r.startup && r.startup.baseHeap / MB);
 fanoutRows('fan-out 10x5', (r) => r.fanoutSmall);
 fanoutRows('fan-out 1x50', (r) => r.fanoutWide);
 const idleN = sizes.idle.rooms;
+row(`idle ${idleN} rooms: s to all joined`, (r) => r.idle?.secondsToJoin, 2);
 row(`idle ${idleN} rooms: RSS KB/connection`, (r) => r.idle && r.idle.rssPerConnection / KB);
 row(`idle ${idleN} rooms: heap KB/connection`, (r) => r.idle && r.idle.heapPerConnection / KB);
 row('idle: RSS MB base', (r) => r.idle && r.idle.baseRss / MB);
@@ -269,6 +302,13 @@ row('join: RSS KB/connection (one room)', (r) => r.join && r.join.rssPerConnecti
 row('join: heap KB/connection (one room)', (r) => r.join && r.join.heapPerConnection / KB);
 
 console.log('');
+console.log(
+  `load average (1, 5, 15 min) at the start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}` +
+    `, at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+);
 console.log(
   `Relay benchmark${q ? ' (--quick: smaller sizes)' : ''}, ${new Date().toISOString()}` +
     (args.rounds > 1 ? `, median of ${args.rounds} rounds` : ''),

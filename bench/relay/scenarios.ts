@@ -200,6 +200,8 @@ export interface IdleOptions {
 
 export interface IdleResult {
   rooms: number;
+  /** From the first connection to every client synced (and its message sent). */
+  secondsToJoin: number;
   baseRss: number;
   baseHeap: number;
   loadedRss: number;
@@ -225,6 +227,7 @@ export async function idleRooms(server: RunningServer, o: IdleOptions): Promise<
   const clients: WireClient[] = [];
   const update = messageUpdate('An idle room holds one short message, like a quiet conversation.');
   try {
+    const started = performance.now();
     await withDeadline(
       inWindows(o.rooms, o.window, async (i) => {
         const client = new WireClient(`${server.url}/bench/idle/${i}`, {
@@ -238,6 +241,7 @@ export async function idleRooms(server: RunningServer, o: IdleOptions): Promise<
       120_000,
       `${o.rooms} idle clients syncing`,
     );
+    const secondsToJoin = (performance.now() - started) / 1000;
     await cpuQuiet(server.pid);
     const loaded = await server.probe();
     await withDeadline(Promise.all(clients.map((c) => c.close())), 30_000, 'closing idle clients');
@@ -246,6 +250,7 @@ export async function idleRooms(server: RunningServer, o: IdleOptions): Promise<
     const closed = await server.probe();
     return {
       rooms: o.rooms,
+      secondsToJoin,
       baseRss: base.rss,
       baseHeap: base.heapUsed,
       loadedRss: loaded.rss,

@@ -1,7 +1,7 @@
 // The two servers the relay benchmark compares, each started as a child process on an
 // ephemeral loopback port, with a way to stop it, to read its pid for /proc figures and to
 // ask it (through probe.mjs) for its memory after a full GC.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,6 +43,8 @@ export interface ServerKind {
   readonly roomIdleMs: number;
   /** Why this server cannot run here, or null when it can. */
   unavailable(): string | null;
+  /** Work done once before any timed start (e.g. compiling the relay). */
+  prepare?(): void;
   start(): Promise<RunningServer>;
 }
 
@@ -80,8 +82,10 @@ export interface SpawnSpec {
   name: string;
   /** Whether the server serves Prometheus metrics at /metrics. */
   hasMetrics?: boolean;
-  /** Script and its arguments (run with tsx, the probe and --expose-gc). */
+  /** Script and its arguments (run with the probe and --expose-gc, and tsx unless compiled). */
   args: string[];
+  /** The script is JavaScript: no TypeScript loader (tsx) in the server process. */
+  compiled?: boolean;
   env?: Record<string, string>;
   cleanup?: () => void;
   /**
@@ -96,8 +100,7 @@ export function startNode(spec: SpawnSpec): Promise<RunningServer> {
   const nodeArgs = [
     '--expose-gc',
     ...serverNodeArgs,
-    '--import',
-    'tsx',
+    ...(spec.compiled ? [] : ['--import', 'tsx']),
     '--import',
     probeUrl,
     ...spec.args,
@@ -188,40 +191,62 @@ export function startNode(spec: SpawnSpec): Promise<RunningServer> {
 
 export const reference: ServerKind = {
   name: 'reference',
-  description: '@y/websocket-server 0.1.1, in memory (bench/relay/reference-server.ts)',
+  description:
+    '@y/websocket-server 0.1.1, in memory (bench/relay/reference-server.mjs, plain node)',
   // It keeps every room in memory for ever when it runs without persistence.
   roomIdleMs: 0,
   unavailable: () => null,
   start: () =>
     startNode({
       name: 'reference',
-      args: ['bench/relay/reference-server.ts'],
+      args: ['bench/relay/reference-server.mjs'],
+      compiled: true,
       env: { HOST: '127.0.0.1' },
     }),
 };
 
 const ferryEntry = 'sync-server/src/cli.ts';
+/** What production runs (npm start, npm run relay, the bin): scripts/build-relay.mjs's bundle. */
+const ferryBundle = 'sync-server/dist/ferry-relay.mjs';
 /** The relay's default (--room-idle-ms), passed explicitly so the benchmark knows what to wait. */
 const FERRY_ROOM_IDLE_MS = 30_000;
 
+let relayBuilt = false;
+/** Compiles the relay as `npm start` does (incremental), once per benchmark process. */
+function buildRelay(): void {
+  if (relayBuilt) return;
+  const built = spawnSync(process.execPath, ['scripts/build-relay.mjs'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  if (built.status !== 0) throw new Error(`relay build failed (${built.status ?? built.signal})`);
+  relayBuilt = true;
+}
+
 /**
- * Ferry's relay from `entry` (its cli.ts): the working tree's by default, or another copy of
- * the sources (e.g. an older commit extracted with `git archive`) to compare two in one run.
+ * Ferry's relay from `entry`: its compiled bundle (the default, what ships), its TypeScript
+ * sources through tsx (cli.ts, as before issue 16), or another copy of the sources (e.g. an
+ * older commit extracted with `git archive`) to compare two in one run.
  */
 export function ferryFrom(entry: string, name = 'ferry'): ServerKind {
+  const compiled = entry === ferryBundle;
+  const how = compiled ? 'compiled, plain node' : 'TypeScript through tsx';
   return {
     name,
-    description: `Ferry relay (${entry}), durable SQLite storage in a fresh temp dir, default settings, --no-auth`,
+    description: `Ferry relay (${entry}, ${how}), durable SQLite storage in a fresh temp dir, default settings, --no-auth`,
     roomIdleMs: FERRY_ROOM_IDLE_MS,
     unavailable: () =>
-      existsSync(path.resolve(repoRoot, entry)) ? null : `${entry} does not exist yet`,
+      compiled || existsSync(path.resolve(repoRoot, entry)) ? null : `${entry} does not exist yet`,
+    prepare: compiled ? buildRelay : undefined,
     start: () => {
+      if (compiled) buildRelay(); // done already when run.ts called prepare()
       const data = mkdtempSync(path.join(tmpdir(), 'ferry-bench-relay-'));
       // `node --import tsx` is what `npx tsx` runs, minus its wrapper processes, so the pid we
       // measure is the relay itself.
       return startNode({
         name,
         hasMetrics: true,
+        compiled,
         args: [
           entry,
           ...['--host', '127.0.0.1', '--port', '0', '--data', data],
@@ -237,4 +262,7 @@ export function ferryFrom(entry: string, name = 'ferry'): ServerKind {
   };
 }
 
-export const ferry: ServerKind = ferryFrom(ferryEntry);
+/** The relay as it ships (compiled). */
+export const ferry: ServerKind = ferryFrom(ferryBundle);
+/** The relay's sources through tsx, as production ran it before issue 16 (startup figures). */
+export const ferryTsx: ServerKind = ferryFrom(ferryEntry, 'ferry-tsx');

@@ -70,8 +70,14 @@ export class Room {
   // Several nodes (docs/scale-out.md, "Updates between nodes").
   /** The room version whose commits this node holds, all of them (contiguous). */
   version = 0;
-  /** Versions above `version` held already (own commits, or published ones that came early). */
-  readonly ahead = new Set<number>();
+  /**
+   * Versions above `version` held already (own commits, or published ones that came early).
+   * Made on first use: a single-node relay never needs it (issue 16: memory per idle room).
+   */
+  get ahead(): Set<number> {
+    return (this.aheadVersions ??= new Set<number>());
+  }
+  private aheadVersions: Set<number> | null = null;
   /** Awareness clientIDs whose states came from other nodes: not published again. */
   readonly remoteAwareness = new Set<number>();
   catchUpTimer: NodeJS.Timeout | null = null;

@@ -42,6 +42,8 @@ export class Sockets {
   private readonly userSockets = new Map<string, number>();
   private readonly alive = new WeakMap<WebSocket, boolean>();
   private readonly pinger: NodeJS.Timeout | null;
+  /** One pong listener for every socket (`this` is the socket), not a closure each (issue 16). */
+  private readonly onPong: (this: WebSocket) => void;
 
   constructor(
     private readonly config: RelayConfig,
@@ -50,6 +52,10 @@ export class Sockets {
     private readonly relay: Relay,
     wss: WebSocketServer,
   ) {
+    const alive = this.alive;
+    this.onPong = function (this: WebSocket) {
+      alive.set(this, true);
+    };
     // Keepalive: a socket that has not answered the previous ping (a vanished laptop, a dead
     // NAT entry) is dropped, so its rooms can unload. Browsers answer pings by themselves.
     this.pinger =
@@ -128,7 +134,7 @@ export class Sockets {
   /** The socket answers keepalive pings from now on (its pongs keep it). */
   keepAlive(ws: WebSocket): void {
     this.alive.set(ws, true);
-    ws.on('pong', () => this.alive.set(ws, true));
+    ws.on('pong', this.onPong);
   }
 
   /** Forgets a closed socket: its expiry timer and its place in its user's count. */

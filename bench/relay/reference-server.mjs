@@ -2,19 +2,16 @@
 // wired exactly as its own bin/server.js does (an http server whose upgrades go to the package's
 // setupWSConnection, with the `ws` version the package ships with), except that it listens on an
 // ephemeral port and prints the port it got as one JSON line: {"port":N}.
+// Plain JavaScript, run by plain node as the package's own bin is (and as Ferry's compiled
+// relay is): no TypeScript loader in either process, so startup and memory compare like for like.
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { setupWSConnection } from '@y/websocket-server/utils';
 
 // The package pins its own ws (6.x) in its node_modules; resolve it from the package, not from us.
-const requireFromPackage = createRequire(require_resolve('@y/websocket-server/package.json'));
-// ws 6 has no types of its own here; only Server and handleUpgrade are used.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const WebSocket: any = requireFromPackage('ws');
-
-function require_resolve(id: string): string {
-  return createRequire(import.meta.url).resolve(id);
-}
+const require = createRequire(import.meta.url);
+const requireFromPackage = createRequire(require.resolve('@y/websocket-server/package.json'));
+const WebSocket = requireFromPackage('ws');
 
 const host = process.env.HOST ?? '127.0.0.1';
 const wss = new WebSocket.Server({ noServer: true });
@@ -24,7 +21,7 @@ const server = http.createServer((_request, response) => {
 });
 wss.on('connection', setupWSConnection);
 server.on('upgrade', (request, socket, head) => {
-  wss.handleUpgrade(request, socket, head, (ws: unknown) => wss.emit('connection', ws, request));
+  wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
 });
 server.listen(0, host, () => {
   const address = server.address();
