@@ -10,6 +10,8 @@ export default defineConfig({
       'electron/test/**/*.test.ts',
       'build/test/**/*.test.ts',
     ],
+    // Builds the compiled relay the tests start (sync-server/test/global-setup.ts).
+    globalSetup: ['sync-server/test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

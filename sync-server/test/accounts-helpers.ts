@@ -1,7 +1,6 @@
 // Helpers for the accounts tests: JSON calls against a real relay's /api/v1.
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { repoRoot, TEST_ARGON2 } from './helpers';
+import { RELAY_BUNDLE, repoRoot, TEST_ARGON2 } from './helpers';
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -55,8 +54,6 @@ export async function login(
   return r.body;
 }
 
-const cli = path.join(repoRoot, 'sync-server/src/cli.ts');
-
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -69,7 +66,7 @@ export function runCli(
   options: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    const proc = spawn(process.execPath, [RELAY_BUNDLE, ...args], {
       cwd: repoRoot,
       env: { ...process.env, FERRY_LOG_LEVEL: 'warn', ...TEST_ARGON2, ...options.env },
     });

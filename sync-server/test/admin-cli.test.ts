@@ -79,7 +79,7 @@ describe('admin CLI', () => {
     expect(short.code).toBe(2);
     expect(short.stderr).toMatch(/at least 10 characters/);
     expect((await admin('users', 'list', '--json')).stdout).not.toContain('carol');
-    // Thirteen CLI processes, one after another, each starting Node and tsx (about 1.3 s on a
+    // Thirteen CLI processes, one after another, each starting Node (about 0.5 s on a
     // quiet machine): a loaded 2-core machine takes longer than the default 30 s.
   }, 120_000);
 

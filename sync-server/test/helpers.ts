@@ -12,7 +12,8 @@ import * as Y from 'yjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../..');
-const cli = path.join(repoRoot, 'sync-server/src/cli.ts');
+/** The compiled relay (built by the global setup), run with plain node as production does. */
+export const RELAY_BUNDLE = path.join(repoRoot, 'sync-server/dist/ferry-relay.mjs');
 
 export interface LogLine {
   level: number;
@@ -116,9 +117,7 @@ export async function startRelayProcess(
   const proc = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      cli,
+      RELAY_BUNDLE,
       ...['--host', '127.0.0.1', '--port', '0', '--data', dataDir],
       ...authArgs,
       ...args,

@@ -6,7 +6,6 @@
 // resumes without duplicating anything, and the refusals (relay running, a target of another
 // install).
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock, tick, type Clock } from '../../core/src/hlc';
@@ -22,6 +21,7 @@ import { usePostgres } from './engines/postgres';
 import { S3Engine } from './engines/s3';
 import { bytes, fileRef, get, partialUpload, sendFiles, upload } from './files-helpers';
 import {
+  RELAY_BUNDLE,
   TEST_ARGON2,
   client,
   removeDir,
@@ -36,11 +36,10 @@ import {
 
 process.setMaxListeners(0);
 const postgres = usePostgres();
-const cli = path.join(repoRoot, 'sync-server/src/cli.ts');
 
 /** `ferry-relay migrate …` as a child process; `onLine` sees each stdout line as it comes. */
 function migrate(args: string[], env: Record<string, string> = {}, onLine?: (l: string) => void) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'migrate', ...args], {
+  const proc = spawn(process.execPath, [RELAY_BUNDLE, 'migrate', ...args], {
     cwd: repoRoot,
     env: { ...process.env, FERRY_LOG_LEVEL: 'warn', ...TEST_ARGON2, ...env },
   });

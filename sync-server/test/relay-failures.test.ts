@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import {
   client,
+  RELAY_BUNDLE,
   getJson,
   removeDir,
   repoRoot,
@@ -46,7 +47,7 @@ afterAll(async () => {
 });
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'sync-server/src/cli.ts', ...args], {
+  return spawnSync(process.execPath, [RELAY_BUNDLE, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
   });

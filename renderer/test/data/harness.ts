@@ -1,5 +1,5 @@
-// Test harness: a REAL relay process (sync-server/src/cli.ts) on an ephemeral port with a temp
-// data dir, and Ferry clients over fake-indexeddb and `ws`. Tests run under Node, so this file
+// Test harness: a REAL relay process (sync-server/dist/ferry-relay.mjs, the compiled relay) on
+// an ephemeral port with a temp data dir, and Ferry clients over fake-indexeddb and `ws`. Tests run under Node, so this file
 // (and only this one) uses Node's child_process/fs, which the renderer itself never may.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
@@ -59,9 +59,8 @@ function launch(
   const proc = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'sync-server/src/cli.ts',
+      // The compiled relay, built by the global setup (sync-server/test/global-setup.ts).
+      'sync-server/dist/ferry-relay.mjs',
       '--host',
       '127.0.0.1',
       '--port',
