@@ -12,6 +12,8 @@ import type { ConversationPages } from './pages';
 
 export class MessageViews {
   private cache = new Map<number, MessageView[]>();
+  /** Pages (by period) whose cached views include a reply. */
+  private readonly withReplies = new Set<number>();
   /** Names seen while this conversation was open: a reaction outlives its author's membership. */
   private readonly names = new Map<string, string>();
   /** Who pinned each message, from the last view (the view itself is always current). */
@@ -27,8 +29,13 @@ export class MessageViews {
 
   /** A page's views are stale (all pages': no period). */
   forget(period?: number): void {
-    if (period === undefined) this.cache.clear();
-    else this.cache.delete(period);
+    if (period === undefined) {
+      this.cache.clear();
+      this.withReplies.clear();
+    } else {
+      this.cache.delete(period);
+      this.withReplies.delete(period);
+    }
   }
 
   /** A person's name, remembered for when the directory no longer lists them. */
@@ -92,8 +99,20 @@ export class MessageViews {
       const reactions = page.listAllReactions(p.doc);
       list = page.listMessages(p.doc).map((msg) => this.messageView(p, msg, st, reactions.get(msg.id) ?? []));
       this.cache.set(period, list);
+      if (list.some((v) => v.parentId !== null)) this.withReplies.add(period);
     }
     return list;
+  }
+
+  /** Whether any of these loaded pages holds a reply (their views are built if they were not). */
+  hasReplies(periods: number[]): boolean {
+    let any = false;
+    for (const period of periods) {
+      const p = this.pages.pages.get(period);
+      if (p) this.pageViews(period, p);
+      if (this.withReplies.has(period)) any = true;
+    }
+    return any;
   }
 
   /** Every loaded message (not the unsaved ones), ascending, with the page it is on. */
