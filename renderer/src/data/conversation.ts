@@ -375,7 +375,9 @@ export class ConversationImpl implements ConversationStore {
   private schedule(): void {
     if (this.scheduled || this.closed || (this.listeners.size === 0 && !this.threads.observed)) return;
     this.scheduled = true;
-    queueMicrotask(() => {
+    // Views of newly loaded pages are built in slices first (message-views.ts); with nothing to
+    // build this stays within the microtask queue.
+    const emit = () => {
       this.scheduled = false;
       if (this.closed) return;
       if (this.listeners.size > 0) {
@@ -383,7 +385,8 @@ export class ConversationImpl implements ConversationStore {
         for (const l of [...this.listeners]) l(v);
       }
       this.threads.emitAll();
-    });
+    };
+    this.views.prepare(this.pages.ready ? this.pages.pages : new Map()).then(emit, emit);
   }
 
   thread(rootId: string): Observe<ThreadView> {

@@ -8,6 +8,9 @@ import { applyStored } from '../../src/data/doc-host';
 import { SCREEN_CACHE_VERSION, parseScreen } from '../../src/data/screen-cache';
 import { afterPaint, yieldToMain } from '../../src/data/yield';
 import { Device, texts, viewWhere } from './harness';
+import * as page from '../../../core/src/model/page';
+import { pageRoom, periodOfMessage } from '../../../core/src/model/rooms';
+import { encodeHlc, wallOf } from '../../../core/src/hlc';
 
 const NOWHERE = 'http://127.0.0.1:9';
 
@@ -36,10 +39,15 @@ async function openAndRecord(dev: Device, convId: string): Promise<{ views: Conv
   const client = await dev.start({ relay: false });
   const conv = client.open(convId);
   const views: ConversationView[] = [];
-  const off = conv.observe((v) => views.push(v));
-  await conv.loadRecent();
   // Rows from the documents offer actions (a deleted one does not); cached rows none.
-  await viewWhere(conv, (v) => v.messages.some((m) => m.canDelete));
+  let done = () => {};
+  const fromDocuments = new Promise<void>((resolve) => (done = resolve));
+  const off = conv.observe((v) => {
+    views.push(v);
+    if (v.messages.some((m) => m.canDelete)) done();
+  });
+  await conv.loadRecent();
+  await fromDocuments;
   off();
   return { views, close: () => client.close() };
 }
@@ -125,6 +133,43 @@ describe('screen cache', () => {
       expect(texts(first)).toEqual(['one', 'two']);
       await close();
     }
+  });
+});
+
+describe('a big page', () => {
+  it('its views are built in slices; an edit arriving meanwhile is shown, nothing is lost', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    const client = await dev.start({ relay: false });
+    const id = await client.createConversation('Big');
+    const conv = client.open(id);
+    await conv.loadRecent();
+    const first = await conv.send('first');
+    await client.close();
+    // 3,000 more messages on the same page, stored as one row (as after a sync).
+    const room = pageRoom(id, periodOfMessage(first.id));
+    const extra = new Y.Doc();
+    const before = wallOf(first.id) - 3001;
+    for (let i = 0; i < 3000; i++) {
+      page.addMessage(extra, {
+        id: encodeHlc({ wall: before + i, counter: 0, node: 'B9GPAGE1' }),
+        author: dev.userId,
+        text: `m${i}`,
+        createdAt: before + i,
+      });
+    }
+    const store = await LocalStore.open(dev.idb);
+    await store.readDoc(room);
+    await store.append(room, Y.encodeStateAsUpdate(extra));
+    await store.close();
+    const again = await dev.start({ relay: false });
+    const c = again.open(id);
+    const loaded = c.loadRecent();
+    await loaded;
+    await c.edit(first.id, 'first, edited');
+    const v = await viewWhere(c, (x) => x.messages.length === 3001 && x.messages.at(-1)?.text === 'first, edited');
+    expect(v.messages[0]?.text).toBe('m0');
+    expect(v.messages.every((m, i) => i === 0 || (v.messages[i - 1] as { id: string }).id < m.id)).toBe(true);
+    await again.close();
   });
 });
 
