@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium, type BrowserContext } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
+import { recordFigures, type Figure } from '../lib/figures';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../.results/', import.meta.url));
@@ -175,6 +176,43 @@ async function bench(
   }
 }
 
+/** The rows `npm run bench:table` prints (bench/lib/figures.ts), each beside the plain design. */
+function clientFigures(ferry: DesignResult, plain: DesignResult): Figure[] {
+  const peer = 'plain (one Y.Doc per conversation, y-indexeddb)';
+  const n = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
+  const row = (
+    figure: string,
+    key: keyof DesignResult,
+    limit: number | null,
+    ratio?: number,
+  ): Figure => {
+    const f = n(ferry[key]);
+    const p = n(plain[key]);
+    const target =
+      limit === null ? null : `≤ ${limit}${ratio === undefined ? '' : ` and ≤ ${ratio}× peer`}`;
+    const met =
+      limit === null || f === null
+        ? null
+        : f <= limit && (ratio === undefined || p === null || f <= ratio * Math.max(p, 1));
+    return { figure, peer, peerValue: p, ferry: f, target, met, digits: 0 };
+  };
+  const tasks = (key: keyof DesignResult, figure: string) => row(figure, key, 50);
+  return [
+    { ...row('cold start to the list (ms)', 'list', 300), target: '< 300' },
+    row('open the 100k conversation, first screen (ms)', 'firstScreen', 100, 1.5),
+    row('open the 100k conversation, documents loaded (ms)', 'loaded', null),
+    tasks('longestStart', 'longest task, start → list (ms)'),
+    tasks('longestOpen', 'longest task, opening (ms)'),
+    tasks('longestScroll', `longest task, scrolling up ${SCROLL} pages (ms)`),
+    {
+      ...row('JS heap, big conversation open (MB)', 'heap', null),
+      ferry: n(ferry.heap / 1e6),
+      peerValue: n(plain.heap / 1e6),
+      digits: 1,
+    },
+  ];
+}
+
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 const ms = (n: number) => `${Math.round(n)} ms`;
 
@@ -272,6 +310,7 @@ async function main(): Promise<void> {
     console.log(line(['metric', 'ferry', 'plain (y-idb)', 'target']));
     console.log(line(w.map((n) => '-'.repeat(n))));
     for (const r of rows) console.log(line(r));
+    recordFigures('client', clientFigures(ferry, plain));
     writeFileSync(
       join(resultsDir, 'client.json'),
       JSON.stringify({ at: new Date().toISOString(), MESSAGES, BIG, CONVS, ferry, plain }, null, 2),
