@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium, type BrowserContext } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
+import { recordFigures, type Figure } from '../lib/figures';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../.results/', import.meta.url));
@@ -27,6 +28,10 @@ const RESTARTS = env('RESTARTS', 100);
 const PLAIN_RESTARTS = env('PLAIN_RESTARTS', Math.min(RESTARTS, 20));
 /** Cold starts (browser restarts) measured per design; the table shows the median. */
 const COLD = env('COLD', 3);
+/** Older pages loaded one by one after the first screen (scrolling up the big conversation). */
+const SCROLL = env('SCROLL', 10);
+/** Which designs to run (comma-separated): `DESIGNS=ferry` while iterating on Ferry alone. */
+const DESIGNS = (process.env.DESIGNS ?? 'ferry,plain').split(',');
 const TIMEOUT = 20 * 60_000;
 
 const ARGS = [...CHROMIUM_ARGS, '--js-flags=--expose-gc', '--enable-precise-memory-info'];
@@ -100,10 +105,13 @@ interface DesignResult {
   seedMs: number;
   list: number;
   firstScreen: number;
+  loaded: number;
   heap: number;
   longestStart: number;
   longestOpen: number;
   longestAfter: number;
+  longestScroll: number;
+  scrollMs: number;
   records: number;
   usage: number;
   recordsAfter: number;
@@ -118,7 +126,7 @@ async function bench(
   restarts: number,
 ): Promise<DesignResult> {
   const profile = mkdtempSync(join(tmpdir(), `ferry-bench-${design}-`));
-  const q = `design=${design}&messages=${MESSAGES}&big=${BIG}&convs=${CONVS}`;
+  const q = `design=${design}&messages=${MESSAGES}&big=${BIG}&convs=${CONVS}&scroll=${SCROLL}`;
   try {
     let ctx = await launch(profile);
     const seed = await run(ctx, `${base}?${q}&mode=seed`);
@@ -149,10 +157,13 @@ async function bench(
       seedMs: seed.seedMs,
       list: m.list,
       firstScreen: m.firstScreen,
+      loaded: m.loaded,
       heap: m.heap,
       longestStart: m.longestStart,
       longestOpen: m.longestOpen,
       longestAfter: m.longestAfter,
+      longestScroll: m.longestScroll,
+      scrollMs: m.scrollMs,
       records: size.records,
       usage: size.usage,
       recordsAfter: after.records,
@@ -163,6 +174,43 @@ async function bench(
   } finally {
     rmSync(profile, { recursive: true, force: true });
   }
+}
+
+/** The rows `npm run bench:table` prints (bench/lib/figures.ts), each beside the plain design. */
+function clientFigures(ferry: DesignResult, plain: DesignResult): Figure[] {
+  const peer = 'plain (one Y.Doc per conversation, y-indexeddb)';
+  const n = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
+  const row = (
+    figure: string,
+    key: keyof DesignResult,
+    limit: number | null,
+    ratio?: number,
+  ): Figure => {
+    const f = n(ferry[key]);
+    const p = n(plain[key]);
+    const target =
+      limit === null ? null : `≤ ${limit}${ratio === undefined ? '' : ` and ≤ ${ratio}× peer`}`;
+    const met =
+      limit === null || f === null
+        ? null
+        : f <= limit && (ratio === undefined || p === null || f <= ratio * Math.max(p, 1));
+    return { figure, peer, peerValue: p, ferry: f, target, met, digits: 0 };
+  };
+  const tasks = (key: keyof DesignResult, figure: string) => row(figure, key, 50);
+  return [
+    { ...row('cold start to the list (ms)', 'list', 300), target: '< 300' },
+    row('open the 100k conversation, first screen (ms)', 'firstScreen', 100, 1.5),
+    row('open the 100k conversation, documents loaded (ms)', 'loaded', null),
+    tasks('longestStart', 'longest task, start → list (ms)'),
+    tasks('longestOpen', 'longest task, opening (ms)'),
+    tasks('longestScroll', `longest task, scrolling up ${SCROLL} pages (ms)`),
+    {
+      ...row('JS heap, big conversation open (MB)', 'heap', null),
+      ferry: n(ferry.heap / 1e6),
+      peerValue: n(plain.heap / 1e6),
+      digits: 1,
+    },
+  ];
 }
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -177,9 +225,13 @@ async function main(): Promise<void> {
     build: { outDir, emptyOutDir: true, target: 'es2022', minify: true },
   });
   const { server, url } = await serve(outDir);
+  const loadStart = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   try {
-    const ferry = await bench('ferry', url, RESTARTS);
-    const plain = await bench('plain', url, PLAIN_RESTARTS);
+    const none = { raw: NaN } as DesignResult;
+    const ferry = DESIGNS.includes('ferry') ? await bench('ferry', url, RESTARTS) : none;
+    const plain = DESIGNS.includes('plain') ? await bench('plain', url, PLAIN_RESTARTS) : none;
     const rows: Array<[string, string, string, string]> = [
       ['cold start to conversation list', ms(ferry.list), ms(plain.list), '< 300 ms'],
       [
@@ -188,6 +240,7 @@ async function main(): Promise<void> {
         ms(plain.firstScreen),
         '< 100 ms',
       ],
+      ['open the big conversation (documents loaded)', ms(ferry.loaded), ms(plain.loaded), ''],
       ['JS heap after GC, big conversation open', mb(ferry.heap), mb(plain.heap), '< 60 MB'],
       [
         'longest task: start, until the list',
@@ -202,6 +255,13 @@ async function main(): Promise<void> {
         '<= 50 ms',
       ],
       ['longest task: 1 s after first screen', ms(ferry.longestAfter), ms(plain.longestAfter), ''],
+      [
+        `longest task: scrolling up ${SCROLL} pages`,
+        ms(ferry.longestScroll),
+        ms(plain.longestScroll),
+        '<= 50 ms',
+      ],
+      ['mean time per page scrolled up', ms(ferry.scrollMs), ms(plain.scrollMs), ''],
       ['raw message text', mb(ferry.raw), mb(plain.raw), ''],
       ['stored: record bytes', mb(ferry.records), mb(plain.records), '<= 2x raw'],
       [
@@ -240,7 +300,7 @@ async function main(): Promise<void> {
     const w = [46, 14, 14, 11];
     const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i] ?? 10)).join(' | ');
     console.log(
-      `Load average at the end: ${loadavg()
+      `Load average at the start: ${loadStart}, at the end: ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')} (${cpus().length} cores)`,
     );
@@ -250,6 +310,7 @@ async function main(): Promise<void> {
     console.log(line(['metric', 'ferry', 'plain (y-idb)', 'target']));
     console.log(line(w.map((n) => '-'.repeat(n))));
     for (const r of rows) console.log(line(r));
+    recordFigures('client', clientFigures(ferry, plain));
     writeFileSync(
       join(resultsDir, 'client.json'),
       JSON.stringify({ at: new Date().toISOString(), MESSAGES, BIG, CONVS, ferry, plain }, null, 2),

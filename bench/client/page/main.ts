@@ -27,6 +27,8 @@ const scriptStart = performance.now();
 const params = new URLSearchParams(location.search);
 const design = params.get('design') === 'plain' ? 'plain' : 'ferry';
 const mode = params.get('mode') ?? 'measure';
+/** Older pages loaded one by one after the first screen (scrolling up), measured. */
+const SCROLL = Number(params.get('scroll') ?? 10);
 
 // Long tasks from the start of the page on.
 const longTasks: Array<{ start: number; duration: number }> = [];
@@ -254,17 +256,28 @@ async function measureFerry(bigId: string, open: boolean): Promise<Record<string
   if (open) {
     const t1 = performance.now();
     const conv = client.open(bigId);
-    await conv.loadRecent();
-    await new Promise<void>((resolve) => {
-      const off = conv.observe((v) => {
-        if (v.messages.length === 0) return;
+    // As the UI does (ConversationPane): observe first, then load. The first screen is the
+    // first view with messages painted (from the stored screen cache or the documents);
+    // `loaded` is when loadRecent() resolved and its view was painted (the documents' view).
+    let first = 0;
+    let latest: MessageView[] = [];
+    const firstShown = new Promise<void>((resolve) => {
+      conv.observe((v) => {
+        latest = v.messages;
+        if (v.messages.length === 0 || first > 0) return;
+        first = -1;
         renderMessages(v.messages);
-        queueMicrotask(() => off());
-        resolve();
+        void painted().then(() => {
+          first = performance.now() - t1;
+          resolve();
+        });
       });
     });
+    await Promise.all([conv.loadRecent(), firstShown]);
+    renderMessages(latest);
     await painted();
-    out.firstScreen = performance.now() - t1;
+    out.firstScreen = first;
+    out.loaded = performance.now() - t1;
     performance.mark('ferry:first-screen');
     const t2 = performance.now();
     // Let what loads behind the first screen (meta document, workspace) finish.
@@ -273,6 +286,22 @@ async function measureFerry(bigId: string, open: boolean): Promise<Record<string
     out.longestStart = longest(0, list);
     out.longestOpen = longest(t1, t2);
     out.longestAfter = longest(t2, performance.now());
+    if (mode === 'measure' && SCROLL > 0) {
+      // Scrolling up: SCROLL older pages loaded one after the other, the top of the list
+      // rendered after each (what a reader reaching the top sees).
+      const t3 = performance.now();
+      let pages = 0;
+      for (; pages < SCROLL; pages++) {
+        if (!(await conv.loadBefore())) break;
+        await new Promise<void>((r) => queueMicrotask(r));
+        renderMessages(latest.slice(0, 50));
+        await painted();
+      }
+      const t4 = performance.now();
+      out.scrollPages = pages;
+      out.scrollMs = (t4 - t3) / Math.max(1, pages);
+      out.longestScroll = longest(t3, t4);
+    }
   }
   await client.close();
   return out;
@@ -342,6 +371,22 @@ async function measurePlain(
     out.longestStart = longest(0, out.list as number);
     out.longestOpen = longest(t1, t2);
     out.longestAfter = longest(t2, performance.now());
+    out.loaded = out.firstScreen as number;
+    if (mode === 'measure' && SCROLL > 0) {
+      // The same scrolling: everything is in memory, each step renders an older slice.
+      const t3 = performance.now();
+      const per = Math.max(1, Math.round(messages.length / 104));
+      let pages = 0;
+      for (; pages < SCROLL && (pages + 1) * per < messages.length; pages++) {
+        const end = messages.length - (pages + 1) * per;
+        renderMessages(messages.slice(Math.max(0, end - 50), end));
+        await painted();
+      }
+      const t4 = performance.now();
+      out.scrollPages = pages;
+      out.scrollMs = (t4 - t3) / Math.max(1, pages);
+      out.longestScroll = longest(t3, t4);
+    }
   }
   // Keep the docs referenced until measured (they are what the plain design holds).
   if (docs.size < 0) console.log(docs);

@@ -32,6 +32,7 @@ import { withBroadcastRoots } from './broadcast';
 import { Pins } from './pins';
 import { Threads } from './thread-view';
 import { forwardRefOf } from './forwarding';
+import { ScreenCache } from './screen-cache';
 
 export { SCREENFUL } from './pages';
 
@@ -78,6 +79,8 @@ export class ConversationImpl implements ConversationStore {
   private readonly pins: Pins;
   private readonly threads: Threads;
   private readonly lookups: Lookups;
+  /** The screen cache (screen-cache.ts), shown until the newest pages are loaded. */
+  private readonly screen: ScreenCache;
 
   constructor(
     private readonly client: ConversationHost,
@@ -95,6 +98,10 @@ export class ConversationImpl implements ConversationStore {
     this.pins = new Pins(client, id, this.pages, this.views);
     this.threads = new Threads(client, this.pages, this.views, (rootId) => this.reveal(rootId), () => this.schedule());
     this.lookups = new Lookups(client, id, this.pages, this.views, () => this.closed);
+    this.screen = new ScreenCache(client.host.store.db, id, () => {
+      if (!this.closed && !this.pages.ready) this.schedule();
+    });
+    this.pages.gate = this.screen.settled;
     // Author names come from the directory (or workspace): rebuild the rows when it changes;
     // the conversation's own state (role, archived, removed, members) when it changes.
     this.offs.push(
@@ -283,8 +290,13 @@ export class ConversationImpl implements ConversationStore {
     let messages: MessageView[] = [];
     const docOf = new Map<string, OpenDoc>();
     const errors: string[] = [];
-    const threads = this.threads.summaries(periods);
-    for (const period of periods) {
+    // Until the newest pages are loaded, the screen cache if there is a valid one (no views
+    // are built from half-loaded pages meanwhile).
+    const cached = this.pages.ready ? null : this.screen.views(this.client.me, (u) => this.client.nameOf(u));
+    const fromCache = cached !== null;
+    const threads = fromCache ? new Map() : this.threads.summaries(periods);
+    if (cached) messages = cached;
+    for (const period of fromCache ? [] : periods) {
       const p = this.pages.pages.get(period) as OpenDoc;
       if (p.error) errors.push(unreadable(p.error));
       const refused = p.refused ? refusal(p.room, p.refused, st.removed) : null;
@@ -341,6 +353,7 @@ export class ConversationImpl implements ConversationStore {
       typing: this.typingMarks.typing().map((u) => this.views.nameSeen(u)),
     };
     if (errors.length > 0) view.error = errors.join(' ');
+    else if (!cached && this.pages.ready) this.screen.keep(messages);
     return view;
   }
 
@@ -362,7 +375,9 @@ export class ConversationImpl implements ConversationStore {
   private schedule(): void {
     if (this.scheduled || this.closed || (this.listeners.size === 0 && !this.threads.observed)) return;
     this.scheduled = true;
-    queueMicrotask(() => {
+    // Views of newly loaded pages are built in slices first (message-views.ts); with nothing to
+    // build this stays within the microtask queue.
+    const emit = () => {
       this.scheduled = false;
       if (this.closed) return;
       if (this.listeners.size > 0) {
@@ -370,7 +385,8 @@ export class ConversationImpl implements ConversationStore {
         for (const l of [...this.listeners]) l(v);
       }
       this.threads.emitAll();
-    });
+    };
+    this.views.prepare(this.pages.ready ? this.pages.pages : new Map()).then(emit, emit);
   }
 
   thread(rootId: string): Observe<ThreadView> {

@@ -35,16 +35,32 @@ export function withSeenBy(
   me: string,
   nameOf: (id: string) => string,
 ): MessageView[] {
+  // Each page's markers read once, and the walk stops once every reader has a message (issue
+  // 16: it read every marker of the page for each of my messages, on every view).
+  const markers = new Map<OpenDoc, Array<[user: string, id: string]>>();
+  const readers = new Set<string>();
+  for (const p of new Set(docOf.values())) {
+    const list: Array<[string, string]> = [];
+    meta.readsOf(p.doc).forEach((_v, user) => {
+      const id = meta.readMarker(p.doc, user)?.id;
+      if (id == null) return;
+      list.push([user, id]);
+      if (user !== me) readers.add(user);
+    });
+    markers.set(p, list);
+  }
   const assigned = new Set<string>([me]);
   const out = messages.slice();
-  for (let i = out.length - 1; i >= 0; i--) {
+  for (let i = out.length - 1; i >= 0 && assigned.size <= readers.size; i--) {
     const v = out[i] as MessageView;
     const p = docOf.get(v.id);
     if (!v.mine || v.deleted || !p) continue;
-    const readers = meta.readBy(p.doc, v.id).filter((u) => !assigned.has(u));
-    if (readers.length === 0) continue;
-    for (const u of readers) assigned.add(u);
-    out[i] = { ...v, seenBy: readers.map((id) => ({ id, name: nameOf(id) })) };
+    const now: string[] = [];
+    for (const [user, id] of markers.get(p) ?? []) if (id >= v.id && !assigned.has(user)) now.push(user);
+    if (now.length === 0) continue;
+    now.sort();
+    for (const u of now) assigned.add(u);
+    out[i] = { ...v, seenBy: now.map((id) => ({ id, name: nameOf(id) })) };
   }
   return out;
 }

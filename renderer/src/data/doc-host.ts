@@ -7,7 +7,8 @@ import { WebsocketProvider } from 'y-websocket';
 import type { Connection } from './api';
 import { FerryProvider, OpenDoc, type Transport } from './open-doc';
 import { MAX_REBUILDS, REBUILT, swapInRebuilt, type Rewritten } from './rebuild';
-import { COMPACT_ROWS, CorruptRecordError, type DocRecord, type LocalStore } from './store';
+import { COMPACT_ROWS, CorruptRecordError, type DocRecord, type LocalStore, type UpdateRow } from './store';
+import { yieldToMain } from './yield';
 
 /** Origin of the updates applied while loading from disk: those are not written again. */
 const LOAD = Symbol('ferry-load');
@@ -28,6 +29,41 @@ export interface RoomPolicy {
   /** Who "mine" is when rebuilding: the signed-in user. */
   me?: string;
   now?: () => number;
+}
+
+type UpdateListener = (update: Uint8Array, origin: unknown, doc: Y.Doc) => void;
+/** An update with no change: what `update` listeners get for the stored state (applyStored). */
+const EMPTY_UPDATE = new Uint8Array([0, 0]);
+
+/**
+ * Applies a document's stored rows in one transaction. Yjs encodes every transaction again as an
+ * update for its `update` listeners, which for a stored page costs as much as decoding it and
+ * tells the listeners nothing (the rows are on disk already): they are set aside while the rows
+ * are applied, then told once, with an empty update and the LOAD origin (issue 16).
+ */
+export function applyStored(doc: Y.Doc, rows: UpdateRow[], refused: Array<{ seq: number; reason: string }>): void {
+  const observers = (doc as unknown as { _observers: Map<string, Set<UpdateListener>> })._observers;
+  const listeners = observers.get('update');
+  observers.delete('update');
+  try {
+    doc.transact(() => {
+      for (const row of rows) {
+        try {
+          Y.applyUpdate(doc, row.data, LOAD);
+        } catch (e) {
+          refused.push({ seq: row.seq, reason: e instanceof Error ? e.message : String(e) });
+        }
+      }
+    }, LOAD);
+  } finally {
+    // Listeners added meanwhile (by observers of the transaction) are kept as well.
+    const added = observers.get('update');
+    if (listeners) {
+      for (const f of added ?? []) listeners.add(f);
+      observers.set('update', listeners);
+    }
+  }
+  if (listeners && rows.length > 0) for (const f of [...listeners]) f(EMPTY_UPDATE, LOAD, doc);
 }
 
 export class DocHost {
@@ -139,15 +175,7 @@ export class DocHost {
     if (record) od.record = record;
     if (od.record.remoteSV) od.relaySV = Y.decodeStateVector(od.record.remoteSV);
     const refused: Array<{ seq: number; reason: string }> = [...bad];
-    od.doc.transact(() => {
-      for (const row of rows) {
-        try {
-          Y.applyUpdate(od.doc, row.data, LOAD);
-        } catch (e) {
-          refused.push({ seq: row.seq, reason: e instanceof Error ? e.message : String(e) });
-        }
-      }
-    }, LOAD);
+    applyStored(od.doc, rows, refused);
     od.rows = rows.length + bad.length;
     if (refused.length > 0) {
       od.error = new CorruptRecordError(
@@ -164,6 +192,9 @@ export class DocHost {
     od.isLoaded = true;
     this.listen(od);
     if (this.mayConnect(od)) this.connect(od, this.transport as Transport);
+    // What waits for `loaded` (views, the list's counts, indexing) runs in a task of its own:
+    // the decode above is one task already (issue 16, no task over 50 ms).
+    await yieldToMain();
   }
 
   private mayConnect(od: OpenDoc): boolean {

@@ -8,6 +8,7 @@ import { ApiError } from './api';
 import type { ClientContext } from './context';
 import type { Registration } from './registration';
 import { convOfRoom } from './room-rules';
+import { dropScreen } from './screen-cache';
 import type { SearchFeed } from './search';
 import type { Summaries } from './summaries';
 
@@ -167,6 +168,7 @@ export class LocalCopy {
     const rooms = new Set(await store.roomsWithPrefix(`conv/${conversationId}`));
     for (const room of records.keys()) if (convOfRoom(room) === conversationId) rooms.add(room);
     await store.deleteDocs([...rooms]);
+    await dropScreen(store.db, conversationId);
     await this.deps.searchFeed()?.forget(conversationId);
     for (const room of rooms) {
       records.delete(room);

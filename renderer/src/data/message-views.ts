@@ -9,9 +9,17 @@ import { forwardView } from './forwarding';
 import { fileView } from './files/view';
 import type { OpenDoc } from './docs';
 import type { ConversationPages } from './pages';
+import { yieldToMain } from './yield';
+
+/** Longest stretch of view building before the main thread is given back (ms). */
+const SLICE_MS = 8;
 
 export class MessageViews {
   private cache = new Map<number, MessageView[]>();
+  /** Pages (by period) whose cached views include a reply. */
+  private readonly withReplies = new Set<number>();
+  /** Bumped whenever cached views are dropped: a slice-by-slice build started before is stale. */
+  private generation = 0;
   /** Names seen while this conversation was open: a reaction outlives its author's membership. */
   private readonly names = new Map<string, string>();
   /** Who pinned each message, from the last view (the view itself is always current). */
@@ -27,8 +35,14 @@ export class MessageViews {
 
   /** A page's views are stale (all pages': no period). */
   forget(period?: number): void {
-    if (period === undefined) this.cache.clear();
-    else this.cache.delete(period);
+    this.generation++;
+    if (period === undefined) {
+      this.cache.clear();
+      this.withReplies.clear();
+    } else {
+      this.cache.delete(period);
+      this.withReplies.delete(period);
+    }
   }
 
   /** A person's name, remembered for when the directory no longer lists them. */
@@ -92,8 +106,49 @@ export class MessageViews {
       const reactions = page.listAllReactions(p.doc);
       list = page.listMessages(p.doc).map((msg) => this.messageView(p, msg, st, reactions.get(msg.id) ?? []));
       this.cache.set(period, list);
+      if (list.some((v) => v.parentId !== null)) this.withReplies.add(period);
     }
     return list;
+  }
+
+  /**
+   * Builds the views of loaded pages that have none yet, a slice at a time, giving the main
+   * thread back every SLICE_MS (issue 16: a page of ~1,000 messages is one long task otherwise).
+   * Whatever changes meanwhile drops the build; `pageViews` then builds what is missing at once.
+   */
+  async prepare(pages: ReadonlyMap<number, OpenDoc>): Promise<void> {
+    for (const [period, p] of [...pages]) {
+      if (this.cache.has(period) || !p.isLoaded) continue;
+      const generation = this.generation;
+      const st = this.client.convState(this.id);
+      const reactions = page.listAllReactions(p.doc);
+      const messages = page.listMessages(p.doc);
+      const list: MessageView[] = [];
+      let since = performance.now();
+      for (const msg of messages) {
+        list.push(this.messageView(p, msg, st, reactions.get(msg.id) ?? []));
+        if (performance.now() - since < SLICE_MS) continue;
+        await yieldToMain();
+        if (this.generation !== generation) return;
+        since = performance.now();
+      }
+      if (this.generation !== generation || this.cache.has(period)) return;
+      this.cache.set(period, list);
+      if (list.some((v) => v.parentId !== null)) this.withReplies.add(period);
+      await yieldToMain();
+      if (this.generation !== generation) return;
+    }
+  }
+
+  /** Whether any of these loaded pages holds a reply (their views are built if they were not). */
+  hasReplies(periods: number[]): boolean {
+    let any = false;
+    for (const period of periods) {
+      const p = this.pages.pages.get(period);
+      if (p) this.pageViews(period, p);
+      if (this.withReplies.has(period)) any = true;
+    }
+    return any;
   }
 
   /** Every loaded message (not the unsaved ones), ascending, with the page it is on. */

@@ -37,6 +37,8 @@ export class ConversationPages {
   private following: Promise<void> = Promise.resolve();
   private closed = false;
   loadingOlder = false;
+  /** The newest pages are loaded (a screenful, or all there is): the view is the documents'. */
+  ready = false;
 
   constructor(
     private readonly client: ConversationHost,
@@ -54,7 +56,11 @@ export class ConversationPages {
     return this.recent;
   }
 
+  /** Awaited before the first page is read: the screen cache shows first (screen-cache.ts). */
+  gate: Promise<void> = Promise.resolve();
+
   private async doLoadRecent(): Promise<void> {
+    await this.gate;
     // With the summary's cached page index the newest pages load and show first, and the meta
     // document (small: it is not rewritten per message) only after them.
     const cached = this.client.summaryOf(this.id)?.periods;
@@ -65,6 +71,8 @@ export class ConversationPages {
       await this.ensureMeta().loaded;
       await this.following;
     }
+    this.ready = true;
+    this.events.changed(null);
     // This week's page, even if empty: the next send() then reaches its IndexedDB transaction
     // synchronously (a window closed right after Enter keeps the message).
     if (!this.closed) {

@@ -10,6 +10,7 @@ import type { ConversationSummary, Observe } from './api';
 import type { ClientContext } from './context';
 import type { OpenDoc } from './docs';
 import { observable } from './observable';
+import type { PageCounts } from './records';
 import type { SummaryRecord } from './store';
 import { countsOfPage, readPageCounts, sumCounts } from './unread';
 
@@ -182,6 +183,8 @@ export class Summaries {
       this.watchedPeriods.set(convId, set);
     }
     this.deps.onPage(convId, od);
+    // Before the load: its transaction counts as a change. Moves with the listeners on a rebuild.
+    od.doc.on('afterTransaction', this.bumpVersion);
     od.loaded.then(
       () => {
         this.update(convId);
@@ -212,7 +215,7 @@ export class Summaries {
     const pageCounts = readPageCounts(prev?.pageCounts);
     for (const period of this.watchedPeriods.get(convId) ?? []) {
       const od = host.get(pageRoom(convId, period));
-      const c = od?.isLoaded ? countsOfPage(od.doc, me, this.ctx.session.username) : null;
+      const c = od?.isLoaded ? this.countsOf(od.doc, me) : null;
       if (c) pageCounts[period] = c;
     }
     const newest = Math.max(periods[0] ?? -Infinity, ...Object.keys(pageCounts).map(Number));
@@ -258,6 +261,26 @@ export class Summaries {
       periods,
     });
   }
+
+  /**
+   * A loaded page's counts, computed again only after the page changed (issue 16: every page
+   * loaded while scrolling up used to count every loaded page's messages again).
+   */
+  private countsOf(doc: Y.Doc, me: string): PageCounts | null {
+    const version = this.pageVersions.get(doc) ?? 0;
+    const known = this.counted.get(doc);
+    if (known && known.version === version) return known.counts;
+    const counts = countsOfPage(doc, me, this.ctx.session.username);
+    this.counted.set(doc, { version, counts });
+    return counts;
+  }
+
+  private readonly counted = new WeakMap<Y.Doc, { version: number; counts: PageCounts | null }>();
+  /** Transactions seen per page document (any change: content, read markers, deletions). */
+  private readonly pageVersions = new WeakMap<Y.Doc, number>();
+  private readonly bumpVersion = (tx: Y.Transaction) => {
+    this.pageVersions.set(tx.doc, (this.pageVersions.get(tx.doc) ?? 0) + 1);
+  };
 
   /**
    * Threads whose root is on an older page than the newest (docs/messaging.md "Threads"):

@@ -44,8 +44,10 @@ export class Threads {
    * unread replies (by others, past my read marker on their page) added.
    */
   summaries(periods: number[]): Map<string, ThreadSummary> {
-    const { views, docOf } = this.views.allViews(periods);
     const out = new Map<string, ThreadSummary>();
+    // No reply on any loaded page (most pages): no list of every loaded message to build.
+    if (!this.views.hasReplies(periods)) return out;
+    const { views, docOf } = this.views.allViews(periods);
     if (!views.some((v) => v.parentId !== null)) return out;
     const plain = views.map(threadMessage);
     const byId = new Map(plain.map((m) => [m.id, m]));
