@@ -389,7 +389,7 @@ export async function startRelay(
       sockets.stopKeepalive();
       log.info({ sockets: wss.clients.size }, 'draining: refusing new connections');
       server.close();
-      relay.flush();
+      relay.commitNow();
       const closed = [...wss.clients].map(
         (ws) =>
           new Promise<void>((resolve) => {
