@@ -5,6 +5,7 @@
 //   npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|reference]
 //                              [--scenario=startup,fanout,idle,join] [--idle-rooms=N]
 //                              [--server-node-args="--max-semi-space-size=1"]
+//                              [--ferry-before=DIR] [--ferry-variant="RELAY FLAGS"]
 //
 // `ferry` is the relay as it ships (compiled by scripts/build-relay.mjs, built before the first
 // timed start); `ferry-tsx` (its sources through tsx) takes part in the startup scenario only.
@@ -12,7 +13,8 @@
 //
 // --ferry-before=DIR also runs the relay of another copy of the sources (DIR/sync-server/src,
 // e.g. `git archive <commit> sync-server core package.json | tar -x -C DIR`) as `ferry-before`,
-// through tsx.
+// through tsx. --ferry-variant="FLAGS" also runs this relay (compiled, as `ferry`) with these
+// extra flags, as `ferry-variant`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +34,7 @@ import { startup, type StartupResult } from './startup';
 import {
   ferry,
   ferryTsx,
+  ferryBundle,
   ferryFrom,
   reference,
   setServerNodeArgs,
@@ -49,6 +52,7 @@ interface Args {
   scenarios: Set<string>;
   idleRooms: number | null;
   ferryBefore: string | null;
+  ferryVariant: string[] | null;
 }
 
 const SCENARIOS = ['startup', 'fanout', 'idle', 'join'];
@@ -62,6 +66,7 @@ function parseArgs(argv: string[]): Args {
     scenarios: new Set(SCENARIOS),
     idleRooms: null,
     ferryBefore: null,
+    ferryVariant: null,
   };
   for (const arg of argv) {
     if (arg === '--quick') args.quick = true;
@@ -77,6 +82,8 @@ function parseArgs(argv: string[]): Args {
         throw new Error(`--idle-rooms must be a whole number from 1 to 50000`);
     } else if (arg.startsWith('--server-node-args=')) {
       args.serverNodeArgs = arg.slice('--server-node-args='.length).split(/\s+/).filter(Boolean);
+    } else if (arg.startsWith('--ferry-variant=')) {
+      args.ferryVariant = arg.slice('--ferry-variant='.length).split(/\s+/).filter(Boolean);
     } else if (arg.startsWith('--ferry-before=')) {
       args.ferryBefore = arg.slice('--ferry-before='.length);
     } else if (arg.startsWith('--scenario=')) {
@@ -87,7 +94,7 @@ function parseArgs(argv: string[]): Args {
       }
     } else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|ferry-tsx|reference] [--scenario=startup,fanout,idle,join] [--idle-rooms=N] [--server-node-args="FLAGS"] [--ferry-before=DIR]',
+        'usage: npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|ferry-tsx|reference] [--scenario=startup,fanout,idle,join] [--idle-rooms=N] [--server-node-args="FLAGS"] [--ferry-before=DIR] [--ferry-variant="FLAGS"]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}" (try --help)`);
@@ -129,7 +136,10 @@ const sizes = {
 const before = args.ferryBefore
   ? [ferryFrom(path.join(args.ferryBefore, 'sync-server/src/cli.ts'), 'ferry-before')]
   : [];
-const kinds = [reference, ...before, ferry, ferryTsx].filter(
+const variant = args.ferryVariant
+  ? [ferryFrom(ferryBundle, 'ferry-variant', args.ferryVariant)]
+  : [];
+const kinds = [reference, ...before, ...variant, ferry, ferryTsx].filter(
   (k) => args.only === null || k.name === args.only,
 );
 /** Servers measured only in the startup scenario. */
@@ -336,6 +346,7 @@ console.log(
   `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
 );
 for (const kind of kinds) console.log(`  ${kind.name}: ${kind.description}`);
+if (args.ferryVariant) console.log(`  ferry-variant runs with: ${args.ferryVariant.join(' ')}`);
 if (args.serverNodeArgs.length > 0) {
   console.log(`  both servers run with: node ${args.serverNodeArgs.join(' ')}`);
 }

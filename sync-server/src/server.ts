@@ -75,6 +75,7 @@ export async function startRelay(
     maxPages: config.debugDbMaxPages,
     database: config.database ?? undefined,
     durability: config.durability,
+    syncInline: config.walSyncInline,
   });
   const metrics = createMetrics();
   // With several nodes, the limits an outsider could multiply by spreading requests over them

@@ -363,6 +363,11 @@ export interface StoreOptions {
    * cut or OS crash may lose the last commits (never corrupts).
    */
   durability?: 'full' | 'process';
+  /**
+   * SQLite, durability 'full': commit with synchronous=FULL on the calling thread (the fsync on
+   * the event loop) instead of deferring the WAL sync to `syncLog`. Default false.
+   */
+  syncInline?: boolean;
 }
 
 export interface CompactResult {
@@ -462,7 +467,8 @@ export class Store {
       return versions;
     };
     this.appendMany = pg ? pg.sharedTransaction(append) : db.transaction(append);
-    this.deferredSync = this.sqlite !== null && (options.durability ?? 'full') === 'full';
+    this.deferredSync =
+      this.sqlite !== null && (options.durability ?? 'full') === 'full' && !options.syncInline;
     if (this.deferredSync && this.sqlite) {
       const normal = this.sqlite.raw.prepare('PRAGMA synchronous = NORMAL');
       const full = this.sqlite.raw.prepare('PRAGMA synchronous = FULL');
