@@ -262,6 +262,36 @@ describe('group commit with the WAL synced off the event loop', () => {
     expect(covers(acks(a).at(-1)!.payload, a)).toBe(true);
     expect(sync).not.toHaveBeenCalled();
   });
+
+  it('with --wal-sync-inline commits with synchronous=FULL on the event loop, no WAL sync', async () => {
+    const { store, conn, write } = setup({ syncInline: true });
+    expect(store.deferredSync).toBe(false);
+    expect(
+      (store.db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous,
+    ).toBe(2);
+    const room = 'bench/g';
+    const [a, reader] = [conn(room), conn(room)];
+    await until(() => acks(reader).length === 1, 'joined');
+    const sync = vi.spyOn(store, 'syncLog');
+    write(a, room, 'inline');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(updates(reader)).toHaveLength(1);
+    expect(sync).not.toHaveBeenCalled();
+  });
+
+  it('drops an empty step 2 (nothing the relay lacks) before Yjs: nothing committed', async () => {
+    const { store, conn, relay } = setup();
+    const room = 'bench/h';
+    const a = conn(room);
+    await until(() => acks(a).length === 1, 'joined');
+    const appends = vi.spyOn(store, 'appendDeferred');
+    const empty = Y.encodeStateAsUpdate(a.doc, Y.encodeStateVector(a.doc));
+    expect([...empty]).toEqual([0, 0]);
+    relay.receive(a, room, syncMessage(SyncMessageType.step2, empty));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(appends).not.toHaveBeenCalled();
+    expect(a.closedWith).toBeNull();
+  });
 });
 
 /** The keys a reader holds after applying what it was sent, in order. */
