@@ -5,15 +5,22 @@
 //   npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|reference]
 //                              [--scenario=startup,fanout,idle,join] [--idle-rooms=N]
 //                              [--server-node-args="--max-semi-space-size=1"]
+//                              [--ferry-before=DIR] [--ferry-variant="RELAY FLAGS"]
 //
 // `ferry` is the relay as it ships (compiled by scripts/build-relay.mjs, built before the first
 // timed start); `ferry-tsx` (its sources through tsx) takes part in the startup scenario only.
 // --idle-rooms=10000 needs ~10,100 open files in this process and in the server (ulimit -n).
+//
+// --ferry-before=DIR also runs the relay of another copy of the sources (DIR/sync-server/src,
+// e.g. `git archive <commit> sync-server core package.json | tar -x -C DIR`) as `ferry-before`,
+// through tsx. --ferry-variant="FLAGS" also runs this relay (compiled, as `ferry`) with these
+// extra flags, as `ferry-variant`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, table } from '../lib/stats';
+import { measureFsync, type FsyncFigures } from './fsync';
 import {
   fanout,
   idleRooms,
@@ -27,6 +34,8 @@ import { startup, type StartupResult } from './startup';
 import {
   ferry,
   ferryTsx,
+  ferryBundle,
+  ferryFrom,
   reference,
   setServerNodeArgs,
   type RunningServer,
@@ -42,6 +51,8 @@ interface Args {
   only: string | null;
   scenarios: Set<string>;
   idleRooms: number | null;
+  ferryBefore: string | null;
+  ferryVariant: string[] | null;
 }
 
 const SCENARIOS = ['startup', 'fanout', 'idle', 'join'];
@@ -54,6 +65,8 @@ function parseArgs(argv: string[]): Args {
     only: null,
     scenarios: new Set(SCENARIOS),
     idleRooms: null,
+    ferryBefore: null,
+    ferryVariant: null,
   };
   for (const arg of argv) {
     if (arg === '--quick') args.quick = true;
@@ -69,6 +82,10 @@ function parseArgs(argv: string[]): Args {
         throw new Error(`--idle-rooms must be a whole number from 1 to 50000`);
     } else if (arg.startsWith('--server-node-args=')) {
       args.serverNodeArgs = arg.slice('--server-node-args='.length).split(/\s+/).filter(Boolean);
+    } else if (arg.startsWith('--ferry-variant=')) {
+      args.ferryVariant = arg.slice('--ferry-variant='.length).split(/\s+/).filter(Boolean);
+    } else if (arg.startsWith('--ferry-before=')) {
+      args.ferryBefore = arg.slice('--ferry-before='.length);
     } else if (arg.startsWith('--scenario=')) {
       args.scenarios = new Set(arg.slice('--scenario='.length).split(','));
       for (const s of args.scenarios) {
@@ -77,7 +94,7 @@ function parseArgs(argv: string[]): Args {
       }
     } else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|ferry-tsx|reference] [--scenario=startup,fanout,idle,join] [--idle-rooms=N] [--server-node-args="FLAGS"]',
+        'usage: npx tsx bench/relay/run.ts [--quick] [--rounds=N] [--only=ferry|ferry-tsx|reference] [--scenario=startup,fanout,idle,join] [--idle-rooms=N] [--server-node-args="FLAGS"] [--ferry-before=DIR] [--ferry-variant="FLAGS"]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}" (try --help)`);
@@ -116,7 +133,13 @@ const sizes = {
   join: { clients: q ? 200 : 1000, window: 250, seedMessages: 100 },
 };
 
-const kinds = [reference, ferry, ferryTsx].filter(
+const before = args.ferryBefore
+  ? [ferryFrom(path.join(args.ferryBefore, 'sync-server/src/cli.ts'), 'ferry-before')]
+  : [];
+const variant = args.ferryVariant
+  ? [ferryFrom(ferryBundle, 'ferry-variant', args.ferryVariant)]
+  : [];
+const kinds = [reference, ...before, ...variant, ferry, ferryTsx].filter(
   (k) => args.only === null || k.name === args.only,
 );
 /** Servers measured only in the startup scenario. */
@@ -203,6 +226,10 @@ if (args.scenarios.has('join')) {
   ]);
 }
 
+// One fsync'd SQLite commit on this machine now (item 4's yardstick), at the start and at the
+// end of the run.
+const fsyncs: FsyncFigures[] = [measureFsync()];
+
 // Servers take turns scenario by scenario, first one then the other, in alternating order
 // from round to round, so a change in the machine's load hits both alike.
 for (let round = 0; round < args.rounds; round++) {
@@ -228,6 +255,8 @@ for (let round = 0; round < args.rounds; round++) {
     }
   }
 }
+
+fsyncs.push(measureFsync());
 
 // ---------------------------------------------------------------------------------------------
 const names = [...results.keys()];
@@ -317,10 +346,21 @@ console.log(
   `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
 );
 for (const kind of kinds) console.log(`  ${kind.name}: ${kind.description}`);
+if (args.ferryVariant) console.log(`  ferry-variant runs with: ${args.ferryVariant.join(' ')}`);
 if (args.serverNodeArgs.length > 0) {
   console.log(`  both servers run with: node ${args.serverNodeArgs.join(' ')}`);
 }
 for (const [name, why] of skipped) console.log(`  ${name}: skipped, ${why}`);
+console.log(
+  "  one fsync'd SQLite commit (WAL, synchronous=FULL; NORMAL beside it), p50 / p99 ms: " +
+    fsyncs
+      .map(
+        (f, i) =>
+          `${i === 0 ? 'start' : 'end'} ${fmt(f.full.p50, 2)} / ${fmt(f.full.p99, 2)} ` +
+          `(${fmt(f.normal.p50, 2)} / ${fmt(f.normal.p99, 2)})`,
+      )
+      .join(', '),
+);
 console.log('');
 console.log(table(['figure', ...names], rows));
 for (const [name, rounds] of results) {
@@ -340,6 +380,7 @@ writeFileSync(
       serverNodeArgs: args.serverNodeArgs,
       sizes,
       skipped: Object.fromEntries(skipped),
+      fsyncMs: fsyncs,
       results: Object.fromEntries(results),
     },
     null,

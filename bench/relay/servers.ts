@@ -207,7 +207,7 @@ export const reference: ServerKind = {
 
 const ferryEntry = 'sync-server/src/cli.ts';
 /** What production runs (npm start, npm run relay, the bin): scripts/build-relay.mjs's bundle. */
-const ferryBundle = 'sync-server/dist/ferry-relay.mjs';
+export const ferryBundle = 'sync-server/dist/ferry-relay.mjs';
 /** The relay's default (--room-idle-ms), passed explicitly so the benchmark knows what to wait. */
 const FERRY_ROOM_IDLE_MS = 30_000;
 
@@ -228,7 +228,7 @@ function buildRelay(): void {
  * sources through tsx (cli.ts, as before issue 16), or another copy of the sources (e.g. an
  * older commit extracted with `git archive`) to compare two in one run.
  */
-export function ferryFrom(entry: string, name = 'ferry'): ServerKind {
+export function ferryFrom(entry: string, name = 'ferry', extraArgs: string[] = []): ServerKind {
   const compiled = entry === ferryBundle;
   const how = compiled ? 'compiled, plain node' : 'TypeScript through tsx';
   return {
@@ -255,6 +255,7 @@ export function ferryFrom(entry: string, name = 'ferry'): ServerKind {
           // updates are not conversation documents, as with the reference server: this measures
           // the relay's transport and storage, without accounts or authorship checks.
           '--no-auth',
+          ...extraArgs,
         ],
         cleanup: () => rmSync(data, { recursive: true, force: true }),
       });

@@ -43,6 +43,8 @@ export interface RelayConfig {
   debugLoadDelayMs: number;
   /** Test only: cap the database at this many pages, so writes fail as on a full disk. */
   debugDbMaxPages: number;
+  /** SQLite, durability full: fsync the WAL on the event loop instead of the thread pool. */
+  walSyncInline: boolean;
   // Accounts (docs/accounts.md).
   /** Serve without accounts (benchmarks, interop tests): loopback only. */
   noAuth: boolean;
@@ -263,6 +265,14 @@ export const OPTIONS: Option[] = [
     kind: 'int',
     min: 0,
     help: 'TEST ONLY: cap the database size in pages to simulate a full disk (default 0 = off)',
+  },
+  {
+    key: 'walSyncInline',
+    flag: 'wal-sync-inline',
+    kind: 'bool',
+    help:
+      'SQLite with --durability full: fsync each commit on the event loop (SQLite synchronous=FULL) ' +
+      "instead of in libuv's thread pool (default off; for measurements, bench/README.md)",
   },
   {
     key: 'noAuth',
@@ -500,6 +510,7 @@ export function defaults(): RelayConfig {
     durability: 'full',
     debugLoadDelayMs: 0,
     debugDbMaxPages: 0,
+    walSyncInline: false,
     noAuth: false,
     accessTokenTtl: 600,
     sessionIdleTtl: 30 * 24 * 3600,

@@ -19,11 +19,12 @@ export class FrameError extends Error {
 }
 
 export function syncStep1(doc: Y.Doc): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, MessageType.sync);
-  encoding.writeVarUint(e, SyncMessageType.step1);
-  encoding.writeVarUint8Array(e, Y.encodeStateVector(doc));
-  return encoding.toUint8Array(e);
+  return syncStep1Sv(Y.encodeStateVector(doc));
+}
+
+/** A sync step 1 carrying an encoded state vector. */
+export function syncStep1Sv(stateVector: Uint8Array): Uint8Array {
+  return syncMessage(SyncMessageType.step1, stateVector);
 }
 
 export function syncMessage(kind: number, update: Uint8Array): Uint8Array {

@@ -29,9 +29,10 @@ import {
 } from './awareness';
 import { TokenBuckets, parseBucketSpec } from './limits';
 import type { Logger } from './log';
-import { FrameError, permissionDenied, syncMessage, syncStep1 } from './messages';
+import { FrameError, permissionDenied, syncMessage, syncStep1Sv } from './messages';
 import type { Metrics } from './metrics';
 import { Room, storedStateAsUpdate, type PendingWrite, type RoomConn } from './room';
+import { GroupCommit, type Batch } from './commits';
 import type { Store } from './store';
 import type { ClusterRooms, RoomHost } from './cluster/rooms';
 
@@ -40,12 +41,16 @@ const LOAD = Symbol('load');
 const RELAY = Symbol('relay');
 /** Origin of updates and awareness another node committed or received (already stored there). */
 const REMOTE = Symbol('remote');
+/** An empty state vector (no clients). */
+const EMPTY_SV = new Uint8Array([0]);
 
 export class Relay implements RelayRooms, RoomHost {
   readonly rooms = new Map<string, Room>();
-  private readonly dirtyRooms = new Set<Room>();
   private readonly storedListeners = new Set<(stored: Map<string, number>) => void>();
-  private flushScheduled = false;
+  /** Group commit: pending updates to the database, durable batches back to `settle`. */
+  private readonly commits: GroupCommit;
+  /** The sync step 1 message of each durable state vector (durableStep1). */
+  private readonly step1s = new WeakMap<Uint8Array, Uint8Array>();
   /** Room subscriptions per user (accounts on), for --max-rooms-per-user. */
   private readonly userRooms = new Map<string, number>();
   /** Awareness bytes per user (per connection without accounts). */
@@ -71,6 +76,20 @@ export class Relay implements RelayRooms, RoomHost {
     this.frameBudget = new TokenBuckets(
       parseBucketSpec(config.limitFramesUser) ?? { burst: 5000, perSecond: 300 },
     );
+    this.commits = new GroupCommit(store, metrics, {
+      settle: (batch) => this.settle(batch),
+      failed: (rooms, error) => this.storeFailed(rooms, error),
+    });
+  }
+
+  /** Commits what is pending now (tests, unload); durable and forwarded once synced. */
+  flush(): void {
+    this.commits.flush(true);
+  }
+
+  /** Commits what is pending and makes it durable on this thread, then forwards it (drain). */
+  commitNow(): void {
+    this.commits.commitNow();
   }
 
   /**
@@ -125,6 +144,9 @@ export class Relay implements RelayRooms, RoomHost {
       },
       REMOTE,
     );
+    // Stored by the node that took them: durable. (While this room has commits of its own on
+    // their way, its durable state vector stays the older one: lower, never ahead.)
+    if (room.durable) room.durableSv = Y.encodeStateVector(room.doc);
   }
 
   applyRemoteAwareness(room: Room, update: Uint8Array): void {
@@ -164,16 +186,15 @@ export class Relay implements RelayRooms, RoomHost {
     });
     this.metrics.roomConnections.inc();
     const greet = () => {
-      room.whenDurable(() => {
-        if (!room.conns.has(conn)) return;
-        conn.send(syncStep1(room.doc));
-        // Everyone's awareness comes with the next batch: one encoding for all who joined in
-        // the window, instead of one full encoding per join (N² during a join storm).
-        if (room.awareness.getStates().size > 0) {
-          room.awarenessGreet.add(conn);
-          this.scheduleAwareness(room);
-        }
-      });
+      if (!room.conns.has(conn)) return;
+      // The durable state vector: nothing uncommitted is revealed, and no wait for a commit.
+      conn.send(this.durableStep1(room));
+      // Everyone's awareness comes with the next batch: one encoding for all who joined in
+      // the window, instead of one full encoding per join (N² during a join storm).
+      if (room.awareness.getStates().size > 0) {
+        room.awarenessGreet.add(conn);
+        this.scheduleAwareness(room);
+      }
     };
     if (room.loaded) greet();
     else room.queue.push(greet);
@@ -200,7 +221,8 @@ export class Relay implements RelayRooms, RoomHost {
     this.metrics.messagesIn.inc();
     const room = this.rooms.get(name);
     if (!room || !room.conns.has(conn)) return;
-    if (!room.loaded) {
+    if (!room.loaded || room.held) {
+      // Loading, or a sync step 2 answer waits for the room to be durable (runAfter): in order.
       // Decode errors must still close the connection, so the message is checked when handled.
       room.queue.push(() => {
         try {
@@ -299,9 +321,7 @@ export class Relay implements RelayRooms, RoomHost {
       if (!verdict.ok) {
         if (verdict.resync) {
           // Not a refusal: the sender re-sends it with what it builds on (one sync step 2).
-          room.whenDurable(() => {
-            if (room.conns.has(conn)) conn.send(syncStep1(room.doc));
-          });
+          if (room.conns.has(conn)) conn.send(this.durableStep1(room));
           return;
         }
         this.metrics.refusedUpdates.inc();
@@ -314,6 +334,9 @@ export class Relay implements RelayRooms, RoomHost {
         return;
       }
     }
+    // No structs and no deletions (V1: two zero counts), as in the stock client's answer to
+    // each acknowledgement when it has nothing the relay lacks: nothing to apply, bind or store.
+    if (update.byteLength === 2 && update[0] === 0 && update[1] === 0) return;
     const hadPending = room.doc.store.pendingStructs !== null;
     try {
       Y.applyUpdate(room.doc, update, conn);
@@ -323,9 +346,7 @@ export class Relay implements RelayRooms, RoomHost {
     if (verdict?.ok) verdict.applied?.();
     if (!hadPending && room.doc.store.pendingStructs !== null) {
       // The update needs something the relay lacks: our state vector makes the client re-send it.
-      room.whenDurable(() => {
-        if (room.conns.has(conn)) conn.send(syncStep1(room.doc));
-      });
+      conn.send(this.durableStep1(room));
     }
   }
 
@@ -392,8 +413,7 @@ export class Relay implements RelayRooms, RoomHost {
         update,
         origin: created.conns.has(origin as RoomConn) ? (origin as RoomConn) : null,
       });
-      this.dirtyRooms.add(created);
-      this.scheduleFlush();
+      this.commits.add(created);
     });
     created.awareness.on(
       'update',
@@ -431,64 +451,42 @@ export class Relay implements RelayRooms, RoomHost {
       return;
     }
     this.metrics.storeLatency.observe({ op: 'load' }, (performance.now() - started) / 1000);
+    room.durableSv = Y.encodeStateVector(room.doc);
     room.loaded = true;
-    for (const fn of room.queue.splice(0)) fn();
+    this.drainQueue(room);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  /** Commits every pending update in one transaction, then forwards and acknowledges them. */
-  flush(): void {
-    this.flushScheduled = false;
-    const rooms = [...this.dirtyRooms];
-    this.dirtyRooms.clear();
-    const entries = rooms.flatMap((r) =>
-      r.pending.map((p) => ({ room: r.name, update: p.update })),
-    );
-    if (entries.length === 0) return;
-    const started = performance.now();
-    let versions: Map<string, number>;
-    try {
-      versions = this.store.append(entries);
-    } catch (error) {
-      this.storeFailed(rooms, error as Error);
-      return;
-    }
-    this.metrics.storeLatency.observe({ op: 'append' }, (performance.now() - started) / 1000);
-    this.metrics.updates.inc(entries.length);
-    this.metrics.updateBytes.inc(entries.reduce((n, e) => n + e.update.byteLength, 0));
+  /** A durable batch: forwarded, its writers acknowledged, what waited for it run. */
+  private settle(batch: Batch): void {
+    if (batch.settled) return;
+    batch.settled = true;
+    this.metrics.storeLatency.observe({ op: 'append' }, (performance.now() - batch.started) / 1000);
     if (!this.storeHealthy) {
       this.log.warn('database writes succeed again; readiness restored');
       this.storeHealthy = true;
       this.storeError = null;
     }
-    for (const room of rooms) {
-      const writes = room.pending;
-      room.pending = [];
-      room.logCount += writes.length;
-      room.logBytes += writes.reduce((n, w) => n + w.update.byteLength, 0);
-      this.forward(room, writes);
+    for (const { room, part, version } of batch.rooms) {
+      if (room.destroyed) continue;
+      room.durableSv = part.sv;
+      if (room.committing === part) room.committing = null;
+      this.forward(room, part.writes);
       const writers = new Set<RoomConn>();
-      for (const w of writes) if (w.origin && room.conns.has(w.origin)) writers.add(w.origin);
+      for (const w of part.writes) if (w.origin && room.conns.has(w.origin)) writers.add(w.origin);
       for (const c of writers) this.ack(room, c);
-      for (const fn of room.afterFlush.splice(0)) fn();
-      const version = versions.get(room.name);
+      this.runAfter(room, part.after);
       if (this.peers && version !== undefined) {
         this.peers.committed(
           room,
           version,
-          writes.map((w) => w.update),
+          part.writes.map((w) => w.update),
         );
       }
       this.maybeCompact(room);
     }
     for (const listener of this.storedListeners) {
       try {
-        listener(versions);
+        listener(batch.versions);
       } catch (error) {
         this.log.error({ err: error }, 'a stored-update listener failed');
       }
@@ -496,24 +494,63 @@ export class Relay implements RelayRooms, RoomHost {
   }
 
   /**
+   * Runs what waited for a commit, if the room holds nothing newer that is not durable yet;
+   * else they wait for that too, and the room's incoming messages are held meanwhile, so the
+   * wait is one commit at most (a sync step 2 answer never carries what is not durable).
+   */
+  private runAfter(room: Room, after: Array<() => void>): void {
+    if (!room.durable) {
+      if (after.length === 0) return;
+      room.held = true;
+      (room.committing ? room.committing.after : room.afterFlush).unshift(...after);
+      return;
+    }
+    for (const fn of after) fn();
+    if (!room.held) return;
+    room.held = false;
+    this.drainQueue(room);
+  }
+
+  /** Handles what waited in the room's queue, in order, until the room is held again. */
+  private drainQueue(room: Room): void {
+    while (!room.destroyed && room.loaded && !room.held && room.queue.length > 0) {
+      room.queue.shift()?.();
+    }
+  }
+
+  /**
+   * The sync step 1 that acknowledges what is durable: the room's durable state vector, encoded
+   * once per commit for every writer and joiner it goes to.
+   */
+  private durableStep1(room: Room): Uint8Array {
+    const sv = room.durableSv ?? EMPTY_SV;
+    let message = this.step1s.get(sv);
+    if (!message) this.step1s.set(sv, (message = syncStep1Sv(sv)));
+    return message;
+  }
+
+  /**
    * Sends committed updates to everyone in the room but their writer. Several updates of one
    * writer in one commit go out merged, so its burst costs each reader one message per commit.
    */
   private forward(room: Room, writes: PendingWrite[]): void {
-    const origin = writes[0]?.origin;
-    if (writes.length > 1 && writes.every((w) => w.origin === origin)) {
-      // One writer's burst: one merged message per reader.
-      const message = syncMessage(
-        SyncMessageType.update,
-        Y.mergeUpdates(writes.map((w) => w.update)),
-      );
-      for (const c of room.conns.keys()) if (c !== origin) c.send(message);
+    const first = writes[0];
+    if (!first) return;
+    if (writes.length === 1) {
+      const message = syncMessage(SyncMessageType.update, first.update);
+      for (const c of room.conns.keys()) if (c !== first.origin) c.send(message);
       return;
     }
-    for (const w of writes) {
-      const message = syncMessage(SyncMessageType.update, w.update);
-      for (const c of room.conns.keys()) if (c !== w.origin) c.send(message);
-    }
+    // Several updates: merged into one message, encoded once, one frame per subscription
+    // instead of one per update. The room's only writer in the commit is skipped; with several
+    // writers each gets the others' updates with its own (a no-op for it, as the reference
+    // server echoes every update to its writer).
+    const sole = writes.every((w) => w.origin === first.origin) ? first.origin : null;
+    const message = syncMessage(
+      SyncMessageType.update,
+      Y.mergeUpdates(writes.map((w) => w.update)),
+    );
+    for (const c of room.conns.keys()) if (c !== sole) c.send(message);
   }
 
   /**
@@ -529,11 +566,8 @@ export class Relay implements RelayRooms, RoomHost {
     const send = () => {
       state.ackTimer = null;
       if (room.destroyed || !room.conns.has(conn)) return;
-      room.whenDurable(() => {
-        if (room.destroyed || !room.conns.has(conn)) return;
-        state.lastAckAt = performance.now();
-        conn.send(syncStep1(room.doc));
-      });
+      state.lastAckAt = performance.now();
+      conn.send(this.durableStep1(room));
     };
     if (wait <= 0) send();
     else state.ackTimer = setTimeout(send, wait);
@@ -627,7 +661,9 @@ export class Relay implements RelayRooms, RoomHost {
 
   /** Removes an idle room from memory, after committing and compacting what it holds. */
   unload(room: Room): void {
-    if (room.pending.length > 0) this.flush();
+    // Committed now even while a sync runs; the compaction's own commit (synchronous=FULL)
+    // syncs the WAL with it.
+    if (room.pending.length > 0) this.commits.flush(true);
     if (room.destroyed) return;
     if (room.logCount > 1) this.compact(room);
     this.destroy(room);
@@ -652,9 +688,11 @@ export class Relay implements RelayRooms, RoomHost {
     if (room.idleTimer) clearTimeout(room.idleTimer);
     if (room.awarenessTimer) clearTimeout(room.awarenessTimer);
     if (room.compactTimer) clearTimeout(room.compactTimer);
-    this.dirtyRooms.delete(room);
+    this.commits.forget(room);
     room.pending = [];
     room.afterFlush = [];
+    room.committing = null;
+    room.held = false;
     room.queue.length = 0;
     room.awareness.destroy();
     room.doc.destroy();
@@ -665,7 +703,7 @@ export class Relay implements RelayRooms, RoomHost {
 
   /** Commits what is pending and unloads every room (shutdown). */
   close(): void {
-    this.flush();
+    this.commits.commitNow();
     for (const room of [...this.rooms.values()]) this.unload(room);
   }
 }

@@ -32,6 +32,15 @@ export interface PendingWrite {
   origin: RoomConn | null;
 }
 
+/** A room's part of a commit that is in the database but not yet durable (relay.ts, flush). */
+export interface Committed {
+  readonly writes: PendingWrite[];
+  /** The room's state vector at the commit: what the relay may acknowledge once it is durable. */
+  readonly sv: Uint8Array;
+  /** Runs once this commit is durable (and nothing later of the room is still on its way). */
+  readonly after: Array<() => void>;
+}
+
 export class Room {
   readonly doc = new Y.Doc();
   readonly awareness: awarenessProtocol.Awareness;
@@ -47,8 +56,23 @@ export class Room {
   loaded = false;
   /** Messages that arrived before the stored state was loaded, in order. */
   readonly queue: Array<() => void> = [];
+  /** Applied, not yet committed. */
   pending: PendingWrite[] = [];
+  /** Run once what is pending now is durable (they go with the commit that takes it). */
   afterFlush: Array<() => void> = [];
+  /** The room's latest commit that is not durable yet, or null. */
+  committing: Committed | null = null;
+  /**
+   * The state vector of everything durable (set at load, when a commit becomes durable and when
+   * another node's commit is applied): what acknowledgements and greetings carry, so they never
+   * reveal what is not durable and never wait for a commit.
+   */
+  durableSv: Uint8Array | null = null;
+  /**
+   * While set, the room's incoming messages wait in `queue`: a sync step 2 answer waits for
+   * a moment when everything the room holds is durable, and writers may not keep it away.
+   */
+  held = false;
   logCount = 0;
   logBytes = 0;
   snapshotBytes = 0;
@@ -133,10 +157,16 @@ export class Room {
     }
   }
 
-  /** Runs fn now if nothing is waiting to be committed, else right after the commit. */
+  /** Runs fn now if everything the room holds is durable, else once it is. */
   whenDurable(fn: () => void): void {
-    if (this.pending.length === 0) fn();
-    else this.afterFlush.push(fn);
+    if (this.pending.length > 0) this.afterFlush.push(fn);
+    else if (this.committing) this.committing.after.push(fn);
+    else fn();
+  }
+
+  /** Whether everything the room holds is durable. */
+  get durable(): boolean {
+    return this.pending.length === 0 && this.committing === null;
   }
 }
 

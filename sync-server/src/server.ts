@@ -75,6 +75,7 @@ export async function startRelay(
     maxPages: config.debugDbMaxPages,
     database: config.database ?? undefined,
     durability: config.durability,
+    syncInline: config.walSyncInline,
   });
   const metrics = createMetrics();
   // With several nodes, the limits an outsider could multiply by spreading requests over them
@@ -389,7 +390,7 @@ export async function startRelay(
       sockets.stopKeepalive();
       log.info({ sockets: wss.clients.size }, 'draining: refusing new connections');
       server.close();
-      relay.flush();
+      relay.commitNow();
       const closed = [...wss.clients].map(
         (ws) =>
           new Promise<void>((resolve) => {

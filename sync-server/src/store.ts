@@ -2,7 +2,16 @@
 // compaction folds the log into, beside accounts, membership, audit and files. In one SQLite
 // file (better-sqlite3, WAL, synchronous=FULL) by default, or in PostgreSQL shared by several
 // relay nodes (--database postgres://…; docs/scale-out.md). One schema, one migration list.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import * as Y from 'yjs';
 import { importLegacyConversations } from './conversations/legacy';
@@ -354,6 +363,11 @@ export interface StoreOptions {
    * cut or OS crash may lose the last commits (never corrupts).
    */
   durability?: 'full' | 'process';
+  /**
+   * SQLite, durability 'full': commit with synchronous=FULL on the calling thread (the fsync on
+   * the event loop) instead of deferring the WAL sync to `syncLog`. Default false.
+   */
+  syncInline?: boolean;
 }
 
 export interface CompactResult {
@@ -370,6 +384,17 @@ export class Store {
   readonly file: string;
   private readonly sqlite: SqliteDb | null;
   private readonly appendMany: (entries: AppendEntry[]) => Map<string, number>;
+  /**
+   * SQLite with durability 'full' only: `appendDeferred` commits to the WAL without waiting for
+   * the disk and `syncLog` flushes the WAL off the event loop (issue 16, item 4). Else false:
+   * `append` is durable when it returns.
+   */
+  readonly deferredSync: boolean;
+  private readonly syncNormal: (() => void) | null = null;
+  private readonly syncFull: (() => void) | null = null;
+  private walFd: number | null = null;
+  private syncsInFlight = 0;
+  private closed = false;
   private readonly commitHooks = new Set<(entries: AppendEntry[]) => void>();
   private readonly compactTx: (room: string) => CompactResult;
 
@@ -442,6 +467,14 @@ export class Store {
       return versions;
     };
     this.appendMany = pg ? pg.sharedTransaction(append) : db.transaction(append);
+    this.deferredSync =
+      this.sqlite !== null && (options.durability ?? 'full') === 'full' && !options.syncInline;
+    if (this.deferredSync && this.sqlite) {
+      const normal = this.sqlite.raw.prepare('PRAGMA synchronous = NORMAL');
+      const full = this.sqlite.raw.prepare('PRAGMA synchronous = FULL');
+      this.syncNormal = () => void normal.run();
+      this.syncFull = () => void full.run();
+    }
 
     const selectSnapshot = db.prepare<[string], { snapshot: Uint8Array | null }>(
       'SELECT snapshot FROM rooms WHERE name = ?',
@@ -565,6 +598,68 @@ export class Store {
   }
 
   /**
+   * Like `append`, but on SQLite with durability 'full' the commit returns once it is in the WAL
+   * (synchronous=NORMAL for this one transaction: no fsync on the event loop); it is durable
+   * once a `syncLog()` begun after it resolves. Every other write on the connection keeps
+   * synchronous=FULL. Where `deferredSync` is false this is `append`.
+   */
+  appendDeferred(entries: AppendEntry[]): Map<string, number> {
+    if (!this.syncNormal || !this.syncFull) return this.appendMany(entries);
+    this.syncNormal();
+    try {
+      return this.appendMany(entries);
+    } finally {
+      this.syncFull();
+    }
+  }
+
+  /**
+   * Makes every commit so far durable: fdatasync of the WAL file in libuv's thread pool, what
+   * SQLite's synchronous=FULL does after each commit in WAL mode, without blocking the event
+   * loop. The first call also syncs the data directory (the WAL file's entry in it).
+   */
+  syncLog(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let fd: number;
+      try {
+        fd = this.openWal();
+      } catch (error) {
+        reject(error as Error);
+        return;
+      }
+      this.syncsInFlight++;
+      fdatasync(fd, (error) => {
+        // close() leaves the descriptor to the last sync in flight (never reused under it).
+        if (--this.syncsInFlight === 0 && this.closed) this.closeWal();
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  }
+
+  /** `syncLog` on the calling thread (shutdown). */
+  syncLogNow(): void {
+    fdatasyncSync(this.openWal());
+  }
+
+  private openWal(): number {
+    if (this.walFd !== null) return this.walFd;
+    if (this.closed) throw new Error('the store is closed');
+    if (!this.sqlite) throw new Error('no SQLite write-ahead log to sync');
+    // The relay's connection keeps the WAL file in place (SQLite removes it only when the last
+    // connection closes), so one descriptor serves for the relay's life.
+    const fd = openSync(`${this.sqlite.location}-wal`, 'r');
+    const dir = openSync(path.dirname(this.sqlite.location), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+    this.walFd = fd;
+    return fd;
+  }
+
+  /**
    * Runs `hook` inside every `append` transaction, after the updates are inserted: what it
    * writes commits with them or not at all (a throw rolls the whole batch back).
    */
@@ -622,7 +717,14 @@ export class Store {
     await this.sqlite.raw.backup(file);
   }
 
+  private closeWal(): void {
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
+  }
+
   close(): void {
+    this.closed = true;
+    if (this.syncsInFlight === 0) this.closeWal();
     this.db.close();
   }
 }
