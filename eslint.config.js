@@ -74,6 +74,8 @@ export default tseslint.config(
     ignores: [
       'node_modules/',
       'dist/',
+      // The compiled relay (scripts/build-relay.mjs).
+      'sync-server/dist/',
       'release/',
       'data/',
       'test-results/',
