@@ -17,6 +17,7 @@ import { chromium, type BrowserContext } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
+import { inWindows } from '../lib/wait';
 import { startRelay, type BenchRelay } from './relay';
 import { sentence, settled, signIn, write } from './writer';
 
@@ -30,6 +31,8 @@ const SCENARIOS = (process.env.SCENARIOS ?? '200,1000').split(',').map(Number);
 const RESTARTS = env('RESTARTS', 5);
 const DMS = env('DMS', 5);
 const PEER_CONC = env('PEER_CONC', 8);
+/** Conversations the writers write into at once. */
+const WRITERS = env('WRITERS', 16);
 const TIMEOUT = 10 * 60_000;
 
 const load = () =>
@@ -80,17 +83,15 @@ async function scenario(convs: number) {
     step('accounts made');
     const ada = await signIn(relay.url, owner);
     const dmClients = await Promise.all(dmUsers.map((u) => signIn(relay.url, u)));
-    const channels: string[] = [];
-    for (let i = 0; i < convs - dmClients.length; i++) {
-      channels.push(
-        await ada.createConversation({
-          kind: 'channel',
-          title: `Room ${i}`,
-          visibility: 'private',
-          members: [reader.id],
-        }),
-      );
-    }
+    const channels: string[] = Array.from({ length: convs - dmClients.length }, () => '');
+    await inWindows(channels.length, WRITERS, async (i) => {
+      channels[i] = await ada.createConversation({
+        kind: 'channel',
+        title: `Room ${i}`,
+        visibility: 'private',
+        members: [reader.id],
+      });
+    });
     const dms = await Promise.all(dmClients.map((c) => c.openDm(reader.id)));
     await Promise.all([ada, ...dmClients].map(settled));
     step('conversations made');
@@ -122,7 +123,7 @@ async function scenario(convs: number) {
     const dev = devices[1] as Device;
     const usages: number[] = [];
     for (let i = 0; i < RESTARTS; i++)
-      usages.push((await runPage(dev.ctx, `${base}?mode=restart`)).usage);
+      usages.push((await runPage(dev.ctx, `${base}?mode=restart`)).usage ?? 0);
     for (const d of devices) await d.ctx.close();
 
     // A week away: the writers write.
@@ -140,11 +141,15 @@ async function scenario(convs: number) {
     await Promise.all(
       dms.map((id, i) => write(dmClients[i] as (typeof dmClients)[number], id, texts(id, false))),
     );
-    for (const [i, id] of channels.entries()) {
+    const batches = channels.map((id, i) => {
       const mention = i % 10 === 0;
       if (mention) plan.first.push(id);
-      await write(ada, id, texts(id, mention));
-    }
+      return texts(id, mention);
+    });
+    // Several conversations at once, as a team writes (the relay commits them in groups).
+    await inWindows(channels.length, WRITERS, (i) =>
+      write(ada, channels[i] as string, batches[i] as string[]),
+    );
     plan.first.push(...dms);
     await Promise.all([ada, ...dmClients].map(settled));
     const writeMs = Date.now() - t0;
@@ -162,7 +167,9 @@ async function scenario(convs: number) {
       d.ctx = await launch(d.profile);
       const q = d.conc === null ? '' : `&conc=${d.conc}`;
       const loadBefore = load();
+      const stop = process.env.PROFILE ? await profile(d.ctx) : null;
       const r = await runPage(d.ctx, `${base}?mode=catchup${q}`);
+      if (stop) await stop(`${convs}-${d.conc ?? 'default'}`);
       results.push({ name: d.name, load: `${loadBefore} → ${load()}`, r });
       console.error(`${convs} ${d.name}: ${JSON.stringify(r)}`);
       await d.ctx.close();
@@ -177,7 +184,37 @@ async function scenario(convs: number) {
   }
 }
 
-const ms = (n: number) => (n < 0 ? 'never' : `${Math.round(n)} ms`);
+/**
+ * PROFILE=1: a CPU profile of the page while it catches up (Chrome DevTools Protocol), saved
+ * to bench/.results/ with the 25 functions of most self time printed (build with MINIFY=0).
+ */
+async function profile(ctx: BrowserContext): Promise<(name: string) => Promise<void>> {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  return async (name) => {
+    const { profile: p } = await cdp.send('Profiler.stop');
+    writeFileSync(join(resultsDir, `catchup-${name}.cpuprofile`), JSON.stringify(p));
+    const self = new Map<string, number>();
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const dt = p.timeDeltas ?? [];
+    (p.samples ?? []).forEach((id, i) => {
+      const n = byId.get(id);
+      if (!n) return;
+      const f = n.callFrame;
+      const key = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+      self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+    });
+    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25);
+    console.error(
+      `profile ${name}:\n${top.map(([k, v]) => `  ${v.toFixed(0)} ms ${k}`).join('\n')}`,
+    );
+  };
+}
+
+const ms = (n: number | undefined) => (n === undefined || n < 0 ? 'never' : `${Math.round(n)} ms`);
 
 async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
@@ -185,7 +222,7 @@ async function main(): Promise<void> {
     root: join(here, 'page'),
     base: './',
     logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, target: 'es2022', minify: true },
+    build: { outDir, emptyOutDir: true, target: 'es2022', minify: process.env.MINIFY !== '0' },
   });
   const all = [];
   console.log(

@@ -12,7 +12,12 @@ import type { BenchUser } from './relay';
 // Every stock WebsocketProvider adds a process 'exit' listener under Node.
 process.setMaxListeners(0);
 
-type Client = FerryClient & { idle(): Promise<void> };
+/** The client's own surface the benchmark waits on (client.ts has it; FerryClient does not). */
+type BenchClient = FerryClient & {
+  idle(): Promise<void>;
+  whenSettled(timeoutMs?: number): Promise<void>;
+};
+type Client = BenchClient;
 
 class MemorySecrets {
   private readonly values = new Map<string, string>();

@@ -9,6 +9,12 @@
 import { browserBackend } from '../../../renderer/src/data/browser-backend';
 import type { ConversationSummary, FerryClient, SyncStatus } from '../../../renderer/src/data/api';
 
+/** The client's own surface the benchmark waits on (client.ts has it; FerryClient does not). */
+type BenchClient = FerryClient & {
+  idle(): Promise<void>;
+  whenSettled(timeoutMs?: number): Promise<void>;
+};
+
 declare global {
   interface Window {
     __bench?: unknown;
@@ -58,7 +64,7 @@ async function usage(): Promise<number> {
   return (await navigator.storage.estimate()).usage ?? 0;
 }
 
-async function settle(client: FerryClient & { idle(): Promise<void> }): Promise<void> {
+async function settle(client: BenchClient): Promise<void> {
   await client.idle();
   await client.whenSettled(120_000);
   await client.idle();
@@ -71,7 +77,7 @@ async function signin(plan: Plan): Promise<Record<string, number>> {
     password: plan.password,
   });
   if (!r.ok) throw new Error(`sign-in: ${r.code} ${r.message}`);
-  const client = r.client as FerryClient & { idle(): Promise<void> };
+  const client = r.client as BenchClient;
   const n = Object.keys(plan.expected).length;
   await new Promise<void>((resolve) => {
     const off = client.conversations((l) => {
@@ -87,7 +93,7 @@ async function signin(plan: Plan): Promise<Record<string, number>> {
 }
 
 async function restart(): Promise<Record<string, number>> {
-  const client = (await backend().restore()) as (FerryClient & { idle(): Promise<void> }) | null;
+  const client = (await backend().restore()) as BenchClient | null;
   if (!client) throw new Error('no kept session');
   await new Promise<void>((resolve) => {
     const off = client.sync((s) => {
@@ -113,7 +119,7 @@ async function catchup(plan: Plan): Promise<Record<string, number>> {
   let started = 0;
   let drops = 0;
   let lastConnection = '';
-  const client = (await backend().restore()) as (FerryClient & { idle(): Promise<void> }) | null;
+  const client = (await backend().restore()) as BenchClient | null;
   if (!client) throw new Error('no kept session');
   const check = (list: ConversationSummary[]) => {
     const by = new Map(list.map((s) => [s.id, s]));
