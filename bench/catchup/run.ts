@@ -17,6 +17,7 @@ import { chromium, type BrowserContext } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
+import { cpuSeconds } from '../lib/proc';
 import { inWindows } from '../lib/wait';
 import { startRelay, type BenchRelay } from './relay';
 import { sentence, settled, signIn, write } from './writer';
@@ -60,7 +61,10 @@ const launch = (dir: string) =>
   chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_ARGS,
+    // Profiling: no process swap on navigation (the profiler follows one renderer process).
+    args: process.env.PROFILE
+      ? [...CHROMIUM_ARGS, '--disable-features=ProactivelySwapBrowsingInstance,BackForwardCache']
+      : CHROMIUM_ARGS,
   });
 
 interface Device {
@@ -167,8 +171,10 @@ async function scenario(convs: number) {
       d.ctx = await launch(d.profile);
       const q = d.conc === null ? '' : `&conc=${d.conc}`;
       const loadBefore = load();
-      const stop = process.env.PROFILE ? await profile(d.ctx) : null;
+      const stop = process.env.PROFILE ? await profile(d.ctx, `${relay.url}/plan.json`) : null;
+      const cpu0 = cpuSeconds(relay.pid);
       const r = await runPage(d.ctx, `${base}?mode=catchup${q}`);
+      r.relayCpu = (cpuSeconds(relay.pid) - cpu0) * 1000;
       if (stop) await stop(`${convs}-${d.conc ?? 'default'}`);
       results.push({ name: d.name, load: `${loadBefore} → ${load()}`, r });
       console.error(`${convs} ${d.name}: ${JSON.stringify(r)}`);
@@ -188,8 +194,13 @@ async function scenario(convs: number) {
  * PROFILE=1: a CPU profile of the page while it catches up (Chrome DevTools Protocol), saved
  * to bench/.results/ with the 25 functions of most self time printed (build with MINIFY=0).
  */
-async function profile(ctx: BrowserContext): Promise<(name: string) => Promise<void>> {
+async function profile(
+  ctx: BrowserContext,
+  sameOrigin: string,
+): Promise<(name: string) => Promise<void>> {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
+  // The relay's origin first: a navigation to another site would swap the renderer process.
+  await page.goto(sameOrigin);
   const cdp = await ctx.newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
@@ -239,6 +250,7 @@ async function main(): Promise<void> {
       ['every unread count right', (r) => ms(r.allShown)],
       ['catch-up done (progress gone)', (r) => ms(r.caughtUp)],
       ['everything stored (settled)', (r) => ms(r.stored)],
+      ['relay CPU during it', (r) => ms(r.relayCpu)],
       ['longest main-thread task', (r) => (r.longest ? ms(r.longest) : 'none ≥ 50 ms')],
       ['tasks ≥ 50 ms (their total)', (r) => `${r.longTasks} (${ms(r.longTotal)})`],
       ['unread sum / expected, wrong', (r) => `${r.unread} / ${r.expected}, ${r.wrong} wrong`],
