@@ -60,7 +60,8 @@ describe('catch-up', () => {
     await b.idle();
     const order: string[] = [];
     for (const room of b.lastCatchUp) {
-      const conv = parseRoom(room)?.convId;
+      const ref = parseRoom(room);
+      const conv = ref && 'convId' in ref ? ref.convId : null;
       if (conv && !order.includes(conv)) order.push(conv);
     }
     // DM first, the mention next, then by recency (Room 5 .. Room 0, without Room 1).
