@@ -50,6 +50,8 @@ export interface BrowserEnv {
   /** Sends the browser to the issuer (default: `location.assign`, or the system browser on the desktop). */
   openSso?: (url: string) => Promise<boolean>;
   now?: () => number;
+  /** Rooms synced at once during catch-up (the client's default when absent; benchmarks). */
+  catchUpConcurrency?: number;
 }
 
 /** The desktop app's secret store (Electron safeStorage through the preload), if present. */
@@ -132,6 +134,7 @@ export function browserBackend(env?: BrowserEnv): Backend {
       ...(e.locks ? { locks: e.locks } : {}),
       ...(e.now ? { now: e.now } : {}),
       ...(offlineGraceDays === undefined ? {} : { offlineGraceDays }),
+      ...(e.catchUpConcurrency === undefined ? {} : { catchUpConcurrency: e.catchUpConcurrency }),
     });
   };
   const adopt = async (serverUrl: string, answer: TokenAnswer): Promise<SignInResult> => {

@@ -4,10 +4,19 @@
 // not everything (DESIGN.md, "Bounded connections"; README.md, "Catch-up").
 import { metaRoom, pageRoom, parseRoom } from '../../../core/src/model/rooms';
 import type { ClientContext } from './context';
+import type { OpenDoc } from './docs';
+import type { DocRecord } from './store';
 import { roomOfVersionKey } from './directory';
 import type { DirectorySync } from './directory-sync';
 import type { Summaries } from './summaries';
 import type { SyncState } from './sync-status';
+
+/**
+ * Rooms in flight at once: enough to hide the round trips (the window of 8 before issue 16 left
+ * the socket idle between answers), bounded so a thousand rooms do not all hold a document in
+ * memory at the same moment or spend the relay's per-user frame budget in one burst.
+ */
+const CONCURRENCY = 48;
 
 interface RoomToSync {
   room: string;
@@ -21,7 +30,7 @@ export interface CatchUpDeps {
   registerPending(): Promise<void>;
   /** Rooms that stay local (not registered yet, or I was removed). */
   blocked(room: string): boolean;
-  /** Conversations whose meta documents sync at the same time (default 8). */
+  /** Rooms synced at the same time over the mux (default CONCURRENCY). */
   concurrency?: number;
 }
 
@@ -61,7 +70,7 @@ export class CatchUp {
     await inbox.whenSynced();
     if (!live()) return;
     this.directory.apply();
-    const rooms = this.changedRooms();
+    const rooms = this.prioritized(this.changedRooms());
     const state = { done: 1, total: 1 + rooms.length };
     sync.progress = state;
     sync.notify();
@@ -98,7 +107,7 @@ export class CatchUp {
     this.following = (async () => {
       do {
         this.followAgain = false;
-        await this.syncRooms(this.changedRooms(), live, () => undefined);
+        await this.syncRooms(this.prioritized(this.changedRooms()), live, () => undefined);
       } while (this.followAgain && live());
     })().finally(() => {
       this.following = null;
@@ -155,9 +164,66 @@ export class CatchUp {
     return [...out.values()];
   }
 
+  /**
+   * The order people look: DMs, then conversations that mention me (known from earlier pages or
+   * the directory's preview), then the most recently active (README.md, "Catch-up").
+   */
+  private prioritized(rooms: RoomToSync[]): RoomToSync[] {
+    const dir = this.directory.dir;
+    const mention = `@${this.ctx.session.username}`;
+    const rank = new Map<string, [number, number]>();
+    for (const r of rooms) {
+      if (rank.has(r.convId)) continue;
+      const act = dir?.activity.get(r.convId);
+      const s = this.summaries.get(r.convId);
+      const dm = (dir?.conversations.get(r.convId)?.kind ?? s?.kind) === 'dm';
+      const mentioned = (s?.mentions ?? 0) > 0 || (act?.preview?.text.includes(mention) ?? false);
+      rank.set(r.convId, [dm ? 0 : mentioned ? 1 : 2, -(act?.at ?? s?.activity ?? 0)]);
+    }
+    const key = (r: RoomToSync) => rank.get(r.convId) as [number, number];
+    return [...rooms].sort((a, b) => {
+      const [ka, kb] = [key(a), key(b)];
+      return ka[0] - kb[0] || ka[1] - kb[1] || (a.convId < b.convId ? -1 : a.convId > b.convId ? 1 : 0);
+    });
+  }
+
+  /**
+   * Syncs `rooms` in priority order, `concurrency` at once over the one mux socket (the relay
+   * answers each OPEN with its sync step 1 and 2; many in flight hide the round trips). The
+   * versions synced are written in one transaction per batch, and the list follows the rooms in
+   * batches (Summaries.hold), not once per room.
+   */
   private async syncRooms(rooms: RoomToSync[], live: () => boolean, step: () => void): Promise<void> {
     const { host, records, store } = this.ctx;
     const queue = [...rooms];
+    let toWrite: Array<readonly [string, DocRecord]> = [];
+    let writing: Promise<void> | null = null;
+    const writeRecords = (): Promise<void> => {
+      if (writing) return writing;
+      writing = (async () => {
+        while (toWrite.length > 0 && live()) {
+          const batch = toWrite;
+          toWrite = [];
+          await store.putDocRecords(batch).catch(() => undefined);
+        }
+      })().finally(() => (writing = null));
+      return writing;
+    };
+    let toRelease: OpenDoc[] = [];
+    let releasing: Promise<void> | null = null;
+    const releaseBatch = (): Promise<void> => {
+      releasing ??= (async () => {
+        const batch = toRelease;
+        toRelease = [];
+        try {
+          await this.summaries.flushHeld();
+        } finally {
+          for (const od of batch) host.release(od);
+        }
+      })().finally(() => (releasing = null));
+      return releasing;
+    };
+    const n = Math.max(1, this.deps.concurrency ?? CONCURRENCY);
     const worker = async () => {
       while (live() && queue.length > 0) {
         const r = queue.shift() as RoomToSync;
@@ -170,16 +236,26 @@ export class CatchUp {
           if (live() && od.synced && !od.refused && r.version !== null) {
             od.record.version = r.version;
             records.set(r.room, od.record);
-            await store.putDocRecord(r.room, od.record).catch(() => undefined);
+            toWrite.push([r.room, od.record]);
+            void writeRecords();
           }
-          if (r.period === null) this.summaries.update(r.convId);
+          if (r.period === null) this.summaries.docChanged(r.convId);
         } finally {
-          host.release(od);
+          // Released once the list has read it (the held summaries read open documents).
+          toRelease.push(od);
         }
         step();
+        if (toRelease.length >= n) await releaseBatch();
       }
     };
-    const n = Math.max(1, this.deps.concurrency ?? 8);
-    await Promise.all(Array.from({ length: n }, worker));
+    this.summaries.hold();
+    try {
+      await Promise.all(Array.from({ length: n }, worker));
+      await writeRecords();
+    } finally {
+      if (releasing) await releasing;
+      await releaseBatch();
+      await this.summaries.release();
+    }
   }
 }

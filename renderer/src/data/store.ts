@@ -229,6 +229,16 @@ export class LocalStore {
     return this.putMeta(`doc:${doc}`, record);
   }
 
+  /** Several document records in one transaction (catch-up writes its batch at once). */
+  async putDocRecords(entries: ReadonlyArray<readonly [string, DocRecord]>): Promise<void> {
+    if (entries.length === 0) return;
+    const tx = this.db.transaction([META], 'readwrite');
+    const os = tx.objectStore(META);
+    for (const [doc, record] of entries) os.put(record, `doc:${doc}`);
+    commitNow(tx);
+    return this.track(done(tx));
+  }
+
   /** All document records, keyed by room (only the `doc:` keys of `meta`). */
   async docRecords(): Promise<Map<string, DocRecord>> {
     const tx = this.db.transaction([META], 'readonly');

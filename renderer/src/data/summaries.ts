@@ -14,6 +14,16 @@ import type { PageCounts } from './records';
 import type { SummaryRecord } from './store';
 import { countsOfPage, readPageCounts, sumCounts } from './unread';
 
+/** How long a catch-up gathers documents' changes before the list follows them. */
+const BATCH_MS = 50;
+/** Longest slice of summary updates in one task (the long-task threshold is 50 ms). */
+const SLICE_MS = 12;
+
+/** Lets the page paint and handle input between slices of work. */
+export function yieldToPage(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 export interface SummariesDeps {
   nameOf(user: string, fallback?: string): string;
   /** Workspace mode: the catalogue's title of a conversation. */
@@ -33,6 +43,11 @@ export class Summaries {
   private readonly watchedPeriods = new Map<string, Set<number>>();
   private readonly listObs: { observe: Observe<ConversationSummary[]>; notify: () => void };
   private flushScheduled = false;
+  /** While > 0 (a catch-up runs), documents' changes are applied to summaries in batches. */
+  private holds = 0;
+  private readonly later = new Set<string>();
+  private laterTimer: ReturnType<typeof setTimeout> | null = null;
+  private draining: Promise<void> | null = null;
   /** The list, as the UI sees it. */
   readonly observe: Observe<ConversationSummary[]>;
 
@@ -157,9 +172,9 @@ export class Summaries {
       od.loaded.then(
         () => {
           if (od.error) this.ctx.errors.set(od.room, od.error);
-          this.update(convId);
+          this.docChanged(convId);
           od.doc.on('update', () => {
-            this.update(convId);
+            this.docChanged(convId);
             this.deps.onMetaUpdate(convId);
           });
         },
@@ -187,11 +202,75 @@ export class Summaries {
     od.doc.on('afterTransaction', this.bumpVersion);
     od.loaded.then(
       () => {
-        this.update(convId);
-        od.doc.on('update', () => this.update(convId));
+        this.docChanged(convId);
+        od.doc.on('update', () => this.docChanged(convId));
       },
       () => undefined,
     );
+  }
+
+  /**
+   * A document of the conversation changed: its summary follows at once, or, while a catch-up
+   * holds the list (`hold`), in the next batch: hundreds of rooms arriving one per task would
+   * otherwise rebuild, sort and store the whole list once per room (README.md, "Catch-up").
+   */
+  docChanged(convId: string): void {
+    if (this.holds === 0) {
+      this.update(convId);
+      return;
+    }
+    this.later.add(convId);
+    if (this.laterTimer === null && this.draining === null) {
+      this.laterTimer = setTimeout(() => {
+        this.laterTimer = null;
+        void this.drain();
+      }, BATCH_MS);
+    }
+  }
+
+  /** Batch summary updates until `release` (nested holds count). */
+  hold(): void {
+    this.holds++;
+  }
+
+  /** Ends a hold; resolves once every held update reached the list. */
+  async release(): Promise<void> {
+    this.holds = Math.max(0, this.holds - 1);
+    await this.flushHeld();
+  }
+
+  /** Applies the held updates now (before their documents are released); resolves when done. */
+  async flushHeld(): Promise<void> {
+    if (this.laterTimer !== null) clearTimeout(this.laterTimer);
+    this.laterTimer = null;
+    await this.drain();
+    if (this.later.size > 0) await this.drain();
+  }
+
+  /** Applies the waiting updates in slices of at most SLICE_MS, yielding to the page between. */
+  private drain(): Promise<void> {
+    if (this.draining) return this.draining;
+    this.draining = (async () => {
+      while (this.later.size > 0 && !this.ctx.closed) {
+        const until = performance.now() + SLICE_MS;
+        for (const convId of this.later) {
+          this.later.delete(convId);
+          this.update(convId);
+          if (performance.now() >= until) break;
+        }
+        if (this.later.size > 0) await yieldToPage();
+      }
+    })().finally(() => {
+      this.draining = null;
+      // A change that came between the last slice and here: its own drain.
+      if (this.later.size > 0 && !this.ctx.closed && this.laterTimer === null) {
+        this.laterTimer = setTimeout(() => {
+          this.laterTimer = null;
+          void this.drain();
+        }, 0);
+      }
+    });
+    return this.draining;
   }
 
   /**

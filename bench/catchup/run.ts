@@ -1,0 +1,281 @@
+// Catch-up benchmark (issue 16 item 3): a week away, for real. One reader with two devices
+// (two Chromium profiles, the real renderer data layer served by a real relay process) syncs
+// every conversation, closes; writers (real clients under Node) write MESSAGES messages across
+// CONVS conversations (a few DMs, some mentions); then each device of the reader reopens and
+// catches up: one with the peer setting (`PEER_CONC`, the window of 8 rooms at a time the
+// client used before), one with the client's default. Prints a table per scenario, with the
+// load average; writes bench/.results/catchup.json.
+//
+//   npm run bench:catchup                         # 10,000 messages over 200 and 1,000 conversations
+//   SCENARIOS=200 MESSAGES=2000 RESTARTS=3 npm run bench:catchup   # quick look
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { chromium, type BrowserContext } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
+import { cpuSeconds } from '../lib/proc';
+import { inWindows } from '../lib/wait';
+import { startRelay, type BenchRelay } from './relay';
+import { sentence, settled, signIn, write } from './writer';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const resultsDir = fileURLToPath(new URL('../.results/', import.meta.url));
+const outDir = join(resultsDir, 'catchup-page');
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const MESSAGES = env('MESSAGES', 10_000);
+const SCENARIOS = (process.env.SCENARIOS ?? '200,1000').split(',').map(Number);
+const RESTARTS = env('RESTARTS', 5);
+const DMS = env('DMS', 5);
+const PEER_CONC = env('PEER_CONC', 8);
+/** Conversations the writers write into at once. */
+const WRITERS = env('WRITERS', 16);
+const TIMEOUT = 10 * 60_000;
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+type Result = Record<string, number> & { error?: string };
+
+async function runPage(ctx: BrowserContext, url: string): Promise<Result> {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  if (process.env.DEBUG) {
+    page.on('console', (m) => console.error(`page: ${m.text()}`));
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  }
+  await page.goto(url);
+  await page.waitForFunction(() => window.__bench !== undefined, null, { timeout: TIMEOUT });
+  const r = (await page.evaluate(() => window.__bench)) as Result;
+  await page.goto('about:blank');
+  if (r.error) throw new Error(`${url}: ${r.error}`);
+  return r;
+}
+
+const launch = (dir: string) =>
+  chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    // Profiling: no process swap on navigation (the profiler follows one renderer process).
+    args: process.env.PROFILE
+      ? [...CHROMIUM_ARGS, '--disable-features=ProactivelySwapBrowsingInstance,BackForwardCache']
+      : CHROMIUM_ARGS,
+  });
+
+interface Device {
+  name: string;
+  conc: number | null;
+  profile: string;
+  ctx: BrowserContext;
+}
+
+async function scenario(convs: number) {
+  const relay: BenchRelay = await startRelay(outDir);
+  const devices: Device[] = [];
+  try {
+    const reader = await relay.createUser('Bo');
+    const owner = await relay.createUser('Ada');
+    const dmUsers = await Promise.all(
+      Array.from({ length: Math.min(DMS, convs) }, (_, i) => relay.createUser(`Dm${i}`)),
+    );
+    const step = (what: string) => console.error(`${convs} conversations: ${what}`);
+    step('accounts made');
+    const ada = await signIn(relay.url, owner);
+    const dmClients = await Promise.all(dmUsers.map((u) => signIn(relay.url, u)));
+    const channels: string[] = Array.from({ length: convs - dmClients.length }, () => '');
+    await inWindows(channels.length, WRITERS, async (i) => {
+      channels[i] = await ada.createConversation({
+        kind: 'channel',
+        title: `Room ${i}`,
+        visibility: 'private',
+        members: [reader.id],
+      });
+    });
+    const dms = await Promise.all(dmClients.map((c) => c.openDm(reader.id)));
+    await Promise.all([ada, ...dmClients].map(settled));
+    step('conversations made');
+
+    const plan = {
+      serverUrl: relay.url,
+      username: reader.username,
+      password: reader.password,
+      expected: {} as Record<string, number>,
+      first: [] as string[],
+    };
+    for (const id of [...channels, ...dms]) plan.expected[id] = 0;
+    writeFileSync(join(outDir, 'plan.json'), JSON.stringify(plan));
+
+    // The reader's two devices sync everything, then go away.
+    const base = `${relay.url}/index.html`;
+    for (const [name, conc] of [
+      [`window of ${PEER_CONC} (peer)`, PEER_CONC],
+      ['default', null],
+    ] as const) {
+      const profile = mkdtempSync(join(tmpdir(), 'ferry-bench-catchup-profile-'));
+      const ctx = await launch(profile);
+      devices.push({ name, conc, profile, ctx });
+      const q = conc === null ? '' : `&conc=${conc}`;
+      await runPage(ctx, `${base}?mode=signin${q}`);
+      step(`device ${name} signed in and synced`);
+    }
+    // Restarts with nothing new: does storage grow?
+    const dev = devices[1] as Device;
+    const usages: number[] = [];
+    for (let i = 0; i < RESTARTS; i++)
+      usages.push((await runPage(dev.ctx, `${base}?mode=restart`)).usage ?? 0);
+    for (const d of devices) await d.ctx.close();
+
+    // A week away: the writers write.
+    const t0 = Date.now();
+    const per = Math.floor(MESSAGES / convs);
+    let extra = MESSAGES - per * convs;
+    let n = 0;
+    const texts = (id: string, mention: boolean) => {
+      const count = per + (extra-- > 0 ? 1 : 0);
+      plan.expected[id] = count;
+      return Array.from({ length: count }, (_, k) =>
+        mention && k === count - 1 ? `@${reader.username} ${sentence(n++)}` : sentence(n++),
+      );
+    };
+    await Promise.all(
+      dms.map((id, i) => write(dmClients[i] as (typeof dmClients)[number], id, texts(id, false))),
+    );
+    const batches = channels.map((id, i) => {
+      const mention = i % 10 === 0;
+      if (mention) plan.first.push(id);
+      return texts(id, mention);
+    });
+    // Several conversations at once, as a team writes (the relay commits them in groups).
+    await inWindows(channels.length, WRITERS, (i) =>
+      write(ada, channels[i] as string, batches[i] as string[]),
+    );
+    plan.first.push(...dms);
+    await Promise.all([ada, ...dmClients].map(settled));
+    const writeMs = Date.now() - t0;
+    writeFileSync(join(outDir, 'plan.json'), JSON.stringify(plan));
+    // The directory's activity is coalesced by the relay (at most once a second).
+    await new Promise((r) => setTimeout(r, 2_000));
+    await Promise.all([ada, ...dmClients].map((c) => c.close()));
+    console.error(
+      `${convs} conversations: written ${MESSAGES} messages in ${(writeMs / 1000).toFixed(1)} s`,
+    );
+
+    // Each device comes back and catches up, one after the other.
+    const results: Array<{ name: string; load: string; r: Result }> = [];
+    for (const d of devices) {
+      d.ctx = await launch(d.profile);
+      const q = d.conc === null ? '' : `&conc=${d.conc}`;
+      const loadBefore = load();
+      const stop = process.env.PROFILE ? await profile(d.ctx, `${relay.url}/plan.json`) : null;
+      const cpu0 = cpuSeconds(relay.pid);
+      const r = await runPage(d.ctx, `${base}?mode=catchup${q}`);
+      r.relayCpu = (cpuSeconds(relay.pid) - cpu0) * 1000;
+      if (stop) await stop(`${convs}-${d.conc ?? 'default'}`);
+      results.push({ name: d.name, load: `${loadBefore} → ${load()}`, r });
+      console.error(`${convs} ${d.name}: ${JSON.stringify(r)}`);
+      await d.ctx.close();
+    }
+    return { convs, results, usages };
+  } finally {
+    for (const d of devices) {
+      await d.ctx.close().catch(() => undefined);
+      rmSync(d.profile, { recursive: true, force: true });
+    }
+    await relay.stop();
+  }
+}
+
+/**
+ * PROFILE=1: a CPU profile of the page while it catches up (Chrome DevTools Protocol), saved
+ * to bench/.results/ with the 25 functions of most self time printed (build with MINIFY=0).
+ */
+async function profile(
+  ctx: BrowserContext,
+  sameOrigin: string,
+): Promise<(name: string) => Promise<void>> {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  // The relay's origin first: a navigation to another site would swap the renderer process.
+  await page.goto(sameOrigin);
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  return async (name) => {
+    const { profile: p } = await cdp.send('Profiler.stop');
+    writeFileSync(join(resultsDir, `catchup-${name}.cpuprofile`), JSON.stringify(p));
+    const self = new Map<string, number>();
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const dt = p.timeDeltas ?? [];
+    (p.samples ?? []).forEach((id, i) => {
+      const n = byId.get(id);
+      if (!n) return;
+      const f = n.callFrame;
+      const key = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+      self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+    });
+    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25);
+    console.error(
+      `profile ${name}:\n${top.map(([k, v]) => `  ${v.toFixed(0)} ms ${k}`).join('\n')}`,
+    );
+  };
+}
+
+const ms = (n: number | undefined) => (n === undefined || n < 0 ? 'never' : `${Math.round(n)} ms`);
+
+async function main(): Promise<void> {
+  mkdirSync(resultsDir, { recursive: true });
+  await build({
+    root: join(here, 'page'),
+    base: './',
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, target: 'es2022', minify: process.env.MINIFY !== '0' },
+  });
+  const all = [];
+  console.log(
+    `Catch-up benchmark, ${new Date().toISOString()}, ${cpus().length} cores, ${MESSAGES} messages`,
+  );
+  for (const convs of SCENARIOS) {
+    const s = await scenario(convs);
+    all.push(s);
+    const [peer, ours] = s.results;
+    if (!peer || !ours) continue;
+    const rows: Array<[string, (r: Result) => string]> = [
+      ['rooms synced (socket drops during it)', (r) => `${r.rooms} (${r.drops})`],
+      ['DMs + mentions shown right', (r) => `${ms(r.firstShown)} (${r.firstCount})`],
+      ['every unread count right', (r) => ms(r.allShown)],
+      ['catch-up done (progress gone)', (r) => ms(r.caughtUp)],
+      ['everything stored (settled)', (r) => ms(r.stored)],
+      ['relay CPU during it', (r) => ms(r.relayCpu)],
+      ['longest main-thread task', (r) => (r.longest ? ms(r.longest) : 'none ≥ 50 ms')],
+      ['tasks ≥ 50 ms (their total)', (r) => `${r.longTasks} (${ms(r.longTotal)})`],
+      ['unread sum / expected, wrong', (r) => `${r.unread} / ${r.expected}, ${r.wrong} wrong`],
+    ];
+    console.log(`\n${convs} conversations, ${MESSAGES} messages while away`);
+    console.log(`| metric | ${ours.name} | ${peer.name} |`);
+    console.log('| --- | --- | --- |');
+    for (const [label, f] of rows) console.log(`| ${label} | ${f(ours.r)} | ${f(peer.r)} |`);
+    console.log(`| load average (1/5/15 min, before → after) | ${ours.load} | ${peer.load} |`);
+    const u = s.usages;
+    if (u.length > 1) {
+      const growth = ((u[u.length - 1] as number) - (u[0] as number)) / (u.length - 1);
+      console.log(
+        `storage.estimate() over ${u.length} restarts with nothing new: ${u.map((x) => Math.round(x / 1024)).join(', ')} KB (${Math.round(growth / 1024)} KB per restart)`,
+      );
+    }
+  }
+  console.log(`Load average at the end: ${load()}`);
+  writeFileSync(
+    join(resultsDir, 'catchup.json'),
+    JSON.stringify({ at: new Date().toISOString(), MESSAGES, all }, null, 2),
+  );
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
