@@ -17,6 +17,7 @@ import { chromium, type BrowserContext } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
+import { recordFigures, type Figure } from '../lib/figures';
 import { cpuSeconds } from '../lib/proc';
 import { inWindows } from '../lib/wait';
 import { startRelay, type BenchRelay } from './relay';
@@ -225,6 +226,40 @@ async function profile(
   };
 }
 
+/** Rows for `npm run bench:table`: this client beside the window of 8, per scenario. */
+function catchUpFigures(all: Array<{ convs: number; results: Array<{ r: Result }> }>): Figure[] {
+  const value = (n: number | undefined) => (n === undefined || n < 0 ? null : n);
+  const figures: Figure[] = [];
+  for (const s of all) {
+    const [peer, ours] = s.results;
+    if (!peer || !ours) continue;
+    const limit = s.convs >= 1000 ? 3000 : 2000;
+    const row = (
+      label: string,
+      pick: (r: Result) => number | undefined,
+      target: string | null,
+      max: number | null,
+    ): Figure => {
+      const ferry = value(pick(ours.r));
+      return {
+        figure: `${s.convs} conversations, ${MESSAGES} messages: ${label} (ms)`,
+        peer: `window of ${PEER_CONC} rooms`,
+        peerValue: value(pick(peer.r)),
+        ferry,
+        target,
+        met: max === null ? null : ferry !== null && ferry < max,
+        digits: 0,
+      };
+    };
+    figures.push(
+      row('DMs and mentions shown right', (r) => r.firstShown, null, null),
+      row('everything stored', (r) => r.stored, `< ${limit / 1000} s`, limit),
+      row('longest main-thread task', (r) => r.longest ?? 0, '≤ 50 ms', 50.5),
+    );
+  }
+  return figures;
+}
+
 const ms = (n: number | undefined) => (n === undefined || n < 0 ? 'never' : `${Math.round(n)} ms`);
 
 async function main(): Promise<void> {
@@ -269,6 +304,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`Load average at the end: ${load()}`);
+  recordFigures('catchup', catchUpFigures(all));
   writeFileSync(
     join(resultsDir, 'catchup.json'),
     JSON.stringify({ at: new Date().toISOString(), MESSAGES, all }, null, 2),

@@ -19,6 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordFigures, type Figure } from '../lib/figures';
 import { fmt, table } from '../lib/stats';
 import { measureFsync, type FsyncFigures } from './fsync';
 import {
@@ -367,6 +368,95 @@ for (const [name, rounds] of results) {
   rounds.forEach((r, i) => {
     if (r.error) console.log(`\n${name} failed in round ${i + 1}: ${r.error}`);
   });
+}
+
+// The figures `npm run bench:table` prints: Ferry (compiled, as deployed) beside the reference.
+{
+  const of = (name: string, value: (r: Results) => number | undefined): number | null => {
+    const v = median((results.get(name) ?? []).map((r) => value(r) ?? Number.NaN));
+    return Number.isNaN(v) ? null : v;
+  };
+  const figure = (
+    label: string,
+    value: (r: Results) => number | undefined,
+    target: string | null,
+    met: (ferryValue: number, peerValue: number) => boolean,
+    digits = 1,
+  ): Figure => {
+    const peerValue = of(reference.name, value);
+    const ferryValue = of(ferry.name, value);
+    return {
+      figure: label,
+      peer: reference.name,
+      peerValue,
+      ferry: ferryValue,
+      target,
+      met: target && ferryValue !== null && peerValue !== null ? met(ferryValue, peerValue) : null,
+      digits,
+    };
+  };
+  const fsyncMs = Math.max(...fsyncs.map((f) => f.full.p50));
+  const figures: Figure[] = [
+    figure(
+      'relay startup: s to listening',
+      (r) => r.startup?.secondsToListen,
+      null,
+      () => true,
+      2,
+    ),
+    figure(
+      'relay startup: RSS MB at rest',
+      (r) => r.startup && r.startup.baseRss / MB,
+      null,
+      () => true,
+    ),
+  ];
+  for (const [label, pick] of [
+    ['fan-out 10×5', (r: Results) => r.fanoutSmall],
+    ['fan-out 1×50', (r: Results) => r.fanoutWide],
+  ] as const) {
+    figures.push(
+      figure(
+        `${label}: paced p50 ms`,
+        (r) => pick(r)?.paced.latencyMs.p50,
+        `≤ peer + one fsync (${fmt(fsyncMs, 2)} ms)`,
+        (f, p) => f <= p + fsyncMs,
+        2,
+      ),
+      figure(
+        `${label}: paced p99 ms`,
+        (r) => pick(r)?.paced.latencyMs.p99,
+        '≤ 1.2× peer',
+        (f, p) => f <= 1.2 * p,
+        2,
+      ),
+    );
+  }
+  figures.push(
+    figure(
+      `idle ${idleN} rooms: s to all joined`,
+      (r) => r.idle?.secondsToJoin,
+      '≤ 1.1× peer',
+      (f, p) => f <= 1.1 * p,
+      2,
+    ),
+    figure(
+      `idle ${idleN} rooms: RSS KB/connection`,
+      (r) => r.idle && r.idle.rssPerConnection / KB,
+      '≤ 12 KB',
+      (f) => f <= 12,
+    ),
+    figure(
+      'idle: RSS MB after all closed, above base',
+      (r) => r.idle && (r.idle.closedRss - r.idle.baseRss) / MB,
+      'returned (≤ 10% of loaded)',
+      (f) => {
+        const idle = (results.get(ferry.name) ?? [])[0]?.idle;
+        return idle !== undefined && f <= (0.1 * (idle.loadedRss - idle.baseRss)) / MB;
+      },
+    ),
+  );
+  recordFigures('relay', figures);
 }
 
 const outDir = path.join(repoRoot, 'bench/.results');
