@@ -84,11 +84,25 @@ function median(results: Result[]): Result {
   return out;
 }
 
-async function run(ctx: BrowserContext, url: string): Promise<Result> {
+/** `PROFILE=1`: each measured cold start also writes a CPU profile of the page (DevTools). */
+const PROFILE = process.env.PROFILE === '1';
+
+async function run(ctx: BrowserContext, url: string, profileTo?: string): Promise<Result> {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
+  const cdp = profileTo ? await ctx.newCDPSession(page) : null;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   await page.goto(url);
   await page.waitForFunction(() => window.__bench !== undefined, null, { timeout: TIMEOUT });
   const r = (await page.evaluate(() => window.__bench)) as Result;
+  if (cdp && profileTo) {
+    const { profile } = await cdp.send('Profiler.stop');
+    writeFileSync(profileTo, JSON.stringify(profile));
+    console.error(`profile: ${profileTo} (open in DevTools, Performance)`);
+  }
   if (r.error) throw new Error(`${url}: ${r.error}`);
   return r;
 }
@@ -131,12 +145,20 @@ async function bench(
     let ctx = await launch(profile);
     const seed = await run(ctx, `${base}?${q}&mode=seed`);
     await ctx.close();
-    console.error(`${design}: seeded in ${((seed.seedMs ?? 0) / 1000).toFixed(1)} s`);
+    console.error(
+      `${design}: seeded in ${((seed.seedMs ?? 0) / 1000).toFixed(1)} s` +
+        (seed.indexMs
+          ? ` (of which the first search indexing ${((seed.indexMs ?? 0) / 1000).toFixed(1)} s)`
+          : ''),
+    );
     // Browser restart (same profile): the cold start, COLD times; the median of each figure.
     const colds: Result[] = [];
     for (let i = 0; i < COLD; i++) {
       ctx = await launch(profile);
-      const r = await run(ctx, `${base}?${q}&mode=measure`);
+      const profileTo = PROFILE
+        ? join(resultsDir, `client-${design}-cold${i}.cpuprofile`)
+        : undefined;
+      const r = await run(ctx, `${base}?${q}&mode=measure`, profileTo);
       console.error(`${design}: ${JSON.stringify(r)}`);
       colds.push(r);
       await ctx.close();
@@ -222,7 +244,7 @@ async function main(): Promise<void> {
     root: join(here, 'page'),
     base: './',
     logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, target: 'es2022', minify: true },
+    build: { outDir, emptyOutDir: true, target: 'es2022', minify: !PROFILE },
   });
   const { server, url } = await serve(outDir);
   const loadStart = loadavg()

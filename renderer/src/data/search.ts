@@ -8,6 +8,7 @@ import { createSearch, fold, type Search, type SearchOptions } from '../search';
 import { stateMark, toSearchDocs } from '../search/feed';
 import type { ConversationSummary, Person, SearchHit, SearchResults } from './api';
 import type { OpenDoc } from './docs';
+import { readDiskMarks, rowsFingerprint, writeDiskMarks, type DiskMark } from './search-disk';
 import type { LocalStore } from './store';
 
 /** What the feed needs of the client (client.ts passes itself). */
@@ -152,7 +153,9 @@ export class SearchFeed {
 
   /**
    * Start: every page room on this device's disk whose state differs from what the index holds
-   * (changed while the search was not running, or never indexed) is indexed, one at a time.
+   * (changed while the search was not running, or never indexed) is indexed, one at a time. A
+   * room whose stored rows and index mark are both as the last pass left them is not read at
+   * all (search-disk.ts): a start with nothing new decodes no page.
    */
   private async catchUpFromDisk(): Promise<void> {
     const ready = await this.search.ready;
@@ -162,36 +165,40 @@ export class SearchFeed {
     }
     const marks = await this.search.marks();
     if (!marks.ok) return;
-    const rooms = await this.src.store.roomsWithPrefix('conv/');
+    const [rooms, known] = await Promise.all([
+      this.src.store.rowKeysWithPrefix('conv/'),
+      readDiskMarks(this.src.store),
+    ]);
+    // What the next start may trust: what was trusted, for the rooms still on disk, updated
+    // room by room; stored every few rooms and when the pass ends or is cut short by closing.
+    const next = new Map([...known].filter(([room]) => rooms.has(room)));
+    let unsaved = next.size !== known.size;
+    const save = async () => {
+      if (!unsaved) return;
+      unsaved = false;
+      await writeDiskMarks(this.src.store, next).catch(() => undefined); // read again next start
+    };
     const onDisk = new Set<string>();
-    for (const room of rooms) {
-      if (this.abort.signal.aborted) return;
+    let read = 0;
+    for (const [room, seqs] of rooms) {
+      if (this.abort.signal.aborted) return save();
       const ref = parseRoom(room);
       if (ref?.kind !== 'page') continue;
       onDisk.add(ref.convId);
+      const was = known.get(room);
+      if (was && was.rows === rowsFingerprint(seqs) && marks.value[room] === was.mark) continue;
+      next.delete(room);
+      unsaved = true;
       try {
-        let doc = this.src.openDoc(room);
-        if (!doc) {
-          const { rows } = await this.src.store.readDoc(room);
-          doc = new Y.Doc();
-          for (const row of rows) {
-            try {
-              Y.applyUpdate(doc, row.data);
-            } catch {
-              // an unreadable row is reported when the page is opened
-            }
-          }
-        }
-        // Checked right before indexing: the request is posted at once, so a live index of the
-        // same room (posted later) always lands after it.
-        if (!this.live.has(room) && marks.value[room] !== stateMark(doc)) {
-          await this.indexDoc(ref.convId, room, doc);
-        }
+        const mark = await this.catchUpRoom(ref.convId, room, marks.value[room]);
+        if (mark) next.set(room, mark);
       } catch (e) {
         this.failed.set(room, e instanceof Error ? e.message : String(e));
       }
+      if (++read % 25 === 0) await save();
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
+    await save();
     // Conversations forgotten while the search was not running.
     const indexed = new Set<string>();
     for (const room of Object.keys(marks.value)) {
@@ -201,6 +208,35 @@ export class SearchFeed {
     for (const convId of indexed) {
       if (!onDisk.has(convId)) await this.search.removeConversation(convId);
     }
+  }
+
+  /**
+   * One page of the start-up pass: read from disk (or the open document), indexed if the index
+   * holds another state of it. Returns what the next start may trust without reading it, when
+   * the document was read from disk (an open one may be ahead of its stored rows).
+   */
+  private async catchUpRoom(convId: string, room: string, indexed: string | number | undefined): Promise<DiskMark | null> {
+    const open = this.src.openDoc(room);
+    let doc = open;
+    let rows = '';
+    if (!doc) {
+      const read = await this.src.store.readDoc(room);
+      rows = rowsFingerprint([...read.rows.map((r) => r.seq), ...read.bad.map((b) => b.seq)]);
+      doc = new Y.Doc();
+      for (const row of read.rows) {
+        try {
+          Y.applyUpdate(doc, row.data);
+        } catch {
+          // an unreadable row is reported when the page is opened
+        }
+      }
+    }
+    const mark = stateMark(doc);
+    // Checked right before indexing: the request is posted at once, so a live index of the
+    // same room (posted later) always lands after it.
+    if (!this.live.has(room) && indexed !== mark) await this.indexDoc(convId, room, doc);
+    if (!open) doc.destroy();
+    return open || this.live.has(room) || this.failed.has(room) ? null : { rows, mark };
   }
 
   /** A forgotten conversation: its messages leave the index. */

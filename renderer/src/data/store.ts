@@ -257,12 +257,22 @@ export class LocalStore {
 
   /** Rooms with stored rows whose names start with `prefix` (e.g. `conv/<id>`). */
   async roomsWithPrefix(prefix: string): Promise<string[]> {
+    return [...(await this.rowKeysWithPrefix(prefix)).keys()];
+  }
+
+  /** The keys (seq) of the stored rows of every document whose room starts with `prefix`. */
+  async rowKeysWithPrefix(prefix: string): Promise<Map<string, number[]>> {
     const tx = this.db.transaction([UPDATES], 'readonly');
     const range = IDBKeyRange.bound([prefix, -Infinity], [prefix + '\uffff', Infinity]);
     const keys = (await req(tx.objectStore(UPDATES).getAllKeys(range))) as unknown[];
-    const out = new Set<string>();
-    for (const k of keys) if (Array.isArray(k) && typeof k[0] === 'string') out.add(k[0]);
-    return [...out];
+    const out = new Map<string, number[]>();
+    for (const k of keys) {
+      if (!Array.isArray(k) || typeof k[0] !== 'string' || typeof k[1] !== 'number') continue;
+      const seqs = out.get(k[0]);
+      if (seqs) seqs.push(k[1]);
+      else out.set(k[0], [k[1]]);
+    }
+    return out;
   }
 
   /** Deletes documents (rows and records) for good: only `forget` of a removed conversation. */

@@ -3,9 +3,16 @@
 // after a restart of the app offline, edits and deletions update the results, `from:` and
 // `in:` resolve names through the directory, a hit reveals its message, forgetting a
 // conversation drops its messages, odd queries answer with notes instead of failing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as Y from 'yjs';
+import { encodeHlc, parseHlc } from '../../../core/src/hlc';
+import * as page from '../../../core/src/model/page';
+import { parseRoom } from '../../../core/src/model/rooms';
 import type { SearchResults } from '../../src/data/api';
 import type { Client } from '../../src/data/client';
+import { userDbName } from '../../src/data/accounts';
+import { SEARCH_DISK_KEY } from '../../src/data/search-disk';
+import { LocalStore } from '../../src/data/store';
 import { Device, listWhere, removeDir, startRelay, viewWhere, type Relay } from './harness';
 
 let relay: Relay;
@@ -212,5 +219,67 @@ describe('search', () => {
     ca.close();
     await a.close();
     await b.close();
+  });
+
+  it('a start with nothing new decodes no page; a page changed on disk meanwhile is read and found', async () => {
+    const [ada] = await Promise.all([relay.createUser('Ada')]);
+    const device = new Device('Ada', relay.url);
+    const a = await device.signIn(ada);
+    const id = await a.createConversation({ kind: 'channel', title: 'Harbour', visibility: 'private', members: [] });
+    const ca = a.open(id);
+    await ca.loadRecent();
+    const first = await ca.send('The ferry leaves at dawn');
+    await searchUntil(a, 'dawn', (r) => r.hits.length === 1);
+    ca.close();
+    await a.close();
+
+    // Page documents the start-up pass reads from disk (nothing else opens a page here).
+    const reads = vi.spyOn(LocalStore.prototype, 'readDoc');
+    const pageReads = () => reads.mock.calls.filter(([room]) => parseRoom(room)?.kind === 'page').length;
+    const restart = async (): Promise<{ client: Client; pages: number }> => {
+      reads.mockClear();
+      const client = (await device.restore({ online: false })) as Client;
+      await client.searchFeed!.caughtUp;
+      return { client, pages: pageReads() };
+    };
+    try {
+      // The first start after the page was written reads it once and notes its rows and mark.
+      let r = await restart();
+      expect(r.pages).toBe(1);
+      await r.client.close();
+      // Nothing new: no page is read, and the index still answers.
+      r = await restart();
+      expect(r.pages).toBe(0);
+      expect((await r.client.search('dawn')).hits.map((h) => h.messageId)).toEqual([first.id]);
+      await r.client.close();
+
+      // A row lands on the page while the app is closed (as another window of this profile
+      // would write it): its keys differ, so the next start reads the page and indexes it.
+      const store = await LocalStore.open(device.idb, userDbName(ada.id));
+      const room = [...(await store.rowKeysWithPrefix(`conv/${id}/`)).keys()].find((x) => parseRoom(x)?.kind === 'page')!;
+      const doc = new Y.Doc();
+      for (const row of (await store.readDoc(room)).rows) Y.applyUpdate(doc, row.data);
+      const hlc = parseHlc(first.id);
+      const later = encodeHlc({ ...hlc, counter: hlc.counter + 1 });
+      const sv = Y.encodeStateVector(doc);
+      page.addMessage(doc, { id: later, author: ada.id, text: 'Tickets at the kiosk', createdAt: first.createdAt });
+      await store.append(room, Y.encodeStateAsUpdate(doc, sv));
+      await store.close();
+      r = await restart();
+      expect(r.pages).toBe(1);
+      expect((await r.client.search('kiosk')).hits.map((h) => h.messageId)).toEqual([later]);
+      await r.client.close();
+
+      // The record is this device's own and read defensively: garbage means reading pages again.
+      const raw = await LocalStore.open(device.idb, userDbName(ada.id));
+      await raw.putMeta(SEARCH_DISK_KEY, { v: 1, rooms: { [room]: { rows: 7, mark: null } } });
+      await raw.close();
+      r = await restart();
+      expect(r.pages).toBe(1);
+      expect((await r.client.search('dawn')).hits).toHaveLength(1);
+      await r.client.close();
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
