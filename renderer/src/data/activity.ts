@@ -20,6 +20,7 @@ import {
 } from './activity-index';
 import type { ClientContext } from './context';
 import type { OpenDoc } from './docs';
+import { whenIdle } from './yield';
 
 const KEY = 'activity';
 
@@ -47,7 +48,8 @@ export class ActivityFeed implements ActivityApi {
   ) {
     this.state = emptyState(ctx.now());
     this.result = buildActivity(this.state, ctx.me);
-    this.loaded = ctx.store.getMeta(KEY).then(
+    // The stored index can be large (up to MAX_DIGESTS pages): read once the start is done.
+    this.loaded = whenIdle().then(() => ctx.store.getMeta(KEY)).then(
       (raw) => this.afterLoad(raw),
       () => this.afterLoad(undefined), // unreadable: start a new index
     );

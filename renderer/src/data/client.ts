@@ -50,12 +50,14 @@ import { relayApi, type RelayApi } from './relay-api';
 import { RelaySchema } from './relay-schema';
 import { RoomRules } from './room-rules';
 import { SearchFeed } from './search';
+import { newestPageRooms, PREFETCH_SCREENS, ScreenPrefetch } from './screen-cache';
 import { ActivityFeed } from './activity';
 import { SessionState } from './session';
 import { AuthedMux } from './socket';
 import { DB_NAME, LocalStore, type DocRecord, type SummaryRecord } from './store';
 import { Summaries } from './summaries';
 import { SyncState } from './sync-status';
+import { whenIdle } from './yield';
 import { muxTransport, relaySocketUrl } from './transport';
 import { WorkspaceMode } from './workspace-mode';
 import { Files } from './files/files';
@@ -124,6 +126,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
   private readonly adminApi: AdminApi = createAdminApi((m, p, b) => this.api(m, p, b));
   /** Feeds the offline search index from page documents (search.ts); null when turned off. */
   readonly searchFeed: SearchFeed | null = null;
+  readonly screens: ScreenPrefetch;
   /** Activity and followed threads from the pages this client follows (activity.ts). */
   readonly activity: ActivityFeed;
 
@@ -189,8 +192,10 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
       me: this.me,
       now: () => this.now(),
     };
-    // Document records (relay state vectors, unconfirmed changes) are read after the list.
-    this.recordsLoaded = store.docRecords().then(
+    // Document records (relay state vectors, unconfirmed changes; one per document) are read
+    // after the list and the first screen, when the main thread is idle: nothing either shows
+    // needs them, and sync (catch-up, local copies) awaits them.
+    this.recordsLoaded = whenIdle().then(() => store.docRecords()).then(
       (records) => {
         for (const [room, rec] of records) {
           if (!this.records.has(room)) this.records.set(room, rec);
@@ -245,6 +250,17 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
         },
       },
       summaries,
+    );
+    // The top of the list opens from memory: its screen caches are read now (screen-cache.ts),
+    // in the list's order (newest activity first), from the stored summaries.
+    const top = summaries
+      .filter((r) => !r.hidden)
+      .sort((a, b) => b.activity - a.activity || (a.id < b.id ? -1 : 1))
+      .slice(0, PREFETCH_SCREENS);
+    this.screens = new ScreenPrefetch(
+      store.db,
+      store,
+      top.map((r) => ({ id: r.id, rooms: newestPageRooms(r.id, r.periods) })),
     );
     this.files = new Files({
       store,

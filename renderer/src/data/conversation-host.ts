@@ -7,6 +7,7 @@ import type { ConversationKind, ConversationRole, Member } from './api';
 import type { DocHost, OpenDoc } from './docs';
 import type { SummaryRecord } from './store';
 import type { Files } from './files/files';
+import type { ScreenPrefetch } from './screen-cache';
 
 /** What a conversation view shows of the conversation itself (client.convState). */
 export interface ConvState {
@@ -25,6 +26,8 @@ export interface ConvState {
 export interface ConversationHost {
   /** The open documents (acquire, release, connection). */
   readonly host: DocHost;
+  /** The screen caches of the top of the list, read at start (screen-cache.ts). */
+  readonly screens: ScreenPrefetch | null;
   /** My user id. */
   readonly me: string;
   /** Files: attachments are prepared and queued here before the message is written. */

@@ -32,7 +32,7 @@ import { withBroadcastRoots } from './broadcast';
 import { Pins } from './pins';
 import { Threads } from './thread-view';
 import { forwardRefOf } from './forwarding';
-import { ScreenCache } from './screen-cache';
+import { newestPageRooms, ScreenCache } from './screen-cache';
 
 export { SCREENFUL } from './pages';
 
@@ -98,9 +98,15 @@ export class ConversationImpl implements ConversationStore {
     this.pins = new Pins(client, id, this.pages, this.views);
     this.threads = new Threads(client, this.pages, this.views, (rootId) => this.reveal(rootId), () => this.schedule());
     this.lookups = new Lookups(client, id, this.pages, this.views, () => this.closed);
-    this.screen = new ScreenCache(client.host.store.db, id, () => {
-      if (!this.closed && !this.pages.ready) this.schedule();
-    });
+    this.screen = new ScreenCache(
+      client.host.store.db,
+      id,
+      () => {
+        if (!this.closed && !this.pages.ready) this.schedule();
+      },
+      newestPageRooms(id, client.summaryOf(id)?.periods),
+      client.screens,
+    );
     this.pages.gate = this.screen.settled;
     // Author names come from the directory (or workspace): rebuild the rows when it changes;
     // the conversation's own state (role, archived, removed, members) when it changes.

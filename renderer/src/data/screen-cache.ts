@@ -112,19 +112,88 @@ function seqsOf(keys: IDBValidKey[]): number[] {
 
 const sameKeys = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** A record read back and checked: its messages, and the page rooms it was taken from. */
+export interface ScreenRead {
+  messages: CachedMessage[];
+  rooms: string[];
+}
+
 /**
  * The cached messages, oldest first, if the record is of this version, well formed and its pages'
  * stored rows are still exactly those it was taken from; else null (the documents decide).
  */
-export async function readScreen(db: IDBDatabase, convId: string): Promise<CachedMessage[] | null> {
+export async function readScreen(
+  db: IDBDatabase,
+  convId: string,
+  likely: readonly string[] = [],
+): Promise<ScreenRead | null> {
   const tx = db.transaction([UPDATES, META], 'readonly');
+  const keysOf = (room: string) => req(tx.objectStore(UPDATES).getAllKeys(rowRange(room)));
+  // The rooms the record most likely names (the newest pages) are asked for with the record
+  // itself: one round trip to IndexedDB instead of two, while the start still keeps it busy.
+  const early = new Map(likely.map((room) => [room, keysOf(room)]));
   const rec = parseScreen(await req(tx.objectStore(META).get(key(convId))));
   if (!rec) return null;
-  const now = await Promise.all(rec.rooms.map((r) => req(tx.objectStore(UPDATES).getAllKeys(rowRange(r.room)))));
+  const now = await Promise.all(rec.rooms.map((r) => early.get(r.room) ?? keysOf(r.room)));
   for (let i = 0; i < rec.rooms.length; i++) {
     if (!sameKeys(seqsOf(now[i] as IDBValidKey[]), (rec.rooms[i] as ScreenRecord['rooms'][number]).keys)) return null;
   }
-  return rec.messages;
+  return { messages: rec.messages, rooms: rec.rooms.map((r) => r.room) };
+}
+
+/** What ScreenPrefetch needs of the local store: whether rows of a room were written since a mark. */
+export interface WriteMarks {
+  writeMark(): number;
+  wroteSince(room: string, mark: number): boolean;
+}
+
+/** The rooms of a conversation's newest pages (of a summary's page index): those a screen holds. */
+export function newestPageRooms(convId: string, periods: readonly number[] | undefined): string[] {
+  return [...(periods ?? [])]
+    .sort((a, b) => b - a)
+    .slice(0, 2)
+    .map((period) => pageRoom(convId, period));
+}
+
+/** Conversations whose screen cache is read at start (the top of the list). */
+export const PREFETCH_SCREENS = 5;
+
+/**
+ * The screen caches of the conversations at the top of the list, read (and checked) right after
+ * start, so opening one of them builds its first screen from memory, as a design keeping every
+ * conversation in memory would, instead of waiting for IndexedDB behind the start's own reads
+ * (issue 16). Each is used once. One is dropped when this connection wrote rows of a room it was
+ * taken from after it was read; another window's write in that moment shows the older screen
+ * until the documents load, as any open conversation's view is until they do.
+ */
+export class ScreenPrefetch {
+  private readonly reads = new Map<string, Promise<ScreenRead | null>>();
+  private readonly mark: number;
+
+  constructor(
+    db: IDBDatabase,
+    private readonly store: WriteMarks,
+    convs: ReadonlyArray<{ id: string; rooms: string[] }>,
+  ) {
+    this.mark = store.writeMark();
+    for (const c of convs.slice(0, PREFETCH_SCREENS)) {
+      this.reads.set(
+        c.id,
+        readScreen(db, c.id, c.rooms).catch(() => null),
+      );
+    }
+  }
+
+  /**
+   * The prefetched read of a conversation (once): `readAgain()` instead when rows it was taken
+   * from were written since; null when there is none (read it now).
+   */
+  take(convId: string, readAgain: () => Promise<ScreenRead | null>): Promise<ScreenRead | null> | null {
+    const read = this.reads.get(convId);
+    if (!read) return null;
+    this.reads.delete(convId);
+    return read.then((r) => (r && r.rooms.some((room) => this.store.wroteSince(room, this.mark)) ? readAgain() : r));
+  }
 }
 
 /**
@@ -187,10 +256,16 @@ export class ScreenCache {
     private readonly convId: string,
     /** The cache was read and is valid: the view may show it. */
     onRead: () => void,
+    /** Page rooms the record most likely names (the newest), read with it (readScreen). */
+    likely: readonly string[] = [],
+    /** The reads made at start (the top of the list), if any. */
+    prefetch: ScreenPrefetch | null = null,
   ) {
-    this.settled = readScreen(db, convId).then(
-      (c) => {
-        if (!c || this.done) return;
+    const read = prefetch?.take(convId, () => readScreen(db, convId, likely)) ?? readScreen(db, convId, likely);
+    this.settled = read.then(
+      (r) => {
+        if (!r || this.done) return;
+        const c = r.messages;
         this.cached = c;
         this.storedKey = JSON.stringify(c);
         onRead();

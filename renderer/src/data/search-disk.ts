@@ -21,23 +21,25 @@ export interface DiskMark {
 }
 
 /**
- * A fingerprint of a room's stored row keys: how many, the first, the last and a 32-bit FNV-1a
- * hash of them all in order. Equal fingerprints of two key lists that differ would need the
- * same count, ends and hash: not a risk worth a longer record.
+ * A fingerprint of a room's stored row keys: two 32-bit FNV-1a hashes (different offsets) of the
+ * keys in order, 16 hex digits. Fixed length, so rewriting the record for the same rooms never
+ * changes its size; two different key lists agreeing on both hashes is not a risk worth more.
  */
 export function rowsFingerprint(seqs: readonly number[]): string {
   const sorted = [...seqs].sort((a, b) => a - b);
-  let h = 0x811c9dc5;
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ sorted.length;
+  const mix = (code: number) => {
+    h1 = Math.imul(h1 ^ code, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ code, 0x01000193) >>> 0;
+    h2 = ((h2 << 13) | (h2 >>> 19)) >>> 0;
+  };
   for (const s of sorted) {
     const text = String(s);
-    for (let i = 0; i < text.length; i++) {
-      h ^= text.charCodeAt(i);
-      h = Math.imul(h, 0x01000193) >>> 0;
-    }
-    h ^= 44; // ','
-    h = Math.imul(h, 0x01000193) >>> 0;
+    for (let i = 0; i < text.length; i++) mix(text.charCodeAt(i));
+    mix(44); // ','
   }
-  return `${sorted.length}:${sorted[0] ?? ''}:${sorted[sorted.length - 1] ?? ''}:${h.toString(36)}`;
+  return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
 }
 
 /** The stored marks; an empty map when none are stored or the record is not one we wrote. */

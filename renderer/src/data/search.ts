@@ -211,32 +211,29 @@ export class SearchFeed {
   }
 
   /**
-   * One page of the start-up pass: read from disk (or the open document), indexed if the index
-   * holds another state of it. Returns what the next start may trust without reading it, when
-   * the document was read from disk (an open one may be ahead of its stored rows).
+   * One page of the start-up pass: read from disk and indexed (the open document instead, when
+   * the page is open: it may be ahead of its stored rows) if the index holds another state of
+   * it. Returns what the next start may trust without reading it: the mark decoded from exactly
+   * the rows read, a fact about those rows whoever indexes the page.
    */
   private async catchUpRoom(convId: string, room: string, indexed: string | number | undefined): Promise<DiskMark | null> {
-    const open = this.src.openDoc(room);
-    let doc = open;
-    let rows = '';
-    if (!doc) {
-      const read = await this.src.store.readDoc(room);
-      rows = rowsFingerprint([...read.rows.map((r) => r.seq), ...read.bad.map((b) => b.seq)]);
-      doc = new Y.Doc();
-      for (const row of read.rows) {
-        try {
-          Y.applyUpdate(doc, row.data);
-        } catch {
-          // an unreadable row is reported when the page is opened
-        }
+    const read = await this.src.store.readDoc(room);
+    const rows = rowsFingerprint([...read.rows.map((r) => r.seq), ...read.bad.map((b) => b.seq)]);
+    const stored = new Y.Doc();
+    for (const row of read.rows) {
+      try {
+        Y.applyUpdate(stored, row.data);
+      } catch {
+        // an unreadable row is reported when the page is opened
       }
     }
-    const mark = stateMark(doc);
+    const mark = stateMark(stored);
+    const doc = this.src.openDoc(room) ?? stored;
     // Checked right before indexing: the request is posted at once, so a live index of the
     // same room (posted later) always lands after it.
-    if (!this.live.has(room) && indexed !== mark) await this.indexDoc(convId, room, doc);
-    if (!open) doc.destroy();
-    return open || this.live.has(room) || this.failed.has(room) ? null : { rows, mark };
+    if (!this.live.has(room) && indexed !== stateMark(doc)) await this.indexDoc(convId, room, doc);
+    stored.destroy();
+    return this.failed.has(room) ? null : { rows, mark };
   }
 
   /** A forgotten conversation: its messages leave the index. */

@@ -212,11 +212,29 @@ export class LocalStore {
     return set;
   }
 
+  /** Row writes (added or deleted) this connection issued, counted; and the count at each room's last. */
+  private writes = 0;
+  private readonly lastWrite = new Map<string, number>();
+
+  private noteWrite(doc: string): void {
+    this.lastWrite.set(doc, ++this.writes);
+  }
+
+  /** A mark to compare with later: did this connection write rows of a room since (`wroteSince`)? */
+  writeMark(): number {
+    return this.writes;
+  }
+
+  wroteSince(doc: string, mark: number): boolean {
+    return (this.lastWrite.get(doc) ?? 0) > mark;
+  }
+
   private takeSeq(doc: string): number {
     if (this.closed) throw new StoreError('The local store is closed.');
     const n = this.nextN.get(doc);
     if (n === undefined) throw new StoreError(`Document "${doc}" was written before it was read.`);
     this.nextN.set(doc, n + 1);
+    this.noteWrite(doc);
     const seq = n * LANES + this.lane;
     this.knownOf(doc).add(seq);
     return seq;
@@ -279,6 +297,7 @@ export class LocalStore {
   async deleteDocs(rooms: string[]): Promise<void> {
     const tx = this.db.transaction([UPDATES, META], 'readwrite');
     for (const room of rooms) {
+      this.noteWrite(room);
       tx.objectStore(UPDATES).delete(IDBKeyRange.bound([room, -Infinity], [room, Infinity]));
       tx.objectStore(META).delete(`doc:${room}`);
       this.known.delete(room);

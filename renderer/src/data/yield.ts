@@ -48,3 +48,16 @@ export function afterPaint(): Promise<void> {
     });
   });
 }
+
+/**
+ * Resolves when the main thread has nothing more urgent: an idle period where the engine has
+ * `requestIdleCallback` (at most `timeoutMs` later on a busy one), else in a later task. For
+ * start-up work neither the list nor the first screen needs (issue 16): it then runs after
+ * them instead of queueing its IndexedDB reads and their decoding in front of them.
+ */
+export function whenIdle(timeoutMs = 1000): Promise<void> {
+  const g = globalThis as { requestIdleCallback?: (f: () => void, o: { timeout: number }) => number };
+  if (typeof g.requestIdleCallback !== 'function') return yieldToMain();
+  const ric = g.requestIdleCallback;
+  return new Promise((resolve) => ric(() => resolve(), { timeout: timeoutMs }));
+}

@@ -1,6 +1,6 @@
 // The screen cache (issue 16, screen-cache.ts): the newest messages shown before the pages load,
 // and only while the pages' stored rows are those it was taken from. No relay.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { ConversationView } from '../../src/data/api';
 import { LocalStore } from '../../src/data/store';
@@ -133,6 +133,45 @@ describe('screen cache', () => {
       expect(texts(first)).toEqual(['one', 'two']);
       await close();
     }
+  });
+});
+
+describe('the top of the list, read at start', () => {
+  it('opens from the read made at start; rows written since by this window are never shown from it', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    const id = await seeded(dev, ['one', 'two', 'three']);
+
+    // Opened after the start settled: no IndexedDB read of the record at open.
+    const client = await dev.start({ relay: false });
+    await new Promise((r) => setTimeout(r, 50));
+    const gets = vi.spyOn(IDBObjectStore.prototype, 'get');
+    const conv = client.open(id);
+    const cachedFirst = await viewWhere(conv, (v) => v.messages.length > 0);
+    expect(texts(cachedFirst)).toEqual(['one', 'two', 'three']);
+    expect(cachedFirst.messages.every((m) => !m.canDelete)).toBe(true); // from the cache
+    expect(gets.mock.calls.filter(([k]) => k === `screen:${id}`)).toHaveLength(0);
+    gets.mockRestore();
+    conv.close();
+    await client.close();
+
+    // This window changes the page right after start, before opening: the read made at start is
+    // stale, so the record is read again (and found stale too): the documents are shown.
+    const again = await dev.start({ relay: false });
+    const room = pageRoom(id, periodOfMessage((cachedFirst.messages[0] as { id: string }).id));
+    const doc = new Y.Doc();
+    for (const row of (await again.store.readDoc(room)).rows) Y.applyUpdate(doc, row.data);
+    const sv = Y.encodeStateVector(doc);
+    page.editMessage(doc, (cachedFirst.messages[0] as { id: string }).id, again.me, 'one, changed', Date.now());
+    await again.store.append(room, Y.encodeStateAsUpdate(doc, sv));
+    const views: ConversationView[] = [];
+    const c2 = again.open(id);
+    const off = c2.observe((v) => views.push(v));
+    await c2.loadRecent();
+    await viewWhere(c2, (v) => texts(v)[0] === 'one, changed' && v.messages.every((m) => m.canDelete));
+    off();
+    for (const v of views) expect(texts(v)).not.toContain('one');
+    c2.close();
+    await again.close();
   });
 });
 
