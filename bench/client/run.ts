@@ -53,7 +53,13 @@ function serve(root: string): Promise<{ server: Server; url: string }> {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    // Hashed assets are cacheable, so Chromium keeps V8's compiled code for them across starts,
+    // as the app's own scheme does (electron/src/protocol.ts: `codeCache: true`); the page is not.
+    const cache = path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': cache,
+    });
     res.end(readFileSync(file));
   });
   return new Promise((resolve) =>
