@@ -251,6 +251,8 @@ async function main(): Promise<void> {
     base: './',
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true, target: 'es2022', minify: !PROFILE },
+    // As the app builds it (renderer/vite.config.ts): the search index in a module worker.
+    worker: { format: 'es' },
   });
   const { server, url } = await serve(outDir);
   const loadStart = loadavg()
