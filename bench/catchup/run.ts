@@ -286,6 +286,8 @@ async function main(): Promise<void> {
     base: './',
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true, target: 'es2022', minify: process.env.MINIFY !== '0' },
+    // As the app builds it (renderer/vite.config.ts): the search index in a module worker.
+    worker: { format: 'es' },
   });
   const all = [];
   console.log(
