@@ -10,17 +10,21 @@
 //   bundle's location at run time. So `new URL('./pg-worker.mjs', import.meta.url)` (the
 //   PostgreSQL worker thread), `../../package.json` and the repository root still resolve to
 //   the files they name in the tree, wherever the tree is installed.
+// - Code split: what the sources load with `await import()` (S3, Redis, tus, issue 16's start
+//   cost) is written to `relay-*.mjs` beside the bundle and loaded when first needed.
 // - Incremental: skipped when the bundle is newer than every file under sync-server/src,
 //   core/src, this script and the package.json files (`--force` rebuilds anyway).
 //
 // Run by `npm start` (scripts/start.mjs), `npm run relay` and `npm run build:relay`.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'sync-server', 'dist');
 export const relayBundle = path.join(outDir, 'ferry-relay.mjs');
+/** Names of the chunks loaded on demand (`relay-<module>-<hash>.mjs`). */
+const CHUNK_PREFIX = 'relay-';
 
 /** Newest modification time under `target` (files or folders; node_modules and test skipped). */
 function newest(target) {
@@ -76,9 +80,17 @@ export async function buildRelay({ force = false, quiet = false } = {}) {
   if (!why) return 'fresh';
   const started = Date.now();
   const { build } = await import('esbuild');
-  await build({
-    entryPoints: [path.join(root, 'sync-server', 'src', 'cli.ts')],
-    outfile: relayBundle,
+  const result = await build({
+    entryPoints: { 'ferry-relay': path.join(root, 'sync-server', 'src', 'cli.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    // Modules the relay imports with `await import()` (S3, Redis, tus: loaded only when the
+    // configuration or a request needs them) become chunks beside the bundle, so their
+    // packages are not imported at start. Same folder: `import.meta.url` stays right.
+    splitting: true,
+    chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
+    metafile: true,
+    absWorkingDir: root,
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -89,6 +101,12 @@ export async function buildRelay({ force = false, quiet = false } = {}) {
     logLevel: 'warning',
     plugins: [ownUrl],
   });
+  // Chunks of earlier builds (their names carry a hash) are removed.
+  const made = new Set(Object.keys(result.metafile.outputs).map((f) => path.resolve(root, f)));
+  for (const name of readdirSync(outDir)) {
+    const file = path.join(outDir, name);
+    if (name.startsWith(CHUNK_PREFIX) && !made.has(file)) rmSync(file, { force: true });
+  }
   if (!quiet) {
     const shown = path.relative(root, relayBundle);
     console.log(`relay: ${shown} built in ${Date.now() - started} ms (${why})`);

@@ -13,7 +13,8 @@
 //
 // --ferry-before=DIR also runs the relay of another copy of the sources (DIR/sync-server/src,
 // e.g. `git archive <commit> sync-server core package.json | tar -x -C DIR`) as `ferry-before`,
-// through tsx. --ferry-variant="FLAGS" also runs this relay (compiled, as `ferry`) with these
+// through tsx; --ferry-before=sync-server/dist/NAME.mjs runs another commit's compiled bundle
+// (copied beside this one, so its packages resolve) with plain node. --ferry-variant="FLAGS" also runs this relay (compiled, as `ferry`) with these
 // extra flags, as `ferry-variant`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -135,7 +136,14 @@ const sizes = {
 };
 
 const before = args.ferryBefore
-  ? [ferryFrom(path.join(args.ferryBefore, 'sync-server/src/cli.ts'), 'ferry-before')]
+  ? [
+      ferryFrom(
+        args.ferryBefore.endsWith('.mjs')
+          ? args.ferryBefore
+          : path.join(args.ferryBefore, 'sync-server/src/cli.ts'),
+        'ferry-before',
+      ),
+    ]
   : [];
 const variant = args.ferryVariant
   ? [ferryFrom(ferryBundle, 'ferry-variant', args.ferryVariant)]

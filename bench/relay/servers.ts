@@ -229,17 +229,20 @@ function buildRelay(): void {
  * older commit extracted with `git archive`) to compare two in one run.
  */
 export function ferryFrom(entry: string, name = 'ferry', extraArgs: string[] = []): ServerKind {
-  const compiled = entry === ferryBundle;
+  // A `.mjs` entry is a compiled bundle (this tree's, or a copy of another commit's placed
+  // beside it in sync-server/dist so its packages and `import.meta.url`s resolve the same).
+  const compiled = entry.endsWith('.mjs');
+  const ownBundle = entry === ferryBundle;
   const how = compiled ? 'compiled, plain node' : 'TypeScript through tsx';
   return {
     name,
     description: `Ferry relay (${entry}, ${how}), durable SQLite storage in a fresh temp dir, default settings, --no-auth`,
     roomIdleMs: FERRY_ROOM_IDLE_MS,
     unavailable: () =>
-      compiled || existsSync(path.resolve(repoRoot, entry)) ? null : `${entry} does not exist yet`,
-    prepare: compiled ? buildRelay : undefined,
+      ownBundle || existsSync(path.resolve(repoRoot, entry)) ? null : `${entry} does not exist yet`,
+    prepare: ownBundle ? buildRelay : undefined,
     start: () => {
-      if (compiled) buildRelay(); // done already when run.ts called prepare()
+      if (ownBundle) buildRelay(); // done already when run.ts called prepare()
       const data = mkdtempSync(path.join(tmpdir(), 'ferry-bench-relay-'));
       // `node --import tsx` is what `npx tsx` runs, minus its wrapper processes, so the pid we
       // measure is the relay itself.

@@ -6,7 +6,6 @@ import { startRelay } from './server';
 import { membershipHooks } from './conversations';
 import { backup, restore } from './backup';
 import { runAdmin } from './admin';
-import { runMigrate } from './migrate/command';
 
 /** The serving relay's log output (log.ts), written out (for a bounded time) before any exit. */
 let output: LogOutput | null = null;
@@ -19,7 +18,9 @@ function exitAfterLogs(code: number): void {
 async function main(): Promise<number> {
   const first = process.argv[2];
   if (first === 'admin' || first === 'audit') return runAdmin(process.argv.slice(2));
-  if (first === 'migrate') return runMigrate(process.argv.slice(2));
+  // Imported only for that command: it loads the AWS SDK (S3), which serving does not need.
+  if (first === 'migrate')
+    return (await import('./migrate/command')).runMigrate(process.argv.slice(2));
   let parsed;
   try {
     parsed = parseArgs(process.argv.slice(2));

@@ -26,7 +26,6 @@ import { FrameError } from './messages';
 import { isDatabaseUnavailable } from './db/sql';
 import { Relay } from './relay';
 import { startClusterNode } from './cluster/node';
-import { SharedLimits } from './cluster/shared-buckets';
 import { localLimiters, type LimiterFactory } from './limits';
 import type { RoomConn } from './room';
 import { Sockets, authGraceMs, type EndSocket } from './sockets';
@@ -80,8 +79,9 @@ export async function startRelay(
   const metrics = createMetrics();
   // With several nodes, the limits an outsider could multiply by spreading requests over them
   // (addresses, users, usernames, upgrades) are kept in Redis; without, nothing changes.
+  // Loaded only then: a single node never imports the Redis client (issue 16, start cost).
   const shared = config.redis
-    ? new SharedLimits({
+    ? new (await import('./cluster/shared-buckets')).SharedLimits({
         url: config.redis,
         log,
         onFallback: (name) => metrics.rateLimitFallbacks.inc({ name }),
@@ -106,7 +106,7 @@ export async function startRelay(
         })
       : hooksOrFactory;
   const relay = new Relay(config, store, log, metrics, hooks);
-  const node = startClusterNode({ config, log, metrics, store, relay, api });
+  const node = await startClusterNode({ config, log, metrics, store, relay, api });
   const pidFile = path.join(config.data, PID_FILE);
   writeFileSync(pidFile, String(process.pid));
   let draining = false;

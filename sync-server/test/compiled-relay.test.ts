@@ -3,9 +3,9 @@
 // relay, the bin, the systemd units, the Dockerfile). Built here, started on an ephemeral port
 // with a temp data dir: it serves, its PostgreSQL worker thread is found, and SIGTERM drains.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { usePostgres } from './engines/postgres';
 import { RelayProcess, TEST_ARGON2, removeDir, repoRoot, tempDir } from './helpers';
@@ -14,11 +14,20 @@ const bundle = path.join(repoRoot, 'sync-server/dist/ferry-relay.mjs');
 const engine = usePostgres();
 
 /** Starts the compiled relay on port 0 and waits for its "listening" line. */
-async function startCompiled(dataDir: string, args: string[] = []): Promise<RelayProcess> {
+async function startCompiled(
+  dataDir: string,
+  args: string[] = [],
+  nodeArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<RelayProcess> {
   const proc = spawn(
     process.execPath,
-    [bundle, '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--no-auth', ...args],
-    { cwd: repoRoot, env: { ...process.env, FERRY_LOG_LEVEL: 'info', ...TEST_ARGON2 } },
+    [
+      ...nodeArgs,
+      bundle,
+      ...['--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--no-auth', ...args],
+    ],
+    { cwd: repoRoot, env: { ...process.env, FERRY_LOG_LEVEL: 'info', ...TEST_ARGON2, ...env } },
   );
   const relay = new RelayProcess(proc, dataDir);
   const line = await relay.waitForLog((l) => l.msg === 'listening');
@@ -49,7 +58,12 @@ describe('compiled relay', () => {
   }, 60_000);
 
   it('resolves every file it names relative to its sources (worker entries, package.json)', () => {
-    const text = readFileSync(bundle, 'utf8');
+    // The bundle and the chunks it loads on demand, all in the same folder.
+    const dist = path.dirname(bundle);
+    const text = readdirSync(dist)
+      .filter((f) => f === 'ferry-relay.mjs' || (f.startsWith('relay-') && f.endsWith('.mjs')))
+      .map((f) => readFileSync(path.join(dist, f), 'utf8'))
+      .join('\n');
     const own = /new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)\.href\)/g;
     const named = [...text.matchAll(own)].map(([, file = '', source = '']) =>
       fileURLToPath(new URL(file, new URL(source, `file://${bundle}`))),
@@ -74,6 +88,56 @@ describe('compiled relay', () => {
     try {
       const database = await engine().createDatabase('compiled');
       await servesAndDrains(await startCompiled(dir, ['--database', database]));
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('loads no optional integration on a plain SQLite start (S3, Redis, tus, OIDC, LDAP)', async () => {
+    // Every module file the process loads is recorded: ES modules by a resolve hook (it runs
+    // in the loader thread), CommonJS ones from require.cache when the process exits.
+    const dir = tempDir();
+    try {
+      const out = path.join(dir, 'loaded.txt');
+      const hook = path.join(dir, 'hook.mjs');
+      const preload = path.join(dir, 'preload.mjs');
+      writeFileSync(
+        hook,
+        `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(${JSON.stringify(out)}, resolved.url + '\\n');
+  return resolved;
+}
+`,
+      );
+      writeFileSync(
+        preload,
+        `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(hook).href)});
+const cache = createRequire(import.meta.url).cache;
+process.on('exit', () => appendFileSync(${JSON.stringify(out)}, Object.keys(cache).join('\\n')));
+`,
+      );
+      const data = path.join(dir, 'data');
+      const relay = await startCompiled(data, [], ['--import', pathToFileURL(preload).href]);
+      await servesAndDrains(relay);
+      const loaded = readFileSync(out, 'utf8').replaceAll('\\', '/');
+      const packages = (names: string[]) =>
+        names.filter((name) => loaded.includes(`/node_modules/${name}/`));
+      // The recording works: what every start needs is there (ESM and CommonJS).
+      expect(packages(['yjs', 'better-sqlite3', 'ws'])).toEqual(['yjs', 'better-sqlite3', 'ws']);
+      expect(
+        packages([
+          '@aws-sdk/client-s3',
+          '@redis/client',
+          '@tus/server',
+          '@tus/file-store',
+          'openid-client',
+          'ldapts',
+        ]),
+      ).toEqual([]);
     } finally {
       removeDir(dir);
     }

@@ -8,8 +8,6 @@ import type { Metrics } from '../metrics';
 import type { Relay } from '../relay';
 import type { Store } from '../store';
 import { defaultNodeId } from './bus';
-import { RedisBus } from './redis-bus';
-import { ClusterRooms } from './rooms';
 
 /** Published after every audited change: the others re-check sessions and follow the audit. */
 const CHANGED = 'changed';
@@ -21,14 +19,14 @@ export interface ClusterNode {
   close(): Promise<void>;
 }
 
-export function startClusterNode(deps: {
+export async function startClusterNode(deps: {
   config: RelayConfig;
   log: Logger;
   metrics: Metrics;
   store: Store;
   relay: Relay;
   api: AccountsApi;
-}): ClusterNode {
+}): Promise<ClusterNode> {
   const { config, log, metrics, store, relay, api } = deps;
   const nodeId = config.nodeId ?? defaultNodeId();
   const several = config.redis !== null;
@@ -44,6 +42,11 @@ export function startClusterNode(deps: {
     return { nodeId, notReady: reasons, close: async () => {} };
   }
 
+  // Loaded only with --redis: a single node never imports the Redis client (issue 16).
+  const [{ RedisBus }, { ClusterRooms }] = await Promise.all([
+    import('./redis-bus'),
+    import('./rooms'),
+  ]);
   const bus = new RedisBus({
     url: config.redis,
     nodeId,

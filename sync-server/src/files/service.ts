@@ -9,8 +9,6 @@ import { referencedHashes, isFileHash } from '../../../core/src/model/files';
 import { readMessage } from '../../../core/src/model/page';
 import type { AccessInfo, Accounts } from '../accounts/service';
 import { FsBlobStore } from '../blobs/fs-store';
-import { connectS3 } from '../blobs/s3-client';
-import { S3BlobStore } from '../blobs/s3-store';
 import { parseS3Url } from '../blobs/s3-url';
 import type { BlobStore } from '../blobs/store';
 import type { RelayConfig } from '../config';
@@ -22,8 +20,8 @@ import type { AppendEntry, Store } from '../store';
 import { FileRefusal, sendRefusal } from './answers';
 import { FilesDb } from './db';
 import { serveFile } from './downloads';
-import { fsUploadBytes, s3UploadBytes, type UploadBytes } from './upload-bytes';
-import { createUploads, UPLOADS_PATH, type Caller } from './uploads';
+import { fsUploadBytes, type UploadBytes } from './upload-bytes';
+import { createUploads, UPLOADS_PATH, type Caller, type Uploads } from './uploads';
 
 export const FILES_PATH = '/api/v1/files';
 /** How often garbage collection runs (and at most how late after the grace period). */
@@ -52,12 +50,13 @@ export interface FilesDeps {
 
 export class Files {
   readonly db: FilesDb;
-  readonly blobs: BlobStore;
-  readonly bytes: UploadBytes;
   readonly root: string;
+  // Set by start(): with --blobs naming a bucket, the AWS SDK is imported there (issue 16).
+  private bytes!: UploadBytes;
+  private blobs!: BlobStore;
+  private uploads!: Uploads;
   private readonly callers = new WeakMap<http.IncomingMessage, Caller>();
   private readonly requests = new TokenBuckets(REQUESTS_PER_USER);
-  private readonly uploads;
   /** Reference changes of accepted updates, written with the commit that stores them. */
   private readonly pending = new Map<string, Map<string, PendingRef>>();
   private readonly log: Logger;
@@ -66,23 +65,37 @@ export class Files {
 
   constructor(private readonly deps: FilesDeps) {
     this.log = deps.log.child({ part: 'files' });
-    const { blobs, data, nodeId } = deps.config;
+    const { blobs, data } = deps.config;
     const s3 = blobs ? parseS3Url(blobs) : null;
     // A directory given with --blobs is shared by several nodes (docs/scale-out.md): each
     // keeps its half-written files in a folder of its own, which only it clears at start.
-    const shared = blobs !== null && s3 === null;
-    this.root = shared ? blobs : path.join(data, 'files');
+    this.root = blobs !== null && s3 === null ? blobs : path.join(data, 'files');
     this.db = new FilesDb(deps.store.db);
-    this.bytes = s3
-      ? s3UploadBytes(new S3BlobStore(connectS3(s3, deps.config)))
-      : fsUploadBytes(
-          new FsBlobStore(this.root, shared ? tmpName(nodeId) : null),
-          path.join(this.root, 'uploads'),
-          shared ? this.root : data,
-        );
+    this.detach = deps.store.onCommit((entries) => this.commit(entries));
+  }
+
+  /** The bucket's stores (the AWS SDK imported now), or this node's disk. */
+  private async openBytes(): Promise<UploadBytes> {
+    const { blobs, data, nodeId } = this.deps.config;
+    const s3 = blobs ? parseS3Url(blobs) : null;
+    if (s3) return (await import('./s3-upload-bytes')).openS3UploadBytes(s3, this.deps.config);
+    const shared = blobs !== null;
+    return fsUploadBytes(
+      new FsBlobStore(this.root, shared ? tmpName(nodeId) : null),
+      path.join(this.root, 'uploads'),
+      shared ? this.root : data,
+    );
+  }
+
+  /**
+   * Creates the folders and clears temporary files (or checks the bucket answers: a clear
+   * error at startup otherwise), then starts GC.
+   */
+  async start(): Promise<void> {
+    this.bytes = await this.openBytes();
     this.blobs = this.bytes.blobs;
     this.uploads = createUploads({
-      config: deps.config,
+      config: this.deps.config,
       log: this.log,
       db: this.db,
       bytes: this.bytes,
@@ -91,14 +104,6 @@ export class Files {
       changed: () => this.refreshMetrics(),
       dropUpload: (id) => this.dropUpload(id),
     });
-    this.detach = deps.store.onCommit((entries) => this.commit(entries));
-  }
-
-  /**
-   * Creates the folders and clears temporary files (or checks the bucket answers: a clear
-   * error at startup otherwise), then starts GC.
-   */
-  async start(): Promise<void> {
     await this.bytes.init();
     // An upload whose bytes are gone (a restored backup, a hand-cleaned folder) is forgotten:
     // its client starts it again, and it no longer counts against anyone's limits.

@@ -1,18 +1,20 @@
 // Where the bytes of uploads in progress live, next to the blob store they end in: on this
 // node's disk (@tus/file-store, renamed into the filesystem blob store at completion) or in
-// the S3-compatible bucket (tus-s3-store.ts, streamed into the S3 blob store, so any node can
-// resume and complete an upload). uploads.ts and service.ts see only this interface.
+// the S3-compatible bucket (s3-upload-bytes.ts: tus-s3-store.ts, streamed into the S3 blob
+// store, so any node can resume and complete an upload). uploads.ts and service.ts see only
+// this interface. The tus packages are imported when the first upload arrives, not at start
+// (issue 16: a relay nobody uploads to never pays for them).
 import { access, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { DataStore } from '@tus/server';
 import type { FsBlobStore } from '../blobs/fs-store';
-import type { S3BlobStore } from '../blobs/s3-store';
 import type { BlobStat, BlobStore } from '../blobs/store';
-import { sniffFile, sniffType } from './sniff';
-import { HashingFileStore } from './tus-store';
-import { S3UploadStore } from './tus-s3-store';
+import { sniffFile } from './sniff';
+import type { HashingFileStore } from './tus-store';
 
 export interface UploadBytes {
-  readonly datastore: DataStore;
+  /** The tus data store (loaded on first use). */
+  datastore(): Promise<DataStore>;
   readonly blobs: BlobStore;
   /** The disk whose free space decides `disk-full` at creation; null: not on this machine. */
   readonly diskPath: string | null;
@@ -39,7 +41,15 @@ export function fsUploadBytes(
   directory: string,
   diskPath: string,
 ): UploadBytes {
-  const store = new HashingFileStore({ directory });
+  let loading: Promise<HashingFileStore> | null = null;
+  let loaded: HashingFileStore | null = null;
+  const store = (): Promise<HashingFileStore> =>
+    (loading ??= import('./tus-store').then(({ HashingFileStore }) => {
+      loaded = new HashingFileStore({ directory });
+      return loaded;
+    }));
+  // HashingFileStore.fileOf: where FileStore keeps an upload's bytes.
+  const fileOf = (id: string) => path.join(directory, id);
   return {
     datastore: store,
     blobs,
@@ -49,44 +59,25 @@ export function fsUploadBytes(
       await mkdir(directory, { recursive: true });
     },
     exists: (id) =>
-      access(store.fileOf(id)).then(
+      access(fileOf(id)).then(
         () => true,
         () => false,
       ),
-    sniff: (id) => sniffFile(store.fileOf(id)),
+    sniff: (id) => sniffFile(fileOf(id)),
     async complete(id, hash, size) {
-      const computed = store.takeHash(id, size);
-      const stat = await blobs.adopt(hash, store.fileOf(id), computed);
+      const computed = (await store()).takeHash(id, size);
+      const stat = await blobs.adopt(hash, fileOf(id), computed);
       return { ...stat, hashedAsSent: !!computed };
     },
     async drop(id) {
-      store.forget(id);
-      await rm(store.fileOf(id), { force: true });
-      await store.configstore.delete(id).catch(() => undefined);
+      const s = await store();
+      s.forget(id);
+      await rm(fileOf(id), { force: true });
+      await s.configstore.delete(id).catch(() => undefined);
     },
-    forget: (id) => store.forget(id),
+    // Nothing is held in memory before the store is loaded.
+    forget: (id) => loaded?.forget(id),
     // On disk a row and its file are dropped together, by this node alone.
     sweep: () => Promise.resolve(0),
-  };
-}
-
-export function s3UploadBytes(blobs: S3BlobStore): UploadBytes {
-  const store = new S3UploadStore(blobs.s3);
-  return {
-    datastore: store,
-    blobs,
-    diskPath: null,
-    init: () => blobs.init(),
-    exists: (id) => store.exists(id),
-    sniff: async (id, size) => sniffType(await store.head(id, size, 4100)),
-    async complete(id, hash, size) {
-      // The blob store hashes the bytes as it reads them from the segments (the relay hashes
-      // what it stored) and completes the object only when they match.
-      const stat = await blobs.put(hash, store.read(id, size));
-      return { ...stat, hashedAsSent: false };
-    },
-    drop: (id) => store.remove(id),
-    forget: () => undefined,
-    sweep: (known, before) => store.sweep(known, before),
   };
 }

@@ -3,11 +3,12 @@
 // before tus sees the request (service.ts); here: refusals at creation before a byte is stored,
 // uploads touched only by the user who created them, and on the last byte the hash verified
 // and the file moved into the blob store (a mismatch deletes it and answers 460).
+// @tus/server is imported by the first request to this path, not at start (issue 16): that
+// request waits for the one import, every later one finds the server made.
 import { statfs } from 'node:fs/promises';
 import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { Server, EVENTS } from '@tus/server';
-import { ERRORS, type Upload } from '@tus/server';
+import type { Server, Upload } from '@tus/server';
 import { isFileHash } from '../../../core/src/model/files';
 import { BlobError } from '../blobs/store';
 import type { RelayConfig } from '../config';
@@ -51,7 +52,30 @@ const gib = (n: number) =>
     ? `${Math.round((n / 1024 ** 3) * 10) / 10} GB`
     : `${Math.round(n / 1024 ** 2)} MB`;
 
-export function createUploads(deps: UploadsDeps): Server {
+/** The tus endpoint: handles every request under UPLOADS_PATH. */
+export interface Uploads {
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+}
+
+export function createUploads(deps: UploadsDeps): Uploads {
+  let server: Promise<Server> | null = null;
+  return {
+    async handle(req, res) {
+      // A failed import is not kept: the next request tries again.
+      server ??= makeServer(deps).catch((error: unknown) => {
+        server = null;
+        throw error;
+      });
+      await (await server).handle(req, res);
+    },
+  };
+}
+
+async function makeServer(deps: UploadsDeps): Promise<Server> {
+  const [{ Server, EVENTS, ERRORS }, datastore] = await Promise.all([
+    import('@tus/server'),
+    deps.bytes.datastore(),
+  ]);
   const { config, db, bytes, log } = deps;
   const nodeReq = (req: unknown) =>
     (req as { runtime?: { node?: { req?: http.IncomingMessage } } }).runtime?.node?.req;
@@ -236,7 +260,7 @@ export function createUploads(deps: UploadsDeps): Server {
 
   const tus = new Server({
     path: UPLOADS_PATH,
-    datastore: bytes.datastore,
+    datastore,
     relativeLocation: true,
     respectForwardedHeaders: config.trustProxy,
     namingFunction: () => randomBytes(16).toString('hex'),

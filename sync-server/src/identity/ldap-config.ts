@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { FilterParser } from 'ldapts';
+import { ldapts } from './ldapts';
 import { ROLES, type Role } from '../accounts/validation';
 import type { GroupMaps } from './types';
 
@@ -128,7 +128,7 @@ function readFile(file: string, key: string, errors: string[]): string | null {
 
 function validFilter(filter: string): boolean {
   try {
-    FilterParser.parseString(filter);
+    ldapts().FilterParser.parseString(filter);
     return true;
   } catch {
     return false;

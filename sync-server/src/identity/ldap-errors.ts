@@ -2,8 +2,8 @@
 // socket errors, TLS verification errors and LDAP result codes become IdentityErrors. A message
 // never carries a password: the ones made here name no secret, and any text taken from the
 // server or the library is scrubbed of the passwords in play as a second line of defence.
-import { ResultCodeError } from 'ldapts';
 import type { LdapConfig } from './ldap-config';
+import { ldapts } from './ldapts';
 import { IdentityError } from './types';
 
 /** Where the operation was when it failed: the same LDAP code means different things. */
@@ -69,7 +69,7 @@ export function describeLdapError(
   const make = (code: IdentityError['code'], message: string) =>
     new IdentityError(code, scrub(message, hidden));
 
-  if (error instanceof ResultCodeError) {
+  if (error instanceof ldapts().ResultCodeError) {
     const name = error.name.replace(/Error$/, '');
     if (phase === 'user-bind') {
       // 49 invalid credentials; AD also answers 49 for disabled, expired and locked accounts.

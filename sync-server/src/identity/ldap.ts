@@ -3,10 +3,11 @@
 // checks the password), look-ups and a paged listing for the sync, groups with nesting resolved.
 // One connection per operation, always closed; every wait is bounded by timeoutMs; failures
 // become IdentityErrors in words (ldap-errors.ts) that never hold a password.
-import { Client, SizeLimitExceededError, type Entry } from 'ldapts';
+import type { Client, Entry } from 'ldapts';
 import net from 'node:net';
 import { escapeFilterValue, normaliseDn, type LdapConfig } from './ldap-config';
 import { describeLdapError, type Phase } from './ldap-errors';
+import { ldapts } from './ldapts';
 import { IdentityError, type ExternalPerson } from './types';
 
 const PAGE_SIZE = 500;
@@ -100,7 +101,7 @@ export class LdapDirectory {
   private async session<T>(secrets: string[], work: (client: Client) => Promise<T>): Promise<T> {
     const { config } = this;
     const hidden = [config.bindPassword(), ...secrets];
-    const client = new Client({
+    const client = new (ldapts().Client)({
       url: config.url,
       timeout: config.timeoutMs,
       connectTimeout: config.timeoutMs,
@@ -173,7 +174,7 @@ export class LdapDirectory {
     try {
       entries = await this.search(client, this.config.userBase, filter, this.personAttributes(), 2);
     } catch (error) {
-      if (!(error instanceof SizeLimitExceededError)) throw error;
+      if (!(error instanceof ldapts().SizeLimitExceededError)) throw error;
       entries = [{ dn: '' }, { dn: '' }];
     }
     if (entries.length > 1) {

@@ -4,7 +4,8 @@
 // and OIDC Back-Channel Logout 1.0 tokens verified with jose. Nothing from the issuer is kept:
 // the caller stores the flow (state, nonce, verifier) until the callback and the `sid`.
 // Every failure is an IdentityError in words; none holds the secret, a code or a token.
-import * as client from 'openid-client';
+// openid-client is imported by the first discovery, not when the relay starts (issue 16).
+import type * as OpenId from 'openid-client';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { IdentityError, type ExternalPerson, type OidcFlow, type SingleSignOn } from './types';
 import type { OidcConfig } from './oidc-config';
@@ -19,8 +20,11 @@ export interface OidcSignIn {
 
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
+/** openid-client, loaded when first used (Node keeps the module once loaded). */
+const openId = (): Promise<typeof OpenId> => import('openid-client');
+
 /** Words for what openid-client/oauth4webapi refused, without any value from the answer. */
-function rejectedWords(error: unknown): string {
+function rejectedWords(error: unknown, client: typeof OpenId): string {
   if (error instanceof client.AuthorizationResponseError) {
     return `the issuer refused the sign-in (${error.error})`;
   }
@@ -80,7 +84,7 @@ function claimGroups(claims: Record<string, unknown>, name: string | null): stri
 }
 
 export class OidcIssuer implements SingleSignOn {
-  private configuration: client.Configuration | null = null;
+  private configuration: OpenId.Configuration | null = null;
   private jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
   /** Logout token ids seen, until their expiry: a replayed token is refused (this node only). */
   private readonly seenLogoutTokens = new Map<string, number>();
@@ -97,6 +101,7 @@ export class OidcIssuer implements SingleSignOn {
   /** Fetches the discovery document; called at start and again while it has not succeeded. */
   async discover(): Promise<void> {
     const { config } = this;
+    const client = await openId();
     const auth =
       config.clientAuth === 'client_secret_post'
         ? client.ClientSecretPost(config.clientSecret)
@@ -132,14 +137,15 @@ export class OidcIssuer implements SingleSignOn {
     this.jwks = jwksUri ? createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 10_000 }) : null;
   }
 
-  private async ready(): Promise<client.Configuration> {
+  private async ready(): Promise<OpenId.Configuration> {
     if (!this.configuration) await this.discover();
-    return this.configuration as client.Configuration;
+    return this.configuration as OpenId.Configuration;
   }
 
   /** The URL to send the person to, and what to keep until the callback. */
   async begin(): Promise<{ url: string; flow: OidcFlow }> {
     const configuration = await this.ready();
+    const client = await openId();
     const flow: OidcFlow = {
       state: client.randomState(),
       nonce: client.randomNonce(),
@@ -163,11 +169,12 @@ export class OidcIssuer implements SingleSignOn {
    */
   async finish(callbackUrl: URL, flow: OidcFlow): Promise<OidcSignIn> {
     const configuration = await this.ready();
+    const client = await openId();
     const expected = new URL(this.config.redirectUri);
     if (callbackUrl.origin !== expected.origin || callbackUrl.pathname !== expected.pathname) {
       throw new IdentityError('rejected', 'the callback URL is not the configured redirectUri');
     }
-    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+    let tokens: Awaited<ReturnType<typeof OpenId.authorizationCodeGrant>>;
     try {
       tokens = await client.authorizationCodeGrant(configuration, callbackUrl, {
         pkceCodeVerifier: flow.verifier,
@@ -179,7 +186,7 @@ export class OidcIssuer implements SingleSignOn {
       if (isNetworkError(error)) {
         throw new IdentityError('unavailable', `the issuer ${this.name} cannot be reached`);
       }
-      throw new IdentityError('rejected', rejectedWords(error));
+      throw new IdentityError('rejected', rejectedWords(error, client));
     }
     const idClaims = tokens.claims();
     if (!idClaims) throw new IdentityError('rejected', 'the issuer sent no ID token');
@@ -199,7 +206,7 @@ export class OidcIssuer implements SingleSignOn {
         if (isNetworkError(error)) {
           throw new IdentityError('unavailable', `the issuer ${this.name} cannot be reached`);
         }
-        throw new IdentityError('rejected', `userinfo: ${rejectedWords(error)}`);
+        throw new IdentityError('rejected', `userinfo: ${rejectedWords(error, client)}`);
       }
     }
     return { person: this.personFrom(claims), sid: claimString(claims, 'sid') };
@@ -290,6 +297,7 @@ export class OidcIssuer implements SingleSignOn {
     const query: Record<string, string> = {};
     if (params.idTokenHint) query.id_token_hint = params.idTokenHint;
     if (params.postLogoutRedirectUri) query.post_logout_redirect_uri = params.postLogoutRedirectUri;
+    const client = await openId();
     return client.buildEndSessionUrl(configuration, query).href;
   }
 }
