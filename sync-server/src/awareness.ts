@@ -6,7 +6,7 @@ import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { ANONYMOUS } from './hooks';
 import type { TokenBuckets } from './limits';
-import { awarenessMessage } from './messages';
+import { NO_AWARENESS_MESSAGE, awarenessMessage } from './messages';
 import type { Room, RoomConn } from './room';
 
 /**
@@ -90,7 +90,7 @@ export function decodeAwarenessEntries(payload: Uint8Array): AwarenessEntry[] {
  * entry is valid JSON and not a removal, so it needs no parsing to be judged.
  */
 function isHeldEcho(room: Room, e: AwarenessEntry): boolean {
-  const held = room.awareness.meta.get(e.id);
+  const held = room.peekAwareness?.meta.get(e.id);
   return held !== undefined && held.clock === e.clock && room.awarenessJson.get(e.id) === e.json;
 }
 
@@ -134,8 +134,13 @@ export function applyAwareness(
   kept: AwarenessEntry[],
 ): void {
   if (kept.length === 0) return;
-  const update = kept.length === entries.length ? payload : encodeAwarenessEntries(kept);
-  awarenessProtocol.applyAwarenessUpdate(room.awareness, update, conn);
+  // Yjs takes an entry for a clientID it never saw only with a clock above 0: where the room
+  // has no awareness yet and every entry has clock 0 (a stock provider's initial `{}`), the
+  // update changes nothing, and the room's awareness is not made for it (room.ts).
+  if (room.peekAwareness || kept.some((e) => e.clock > 0)) {
+    const update = kept.length === entries.length ? payload : encodeAwarenessEntries(kept);
+    awarenessProtocol.applyAwarenessUpdate(room.awareness, update, conn);
+  }
   for (const e of kept) {
     if (e.state !== null) room.holdAwareness(conn, e.id);
     else room.releaseAwareness(conn, e.id);
@@ -156,14 +161,12 @@ export function noteAwarenessChange(
     const state = states.get(id);
     const json = state === undefined ? undefined : JSON.stringify(state);
     const chars = json?.length ?? 0;
-    room.awarenessTotal += chars - (room.awarenessChars.get(id) ?? 0);
-    room.awarenessChars.set(id, chars);
+    room.awarenessTotal += chars - (room.awarenessJson.get(id)?.length ?? 0);
     if (json === undefined) room.awarenessJson.delete(id);
     else room.awarenessJson.set(id, json);
   }
   for (const id of removed) {
-    room.awarenessTotal -= room.awarenessChars.get(id) ?? 0;
-    room.awarenessChars.delete(id);
+    room.awarenessTotal -= room.awarenessJson.get(id)?.length ?? 0;
     room.awarenessJson.delete(id);
   }
 }
@@ -193,12 +196,14 @@ export function sendAwarenessBatch(room: Room): void {
  */
 export function queryAwarenessAnswer(room: Room, conn: RoomConn): Uint8Array {
   const state = room.conns.get(conn);
+  // A room whose awareness was never made holds no state: the empty answer, without making it.
+  const awareness = room.peekAwareness;
   const now = performance.now();
   if (state && now - state.queriedAt >= 1000) {
     state.queriedAt = now;
-    return awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]);
+    if (awareness) return awarenessMessage(awareness, [...awareness.getStates().keys()]);
   }
-  return awarenessMessage(room.awareness, []);
+  return awareness ? awarenessMessage(awareness, []) : NO_AWARENESS_MESSAGE;
 }
 
 /**
@@ -222,7 +227,7 @@ export function ownAwareness(
     // ignore it, so it is not counted against the sender nor attributed to them. The echo of a
     // state held with these very characters is known without parsing it.
     if (isHeldEcho(room, e)) continue;
-    const held = room.awareness.meta.get(e.id);
+    const held = room.peekAwareness?.meta.get(e.id);
     if (held && (held.clock > e.clock || (held.clock === e.clock && e.state !== null))) continue;
     let ownerIsOther = false;
     let ownerIsMe = false;
@@ -235,7 +240,7 @@ export function ownAwareness(
       else ownerIsOther = true;
     }
     // A state another node's client holds is theirs too (docs/scale-out.md).
-    if (ownerIsOther || room.remoteAwareness.has(e.id)) continue;
+    if (ownerIsOther || room.isRemoteAwareness(e.id)) continue;
     if (e.state === null) {
       if (ownerIsMe || anonymous) kept.push(e);
       continue;
@@ -309,7 +314,7 @@ export function boundAwareness(
       };
       continue;
     }
-    const grows = e.json.length - (room.awarenessChars.get(e.id) ?? 0);
+    const grows = e.json.length - (room.awarenessJson.get(e.id)?.length ?? 0);
     if (grows > 0 && total + grows > AWARENESS_LIMITS.roomChars) {
       refused = {
         rule: 'awareness-room',

@@ -45,6 +45,14 @@ export function awarenessMessage(
   return encoding.toUint8Array(e);
 }
 
+/** An awareness message with no state in it (a query's answer in a room holding none). */
+export const NO_AWARENESS_MESSAGE: Uint8Array = (() => {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, MessageType.awareness);
+  encoding.writeVarUint8Array(e, Uint8Array.of(0)); // an awareness update of zero entries
+  return encoding.toUint8Array(e);
+})();
+
 export function permissionDenied(reason: string): Uint8Array {
   const e = encoding.createEncoder();
   encoding.writeVarUint(e, MessageType.auth);

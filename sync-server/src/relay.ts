@@ -191,7 +191,7 @@ export class Relay implements RelayRooms, RoomHost {
       conn.send(this.durableStep1(room));
       // Everyone's awareness comes with the next batch: one encoding for all who joined in
       // the window, instead of one full encoding per join (N² during a join storm).
-      if (room.awareness.getStates().size > 0) {
+      if ((room.peekAwareness?.getStates().size ?? 0) > 0) {
         room.awarenessGreet.add(conn);
         this.scheduleAwareness(room);
       }
@@ -415,13 +415,15 @@ export class Relay implements RelayRooms, RoomHost {
       });
       this.commits.add(created);
     });
-    created.awareness.on(
-      'update',
-      (change: { added: number[]; updated: number[]; removed: number[] }) => {
-        noteAwarenessChange(created, change);
-        this.scheduleAwareness(created);
-      },
-    );
+    // Made with the first awareness state the room receives (room.ts).
+    created.onAwareness = (awareness) =>
+      awareness.on(
+        'update',
+        (change: { added: number[]; updated: number[]; removed: number[] }) => {
+          noteAwarenessChange(created, change);
+          this.scheduleAwareness(created);
+        },
+      );
     this.peers?.opened(created);
     const load = () => this.load(created);
     if (this.config.debugLoadDelayMs > 0) setTimeout(load, this.config.debugLoadDelayMs);
@@ -637,7 +639,7 @@ export class Relay implements RelayRooms, RoomHost {
       if (room.destroyed) return;
       if (this.peers) {
         // Only this node's clients' changes: the others' came from their nodes.
-        const local = [...room.dirtyAwareness].filter((id) => !room.remoteAwareness.has(id));
+        const local = [...room.dirtyAwareness].filter((id) => !room.isRemoteAwareness(id));
         if (local.length > 0) {
           this.peers.awareness(
             room,
@@ -645,7 +647,9 @@ export class Relay implements RelayRooms, RoomHost {
           );
         }
         const states = room.awareness.getStates();
-        for (const id of room.dirtyAwareness) if (!states.has(id)) room.remoteAwareness.delete(id);
+        for (const id of room.dirtyAwareness) {
+          if (!states.has(id) && room.isRemoteAwareness(id)) room.remoteAwareness.delete(id);
+        }
       }
       sendAwarenessBatch(room);
     }, this.config.awarenessBatchMs);
@@ -694,7 +698,7 @@ export class Relay implements RelayRooms, RoomHost {
     room.committing = null;
     room.held = false;
     room.queue.length = 0;
-    room.awareness.destroy();
+    room.peekAwareness?.destroy();
     room.doc.destroy();
     if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
     this.metrics.roomsLoaded.set(this.rooms.size);

@@ -43,7 +43,29 @@ export interface Committed {
 
 export class Room {
   readonly doc = new Y.Doc();
-  readonly awareness: awarenessProtocol.Awareness;
+  /**
+   * The room's awareness, made on first use (issue 16: an Awareness holds three maps and a
+   * timer; a room nobody announces a state in never needs one). `peekAwareness` reads without
+   * making it. `onAwareness` (the relay's listener) is attached when it is made.
+   */
+  get awareness(): awarenessProtocol.Awareness {
+    if (!this.madeAwareness) {
+      const made = new awarenessProtocol.Awareness(this.doc);
+      made.setLocalState(null);
+      this.madeAwareness = made;
+      // Made after the room was destroyed (a late read): nothing may keep its timer running.
+      if (this.destroyed) made.destroy();
+      else this.onAwareness?.(made);
+    }
+    return this.madeAwareness;
+  }
+  /** The awareness if it was made, else null (no state was ever held). */
+  get peekAwareness(): awarenessProtocol.Awareness | null {
+    return this.madeAwareness;
+  }
+  private madeAwareness: awarenessProtocol.Awareness | null = null;
+  /** Called once when the awareness is made (relay.ts: batches its changes). */
+  onAwareness: ((awareness: awarenessProtocol.Awareness) => void) | null = null;
   /** Subscriptions; changed only through setConn and deleteConn, which keep the index below. */
   readonly conns: ReadonlyMap<RoomConn, ConnState> = new Map<RoomConn, ConnState>();
   /**
@@ -80,13 +102,13 @@ export class Room {
   idleTimer: NodeJS.Timeout | null = null;
   awarenessTimer: NodeJS.Timeout | null = null;
   readonly dirtyAwareness = new Set<number>();
-  /** Characters of JSON of each awareness state held, and their sum (AWARENESS_LIMITS.roomChars). */
-  readonly awarenessChars = new Map<number, number>();
   /**
    * The JSON of each state held as the relay encodes it: an incoming entry with the same clock
    * and these very characters is an echo, dropped without parsing it (valid JSON, not a removal).
+   * Its length is the state's size in characters (AWARENESS_LIMITS.roomChars).
    */
   readonly awarenessJson = new Map<number, string>();
+  /** The characters of every awareness state held, summed. */
   awarenessTotal = 0;
   /** New subscriptions that get every awareness state with the next batch. */
   readonly awarenessGreet = new Set<RoomConn>();
@@ -102,14 +124,21 @@ export class Room {
     return (this.aheadVersions ??= new Set<number>());
   }
   private aheadVersions: Set<number> | null = null;
-  /** Awareness clientIDs whose states came from other nodes: not published again. */
-  readonly remoteAwareness = new Set<number>();
+  /**
+   * Awareness clientIDs whose states came from other nodes: not published again. Made on first
+   * use, like `ahead` (a single node never needs it).
+   */
+  get remoteAwareness(): Set<number> {
+    return (this.remoteIds ??= new Set<number>());
+  }
+  /** Whether `id`'s state came from another node (reads without making the set). */
+  isRemoteAwareness(id: number): boolean {
+    return this.remoteIds?.has(id) ?? false;
+  }
+  private remoteIds: Set<number> | null = null;
   catchUpTimer: NodeJS.Timeout | null = null;
 
-  constructor(readonly name: string) {
-    this.awareness = new awarenessProtocol.Awareness(this.doc);
-    this.awareness.setLocalState(null);
-  }
+  constructor(readonly name: string) {}
 
   /** Adds (or replaces) a subscription; a replaced one's awareness clientIDs are released. */
   setConn(conn: RoomConn, state: ConnState): void {

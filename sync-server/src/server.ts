@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, MUX_PATH } from '../../core/src/protocol/messages';
 import { roomNameError } from '../../core/src/protocol/rooms';
@@ -160,7 +161,9 @@ export async function startRelay(
   });
 
   server.on('upgrade', (req, socket, head) => {
-    socket.on('error', () => socket.destroy());
+    // Not a closure: one here would keep this scope (the request, its headers) for the
+    // socket's whole life (issue 16, memory per idle connection).
+    socket.on('error', destroyOnError);
     if (draining) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
@@ -424,4 +427,9 @@ export async function startRelay(
   };
 
   return { url, port: address.port, relay, metrics, api, files, drain };
+}
+
+/** A socket's 'error' listener during and after the upgrade (`this` is the socket). */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }

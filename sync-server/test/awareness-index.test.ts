@@ -13,8 +13,10 @@ import {
   encodeAwarenessEntries,
   judgeAwareness,
   noteAwarenessChange,
+  queryAwarenessAnswer,
   type AwarenessRefusal,
 } from '../src/awareness';
+import { NO_AWARENESS_MESSAGE } from '../src/messages';
 import { ANONYMOUS, type Principal } from '../src/hooks';
 import { TokenBuckets } from '../src/limits';
 import { createLogger } from '../src/log';
@@ -43,9 +45,10 @@ function conn(principal: Principal, cid: string): TestConn {
 function setup() {
   const room = new Room('crowd');
   room.loaded = true;
-  room.awareness.on('update', (change: { added: number[]; updated: number[]; removed: number[] }) =>
-    noteAwarenessChange(room, change),
-  );
+  room.onAwareness = (awareness) =>
+    awareness.on('update', (change: { added: number[]; updated: number[]; removed: number[] }) =>
+      noteAwarenessChange(room, change),
+    );
   const budget = new TokenBuckets({ burst: 1e12, perSecond: 1e12 });
   const join = (c: RoomConn) =>
     room.setConn(c, { awareness: new Set(), queriedAt: -Infinity, lastAckAt: 0, ackTimer: null });
@@ -91,6 +94,23 @@ function countScans(room: Room): { scans: number } {
 afterEach(() => vi.restoreAllMocks());
 
 describe('awareness index', () => {
+  it("makes a room's awareness with its first state, not for a provider's initial clock 0", () => {
+    // Issue 16, memory per idle room: a stock provider announces `{}` at clock 0, which Yjs
+    // ignores; a room where nobody set a field never makes its Awareness (maps and a timer).
+    const { room, join, receive } = setup();
+    const a = conn(ANONYMOUS, 'a');
+    join(a);
+    expect(receive(a, state(7, 0, {}))).toEqual([]);
+    expect(room.peekAwareness).toBeNull();
+    expect(queryAwarenessAnswer(room, a)).toEqual(NO_AWARENESS_MESSAGE);
+    expect(decodeAwarenessEntries(NO_AWARENESS_MESSAGE.subarray(2))).toEqual([]);
+    expect(receive(a, state(7, 1, { user: 'Ann' }))).toEqual([]);
+    expect(room.peekAwareness?.getStates().get(7)).toEqual({ user: 'Ann' });
+    expect(room.awarenessTotal).toBe(JSON.stringify({ user: 'Ann' }).length);
+    expect(awarenessIndexErrors(room)).toEqual([]);
+    room.peekAwareness?.destroy();
+  });
+
   it('judges a crowd of echoing stock clients without scanning the room or parsing echoes', () => {
     const { room, join, receive, everything } = setup();
     const n = 200;
