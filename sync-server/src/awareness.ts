@@ -155,7 +155,8 @@ export function noteAwarenessChange(
   room: Room,
   { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
 ): void {
-  for (const id of [...added, ...updated, ...removed]) room.dirtyAwareness.add(id);
+  const dirty = (room.dirtyAwareness ??= new Set());
+  for (const id of [...added, ...updated, ...removed]) dirty.add(id);
   const states = room.awareness.getStates();
   for (const id of [...added, ...updated]) {
     const state = states.get(id);
@@ -171,21 +172,44 @@ export function noteAwarenessChange(
   }
 }
 
+/** How often states are checked for expiry: y-protocols' own period (outdatedTimeout / 10). */
+export const AWARENESS_SWEEP_MS = Math.floor(awarenessProtocol.outdatedTimeout / 10);
+
+/**
+ * What y-protocols' Awareness does on a timer of its own in every room: states not renewed
+ * within its outdatedTimeout (30 s) are removed, with origin 'timeout' (how the clients of a
+ * node that died disappear, and a client that stopped renewing). The room's own timer is
+ * stopped when its awareness is made (room.ts) and the relay runs this for every room from
+ * one timer every AWARENESS_SWEEP_MS (issue 16: one timer per room cost memory per idle room).
+ * The relay's own local state is null, so there is nothing of its own to renew.
+ */
+export function expireAwareness(room: Room, now = Date.now()): void {
+  const awareness = room.peekAwareness;
+  if (!awareness) return;
+  const outdated: number[] = [];
+  awareness.meta.forEach((meta, id) => {
+    const old = now - meta.lastUpdated >= awarenessProtocol.outdatedTimeout;
+    if (id !== awareness.clientID && old && awareness.states.has(id)) outdated.push(id);
+  });
+  if (outdated.length > 0) awarenessProtocol.removeAwarenessStates(awareness, outdated, 'timeout');
+}
+
 /**
  * One batch: new subscriptions get every state (one encoding for all who joined in the window),
  * everyone else the states that changed since the last batch.
  */
 export function sendAwarenessBatch(room: Room): void {
-  const greet = new Set(room.awarenessGreet);
-  room.awarenessGreet.clear();
+  const greet = room.awarenessGreet ?? new Set<RoomConn>();
+  const dirty = room.dirtyAwareness;
+  room.awarenessGreet = null;
+  room.dirtyAwareness = null;
   const all = [...room.awareness.getStates().keys()];
   if (greet.size > 0 && all.length > 0) {
     const full = awarenessMessage(room.awareness, all);
     for (const c of greet) if (room.conns.has(c)) c.send(full);
   }
-  if (room.dirtyAwareness.size === 0) return;
-  const message = awarenessMessage(room.awareness, [...room.dirtyAwareness]);
-  room.dirtyAwareness.clear();
+  if (!dirty || dirty.size === 0) return;
+  const message = awarenessMessage(room.awareness, [...dirty]);
   for (const c of room.conns.keys()) if (!greet.has(c)) c.send(message);
 }
 

@@ -19,8 +19,10 @@ import {
   type RelayRooms,
 } from './hooks';
 import {
+  AWARENESS_SWEEP_MS,
   applyAwareness,
   checkAwarenessJson,
+  expireAwareness,
   decodeAwarenessEntries,
   judgeAwareness,
   noteAwarenessChange,
@@ -62,6 +64,8 @@ export class Relay implements RelayRooms, RoomHost {
   storeError: string | null = null;
   /** The other nodes holding the same rooms (docs/scale-out.md); null on one node. */
   private peers: ClusterRooms | null = null;
+  /** Expires awareness states of every room (awareness.ts, expireAwareness). */
+  private readonly awarenessSweep: NodeJS.Timeout;
 
   constructor(
     readonly config: RelayConfig,
@@ -80,6 +84,12 @@ export class Relay implements RelayRooms, RoomHost {
       settle: (batch) => this.settle(batch),
       failed: (rooms, error) => this.storeFailed(rooms, error),
     });
+    // Awareness states not renewed in time, for every room from one timer (not one per room).
+    this.awarenessSweep = setInterval(() => {
+      const now = Date.now();
+      for (const room of this.rooms.values()) expireAwareness(room, now);
+    }, AWARENESS_SWEEP_MS);
+    this.awarenessSweep.unref();
   }
 
   /** Commits what is pending now (tests, unload); durable and forwarded once synced. */
@@ -192,7 +202,7 @@ export class Relay implements RelayRooms, RoomHost {
       // Everyone's awareness comes with the next batch: one encoding for all who joined in
       // the window, instead of one full encoding per join (N² during a join storm).
       if ((room.peekAwareness?.getStates().size ?? 0) > 0) {
-        room.awarenessGreet.add(conn);
+        (room.awarenessGreet ??= new Set()).add(conn);
         this.scheduleAwareness(room);
       }
     };
@@ -206,7 +216,7 @@ export class Relay implements RelayRooms, RoomHost {
     const state = room.deleteConn(conn);
     if (!state) return;
     this.countRoom(conn.principal, -1);
-    room.awarenessGreet.delete(conn);
+    room.awarenessGreet?.delete(conn);
     if (state.ackTimer) clearTimeout(state.ackTimer);
     const ids = state.awareness;
     this.metrics.roomConnections.dec();
@@ -639,7 +649,8 @@ export class Relay implements RelayRooms, RoomHost {
       if (room.destroyed) return;
       if (this.peers) {
         // Only this node's clients' changes: the others' came from their nodes.
-        const local = [...room.dirtyAwareness].filter((id) => !room.isRemoteAwareness(id));
+        const dirty = [...(room.dirtyAwareness ?? [])];
+        const local = dirty.filter((id) => !room.isRemoteAwareness(id));
         if (local.length > 0) {
           this.peers.awareness(
             room,
@@ -647,7 +658,7 @@ export class Relay implements RelayRooms, RoomHost {
           );
         }
         const states = room.awareness.getStates();
-        for (const id of room.dirtyAwareness) {
+        for (const id of dirty) {
           if (!states.has(id) && room.isRemoteAwareness(id)) room.remoteAwareness.delete(id);
         }
       }
@@ -707,6 +718,7 @@ export class Relay implements RelayRooms, RoomHost {
 
   /** Commits what is pending and unloads every room (shutdown). */
   close(): void {
+    clearInterval(this.awarenessSweep);
     this.commits.commitNow();
     for (const room of [...this.rooms.values()]) this.unload(room);
   }

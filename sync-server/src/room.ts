@@ -44,14 +44,17 @@ export interface Committed {
 export class Room {
   readonly doc = new Y.Doc();
   /**
-   * The room's awareness, made on first use (issue 16: an Awareness holds three maps and a
-   * timer; a room nobody announces a state in never needs one). `peekAwareness` reads without
+   * The room's awareness, made on first use (issue 16: an Awareness holds three maps; a room
+   * nobody announces a state in never needs one). Its own expiry timer is stopped: the relay
+   * checks every room from one timer instead (awareness.ts, expireAwareness). `peekAwareness` reads without
    * making it. `onAwareness` (the relay's listener) is attached when it is made.
    */
   get awareness(): awarenessProtocol.Awareness {
     if (!this.madeAwareness) {
       const made = new awarenessProtocol.Awareness(this.doc);
       made.setLocalState(null);
+      // Its expiry check runs from the relay's one timer (awareness.ts, expireAwareness).
+      clearInterval(made._checkInterval as NodeJS.Timeout);
       this.madeAwareness = made;
       // Made after the room was destroyed (a late read): nothing may keep its timer running.
       if (this.destroyed) made.destroy();
@@ -101,7 +104,11 @@ export class Room {
   compactTimer: NodeJS.Timeout | null = null;
   idleTimer: NodeJS.Timeout | null = null;
   awarenessTimer: NodeJS.Timeout | null = null;
-  readonly dirtyAwareness = new Set<number>();
+  /**
+   * Awareness clientIDs changed since the last batch; made with the first change and dropped
+   * with the batch (issue 16: an idle room holds no empty set).
+   */
+  dirtyAwareness: Set<number> | null = null;
   /**
    * The JSON of each state held as the relay encodes it: an incoming entry with the same clock
    * and these very characters is an echo, dropped without parsing it (valid JSON, not a removal).
@@ -110,8 +117,8 @@ export class Room {
   readonly awarenessJson = new Map<number, string>();
   /** The characters of every awareness state held, summed. */
   awarenessTotal = 0;
-  /** New subscriptions that get every awareness state with the next batch. */
-  readonly awarenessGreet = new Set<RoomConn>();
+  /** New subscriptions that get every awareness state with the next batch (like the above). */
+  awarenessGreet: Set<RoomConn> | null = null;
   destroyed = false;
   // Several nodes (docs/scale-out.md, "Updates between nodes").
   /** The room version whose commits this node holds, all of them (contiguous). */

@@ -10,6 +10,7 @@ import {
   applyAwareness,
   checkAwarenessJson,
   decodeAwarenessEntries,
+  expireAwareness,
   encodeAwarenessEntries,
   judgeAwareness,
   noteAwarenessChange,
@@ -109,6 +110,35 @@ describe('awareness index', () => {
     expect(room.awarenessTotal).toBe(JSON.stringify({ user: 'Ann' }).length);
     expect(awarenessIndexErrors(room)).toEqual([]);
     room.peekAwareness?.destroy();
+  });
+
+  it("expires states not renewed for 30 s from the relay's sweep, as y-protocols did per room", () => {
+    const { room, join, receive, leave } = setup();
+    const a = conn(ANONYMOUS, 'a');
+    const b = conn(ANONYMOUS, 'b');
+    join(a);
+    join(b);
+    receive(a, state(1, 1, { user: 'Ann' }));
+    receive(b, state(2, 1, { user: 'Bob' }));
+    const awareness = room.awareness;
+    // No timer of its own per room: the relay's one sweep does its work.
+    expect((awareness._checkInterval as { _destroyed: boolean })._destroyed).toBe(true);
+    const renewed = awareness.meta.get(2)?.lastUpdated ?? 0;
+    expireAwareness(room, renewed + 29_999);
+    expect([...awareness.getStates().keys()].sort()).toEqual([1, 2]);
+    // Only Bob renews his state; Ann's expires with origin 'timeout'.
+    const meta = awareness.meta.get(2);
+    if (meta) meta.lastUpdated = renewed + 20_000;
+    const origins: unknown[] = [];
+    awareness.on('update', (_change: unknown, origin: unknown) => origins.push(origin));
+    expireAwareness(room, renewed + 30_000);
+    expect([...awareness.getStates().keys()]).toEqual([2]);
+    expect(origins).toEqual(['timeout']);
+    expect(room.awarenessTotal).toBe(JSON.stringify({ user: 'Bob' }).length);
+    leave(a);
+    leave(b);
+    expect(awarenessIndexErrors(room)).toEqual([]);
+    awareness.destroy();
   });
 
   it('judges a crowd of echoing stock clients without scanning the room or parsing echoes', () => {
