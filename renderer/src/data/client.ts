@@ -288,7 +288,10 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
       this.summaries,
       authObj,
       () => {
-        void this.runCatchUp();
+        this.runCatchUp().catch((e: unknown) => {
+          // Closed while it awaited the relay: what it would still write waits for the next start.
+          if (!this.closed) throw e;
+        });
         void this.relaySchema.check();
         this.graceLink?.online();
       },

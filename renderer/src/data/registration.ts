@@ -219,6 +219,8 @@ export class Registration {
         try {
           await this.deps.api('POST', '/conversations', body);
         } catch (e) {
+          // Closed meanwhile: the record stays as it is on disk and the next start registers it.
+          if (this.ctx.closed) return;
           if (!(e instanceof ApiError)) throw e;
           if (['offline', 'unreachable', 'rate-limited', 'session-ended', 'error', 'unauthenticated'].includes(e.code)) return;
           // conflict, forbidden, invalid...: final; kept locally with the reason, nothing dropped.
@@ -228,6 +230,8 @@ export class Registration {
           this.ctx.convChanged(rec.id);
           continue;
         }
+        // Closed meanwhile: the next start registers it again, which the relay answers as done.
+        if (this.ctx.closed) return;
         this.pending.delete(rec.id);
         await this.ctx.store.deleteMeta(UNREGISTERED + rec.id);
         const s = this.summaries.get(rec.id);

@@ -283,6 +283,45 @@ describe('accounts: session ended, offline start', () => {
 });
 
 describe('accounts: offline conversations and removal', () => {
+  it('a registration cut short by closing the app is done at the next start', async () => {
+    const ada = await relay.createUser('Ada');
+    const device = new Device('Ada', relay.url);
+    const a = await device.signIn(ada);
+    await a.whenSettled(20_000);
+    // The relay's answer to the registration is held until the client has closed.
+    const real = globalThis.fetch;
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let seen = () => {};
+    const posted = new Promise<void>((r) => (seen = r));
+    globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const answer = real(input, init);
+      if (init?.method === 'POST' && String(input).endsWith('/conversations')) {
+        seen();
+        await held;
+      }
+      return answer;
+    };
+    let id = '';
+    try {
+      a.setOnline(false);
+      id = await a.createConversation({ kind: 'channel', title: 'Closing time', visibility: 'private', members: [] });
+      a.setOnline(true);
+      await posted;
+      const closing = a.close();
+      release();
+      await closing;
+      // The answer arrives after the close; the client writes nothing to its closed store.
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      release();
+      globalThis.fetch = real;
+    }
+    const again = (await device.restore()) as Client;
+    await listWhere(again, (l) => l.find((x) => x.id === id)?.registered === true);
+    await again.close();
+  });
+
   it('a channel and a DM created offline are usable at once and registered on reconnect', async () => {
     const [ada, bo] = await Promise.all([relay.createUser('Ada'), relay.createUser('Bo')]);
     const a = await new Device('Ada', relay.url).signIn(ada);
