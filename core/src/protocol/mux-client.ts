@@ -17,18 +17,18 @@ import {
   type MuxFrame,
 } from './mux-frames';
 import { roomNameError } from './rooms';
-import {
-  CONNECTING,
-  OPEN,
-  later,
-  makeVirtualClass,
-  type CloseInit,
-  type Virtual,
-  type VirtualWebSocketClass,
-  type WebSocketLike,
-} from './mux-virtual';
 
-export { roomFromUrl, type VirtualWebSocketClass, type WebSocketLike } from './mux-virtual';
+/** The part of the WebSocket interface (browser or `ws`) this module uses. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
@@ -60,6 +60,14 @@ interface Timers {
 }
 // ES2022 has no timer types and core sees no DOM or Node lib; every host has these two.
 const timers = globalThis as unknown as Timers;
+const later = (fn: () => void) => void Promise.resolve().then(fn);
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+type CloseInit = { code: number; reason: string };
 
 /** A batch is sent at the end of the task that queued it, or sooner past this many bytes. */
 const BATCH_BYTES = 256 * 1024;
@@ -72,6 +80,21 @@ const BATCH_BYTES = 256 * 1024;
 function isEmptyStep2(m: Uint8Array): boolean {
   return m.length === 5 && m[0] === 0 && m[1] === 1 && m[2] === 2 && m[3] === 0 && m[4] === 0;
 }
+
+/** What the mux needs from a virtual socket. */
+interface Virtual {
+  readonly room: string;
+  readyState: number;
+  fireOpen(): void;
+  fireMessage(message: Uint8Array): void;
+  fireClose(event: CloseInit): void;
+}
+
+/** The virtual WebSocket class's constructor, as the provider's WebSocketPolyfill. */
+export type VirtualWebSocketClass = new (
+  url: string,
+  protocols?: string | string[],
+) => WebSocketLike;
 
 export class MuxConnection {
   /** The mux URL without query; give it to WebsocketProvider as its serverUrl. */
@@ -430,4 +453,82 @@ export class MuxConnection {
     this._status = status;
     for (const l of this.listeners) l(status);
   }
+}
+
+/** The room a provider means by `url`: `<mux url>/<room>[?params]`. */
+export function roomFromUrl(url: string, muxUrl: string): string {
+  const path = url.split('?')[0] ?? url;
+  let room: string;
+  if (path.startsWith(muxUrl + '/')) room = path.slice(muxUrl.length + 1);
+  else {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/[^/]*\/(.*)$/i.exec(path);
+    room = (match ? match[1] : path) ?? '';
+    if (room.startsWith('_mux/')) room = room.slice('_mux/'.length);
+  }
+  try {
+    return decodeURIComponent(room);
+  } catch {
+    return room;
+  }
+}
+
+function makeVirtualClass(mux: MuxConnection): VirtualWebSocketClass {
+  return class VirtualWebSocket implements WebSocketLike, Virtual {
+    static readonly CONNECTING = CONNECTING;
+    static readonly OPEN = OPEN;
+    static readonly CLOSING = CLOSING;
+    static readonly CLOSED = CLOSED;
+    readonly CONNECTING = CONNECTING;
+    readonly OPEN = OPEN;
+    readonly CLOSING = CLOSING;
+    readonly CLOSED = CLOSED;
+    readonly url: string;
+    readonly room: string;
+    readonly protocol = '';
+    binaryType = 'arraybuffer';
+    readyState: number = CONNECTING;
+    onopen: ((event: unknown) => void) | null = null;
+    onmessage: ((event: { data: unknown }) => void) | null = null;
+    onclose: ((event: { code: number; reason: string }) => void) | null = null;
+    onerror: ((event: unknown) => void) | null = null;
+
+    constructor(url: string, _protocols?: string | string[]) {
+      this.url = url;
+      this.room = roomFromUrl(url, mux.url);
+      mux.attach(this);
+    }
+
+    get bufferedAmount(): number {
+      return 0;
+    }
+
+    send(data: Uint8Array | ArrayBuffer): void {
+      if (this.readyState !== OPEN) return;
+      mux.sendData(this, data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+    }
+
+    close(code: number = CloseCode.normal, reason = ''): void {
+      if (this.readyState === CLOSED || this.readyState === CLOSING) return;
+      mux.detach(this, true);
+      later(() => this.fireClose({ code, reason }));
+      this.readyState = CLOSING;
+    }
+
+    fireOpen(): void {
+      this.readyState = OPEN;
+      this.onopen?.({ type: 'open', target: this });
+    }
+
+    fireMessage(message: Uint8Array): void {
+      // A fresh ArrayBuffer, as a browser WebSocket with binaryType 'arraybuffer' gives.
+      const data = message.slice().buffer;
+      this.onmessage?.({ data, type: 'message', target: this } as { data: unknown });
+    }
+
+    fireClose(event: CloseInit): void {
+      if (this.readyState === CLOSED) return;
+      this.readyState = CLOSED;
+      this.onclose?.({ ...event, wasClean: true, type: 'close', target: this } as CloseInit);
+    }
+  };
 }
