@@ -187,9 +187,7 @@ export class LocalStore {
     const seq = this.takeSeq(doc);
     // Local writes (they carry a record) are `strict`: complete means flushed to disk, which is
     // what `send()` promises. Updates from the relay can be fetched again: `relaxed`.
-    // Records only when one is written: an update from the relay neither waits for nor writes
-    // the records due (putDocRecordSoon), which would be a transaction per room again.
-    const tx = this.transaction(record ? [UPDATES, META] : [UPDATES], 'readwrite', {
+    const tx = this.transaction([UPDATES, META], 'readwrite', {
       durability: strict ? 'strict' : 'relaxed',
     });
     // `add`, not `put`: a row another window wrote is never overwritten.
