@@ -23,8 +23,6 @@ import { inWindows } from '../lib/wait';
 import { startRelay, type BenchRelay } from './relay';
 import { sentence, settled, signIn, write } from './writer';
 
-type Writer = Awaited<ReturnType<typeof signIn>>;
-
 const here = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../.results/', import.meta.url));
 const outDir = join(resultsDir, 'catchup-page');
@@ -37,8 +35,6 @@ const DMS = env('DMS', 5);
 const PEER_CONC = env('PEER_CONC', 8);
 /** Conversations the writers write into at once. */
 const WRITERS = env('WRITERS', 16);
-/** Channels per owner (each a signed-in writer of its own). */
-const CHANNELS_PER_OWNER = env('CHANNELS_PER_OWNER', 100);
 const TIMEOUT = 10 * 60_000;
 
 const load = () =>
@@ -96,25 +92,17 @@ async function scenario(convs: number) {
   const devices: Device[] = [];
   try {
     const reader = await relay.createUser('Bo');
+    const owner = await relay.createUser('Ada');
     const dmUsers = await Promise.all(
       Array.from({ length: Math.min(DMS, convs) }, (_, i) => relay.createUser(`Dm${i}`)),
     );
-    const nChannels = convs - dmUsers.length;
-    // One channel owner per CHANNELS_PER_OWNER channels (a team writes, not one person): each
-    // writer stays within the relay's default per-user budgets, which are left as they are.
-    const owners = await Promise.all(
-      Array.from({ length: Math.max(1, Math.ceil(nChannels / CHANNELS_PER_OWNER)) }, (_, i) =>
-        relay.createUser(i === 0 ? 'Ada' : `Ada${i}`),
-      ),
-    );
     const step = (what: string) => console.error(`${convs} conversations: ${what}`);
     step('accounts made');
-    const writers = await Promise.all(owners.map((u) => signIn(relay.url, u)));
-    const ownerOf = (i: number) => writers[Math.floor(i / CHANNELS_PER_OWNER)] as Writer;
+    const ada = await signIn(relay.url, owner);
     const dmClients = await Promise.all(dmUsers.map((u) => signIn(relay.url, u)));
-    const channels: string[] = Array.from({ length: nChannels }, () => '');
+    const channels: string[] = Array.from({ length: convs - dmClients.length }, () => '');
     await inWindows(channels.length, WRITERS, async (i) => {
-      channels[i] = await ownerOf(i).createConversation({
+      channels[i] = await ada.createConversation({
         kind: 'channel',
         title: `Room ${i}`,
         visibility: 'private',
@@ -122,7 +110,7 @@ async function scenario(convs: number) {
       });
     });
     const dms = await Promise.all(dmClients.map((c) => c.openDm(reader.id)));
-    await Promise.all([...writers, ...dmClients].map(settled));
+    await Promise.all([ada, ...dmClients].map(settled));
     step('conversations made');
 
     const plan = {
@@ -177,15 +165,15 @@ async function scenario(convs: number) {
     });
     // Several conversations at once, as a team writes (the relay commits them in groups).
     await inWindows(channels.length, WRITERS, (i) =>
-      write(ownerOf(i), channels[i] as string, batches[i] as string[]),
+      write(ada, channels[i] as string, batches[i] as string[]),
     );
     plan.first.push(...dms);
-    await Promise.all([...writers, ...dmClients].map(settled));
+    await Promise.all([ada, ...dmClients].map(settled));
     const writeMs = Date.now() - t0;
     writeFileSync(join(outDir, 'plan.json'), JSON.stringify(plan));
     // The directory's activity is coalesced by the relay (at most once a second).
     await new Promise((r) => setTimeout(r, 2_000));
-    await Promise.all([...writers, ...dmClients].map((c) => c.close()));
+    await Promise.all([ada, ...dmClients].map((c) => c.close()));
     console.error(
       `${convs} conversations: written ${MESSAGES} messages in ${(writeMs / 1000).toFixed(1)} s`,
     );

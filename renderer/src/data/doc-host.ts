@@ -10,15 +10,6 @@ import { MAX_REBUILDS, REBUILT, swapInRebuilt, type Rewritten } from './rebuild'
 import { COMPACT_ROWS, CorruptRecordError, type DocRecord, type LocalStore, type UpdateRow } from './store';
 import { yieldToMain } from './yield';
 
-/**
- * The relay's state vector (its acknowledgement) updates a room's record. In a catch-up hundreds
- * of rooms get one each, one message at a time: their records go to disk together, in one
- * transaction per this many ms, not one transaction each. Losing the last of them in a crash is
- * harmless: a record only remembers what the relay confirmed, and what it still lists as
- * pending is sent again (and ignored by the relay) after the restart.
- */
-const RECORD_BATCH_MS = 16;
-
 /** Origin of the updates applied while loading from disk: those are not written again. */
 const LOAD = Symbol('ferry-load');
 
@@ -414,28 +405,11 @@ export class DocHost {
     if (od.pending === 0 && od.record.rebuilds !== undefined && od.record.held === undefined) {
       delete od.record.rebuilds;
     }
-    this.saveRecordSoon(od);
+    this.store.putDocRecord(od.room, od.record).catch(() => undefined);
     this.pendingByRoom.set(od.room, od.pending);
     od.emitState();
     if (before !== od.pending) this.emit();
     if (od.refs === 0 && od.pending === 0 && this.open.get(od.room) === od) this.drop(od);
-  }
-
-  private readonly recordsDue = new Map<string, DocRecord>();
-  private recordsTimer: ReturnType<typeof setTimeout> | null = null;
-
-  private saveRecordSoon(od: OpenDoc): void {
-    this.recordsDue.set(od.room, od.record);
-    this.recordsTimer ??= setTimeout(() => void this.saveRecords(), RECORD_BATCH_MS);
-  }
-
-  /** Writes the records due in one transaction (each as it is now, the newest state). */
-  private async saveRecords(): Promise<void> {
-    if (this.recordsTimer !== null) clearTimeout(this.recordsTimer);
-    this.recordsTimer = null;
-    const batch = [...this.recordsDue];
-    this.recordsDue.clear();
-    await this.store.putDocRecords(batch).catch(() => undefined);
   }
 
   setOnline(online: boolean): void {
@@ -460,7 +434,6 @@ export class DocHost {
       od.rebuild = null;
     }
     this.transport?.close?.();
-    await this.saveRecords();
     await this.store.flush();
   }
 }
