@@ -13,7 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { chromium, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, type BrowserContext } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
@@ -44,27 +44,15 @@ const load = () =>
 
 type Result = Record<string, number> & { error?: string };
 
-async function runPage(
-  ctx: BrowserContext,
-  url: string,
-  profileAs: string | null = null,
-): Promise<Result> {
+async function runPage(ctx: BrowserContext, url: string): Promise<Result> {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   if (process.env.DEBUG) {
     page.on('console', (m) => console.error(`page: ${m.text()}`));
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   }
-  let stop: ((name: string) => Promise<void>) | null = null;
-  if (profileAs !== null) {
-    // The page waits (`&wait=1`) until the profiler runs in its own renderer process.
-    await page.goto(`${url}&wait=1`);
-    await page.waitForFunction(() => window.__waiting === true, null, { timeout: TIMEOUT });
-    stop = await profile(ctx, page);
-    await page.evaluate(() => window.__go?.());
-  } else await page.goto(url);
+  await page.goto(url);
   await page.waitForFunction(() => window.__bench !== undefined, null, { timeout: TIMEOUT });
   const r = (await page.evaluate(() => window.__bench)) as Result;
-  if (stop) await stop(profileAs as string);
   await page.goto('about:blank');
   if (r.error) throw new Error(`${url}: ${r.error}`);
   return r;
@@ -184,10 +172,11 @@ async function scenario(convs: number) {
       d.ctx = await launch(d.profile);
       const q = d.conc === null ? '' : `&conc=${d.conc}`;
       const loadBefore = load();
-      const profileAs = process.env.PROFILE ? `${convs}-${d.conc ?? 'default'}` : null;
+      const stop = process.env.PROFILE ? await profile(d.ctx, `${relay.url}/plan.json`) : null;
       const cpu0 = cpuSeconds(relay.pid);
-      const r = await runPage(d.ctx, `${base}?mode=catchup${q}`, profileAs);
+      const r = await runPage(d.ctx, `${base}?mode=catchup${q}`);
       r.relayCpu = (cpuSeconds(relay.pid) - cpu0) * 1000;
+      if (stop) await stop(`${convs}-${d.conc ?? 'default'}`);
       results.push({ name: d.name, load: `${loadBefore} → ${load()}`, r });
       console.error(`${convs} ${d.name}: ${JSON.stringify(r)}`);
       await d.ctx.close();
@@ -206,7 +195,13 @@ async function scenario(convs: number) {
  * PROFILE=1: a CPU profile of the page while it catches up (Chrome DevTools Protocol), saved
  * to bench/.results/ with the 25 functions of most self time printed (build with MINIFY=0).
  */
-async function profile(ctx: BrowserContext, page: Page): Promise<(name: string) => Promise<void>> {
+async function profile(
+  ctx: BrowserContext,
+  sameOrigin: string,
+): Promise<(name: string) => Promise<void>> {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  // The relay's origin first: a navigation to another site would swap the renderer process.
+  await page.goto(sameOrigin);
   const cdp = await ctx.newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 500 });

@@ -7,15 +7,7 @@
 //
 // core has no DOM: the real WebSocket constructor is injected (the browser's, or `ws` in Node).
 import { CloseCode, MessageType } from './messages';
-import {
-  decodeFrame,
-  encodeAuth,
-  encodeBatch,
-  encodeClose,
-  encodeData,
-  encodeOpen,
-  type MuxFrame,
-} from './mux-frames';
+import { decodeFrame, encodeAuth, encodeClose, encodeData, encodeOpen } from './mux-frames';
 import { roomNameError } from './rooms';
 
 /** The part of the WebSocket interface (browser or `ws`) this module uses. */
@@ -69,18 +61,6 @@ const CLOSED = 3;
 
 type CloseInit = { code: number; reason: string };
 
-/** A batch is sent at the end of the task that queued it, or sooner past this many bytes. */
-const BATCH_BYTES = 256 * 1024;
-
-/**
- * The stock provider's answer to the relay's state vector when it has nothing the relay lacks:
- * sync (0), step 2 (1), an update of 2 bytes: no structs, no deletions. Applying it changes
- * nothing, so it is not sent (one frame less per room synced and per write acknowledged).
- */
-function isEmptyStep2(m: Uint8Array): boolean {
-  return m.length === 5 && m[0] === 0 && m[1] === 1 && m[2] === 2 && m[3] === 0 && m[4] === 0;
-}
-
 /** What the mux needs from a virtual socket. */
 interface Virtual {
   readonly room: string;
@@ -115,11 +95,6 @@ export class MuxConnection {
   private _status: MuxStatus = 'disconnected';
   private lastFrameAt = 0;
   private keepaliveTimer: unknown = null;
-  private batches = false;
-  private outbox: Uint8Array[] = [];
-  private outboxBytes = 0;
-  /** Frames sent on the real socket, and the WebSocket messages that carried them (tests). */
-  readonly sent = { frames: 0, messages: 0 };
 
   constructor(url: string, options: MuxOptions) {
     this.fullUrl = url;
@@ -140,11 +115,6 @@ export class MuxConnection {
 
   get status(): MuxStatus {
     return this._status;
-  }
-
-  /** The relay on the current socket reads BATCH frames (it sent an empty one first). */
-  get batching(): boolean {
-    return this.batches;
   }
 
   /** Rooms currently attached (open or waiting for the socket). */
@@ -177,7 +147,7 @@ export class MuxConnection {
    */
   sendAuth(token: string): boolean {
     if (this.socket?.readyState !== OPEN) return false;
-    this.write(encodeAuth(token));
+    this.socket.send(encodeAuth(token));
     return true;
   }
 
@@ -267,54 +237,20 @@ export class MuxConnection {
     if (this.rooms.get(v.room) !== v) return;
     this.rooms.delete(v.room);
     if (sendClose && v.readyState === OPEN && this.socket?.readyState === OPEN) {
-      this.write(encodeClose(v.room, CloseCode.normal, ''));
+      this.socket.send(encodeClose(v.room, CloseCode.normal, ''));
     }
   }
 
   /** @internal */
   sendData(v: Virtual, message: Uint8Array): void {
     if (this.rooms.get(v.room) !== v || this.socket?.readyState !== OPEN) return;
-    if (isEmptyStep2(message)) return;
-    this.write(encodeData(v.room, message));
+    this.socket.send(encodeData(v.room, message));
   }
 
   // --- the real socket ---
 
-  /**
-   * Sends one frame. Once the relay has said it reads BATCH frames, the frames of one task
-   * (e.g. the OPEN and sync step 1 of every room a catch-up starts at once) go as one WebSocket
-   * message at the end of it; else at once, as before.
-   */
-  private write(frame: Uint8Array): void {
-    const socket = this.socket;
-    if (socket?.readyState !== OPEN) return;
-    this.sent.frames++;
-    if (!this.batches) {
-      this.sent.messages++;
-      socket.send(frame);
-      return;
-    }
-    this.outbox.push(frame);
-    this.outboxBytes += frame.length;
-    if (this.outboxBytes >= BATCH_BYTES) this.flush(socket);
-    else if (this.outbox.length === 1) later(() => this.flush(socket));
-  }
-
-  private flush(socket: WebSocketLike): void {
-    // The socket was replaced meanwhile: connect() emptied the outbox; the rooms that were open
-    // on the lost one closed, and their providers sync again on the new one.
-    if (this.socket !== socket) return;
-    const frames = this.outbox;
-    if (frames.length === 0) return;
-    this.outbox = [];
-    this.outboxBytes = 0;
-    if (socket.readyState !== OPEN) return;
-    this.sent.messages++;
-    socket.send(frames.length === 1 ? (frames[0] as Uint8Array) : encodeBatch(frames));
-  }
-
   private openRoom(v: Virtual): void {
-    this.write(encodeOpen(v.room));
+    this.socket?.send(encodeOpen(v.room));
     v.fireOpen();
   }
 
@@ -331,9 +267,6 @@ export class MuxConnection {
     }
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
-    this.batches = false;
-    this.outbox = [];
-    this.outboxBytes = 0;
     socket.onopen = () => {
       if (this.socket !== socket) return;
       this.lastFrameAt = Date.now();
@@ -365,23 +298,6 @@ export class MuxConnection {
     } catch {
       return; // a newer relay's frame kind: ignore rather than break every room
     }
-    if (frame.kind === 'batch') {
-      // The relay reads batches (its first, empty one says so) and may send them.
-      this.batches = true;
-      for (const inner of frame.frames) {
-        try {
-          const f = decodeFrame(inner);
-          if (f.kind !== 'batch') this.onDecoded(f);
-        } catch {
-          // as above: an unknown kind is ignored
-        }
-      }
-      return;
-    }
-    this.onDecoded(frame);
-  }
-
-  private onDecoded(frame: Exclude<MuxFrame, { kind: 'batch' }>): void {
     if (frame.kind === 'auth') {
       for (const l of [...this.authListeners]) l(frame.message);
       return;
@@ -427,7 +343,7 @@ export class MuxConnection {
         return;
       }
       if (probe && silent >= period) {
-        this.write(encodeData(probe.room, new Uint8Array([MessageType.queryAwareness])));
+        socket.send(encodeData(probe.room, new Uint8Array([MessageType.queryAwareness])));
       }
       this.scheduleKeepalive(socket);
     }, period / 2);
