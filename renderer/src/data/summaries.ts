@@ -390,6 +390,10 @@ export class Summaries {
       return involves;
     }
     this.olderThreads.set(key, 'reading');
+    // The newest page stays open until the summary is read again with the answer: a catch-up
+    // releases the rooms it synced once the list has read them, and this read returned early,
+    // so a page released meanwhile would never give its counts (the reply stayed unread 0).
+    const held = this.ctx.host.acquire(pageRoom(convId, newest));
     this.ctx.store
       .readDoc(room)
       .then(
@@ -408,7 +412,11 @@ export class Summaries {
       )
       .then((involves) => {
         this.olderThreads.set(key, { involves, reply: replyId });
-        if (!this.ctx.closed) this.update(convId);
+        try {
+          if (!this.ctx.closed) this.update(convId);
+        } finally {
+          this.ctx.host.release(held);
+        }
       });
     return 'reading';
   }

@@ -2,10 +2,11 @@
 // of any message by id (quotes, pins, notifications), loading its page on demand; replies in
 // threads written offline, counted on their root on both devices; threads whose root is on an
 // older page; quotes of edited and deleted messages.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationStore, MessageLookup, ThreadView } from '../../src/data/api';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ConversationStore, ConversationSummary, MessageLookup, ThreadView } from '../../src/data/api';
 import { ModelError } from '../../../core/src/model/errors';
 import type { Client } from '../../src/data/client';
+import { LocalStore } from '../../src/data/store';
 import { PAGE_SPAN_MS, pageRoom, periodOfMessage } from '../../../core/src/model/rooms';
 import { messagesOf } from '../../../core/src/model/page';
 import { Device, listWhere, removeDir, startRelay, viewWhere, type Relay, type TestUser } from './harness';
@@ -314,6 +315,67 @@ describe('thread notifications with the root on an older page', () => {
     const boList = await listWhere(p.b, (l) => l.find((c) => c.id === p.id)?.lastMessage?.id === reply.id);
     expect(boList.find((c) => c.id === p.id)?.lastMessage?.threadWithMe).toBeUndefined();
     cb.close();
+    await a.close();
+    await p.b.close();
+  });
+
+  it('the reply is counted unread even when the newest page is released while its root is read from disk', async () => {
+    // The race a catch-up makes (issue 16): it syncs the newest page, lets the list read it and
+    // releases it; judging the reply waits for the root's page to be read from this device's
+    // disk. That read is held here until the sync that opened the newest page has released it.
+    const p = await pair(relay, 'Old thread released');
+    const ca = p.a.open(p.id);
+    await ca.loadRecent();
+    p.setAgo(2 * PAGE_SPAN_MS);
+    const root = await ca.send('Who has the spare key?');
+    p.setAgo(0);
+    const recent = await ca.send('Another week');
+    await viewWhere(ca, (v) => v.messages.every((m) => m.delivery === 'stored') && v.messages.length === 2);
+    ca.close();
+    await p.a.close();
+    const a = await p.adaDevice.signIn(p.ada);
+    await listWhere(a, (l) => l.some((c) => c.id === p.id));
+    // The catch-up after sign-in is over (it opens the old page too, with a read of its own).
+    await new Promise<void>((resolve) => {
+      const off = a.sync((s) => {
+        if (s.lastSyncedAt === null || s.catchUp !== null) return;
+        queueMicrotask(() => off());
+        resolve();
+      });
+    });
+    await a.idle();
+    const newestRoom = pageRoom(p.id, periodOfMessage(recent.id));
+    expect(a.host.isOpen(newestRoom)).toBe(false);
+    const oldRoom = pageRoom(p.id, periodOfMessage(root.id));
+    // Bo has the thread open before the hold (his device reads the old page too).
+    const cb = p.b.open(p.id);
+    await threadWhere(cb, root.id, (v) => v.state === 'ready');
+    const readDoc = LocalStore.prototype.readDoc;
+    let answered: () => void = () => {};
+    const judged = new Promise<void>((resolve) => (answered = resolve));
+    const spy = vi.spyOn(LocalStore.prototype, 'readDoc').mockImplementation(async function (this: LocalStore, room: string) {
+      const result = await readDoc.call(this, room);
+      if (room !== oldRoom) return result;
+      // Until the sync that brought the reply is over and has released what it opened.
+      await a.idle();
+      // After the reader's own continuations (the summary judged with the answer) have run.
+      setTimeout(answered, 0);
+      return result;
+    });
+    try {
+      const reply = await cb.send('In the top drawer', { parent: root.id });
+      await judged;
+      // The list as it is the moment the reply was judged, not whenever a later sync opens the
+      // page again: the reply, in my thread, counted.
+      let now: ConversationSummary[] = [];
+      a.conversations((v) => (now = v))();
+      const mine = now.find((c) => c.id === p.id);
+      expect(mine?.lastMessage).toMatchObject({ id: reply.id, threadRootId: root.id, threadWithMe: true });
+      expect(mine?.unread).toBe(1);
+    } finally {
+      spy.mockRestore();
+      cb.close();
+    }
     await a.close();
     await p.b.close();
   });
