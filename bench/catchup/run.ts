@@ -13,7 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { chromium, type BrowserContext } from '@playwright/test';
+import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
@@ -22,6 +22,8 @@ import { cpuSeconds } from '../lib/proc';
 import { inWindows } from '../lib/wait';
 import { startRelay, type BenchRelay } from './relay';
 import { sentence, settled, signIn, write } from './writer';
+
+type Writer = Awaited<ReturnType<typeof signIn>>;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../.results/', import.meta.url));
@@ -35,6 +37,8 @@ const DMS = env('DMS', 5);
 const PEER_CONC = env('PEER_CONC', 8);
 /** Conversations the writers write into at once. */
 const WRITERS = env('WRITERS', 16);
+/** Channels per owner (each a signed-in writer of its own). */
+const CHANNELS_PER_OWNER = env('CHANNELS_PER_OWNER', 100);
 const TIMEOUT = 10 * 60_000;
 
 const load = () =>
@@ -44,15 +48,27 @@ const load = () =>
 
 type Result = Record<string, number> & { error?: string };
 
-async function runPage(ctx: BrowserContext, url: string): Promise<Result> {
+async function runPage(
+  ctx: BrowserContext,
+  url: string,
+  profileAs: string | null = null,
+): Promise<Result> {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   if (process.env.DEBUG) {
     page.on('console', (m) => console.error(`page: ${m.text()}`));
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   }
-  await page.goto(url);
+  let stop: ((name: string) => Promise<void>) | null = null;
+  if (profileAs !== null) {
+    // The page waits (`&wait=1`) until the profiler runs in its own renderer process.
+    await page.goto(`${url}&wait=1`);
+    await page.waitForFunction(() => window.__waiting === true, null, { timeout: TIMEOUT });
+    stop = await profile(ctx, page);
+    await page.evaluate(() => window.__go?.());
+  } else await page.goto(url);
   await page.waitForFunction(() => window.__bench !== undefined, null, { timeout: TIMEOUT });
   const r = (await page.evaluate(() => window.__bench)) as Result;
+  if (stop) await stop(profileAs as string);
   await page.goto('about:blank');
   if (r.error) throw new Error(`${url}: ${r.error}`);
   return r;
@@ -80,17 +96,25 @@ async function scenario(convs: number) {
   const devices: Device[] = [];
   try {
     const reader = await relay.createUser('Bo');
-    const owner = await relay.createUser('Ada');
     const dmUsers = await Promise.all(
       Array.from({ length: Math.min(DMS, convs) }, (_, i) => relay.createUser(`Dm${i}`)),
     );
+    const nChannels = convs - dmUsers.length;
+    // One channel owner per CHANNELS_PER_OWNER channels (a team writes, not one person): each
+    // writer stays within the relay's default per-user budgets, which are left as they are.
+    const owners = await Promise.all(
+      Array.from({ length: Math.max(1, Math.ceil(nChannels / CHANNELS_PER_OWNER)) }, (_, i) =>
+        relay.createUser(i === 0 ? 'Ada' : `Ada${i}`),
+      ),
+    );
     const step = (what: string) => console.error(`${convs} conversations: ${what}`);
     step('accounts made');
-    const ada = await signIn(relay.url, owner);
+    const writers = await Promise.all(owners.map((u) => signIn(relay.url, u)));
+    const ownerOf = (i: number) => writers[Math.floor(i / CHANNELS_PER_OWNER)] as Writer;
     const dmClients = await Promise.all(dmUsers.map((u) => signIn(relay.url, u)));
-    const channels: string[] = Array.from({ length: convs - dmClients.length }, () => '');
+    const channels: string[] = Array.from({ length: nChannels }, () => '');
     await inWindows(channels.length, WRITERS, async (i) => {
-      channels[i] = await ada.createConversation({
+      channels[i] = await ownerOf(i).createConversation({
         kind: 'channel',
         title: `Room ${i}`,
         visibility: 'private',
@@ -98,7 +122,7 @@ async function scenario(convs: number) {
       });
     });
     const dms = await Promise.all(dmClients.map((c) => c.openDm(reader.id)));
-    await Promise.all([ada, ...dmClients].map(settled));
+    await Promise.all([...writers, ...dmClients].map(settled));
     step('conversations made');
 
     const plan = {
@@ -153,15 +177,15 @@ async function scenario(convs: number) {
     });
     // Several conversations at once, as a team writes (the relay commits them in groups).
     await inWindows(channels.length, WRITERS, (i) =>
-      write(ada, channels[i] as string, batches[i] as string[]),
+      write(ownerOf(i), channels[i] as string, batches[i] as string[]),
     );
     plan.first.push(...dms);
-    await Promise.all([ada, ...dmClients].map(settled));
+    await Promise.all([...writers, ...dmClients].map(settled));
     const writeMs = Date.now() - t0;
     writeFileSync(join(outDir, 'plan.json'), JSON.stringify(plan));
     // The directory's activity is coalesced by the relay (at most once a second).
     await new Promise((r) => setTimeout(r, 2_000));
-    await Promise.all([ada, ...dmClients].map((c) => c.close()));
+    await Promise.all([...writers, ...dmClients].map((c) => c.close()));
     console.error(
       `${convs} conversations: written ${MESSAGES} messages in ${(writeMs / 1000).toFixed(1)} s`,
     );
@@ -172,11 +196,10 @@ async function scenario(convs: number) {
       d.ctx = await launch(d.profile);
       const q = d.conc === null ? '' : `&conc=${d.conc}`;
       const loadBefore = load();
-      const stop = process.env.PROFILE ? await profile(d.ctx, `${relay.url}/plan.json`) : null;
+      const profileAs = process.env.PROFILE ? `${convs}-${d.conc ?? 'default'}` : null;
       const cpu0 = cpuSeconds(relay.pid);
-      const r = await runPage(d.ctx, `${base}?mode=catchup${q}`);
+      const r = await runPage(d.ctx, `${base}?mode=catchup${q}`, profileAs);
       r.relayCpu = (cpuSeconds(relay.pid) - cpu0) * 1000;
-      if (stop) await stop(`${convs}-${d.conc ?? 'default'}`);
       results.push({ name: d.name, load: `${loadBefore} → ${load()}`, r });
       console.error(`${convs} ${d.name}: ${JSON.stringify(r)}`);
       await d.ctx.close();
@@ -195,13 +218,7 @@ async function scenario(convs: number) {
  * PROFILE=1: a CPU profile of the page while it catches up (Chrome DevTools Protocol), saved
  * to bench/.results/ with the 25 functions of most self time printed (build with MINIFY=0).
  */
-async function profile(
-  ctx: BrowserContext,
-  sameOrigin: string,
-): Promise<(name: string) => Promise<void>> {
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  // The relay's origin first: a navigation to another site would swap the renderer process.
-  await page.goto(sameOrigin);
+async function profile(ctx: BrowserContext, page: Page): Promise<(name: string) => Promise<void>> {
   const cdp = await ctx.newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 500 });

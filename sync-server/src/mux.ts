@@ -5,9 +5,11 @@ import { roomNameError } from '../../core/src/protocol/rooms';
 import { CloseCode } from '../../core/src/protocol/messages';
 import {
   MuxFrameError,
+  type MuxFrame,
   authText,
   decodeFrame,
   encodeAuth,
+  encodeBatch,
   encodeClose,
   encodeData,
 } from '../../core/src/protocol/mux-frames';
@@ -131,26 +133,9 @@ export function handleMux(
     end(error.code, error.reason);
   };
 
-  let ignored = false;
-  ws.on('message', (data, isBinary) => {
-    // Closing: the socket left its rooms; what it still sends is not taken.
-    if (ws.readyState !== ws.OPEN) {
-      if (!ignored) log.debug('frame ignored: the socket is closing');
-      ignored = true;
-      return;
-    }
-    if (!relay.takeFrame(principal)) {
-      overBudget();
-      return;
-    }
-    if (!isBinary) {
-      fail(new FrameError(CloseCode.unsupportedData, 'text frames are not supported', 'text'));
-      return;
-    }
-    const bytes = data as Buffer;
-    let frame;
+  const decode = (bytes: Uint8Array): MuxFrame | null => {
     try {
-      frame = decodeFrame(bytes);
+      return decodeFrame(bytes);
     } catch (error) {
       const unknown = error instanceof MuxFrameError && error.unknown;
       fail(
@@ -160,8 +145,11 @@ export function handleMux(
           unknown ? 'unknown' : 'malformed',
         ),
       );
-      return;
+      return null;
     }
+  };
+
+  const take = (frame: Exclude<MuxFrame, { kind: 'batch' }>) => {
     const handle = () => {
       if (ws.readyState !== ws.OPEN) return;
       if (frame.kind === 'auth') return authenticate(authText(frame));
@@ -185,7 +173,52 @@ export function handleMux(
       log.error({ err: error }, 'mux frame handler failed; closing socket');
       end(CloseCode.internalError, 'internal error');
     });
+  };
+
+  let ignored = false;
+  ws.on('message', (data, isBinary) => {
+    // Closing: the socket left its rooms; what it still sends is not taken.
+    if (ws.readyState !== ws.OPEN) {
+      if (!ignored) log.debug('frame ignored: the socket is closing');
+      ignored = true;
+      return;
+    }
+    if (!relay.takeFrame(principal)) {
+      overBudget();
+      return;
+    }
+    if (!isBinary) {
+      fail(new FrameError(CloseCode.unsupportedData, 'text frames are not supported', 'text'));
+      return;
+    }
+    const frame = decode(data as Buffer);
+    if (!frame) return;
+    if (frame.kind !== 'batch') {
+      take(frame);
+      return;
+    }
+    // A BATCH: each frame in it is handled, and counted against the frame budget, as if it had
+    // come alone (the BATCH itself counted above); a batch in a batch is malformed.
+    for (const [i, bytes] of frame.frames.entries()) {
+      if (i > 0 && !relay.takeFrame(principal)) {
+        overBudget();
+        return;
+      }
+      const inner = decode(bytes);
+      if (!inner) return;
+      if (inner.kind === 'batch') {
+        fail(
+          new FrameError(CloseCode.protocolError, 'mux BATCH frame inside a BATCH', 'malformed'),
+        );
+        return;
+      }
+      take(inner);
+    }
   });
+
+  // This relay reads BATCH frames: an empty one says so (a client that does not know the kind
+  // ignores it, and keeps sending one frame per message).
+  io.send(encodeBatch([]));
 
   ws.on('close', leaveAll);
   return leaveAll;

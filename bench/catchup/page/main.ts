@@ -18,6 +18,9 @@ type BenchClient = FerryClient & {
 declare global {
   interface Window {
     __bench?: unknown;
+    /** `&wait=1`: set once the page waits for the driver (PROFILE=1 starts its profiler). */
+    __waiting?: boolean;
+    __go?: () => void;
   }
 }
 
@@ -180,6 +183,13 @@ async function catchup(plan: Plan): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
+  // The driver starts the CPU profiler in this page's own process, then lets it go.
+  if (params.has('wait')) {
+    await new Promise<void>((resolve) => {
+      window.__go = resolve;
+      window.__waiting = true;
+    });
+  }
   const plan = (await (await fetch('./plan.json', { cache: 'no-store' })).json()) as Plan;
   if (mode === 'signin') window.__bench = await signin(plan);
   else if (mode === 'restart') window.__bench = await restart();

@@ -23,6 +23,11 @@ export const MuxFrameKind = {
   close: 2,
   /** Room `""`; the rest of the frame is the payload (a new access token, or the answer). */
   auth: 3,
+  /**
+   * Room `""`; the rest is a sequence of `varUint8Array` frames of the kinds above, handled in
+   * order as if each had come alone. The relay sends an empty one first to say it reads them.
+   */
+  batch: 4,
 } as const;
 
 /** Path of the multiplexed endpoint. */

@@ -7,20 +7,28 @@
 //
 // core has no DOM: the real WebSocket constructor is injected (the browser's, or `ws` in Node).
 import { CloseCode, MessageType } from './messages';
-import { decodeFrame, encodeAuth, encodeClose, encodeData, encodeOpen } from './mux-frames';
+import {
+  decodeFrame,
+  encodeAuth,
+  encodeBatch,
+  encodeClose,
+  encodeData,
+  encodeOpen,
+  type MuxFrame,
+} from './mux-frames';
 import { roomNameError } from './rooms';
+import {
+  CONNECTING,
+  OPEN,
+  later,
+  makeVirtualClass,
+  type CloseInit,
+  type Virtual,
+  type VirtualWebSocketClass,
+  type WebSocketLike,
+} from './mux-virtual';
 
-/** The part of the WebSocket interface (browser or `ws`) this module uses. */
-export interface WebSocketLike {
-  binaryType: string;
-  readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  send(data: Uint8Array): void;
-  close(code?: number, reason?: string): void;
-}
+export { roomFromUrl, type VirtualWebSocketClass, type WebSocketLike } from './mux-virtual';
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
@@ -52,29 +60,18 @@ interface Timers {
 }
 // ES2022 has no timer types and core sees no DOM or Node lib; every host has these two.
 const timers = globalThis as unknown as Timers;
-const later = (fn: () => void) => void Promise.resolve().then(fn);
 
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
+/** A batch is sent at the end of the task that queued it, or sooner past this many bytes. */
+const BATCH_BYTES = 256 * 1024;
 
-type CloseInit = { code: number; reason: string };
-
-/** What the mux needs from a virtual socket. */
-interface Virtual {
-  readonly room: string;
-  readyState: number;
-  fireOpen(): void;
-  fireMessage(message: Uint8Array): void;
-  fireClose(event: CloseInit): void;
+/**
+ * The stock provider's answer to the relay's state vector when it has nothing the relay lacks:
+ * sync (0), step 2 (1), an update of 2 bytes: no structs, no deletions. Applying it changes
+ * nothing, so it is not sent (one frame less per room synced and per write acknowledged).
+ */
+function isEmptyStep2(m: Uint8Array): boolean {
+  return m.length === 5 && m[0] === 0 && m[1] === 1 && m[2] === 2 && m[3] === 0 && m[4] === 0;
 }
-
-/** The virtual WebSocket class's constructor, as the provider's WebSocketPolyfill. */
-export type VirtualWebSocketClass = new (
-  url: string,
-  protocols?: string | string[],
-) => WebSocketLike;
 
 export class MuxConnection {
   /** The mux URL without query; give it to WebsocketProvider as its serverUrl. */
@@ -95,6 +92,11 @@ export class MuxConnection {
   private _status: MuxStatus = 'disconnected';
   private lastFrameAt = 0;
   private keepaliveTimer: unknown = null;
+  private batches = false;
+  private outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
+  /** Frames sent on the real socket, and the WebSocket messages that carried them (tests). */
+  readonly sent = { frames: 0, messages: 0 };
 
   constructor(url: string, options: MuxOptions) {
     this.fullUrl = url;
@@ -115,6 +117,11 @@ export class MuxConnection {
 
   get status(): MuxStatus {
     return this._status;
+  }
+
+  /** The relay on the current socket reads BATCH frames (it sent an empty one first). */
+  get batching(): boolean {
+    return this.batches;
   }
 
   /** Rooms currently attached (open or waiting for the socket). */
@@ -147,7 +154,7 @@ export class MuxConnection {
    */
   sendAuth(token: string): boolean {
     if (this.socket?.readyState !== OPEN) return false;
-    this.socket.send(encodeAuth(token));
+    this.write(encodeAuth(token));
     return true;
   }
 
@@ -237,20 +244,54 @@ export class MuxConnection {
     if (this.rooms.get(v.room) !== v) return;
     this.rooms.delete(v.room);
     if (sendClose && v.readyState === OPEN && this.socket?.readyState === OPEN) {
-      this.socket.send(encodeClose(v.room, CloseCode.normal, ''));
+      this.write(encodeClose(v.room, CloseCode.normal, ''));
     }
   }
 
   /** @internal */
   sendData(v: Virtual, message: Uint8Array): void {
     if (this.rooms.get(v.room) !== v || this.socket?.readyState !== OPEN) return;
-    this.socket.send(encodeData(v.room, message));
+    if (isEmptyStep2(message)) return;
+    this.write(encodeData(v.room, message));
   }
 
   // --- the real socket ---
 
+  /**
+   * Sends one frame. Once the relay has said it reads BATCH frames, the frames of one task
+   * (e.g. the OPEN and sync step 1 of every room a catch-up starts at once) go as one WebSocket
+   * message at the end of it; else at once, as before.
+   */
+  private write(frame: Uint8Array): void {
+    const socket = this.socket;
+    if (socket?.readyState !== OPEN) return;
+    this.sent.frames++;
+    if (!this.batches) {
+      this.sent.messages++;
+      socket.send(frame);
+      return;
+    }
+    this.outbox.push(frame);
+    this.outboxBytes += frame.length;
+    if (this.outboxBytes >= BATCH_BYTES) this.flush(socket);
+    else if (this.outbox.length === 1) later(() => this.flush(socket));
+  }
+
+  private flush(socket: WebSocketLike): void {
+    // The socket was replaced meanwhile: connect() emptied the outbox; the rooms that were open
+    // on the lost one closed, and their providers sync again on the new one.
+    if (this.socket !== socket) return;
+    const frames = this.outbox;
+    if (frames.length === 0) return;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (socket.readyState !== OPEN) return;
+    this.sent.messages++;
+    socket.send(frames.length === 1 ? (frames[0] as Uint8Array) : encodeBatch(frames));
+  }
+
   private openRoom(v: Virtual): void {
-    this.socket?.send(encodeOpen(v.room));
+    this.write(encodeOpen(v.room));
     v.fireOpen();
   }
 
@@ -267,6 +308,9 @@ export class MuxConnection {
     }
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
+    this.batches = false;
+    this.outbox = [];
+    this.outboxBytes = 0;
     socket.onopen = () => {
       if (this.socket !== socket) return;
       this.lastFrameAt = Date.now();
@@ -298,6 +342,23 @@ export class MuxConnection {
     } catch {
       return; // a newer relay's frame kind: ignore rather than break every room
     }
+    if (frame.kind === 'batch') {
+      // The relay reads batches (its first, empty one says so) and may send them.
+      this.batches = true;
+      for (const inner of frame.frames) {
+        try {
+          const f = decodeFrame(inner);
+          if (f.kind !== 'batch') this.onDecoded(f);
+        } catch {
+          // as above: an unknown kind is ignored
+        }
+      }
+      return;
+    }
+    this.onDecoded(frame);
+  }
+
+  private onDecoded(frame: Exclude<MuxFrame, { kind: 'batch' }>): void {
     if (frame.kind === 'auth') {
       for (const l of [...this.authListeners]) l(frame.message);
       return;
@@ -343,7 +404,7 @@ export class MuxConnection {
         return;
       }
       if (probe && silent >= period) {
-        socket.send(encodeData(probe.room, new Uint8Array([MessageType.queryAwareness])));
+        this.write(encodeData(probe.room, new Uint8Array([MessageType.queryAwareness])));
       }
       this.scheduleKeepalive(socket);
     }, period / 2);
@@ -369,82 +430,4 @@ export class MuxConnection {
     this._status = status;
     for (const l of this.listeners) l(status);
   }
-}
-
-/** The room a provider means by `url`: `<mux url>/<room>[?params]`. */
-export function roomFromUrl(url: string, muxUrl: string): string {
-  const path = url.split('?')[0] ?? url;
-  let room: string;
-  if (path.startsWith(muxUrl + '/')) room = path.slice(muxUrl.length + 1);
-  else {
-    const match = /^[a-z][a-z0-9+.-]*:\/\/[^/]*\/(.*)$/i.exec(path);
-    room = (match ? match[1] : path) ?? '';
-    if (room.startsWith('_mux/')) room = room.slice('_mux/'.length);
-  }
-  try {
-    return decodeURIComponent(room);
-  } catch {
-    return room;
-  }
-}
-
-function makeVirtualClass(mux: MuxConnection): VirtualWebSocketClass {
-  return class VirtualWebSocket implements WebSocketLike, Virtual {
-    static readonly CONNECTING = CONNECTING;
-    static readonly OPEN = OPEN;
-    static readonly CLOSING = CLOSING;
-    static readonly CLOSED = CLOSED;
-    readonly CONNECTING = CONNECTING;
-    readonly OPEN = OPEN;
-    readonly CLOSING = CLOSING;
-    readonly CLOSED = CLOSED;
-    readonly url: string;
-    readonly room: string;
-    readonly protocol = '';
-    binaryType = 'arraybuffer';
-    readyState: number = CONNECTING;
-    onopen: ((event: unknown) => void) | null = null;
-    onmessage: ((event: { data: unknown }) => void) | null = null;
-    onclose: ((event: { code: number; reason: string }) => void) | null = null;
-    onerror: ((event: unknown) => void) | null = null;
-
-    constructor(url: string, _protocols?: string | string[]) {
-      this.url = url;
-      this.room = roomFromUrl(url, mux.url);
-      mux.attach(this);
-    }
-
-    get bufferedAmount(): number {
-      return 0;
-    }
-
-    send(data: Uint8Array | ArrayBuffer): void {
-      if (this.readyState !== OPEN) return;
-      mux.sendData(this, data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-    }
-
-    close(code: number = CloseCode.normal, reason = ''): void {
-      if (this.readyState === CLOSED || this.readyState === CLOSING) return;
-      mux.detach(this, true);
-      later(() => this.fireClose({ code, reason }));
-      this.readyState = CLOSING;
-    }
-
-    fireOpen(): void {
-      this.readyState = OPEN;
-      this.onopen?.({ type: 'open', target: this });
-    }
-
-    fireMessage(message: Uint8Array): void {
-      // A fresh ArrayBuffer, as a browser WebSocket with binaryType 'arraybuffer' gives.
-      const data = message.slice().buffer;
-      this.onmessage?.({ data, type: 'message', target: this } as { data: unknown });
-    }
-
-    fireClose(event: CloseInit): void {
-      if (this.readyState === CLOSED) return;
-      this.readyState = CLOSED;
-      this.onclose?.({ ...event, wasClean: true, type: 'close', target: this } as CloseInit);
-    }
-  };
 }

@@ -14,7 +14,13 @@ export type MuxFrame =
    * is called `message` as DATA's is (the rest of the frame); a relay that routes frames by
    * room never finds room `""` open, so one that does not know AUTH ignores it.
    */
-  | { kind: 'auth'; room: ''; message: Uint8Array };
+  | { kind: 'auth'; room: ''; message: Uint8Array }
+  /**
+   * BATCH: room `""`, then frames of the other kinds, each a `varUint8Array` (not decoded
+   * here: the receiver decodes and handles each in order, as if it had come alone). A relay that
+   * reads them says so by sending an empty BATCH first; a client never sends one before that.
+   */
+  | { kind: 'batch'; room: ''; frames: Uint8Array[] };
 
 /** A DATA frame: the room, then one ordinary y-websocket message as the rest of the frame. */
 export function encodeData(room: string, message: Uint8Array): Uint8Array {
@@ -47,6 +53,15 @@ export function encodeAuth(payload: Uint8Array | string): Uint8Array {
   encoding.writeVarUint(encoder, MuxFrameKind.auth);
   encoding.writeVarString(encoder, '');
   encoding.writeUint8Array(encoder, typeof payload === 'string' ? encodeUtf8(payload) : payload);
+  return encoding.toUint8Array(encoder);
+}
+
+/** A BATCH frame carrying `frames` (encoded frames of the other kinds); empty: the announcement. */
+export function encodeBatch(frames: readonly Uint8Array[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MuxFrameKind.batch);
+  encoding.writeVarString(encoder, '');
+  for (const f of frames) encoding.writeVarUint8Array(encoder, f);
   return encoding.toUint8Array(encoder);
 }
 
@@ -92,6 +107,16 @@ export function decodeFrame(frame: Uint8Array): MuxFrame {
     case MuxFrameKind.auth:
       if (room !== '') throw new MuxFrameError('mux AUTH frame with a room name', false);
       return { kind: 'auth', room, message: decoding.readTailAsUint8Array(decoder) };
+    case MuxFrameKind.batch: {
+      if (room !== '') throw new MuxFrameError('mux BATCH frame with a room name', false);
+      const frames: Uint8Array[] = [];
+      try {
+        while (decoding.hasContent(decoder)) frames.push(decoding.readVarUint8Array(decoder));
+      } catch {
+        throw new MuxFrameError('truncated mux BATCH frame', false);
+      }
+      return { kind: 'batch', room, frames };
+    }
     default:
       throw new MuxFrameError(`unknown mux frame kind ${kind}`, true);
   }

@@ -672,6 +672,7 @@ export class Client implements FerryClient, ClientExtras, ConversationHost {
     this.files.close();
     await this.searchFeed?.close();
     await this.activity.close();
+    this.summaries.writeRemaining();
     await this.host.close();
     await this.store.close();
     for (const fn of this.closeHooks) fn();

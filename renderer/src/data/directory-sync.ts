@@ -8,6 +8,7 @@ import type { OpenDoc } from './docs';
 import type { Profiles } from './profiles';
 import type { SummaryRecord } from './store';
 import type { Summaries } from './summaries';
+import { yieldToMain } from './yield';
 
 export interface DirectorySyncDeps {
   /** The directory's profile of me (name, role). */
@@ -42,9 +43,19 @@ export class DirectorySync {
     if (this.ctx.closed) return;
     const doc = this.inbox.doc;
     this.apply();
+    // Applied in a task of its own, once for the updates that came meanwhile: reading the
+    // directory touches every conversation, and doing it inside the task that received the
+    // update (a catch-up's whole directory at once) made one long task of both.
+    let due = false;
     doc.on('update', () => {
-      this.apply();
-      this.deps.onUpdate();
+      if (due) return;
+      due = true;
+      void yieldToMain().then(() => {
+        due = false;
+        if (this.ctx.closed) return;
+        this.apply();
+        this.deps.onUpdate();
+      });
     });
   }
 

@@ -405,7 +405,8 @@ export class DocHost {
     if (od.pending === 0 && od.record.rebuilds !== undefined && od.record.held === undefined) {
       delete od.record.rebuilds;
     }
-    this.store.putDocRecord(od.room, od.record).catch(() => undefined);
+    // Written with the other rooms' acknowledgements in one transaction (LocalStore).
+    this.store.putDocRecordSoon(od.room, od.record);
     this.pendingByRoom.set(od.room, od.pending);
     od.emitState();
     if (before !== od.pending) this.emit();

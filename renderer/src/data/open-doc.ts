@@ -35,7 +35,10 @@ export interface Transport {
 }
 
 export class OpenDoc {
-  private current = new Y.Doc();
+  // The room's name as the guid: Yjs would otherwise draw a random UUID per document (31 calls
+  // to getRandomValues), a cost a catch-up of hundreds of rooms paid for nothing; a guid only
+  // names subdocuments, which Ferry does not use.
+  private current: Y.Doc;
   /** The document; replaced (same OpenDoc, listeners carried over) when it is rebuilt. */
   get doc(): Y.Doc {
     return this.current;
@@ -51,7 +54,7 @@ export class OpenDoc {
    */
   get awareness(): Awareness {
     if (!this.ownAwareness) {
-      this.ownAwareness = new Awareness(new Y.Doc());
+      this.ownAwareness = new Awareness(new Y.Doc({ guid: `awareness:${this.room}` }));
       this.ownAwareness.setLocalState(null); // published only while connected (announce)
     }
     return this.ownAwareness;
@@ -90,7 +93,9 @@ export class OpenDoc {
   private readonly listeners = new Set<() => void>();
   private readonly syncWaiters: Array<() => void> = [];
 
-  constructor(readonly room: string) {}
+  constructor(readonly room: string) {
+    this.current = new Y.Doc({ guid: room });
+  }
 
   /** Called on relay confirmations and sync state changes (not on content: use doc events). */
   onState(listener: () => void): () => void {

@@ -29,6 +29,8 @@ export const STORE_SCHEMA = 1;
 export const COMPACT_ROWS = 64;
 /** Seq lanes: one per open connection (window), chosen at random. */
 const LANES = 4096;
+/** Records due (putDocRecordSoon) are written together this often. */
+const RECORD_BATCH_MS = 16;
 
 type Codec = 'deflate-raw';
 const hasCodec = (): boolean =>
@@ -90,6 +92,49 @@ export class LocalStore {
     return store;
   }
 
+  /**
+   * Every transaction starts here. One that touches the records first writes those due
+   * (putDocRecordSoon): IndexedDB runs transactions in the order they start, so readers and
+   * writers see them as if each had been written when asked.
+   */
+  private transaction(
+    stores: string[],
+    mode: IDBTransactionMode,
+    options?: IDBTransactionOptions,
+  ): IDBTransaction {
+    if (this.recordsDue.size > 0 && stores.includes(META)) this.writeDueRecords();
+    return this.db.transaction(stores, mode, options);
+  }
+
+  private readonly recordsDue = new Map<string, DocRecord>();
+  private recordsTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * A document's record, written soon with the others due in one transaction. The relay's
+   * acknowledgement updates a room's record: in a catch-up hundreds of rooms get one each, one
+   * message at a time, and a transaction each was a cost per room. Each is written as it is
+   * then (the newest state); any transaction that touches records, and flush(), writes them
+   * first. A crash before loses only what the relay had confirmed: what the record still calls
+   * pending is sent again after the restart, and the relay ignores what it has.
+   */
+  putDocRecordSoon(doc: string, record: DocRecord): void {
+    if (this.closed) return;
+    this.recordsDue.set(doc, record);
+    this.recordsTimer ??= setTimeout(() => this.writeDueRecords(), RECORD_BATCH_MS);
+  }
+
+  private writeDueRecords(): void {
+    if (this.recordsTimer !== null) clearTimeout(this.recordsTimer);
+    this.recordsTimer = null;
+    if (this.recordsDue.size === 0 || this.closed) return;
+    const tx = this.db.transaction([META], 'readwrite');
+    const os = tx.objectStore(META);
+    for (const [doc, record] of this.recordsDue) os.put(record, `doc:${doc}`);
+    this.recordsDue.clear();
+    commitNow(tx);
+    this.track(done(tx)).catch(() => undefined);
+  }
+
   private track(p: Promise<void>): Promise<void> {
     this.inflight.add(p);
     const drop = () => this.inflight.delete(p);
@@ -99,7 +144,7 @@ export class LocalStore {
 
   /** Reads every row of a document and its record, in one read-only transaction. */
   async readDoc(doc: string): Promise<LoadedRows> {
-    const tx = this.db.transaction([UPDATES, META], 'readonly');
+    const tx = this.transaction([UPDATES, META], 'readonly');
     const range = IDBKeyRange.bound([doc, 0], [doc, Infinity]);
     const [raw, rec] = await Promise.all([
       req(tx.objectStore(UPDATES).getAll(range)),
@@ -142,7 +187,9 @@ export class LocalStore {
     const seq = this.takeSeq(doc);
     // Local writes (they carry a record) are `strict`: complete means flushed to disk, which is
     // what `send()` promises. Updates from the relay can be fetched again: `relaxed`.
-    const tx = this.db.transaction([UPDATES, META], 'readwrite', {
+    // Records only when one is written: an update from the relay neither waits for nor writes
+    // the records due (putDocRecordSoon), which would be a transaction per room again.
+    const tx = this.transaction(record ? [UPDATES, META] : [UPDATES], 'readwrite', {
       durability: strict ? 'strict' : 'relaxed',
     });
     // `add`, not `put`: a row another window wrote is never overwritten.
@@ -176,7 +223,7 @@ export class LocalStore {
     for (const k of merged) known.delete(k);
     const write = (data: Uint8Array, z: boolean): Promise<void> => {
       if (this.closed) return Promise.resolve();
-      const tx = this.db.transaction([UPDATES], 'readwrite');
+      const tx = this.transaction([UPDATES], 'readwrite');
       const updates = tx.objectStore(UPDATES);
       for (const k of merged) updates.delete([doc, k]);
       updates.put(z ? { doc, seq, data, z: 1 } : { doc, seq, data });
@@ -197,7 +244,7 @@ export class LocalStore {
     const known = this.knownOf(doc);
     known.clear();
     known.add(seq);
-    const tx = this.db.transaction([UPDATES, META], 'readwrite', { durability: 'strict' });
+    const tx = this.transaction([UPDATES, META], 'readwrite', { durability: 'strict' });
     const updates = tx.objectStore(UPDATES);
     updates.delete(IDBKeyRange.bound([doc, -Infinity], [doc, Infinity]));
     updates.put({ doc, seq, data: snapshot } satisfies UpdateRow);
@@ -250,7 +297,7 @@ export class LocalStore {
   /** Several document records in one transaction (catch-up writes its batch at once). */
   async putDocRecords(entries: ReadonlyArray<readonly [string, DocRecord]>): Promise<void> {
     if (entries.length === 0) return;
-    const tx = this.db.transaction([META], 'readwrite');
+    const tx = this.transaction([META], 'readwrite');
     const os = tx.objectStore(META);
     for (const [doc, record] of entries) os.put(record, `doc:${doc}`);
     commitNow(tx);
@@ -259,7 +306,7 @@ export class LocalStore {
 
   /** All document records, keyed by room (only the `doc:` keys of `meta`). */
   async docRecords(): Promise<Map<string, DocRecord>> {
-    const tx = this.db.transaction([META], 'readonly');
+    const tx = this.transaction([META], 'readonly');
     const range = IDBKeyRange.bound('doc:', 'doc:\uffff');
     const [keys, values] = await Promise.all([
       req(tx.objectStore(META).getAllKeys(range)),
@@ -280,7 +327,7 @@ export class LocalStore {
 
   /** The keys (seq) of the stored rows of every document whose room starts with `prefix`. */
   async rowKeysWithPrefix(prefix: string): Promise<Map<string, number[]>> {
-    const tx = this.db.transaction([UPDATES], 'readonly');
+    const tx = this.transaction([UPDATES], 'readonly');
     const range = IDBKeyRange.bound([prefix, -Infinity], [prefix + '\uffff', Infinity]);
     const keys = (await req(tx.objectStore(UPDATES).getAllKeys(range))) as unknown[];
     const out = new Map<string, number[]>();
@@ -295,7 +342,7 @@ export class LocalStore {
 
   /** Deletes documents (rows and records) for good: only `forget` of a removed conversation. */
   async deleteDocs(rooms: string[]): Promise<void> {
-    const tx = this.db.transaction([UPDATES, META], 'readwrite');
+    const tx = this.transaction([UPDATES, META], 'readwrite');
     for (const room of rooms) {
       this.noteWrite(room);
       tx.objectStore(UPDATES).delete(IDBKeyRange.bound([room, -Infinity], [room, Infinity]));
@@ -307,7 +354,7 @@ export class LocalStore {
   }
 
   async deleteSummary(id: string): Promise<void> {
-    const tx = this.db.transaction([SUMMARIES, DRAFTS], 'readwrite');
+    const tx = this.transaction([SUMMARIES, DRAFTS], 'readwrite');
     tx.objectStore(SUMMARIES).delete(id);
     tx.objectStore(DRAFTS).delete(id);
     commitNow(tx);
@@ -316,7 +363,7 @@ export class LocalStore {
 
   /** Meta records whose keys start with `prefix`, keyed by the rest of the key. */
   async metaWithPrefix(prefix: string): Promise<Map<string, unknown>> {
-    const tx = this.db.transaction([META], 'readonly');
+    const tx = this.transaction([META], 'readonly');
     const range = IDBKeyRange.bound(prefix, prefix + '\uffff');
     const [keys, values] = await Promise.all([
       req(tx.objectStore(META).getAllKeys(range)),
@@ -330,26 +377,26 @@ export class LocalStore {
   }
 
   async deleteMeta(key: string): Promise<void> {
-    const tx = this.db.transaction([META], 'readwrite');
+    const tx = this.transaction([META], 'readwrite');
     tx.objectStore(META).delete(key);
     commitNow(tx);
     return this.track(done(tx));
   }
 
   async getMeta(key: string): Promise<unknown> {
-    const tx = this.db.transaction([META], 'readonly');
+    const tx = this.transaction([META], 'readonly');
     return req(tx.objectStore(META).get(key));
   }
 
   async putMeta(key: string, value: unknown): Promise<void> {
-    const tx = this.db.transaction([META], 'readwrite');
+    const tx = this.transaction([META], 'readwrite');
     tx.objectStore(META).put(value, key);
     commitNow(tx);
     return this.track(done(tx));
   }
 
   async getSummaries(): Promise<SummaryRecord[]> {
-    const tx = this.db.transaction([SUMMARIES], 'readonly');
+    const tx = this.transaction([SUMMARIES], 'readonly');
     const all = (await req(tx.objectStore(SUMMARIES).getAll())) as unknown[];
     return all.filter(
       (s): s is SummaryRecord => isRecord(s) && typeof s.id === 'string' && typeof s.title === 'string',
@@ -357,7 +404,7 @@ export class LocalStore {
   }
 
   async putSummaries(list: SummaryRecord[]): Promise<void> {
-    const tx = this.db.transaction([SUMMARIES], 'readwrite');
+    const tx = this.transaction([SUMMARIES], 'readwrite');
     const store = tx.objectStore(SUMMARIES);
     for (const s of list) store.put(s);
     commitNow(tx);
@@ -365,14 +412,14 @@ export class LocalStore {
   }
 
   async getDraft(id: string): Promise<string> {
-    const tx = this.db.transaction([DRAFTS], 'readonly');
+    const tx = this.transaction([DRAFTS], 'readonly');
     const r = (await req(tx.objectStore(DRAFTS).get(id))) as unknown;
     return isRecord(r) && typeof r.text === 'string' ? r.text : '';
   }
 
   /** Every draft on this device (key: a conversation id, or `<convId>:thread:<rootId>`). */
   async listDrafts(): Promise<Array<{ id: string; text: string; at: number }>> {
-    const tx = this.db.transaction([DRAFTS], 'readonly');
+    const tx = this.transaction([DRAFTS], 'readonly');
     const all = (await req(tx.objectStore(DRAFTS).getAll())) as unknown[];
     return all.flatMap((r) =>
       isRecord(r) && typeof r.id === 'string' && typeof r.text === 'string' && r.text.trim() !== ''
@@ -382,7 +429,7 @@ export class LocalStore {
   }
 
   async putDraft(id: string, text: string): Promise<void> {
-    const tx = this.db.transaction([DRAFTS], 'readwrite');
+    const tx = this.transaction([DRAFTS], 'readwrite');
     if (text === '') tx.objectStore(DRAFTS).delete(id);
     else tx.objectStore(DRAFTS).put({ id, text, at: Date.now() });
     commitNow(tx);
@@ -391,7 +438,7 @@ export class LocalStore {
 
   /** Bytes held by the stores (update payloads, records as JSON): for tests and benchmarks. */
   async storedBytes(): Promise<{ updates: number; rows: number; other: number }> {
-    const tx = this.db.transaction([UPDATES, SUMMARIES, DRAFTS, META], 'readonly');
+    const tx = this.transaction([UPDATES, SUMMARIES, DRAFTS, META], 'readonly');
     let updates = 0;
     let rows = 0;
     await new Promise<void>((resolve, reject) => {
@@ -420,6 +467,7 @@ export class LocalStore {
 
   /** Resolves when every transaction started so far has completed. */
   async flush(): Promise<void> {
+    this.writeDueRecords();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
