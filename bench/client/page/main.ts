@@ -14,6 +14,7 @@ import * as workspace from '../../../core/src/model/workspace';
 import { metaRoom, pageRoom, periodOf, workspaceRoom } from '../../../core/src/model/rooms';
 import { createFerryClient, loadSession, saveSession } from '../../../renderer/src/data/client';
 import { LocalStore, type SummaryRecord } from '../../../renderer/src/data/store';
+import { splitUpdate } from '../../../renderer/src/data/pieces';
 import type { ConversationSummary, MessageView } from '../../../renderer/src/data/api';
 
 declare global {
@@ -155,7 +156,8 @@ async function seedFerry(p: Plan): Promise<number> {
     for (const [period, d] of pages) {
       const room = pageRoom(conv.id, period);
       await store.readDoc(room);
-      void store.compact(room, Y.encodeStateAsUpdate(d));
+      // Stored as the app stores a compacted page: in pieces (renderer/src/data/pieces.ts).
+      void store.compact(room, Y.encodeStateAsUpdate(d), (s) => Promise.resolve(splitUpdate(s)));
       d.destroy();
     }
     await store.readDoc(metaRoom(conv.id));

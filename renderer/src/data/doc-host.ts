@@ -8,6 +8,7 @@ import type { Connection } from './api';
 import { FerryProvider, OpenDoc, type Transport } from './open-doc';
 import { MAX_REBUILDS, REBUILT, swapInRebuilt, type Rewritten } from './rebuild';
 import { COMPACT_ROWS, CorruptRecordError, type DocRecord, type LocalStore, type UpdateRow } from './store';
+import { createSplitter, PIECE_BYTES, type Splitter } from './pieces';
 import { yieldToMain } from './yield';
 
 /** Origin of the updates applied while loading from disk: those are not written again. */
@@ -35,28 +36,43 @@ type UpdateListener = (update: Uint8Array, origin: unknown, doc: Y.Doc) => void;
 /** An update with no change: what `update` listeners get for the stored state (applyStored). */
 const EMPTY_UPDATE = new Uint8Array([0, 0]);
 
+/** Longest run of stored rows applied in one task while loading (the long-task line is 50 ms). */
+const LOAD_SLICE_MS = 8;
+
 /**
- * Applies a document's stored rows in one transaction. Yjs encodes every transaction again as an
- * update for its `update` listeners, which for a stored page costs as much as decoding it and
- * tells the listeners nothing (the rows are on disk already): they are set aside while the rows
- * are applied, then told once, with an empty update and the LOAD origin (issue 16).
+ * Applies a document's stored rows, in slices of at most LOAD_SLICE_MS with a yield between: a
+ * busy page is stored in pieces (pieces.ts), so no task decodes all of it. Yjs encodes every
+ * transaction again as an update for its `update` listeners, which for a stored page costs as
+ * much as decoding it and tells the listeners nothing (the rows are on disk already): they are
+ * set aside while the rows are applied, then told once, with an empty update and the LOAD origin
+ * (issue 16). The document is not `loaded` before this resolves: nobody reads it half applied.
  */
-export function applyStored(doc: Y.Doc, rows: UpdateRow[], refused: Array<{ seq: number; reason: string }>): void {
+export async function applyStored(
+  doc: Y.Doc,
+  rows: UpdateRow[],
+  refused: Array<{ seq: number; reason: string }>,
+): Promise<void> {
   const observers = (doc as unknown as { _observers: Map<string, Set<UpdateListener>> })._observers;
   const listeners = observers.get('update');
   observers.delete('update');
   try {
-    doc.transact(() => {
-      for (const row of rows) {
-        try {
-          Y.applyUpdate(doc, row.data, LOAD);
-        } catch (e) {
-          refused.push({ seq: row.seq, reason: e instanceof Error ? e.message : String(e) });
-        }
-      }
-    }, LOAD);
+    let i = 0;
+    while (i < rows.length) {
+      if (i > 0) await yieldToMain();
+      const until = performance.now() + LOAD_SLICE_MS;
+      doc.transact(() => {
+        do {
+          const row = rows[i++] as UpdateRow;
+          try {
+            Y.applyUpdate(doc, row.data, LOAD);
+          } catch (e) {
+            refused.push({ seq: row.seq, reason: e instanceof Error ? e.message : String(e) });
+          }
+        } while (i < rows.length && performance.now() < until);
+      }, LOAD);
+    }
   } finally {
-    // Listeners added meanwhile (by observers of the transaction) are kept as well.
+    // Listeners added meanwhile (by observers of the transaction, or between slices) are kept.
     const added = observers.get('update');
     if (listeners) {
       for (const f of added ?? []) listeners.add(f);
@@ -66,8 +82,20 @@ export function applyStored(doc: Y.Doc, rows: UpdateRow[], refused: Array<{ seq:
   if (listeners && rows.length > 0) for (const f of [...listeners]) f(EMPTY_UPDATE, LOAD, doc);
 }
 
+/**
+ * Whether a document's stored rows are worth compacting at load: rows appended since the last
+ * compaction, or one snapshot large enough to be cut in pieces that a Ferry before pieces wrote.
+ */
+function worthCompacting(rows: UpdateRow[]): boolean {
+  if (rows.length === 0) return false;
+  if (rows.length === 1) return rows[0]?.p !== 1 && (rows[0]?.data.byteLength ?? 0) > PIECE_BYTES;
+  return rows.some((r) => r.p !== 1);
+}
+
 export class DocHost {
   private readonly open = new Map<string, OpenDoc>();
+  /** Cuts compacted snapshots in pieces (a worker, started with the first compaction). */
+  private splitter: Splitter | null = null;
   policy: RoomPolicy | null = null;
   /** Unconfirmed local updates per room, including rooms not open now (from `doc:` records). */
   readonly pendingByRoom = new Map<string, number>();
@@ -175,7 +203,7 @@ export class DocHost {
     if (record) od.record = record;
     if (od.record.remoteSV) od.relaySV = Y.decodeStateVector(od.record.remoteSV);
     const refused: Array<{ seq: number; reason: string }> = [...bad];
-    applyStored(od.doc, rows, refused);
+    await applyStored(od.doc, rows, refused);
     od.rows = rows.length + bad.length;
     if (refused.length > 0) {
       od.error = new CorruptRecordError(
@@ -183,10 +211,10 @@ export class DocHost {
         refused.map((r) => r.seq),
         refused.map((r) => r.reason).join('; ').slice(0, 200),
       );
-    } else if (rows.length > 1 && !this.closed) {
-      // Many rows from the last session: one snapshot now. One row: nothing is written.
-      this.store.compact(od.room, Y.encodeStateAsUpdate(od.doc)).catch(() => undefined);
-      od.rows = 1;
+    } else if (worthCompacting(rows) && !this.closed) {
+      // Rows from the last session (or an old uncut snapshot): one snapshot now, in pieces.
+      // Pieces only, or one small row: nothing is written.
+      this.compact(od);
     }
     this.pendingByRoom.set(od.room, od.pending);
     od.isLoaded = true;
@@ -195,6 +223,14 @@ export class DocHost {
     // What waits for `loaded` (views, the list's counts, indexing) runs in a task of its own:
     // the decode above is one task already (issue 16, no task over 50 ms).
     await yieldToMain();
+  }
+
+  /** The document's rows replaced by its snapshot, cut in pieces off the main thread. */
+  private compact(od: OpenDoc): void {
+    this.splitter ??= createSplitter();
+    const split = this.splitter.split;
+    this.store.compact(od.room, Y.encodeStateAsUpdate(od.doc), split).catch(() => undefined);
+    od.rows = 1;
   }
 
   private mayConnect(od: OpenDoc): boolean {
@@ -257,10 +293,7 @@ export class DocHost {
     }
     od.lastWrite = this.store.append(od.room, update, record);
     od.rows++;
-    if (od.rows > COMPACT_ROWS && !od.error) {
-      this.store.compact(od.room, Y.encodeStateAsUpdate(od.doc)).catch(() => undefined);
-      od.rows = 1;
-    }
+    if (od.rows > COMPACT_ROWS && !od.error) this.compact(od);
     if (record) this.emit();
   }
 
@@ -436,5 +469,6 @@ export class DocHost {
     }
     this.transport?.close?.();
     await this.store.flush();
+    this.splitter?.close();
   }
 }

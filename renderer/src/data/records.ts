@@ -8,6 +8,11 @@ export interface UpdateRow {
   data: Uint8Array;
   /** Set on compacted snapshots: `data` is deflate-raw compressed. */
   z?: 1;
+  /**
+   * Set on the rows of a snapshot cut in pieces (pieces.ts): a document whose rows are all
+   * pieces needs no compaction at load. Older versions ignore it and apply the rows as any.
+   */
+  p?: 1;
 }
 
 /** What the store knows about one document beside its updates (meta key `doc:<room>`). */

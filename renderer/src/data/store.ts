@@ -158,13 +158,14 @@ export class LocalStore {
       const seq = isRecord(r) && typeof r.seq === 'number' ? r.seq : NaN;
       if (seq > maxSeq) maxSeq = seq;
       if (isRecord(r) && r.data instanceof Uint8Array && r.data.byteLength > 0) {
+        const piece = r.p === 1 ? ({ p: 1 } as const) : {};
         if (r.z !== 1) {
-          rows.push({ doc, seq, data: r.data });
+          rows.push({ doc, seq, data: r.data, ...piece });
           known.add(seq);
           continue;
         }
         try {
-          rows.push({ doc, seq, data: await inflate(r.data) });
+          rows.push({ doc, seq, data: await inflate(r.data), ...piece });
           known.add(seq);
         } catch (e) {
           bad.push({ seq, reason: `cannot decompress (${e instanceof Error ? e.message : String(e)})` });
@@ -214,24 +215,45 @@ export class LocalStore {
    * afterwards the document is one row. The caller guarantees that `snapshot` contains every row
    * written so far (it is the in-memory document's state).
    */
-  compact(doc: string, snapshot: Uint8Array): Promise<void> {
+  compact(doc: string, snapshot: Uint8Array, split?: (snapshot: Uint8Array) => Promise<Uint8Array[]>): Promise<void> {
     // The merged rows are fixed now, when the snapshot holds exactly them: rows appended while it
-    // is being compressed, and rows other windows wrote, are not deleted.
+    // is being cut and compressed, and rows other windows wrote, are not deleted. The first row's
+    // place is taken now; the other pieces' when they are written (after rows appended meanwhile,
+    // which then wait in Yjs's pending structs for a moment at the next load: nothing is lost).
+    // One compaction of a document at a time: a second one's snapshot would merge the first's
+    // first piece but not the pieces it has yet to write. Its rows stay for the next.
+    if (this.compacting.has(doc)) return Promise.resolve();
     const known = this.knownOf(doc);
     const merged = [...known];
     const seq = this.takeSeq(doc);
     for (const k of merged) known.delete(k);
-    const write = (data: Uint8Array, z: boolean): Promise<void> => {
+    const write = (rows: Array<{ data: Uint8Array; z: boolean }>): Promise<void> => {
       if (this.closed) return Promise.resolve();
+      const seqs = rows.map((_, i) => (i === 0 ? seq : this.takeSeq(doc)));
+      const pieces = rows.length > 1;
       const tx = this.transaction([UPDATES], 'readwrite');
       const updates = tx.objectStore(UPDATES);
       for (const k of merged) updates.delete([doc, k]);
-      updates.put(z ? { doc, seq, data, z: 1 } : { doc, seq, data });
+      rows.forEach(({ data, z }, i) => {
+        const row: UpdateRow = { doc, seq: seqs[i] as number, data };
+        if (z) row.z = 1;
+        if (pieces) row.p = 1;
+        updates.put(row);
+      });
       commitNow(tx);
       return done(tx);
     };
-    if (!hasCodec()) return this.track(write(snapshot, false));
-    return this.track(deflate(snapshot).then((z) => write(z, true)));
+    const cut = split ? split(snapshot).catch(() => [snapshot]) : Promise.resolve([snapshot]);
+    this.compacting.add(doc);
+    return this.track(
+      cut
+        .then((pieces) =>
+          hasCodec()
+            ? Promise.all(pieces.map(async (p) => ({ data: await deflate(p), z: true }))).then(write)
+            : write(pieces.map((data) => ({ data, z: false }))),
+        )
+        .finally(() => this.compacting.delete(doc)),
+    );
   }
 
   /**
@@ -252,6 +274,9 @@ export class LocalStore {
     commitNow(tx);
     return this.track(done(tx));
   }
+
+  /** Documents with a compaction being cut, compressed or written. */
+  private readonly compacting = new Set<string>();
 
   private knownOf(doc: string): Set<number> {
     let set = this.known.get(doc);
