@@ -227,30 +227,35 @@ export class LocalStore {
     const merged = [...known];
     const seq = this.takeSeq(doc);
     for (const k of merged) known.delete(k);
-    const write = (rows: Array<{ data: Uint8Array; z: boolean }>): Promise<void> => {
+    // `cut`: the snapshot went through `split` (one piece or many), so it is marked and not
+    // compacted again at the next load; a failed cut leaves it unmarked, for the next load.
+    const write = (rows: Array<{ data: Uint8Array; z: boolean }>, cut: boolean): Promise<void> => {
       if (this.closed) return Promise.resolve();
       const seqs = rows.map((_, i) => (i === 0 ? seq : this.takeSeq(doc)));
-      const pieces = rows.length > 1;
       const tx = this.transaction([UPDATES], 'readwrite');
       const updates = tx.objectStore(UPDATES);
       for (const k of merged) updates.delete([doc, k]);
       rows.forEach(({ data, z }, i) => {
         const row: UpdateRow = { doc, seq: seqs[i] as number, data };
         if (z) row.z = 1;
-        if (pieces) row.p = 1;
+        if (cut) row.p = 1;
         updates.put(row);
       });
       commitNow(tx);
       return done(tx);
     };
-    const cut = split ? split(snapshot).catch(() => [snapshot]) : Promise.resolve([snapshot]);
+    const whole = { pieces: [snapshot], cut: false };
+    const cutting = split ? split(snapshot).then((pieces) => ({ pieces, cut: true }), () => whole) : Promise.resolve(whole);
     this.compacting.add(doc);
     return this.track(
-      cut
-        .then((pieces) =>
+      cutting
+        .then(({ pieces, cut }) =>
           hasCodec()
-            ? Promise.all(pieces.map(async (p) => ({ data: await deflate(p), z: true }))).then(write)
-            : write(pieces.map((data) => ({ data, z: false }))),
+            ? Promise.all(pieces.map(async (p) => ({ data: await deflate(p), z: true }))).then((rows) => write(rows, cut))
+            : write(
+                pieces.map((data) => ({ data, z: false })),
+                cut,
+              ),
         )
         .finally(() => this.compacting.delete(doc)),
     );

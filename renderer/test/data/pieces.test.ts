@@ -184,6 +184,50 @@ describe('pieces on disk', () => {
     expect((await rowsOnDisk()).map((r) => r.seq)).toEqual(cut.map((r) => r.seq));
   });
 
+  it('a large snapshot of few structs is marked once cut, even as one piece, and not rewritten at every start', async () => {
+    const dev = new Device('Ada', NOWHERE);
+    const t0 = 2_000 * 7 * 24 * 3600 * 1000 + 60_000;
+    let t = t0;
+    const client = await dev.start({ relay: false, now: () => t });
+    const id = await client.createConversation('Long texts');
+    const conv = client.open(id);
+    await conv.loadRecent();
+    await conv.send('hello');
+    conv.close();
+    await client.close();
+    // 30 messages of 3,500 characters: over 48 KB stored, far below a piece's structs.
+    const room = pageRoom(id, periodOf(t0));
+    const st = await LocalStore.open(dev.idb);
+    const doc = new Y.Doc();
+    for (const r of (await st.readDoc(room)).rows) Y.applyUpdate(doc, r.data);
+    const me = page.listMessages(doc)[0]?.author as string;
+    for (let i = 0; i < 30; i++) {
+      t += 1000;
+      const text = `${i} ${'long words '.repeat(318)}`.slice(0, 3500);
+      page.addMessage(doc, { id: `${t.toString(36).padStart(9, '0')}-0000-${me}`, author: me, text, createdAt: t });
+    }
+    await st.compact(room, Y.encodeStateAsUpdate(doc));
+    expect((await st.readDoc(room)).rows[0]?.data.byteLength).toBeGreaterThan(48 * 1024);
+    await st.close();
+    const seqsAfterStart = async () => {
+      const c = await dev.start({ relay: false, now: () => t });
+      const cv = c.open(id);
+      await cv.loadRecent();
+      await viewWhere(cv, (v) => v.messages.length === 31);
+      cv.close();
+      await c.close();
+      const s2 = await LocalStore.open(dev.idb);
+      const rows = (await s2.readDoc(room)).rows;
+      await s2.close();
+      return rows;
+    };
+    const first = await seqsAfterStart();
+    expect(first).toHaveLength(1);
+    expect(first[0]?.p).toBe(1);
+    const second = await seqsAfterStart();
+    expect(second.map((r) => r.seq)).toEqual(first.map((r) => r.seq));
+  });
+
   it('a large snapshot written before pieces is cut at its next load; nothing in it is lost', async () => {
     const dev = new Device('Ada', NOWHERE);
     const t0 = 2_000 * 7 * 24 * 3600 * 1000 + 60_000;
