@@ -8,18 +8,7 @@ import { pageRoom, periodOf } from '../../../core/src/model/rooms';
 import { PIECE_STRUCTS, splitUpdate } from '../../src/data/pieces';
 import { LocalStore } from '../../src/data/store';
 import { Device, viewWhere } from './harness';
-
-/** A small deterministic generator (mulberry32), so a failing seed can be run again. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../rng';
 
 const USERS = ['ADA0000000000000', 'BEB0000000000000', 'CY00000000000000'];
 
@@ -184,91 +173,76 @@ describe('pieces on disk', () => {
     expect((await rowsOnDisk()).map((r) => r.seq)).toEqual(cut.map((r) => r.seq));
   });
 
-  it('a large snapshot of few structs is marked once cut, even as one piece, and not rewritten at every start', async () => {
+  /**
+   * A conversation whose week is one uncut snapshot, as a Ferry before pieces stored it: `texts`
+   * messages written straight into the page and compacted without a cut.
+   */
+  async function uncutPage(texts: string[]): Promise<{ dev: Device; id: string; room: string; doc: Y.Doc; now: () => number }> {
     const dev = new Device('Ada', NOWHERE);
     const t0 = 2_000 * 7 * 24 * 3600 * 1000 + 60_000;
     let t = t0;
-    const client = await dev.start({ relay: false, now: () => t });
-    const id = await client.createConversation('Long texts');
-    const conv = client.open(id);
-    await conv.loadRecent();
-    await conv.send('hello');
-    conv.close();
-    await client.close();
-    // 30 messages of 3,500 characters: over 48 KB stored, far below a piece's structs.
-    const room = pageRoom(id, periodOf(t0));
-    const st = await LocalStore.open(dev.idb);
-    const doc = new Y.Doc();
-    for (const r of (await st.readDoc(room)).rows) Y.applyUpdate(doc, r.data);
-    const me = page.listMessages(doc)[0]?.author as string;
-    for (let i = 0; i < 30; i++) {
-      t += 1000;
-      const text = `${i} ${'long words '.repeat(318)}`.slice(0, 3500);
-      page.addMessage(doc, { id: `${t.toString(36).padStart(9, '0')}-0000-${me}`, author: me, text, createdAt: t });
-    }
-    await st.compact(room, Y.encodeStateAsUpdate(doc));
-    expect((await st.readDoc(room)).rows[0]?.data.byteLength).toBeGreaterThan(48 * 1024);
-    await st.close();
-    const seqsAfterStart = async () => {
-      const c = await dev.start({ relay: false, now: () => t });
-      const cv = c.open(id);
-      await cv.loadRecent();
-      await viewWhere(cv, (v) => v.messages.length === 31);
-      cv.close();
-      await c.close();
-      const s2 = await LocalStore.open(dev.idb);
-      const rows = (await s2.readDoc(room)).rows;
-      await s2.close();
-      return rows;
-    };
-    const first = await seqsAfterStart();
-    expect(first).toHaveLength(1);
-    expect(first[0]?.p).toBe(1);
-    const second = await seqsAfterStart();
-    expect(second.map((r) => r.seq)).toEqual(first.map((r) => r.seq));
-  });
-
-  it('a large snapshot written before pieces is cut at its next load; nothing in it is lost', async () => {
-    const dev = new Device('Ada', NOWHERE);
-    const t0 = 2_000 * 7 * 24 * 3600 * 1000 + 60_000;
-    let t = t0;
-    const client = await dev.start({ relay: false, now: () => t });
+    const now = () => t;
+    const client = await dev.start({ relay: false, now });
     const id = await client.createConversation('Old');
     const conv = client.open(id);
     await conv.loadRecent();
     await conv.send('hello');
     conv.close();
     await client.close();
-    // The page as a Ferry before pieces stored it: one uncut snapshot of 600 messages.
     const room = pageRoom(id, periodOf(t0));
     const st = await LocalStore.open(dev.idb);
-    const { rows } = await st.readDoc(room);
     const doc = new Y.Doc();
-    for (const r of rows) Y.applyUpdate(doc, r.data);
+    for (const r of (await st.readDoc(room)).rows) Y.applyUpdate(doc, r.data);
     const me = page.listMessages(doc)[0]?.author as string;
-    for (let i = 0; i < 600; i++) {
+    for (const text of texts) {
       t += 1000;
-      page.addMessage(doc, { id: `${t.toString(36).padStart(9, '0')}-0000-${me}`, author: me, text: `old ${i}`, createdAt: t });
+      page.addMessage(doc, { id: `${t.toString(36).padStart(9, '0')}-0000-${me}`, author: me, text, createdAt: t });
     }
     await st.compact(room, Y.encodeStateAsUpdate(doc));
-    const before = (await st.readDoc(room)).rows;
+    const rows = (await st.readDoc(room)).rows;
     await st.close();
-    expect(before).toHaveLength(1);
-    expect(before[0]?.p).toBeUndefined();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.p).toBeUndefined();
+    return { dev, id, room, doc, now };
+  }
 
-    const again = await dev.start({ relay: false, now: () => t });
-    const c2 = again.open(id);
-    await c2.loadRecent();
-    await viewWhere(c2, (v) => v.messages.some((m) => m.text === 'old 599'));
-    c2.close();
-    await again.close();
-    const check = await LocalStore.open(dev.idb);
-    const after = (await check.readDoc(room)).rows;
-    await check.close();
+  /** Starts the app, opens the conversation until `shown`, closes; the page's rows on disk then. */
+  async function rowsAfterStart(
+    o: { dev: Device; id: string; room: string; now: () => number },
+    shown: (v: { messages: Array<{ text: string }> }) => boolean,
+  ) {
+    const c = await o.dev.start({ relay: false, now: o.now });
+    const cv = c.open(o.id);
+    await cv.loadRecent();
+    await viewWhere(cv, shown);
+    cv.close();
+    await c.close();
+    const st = await LocalStore.open(o.dev.idb);
+    try {
+      return (await st.readDoc(o.room)).rows;
+    } finally {
+      await st.close();
+    }
+  }
+
+  it('a large snapshot of few structs is marked once cut, even as one piece, and not rewritten at every start', async () => {
+    // 30 messages of 3,500 characters: over 48 KB stored, far below a piece's structs.
+    const old = await uncutPage(Array.from({ length: 30 }, (_, i) => `${i} ${'long words '.repeat(318)}`.slice(0, 3500)));
+    expect(Y.encodeStateAsUpdate(old.doc).byteLength).toBeGreaterThan(48 * 1024);
+    const first = await rowsAfterStart(old, (v) => v.messages.length === 31);
+    expect(first).toHaveLength(1);
+    expect(first[0]?.p).toBe(1);
+    const second = await rowsAfterStart(old, (v) => v.messages.length === 31);
+    expect(second.map((r) => r.seq)).toEqual(first.map((r) => r.seq));
+  });
+
+  it('a large snapshot written before pieces is cut at its next load; nothing in it is lost', async () => {
+    const old = await uncutPage(Array.from({ length: 600 }, (_, i) => `old ${i}`));
+    const after = await rowsAfterStart(old, (v) => v.messages.some((m) => m.text === 'old 599'));
     expect(after.length).toBeGreaterThan(1);
     expect(after.every((r) => r.p === 1)).toBe(true);
     const rebuilt = new Y.Doc();
     for (const r of after) Y.applyUpdate(rebuilt, r.data);
-    expect(page.listMessages(rebuilt)).toEqual(page.listMessages(doc));
+    expect(page.listMessages(rebuilt)).toEqual(page.listMessages(old.doc));
   });
 });

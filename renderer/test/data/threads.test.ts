@@ -282,21 +282,29 @@ describe('threads', () => {
 });
 
 describe('thread notifications with the root on an older page', () => {
-  it('a reply in my thread is mine when its root is on an older page this device has; never fetched', async () => {
-    const p = await pair(relay, 'Old thread notify');
+  /**
+   * Ada starts a thread two pages back and writes on the newest page, then restarts the app on
+   * the same device: the older page is on her disk only.
+   */
+  async function oldThread(title: string, rootText: string, recentText: string) {
+    const p = await pair(relay, title);
     const ca = p.a.open(p.id);
     await ca.loadRecent();
     p.setAgo(2 * PAGE_SPAN_MS);
-    const root = await ca.send('Who checks the old pump?');
+    const root = await ca.send(rootText);
     p.setAgo(0);
-    const recent = await ca.send('A new week');
+    const recent = await ca.send(recentText);
     await viewWhere(ca, (v) => v.messages.every((m) => m.delivery === 'stored') && v.messages.length === 2);
-    // Ada restarts the app on the same device: the older page is on her disk only.
     ca.close();
     await p.a.close();
     const a = await p.adaDevice.signIn(p.ada);
     await listWhere(a, (l) => l.some((c) => c.id === p.id));
     expect(periodOfMessage(root.id)).toBeLessThan(periodOfMessage(recent.id));
+    return { p, a, root, recent };
+  }
+
+  it('a reply in my thread is mine when its root is on an older page this device has; never fetched', async () => {
+    const { p, a, root } = await oldThread('Old thread notify', 'Who checks the old pump?', 'A new week');
 
     // Bo replies in her old thread: on the newest page, the root two pages back.
     const cb = p.b.open(p.id);
@@ -323,18 +331,7 @@ describe('thread notifications with the root on an older page', () => {
     // The race a catch-up makes (issue 16): it syncs the newest page, lets the list read it and
     // releases it; judging the reply waits for the root's page to be read from this device's
     // disk. That read is held here until the sync that opened the newest page has released it.
-    const p = await pair(relay, 'Old thread released');
-    const ca = p.a.open(p.id);
-    await ca.loadRecent();
-    p.setAgo(2 * PAGE_SPAN_MS);
-    const root = await ca.send('Who has the spare key?');
-    p.setAgo(0);
-    const recent = await ca.send('Another week');
-    await viewWhere(ca, (v) => v.messages.every((m) => m.delivery === 'stored') && v.messages.length === 2);
-    ca.close();
-    await p.a.close();
-    const a = await p.adaDevice.signIn(p.ada);
-    await listWhere(a, (l) => l.some((c) => c.id === p.id));
+    const { p, a, root, recent } = await oldThread('Old thread released', 'Who has the spare key?', 'Another week');
     // The catch-up after sign-in is over (it opens the old page too, with a read of its own).
     await new Promise<void>((resolve) => {
       const off = a.sync((s) => {

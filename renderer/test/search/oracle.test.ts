@@ -9,17 +9,7 @@ import {
   type Snapshot,
 } from '../../src/search/engine';
 import { terms } from '../../src/search/text';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../rng';
 
 const WORDS = ['ab', 'cd', 'Éf', 'gh', 'ij', 'kl', 'mn', 'op', 'qr', 'st', 'çà', 'ñu'];
 
