@@ -2,7 +2,7 @@
 // SQLite in a temp dir, an ephemeral port), its first admin, and accounts made through the
 // admin API the way an administrator makes them (each person then chooses their own password).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,12 @@ export async function startRelay(web: string): Promise<BenchRelay> {
   });
   // Keep draining its log so a full pipe never blocks the relay.
   proc.stdout?.resume();
+  // RELAY_LOG=<file>: the relay's log lines go there too (why a socket was closed, what was refused).
+  if (process.env.RELAY_LOG) {
+    const log = createWriteStream(process.env.RELAY_LOG);
+    proc.stdout?.pipe(log);
+    proc.stderr?.pipe(log);
+  }
   const url = `http://127.0.0.1:${port}`;
   const call = async (method: string, path: string, body: unknown, token: string) => {
     const res = await fetch(`${url}/api/v1${path}`, {

@@ -1,6 +1,7 @@
 // BATCH frames on the mux against a REAL relay (issue 16): the relay announces them with an
 // empty BATCH, handles each frame inside in order as if it had come alone, and counts each
-// against the user's frame budget (a batch buys no frames); a batch inside a batch is malformed.
+// against the user's frame budget (a batch buys no frames) but a CLOSE of a room open on the
+// socket; a batch inside a batch is malformed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as encoding from 'lib0/encoding';
@@ -8,6 +9,7 @@ import { metaRoom, pageRoom } from '../../core/src/model/rooms';
 import {
   decodeFrame,
   encodeBatch,
+  encodeClose,
   encodeData,
   encodeOpen,
 } from '../../core/src/protocol/mux-frames';
@@ -77,6 +79,45 @@ describe('mux BATCH frames on a real relay', () => {
     const room = pageRoom(conv, 1);
     // 61 frames (the budget is 60) in one WebSocket message: closed 1013, as 61 messages would be.
     s.ws.send(encodeBatch(Array.from({ length: 61 }, () => encodeData(room, step1()))));
+    expect(await s.closed).toBe(1013);
+  });
+
+  it('closing a room it opened costs no frame: 20 rooms opened, synced and closed fit a budget of 60', async () => {
+    // What a catch-up does for every room (issue 16): 1,000 conversations are 2,000 rooms, whose
+    // OPEN, sync step 1 and CLOSE ran past the default burst of 5,000 frames when all counted.
+    const erin = await f.user('erin');
+    const own = newTestId();
+    await f.conversation(erin, { id: own, kind: 'channel', title: 'Closing' });
+    const s = await raw(f, erin);
+    await until(() => s.messages.length > 0, 'the announcement');
+    const rooms = Array.from({ length: 20 }, (_, i) => pageRoom(own, 300 + i));
+    const answered = (r: string) =>
+      s.frames.some(
+        (x) => x.kind === 'data' && x.room === r && x.message[0] === 0 && x.message[1] === 1,
+      );
+    s.ws.send(encodeBatch(rooms.flatMap((r) => [encodeOpen(r), encodeData(r, step1())]))); // 40
+    await until(() => rooms.every(answered), 'every room answered');
+    s.ws.send(encodeBatch(rooms.map((r) => encodeClose(r, 1000, '')))); // free: each closes an open room
+    s.ws.send(
+      encodeBatch(Array.from({ length: 10 }, () => encodeData(rooms[0] as string, step1()))),
+    ); // 50
+    // Still served: a room opened now is answered (with CLOSE counted this would be 70 > 60).
+    const last = pageRoom(own, 399);
+    s.ws.send(encodeBatch([encodeOpen(last), encodeData(last, step1())]));
+    await until(() => answered(last), 'the room opened after the closes');
+    expect(s.ws.readyState).toBe(WebSocket.OPEN);
+    s.ws.close();
+  });
+
+  it('a CLOSE of a room not open, or a second CLOSE of the same room, costs a frame', async () => {
+    const fay = await f.user('fay');
+    const own = newTestId();
+    await f.conversation(fay, { id: own, kind: 'channel', title: 'Closing twice' });
+    const s = await raw(f, fay);
+    const room = pageRoom(own, 400);
+    s.ws.send(encodeBatch([encodeOpen(room), encodeData(room, step1())]));
+    // One of these is free (the room is open), the other 69 are counted: 71 frames, closed 1013.
+    s.ws.send(encodeBatch(Array.from({ length: 70 }, () => encodeClose(room, 1000, ''))));
     expect(await s.closed).toBe(1013);
   });
 

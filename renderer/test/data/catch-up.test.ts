@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Client } from '../../src/data/client';
 import { parseRoom } from '../../../core/src/model/rooms';
+import { decodeFrame } from '../../../core/src/protocol/mux-frames';
 import { Device, listWhere, useRelay } from './harness';
 
 const relayOf = useRelay();
@@ -79,5 +80,43 @@ describe('catch-up', () => {
     await b.idle();
     expect(b.lastCatchUp).toEqual([]);
     await b.close();
+  });
+});
+
+describe('what closing a room costs', () => {
+  it('a room closed without my presence in it sends its CLOSE and nothing else', async () => {
+    // Each frame counts against the relay's per-user budget; a catch-up opens and closes every
+    // changed room, so a frame per room more (an awareness removal of a state never published)
+    // took a catch-up of 1,000 conversations past the default burst.
+    const relay = relayOf();
+    const ada = await relay.createUser('Ada');
+    const a = await new Device('Ada', relay.url).signIn(ada);
+    const id = await a.createConversation({ kind: 'channel', title: 'Quiet', visibility: 'private', members: [] });
+    await a.whenSettled(30_000);
+    await a.idle();
+    const mux = a.socket?.mux as unknown as { write(frame: Uint8Array): void };
+    const sent: Array<{ kind: string; room: string; type?: number }> = [];
+    const write = mux.write.bind(mux);
+    mux.write = (frame: Uint8Array) => {
+      const f = decodeFrame(frame);
+      if (f.kind === 'batch') for (const x of f.frames.map(decodeFrame)) sent.push(describe(x));
+      else sent.push(describe(f));
+      write(frame);
+    };
+    function describe(f: ReturnType<typeof decodeFrame>) {
+      return { kind: f.kind, room: f.room, ...(f.kind === 'data' ? { type: f.message[0] } : {}) };
+    }
+    const conv = a.open(id);
+    await conv.loadRecent();
+    await a.whenSettled(30_000);
+    const rooms = new Set(sent.filter((f) => f.kind === 'open').map((f) => f.room));
+    expect(rooms.size).toBeGreaterThan(0);
+    sent.length = 0;
+    conv.close();
+    await a.close();
+    // Per room: its CLOSE, no awareness message (type 1).
+    const ofRooms = sent.filter((f) => rooms.has(f.room));
+    expect(ofRooms.filter((f) => f.kind === 'data' && f.type === 1)).toEqual([]);
+    expect(ofRooms.filter((f) => f.kind === 'close').length).toBeGreaterThan(0);
   });
 });
