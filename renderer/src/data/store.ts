@@ -211,9 +211,9 @@ export class LocalStore {
   }
 
   /**
-   * Replaces every row of `doc` below the snapshot's own seq by `snapshot`, in one transaction:
-   * afterwards the document is one row. The caller guarantees that `snapshot` contains every row
-   * written so far (it is the in-memory document's state).
+   * Replaces the rows of `doc` this connection knows by `snapshot`, in one transaction: one row,
+   * or, with `split`, its pieces (pieces.ts), marked `p: 1`. The caller guarantees that
+   * `snapshot` contains every row written so far (it is the in-memory document's state).
    */
   compact(doc: string, snapshot: Uint8Array, split?: (snapshot: Uint8Array) => Promise<Uint8Array[]>): Promise<void> {
     // The merged rows are fixed now, when the snapshot holds exactly them: rows appended while it
