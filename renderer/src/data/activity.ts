@@ -76,7 +76,7 @@ export class ActivityFeed implements ActivityApi {
         this.schedule(convId, od);
         od.doc.on('update', () => this.schedule(convId, od));
         // Released (catch-up syncs a page and lets it go): read it before it goes.
-        od.doc.on('destroy', () => this.digest(convId, od));
+        od.doc.on('destroy', () => this.digest(convId, od, true));
       },
       () => undefined,
     );
@@ -84,7 +84,11 @@ export class ActivityFeed implements ActivityApi {
 
   private schedule(convId: string, od: OpenDoc): void {
     this.due.set(od.room, { convId, od });
-    if (this.timer === null) this.timer = setTimeout(() => this.drain(), this.delayMs);
+    this.startTimer();
+  }
+
+  private startTimer(): void {
+    if (this.timer === null && !this.stopped) this.timer = setTimeout(() => this.drain(), this.delayMs);
   }
 
   /** Digests every page waiting; tests call it instead of waiting for the timer. */
@@ -93,18 +97,30 @@ export class ActivityFeed implements ActivityApi {
     this.timer = null;
     const batch = [...this.due.values()];
     this.due.clear();
-    for (const { convId, od } of batch) this.digest(convId, od, false);
-    if (batch.length > 0) this.changed(true);
+    for (const { convId, od } of batch) this.digest(convId, od);
+    if (batch.length > 0 || this.digestedSince) this.changed(true);
+    this.digestedSince = false;
   }
 
-  private digest(convId: string, od: OpenDoc, emit = true): void {
+  /** Pages digested as they were released, not yet emitted. */
+  private digestedSince = false;
+
+  /**
+   * Reads a page into its digest now; the feed is rebuilt and emitted with the next batch. A
+   * page released (catch-up lets 2,000 go, one after the other) is read before it goes, but the
+   * feed is not rebuilt for each: that was a rebuild of every digest per released page.
+   */
+  private digest(convId: string, od: OpenDoc, released = false): void {
     if (this.stopped) return;
     const ref = parseRoom(od.room);
     if (ref?.kind !== 'page') return;
     this.due.delete(od.room);
     const d = digestPage(od.doc, convId, ref.period, this.ctx.me, this.ctx.session.username);
     this.state = putDigest(this.state, od.room, d);
-    if (emit) this.changed(true);
+    if (released) {
+      this.digestedSince = true;
+      this.startTimer();
+    }
   }
 
   private changed(save: boolean): void {

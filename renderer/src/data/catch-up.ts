@@ -5,7 +5,6 @@
 import { metaRoom, pageRoom, parseRoom } from '../../../core/src/model/rooms';
 import type { ClientContext } from './context';
 import type { OpenDoc } from './docs';
-import type { DocRecord } from './store';
 import { roomOfVersionKey } from './directory';
 import type { DirectorySync } from './directory-sync';
 import type { Summaries } from './summaries';
@@ -154,8 +153,8 @@ export class CatchUp {
         }
       }
     }
-    for (const [room, n] of host.pendingByRoom) {
-      if (n <= 0 || out.has(room) || this.deps.blocked(room)) continue;
+    for (const room of host.pendingByRoom.rooms()) {
+      if (out.has(room) || this.deps.blocked(room)) continue;
       const ref = parseRoom(room);
       if (ref?.kind === 'meta' || ref?.kind === 'page') {
         out.set(room, { room, convId: ref.convId, version: null, period: ref.kind === 'page' ? ref.period : null });
@@ -190,25 +189,13 @@ export class CatchUp {
   /**
    * Syncs `rooms` in priority order, `concurrency` at once over the one mux socket (the relay
    * answers each OPEN with its sync step 1 and 2; many in flight hide the round trips). The
-   * versions synced are written in one transaction per batch, and the list follows the rooms in
-   * batches (Summaries.hold), not once per room.
+   * version synced goes into the room's record, written with the relay's acknowledgement (one
+   * transaction per 16 ms for all rooms), and the list follows the rooms in batches
+   * (Summaries.hold), not once per room.
    */
   private async syncRooms(rooms: RoomToSync[], live: () => boolean, step: () => void): Promise<void> {
     const { host, records, store } = this.ctx;
     const queue = [...rooms];
-    let toWrite: Array<readonly [string, DocRecord]> = [];
-    let writing: Promise<void> | null = null;
-    const writeRecords = (): Promise<void> => {
-      if (writing) return writing;
-      writing = (async () => {
-        while (toWrite.length > 0 && live()) {
-          const batch = toWrite;
-          toWrite = [];
-          await store.putDocRecords(batch).catch(() => undefined);
-        }
-      })().finally(() => (writing = null));
-      return writing;
-    };
     let toRelease: OpenDoc[] = [];
     let releasing: Promise<void> | null = null;
     const releaseBatch = (): Promise<void> => {
@@ -236,8 +223,8 @@ export class CatchUp {
           if (live() && od.synced && !od.refused && r.version !== null) {
             od.record.version = r.version;
             records.set(r.room, od.record);
-            toWrite.push([r.room, od.record]);
-            void writeRecords();
+            // With the relay's acknowledgement of this room, due in the same 16 ms: one write.
+            store.putDocRecordSoon(r.room, od.record);
           }
           if (r.period === null) this.summaries.docChanged(r.convId);
         } finally {
@@ -251,7 +238,7 @@ export class CatchUp {
     this.summaries.hold();
     try {
       await Promise.all(Array.from({ length: n }, worker));
-      await writeRecords();
+      await store.writeRecordsNow().catch(() => undefined);
     } finally {
       if (releasing) await releasing;
       await releaseBatch();

@@ -92,13 +92,43 @@ function worthCompacting(rows: UpdateRow[]): boolean {
   return rows.some((r) => r.p !== 1);
 }
 
+/**
+ * Counts per room, and the rooms whose count is above zero: the sync status sums those at every
+ * change of every open document, and a catch-up of 2,000 rooms leaves 2,000 zeros behind
+ * (issue 16: summing the whole map was a cost per room per room).
+ */
+export class PendingCounts extends Map<string, number> {
+  private readonly positive = new Set<string>();
+
+  override set(room: string, n: number): this {
+    if (n > 0) this.positive.add(room);
+    else this.positive.delete(room);
+    return super.set(room, n);
+  }
+
+  override delete(room: string): boolean {
+    this.positive.delete(room);
+    return super.delete(room);
+  }
+
+  override clear(): void {
+    this.positive.clear();
+    super.clear();
+  }
+
+  /** Rooms with a count above zero. */
+  rooms(): IterableIterator<string> {
+    return this.positive.values();
+  }
+}
+
 export class DocHost {
   private readonly open = new Map<string, OpenDoc>();
   /** Cuts compacted snapshots in pieces (a worker, started with the first compaction). */
   private splitter: Splitter | null = null;
   policy: RoomPolicy | null = null;
   /** Unconfirmed local updates per room, including rooms not open now (from `doc:` records). */
-  readonly pendingByRoom = new Map<string, number>();
+  readonly pendingByRoom = new PendingCounts();
   private readonly listeners = new Set<() => void>();
   /** Released documents whose load has not finished: destroyed when it does, or at close. */
   private readonly dropping = new Set<OpenDoc>();
@@ -145,7 +175,7 @@ export class DocHost {
 
   get pending(): number {
     let n = 0;
-    for (const v of this.pendingByRoom.values()) n += v;
+    for (const room of this.pendingByRoom.rooms()) n += this.pendingByRoom.get(room) ?? 0;
     return n;
   }
 

@@ -24,7 +24,12 @@ export function req<T>(r: IDBRequest<T>): Promise<T> {
 export function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error ?? new StoreError('IndexedDB transaction failed'));
+    // The event comes from the request that failed (a key taken: ConstraintError); the
+    // transaction's own error is set only when it aborts, after this.
+    tx.onerror = (e) => {
+      const failed = (e.target as { error?: unknown } | null)?.error;
+      reject(failed instanceof Error ? failed : (tx.error ?? new StoreError('IndexedDB transaction failed')));
+    };
     tx.onabort = () => reject(tx.error ?? new StoreError('IndexedDB transaction aborted'));
   });
 }

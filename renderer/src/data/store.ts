@@ -101,8 +101,9 @@ export class LocalStore {
     stores: string[],
     mode: IDBTransactionMode,
     options?: IDBTransactionOptions,
+    recordsFirst = true,
   ): IDBTransaction {
-    if (this.recordsDue.size > 0 && stores.includes(META)) this.writeDueRecords();
+    if (recordsFirst && this.recordsDue.size > 0 && stores.includes(META)) this.writeDueRecords();
     return this.db.transaction(stores, mode, options);
   }
 
@@ -123,16 +124,23 @@ export class LocalStore {
     this.recordsTimer ??= setTimeout(() => this.writeDueRecords(), RECORD_BATCH_MS);
   }
 
-  private writeDueRecords(): void {
+  private writeDueRecords(): Promise<void> {
     if (this.recordsTimer !== null) clearTimeout(this.recordsTimer);
     this.recordsTimer = null;
-    if (this.recordsDue.size === 0 || this.closed) return;
+    if (this.recordsDue.size === 0 || this.closed) return Promise.resolve();
     const tx = this.db.transaction([META], 'readwrite');
     const os = tx.objectStore(META);
     for (const [doc, record] of this.recordsDue) os.put(record, `doc:${doc}`);
     this.recordsDue.clear();
     commitNow(tx);
-    this.track(done(tx)).catch(() => undefined);
+    const written = this.track(done(tx));
+    written.catch(() => undefined);
+    return written;
+  }
+
+  /** Writes the records due now; resolves when they are on disk. */
+  writeRecordsNow(): Promise<void> {
+    return this.writeDueRecords();
   }
 
   private track(p: Promise<void>): Promise<void> {
@@ -144,7 +152,10 @@ export class LocalStore {
 
   /** Reads every row of a document and its record, in one read-only transaction. */
   async readDoc(doc: string): Promise<LoadedRows> {
-    const tx = this.transaction([UPDATES, META], 'readonly');
+    // Records due are not written first: this reads one, and the one due (newer) is in memory.
+    // Writing them before every read was a transaction per room again in a catch-up.
+    const due = this.recordsDue.get(doc);
+    const tx = this.transaction([UPDATES, META], 'readonly', undefined, false);
     const range = IDBKeyRange.bound([doc, 0], [doc, Infinity]);
     const [raw, rec] = await Promise.all([
       req(tx.objectStore(UPDATES).getAll(range)),
@@ -176,7 +187,9 @@ export class LocalStore {
     }
     const n = Math.floor(maxSeq / LANES) + 1;
     this.nextN.set(doc, Math.max(this.nextN.get(doc) ?? 0, n));
-    return { rows, bad, record: asDocRecord(rec) };
+    // The newest due record (the one due at the start was written during the read, if gone).
+    const newest = this.recordsDue.get(doc) ?? due;
+    return { rows, bad, record: newest ? structuredClone(newest) : asDocRecord(rec) };
   }
 
   /**
@@ -322,16 +335,6 @@ export class LocalStore {
   // of IndexedDB's synchronous InvalidStateError escaping as an unhandled error.
   async putDocRecord(doc: string, record: DocRecord): Promise<void> {
     return this.putMeta(`doc:${doc}`, record);
-  }
-
-  /** Several document records in one transaction (catch-up writes its batch at once). */
-  async putDocRecords(entries: ReadonlyArray<readonly [string, DocRecord]>): Promise<void> {
-    if (entries.length === 0) return;
-    const tx = this.transaction([META], 'readwrite');
-    const os = tx.objectStore(META);
-    for (const [doc, record] of entries) os.put(record, `doc:${doc}`);
-    commitNow(tx);
-    return this.track(done(tx));
   }
 
   /** All document records, keyed by room (only the `doc:` keys of `meta`). */

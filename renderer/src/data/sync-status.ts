@@ -42,8 +42,8 @@ export class SyncState {
   pending(): number {
     let n = 0;
     const { host, records } = this.ctx;
-    for (const [room, k] of host.pendingByRoom) {
-      if (k <= 0) continue;
+    for (const room of host.pendingByRoom.rooms()) {
+      const k = host.pendingByRoom.get(room) ?? 0;
       const convId = convOfRoom(room);
       if (convId && this.summaries.get(convId)?.removed) continue;
       const open = host.get(room);

@@ -124,7 +124,7 @@ export class WorkspaceMode {
     await ws0.whenSynced();
     if (!live()) return;
     const convIds = new Set<string>([...this.summaries.ids(), ...workspace.conversationsOf(ws0.doc).keys()]);
-    const pendingRooms = [...host.pendingByRoom].filter(([, n]) => n > 0).map(([r]) => r);
+    const pendingRooms = [...host.pendingByRoom.rooms()];
     for (const room of pendingRooms) {
       const convId = convOfRoom(room);
       if (convId) convIds.add(convId);
