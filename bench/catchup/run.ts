@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
 import { recordFigures, type Figure } from '../lib/figures';
-import { cpuSeconds } from '../lib/proc';
+import { chromiumCpuSeconds, cpuSeconds } from '../lib/proc';
 import { inWindows } from '../lib/wait';
 import { startRelay, type BenchRelay } from './relay';
 import { sentence, settled, signIn, write } from './writer';
@@ -198,8 +198,11 @@ async function scenario(convs: number) {
       const loadBefore = load();
       const profileAs = process.env.PROFILE ? `${convs}-${d.conc ?? 'default'}` : null;
       const cpu0 = cpuSeconds(relay.pid);
+      const chromium0 = chromiumCpuSeconds(d.profile);
       const r = await runPage(d.ctx, `${base}?mode=catchup${q}`, profileAs);
       r.relayCpu = (cpuSeconds(relay.pid) - cpu0) * 1000;
+      // The page's whole cost to the machine: its renderer, and the browser process's IndexedDB.
+      r.chromiumCpu = (chromiumCpuSeconds(d.profile) - chromium0) * 1000;
       results.push({ name: d.name, load: `${loadBefore} → ${load()}`, r });
       console.error(`${convs} ${d.name}: ${JSON.stringify(r)}`);
       await d.ctx.close();
@@ -305,6 +308,8 @@ async function main(): Promise<void> {
       ['catch-up done (progress gone)', (r) => ms(r.caughtUp)],
       ['everything stored (settled)', (r) => ms(r.stored)],
       ['relay CPU during it', (r) => ms(r.relayCpu)],
+      ['Chromium CPU during it (all its processes)', (r) => ms(r.chromiumCpu)],
+      ['IndexedDB transactions / requests', (r) => `${r.idbTx} / ${r.idbReq}`],
       ['longest main-thread task', (r) => (r.longest ? ms(r.longest) : 'none ≥ 50 ms')],
       ['tasks ≥ 50 ms (their total)', (r) => `${r.longTasks} (${ms(r.longTotal)})`],
       ['unread sum / expected, wrong', (r) => `${r.unread} / ${r.expected}, ${r.wrong} wrong`],

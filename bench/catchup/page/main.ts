@@ -47,6 +47,43 @@ try {
   // no Long Tasks API: reported as none
 }
 
+/**
+ * IndexedDB transactions and requests the page starts, counted (every database of the origin):
+ * the cost a catch-up puts on the browser process is per request, and this says how many.
+ */
+const idb = { tx: 0, req: 0 };
+{
+  const transaction = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (
+    this: IDBDatabase,
+    ...args: Parameters<typeof transaction>
+  ) {
+    idb.tx++;
+    return transaction.apply(this, args);
+  };
+  const proto = IDBObjectStore.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const name of [
+    'add',
+    'put',
+    'get',
+    'getAll',
+    'getAllKeys',
+    'getKey',
+    'delete',
+    'clear',
+    'count',
+    'openCursor',
+    'openKeyCursor',
+  ]) {
+    const method = proto[name];
+    if (typeof method !== 'function') continue;
+    proto[name] = function (this: unknown, ...a: unknown[]) {
+      idb.req++;
+      return method.apply(this, a);
+    };
+  }
+}
+
 const backend = () =>
   browserBackend({
     indexedDB,
@@ -122,6 +159,7 @@ async function catchup(plan: Plan): Promise<Record<string, number>> {
   let started = 0;
   let drops = 0;
   let lastConnection = '';
+  const idb0 = { ...idb };
   const client = (await backend().restore()) as BenchClient | null;
   if (!client) throw new Error('no kept session');
   const check = (list: ConversationSummary[]) => {
@@ -147,6 +185,8 @@ async function catchup(plan: Plan): Promise<Record<string, number>> {
   await done;
   await settle(client);
   const stored = performance.now() - t0;
+  const idbTx = idb.tx - idb0.tx;
+  const idbReq = idb.req - idb0.req;
   // The unread check after everything settled: every conversation, its exact count.
   const list = current(client.conversations);
   offList();
@@ -179,6 +219,8 @@ async function catchup(plan: Plan): Promise<Record<string, number>> {
     wrong,
     usageBefore: before,
     usage: await usage(),
+    idbTx,
+    idbReq,
   };
 }
 
