@@ -6,6 +6,7 @@
 // signing in as another person on the same device never mixes their data. The previous
 // release's single `ferry` database is never opened nor deleted by this code.
 import type { Session, WorkspaceRole } from './api';
+import { done } from './idb';
 
 export const ACCOUNTS_DB = 'ferry-accounts';
 const KV = 'kv';
@@ -95,11 +96,7 @@ export class AccountsDb {
       const tx = db.transaction(KV, 'readwrite', { durability: 'strict' });
       if (value === undefined || value === null) tx.objectStore(KV).delete(key);
       else tx.objectStore(KV).put(value, key);
-      await new Promise<void>((resolve, reject) => {
-        tx.oncomplete = () => resolve();
-        tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-        tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-      });
+      await done(tx);
     } finally {
       db.close();
     }
@@ -141,11 +138,7 @@ export class AccountsDb {
         store.put({ owner, until: now + ttlMs }, key);
         got = true;
       }
-      await new Promise<void>((resolve, reject) => {
-        tx.oncomplete = () => resolve();
-        tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-        tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-      });
+      await done(tx);
       return got;
     } finally {
       db.close();

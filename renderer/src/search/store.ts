@@ -36,7 +36,14 @@ function req<T>(r: IDBRequest<T>): Promise<T> {
 function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+    // The failed request's error (a full disk's QuotaExceededError, a taken key): the
+    // transaction's own is set only when it aborts, after this.
+    tx.onerror = (e) => {
+      const failed = (e.target as { error?: unknown } | null)?.error;
+      reject(
+        failed instanceof Error ? failed : (tx.error ?? new Error('IndexedDB transaction failed')),
+      );
+    };
     tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
   });
 }

@@ -5,6 +5,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { PendingCounts } from '../../src/data/doc-host';
+import { done } from '../../src/data/idb';
 import { LocalStore, type DocRecord } from '../../src/data/store';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
@@ -62,6 +63,16 @@ describe('local store: records and contended writes', () => {
     expect(texts((await one.readDoc('b')).rows).sort()).toEqual(['3', '4']);
     await one.close();
     await two.close();
+  });
+
+  it("a failed write reports its request's error, not a generic one", async () => {
+    const store = await LocalStore.open(new IDBFactory(), 'errors');
+    const tx = store.db.transaction(['updates'], 'readwrite');
+    tx.objectStore('updates').add({ doc: 'a', seq: 1, data: bytes(1) });
+    tx.objectStore('updates').add({ doc: 'a', seq: 1, data: bytes(2) });
+    // A full disk says QuotaExceededError the same way; before, both read "transaction failed".
+    await expect(done(tx)).rejects.toMatchObject({ name: 'ConstraintError' });
+    await store.close();
   });
 
   it('pending counts list only the rooms above zero', () => {
