@@ -1,6 +1,7 @@
 // Seeded generator of realistic chat messages for the search benchmark: several authors,
 // conversations, words drawn from a Zipf-like vocabulary (a few very common words, a long tail
 // of rare ones), some words with diacritics, some numbers and punctuation. Same seed, same corpus.
+import { rng } from '../../renderer/test/rng';
 
 export interface CorpusMessage {
   id: string;
@@ -19,17 +20,8 @@ export interface Corpus {
   vocabulary: string[];
 }
 
-/** mulberry32: a small, fast seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32, the tests' seeded generator: the same seed gives the same corpus.
+export { rng };
 
 const COMMON = (
   'the to and a of i you it is that in we for on this be have with not are can just will do ' +

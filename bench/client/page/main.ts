@@ -16,6 +16,8 @@ import { createFerryClient, loadSession, saveSession } from '../../../renderer/s
 import { LocalStore, type SummaryRecord } from '../../../renderer/src/data/store';
 import { splitUpdate } from '../../../renderer/src/data/pieces';
 import type { ConversationSummary, MessageView } from '../../../renderer/src/data/api';
+// Deterministic pseudo-random numbers (mulberry32), so both designs get the same data.
+import { rng } from '../../../renderer/test/rng';
 
 declare global {
   interface Window {
@@ -51,18 +53,6 @@ const WORDS =
   'the ship left harbour at dawn with crates of spare parts for the field station and a crew of nine who had not seen land in weeks so the radio was busy with lists plans weather and jokes about the cook'.split(
     ' ',
   );
-
-/** Deterministic pseudo-random numbers (mulberry32), so both designs get the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sentence(r: () => number): string {
   const n = 3 + Math.floor(r() * 25);
